@@ -1,0 +1,58 @@
+//! The `sluice` command line: one file per subcommand.
+
+mod eval;
+mod explain;
+mod functions;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: a runtime error.
+pub const EXIT_RUNTIME: i32 = 1;
+/// Exit code: a compile error or bad input.
+pub const EXIT_COMPILE: i32 = 2;
+
+/// Sluice: formula compiler and sync executor for data-integration mappings.
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Evaluate one formula against one record and print the result as JSON.
+    Eval(eval::EvalArgs),
+    /// Print the explanation page of an error code.
+    Explain(explain::ExplainArgs),
+    /// List the functions, or show one function's signature, doc and examples.
+    Functions(functions::FunctionsArgs),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Eval(args) => eval::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Functions(args) => functions::run(args),
+    }
+}
+
+/// Writes rendered diagnostics to stderr (colour when stderr is a terminal).
+pub fn report(report: &crate::diagnostics::Report) {
+    use std::io::IsTerminal;
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    eprint!("{}", crate::diagnostics::render(report, color));
+}
+
+/// Reports one diagnostic that has no source text.
+pub fn report_plain(diag: crate::diagnostics::Diag) {
+    report(&crate::diagnostics::Report {
+        source_name: String::new(),
+        source: String::new(),
+        diags: vec![diag],
+    });
+}

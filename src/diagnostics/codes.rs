@@ -1,0 +1,120 @@
+//! The one registry of error codes. Grouped by range; a released code never changes meaning
+//! and is never reused.
+//!
+//! | range | area |
+//! |-------|------|
+//! | E001–E099 | syntax (lexing, parsing, limits on formula text) |
+//! | E101–E199 | types |
+//! | E201–E299 | functions (resolution, arity, literal arguments) |
+//! | E301–E399 | runtime errors while evaluating a formula |
+//! | E501–E599 | input: records, files and command-line values |
+
+/// An error code with its title and its explanation page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Code {
+    /// The stable code, `E` + 3 digits.
+    pub id: &'static str,
+    /// A one-line title.
+    pub title: &'static str,
+    /// The page `sluice explain` prints.
+    pub explanation: &'static str,
+}
+
+macro_rules! codes {
+    ($($name:ident = $id:literal, $title:literal, $explanation:literal;)*) => {
+        $(
+            #[doc = $title]
+            pub const $name: Code = Code { id: $id, title: $title, explanation: $explanation };
+        )*
+        /// Every code, in order.
+        pub const ALL: &[Code] = &[$($name),*];
+    };
+}
+
+codes! {
+    E001_UNEXPECTED_CHAR = "E001", "unexpected character",
+        "A character that starts no token of the formula language, such as `#`, `;` or `@`.\n\nStrings are written in single quotes ('text'), fields as data('Name') or $Name.";
+    E002_UNTERMINATED_STRING = "E002", "unterminated string",
+        "A string literal has no closing quote.\n\nIn single-quoted strings a quote is doubled: 'it''s'. In double-quoted strings it is escaped: \"say \\\"hi\\\"\".";
+    E003_INVALID_ESCAPE = "E003", "invalid escape in string",
+        "Double-quoted strings accept the escapes \\n \\t \\r \\\\ \\\" and \\'. Any other backslash sequence is an error.\n\nSingle-quoted strings have no escapes besides the doubled quote.";
+    E004_UNEXPECTED_TOKEN = "E004", "unexpected token",
+        "The parser found a token where it cannot stand. The message lists what could stand there.\n\nCommon causes: a missing comma between arguments, an unbalanced parenthesis, or two comparisons chained (`a = b = c`; comparisons do not associate: use `and`).";
+    E005_UNEXPECTED_END = "E005", "unexpected end of formula",
+        "The formula ended while an expression, an argument or a closing bracket was still needed.";
+    E006_NUMBER_OUT_OF_RANGE = "E006", "number literal out of range",
+        "Numbers are exact decimals with at most 28 significant digits (rust_decimal). A literal outside that range cannot be represented exactly and is rejected.";
+    E007_MIXED_COLLECTION = "E007", "array literal mixes items and key => value pairs",
+        "`[1, 2]` is an array and `['k' => 1]` is an object. One literal cannot be both: either every entry is `key => value` or none is.";
+    E008_TOO_DEEP = "E008", "formula nests too deeply",
+        "The syntax tree nests deeper than the depth limit (128 by default). Deep nesting usually comes from generated formulas; split the logic into several mappings.";
+    E009_TOO_LONG = "E009", "formula too long",
+        "The formula text is longer than the length limit (64 KiB by default).";
+    E010_EMPTY = "E010", "empty formula",
+        "The formula has no expression. Write at least a literal, e.g. null.";
+    E101_OPERATOR_TYPE = "E101", "operator applied to a value of the wrong type",
+        "An operator is applied to operands whose types can never work, for example `'a' * 2` (arithmetic needs numbers) or `'a' + 'b'` (join text with `&` or concat()).\n\nOperands whose type is not known at compile time (fields without a schema are `any`) are checked at run time instead (E301).";
+    E102_ARGUMENT_TYPE = "E102", "argument of the wrong type",
+        "A function argument has a type the function never accepts, for example `upper(42)`. `sluice functions NAME` shows the parameter types.";
+    E103_CONDITION_NOT_BOOLEAN = "E103", "condition is never boolean",
+        "A condition (a connector condition, or the test of if/ifs/and/or/not) has a type that can never be boolean, such as a string or a number. Compare it: `data('Qty') > 0`.";
+    E104_UNKNOWN_FIELD = "E104", "unknown field",
+        "The Connect Object declares a schema and the field read is not in it. Check the spelling (the hint suggests the closest declared field) or add the field to `[objects.<type>.fields]`.";
+    E201_UNKNOWN_FUNCTION = "E201", "unknown function",
+        "No function has this name. Names are case-insensitive; the hint suggests the closest one. `sluice functions` lists them all.";
+    E202_ARITY = "E202", "wrong number of arguments",
+        "The function was called with too few or too many arguments. `sluice functions NAME` shows its parameters; optional ones are marked with `?`.";
+    E203_INVALID_REGEX = "E203", "invalid regular expression",
+        "A literal pattern given to regexmatch, regexextract or regexreplace does not compile (Rust `regex` syntax). Literal patterns are compiled once, when the formula is checked.";
+    E204_INVALID_OPTION = "E204", "invalid option literal",
+        "A literal option argument is not one of the accepted values: a rounding mode, a date unit, a hash algorithm or a time zone name.";
+    E301_TYPE_MISMATCH = "E301", "type mismatch at run time",
+        "A value of type `any` (typically a field without a schema) turned out to have a type the operation does not accept, for example a string field multiplied by a number.\n\nCatch it with iferror(x, fallback) or try(x), or convert first: number(data('Qty')).";
+    E302_DIVISION_BY_ZERO = "E302", "division by zero",
+        "A division or modulo by zero. Guard it: if(data('Qty') = 0, null, data('Total') / data('Qty')).";
+    E303_OVERFLOW = "E303", "arithmetic overflow",
+        "The result of an arithmetic operation does not fit in an exact decimal (28 significant digits). Values never wrap around.";
+    E304_NUMBER_PARSE = "E304", "text is not a number",
+        "number() or parsenumber() was given text that is not a number. Use tonumber(x, default) to get a default instead of an error.";
+    E305_DATE = "E305", "invalid date",
+        "Text could not be read as a date with the given formats, or date parts do not form a valid date (such as month 13).";
+    E306_INVALID_ARGUMENT = "E306", "invalid argument value",
+        "An argument has the right type but a value the function cannot use, for example a negative repeat count or a non-integer array index.";
+    E307_LOOKUP = "E307", "lookup failed",
+        "A lookup into the Connect Object store failed (the store is missing, corrupt or locked).";
+    E501_RECORD_JSON = "E501", "record is not valid JSON",
+        "The record given with --record (or read from a file) is not valid JSON. The message gives the line and column.";
+    E502_RECORD_NOT_OBJECT = "E502", "record is not a JSON object",
+        "A record must be a JSON object: {\"field\": value, ...}.";
+    E503_RECORD_NUMBER = "E503", "number in record out of range",
+        "A number in the record has more than 28 significant digits or is outside the decimal range, so it cannot be read exactly.";
+    E504_INVALID_NOW = "E504", "invalid --now value",
+        "--now takes an RFC 3339 instant such as 2024-05-01T12:00:00Z or 2024-05-01T12:00:00+02:00.";
+    E505_UNKNOWN_TIMEZONE = "E505", "unknown time zone",
+        "Time zones are IANA names such as Europe/Berlin or America/New_York (chrono-tz), or UTC.";
+    E506_READ_FILE = "E506", "cannot read file",
+        "A file named on the command line could not be read. The message gives the operating system's reason.";
+}
+
+/// Looks a code up by its id (`E101`, case-insensitive).
+pub fn lookup(id: &str) -> Option<Code> {
+    ALL.iter().copied().find(|c| c.id.eq_ignore_ascii_case(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = HashSet::new();
+        for c in ALL {
+            assert!(seen.insert(c.id), "duplicate code {}", c.id);
+            assert_eq!(c.id.len(), 4);
+            assert!(c.id.starts_with('E'));
+            assert!(c.id[1..].chars().all(|ch| ch.is_ascii_digit()));
+            assert!(!c.explanation.is_empty());
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The reference interpreter: a tree-walker over the typed IR. It is the oracle the JIT is
+//! checked against, so it favours clarity; values are shared (reference-counted), never
+//! deep-copied, and arguments go through one reusable stack instead of a fresh vector
+//! per call.
+
+mod ops;
+
+pub use ops::{compare_values, ordering};
+
+use crate::diagnostics::codes;
+use crate::ir::{Node, NodeKind};
+use crate::runtime::{Ctx, EvalError, LazyArgs};
+use crate::stdlib::Imp;
+use crate::syntax::BinaryOp;
+use crate::value::{index_of, Map, Value};
+
+/// Evaluates IR nodes. Reuse one interpreter across records to reuse its argument stack.
+#[derive(Debug, Default)]
+pub struct Interpreter {
+    stack: Vec<Value>,
+}
+
+impl Interpreter {
+    /// A fresh interpreter.
+    pub fn new() -> Self {
+        Interpreter::default()
+    }
+
+    /// Evaluates `node` in `ctx`.
+    pub fn eval(&mut self, node: &Node, ctx: &Ctx) -> Result<Value, EvalError> {
+        self.eval_node(node, ctx).map_err(|e| e.at(node.span))
+    }
+
+    fn eval_node(&mut self, node: &Node, ctx: &Ctx) -> Result<Value, EvalError> {
+        match &node.kind {
+            NodeKind::Const(v) => Ok(v.clone()),
+            NodeKind::Field(path) => Ok(path.read(ctx.record)),
+            NodeKind::Array(items) => {
+                let values = items
+                    .iter()
+                    .map(|item| self.eval(item, ctx))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Value::array(values))
+            }
+            NodeKind::Object(pairs) => {
+                let mut map = Map::with_capacity(pairs.len());
+                for (k, v) in pairs {
+                    let key = match self.eval(k, ctx)? {
+                        Value::String(s) => s,
+                        other => {
+                            return Err(EvalError::type_mismatch(format!(
+                                "an object key must be a string, found {}",
+                                other.type_name()
+                            ))
+                            .at(k.span))
+                        }
+                    };
+                    let value = self.eval(v, ctx)?;
+                    map.insert(key, value);
+                }
+                Ok(Value::object(map))
+            }
+            NodeKind::Neg(e) => ops::negate(self.eval(e, ctx)?),
+            NodeKind::Not(e) => ops::not(self.eval(e, ctx)?),
+            NodeKind::Binary(op, a, b) => self.binary(*op, a, b, ctx),
+            NodeKind::Member(target, key) => match self.eval(target, ctx)? {
+                Value::Object(map) => Ok(map.get(&**key).cloned().unwrap_or(Value::Null)),
+                Value::Null => Ok(Value::Null),
+                other => Err(EvalError::type_mismatch(format!(
+                    "cannot read .{key} of a {}",
+                    other.type_name()
+                ))),
+            },
+            NodeKind::Index(target, index) => {
+                let target = self.eval(target, ctx)?;
+                let index = self.eval(index, ctx)?;
+                index_value(&target, &index)
+            }
+            NodeKind::Call(f, args) => match f.imp {
+                Imp::Eager(func) => {
+                    let base = self.stack.len();
+                    for arg in args {
+                        match self.eval(arg, ctx) {
+                            Ok(v) => self.stack.push(v),
+                            Err(e) => {
+                                self.stack.truncate(base);
+                                return Err(e);
+                            }
+                        }
+                    }
+                    let result = func(self.stack.get(base..).unwrap_or(&[]), ctx);
+                    self.stack.truncate(base);
+                    result
+                }
+                Imp::Lazy(func) => {
+                    let mut lazy = LazyNodes {
+                        interp: self,
+                        args,
+                        ctx,
+                    };
+                    func(&mut lazy, ctx)
+                }
+            },
+        }
+    }
+
+    fn binary(&mut self, op: BinaryOp, a: &Node, b: &Node, ctx: &Ctx) -> Result<Value, EvalError> {
+        match op {
+            BinaryOp::Coalesce => {
+                let left = self.eval(a, ctx)?;
+                if left.is_null() {
+                    self.eval(b, ctx)
+                } else {
+                    Ok(left)
+                }
+            }
+            BinaryOp::And => {
+                let left = ops::truth(&self.eval(a, ctx)?, "the left side of `and`")?;
+                if left == Some(false) {
+                    return Ok(Value::Bool(false));
+                }
+                let right = ops::truth(&self.eval(b, ctx)?, "the right side of `and`")?;
+                Ok(match (left, right) {
+                    (_, Some(false)) => Value::Bool(false),
+                    (Some(true), Some(true)) => Value::Bool(true),
+                    _ => Value::Null,
+                })
+            }
+            BinaryOp::Or => {
+                let left = ops::truth(&self.eval(a, ctx)?, "the left side of `or`")?;
+                if left == Some(true) {
+                    return Ok(Value::Bool(true));
+                }
+                let right = ops::truth(&self.eval(b, ctx)?, "the right side of `or`")?;
+                Ok(match (left, right) {
+                    (_, Some(true)) => Value::Bool(true),
+                    (Some(false), Some(false)) => Value::Bool(false),
+                    _ => Value::Null,
+                })
+            }
+            _ => {
+                let left = self.eval(a, ctx)?;
+                let right = self.eval(b, ctx)?;
+                ops::binary(op, &left, &right)
+            }
+        }
+    }
+}
+
+/// `target[index]`: arrays by integer (negative from the end), objects by key; null when
+/// absent.
+pub fn index_value(target: &Value, index: &Value) -> Result<Value, EvalError> {
+    match (target, index) {
+        (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
+        (Value::Array(items), Value::Number(n)) => {
+            if !n.fract().is_zero() {
+                return Err(EvalError::invalid_argument(format!(
+                    "an array index must be a whole number, found {n}"
+                )));
+            }
+            let i = i64::try_from(n.trunc()).map_err(|_| {
+                EvalError::new(codes::E306_INVALID_ARGUMENT, format!("array index {n} is out of range"))
+            })?;
+            Ok(index_of(items, i).cloned().unwrap_or(Value::Null))
+        }
+        (Value::Object(map), Value::String(k)) => Ok(map.get(&**k).cloned().unwrap_or(Value::Null)),
+        (t, i) => Err(EvalError::type_mismatch(format!(
+            "cannot index a {} with a {}",
+            t.type_name(),
+            i.type_name()
+        ))),
+    }
+}
+
+struct LazyNodes<'i, 'n, 'c, 'r> {
+    interp: &'i mut Interpreter,
+    args: &'n [Node],
+    ctx: &'c Ctx<'r>,
+}
+
+impl LazyArgs for LazyNodes<'_, '_, '_, '_> {
+    fn count(&self) -> usize {
+        self.args.len()
+    }
+
+    fn eval(&mut self, i: usize) -> Result<Value, EvalError> {
+        match self.args.get(i) {
+            Some(node) => self.interp.eval(node, self.ctx),
+            None => Ok(Value::Null),
+        }
+    }
+}

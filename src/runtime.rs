@@ -1,0 +1,95 @@
+//! What every evaluation of a formula sees: the record, the clock, the time zone, the
+//! store, and the error type a runtime failure produces.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use chrono_tz::Tz;
+
+use crate::diagnostics::{codes, Code, Diag};
+use crate::syntax::Span;
+use crate::value::Value;
+
+/// A runtime error: it aborts the formula for this record (unless caught by
+/// `iferror`/`try`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalError {
+    /// The registry code.
+    pub code: Code,
+    /// What went wrong.
+    pub message: String,
+    /// The expression that failed, once known.
+    pub span: Option<Span>,
+}
+
+impl EvalError {
+    /// An error without a span yet (the interpreter adds the span of the failing node).
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        EvalError {
+            code,
+            message: message.into(),
+            span: None,
+        }
+    }
+
+    /// A runtime type mismatch (E301).
+    pub fn type_mismatch(message: impl Into<String>) -> Self {
+        EvalError::new(codes::E301_TYPE_MISMATCH, message)
+    }
+
+    /// An invalid argument value (E306).
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        EvalError::new(codes::E306_INVALID_ARGUMENT, message)
+    }
+
+    /// Sets the span unless one is already set (the innermost span wins).
+    pub fn at(mut self, span: Span) -> Self {
+        self.span.get_or_insert(span);
+        self
+    }
+
+    /// The error as a diagnostic.
+    pub fn to_diag(&self) -> Diag {
+        let diag = Diag::new(self.code, self.message.clone());
+        match self.span {
+            Some(span) => diag.label(span, "failed here"),
+            None => diag,
+        }
+    }
+}
+
+/// The lookups a formula can make into the Connect Object store.
+pub trait Lookups {
+    /// Stored records of `object` whose `field` equals `value`, most recently updated first.
+    fn find_equal(&self, object: &str, field: &str, value: &Value) -> Result<Vec<Value>, EvalError>;
+}
+
+/// The environment of one evaluation.
+pub struct Ctx<'a> {
+    /// The current record (an object, or null when there is none).
+    pub record: &'a Value,
+    /// `now()`: one instant for the whole run.
+    pub now: DateTime<FixedOffset>,
+    /// The default time zone (`today()`, date parsing without an offset).
+    pub tz: Tz,
+    /// The store, when one is attached.
+    pub lookups: Option<&'a dyn Lookups>,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context over `record` with the clock read now, UTC, and no store.
+    pub fn new(record: &'a Value) -> Self {
+        Ctx {
+            record,
+            now: Utc::now().fixed_offset(),
+            tz: Tz::UTC,
+            lookups: None,
+        }
+    }
+}
+
+/// Arguments a lazy function evaluates only when it needs them.
+pub trait LazyArgs {
+    /// How many arguments were passed.
+    fn count(&self) -> usize;
+    /// Evaluates argument `i` (0-based); `null` when there is no such argument.
+    fn eval(&mut self, i: usize) -> Result<Value, EvalError>;
+}

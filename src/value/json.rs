@@ -1,0 +1,92 @@
+//! Values from JSON text, numbers read exactly from their digits (never through f64).
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use super::{Map, Value};
+use crate::syntax::parser::parse_decimal_literal;
+
+/// Why JSON input could not become a value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum JsonError {
+    /// Not valid JSON.
+    #[error("invalid JSON at line {line}, column {column}: {message}")]
+    Syntax {
+        /// serde_json's message.
+        message: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// A number outside the exact decimal range.
+    #[error("number {text} at {path} is outside the decimal range (28 significant digits)")]
+    NumberOutOfRange {
+        /// The number as written.
+        text: String,
+        /// Where it is in the document.
+        path: String,
+    },
+    /// A record that is not a JSON object.
+    #[error("a record must be a JSON object, found {found}")]
+    NotAnObject {
+        /// The kind found instead.
+        found: &'static str,
+    },
+}
+
+/// Parses JSON text into a value.
+pub fn value_from_json_text(text: &str) -> Result<Value, JsonError> {
+    let parsed: serde_json::Value = serde_json::from_str(text).map_err(|e| JsonError::Syntax {
+        message: e.to_string(),
+        line: e.line(),
+        column: e.column(),
+    })?;
+    value_from_json(&parsed, "$")
+}
+
+/// Parses one record (a JSON object).
+pub fn parse_record(text: &str) -> Result<Value, JsonError> {
+    let value = value_from_json_text(text)?;
+    match value {
+        Value::Object(_) => Ok(value),
+        other => Err(JsonError::NotAnObject {
+            found: other.type_name(),
+        }),
+    }
+}
+
+/// Converts a parsed JSON document; `path` names the position for error messages.
+pub fn value_from_json(json: &serde_json::Value, path: &str) -> Result<Value, JsonError> {
+    Ok(match json {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => Value::Number(decimal_from_json_number(n, path)?),
+        serde_json::Value::String(s) => Value::String(Arc::from(s.as_str())),
+        serde_json::Value::Array(items) => Value::array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| value_from_json(v, &format!("{path}[{i}]")))
+                .collect::<Result<_, _>>()?,
+        ),
+        serde_json::Value::Object(fields) => {
+            let mut map = Map::with_capacity(fields.len());
+            for (k, v) in fields {
+                map.insert(Arc::from(k.as_str()), value_from_json(v, &format!("{path}.{k}"))?);
+            }
+            Value::object(map)
+        }
+    })
+}
+
+fn decimal_from_json_number(n: &serde_json::Number, path: &str) -> Result<Decimal, JsonError> {
+    let text = n.to_string();
+    parse_decimal_literal(text.trim_start_matches('-'))
+        .map(|d| if text.starts_with('-') { -d } else { d })
+        .ok_or(JsonError::NumberOutOfRange {
+            text,
+            path: path.to_string(),
+        })
+}
