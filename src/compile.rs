@@ -28,10 +28,17 @@ pub struct Formula {
 
 /// Compiles formula text; every diagnostic found on failure.
 pub fn compile(text: &str, options: &CompileOptions) -> Result<Formula, Vec<Diag>> {
-    let ast = syntax::parse(text, &options.limits)
-        .map_err(|errors| errors.iter().map(|e| syntax_diag(e, text)).collect::<Vec<_>>())?;
+    let ast = syntax::parse(text, &options.limits).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| syntax_diag(e, text))
+            .collect::<Vec<_>>()
+    })?;
     let ir = types::check(&ast, options.schema.as_ref())?;
-    Ok(Formula { ir: ir::fold(ir), ast })
+    Ok(Formula {
+        ir: ir::fold(ir),
+        ast,
+    })
 }
 
 /// A syntax error as a diagnostic; the message names the line and column.
@@ -41,10 +48,16 @@ pub fn syntax_diag(err: &SyntaxError, text: &str) -> Diag {
     match &err.kind {
         SyntaxErrorKind::Lex(kind) => match kind {
             LexErrorKind::UnexpectedChar => {
-                let ch = text.get(err.span.start..).and_then(|s| s.chars().next()).unwrap_or('?');
-                Diag::new(codes::E001_UNEXPECTED_CHAR, format!("unexpected character `{ch}` {at}"))
-                    .label(err.span, "not part of any token")
-                    .help("strings are single-quoted: 'text'; fields are data('Name') or $Name")
+                let ch = text
+                    .get(err.span.start..)
+                    .and_then(|s| s.chars().next())
+                    .unwrap_or('?');
+                Diag::new(
+                    codes::E001_UNEXPECTED_CHAR,
+                    format!("unexpected character `{ch}` {at}"),
+                )
+                .label(err.span, "not part of any token")
+                .help("strings are single-quoted: 'text'; fields are data('Name') or $Name")
             }
             LexErrorKind::UnterminatedString => Diag::new(
                 codes::E002_UNTERMINATED_STRING,
@@ -83,7 +96,10 @@ pub fn syntax_diag(err: &SyntaxError, text: &str) -> Diag {
         .maybe_help(expected_help(expected)),
         SyntaxErrorKind::TooLong { limit } => Diag::new(
             codes::E009_TOO_LONG,
-            format!("formula is {} bytes, longer than the limit of {limit}", text.len()),
+            format!(
+                "formula is {} bytes, longer than the limit of {limit}",
+                text.len()
+            ),
         ),
         SyntaxErrorKind::TooDeep { limit } => Diag::new(
             codes::E008_TOO_DEEP,

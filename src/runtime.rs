@@ -59,7 +59,8 @@ impl EvalError {
 /// The lookups a formula can make into the Connect Object store.
 pub trait Lookups {
     /// Stored records of `object` whose `field` equals `value`, most recently updated first.
-    fn find_equal(&self, object: &str, field: &str, value: &Value) -> Result<Vec<Value>, EvalError>;
+    fn find_equal(&self, object: &str, field: &str, value: &Value)
+        -> Result<Vec<Value>, EvalError>;
 }
 
 /// The environment of one evaluation.

@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use rust_decimal::Decimal;
-
 use crate::runtime::EvalError;
 use crate::value::Value;
 
@@ -13,20 +11,15 @@ pub fn arg(args: &[Value], i: usize) -> &Value {
 }
 
 /// Argument `i` as text; `None` for null; E301 for any other kind.
-pub fn text<'a>(args: &'a [Value], i: usize, func: &str) -> Result<Option<&'a Arc<str>>, EvalError> {
+pub fn text<'a>(
+    args: &'a [Value],
+    i: usize,
+    func: &str,
+) -> Result<Option<&'a Arc<str>>, EvalError> {
     match arg(args, i) {
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s)),
         other => Err(wrong_kind(func, i, "string", other)),
-    }
-}
-
-/// Argument `i` as a number; `None` for null; E301 for any other kind.
-pub fn number(args: &[Value], i: usize, func: &str) -> Result<Option<Decimal>, EvalError> {
-    match arg(args, i) {
-        Value::Null => Ok(None),
-        Value::Number(n) => Ok(Some(*n)),
-        other => Err(wrong_kind(func, i, "number", other)),
     }
 }
 

@@ -69,7 +69,10 @@ pub fn parse_number_text(text: &str) -> Option<Decimal> {
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
     let well_formed = !digits.is_empty()
-        && digits.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.')
+        && digits
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '.')
         && digits
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
@@ -91,7 +94,12 @@ fn number(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
         Value::String(s) => parse_number_text(s).map(Value::Number).ok_or_else(|| {
             EvalError::new(codes::E304_NUMBER_PARSE, format!("'{s}' is not a number"))
         }),
-        other => Err(super::args::wrong_kind("number", 0, "number or string", other)),
+        other => Err(super::args::wrong_kind(
+            "number",
+            0,
+            "number or string",
+            other,
+        )),
     }
 }
 

@@ -201,7 +201,7 @@ fn if_type(args: &[TypeSet]) -> TypeSet {
 
 fn ifs_type(args: &[TypeSet]) -> TypeSet {
     let mut t = union_of_all(&args.iter().skip(1).step_by(2).copied().collect::<Vec<_>>());
-    if args.len() % 2 == 1 {
+    if !args.len().is_multiple_of(2) {
         t = t | args.last().copied().unwrap_or(TypeSet::NULL);
     } else {
         t = t | TypeSet::NULL;
@@ -246,7 +246,7 @@ fn ifs(args: &mut dyn LazyArgs, _: &Ctx) -> Result<Value, EvalError> {
         }
         i += 2;
     }
-    if n % 2 == 1 {
+    if !n.is_multiple_of(2) {
         args.eval(n - 1)
     } else {
         Ok(Value::Null)
@@ -263,7 +263,7 @@ fn switch(args: &mut dyn LazyArgs, _: &Ctx) -> Result<Value, EvalError> {
         }
         i += 2;
     }
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         args.eval(n - 1)
     } else {
         Ok(Value::Null)
@@ -279,7 +279,11 @@ fn and(args: &mut dyn LazyArgs, _: &Ctx) -> Result<Value, EvalError> {
             None => saw_null = true,
         }
     }
-    Ok(if saw_null { Value::Null } else { Value::Bool(true) })
+    Ok(if saw_null {
+        Value::Null
+    } else {
+        Value::Bool(true)
+    })
 }
 
 fn or(args: &mut dyn LazyArgs, _: &Ctx) -> Result<Value, EvalError> {
@@ -291,14 +295,20 @@ fn or(args: &mut dyn LazyArgs, _: &Ctx) -> Result<Value, EvalError> {
             None => saw_null = true,
         }
     }
-    Ok(if saw_null { Value::Null } else { Value::Bool(false) })
+    Ok(if saw_null {
+        Value::Null
+    } else {
+        Value::Bool(false)
+    })
 }
 
 fn not(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    Ok(match truth(super::args::arg(args, 0), "the argument of not()")? {
-        Some(b) => Value::Bool(!b),
-        None => Value::Null,
-    })
+    Ok(
+        match truth(super::args::arg(args, 0), "the argument of not()")? {
+            Some(b) => Value::Bool(!b),
+            None => Value::Null,
+        },
+    )
 }
 
 fn coalesce(args: &mut dyn LazyArgs, _: &Ctx) -> Result<Value, EvalError> {

@@ -121,9 +121,13 @@ impl Function {
 
     /// The parameter argument `i` binds to.
     pub fn param(&self, i: usize) -> Option<&Param> {
-        self.params
-            .get(i)
-            .or_else(|| if self.variadic { self.params.last() } else { None })
+        self.params.get(i).or_else(|| {
+            if self.variadic {
+                self.params.last()
+            } else {
+                None
+            }
+        })
     }
 
     /// The return type for these argument types.
@@ -141,8 +145,16 @@ impl Function {
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let dots = if self.variadic && i + 1 == self.params.len() { "..." } else { "" };
-                let opt = if p.optional && dots.is_empty() { "?" } else { "" };
+                let dots = if self.variadic && i + 1 == self.params.len() {
+                    "..."
+                } else {
+                    ""
+                };
+                let opt = if p.optional && dots.is_empty() {
+                    "?"
+                } else {
+                    ""
+                };
                 format!("{}{dots}{opt}: {}", p.name, p.ty)
             })
             .collect();

@@ -14,7 +14,11 @@ pub const FUNCTIONS: &[Function] = &[Function {
     returns: Returns::Fixed(TypeSet::STRING),
     doc: "Joins the text forms of all arguments; null counts as ''.",
     examples: &[
-        ex("concat(data('firstName'), ' ', data('lastName'))", r#"{"firstName": "Ada", "lastName": "Lovelace"}"#, r#""Ada Lovelace""#),
+        ex(
+            "concat(data('firstName'), ' ', data('lastName'))",
+            r#"{"firstName": "Ada", "lastName": "Lovelace"}"#,
+            r#""Ada Lovelace""#,
+        ),
         ex("concat('a', null, 1.50)", "{}", r#""a1.50""#),
         ex("concat()", "{}", r#""""#),
     ],

@@ -41,30 +41,51 @@ pub fn run(args: EvalArgs) -> i32 {
             return EXIT_COMPILE;
         }
     };
-    let source = |diags| Report {
-        source_name: "formula".to_string(),
-        source: args.formula.clone(),
-        diags,
+    let outcome = evaluate(&args.formula, &settings);
+    if let Some(line) = &outcome.stdout {
+        println!("{line}");
+    }
+    if let Some(diags) = &outcome.report {
+        report(diags);
+    }
+    outcome.exit
+}
+
+/// What `sluice eval` prints and returns.
+pub struct Outcome {
+    /// The exit code.
+    pub exit: i32,
+    /// The JSON line for stdout, on success.
+    pub stdout: Option<String>,
+    /// The diagnostics for stderr, on failure.
+    pub report: Option<Report>,
+}
+
+/// Compiles and evaluates `formula` against the settings' record.
+pub fn evaluate(formula: &str, settings: &Settings) -> Outcome {
+    let failure = |exit, diags| Outcome {
+        exit,
+        stdout: None,
+        report: Some(Report {
+            source_name: "formula".to_string(),
+            source: formula.to_string(),
+            diags,
+        }),
     };
-    let formula = match compile(&args.formula, &CompileOptions::default()) {
+    let compiled = match compile(formula, &CompileOptions::default()) {
         Ok(f) => f,
-        Err(diags) => {
-            report(&source(diags));
-            return EXIT_COMPILE;
-        }
+        Err(diags) => return failure(EXIT_COMPILE, diags),
     };
     let mut ctx = Ctx::new(&settings.record);
     ctx.now = settings.now;
     ctx.tz = settings.tz;
-    match Interpreter::new().eval(&formula.ir, &ctx) {
-        Ok(value) => {
-            println!("{}", value.to_json());
-            EXIT_OK
-        }
-        Err(err) => {
-            report(&source(vec![err.to_diag()]));
-            EXIT_RUNTIME
-        }
+    match Interpreter::new().eval(&compiled.ir, &ctx) {
+        Ok(value) => Outcome {
+            exit: EXIT_OK,
+            stdout: Some(value.to_json()),
+            report: None,
+        },
+        Err(err) => failure(EXIT_RUNTIME, vec![err.to_diag()]),
     }
 }
 
@@ -79,6 +100,11 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Settings for `record` with a fixed clock and zone.
+    pub fn new(record: Value, now: DateTime<FixedOffset>, tz: Tz) -> Self {
+        Settings { record, now, tz }
+    }
+
     fn from_args(args: &EvalArgs) -> Result<Settings, Diag> {
         let record = match &args.record {
             None => Value::object(Default::default()),
@@ -99,16 +125,22 @@ impl Settings {
 /// Parses `--now`.
 pub fn parse_now(text: &str) -> Result<DateTime<FixedOffset>, Diag> {
     DateTime::parse_from_rfc3339(text).map_err(|e| {
-        Diag::new(codes::E504_INVALID_NOW, format!("--now '{text}' is not an RFC 3339 instant: {e}"))
-            .help("for example 2024-05-01T12:00:00Z")
+        Diag::new(
+            codes::E504_INVALID_NOW,
+            format!("--now '{text}' is not an RFC 3339 instant: {e}"),
+        )
+        .help("for example 2024-05-01T12:00:00Z")
     })
 }
 
 /// Parses `--tz`.
 pub fn parse_tz(name: &str) -> Result<Tz, Diag> {
     name.parse::<Tz>().map_err(|_| {
-        Diag::new(codes::E505_UNKNOWN_TIMEZONE, format!("unknown time zone '{name}'"))
-            .help("use an IANA name such as Europe/Berlin, or UTC")
+        Diag::new(
+            codes::E505_UNKNOWN_TIMEZONE,
+            format!("unknown time zone '{name}'"),
+        )
+        .help("use an IANA name such as Europe/Berlin, or UTC")
     })
 }
 

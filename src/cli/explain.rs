@@ -20,7 +20,10 @@ pub fn run(args: ExplainArgs) -> i32 {
             EXIT_OK
         }
         None => {
-            eprintln!("error: no such error code '{}'; codes run from E001 to E599, e.g. E101", args.code);
+            eprintln!(
+                "error: no such error code '{}'; codes run from E001 to E599, e.g. E101",
+                args.code
+            );
             EXIT_COMPILE
         }
     }

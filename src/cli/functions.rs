@@ -57,5 +57,8 @@ pub fn describe(f: &Function) -> String {
 }
 
 fn first_sentence(doc: &str) -> &str {
-    doc.split_once(". ").map(|(s, _)| s).unwrap_or(doc).trim_end_matches('.')
+    doc.split_once(". ")
+        .map(|(s, _)| s)
+        .unwrap_or(doc)
+        .trim_end_matches('.')
 }

@@ -1,8 +1,8 @@
 //! The `sluice` command line: one file per subcommand.
 
-mod eval;
-mod explain;
-mod functions;
+pub mod eval;
+pub mod explain;
+pub mod functions;
 
 use clap::{Parser, Subcommand};
 

@@ -70,7 +70,10 @@ pub fn render(report: &Report, color: bool) -> String {
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    render_with(report, &GraphicalReportHandler::new_themed(theme).with_width(100))
+    render_with(
+        report,
+        &GraphicalReportHandler::new_themed(theme).with_width(100),
+    )
 }
 
 /// Renders without colour at a fixed width: stable text for golden tests and pipes.

@@ -67,8 +67,8 @@ impl Interpreter {
                 Value::Object(map) => Ok(map.get(&**key).cloned().unwrap_or(Value::Null)),
                 Value::Null => Ok(Value::Null),
                 other => Err(EvalError::type_mismatch(format!(
-                    "cannot read .{key} of a {}",
-                    other.type_name()
+                    "cannot read .{key} of {}",
+                    crate::value::with_article(other.type_name())
                 ))),
             },
             NodeKind::Index(target, index) => {
@@ -159,7 +159,10 @@ pub fn index_value(target: &Value, index: &Value) -> Result<Value, EvalError> {
                 )));
             }
             let i = i64::try_from(n.trunc()).map_err(|_| {
-                EvalError::new(codes::E306_INVALID_ARGUMENT, format!("array index {n} is out of range"))
+                EvalError::new(
+                    codes::E306_INVALID_ARGUMENT,
+                    format!("array index {n} is out of range"),
+                )
             })?;
             Ok(index_of(items, i).cloned().unwrap_or(Value::Null))
         }

@@ -66,10 +66,9 @@ pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, EvalError> {
             Ok(Value::string(out))
         }
         BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => arithmetic(op, a, b),
-        BinaryOp::And | BinaryOp::Or | BinaryOp::Coalesce => Err(EvalError::type_mismatch(format!(
-            "`{}` is evaluated lazily",
-            op.symbol()
-        ))),
+        BinaryOp::And | BinaryOp::Or | BinaryOp::Coalesce => Err(EvalError::type_mismatch(
+            format!("`{}` is evaluated lazily", op.symbol()),
+        )),
     }
 }
 
@@ -78,11 +77,12 @@ fn arithmetic(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, EvalError> {
         (Value::Null, _) | (_, Value::Null) => return Ok(Value::Null),
         (Value::Number(x), Value::Number(y)) => (*x, *y),
         _ => {
-            let hint = if op == BinaryOp::Add && matches!((a, b), (Value::String(_), Value::String(_))) {
-                " (join text with `&` or concat())"
-            } else {
-                ""
-            };
+            let hint =
+                if op == BinaryOp::Add && matches!((a, b), (Value::String(_), Value::String(_))) {
+                    " (join text with `&` or concat())"
+                } else {
+                    ""
+                };
             return Err(EvalError::type_mismatch(format!(
                 "cannot apply `{}` to a {} and a {}{hint}",
                 op.symbol(),
@@ -102,7 +102,10 @@ pub fn decimal_op(op: BinaryOp, x: Decimal, y: Decimal) -> Result<Decimal, EvalE
         BinaryOp::Mul => x.checked_mul(y),
         _ => {
             if y.is_zero() {
-                return Err(EvalError::new(codes::E302_DIVISION_BY_ZERO, format!("division by zero: {x} / 0")));
+                return Err(EvalError::new(
+                    codes::E302_DIVISION_BY_ZERO,
+                    format!("division by zero: {x} / 0"),
+                ));
             }
             x.checked_div(y).map(|q| q.normalize())
         }

@@ -174,7 +174,11 @@ impl Expr {
 
     /// A binary node spanning `start..end`.
     pub fn binary(op: BinaryOp, lhs: Expr, rhs: Expr, start: usize, end: usize) -> Self {
-        Expr::new(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), start, end)
+        Expr::new(
+            ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+            start,
+            end,
+        )
     }
 
     /// A unary node spanning `start..end`.
@@ -219,14 +223,20 @@ impl Expr {
 
     /// The number of nodes in the tree.
     pub fn node_count(&self) -> usize {
-        1 + self.children().iter().map(|c| c.node_count()).sum::<usize>()
+        1 + self
+            .children()
+            .iter()
+            .map(|c| c.node_count())
+            .sum::<usize>()
     }
 
     /// The same tree with every span set to zero (to compare trees by shape).
     pub fn without_spans(&self) -> Expr {
         let strip = |e: &Expr| Box::new(e.without_spans());
         let kind = match &self.kind {
-            ExprKind::Array(items) => ExprKind::Array(items.iter().map(Expr::without_spans).collect()),
+            ExprKind::Array(items) => {
+                ExprKind::Array(items.iter().map(Expr::without_spans).collect())
+            }
             ExprKind::Object(pairs) => ExprKind::Object(
                 pairs
                     .iter()

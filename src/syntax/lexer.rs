@@ -280,7 +280,10 @@ mod tests {
 
     #[test]
     fn numbers_with_exponent() {
-        assert_eq!(toks("1e3 3.50"), vec![Tok::Number("1e3".into()), Tok::Number("3.50".into())]);
+        assert_eq!(
+            toks("1e3 3.50"),
+            vec![Tok::Number("1e3".into()), Tok::Number("3.50".into())]
+        );
     }
 
     #[test]

@@ -169,19 +169,21 @@ fn readable_expected(expected: &[String]) -> Vec<String> {
     ];
     let mut out = Vec::new();
     let after_operand = expected.iter().any(|e| e == "\"+\"");
-    let starts_expression = expected.iter().any(|e| EXPRESSION_STARTS.contains(&e.as_str()));
+    let starts_expression = expected
+        .iter()
+        .any(|e| EXPRESSION_STARTS.contains(&e.as_str()));
     if starts_expression {
         out.push("expression".to_string());
     }
     for e in expected {
         let readable = match e.as_str() {
-            "Num" | "Str" | "Field" | "\"true\"" | "\"false\"" | "\"null\"" | "\"not\"" | "\"!\""
-            | "\"-\"" | "\"(\"" | "\"[\""
+            "Num" | "Str" | "Field" | "\"true\"" | "\"false\"" | "\"null\"" | "\"not\""
+            | "\"!\"" | "\"-\"" | "\"(\"" | "\"[\""
                 if starts_expression =>
             {
                 continue
             }
-            "Ident" if starts_expression => continue,
+            "Ident" | "\"and\"" | "\"or\"" if starts_expression => continue,
             op if after_operand && (INFIX.contains(&op) || op == "\"-\"" || op == "\"[\"") => {
                 "an operator".to_string()
             }

@@ -45,7 +45,7 @@ fn write_expr(expr: &Expr, out: &mut String) {
         }
         ExprKind::Array(items) => {
             out.push('[');
-            write_list(items.iter(), out, |e, out| write_expr(e, out));
+            write_list(items.iter(), out, write_expr);
             out.push(']');
         }
         ExprKind::Object(pairs) => {
@@ -60,7 +60,7 @@ fn write_expr(expr: &Expr, out: &mut String) {
         ExprKind::Call { name, args, .. } => {
             out.push_str(name);
             out.push('(');
-            write_list(args.iter(), out, |e, out| write_expr(e, out));
+            write_list(args.iter(), out, write_expr);
             out.push(')');
         }
         ExprKind::Unary(op, operand) => {
@@ -132,7 +132,11 @@ fn next(p: Prec) -> Prec {
     }
 }
 
-fn write_list<T>(items: impl Iterator<Item = T>, out: &mut String, mut each: impl FnMut(T, &mut String)) {
+fn write_list<T>(
+    items: impl Iterator<Item = T>,
+    out: &mut String,
+    mut each: impl FnMut(T, &mut String),
+) {
     for (i, item) in items.enumerate() {
         if i > 0 {
             out.push_str(", ");

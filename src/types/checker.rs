@@ -44,9 +44,15 @@ impl Checker<'_> {
     fn expr(&mut self, e: &Expr) -> Node {
         let span = e.span;
         match &e.kind {
-            ExprKind::Null | ExprKind::Error => Node::new(NodeKind::Const(Value::Null), TypeSet::NULL, span),
-            ExprKind::Bool(b) => Node::new(NodeKind::Const(Value::Bool(*b)), TypeSet::BOOLEAN, span),
-            ExprKind::Number(n) => Node::new(NodeKind::Const(Value::Number(*n)), TypeSet::NUMBER, span),
+            ExprKind::Null | ExprKind::Error => {
+                Node::new(NodeKind::Const(Value::Null), TypeSet::NULL, span)
+            }
+            ExprKind::Bool(b) => {
+                Node::new(NodeKind::Const(Value::Bool(*b)), TypeSet::BOOLEAN, span)
+            }
+            ExprKind::Number(n) => {
+                Node::new(NodeKind::Const(Value::Number(*n)), TypeSet::NUMBER, span)
+            }
             ExprKind::Str(s) => Node::new(NodeKind::Const(Value::str(s)), TypeSet::STRING, span),
             ExprKind::Field(name) => self.field(name, span),
             ExprKind::Array(items) => {
@@ -58,32 +64,68 @@ impl Checker<'_> {
                     .iter()
                     .map(|(k, v)| {
                         let key = self.expr(k);
-                        self.expect(&key, TypeSet::STRING, codes::E101_OPERATOR_TYPE, "an object key must be a string");
+                        self.expect(
+                            &key,
+                            TypeSet::STRING,
+                            codes::E101_OPERATOR_TYPE,
+                            "an object key must be a string",
+                        );
                         (key, self.expr(v))
                     })
                     .collect();
                 Node::new(NodeKind::Object(pairs), TypeSet::OBJECT, span)
             }
-            ExprKind::Call { name, name_span, args } => self.call(name, *name_span, args, span),
+            ExprKind::Call {
+                name,
+                name_span,
+                args,
+            } => self.call(name, *name_span, args, span),
             ExprKind::Unary(op, operand) => {
                 let operand = self.expr(operand);
                 let nullable = operand.ty.nullable();
                 match op {
                     UnaryOp::Neg => {
-                        self.expect(&operand, TypeSet::NUMBER, codes::E101_OPERATOR_TYPE, "`-` needs a number");
-                        Node::new(NodeKind::Neg(Box::new(operand)), TypeSet::NUMBER.or_null_if(nullable), span)
+                        self.expect(
+                            &operand,
+                            TypeSet::NUMBER,
+                            codes::E101_OPERATOR_TYPE,
+                            "`-` needs a number",
+                        );
+                        Node::new(
+                            NodeKind::Neg(Box::new(operand)),
+                            TypeSet::NUMBER.or_null_if(nullable),
+                            span,
+                        )
                     }
                     UnaryOp::Not => {
-                        self.expect(&operand, TypeSet::BOOLEAN, codes::E101_OPERATOR_TYPE, "`not` needs a boolean");
-                        Node::new(NodeKind::Not(Box::new(operand)), TypeSet::BOOLEAN.or_null_if(nullable), span)
+                        self.expect(
+                            &operand,
+                            TypeSet::BOOLEAN,
+                            codes::E101_OPERATOR_TYPE,
+                            "`not` needs a boolean",
+                        );
+                        Node::new(
+                            NodeKind::Not(Box::new(operand)),
+                            TypeSet::BOOLEAN.or_null_if(nullable),
+                            span,
+                        )
                     }
                 }
             }
             ExprKind::Binary(op, a, b) => self.binary(*op, a, b, span),
             ExprKind::Member(target, key) => {
                 let target = self.expr(target);
-                self.expect(&target, TypeSet::OBJECT, codes::E101_OPERATOR_TYPE, "`.key` reads a field of an object");
-                Node::new(NodeKind::Member(Box::new(target), Arc::from(key.as_str())), TypeSet::ANY, span)
+                self.expect(
+                    &target,
+                    TypeSet::OBJECT,
+                    codes::E101_OPERATOR_TYPE,
+                    "`.key` reads a field of an object",
+                );
+                Node::new(
+                    NodeKind::Member(Box::new(target), Arc::from(key.as_str())),
+                    TypeSet::ANY,
+                    span,
+                )
             }
             ExprKind::Index(target, index) => {
                 let target = self.expr(target);
@@ -100,13 +142,23 @@ impl Checker<'_> {
                     codes::E101_OPERATOR_TYPE,
                     "an index is a number (arrays) or a string (objects)",
                 );
-                Node::new(NodeKind::Index(Box::new(target), Box::new(index)), TypeSet::ANY, span)
+                Node::new(
+                    NodeKind::Index(Box::new(target), Box::new(index)),
+                    TypeSet::ANY,
+                    span,
+                )
             }
         }
     }
 
     /// Reports `message` when `node` can certainly not be of a type in `accepted`.
-    fn expect(&mut self, node: &Node, accepted: TypeSet, code: crate::diagnostics::Code, message: &str) -> bool {
+    fn expect(
+        &mut self,
+        node: &Node,
+        accepted: TypeSet,
+        code: crate::diagnostics::Code,
+        message: &str,
+    ) -> bool {
         if node.ty.certainly_outside(accepted) {
             self.errors.push(
                 Diag::new(code, message.to_string())
@@ -130,7 +182,8 @@ impl Checker<'_> {
                     let hint = did_you_mean(name, schema.fields.keys().map(String::as_str))
                         .map(|s| format!("did you mean `{s}`?"))
                         .unwrap_or_else(|| {
-                            let names: Vec<&str> = schema.fields.keys().map(String::as_str).collect();
+                            let names: Vec<&str> =
+                                schema.fields.keys().map(String::as_str).collect();
                             format!("declared fields: {}", names.join(", "))
                         });
                     self.errors.push(
@@ -154,13 +207,23 @@ impl Checker<'_> {
                 .map(|s| format!("did you mean `{s}`?"))
                 .unwrap_or_else(|| "`sluice functions` lists every function".to_string());
             self.errors.push(
-                Diag::new(codes::E201_UNKNOWN_FUNCTION, format!("unknown function `{name}`"))
-                    .label(name_span, "no function has this name")
-                    .help(hint),
+                Diag::new(
+                    codes::E201_UNKNOWN_FUNCTION,
+                    format!("unknown function `{name}`"),
+                )
+                .label(name_span, "no function has this name")
+                .help(hint),
             );
             return Node::new(NodeKind::Const(Value::Null), TypeSet::ANY, span);
         };
-        if let ("data", [Expr { kind: ExprKind::Str(field), span: arg_span }]) = (func.name, args) {
+        if let (
+            "data",
+            [Expr {
+                kind: ExprKind::Str(field),
+                span: arg_span,
+            }],
+        ) = (func.name, args)
+        {
             let node = self.field(field, *arg_span);
             return Node { span, ..node };
         }
@@ -168,11 +231,28 @@ impl Checker<'_> {
         let nodes: Vec<Node> = args.iter().map(|a| self.expr(a)).collect();
         for (i, node) in nodes.iter().enumerate() {
             if let Some(param) = func.param(i) {
-                if node.ty.certainly_outside(param.ty) {
+                if node.ty.certainly_outside(param.ty) && param.ty == TypeSet::BOOLEAN {
+                    self.errors.push(
+                        Diag::new(
+                            codes::E103_CONDITION_NOT_BOOLEAN,
+                            format!(
+                                "argument `{}` of {}() is never boolean",
+                                param.name, func.name
+                            ),
+                        )
+                        .label(node.span, format!("this is {}", article(node.ty)))
+                        .help("compare it to get a boolean, e.g. data('Qty') > 0"),
+                    );
+                } else if node.ty.certainly_outside(param.ty) {
                     self.errors.push(
                         Diag::new(
                             codes::E102_ARGUMENT_TYPE,
-                            format!("argument `{}` of {}() must be {}", param.name, func.name, article(param.ty)),
+                            format!(
+                                "argument `{}` of {}() must be {}",
+                                param.name,
+                                func.name,
+                                article(param.ty)
+                            ),
                         )
                         .label(node.span, format!("this is {}", article(node.ty)))
                         .help(format!("signature: {}", func.signature())),
@@ -200,9 +280,15 @@ impl Checker<'_> {
         self.errors.push(
             Diag::new(
                 codes::E202_ARITY,
-                format!("{}() takes {expected} argument{plural}, {given} given", func.name),
+                format!(
+                    "{}() takes {expected} argument{plural}, {given} given",
+                    func.name
+                ),
             )
-            .label(span, format!("{given} argument{} here", if given == 1 { "" } else { "s" }))
+            .label(
+                span,
+                format!("{given} argument{} here", if given == 1 { "" } else { "s" }),
+            )
             .label(name_span, "this function")
             .help(format!("signature: {}", func.signature())),
         );
@@ -214,7 +300,8 @@ impl Checker<'_> {
         let nullable = left.ty.nullable() || right.ty.nullable();
         let ty = match op {
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
-                let both_text = left.ty.non_null() == TypeSet::STRING && right.ty.non_null() == TypeSet::STRING;
+                let both_text =
+                    left.ty.non_null() == TypeSet::STRING && right.ty.non_null() == TypeSet::STRING;
                 if op == BinaryOp::Add && both_text {
                     self.errors.push(
                         Diag::new(codes::E101_OPERATOR_TYPE, "`+` adds numbers, not strings")
@@ -231,16 +318,22 @@ impl Checker<'_> {
             BinaryOp::Concat => TypeSet::STRING,
             BinaryOp::Eq | BinaryOp::NotEq => TypeSet::BOOLEAN,
             BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {
-                let msg = format!("`{}` compares numbers, text, booleans or dates", op.symbol());
+                let msg = format!(
+                    "`{}` compares numbers, text, booleans or dates",
+                    op.symbol()
+                );
                 let ok = self.expect(&left, ORDERABLE, codes::E101_OPERATOR_TYPE, &msg)
                     & self.expect(&right, ORDERABLE, codes::E101_OPERATOR_TYPE, &msg);
                 let (l, r) = (left.ty.non_null(), right.ty.non_null());
                 if ok && !l.is_never() && !r.is_never() && !l.intersects(r) {
                     self.errors.push(
-                        Diag::new(codes::E101_OPERATOR_TYPE, format!("cannot compare {} with {}", article(l), article(r)))
-                            .label(left.span, format!("this is {}", article(l)))
-                            .label(right.span, format!("this is {}", article(r)))
-                            .help("convert one side first, e.g. number(x) or tostring(x)"),
+                        Diag::new(
+                            codes::E101_OPERATOR_TYPE,
+                            format!("cannot compare {} with {}", article(l), article(r)),
+                        )
+                        .label(left.span, format!("this is {}", article(l)))
+                        .label(right.span, format!("this is {}", article(r)))
+                        .help("convert one side first, e.g. number(x) or tostring(x)"),
                     );
                 }
                 TypeSet::BOOLEAN.or_null_if(nullable)
@@ -253,7 +346,11 @@ impl Checker<'_> {
             }
             BinaryOp::Coalesce => left.ty.non_null() | right.ty,
         };
-        Node::new(NodeKind::Binary(op, Box::new(left), Box::new(right)), ty, span)
+        Node::new(
+            NodeKind::Binary(op, Box::new(left), Box::new(right)),
+            ty,
+            span,
+        )
     }
 }
 

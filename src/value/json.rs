@@ -74,7 +74,10 @@ pub fn value_from_json(json: &serde_json::Value, path: &str) -> Result<Value, Js
         serde_json::Value::Object(fields) => {
             let mut map = Map::with_capacity(fields.len());
             for (k, v) in fields {
-                map.insert(Arc::from(k.as_str()), value_from_json(v, &format!("{path}.{k}"))?);
+                map.insert(
+                    Arc::from(k.as_str()),
+                    value_from_json(v, &format!("{path}.{k}"))?,
+                );
             }
             Value::object(map)
         }

@@ -13,8 +13,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat};
 use indexmap::IndexMap;
 use rust_decimal::Decimal;
 
-pub use path::{index_of, FieldPath, Step};
 pub use json::{parse_record, value_from_json, value_from_json_text, JsonError};
+pub use path::{index_of, FieldPath, Step};
 
 use crate::types::TypeSet;
 
@@ -202,4 +202,10 @@ pub fn write_json_string(s: &str, out: &mut String) {
         }
     }
     out.push('"');
+}
+
+/// "a string", "an array": a kind name with its indefinite article.
+pub fn with_article(name: &str) -> String {
+    let an = name.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {name}", if an { "an" } else { "a" })
 }

@@ -1,0 +1,186 @@
+//! The `sluice` binary as a user runs it (SPEC §5).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use assert_cmd::Command;
+
+fn sluice() -> Command {
+    Command::cargo_bin("sluice").unwrap()
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = sluice().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn eval_prints_one_json_line() {
+    let out = stdout_of(&[
+        "eval",
+        "--record",
+        r#"{"firstName":"Ada","lastName":"Lovelace"}"#,
+        "concat(data('firstName'), ' ', data('lastName'))",
+    ]);
+    assert_eq!(out, "\"Ada Lovelace\"\n");
+}
+
+#[test]
+fn eval_exact_decimals() {
+    assert_eq!(stdout_of(&["eval", "0.1+0.2"]), "0.3\n");
+}
+
+#[test]
+fn eval_record_from_file() {
+    let dir = tempdir();
+    let path = dir.join("rec.json");
+    std::fs::write(&path, r#"{"Qty": 4, "Price": 2.50}"#).unwrap();
+    let arg = format!("@{}", path.display());
+    assert_eq!(
+        stdout_of(&["eval", "--record", &arg, "$Qty * $Price"]),
+        "10.00\n"
+    );
+}
+
+#[test]
+fn eval_record_from_stdin() {
+    let out = sluice()
+        .args(["eval", "--record", "@-", "$a & $b"])
+        .write_stdin(r#"{"a": "x", "b": 1}"#)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "\"x1\"\n");
+}
+
+#[test]
+fn formula_starting_with_dash_after_double_dash() {
+    assert_eq!(stdout_of(&["eval", "--", "-1 + 3"]), "2\n");
+}
+
+#[test]
+fn compile_error_exits_2_with_code_on_stderr() {
+    let out = sluice().args(["eval", "'a' * 2"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("E101"), "{err}");
+}
+
+#[test]
+fn runtime_error_exits_1_with_code_on_stderr() {
+    let out = sluice().args(["eval", "number('abc')"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("E304"));
+    let out = sluice()
+        .args(["eval", "--record", r#"{"v": 0}"#, "1 / $v"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("E302"));
+}
+
+#[test]
+fn bad_record_is_a_diagnostic_not_a_panic() {
+    for (record, code) in [
+        ("{not json", "E501"),
+        ("[1,2]", "E502"),
+        (r#"{"n": 1e999}"#, "E503"),
+    ] {
+        let out = sluice()
+            .args(["eval", "--record", record, "1"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{record}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(code), "{record}: {err}");
+    }
+}
+
+#[test]
+fn missing_record_file_is_reported() {
+    let out = sluice()
+        .args(["eval", "--record", "@/nonexistent/rec.json", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("E506"));
+}
+
+#[test]
+fn bad_now_and_tz_are_reported() {
+    let out = sluice()
+        .args(["eval", "--now", "yesterday", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("E504"));
+    let out = sluice()
+        .args(["eval", "--tz", "Mars/Olympus", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("E505"));
+}
+
+#[test]
+fn explain_prints_the_page() {
+    let out = stdout_of(&["explain", "E101"]);
+    assert!(out.starts_with("E101: operator applied to a value of the wrong type"));
+    let out = sluice().args(["explain", "E999"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn functions_lists_and_describes() {
+    let all = stdout_of(&["functions"]);
+    assert!(all.contains("concat") && all.contains("findvalue"));
+    let one = stdout_of(&["functions", "IF"]);
+    assert!(
+        one.starts_with("if(condition: boolean, then: any, else?: any)"),
+        "{one}"
+    );
+    assert!(one.contains("Examples:"));
+}
+
+#[test]
+fn deep_nesting_is_rejected_not_a_crash() {
+    let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+    let out = sluice().args(["eval", &deep]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("E008"));
+    let calls = format!("{}1{}", "concat(".repeat(3000), ")".repeat(3000));
+    let out = sluice().args(["eval", &calls]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("E008"));
+    let parens = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
+    assert_eq!(stdout_of(&["eval", &parens]), "1\n");
+    let minus = format!("{}1", "-".repeat(60_000));
+    let out = sluice().args(["eval", &minus]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let long = "1+".repeat(40_000) + "1";
+    let out = sluice().args(["eval", &long]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("E009"));
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "sluice-cli-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}

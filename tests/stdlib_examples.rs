@@ -1,0 +1,60 @@
+//! Every example in the function table runs as a test: the formula on the example's record
+//! gives the documented result (or the documented runtime error code).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::DateTime;
+use sluice::cli::eval::{evaluate, Settings};
+use sluice::stdlib;
+use sluice::value::{parse_record, value_from_json_text};
+
+#[test]
+fn every_function_has_two_examples_and_they_hold() {
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for f in stdlib::all() {
+        if f.examples.len() < 2 {
+            failures.push(format!("{}: fewer than two examples", f.name));
+        }
+        for ex in f.examples {
+            count += 1;
+            let settings = Settings::new(
+                parse_record(ex.record)
+                    .unwrap_or_else(|e| panic!("{}: bad example record: {e}", f.name)),
+                DateTime::parse_from_rfc3339("2024-05-01T12:00:00Z").unwrap(),
+                chrono_tz::Tz::UTC,
+            );
+            let outcome = evaluate(ex.formula, &settings);
+            let ok = match ex.result.strip_prefix("error ") {
+                Some(code) => {
+                    outcome.exit == 1
+                        && outcome
+                            .report
+                            .as_ref()
+                            .is_some_and(|r| r.diags.iter().any(|d| d.code.id == code))
+                }
+                None => {
+                    let expected = value_from_json_text(ex.result).unwrap();
+                    let actual = outcome.stdout.as_deref().map(value_from_json_text);
+                    matches!(actual, Some(Ok(v)) if v == expected && v.to_json() == expected.to_json())
+                }
+            };
+            if !ok {
+                failures.push(format!(
+                    "{}: `{}` expected {}, got exit {} {:?} {:?}",
+                    f.name,
+                    ex.formula,
+                    ex.result,
+                    outcome.exit,
+                    outcome.stdout,
+                    outcome.report.map(|r| r
+                        .diags
+                        .into_iter()
+                        .map(|d| d.message)
+                        .collect::<Vec<_>>())
+                ));
+            }
+        }
+    }
+    assert!(count > 0);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
