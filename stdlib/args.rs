@@ -43,3 +43,79 @@ pub fn truth(value: &Value, what: &str) -> Result<Option<bool>, EvalError> {
         ))),
     }
 }
+
+/// Argument `i` as a number; `None` for null; E301 for any other kind.
+pub fn number(args: &[Value], i: usize, func: &str) -> Result<Option<rust_decimal::Decimal>, EvalError> {
+    match arg(args, i) {
+        Value::Null => Ok(None),
+        Value::Number(n) => Ok(Some(*n)),
+        other => Err(wrong_kind(func, i, "number", other)),
+    }
+}
+
+/// Argument `i` as a whole number; `None` for null; E301 for another kind, E306 for a
+/// fraction or a value out of range.
+pub fn integer(args: &[Value], i: usize, func: &str) -> Result<Option<i64>, EvalError> {
+    let Some(n) = number(args, i, func)? else {
+        return Ok(None);
+    };
+    if !n.fract().is_zero() {
+        return Err(EvalError::invalid_argument(format!(
+            "{func}() argument {} must be a whole number, found {n}",
+            i + 1
+        )));
+    }
+    i64::try_from(n).map(Some).map_err(|_| {
+        EvalError::invalid_argument(format!("{func}() argument {} is out of range: {n}", i + 1))
+    })
+}
+
+/// Argument `i` as a count (a whole number ≥ 0).
+pub fn count(args: &[Value], i: usize, func: &str) -> Result<Option<usize>, EvalError> {
+    match integer(args, i, func)? {
+        None => Ok(None),
+        Some(n) => usize::try_from(n).map(Some).map_err(|_| {
+            EvalError::invalid_argument(format!("{func}() argument {} must not be negative, found {n}", i + 1))
+        }),
+    }
+}
+
+/// Argument `i` as a boolean; `None` for null; E301 for any other kind.
+pub fn boolean(args: &[Value], i: usize, func: &str) -> Result<Option<bool>, EvalError> {
+    match arg(args, i) {
+        Value::Null => Ok(None),
+        Value::Bool(b) => Ok(Some(*b)),
+        other => Err(wrong_kind(func, i, "boolean", other)),
+    }
+}
+
+/// Argument `i` as an array; `None` for null; E301 for any other kind.
+pub fn array<'a>(args: &'a [Value], i: usize, func: &str) -> Result<Option<&'a [Value]>, EvalError> {
+    match arg(args, i) {
+        Value::Null => Ok(None),
+        Value::Array(items) => Ok(Some(items.as_slice())),
+        other => Err(wrong_kind(func, i, "array", other)),
+    }
+}
+
+/// The values of a variadic numeric function: a single array argument stands for its
+/// elements, otherwise every argument counts.
+pub fn spread(args: &[Value]) -> &[Value] {
+    match args {
+        [Value::Array(items)] => items.as_slice(),
+        _ => args,
+    }
+}
+
+/// The E310 error for a result beyond the size limit.
+pub fn too_large(func: &str, what: &str, limit: usize) -> EvalError {
+    EvalError::new(
+        crate::diagnostics::codes::E310_TOO_LARGE,
+        format!("{func}() would produce {what} beyond the limit of {limit}"),
+    )
+}
+
+/// Longest string a function may produce, in bytes.
+pub const MAX_STRING_BYTES: usize = 16 * 1024 * 1024;
+/// Largest array a function may produce.
+pub const MAX_ARRAY_LEN: usize = 1_000_000;

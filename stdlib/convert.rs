@@ -6,29 +6,12 @@ use rust_decimal::Decimal;
 
 use super::args::arg;
 use super::{ex, req, Category, Function, Imp, Returns};
-use crate::diagnostics::codes;
 use crate::runtime::{Ctx, EvalError};
 use crate::types::TypeSet;
 use crate::value::Value;
 
 /// The conversion functions.
 pub const FUNCTIONS: &[Function] = &[
-    Function {
-        name: "number",
-        category: Category::Conversion,
-        params: &[req("x", TypeSet::NUMBER.union(TypeSet::STRING))],
-        variadic: false,
-        returns: Returns::Fixed(TypeSet::NUMBER.or_null_if(true)),
-        doc: "A number from a number or from text (surrounding spaces ignored, `.` as decimal separator, exponent allowed); an error (E304) for text that is not a number.",
-        examples: &[
-            ex("number(' 12.50 ')", "{}", "12.50"),
-            ex("number('1e3')", "{}", "1000"),
-            ex("number('abc')", "{}", "error E304"),
-            ex("number(null)", "{}", "null"),
-        ],
-        imp: Imp::Eager(number),
-        pure: true,
-    },
     Function {
         name: "tostring",
         category: Category::Conversion,
@@ -43,6 +26,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Eager(tostring),
         pure: true,
+        check: None,
     },
     Function {
         name: "typeof",
@@ -58,6 +42,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Eager(type_of),
         pure: true,
+        check: None,
     },
 ];
 
@@ -85,22 +70,6 @@ pub fn parse_number_text(text: &str) -> Option<Decimal> {
         Decimal::from_str(digits).ok()?
     };
     Some(if negative { -d } else { d })
-}
-
-fn number(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    match arg(args, 0) {
-        Value::Null => Ok(Value::Null),
-        Value::Number(n) => Ok(Value::Number(*n)),
-        Value::String(s) => parse_number_text(s).map(Value::Number).ok_or_else(|| {
-            EvalError::new(codes::E304_NUMBER_PARSE, format!("'{s}' is not a number"))
-        }),
-        other => Err(super::args::wrong_kind(
-            "number",
-            0,
-            "number or string",
-            other,
-        )),
-    }
 }
 
 fn tostring(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {

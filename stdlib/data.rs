@@ -23,6 +23,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Eager(data),
         pure: false,
+        check: None,
     },
     Function {
         name: "findvalue",
@@ -51,6 +52,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Eager(findvalue),
         pure: true,
+        check: None,
     },
 ];
 

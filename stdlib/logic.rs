@@ -27,6 +27,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Lazy(if_),
         pure: true,
+        check: None,
     },
     Function {
         name: "ifs",
@@ -42,6 +43,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Lazy(ifs),
         pure: true,
+        check: None,
     },
     Function {
         name: "switch",
@@ -57,6 +59,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Lazy(switch),
         pure: true,
+        check: None,
     },
     Function {
         name: "and",
@@ -72,6 +75,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Lazy(and),
         pure: true,
+        check: None,
     },
     Function {
         name: "or",
@@ -87,6 +91,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Lazy(or),
         pure: true,
+        check: None,
     },
     Function {
         name: "not",
@@ -102,6 +107,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Eager(not),
         pure: true,
+        check: None,
     },
     Function {
         name: "coalesce",
@@ -117,6 +123,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Lazy(coalesce),
         pure: true,
+        check: None,
     },
     Function {
         name: "iferror",
@@ -132,6 +139,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Lazy(iferror),
         pure: true,
+        check: None,
     },
     Function {
         name: "try",
@@ -146,6 +154,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Lazy(try_),
         pure: true,
+        check: None,
     },
     Function {
         name: "isnull",
@@ -160,6 +169,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Eager(isnull),
         pure: true,
+        check: None,
     },
     Function {
         name: "isblank",
@@ -175,6 +185,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Eager(isblank),
         pure: true,
+        check: None,
     },
     Function {
         name: "ifempty",
@@ -190,6 +201,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         imp: Imp::Lazy(ifempty),
         pure: true,
+        check: None,
     },
 ];
 

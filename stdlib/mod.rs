@@ -7,6 +7,7 @@ mod args;
 pub mod convert;
 pub mod data;
 pub mod logic;
+pub mod numbers;
 pub mod text;
 
 use std::collections::HashMap;
@@ -25,6 +26,8 @@ pub enum Category {
     Logic,
     /// strings
     Text,
+    /// numbers and rounding
+    Numbers,
     /// conversion and types
     Conversion,
 }
@@ -36,6 +39,7 @@ impl Category {
             Category::Data => "Data & lookups",
             Category::Logic => "Logic",
             Category::Text => "Text",
+            Category::Numbers => "Numbers",
             Category::Conversion => "Conversion & types",
         }
     }
@@ -102,6 +106,20 @@ pub struct Function {
     pub imp: Imp,
     /// Same arguments, same result, no outside state: may be folded at compile time.
     pub pure: bool,
+    /// Validates a literal argument at compile time (argument index, its value): a bad
+    /// regex literal is E203, a bad option literal (mode, unit, zone, algorithm) E204.
+    pub check: Option<fn(usize, &Value) -> Result<(), LiteralError>>,
+}
+
+/// A literal argument rejected at compile time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiteralError {
+    /// E203 or E204.
+    pub code: crate::diagnostics::Code,
+    /// What is wrong.
+    pub message: String,
+    /// What would be accepted.
+    pub help: String,
 }
 
 impl Function {
@@ -171,6 +189,7 @@ const GROUPS: &[&[Function]] = &[
     data::FUNCTIONS,
     logic::FUNCTIONS,
     text::FUNCTIONS,
+    numbers::FUNCTIONS,
     convert::FUNCTIONS,
 ];
 

@@ -24,6 +24,7 @@ pub const FUNCTIONS: &[Function] = &[Function {
     ],
     imp: Imp::Eager(concat),
     pure: true,
+    check: None,
 }];
 
 fn concat(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {

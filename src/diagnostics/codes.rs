@@ -82,6 +82,12 @@ codes! {
         "An argument has the right type but a value the function cannot use, for example a negative repeat count or a non-integer array index.";
     E307_LOOKUP = "E307", "lookup failed",
         "A lookup into the Connect Object store failed (the store is missing, corrupt or locked).";
+    E308_NOT_A_DATE = "E308", "value is not a date",
+        "A date function was given a value that is neither a date nor a datetime, or text that is not ISO 8601. Parse text first with parsedate(text, format).";
+    E309_INVALID_PATTERN = "E309", "invalid regular expression at run time",
+        "A pattern computed at run time (not a literal) does not compile, or compiles to more than the regex size limit.";
+    E310_TOO_LARGE = "E310", "result too large",
+        "A function would produce a string or an array beyond the resource limits (16 MiB of text, 1 000 000 elements), for example repeat('x', 1e9).";
     E501_RECORD_JSON = "E501", "record is not valid JSON",
         "The record given with --record (or read from a file) is not valid JSON. The message gives the line and column.";
     E502_RECORD_NOT_OBJECT = "E502", "record is not a JSON object",

@@ -260,6 +260,13 @@ impl Checker<'_> {
                 }
             }
         }
+        if let Some(check) = func.check {
+            for (i, node) in nodes.iter().enumerate() {
+                if let Some(Err(e)) = node.as_const().map(|v| check(i, v)) {
+                    self.errors.push(Diag::new(e.code, e.message).label(node.span, "this literal").help(e.help));
+                }
+            }
+        }
         let arg_types: Vec<TypeSet> = nodes.iter().map(|n| n.ty).collect();
         let ty = func.return_type(&arg_types);
         Node::new(NodeKind::Call(func, nodes), ty, span)
