@@ -6,6 +6,7 @@ mod args;
 
 pub mod convert;
 pub mod data;
+pub mod dates;
 pub mod logic;
 pub mod numbers;
 pub mod text;
@@ -28,6 +29,8 @@ pub enum Category {
     Text,
     /// numbers and rounding
     Numbers,
+    /// dates and times
+    Dates,
     /// conversion and types
     Conversion,
 }
@@ -40,6 +43,7 @@ impl Category {
             Category::Logic => "Logic",
             Category::Text => "Text",
             Category::Numbers => "Numbers",
+            Category::Dates => "Dates",
             Category::Conversion => "Conversion & types",
         }
     }
@@ -190,6 +194,7 @@ const GROUPS: &[&[Function]] = &[
     logic::FUNCTIONS,
     text::FUNCTIONS,
     numbers::FUNCTIONS,
+    dates::FUNCTIONS,
     convert::FUNCTIONS,
 ];
 
