@@ -45,7 +45,11 @@ pub fn truth(value: &Value, what: &str) -> Result<Option<bool>, EvalError> {
 }
 
 /// Argument `i` as a number; `None` for null; E301 for any other kind.
-pub fn number(args: &[Value], i: usize, func: &str) -> Result<Option<rust_decimal::Decimal>, EvalError> {
+pub fn number(
+    args: &[Value],
+    i: usize,
+    func: &str,
+) -> Result<Option<rust_decimal::Decimal>, EvalError> {
     match arg(args, i) {
         Value::Null => Ok(None),
         Value::Number(n) => Ok(Some(*n)),
@@ -75,7 +79,10 @@ pub fn count(args: &[Value], i: usize, func: &str) -> Result<Option<usize>, Eval
     match integer(args, i, func)? {
         None => Ok(None),
         Some(n) => usize::try_from(n).map(Some).map_err(|_| {
-            EvalError::invalid_argument(format!("{func}() argument {} must not be negative, found {n}", i + 1))
+            EvalError::invalid_argument(format!(
+                "{func}() argument {} must not be negative, found {n}",
+                i + 1
+            ))
         }),
     }
 }
@@ -90,7 +97,11 @@ pub fn boolean(args: &[Value], i: usize, func: &str) -> Result<Option<bool>, Eva
 }
 
 /// Argument `i` as an array; `None` for null; E301 for any other kind.
-pub fn array<'a>(args: &'a [Value], i: usize, func: &str) -> Result<Option<&'a [Value]>, EvalError> {
+pub fn array<'a>(
+    args: &'a [Value],
+    i: usize,
+    func: &str,
+) -> Result<Option<&'a [Value]>, EvalError> {
     match arg(args, i) {
         Value::Null => Ok(None),
         Value::Array(items) => Ok(Some(items.as_slice())),

@@ -4,10 +4,15 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
-use super::args::arg;
-use super::{ex, req, Category, Function, Imp, Returns};
+use md5::Md5;
+use sha2::{Digest, Sha256};
+
+use super::args::{arg, text};
+use super::{ex, req, Category, Function, Imp, LiteralError, Returns};
+use crate::diagnostics::codes;
 use crate::runtime::{Ctx, EvalError};
 use crate::types::TypeSet;
+use crate::value::value_from_json_text;
 use crate::value::Value;
 
 /// The conversion functions.
@@ -43,6 +48,83 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(type_of),
         pure: true,
         check: None,
+    },
+    Function {
+        name: "toboolean",
+        category: Category::Conversion,
+        params: &[req("x", TypeSet::BOOLEAN.union(TypeSet::NUMBER).union(TypeSet::STRING))],
+        variadic: false,
+        returns: Returns::Fixed(TypeSet::BOOLEAN.union(TypeSet::NULL)),
+        doc: "A boolean from text ('true', '1', 'yes', 'y', 'on' / 'false', '0', 'no', 'n', 'off', '', any case), a number (0 is false) or a boolean; an error (E306) for other text.",
+        examples: &[
+            ex("toboolean('Yes')", "{}", "true"),
+            ex("toboolean('0')", "{}", "false"),
+            ex("toboolean(2)", "{}", "true"),
+            ex("toboolean('maybe')", "{}", "error E306"),
+            ex("toboolean(null)", "{}", "null"),
+        ],
+        imp: Imp::Eager(toboolean),
+        pure: true,
+        check: None,
+    },
+    Function {
+        name: "parsejson",
+        category: Category::Conversion,
+        params: &[req("text", TypeSet::STRING)],
+        variadic: false,
+        returns: Returns::Fixed(TypeSet::ANY),
+        doc: "The value of JSON text (numbers read exactly); an error (E306) for invalid JSON.",
+        examples: &[
+            ex(r#"parsejson('{"a": [1, 2.50]}')"#, "{}", r#"{"a":[1,2.50]}"#),
+            ex("parsejson('[1,')", "{}", "error E306"),
+            ex("parsejson(null)", "{}", "null"),
+        ],
+        imp: Imp::Eager(parsejson),
+        pure: true,
+        check: None,
+    },
+    Function {
+        name: "tojson",
+        category: Category::Conversion,
+        params: &[req("x", TypeSet::ANY)],
+        variadic: false,
+        returns: Returns::Fixed(TypeSet::STRING),
+        doc: "Compact JSON text of a value (null gives 'null').",
+        examples: &[
+            ex("tojson(['a' => [1, true]])", "{}", r#""{\"a\":[1,true]}""#),
+            ex("tojson(null)", "{}", r#""null""#),
+        ],
+        imp: Imp::Eager(tojson),
+        pure: true,
+        check: None,
+    },
+    Function {
+        name: "uuid",
+        category: Category::Conversion,
+        params: &[],
+        variadic: false,
+        returns: Returns::Fixed(TypeSet::STRING),
+        doc: "A new random UUID (version 4), lowercase with hyphens.",
+        examples: &[ex("len(uuid())", "{}", "36"), ex("uuid() = uuid()", "{}", "false")],
+        imp: Imp::Eager(uuid),
+        pure: false,
+        check: None,
+    },
+    Function {
+        name: "hash",
+        category: Category::Conversion,
+        params: &[req("x", TypeSet::ANY), req("algorithm", TypeSet::STRING)],
+        variadic: false,
+        returns: Returns::Fixed(TypeSet::STRING.union(TypeSet::NULL)),
+        doc: "The lowercase hex digest of the text form of x: 'sha256' or 'md5'.",
+        examples: &[
+            ex("hash('abc', 'sha256')", "{}", r#""ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad""#),
+            ex("hash('abc', 'md5')", "{}", r#""900150983cd24fb0d6963f7d28e17f72""#),
+            ex("hash(null, 'md5')", "{}", "null"),
+        ],
+        imp: Imp::Eager(hash),
+        pure: true,
+        check: Some(check_algorithm),
     },
 ];
 
@@ -82,4 +164,82 @@ fn tostring(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
 
 fn type_of(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     Ok(Value::str(arg(args, 0).type_name()))
+}
+
+fn toboolean(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+    Ok(match arg(args, 0) {
+        Value::Null => Value::Null,
+        Value::Bool(b) => Value::Bool(*b),
+        Value::Number(n) => Value::Bool(!n.is_zero()),
+        Value::String(s) => match s.trim().to_lowercase().as_str() {
+            "true" | "1" | "yes" | "y" | "on" => Value::Bool(true),
+            "false" | "0" | "no" | "n" | "off" | "" => Value::Bool(false),
+            _ => {
+                return Err(EvalError::invalid_argument(format!(
+                    "toboolean(): '{s}' is not a boolean"
+                )))
+            }
+        },
+        other => {
+            return Err(super::args::wrong_kind(
+                "toboolean",
+                0,
+                "a boolean, number or string",
+                other,
+            ))
+        }
+    })
+}
+
+fn parsejson(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+    let Some(t) = text(args, 0, "parsejson")? else {
+        return Ok(Value::Null);
+    };
+    value_from_json_text(t).map_err(|e| EvalError::invalid_argument(format!("parsejson(): {e}")))
+}
+
+fn tojson(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+    Ok(Value::string(arg(args, 0).to_json()))
+}
+
+fn uuid(_: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+    Ok(Value::string(uuid::Uuid::new_v4().to_string()))
+}
+
+const ALGORITHMS: &str = "'sha256', 'md5'";
+
+fn check_algorithm(index: usize, value: &Value) -> Result<(), LiteralError> {
+    match value {
+        Value::String(a)
+            if index == 1 && !matches!(a.to_ascii_lowercase().as_str(), "sha256" | "md5") =>
+        {
+            Err(LiteralError {
+                code: codes::E204_INVALID_OPTION,
+                message: format!("unknown hash algorithm '{a}'"),
+                help: format!("algorithms: {ALGORITHMS}"),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn hash(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+    let value = arg(args, 0);
+    let Some(algorithm) = text(args, 1, "hash")? else {
+        return Ok(Value::Null);
+    };
+    if value.is_null() {
+        return Ok(Value::Null);
+    }
+    let input = value.to_text();
+    let digest = match algorithm.to_ascii_lowercase().as_str() {
+        "sha256" => format!("{:x}", Sha256::digest(input.as_bytes())),
+        "md5" => format!("{:x}", Md5::digest(input.as_bytes())),
+        other => {
+            return Err(EvalError::invalid_argument(format!(
+                "hash(): unknown algorithm '{other}'; algorithms: {ALGORITHMS}"
+            )))
+        }
+    };
+    Ok(Value::string(digest))
 }

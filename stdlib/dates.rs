@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 
 use chrono::format::{Item, StrftimeItems};
 use chrono::{
-    DateTime, Datelike, Duration, FixedOffset, Months, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
-    Timelike, Utc,
+    DateTime, Datelike, Duration, FixedOffset, Months, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
 use rust_decimal::prelude::*;
@@ -25,7 +25,9 @@ use crate::value::Value;
 
 const STR: TypeSet = TypeSet::STRING;
 const NUM: TypeSet = TypeSet::NUMBER;
-const WHEN: TypeSet = TypeSet::DATE.union(TypeSet::DATETIME).union(TypeSet::STRING);
+const WHEN: TypeSet = TypeSet::DATE
+    .union(TypeSet::DATETIME)
+    .union(TypeSet::STRING);
 const NUM_OR_NULL: TypeSet = TypeSet::NUMBER.union(TypeSet::NULL);
 const DATE_OR_NULL: TypeSet = TypeSet::DATE.union(TypeSet::NULL);
 const DATETIME_OR_NULL: TypeSet = TypeSet::DATETIME.union(TypeSet::NULL);
@@ -53,9 +55,18 @@ macro_rules! date_fn {
 
 macro_rules! part_fn {
     ($name:literal, $doc:literal, $example:literal, $result:literal, $part:expr) => {
-        date_fn!($name, &[req("d", WHEN)], NUM_OR_NULL, $doc,
-            [ex($example, "{}", $result), ex(concat!($name, "(null)"), "{}", "null")],
-            |args: &[Value], ctx: &Ctx| part(args, ctx, $name, $part), None)
+        date_fn!(
+            $name,
+            &[req("d", WHEN)],
+            NUM_OR_NULL,
+            $doc,
+            [
+                ex($example, "{}", $result),
+                ex(concat!($name, "(null)"), "{}", "null")
+            ],
+            |args: &[Value], ctx: &Ctx| part(args, ctx, $name, $part),
+            None
+        )
     };
 }
 
@@ -184,12 +195,18 @@ fn when(args: &[Value], i: usize, func: &str, tz: Tz) -> Result<Option<When>, Ev
         Value::Null => Ok(None),
         Value::Date(d) => Ok(Some(When::Date(*d))),
         Value::DateTime(dt) => Ok(Some(When::DateTime(*dt))),
-        Value::String(s) => parse_iso(s, tz)
-            .map(Some)
-            .ok_or_else(|| date_error(format!("{func}(): '{s}' is not an ISO 8601 date or datetime"))),
+        Value::String(s) => parse_iso(s, tz).map(Some).ok_or_else(|| {
+            date_error(format!(
+                "{func}(): '{s}' is not an ISO 8601 date or datetime"
+            ))
+        }),
         other => Err(EvalError::new(
             codes::E308_NOT_A_DATE,
-            format!("{func}() argument {} must be a date, found {}", i + 1, other.type_name()),
+            format!(
+                "{func}() argument {} must be a date, found {}",
+                i + 1,
+                other.type_name()
+            ),
         )),
     }
 }
@@ -204,10 +221,14 @@ pub fn parse_iso(text: &str, tz: Tz) -> Option<When> {
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         return Some(When::Date(d));
     }
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
-        .map(|n| When::DateTime(localize(n, tz)))
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+    .map(|n| When::DateTime(localize(n, tz)))
 }
 
 /// The instant of local time `naive` in `tz`: a time in a DST gap moves forward by the
@@ -216,7 +237,9 @@ pub fn localize(naive: NaiveDateTime, tz: Tz) -> DateTime<FixedOffset> {
     match tz.from_local_datetime(&naive).earliest() {
         Some(dt) => dt.fixed_offset(),
         None => {
-            let before = tz.offset_from_utc_datetime(&(naive - Duration::days(1))).fix();
+            let before = tz
+                .offset_from_utc_datetime(&(naive - Duration::days(1)))
+                .fix();
             let utc = naive - Duration::seconds(i64::from(before.local_minus_utc()));
             tz.from_utc_datetime(&utc).fixed_offset()
         }
@@ -231,8 +254,9 @@ pub fn parse_tz(name: &str) -> Option<Tz> {
 fn tz_arg(args: &[Value], i: usize, func: &str, default: Tz) -> Result<Tz, EvalError> {
     match text(args, i, func)? {
         None => Ok(default),
-        Some(name) => parse_tz(name)
-            .ok_or_else(|| EvalError::invalid_argument(format!("{func}(): unknown time zone '{name}'"))),
+        Some(name) => parse_tz(name).ok_or_else(|| {
+            EvalError::invalid_argument(format!("{func}(): unknown time zone '{name}'"))
+        }),
     }
 }
 
@@ -241,7 +265,8 @@ fn check_tz<const I: usize>(index: usize, value: &Value) -> Result<(), LiteralEr
         Value::String(name) if index == I && parse_tz(name).is_none() => Err(LiteralError {
             code: codes::E204_INVALID_OPTION,
             message: format!("unknown time zone '{name}'"),
-            help: "use an IANA name such as 'Europe/Berlin' or 'America/New_York', or 'UTC'".to_string(),
+            help: "use an IANA name such as 'Europe/Berlin' or 'America/New_York', or 'UTC'"
+                .to_string(),
         }),
         _ => Ok(()),
     }
@@ -288,9 +313,9 @@ fn check_unit<const I: usize>(index: usize, value: &Value) -> Result<(), Literal
 fn unit_arg(args: &[Value], i: usize, func: &str) -> Result<Option<Unit>, EvalError> {
     match text(args, i, func)? {
         None => Ok(None),
-        Some(name) => parse_unit(name)
-            .map(Some)
-            .ok_or_else(|| EvalError::invalid_argument(format!("{func}(): unknown unit '{name}'; units: {UNITS}"))),
+        Some(name) => parse_unit(name).map(Some).ok_or_else(|| {
+            EvalError::invalid_argument(format!("{func}(): unknown unit '{name}'; units: {UNITS}"))
+        }),
     }
 }
 
@@ -309,7 +334,11 @@ fn date_parts(args: &[Value], func: &str, count: usize) -> Result<Option<Vec<u32
         let Some(n) = integer(args, i, func)? else {
             return Ok(None);
         };
-        parts.push(u32::try_from(n).map_err(|_| date_error(format!("{func}(): part {} is out of range: {n}", i + 1)))?);
+        parts.push(
+            u32::try_from(n).map_err(|_| {
+                date_error(format!("{func}(): part {} is out of range: {n}", i + 1))
+            })?,
+        );
     }
     Ok(Some(parts))
 }
@@ -325,7 +354,11 @@ fn date(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     let Some(p) = date_parts(args, "date", 3)? else {
         return Ok(Value::Null);
     };
-    let (y, m, d) = (p.first().copied().unwrap_or(0), p.get(1).copied().unwrap_or(0), p.get(2).copied().unwrap_or(0));
+    let (y, m, d) = (
+        p.first().copied().unwrap_or(0),
+        p.get(1).copied().unwrap_or(0),
+        p.get(2).copied().unwrap_or(0),
+    );
     make_date(y, m, d, "date").map(Value::Date)
 }
 
@@ -335,8 +368,14 @@ fn datetime(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     };
     let part = |i: usize| p.get(i).copied().unwrap_or(0);
     let day = make_date(part(0), part(1), part(2), "datetime")?;
-    let time = NaiveTime::from_hms_opt(part(3), part(4), part(5))
-        .ok_or_else(|| date_error(format!("datetime(): {}:{}:{} is not a time of day", part(3), part(4), part(5))))?;
+    let time = NaiveTime::from_hms_opt(part(3), part(4), part(5)).ok_or_else(|| {
+        date_error(format!(
+            "datetime(): {}:{}:{} is not a time of day",
+            part(3),
+            part(4),
+            part(5)
+        ))
+    })?;
     let tz = tz_arg(args, 6, "datetime", ctx.tz)?;
     Ok(Value::DateTime(localize(day.and_time(time), tz)))
 }
@@ -364,28 +403,46 @@ fn parsedate(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
             Value::String(f) => parse_with_format(s, f, tz),
             _ => None,
         }),
-        other => return Err(super::args::wrong_kind("parsedate", 1, "a format or an array of formats", other)),
+        other => {
+            return Err(super::args::wrong_kind(
+                "parsedate",
+                1,
+                "a format or an array of formats",
+                other,
+            ))
+        }
     };
-    parsed
-        .map(When::into_value)
-        .ok_or_else(|| date_error(format!("parsedate(): '{raw}' does not match the expected format")))
+    parsed.map(When::into_value).ok_or_else(|| {
+        date_error(format!(
+            "parsedate(): '{raw}' does not match the expected format"
+        ))
+    })
 }
 
 /// Formats a date or datetime value by a strftime pattern, a datetime in `tz` when given.
 pub fn format_value(value: &Value, format: &str, tz: Option<Tz>) -> Result<String, EvalError> {
     let items: Vec<Item> = StrftimeItems::new(format).collect();
     if items.iter().any(|i| matches!(i, Item::Error)) {
-        return Err(EvalError::invalid_argument(format!("'{format}' is not a valid strftime format")));
+        return Err(EvalError::invalid_argument(format!(
+            "'{format}' is not a valid strftime format"
+        )));
     }
     let mut out = String::new();
     let written = match (value, tz) {
         (Value::Date(d), _) => write!(out, "{}", d.format_with_items(items.iter())),
-        (Value::DateTime(dt), Some(tz)) => write!(out, "{}", dt.with_timezone(&tz).format_with_items(items.iter())),
+        (Value::DateTime(dt), Some(tz)) => write!(
+            out,
+            "{}",
+            dt.with_timezone(&tz).format_with_items(items.iter())
+        ),
         (Value::DateTime(dt), None) => write!(out, "{}", dt.format_with_items(items.iter())),
         (other, _) => return Ok(other.to_text()),
     };
     written.map_err(|_| {
-        EvalError::invalid_argument(format!("'{format}' asks for a part a {} does not have", value.type_name()))
+        EvalError::invalid_argument(format!(
+            "'{format}' asks for a part a {} does not have",
+            value.type_name()
+        ))
     })?;
     Ok(out)
 }
@@ -414,7 +471,9 @@ fn add_months(n: NaiveDateTime, months: i64) -> Option<NaiveDateTime> {
 }
 
 fn out_of_range(func: &str) -> EvalError {
-    date_error(format!("{func}(): the result is outside the supported date range"))
+    date_error(format!(
+        "{func}(): the result is outside the supported date range"
+    ))
 }
 
 fn dateadd(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
@@ -428,7 +487,10 @@ fn dateadd(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     let shifted = match unit {
         Unit::Year => n.checked_mul(12).and_then(|m| add_months(local, m)),
         Unit::Month => add_months(local, n),
-        Unit::Week => n.checked_mul(7).and_then(Duration::try_days).and_then(|dur| local.checked_add_signed(dur)),
+        Unit::Week => n
+            .checked_mul(7)
+            .and_then(Duration::try_days)
+            .and_then(|dur| local.checked_add_signed(dur)),
         Unit::Day => Duration::try_days(n).and_then(|dur| local.checked_add_signed(dur)),
         Unit::Hour | Unit::Minute | Unit::Second => {
             let When::DateTime(dt) = d else {
@@ -461,7 +523,8 @@ fn dateadd(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
 
 /// Whole months from `a` to `b`, truncated toward zero.
 fn months_between(a: NaiveDateTime, b: NaiveDateTime) -> i64 {
-    let mut months = i64::from(b.year() - a.year()) * 12 + i64::from(b.month()) - i64::from(a.month());
+    let mut months =
+        i64::from(b.year() - a.year()) * 12 + i64::from(b.month()) - i64::from(a.month());
     let rest = |n: NaiveDateTime| (n.day(), n.time());
     if months > 0 && rest(b) < rest(a) {
         months -= 1;
@@ -491,12 +554,20 @@ fn datediff(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     Ok(Value::Number(n.into()))
 }
 
-fn part(args: &[Value], ctx: &Ctx, func: &str, f: fn(&NaiveDateTime) -> i64) -> Result<Value, EvalError> {
+fn part(
+    args: &[Value],
+    ctx: &Ctx,
+    func: &str,
+    f: fn(&NaiveDateTime) -> i64,
+) -> Result<Value, EvalError> {
     Ok(when(args, 0, func, ctx.tz)?.map_or(Value::Null, |d| Value::Number(f(&d.local()).into())))
 }
 
 fn startof(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
-    let (Some(d), Some(unit)) = (when(args, 0, "startof", ctx.tz)?, unit_arg(args, 1, "startof")?) else {
+    let (Some(d), Some(unit)) = (
+        when(args, 0, "startof", ctx.tz)?,
+        unit_arg(args, 1, "startof")?,
+    ) else {
         return Ok(Value::Null);
     };
     let local = d.local();
@@ -504,9 +575,15 @@ fn startof(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     let start = match unit {
         Unit::Year => day.with_ordinal(1).map(|d| d.and_time(NaiveTime::MIN)),
         Unit::Month => day.with_day(1).map(|d| d.and_time(NaiveTime::MIN)),
-        Unit::Week => Some((day - Duration::days(i64::from(day.weekday().num_days_from_monday()))).and_time(NaiveTime::MIN)),
+        Unit::Week => Some(
+            (day - Duration::days(i64::from(day.weekday().num_days_from_monday())))
+                .and_time(NaiveTime::MIN),
+        ),
         Unit::Day => Some(day.and_time(NaiveTime::MIN)),
-        Unit::Hour => local.with_minute(0).and_then(|t| t.with_second(0)).and_then(|t| t.with_nanosecond(0)),
+        Unit::Hour => local
+            .with_minute(0)
+            .and_then(|t| t.with_second(0))
+            .and_then(|t| t.with_nanosecond(0)),
         Unit::Minute => local.with_second(0).and_then(|t| t.with_nanosecond(0)),
         Unit::Second => local.with_nanosecond(0),
     }
@@ -530,7 +607,9 @@ fn totimezone(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
         return Ok(Value::Null);
     }
     let tz = tz_arg(args, 1, "totimezone", ctx.tz)?;
-    Ok(Value::DateTime(d.instant().with_timezone(&tz).fixed_offset()))
+    Ok(Value::DateTime(
+        d.instant().with_timezone(&tz).fixed_offset(),
+    ))
 }
 
 fn tounixtime(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
@@ -547,9 +626,19 @@ fn fromunixtime(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     let Some(secs) = number(args, 0, "fromunixtime")? else {
         return Ok(Value::Null);
     };
-    let whole = secs.trunc().to_i64().ok_or_else(|| out_of_range("fromunixtime"))?;
-    let nanos = ((secs - secs.trunc()) * Decimal::from(1_000_000_000)).trunc().to_i64().unwrap_or(0);
-    let (whole, nanos) = if nanos < 0 { (whole - 1, nanos + 1_000_000_000) } else { (whole, nanos) };
+    let whole = secs
+        .trunc()
+        .to_i64()
+        .ok_or_else(|| out_of_range("fromunixtime"))?;
+    let nanos = ((secs - secs.trunc()) * Decimal::from(1_000_000_000))
+        .trunc()
+        .to_i64()
+        .unwrap_or(0);
+    let (whole, nanos) = if nanos < 0 {
+        (whole - 1, nanos + 1_000_000_000)
+    } else {
+        (whole, nanos)
+    };
     DateTime::<Utc>::from_timestamp(whole, u32::try_from(nanos).unwrap_or(0))
         .map(|dt| Value::DateTime(dt.fixed_offset()))
         .ok_or_else(|| out_of_range("fromunixtime"))

@@ -4,6 +4,7 @@
 
 mod args;
 
+pub mod arrays;
 pub mod convert;
 pub mod data;
 pub mod dates;
@@ -31,6 +32,8 @@ pub enum Category {
     Numbers,
     /// dates and times
     Dates,
+    /// arrays and objects
+    Arrays,
     /// conversion and types
     Conversion,
 }
@@ -44,6 +47,7 @@ impl Category {
             Category::Text => "Text",
             Category::Numbers => "Numbers",
             Category::Dates => "Dates",
+            Category::Arrays => "Arrays & objects",
             Category::Conversion => "Conversion & types",
         }
     }
@@ -112,8 +116,11 @@ pub struct Function {
     pub pure: bool,
     /// Validates a literal argument at compile time (argument index, its value): a bad
     /// regex literal is E203, a bad option literal (mode, unit, zone, algorithm) E204.
-    pub check: Option<fn(usize, &Value) -> Result<(), LiteralError>>,
+    pub check: Option<LiteralCheck>,
 }
+
+/// Validates literal argument `index` of a call at compile time.
+pub type LiteralCheck = fn(usize, &Value) -> Result<(), LiteralError>;
 
 /// A literal argument rejected at compile time.
 #[derive(Debug, Clone, PartialEq)]
@@ -195,6 +202,7 @@ const GROUPS: &[&[Function]] = &[
     text::FUNCTIONS,
     numbers::FUNCTIONS,
     dates::FUNCTIONS,
+    arrays::FUNCTIONS,
     convert::FUNCTIONS,
 ];
 

@@ -225,7 +225,12 @@ fn number_fn(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
         Value::String(s) => parse_number_text(s).map(Value::Number).ok_or_else(|| {
             EvalError::new(codes::E304_NUMBER_PARSE, format!("'{s}' is not a number"))
         }),
-        other => Err(super::args::wrong_kind("number", 0, "number or string", other)),
+        other => Err(super::args::wrong_kind(
+            "number",
+            0,
+            "number or string",
+            other,
+        )),
     }
 }
 
@@ -235,7 +240,9 @@ fn tonumber(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
         Value::String(s) => parse_number_text(s),
         _ => None,
     };
-    Ok(parsed.map(Value::Number).unwrap_or_else(|| arg(args, 1).clone()))
+    Ok(parsed
+        .map(Value::Number)
+        .unwrap_or_else(|| arg(args, 1).clone()))
 }
 
 /// The rounding strategy a mode name stands for.
@@ -265,7 +272,11 @@ fn check_round_mode(index: usize, value: &Value) -> Result<(), LiteralError> {
 }
 
 /// Rounds `x` to `digits` places (negative: to tens, hundreds, ...) with `strategy`.
-pub fn round_with(x: Decimal, digits: i64, strategy: RoundingStrategy) -> Result<Decimal, EvalError> {
+pub fn round_with(
+    x: Decimal,
+    digits: i64,
+    strategy: RoundingStrategy,
+) -> Result<Decimal, EvalError> {
     if digits >= 0 {
         let dp = u32::try_from(digits.min(28)).unwrap_or(28);
         return Ok(x.round_dp_with_strategy(dp, strategy));
@@ -274,7 +285,9 @@ pub fn round_with(x: Decimal, digits: i64, strategy: RoundingStrategy) -> Result
     if shift > 28 {
         return Ok(Decimal::ZERO);
     }
-    let factor = Decimal::from(10u64).checked_powu(u64::from(shift)).ok_or_else(overflow)?;
+    let factor = Decimal::from(10u64)
+        .checked_powu(u64::from(shift))
+        .ok_or_else(overflow)?;
     let scaled = (x / factor).round_dp_with_strategy(0, strategy);
     scaled.checked_mul(factor).ok_or_else(overflow)
 }
@@ -295,7 +308,9 @@ fn round(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     let strategy = match text(args, 2, "round")? {
         None => RoundingStrategy::MidpointAwayFromZero,
         Some(mode) => rounding_mode(mode).ok_or_else(|| {
-            EvalError::invalid_argument(format!("unknown rounding mode '{mode}'; modes: {ROUNDING_MODES}"))
+            EvalError::invalid_argument(format!(
+                "unknown rounding mode '{mode}'; modes: {ROUNDING_MODES}"
+            ))
         })?,
     };
     rounded(args, "round", strategy)
@@ -326,10 +341,17 @@ fn modulo(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
         return Ok(Value::Null);
     };
     if b.is_zero() {
-        return Err(EvalError::new(codes::E302_DIVISION_BY_ZERO, format!("mod({a}, 0)")));
+        return Err(EvalError::new(
+            codes::E302_DIVISION_BY_ZERO,
+            format!("mod({a}, 0)"),
+        ));
     }
     let r = a.checked_rem(b).ok_or_else(overflow)?;
-    let r = if !r.is_zero() && (r.is_sign_negative() != b.is_sign_negative()) { r + b } else { r };
+    let r = if !r.is_zero() && (r.is_sign_negative() != b.is_sign_negative()) {
+        r + b
+    } else {
+        r
+    };
     Ok(Value::Number(r.normalize()))
 }
 
@@ -343,7 +365,10 @@ fn power(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
             base.checked_powi(e)
         } else {
             if base.is_zero() {
-                return Err(EvalError::new(codes::E302_DIVISION_BY_ZERO, "0 raised to a negative power"));
+                return Err(EvalError::new(
+                    codes::E302_DIVISION_BY_ZERO,
+                    "0 raised to a negative power",
+                ));
             }
             base.checked_powi(e.checked_neg().ok_or_else(overflow)?)
                 .and_then(|p| Decimal::ONE.checked_div(p))
@@ -356,7 +381,9 @@ fn power(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
         }
         base.checked_powd(exp)
     };
-    result.map(|r| Value::Number(r.normalize())).ok_or_else(overflow)
+    result
+        .map(|r| Value::Number(r.normalize()))
+        .ok_or_else(overflow)
 }
 
 fn sqrt(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
@@ -365,7 +392,9 @@ fn sqrt(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     };
     x.sqrt()
         .map(|r| Value::Number(r.normalize()))
-        .ok_or_else(|| EvalError::invalid_argument(format!("sqrt({x}): no square root of a negative number")))
+        .ok_or_else(|| {
+            EvalError::invalid_argument(format!("sqrt({x}): no square root of a negative number"))
+        })
 }
 
 /// The non-null numbers of a variadic call (or of its one array argument).
@@ -384,11 +413,17 @@ fn numbers_of(args: &[Value], func: &str) -> Result<Vec<Decimal>, EvalError> {
 }
 
 fn min(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    Ok(numbers_of(args, "min")?.into_iter().min().map_or(Value::Null, Value::Number))
+    Ok(numbers_of(args, "min")?
+        .into_iter()
+        .min()
+        .map_or(Value::Null, Value::Number))
 }
 
 fn max(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    Ok(numbers_of(args, "max")?.into_iter().max().map_or(Value::Null, Value::Number))
+    Ok(numbers_of(args, "max")?
+        .into_iter()
+        .max()
+        .map_or(Value::Null, Value::Number))
 }
 
 fn total(values: &[Decimal]) -> Result<Decimal, EvalError> {
@@ -422,12 +457,16 @@ pub fn format_decimal(x: Decimal, decimals: u32, decimal_sep: &str, group_sep: &
     let mut grouped = String::new();
     let digits: Vec<char> = int_part.chars().collect();
     for (i, d) in digits.iter().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push_str(group_sep);
         }
         grouped.push(*d);
     }
-    let sign = if rounded.is_sign_negative() && !rounded.is_zero() { "-" } else { "" };
+    let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
+        "-"
+    } else {
+        ""
+    };
     if frac_part.is_empty() {
         format!("{sign}{grouped}")
     } else {
@@ -439,11 +478,18 @@ fn formatnumber(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     let Some(x) = number(args, 0, "formatnumber")? else {
         return Ok(Value::Null);
     };
-    let decimals = super::args::count(args, 1, "formatnumber")?.unwrap_or(0).min(28);
+    let decimals = super::args::count(args, 1, "formatnumber")?
+        .unwrap_or(0)
+        .min(28);
     let decimal_sep = text(args, 2, "formatnumber")?.map_or(".", |s| &**s);
     let group_sep = text(args, 3, "formatnumber")?.map_or(",", |s| &**s);
     let decimals = u32::try_from(decimals).unwrap_or(28);
-    Ok(Value::string(format_decimal(x, decimals, decimal_sep, group_sep)))
+    Ok(Value::string(format_decimal(
+        x,
+        decimals,
+        decimal_sep,
+        group_sep,
+    )))
 }
 
 fn parsenumber(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
@@ -458,7 +504,10 @@ fn parsenumber(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     }
     if decimal_sep != "." {
         if cleaned.contains('.') {
-            return Err(EvalError::new(codes::E304_NUMBER_PARSE, format!("'{raw}' is not a number")));
+            return Err(EvalError::new(
+                codes::E304_NUMBER_PARSE,
+                format!("'{raw}' is not a number"),
+            ));
         }
         cleaned = cleaned.replace(decimal_sep, ".");
     }

@@ -137,7 +137,11 @@ fn concat(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
 }
 
 /// Applies `f` to the text of argument 0 (null stays null).
-fn map_text(args: &[Value], func: &str, f: impl FnOnce(&str) -> String) -> Result<Value, EvalError> {
+fn map_text(
+    args: &[Value],
+    func: &str,
+    f: impl FnOnce(&str) -> String,
+) -> Result<Value, EvalError> {
     Ok(text(args, 0, func)?.map_or(Value::Null, |s| Value::string(f(s))))
 }
 
@@ -213,7 +217,9 @@ fn right(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
         return Ok(Value::Null);
     };
     let total = s.chars().count();
-    Ok(Value::string(s.chars().skip(total.saturating_sub(n)).collect()))
+    Ok(Value::string(
+        s.chars().skip(total.saturating_sub(n)).collect(),
+    ))
 }
 
 /// A 1-based position argument as a 0-based character offset (E306 below 1).
@@ -221,7 +227,9 @@ fn position(args: &[Value], i: usize, func: &str) -> Result<Option<usize>, EvalE
     match integer(args, i, func)? {
         None => Ok(None),
         Some(p) => usize::try_from(p - 1).map(Some).map_err(|_| {
-            EvalError::invalid_argument(format!("{func}() positions are 1-based and at least 1, found {p}"))
+            EvalError::invalid_argument(format!(
+                "{func}() positions are 1-based and at least 1, found {p}"
+            ))
         }),
     }
 }
@@ -241,7 +249,11 @@ fn find(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
         return Ok(Value::Null);
     };
     let skip = position(args, 2, "find")?.unwrap_or(0);
-    let byte_start = s.char_indices().map(|(i, _)| i).chain(std::iter::once(s.len())).nth(skip);
+    let byte_start = s
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(s.len()))
+        .nth(skip);
     let found = byte_start.and_then(|start| {
         let at = start + s.get(start..)?.find(&**sub)?;
         Some(s.get(..at)?.chars().count() + 1)
@@ -250,7 +262,11 @@ fn find(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
 }
 
 /// Applies a predicate to the texts of arguments 0 and 1 (null when either is null).
-fn text_test(args: &[Value], func: &str, f: impl FnOnce(&str, &str) -> bool) -> Result<Value, EvalError> {
+fn text_test(
+    args: &[Value],
+    func: &str,
+    f: impl FnOnce(&str, &str) -> bool,
+) -> Result<Value, EvalError> {
     let (Some(a), Some(b)) = (text(args, 0, func)?, text(args, 1, func)?) else {
         return Ok(Value::Null);
     };
@@ -270,7 +286,11 @@ fn endswith(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
 }
 
 fn replace(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    let (Some(s), Some(old), Some(new)) = (text(args, 0, "replace")?, text(args, 1, "replace")?, text(args, 2, "replace")?) else {
+    let (Some(s), Some(old), Some(new)) = (
+        text(args, 0, "replace")?,
+        text(args, 1, "replace")?,
+        text(args, 2, "replace")?,
+    ) else {
         return Ok(Value::Null);
     };
     if old.is_empty() {
@@ -343,7 +363,11 @@ fn pad(args: &[Value], func: &str, at_start: bool) -> Result<Value, EvalError> {
         return Err(too_large(func, "text", MAX_STRING_BYTES));
     }
     let padding: String = std::iter::repeat_n(ch, n - have).collect();
-    Ok(Value::string(if at_start { padding + s } else { format!("{s}{padding}") }))
+    Ok(Value::string(if at_start {
+        padding + s
+    } else {
+        format!("{s}{padding}")
+    }))
 }
 
 fn padleft(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
@@ -379,7 +403,11 @@ pub fn compiled_regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
     if let Some(re) = REGEX_CACHE.with(|c| c.borrow().get(pattern).cloned()) {
         return Ok(re);
     }
-    let re = Arc::new(RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).build()?);
+    let re = Arc::new(
+        RegexBuilder::new(pattern)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()?,
+    );
     REGEX_CACHE.with(|c| {
         let mut cache = c.borrow_mut();
         if cache.len() >= REGEX_CACHE_SIZE {
@@ -403,7 +431,12 @@ fn check_pattern(index: usize, value: &Value) -> Result<(), LiteralError> {
 
 /// The regex crate puts the reason on the last line of its message.
 fn last_line(s: &str) -> String {
-    s.lines().last().unwrap_or(s).trim().trim_start_matches("error: ").to_string()
+    s.lines()
+        .last()
+        .unwrap_or(s)
+        .trim()
+        .trim_start_matches("error: ")
+        .to_string()
 }
 
 fn regex_arg(args: &[Value], func: &str) -> Result<Option<Arc<Regex>>, EvalError> {
@@ -412,7 +445,10 @@ fn regex_arg(args: &[Value], func: &str) -> Result<Option<Arc<Regex>>, EvalError
         Some(p) => compiled_regex(p).map(Some).map_err(|e| {
             EvalError::new(
                 codes::E309_INVALID_PATTERN,
-                format!("{func}(): invalid regular expression: {}", last_line(&e.to_string())),
+                format!(
+                    "{func}(): invalid regular expression: {}",
+                    last_line(&e.to_string())
+                ),
             )
         }),
     }
@@ -426,7 +462,10 @@ fn regexmatch(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
 }
 
 fn regexextract(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    let (Some(s), Some(re)) = (text(args, 0, "regexextract")?, regex_arg(args, "regexextract")?) else {
+    let (Some(s), Some(re)) = (
+        text(args, 0, "regexextract")?,
+        regex_arg(args, "regexextract")?,
+    ) else {
         return Ok(Value::Null);
     };
     let group = count(args, 2, "regexextract")?.unwrap_or(0);
@@ -442,7 +481,10 @@ fn regexextract(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
 }
 
 fn regexreplace(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    let (Some(s), Some(re)) = (text(args, 0, "regexreplace")?, regex_arg(args, "regexreplace")?) else {
+    let (Some(s), Some(re)) = (
+        text(args, 0, "regexreplace")?,
+        regex_arg(args, "regexreplace")?,
+    ) else {
         return Ok(Value::Null);
     };
     let Some(repl) = text(args, 2, "regexreplace")? else {
@@ -467,14 +509,18 @@ fn text_fn(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     match value {
         Value::Null => Ok(Value::Null),
         Value::Number(n) => {
-            let decimals = format
-                .split_once('.')
-                .map_or(0, |(_, frac)| frac.chars().filter(|c| matches!(c, '0' | '#')).count());
+            let decimals = format.split_once('.').map_or(0, |(_, frac)| {
+                frac.chars().filter(|c| matches!(c, '0' | '#')).count()
+            });
             let group = if format.contains(',') { "," } else { "" };
             let decimals = u32::try_from(decimals.min(28)).unwrap_or(28);
-            Ok(Value::string(super::numbers::format_decimal(*n, decimals, ".", group)))
+            Ok(Value::string(super::numbers::format_decimal(
+                *n, decimals, ".", group,
+            )))
         }
-        Value::Date(_) | Value::DateTime(_) => super::dates::format_value(value, format, None).map(Value::string),
+        Value::Date(_) | Value::DateTime(_) => {
+            super::dates::format_value(value, format, None).map(Value::string)
+        }
         other => Ok(Value::string(other.to_text())),
     }
 }

@@ -263,7 +263,11 @@ impl Checker<'_> {
         if let Some(check) = func.check {
             for (i, node) in nodes.iter().enumerate() {
                 if let Some(Err(e)) = node.as_const().map(|v| check(i, v)) {
-                    self.errors.push(Diag::new(e.code, e.message).label(node.span, "this literal").help(e.help));
+                    self.errors.push(
+                        Diag::new(e.code, e.message)
+                            .label(node.span, "this literal")
+                            .help(e.help),
+                    );
                 }
             }
         }
