@@ -58,9 +58,27 @@ impl EvalError {
 
 /// The lookups a formula can make into the Connect Object store.
 pub trait Lookups {
-    /// Stored records of `object` whose `field` equals `value`, most recently updated first.
-    fn find_equal(&self, object: &str, field: &str, value: &Value)
-        -> Result<Vec<Value>, EvalError>;
+    /// The most recently updated record of `object` whose `field` equals `value`.
+    fn latest_equal(
+        &self,
+        object: &str,
+        field: &str,
+        value: &Value,
+    ) -> Result<Option<Value>, EvalError>;
+    /// The least recently updated record of `object` whose text `field` contains `text`,
+    /// case-insensitively, with `%` and `_` literal.
+    fn oldest_containing(
+        &self,
+        object: &str,
+        field: &str,
+        text: &str,
+    ) -> Result<Option<Value>, EvalError>;
+    /// Every record of `object` matching every pair of `filter`, most recent first.
+    fn all_matching(
+        &self,
+        object: &str,
+        filter: &crate::value::Map,
+    ) -> Result<Vec<Value>, EvalError>;
 }
 
 /// The environment of one evaluation.

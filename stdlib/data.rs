@@ -1,8 +1,9 @@
 //! Data: reading fields of the current record and searching arrays of objects.
 
-use super::args::arg;
+use super::args::{arg, text};
 use super::{ex, opt, req, Category, Function, Imp, Returns};
-use crate::runtime::{Ctx, EvalError};
+use crate::diagnostics::codes;
+use crate::runtime::{Ctx, EvalError, Lookups};
 use crate::types::TypeSet;
 use crate::value::{FieldPath, Value};
 
@@ -54,7 +55,87 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
     },
+    lookup_fn(
+        "vlookup",
+        &[req("field", TypeSet::STRING), req("objectName", TypeSet::STRING), req("objectField", TypeSet::STRING), req("fieldLookup", TypeSet::STRING)],
+        "Takes the name of a field of the current record, finds the stored record of Connect Object objectName whose objectField equals that field's value, and returns its fieldLookup; null when none matches. Several matches: the most recently updated.",
+        &[
+            ex("vlookup('CardCode', 'fsmcustomer', 'erp_id', 'customer_id')", r#"{"CardCode": "C001"}"#, r#""FSM-3""#),
+            ex("vlookup('CardCode', 'fsmcustomer', 'erp_id', 'customer_id')", r#"{"CardCode": "C999"}"#, "null"),
+            ex("vlookup('Missing', 'fsmcustomer', 'erp_id', 'customer_id')", "{}", "null"),
+        ],
+        vlookup,
+    ),
+    lookup_fn(
+        "textvlookup",
+        &[req("text", TypeSet::ANY), req("objectName", TypeSet::STRING), req("objectField", TypeSet::STRING), req("fieldLookup", TypeSet::STRING)],
+        "Like vlookup, but `text` is the value to find (a literal or a formula result), so lookups chain. Several matches: the most recently updated.",
+        &[
+            ex("textvlookup('C002', 'fsmcustomer', 'erp_id', 'name')", "{}", r#""Beta 100% Bio_Markt""#),
+            ex("textvlookup(textvlookup('FSM-1', 'fsmcustomer', 'customer_id', 'erp_id'), 'fsmcustomer', 'erp_id', 'name')", "{}", r#""Acme GmbH (new)""#),
+            ex("textvlookup(null, 'fsmcustomer', 'erp_id', 'name')", "{}", "null"),
+        ],
+        textvlookup,
+    ),
+    lookup_fn(
+        "textvlookuplike",
+        &[req("text", TypeSet::STRING), req("objectName", TypeSet::STRING), req("objectField", TypeSet::STRING), req("fieldLookup", TypeSet::STRING)],
+        "Like textvlookup, but objectField need only contain `text`, case-insensitively; `%` and `_` in text are literal characters. Several matches: the oldest (least recently updated).",
+        &[
+            ex("textvlookuplike('ACME', 'fsmcustomer', 'name', 'customer_id')", "{}", r#""FSM-4""#),
+            ex("textvlookuplike('%', 'fsmcustomer', 'name', 'customer_id')", "{}", r#""FSM-2""#),
+            ex("textvlookuplike('o_m', 'fsmcustomer', 'name', 'customer_id')", "{}", r#""FSM-2""#),
+            ex("textvlookuplike('zzz', 'fsmcustomer', 'name', 'customer_id')", "{}", "null"),
+        ],
+        textvlookuplike,
+    ),
+    Function {
+        name: "get_entity_data",
+        category: Category::Data,
+        params: &[req("objectName", TypeSet::STRING), req("filter", TypeSet::OBJECT.union(TypeSet::ARRAY))],
+        variadic: false,
+        returns: Returns::Fixed(TypeSet::ARRAY.union(TypeSet::NULL)),
+        doc: "The stored records of Connect Object objectName matching every pair of the filter, most recently updated first; an empty array when none. An empty filter ([]) matches every record.",
+        examples: &[
+            ex("pluck(get_entity_data('fsmcustomer', ['erp_id' => 'C001']), 'customer_id')", "{}", r#"["FSM-3","FSM-1"]"#),
+            ex("get_entity_data('fsmcustomer', ['erp_id' => 'none'])", "{}", "[]"),
+            ex("count(get_entity_data('fsmcustomer', []))", "{}", "4"),
+        ],
+        imp: Imp::Eager(get_entity_data),
+        pure: false,
+        check: None,
+    },
 ];
+
+/// The Connect Objects the lookup examples run against (object type, NDJSON).
+pub const EXAMPLE_OBJECTS: &[(&str, &str)] = &[(
+    "fsmcustomer",
+    r#"{"customer_id": "FSM-1", "erp_id": "C001", "name": "Acme GmbH", "updated_at": "2024-01-01T00:00:00Z"}
+{"customer_id": "FSM-2", "erp_id": "C002", "name": "Beta 100% Bio_Markt", "updated_at": "2024-02-01T00:00:00Z"}
+{"customer_id": "FSM-3", "erp_id": "C001", "name": "Acme GmbH (new)", "updated_at": "2024-03-01T00:00:00Z"}
+{"customer_id": "FSM-4", "erp_id": "C004", "name": "acme north", "updated_at": "2023-06-01T00:00:00Z"}"#,
+)];
+
+const fn lookup_fn(
+    name: &'static str,
+    params: &'static [super::Param],
+    doc: &'static str,
+    examples: &'static [super::Example],
+    imp: fn(&[Value], &Ctx) -> Result<Value, EvalError>,
+) -> Function {
+    Function {
+        name,
+        category: Category::Data,
+        params,
+        variadic: false,
+        returns: Returns::Fixed(TypeSet::ANY),
+        doc,
+        examples,
+        imp: Imp::Eager(imp),
+        pure: false,
+        check: None,
+    }
+}
 
 fn data(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     match arg(args, 0) {
@@ -94,4 +175,93 @@ fn findvalue(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
         .find(|item| filter.is_null() || matches_filter(item, filter))
         .and_then(|item| item.get_key(key).cloned());
     Ok(found.unwrap_or(default))
+}
+
+fn store<'c>(ctx: &'c Ctx, func: &str) -> Result<&'c dyn Lookups, EvalError> {
+    ctx.lookups.ok_or_else(|| {
+        EvalError::new(
+            codes::E307_LOOKUP,
+            format!("{func}() needs the Connect Object store: pass --store DB, or load objects into sluice.db with `sluice objects load`"),
+        )
+    })
+}
+
+/// The `(objectName, objectField, fieldLookup)` text arguments 1–3 of the lookup functions.
+fn lookup_names<'a>(
+    args: &'a [Value],
+    func: &str,
+) -> Result<Option<(&'a str, &'a str, &'a str)>, EvalError> {
+    let (Some(object), Some(field), Some(wanted)) = (
+        text(args, 1, func)?,
+        text(args, 2, func)?,
+        text(args, 3, func)?,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some((object, field, wanted)))
+}
+
+fn pick(found: Option<Value>, wanted: &str) -> Value {
+    found.map_or(Value::Null, |record| FieldPath::new(wanted).read(&record))
+}
+
+fn equal_lookup(value: &Value, args: &[Value], ctx: &Ctx, func: &str) -> Result<Value, EvalError> {
+    let Some((object, field, wanted)) = lookup_names(args, func)? else {
+        return Ok(Value::Null);
+    };
+    if value.is_null() {
+        return Ok(Value::Null);
+    }
+    Ok(pick(
+        store(ctx, func)?.latest_equal(object, field, value)?,
+        wanted,
+    ))
+}
+
+fn vlookup(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
+    let Some(name) = text(args, 0, "vlookup")? else {
+        return Ok(Value::Null);
+    };
+    let value = FieldPath::new(name).read(ctx.record);
+    equal_lookup(&value, args, ctx, "vlookup")
+}
+
+fn textvlookup(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
+    equal_lookup(arg(args, 0), args, ctx, "textvlookup")
+}
+
+fn textvlookuplike(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
+    let Some(needle) = text(args, 0, "textvlookuplike")? else {
+        return Ok(Value::Null);
+    };
+    let Some((object, field, wanted)) = lookup_names(args, "textvlookuplike")? else {
+        return Ok(Value::Null);
+    };
+    Ok(pick(
+        store(ctx, "textvlookuplike")?.oldest_containing(object, field, needle)?,
+        wanted,
+    ))
+}
+
+fn get_entity_data(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
+    let Some(object) = text(args, 0, "get_entity_data")? else {
+        return Ok(Value::Null);
+    };
+    let empty = crate::value::Map::new();
+    let filter = match arg(args, 1) {
+        Value::Null => &empty,
+        Value::Array(items) if items.is_empty() => &empty,
+        Value::Object(map) => &**map,
+        other => {
+            return Err(super::args::wrong_kind(
+                "get_entity_data",
+                1,
+                "object",
+                other,
+            ))
+        }
+    };
+    Ok(Value::array(
+        store(ctx, "get_entity_data")?.all_matching(object, filter)?,
+    ))
 }

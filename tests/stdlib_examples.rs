@@ -4,11 +4,29 @@
 
 use chrono::DateTime;
 use sluice::cli::eval::{evaluate, Settings};
+use sluice::executor::store::Store;
 use sluice::stdlib;
 use sluice::value::{parse_record, value_from_json_text};
 
+/// A store holding the objects the lookup examples assume.
+fn example_store() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sluice-examples-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("examples.db");
+    let _ = std::fs::remove_file(&path);
+    let mut store = Store::open_or_create(&path).unwrap();
+    for (object_type, ndjson) in stdlib::data::EXAMPLE_OBJECTS {
+        let records: Vec<_> = ndjson.lines().map(|l| parse_record(l).unwrap()).collect();
+        store
+            .load(object_type, &records, None, chrono::Utc::now())
+            .unwrap();
+    }
+    path
+}
+
 #[test]
 fn every_function_has_two_examples_and_they_hold() {
+    let store = example_store();
     let mut failures = Vec::new();
     let mut count = 0;
     for f in stdlib::all() {
@@ -23,6 +41,10 @@ fn every_function_has_two_examples_and_they_hold() {
                 DateTime::parse_from_rfc3339("2024-05-01T12:00:00Z").unwrap(),
                 chrono_tz::Tz::UTC,
             );
+            let settings = Settings {
+                store: Some(store.clone()),
+                ..settings
+            };
             let outcome = evaluate(ex.formula, &settings);
             let ok = match ex.result.strip_prefix("error ") {
                 Some(code) => {

@@ -1,6 +1,7 @@
 //! `sluice eval`: one formula, one record, one line of JSON.
 
 use std::io::Read;
+use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
@@ -8,10 +9,15 @@ use clap::Args;
 
 use super::{report, report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
 use crate::diagnostics::{codes, Diag, Report};
+use crate::executor::lookups::StoreLookups;
+use crate::executor::store::Store;
 use crate::interp::Interpreter;
-use crate::runtime::Ctx;
+use crate::runtime::{Ctx, Lookups};
 use crate::value::{parse_record, JsonError, Value};
 use crate::{compile, CompileOptions};
+
+/// The store used when no --store is given.
+pub const DEFAULT_STORE: &str = "sluice.db";
 
 /// Arguments of `sluice eval`.
 #[derive(Debug, Args)]
@@ -76,9 +82,14 @@ pub fn evaluate(formula: &str, settings: &Settings) -> Outcome {
         Ok(f) => f,
         Err(diags) => return failure(EXIT_COMPILE, diags),
     };
+    let lookups = match settings.open_store() {
+        Ok(l) => l,
+        Err(diag) => return failure(EXIT_COMPILE, vec![diag]),
+    };
     let mut ctx = Ctx::new(&settings.record);
     ctx.now = settings.now;
     ctx.tz = settings.tz;
+    ctx.lookups = lookups.as_ref().map(|l| l as &dyn Lookups);
     match Interpreter::new().eval(&compiled.ir, &ctx) {
         Ok(value) => Outcome {
             exit: EXIT_OK,
@@ -97,12 +108,37 @@ pub struct Settings {
     pub now: DateTime<FixedOffset>,
     /// The default time zone.
     pub tz: Tz,
+    /// The store: an explicit path must exist; without one, `sluice.db` is used when present.
+    pub store: Option<PathBuf>,
 }
 
 impl Settings {
     /// Settings for `record` with a fixed clock and zone.
     pub fn new(record: Value, now: DateTime<FixedOffset>, tz: Tz) -> Self {
-        Settings { record, now, tz }
+        Settings {
+            record,
+            now,
+            tz,
+            store: None,
+        }
+    }
+
+    /// Opens the store for lookups: the explicit one (which must exist), else `sluice.db`
+    /// in the working directory when it exists, else none.
+    pub fn open_store(&self) -> Result<Option<StoreLookups>, Diag> {
+        let path = match &self.store {
+            Some(p) => p.clone(),
+            None => {
+                let default = PathBuf::from(DEFAULT_STORE);
+                if !default.exists() {
+                    return Ok(None);
+                }
+                default
+            }
+        };
+        Store::open_existing(&path)
+            .map(|s| Some(StoreLookups::new(s)))
+            .map_err(|e| e.to_diag())
     }
 
     fn from_args(args: &EvalArgs) -> Result<Settings, Diag> {
@@ -118,7 +154,12 @@ impl Settings {
             None => Tz::UTC,
             Some(name) => parse_tz(name)?,
         };
-        Ok(Settings { record, now, tz })
+        Ok(Settings {
+            record,
+            now,
+            tz,
+            store: args.store.as_ref().map(PathBuf::from),
+        })
     }
 }
 

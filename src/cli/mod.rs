@@ -3,6 +3,7 @@
 pub mod eval;
 pub mod explain;
 pub mod functions;
+pub mod objects;
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +30,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// List the functions, or show one function's signature, doc and examples.
     Functions(functions::FunctionsArgs),
+    /// Load, dump and list the Connect Objects of the store.
+    Objects(objects::ObjectsArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -38,6 +41,7 @@ pub fn main() -> i32 {
         Command::Eval(args) => eval::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Functions(args) => functions::run(args),
+        Command::Objects(args) => objects::run(args),
     }
 }
 

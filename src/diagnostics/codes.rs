@@ -8,6 +8,7 @@
 //! | E201–E299 | functions (resolution, arity, literal arguments) |
 //! | E301–E399 | runtime errors while evaluating a formula |
 //! | E501–E599 | input: records, files and command-line values |
+//! | E701–E799 | the Connect Object store |
 
 /// An error code with its title and its explanation page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -100,6 +101,18 @@ codes! {
         "Time zones are IANA names such as Europe/Berlin or America/New_York (chrono-tz), or UTC.";
     E506_READ_FILE = "E506", "cannot read file",
         "A file named on the command line could not be read. The message gives the operating system's reason.";
+    E507_INPUT_LINE = "E507", "invalid input line",
+        "A line of an NDJSON input is not a JSON object (or not valid UTF-8). The message names the line number. `sluice objects load` loads nothing when any line is bad.";
+    E701_STORE_NOT_FOUND = "E701", "store not found",
+        "The store file named with --store does not exist. Create one by loading objects: sluice objects load TYPE FILE --store DB.";
+    E702_STORE_CORRUPT = "E702", "store is corrupt or not a Sluice store",
+        "The store file is not an SQLite database, is damaged, or was not created by Sluice. Restore it from a backup or load the objects into a new store.";
+    E703_STORE_LOCKED = "E703", "store is locked",
+        "Another process holds a lock on the store (a running sync, an open SQLite shell) for longer than the busy timeout. Retry when it has finished.";
+    E704_STORE_FULL = "E704", "store disk full",
+        "The disk holding the store is full. Nothing of the failed write was kept; free space and run the command again.";
+    E705_STORE_FAILED = "E705", "store operation failed",
+        "The store reported an error that is not one of the specific cases (I/O error, permission denied, read-only file). The message gives SQLite's reason.";
 }
 
 /// Looks a code up by its id (`E101`, case-insensitive).

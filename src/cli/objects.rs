@@ -1,0 +1,165 @@
+//! `sluice objects load|dump|list`: the Connect Object store from the command line.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use clap::{Args, Subcommand};
+
+use super::eval::DEFAULT_STORE;
+use super::{report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
+use crate::diagnostics::{codes, Diag};
+use crate::executor::store::Store;
+use crate::value::{parse_record, Value};
+
+/// Arguments of `sluice objects`.
+#[derive(Debug, Args)]
+pub struct ObjectsArgs {
+    #[command(subcommand)]
+    command: ObjectsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ObjectsCommand {
+    /// Store the records of an NDJSON file (or - for stdin) as objects of TYPE.
+    Load {
+        /// The Connect Object type, e.g. fsmcustomer.
+        object_type: String,
+        /// NDJSON file, one record per line; - for stdin.
+        file: String,
+        /// Upsert by this field (records with an equal value replace the stored one).
+        #[arg(long, value_name = "FIELD")]
+        key: Option<String>,
+        /// The store file.
+        #[arg(long, value_name = "DB", default_value = DEFAULT_STORE)]
+        store: PathBuf,
+    },
+    /// Write the stored records of TYPE as NDJSON, in the order they were first stored.
+    Dump {
+        /// The Connect Object type.
+        object_type: String,
+        /// The store file.
+        #[arg(long, value_name = "DB", default_value = DEFAULT_STORE)]
+        store: PathBuf,
+    },
+    /// List the object types in the store with their record counts.
+    List {
+        /// The store file.
+        #[arg(long, value_name = "DB", default_value = DEFAULT_STORE)]
+        store: PathBuf,
+    },
+}
+
+/// Runs `sluice objects`.
+pub fn run(args: ObjectsArgs) -> i32 {
+    let result = match args.command {
+        ObjectsCommand::Load {
+            object_type,
+            file,
+            key,
+            store,
+        } => load(&object_type, &file, key.as_deref(), &store),
+        ObjectsCommand::Dump { object_type, store } => dump(&object_type, &store),
+        ObjectsCommand::List { store } => list(&store),
+    };
+    match result {
+        Ok(()) => EXIT_OK,
+        Err((exit, diag)) => {
+            report_plain(diag);
+            exit
+        }
+    }
+}
+
+type Failure = (i32, Diag);
+
+fn store_failure(e: crate::executor::store::StoreError) -> Failure {
+    (EXIT_RUNTIME, e.to_diag())
+}
+
+/// Reads NDJSON records; any bad line is an error naming its line number.
+pub fn read_ndjson(bytes: &[u8], source: &str) -> Result<Vec<Value>, Diag> {
+    let mut records = Vec::new();
+    for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        let line_no = i + 1;
+        let text = std::str::from_utf8(line).map_err(|e| {
+            Diag::new(
+                codes::E507_INPUT_LINE,
+                format!("{source}:{line_no}: not valid UTF-8 ({e})"),
+            )
+        })?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let record = parse_record(text)
+            .map_err(|e| Diag::new(codes::E507_INPUT_LINE, format!("{source}:{line_no}: {e}")))?;
+        records.push(record);
+    }
+    Ok(records)
+}
+
+fn load(
+    object_type: &str,
+    file: &str,
+    key: Option<&str>,
+    store_path: &Path,
+) -> Result<(), Failure> {
+    let mut bytes = Vec::new();
+    let read = if file == "-" {
+        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
+    } else {
+        std::fs::read(file).map(|b| bytes = b)
+    };
+    read.map_err(|e| {
+        (
+            EXIT_COMPILE,
+            Diag::new(codes::E506_READ_FILE, format!("cannot read {file}: {e}")),
+        )
+    })?;
+    let records = read_ndjson(&bytes, file).map_err(|d| (EXIT_COMPILE, d))?;
+    if let Some(k) = key {
+        if let Some(pos) = records
+            .iter()
+            .position(|r| r.get_key(k).is_none_or(Value::is_null))
+        {
+            return Err((
+                EXIT_COMPILE,
+                Diag::new(
+                    codes::E507_INPUT_LINE,
+                    format!("{file}: record {} has no key field '{k}'", pos + 1),
+                ),
+            ));
+        }
+    }
+    let mut store = Store::open_or_create(store_path).map_err(store_failure)?;
+    let summary = store
+        .load(object_type, &records, key, Utc::now())
+        .map_err(store_failure)?;
+    eprintln!(
+        "loaded {} records of {object_type} into {} ({} new, {} updated)",
+        records.len(),
+        store_path.display(),
+        summary.inserted,
+        summary.updated
+    );
+    Ok(())
+}
+
+fn dump(object_type: &str, store_path: &Path) -> Result<(), Failure> {
+    let store = Store::open_existing(store_path).map_err(store_failure)?;
+    let objects = store.dump(object_type).map_err(store_failure)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for o in objects {
+        let _ = writeln!(out, "{}", o.data.to_json());
+    }
+    let _ = out.flush();
+    Ok(())
+}
+
+fn list(store_path: &Path) -> Result<(), Failure> {
+    let store = Store::open_existing(store_path).map_err(store_failure)?;
+    for (t, n) in store.types().map_err(store_failure)? {
+        println!("{t}\t{n}");
+    }
+    Ok(())
+}

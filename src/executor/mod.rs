@@ -1,0 +1,4 @@
+//! The sync executor's parts: the Connect Object store and the lookups formulas make into it.
+
+pub mod lookups;
+pub mod store;

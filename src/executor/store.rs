@@ -1,0 +1,460 @@
+//! The Connect Object store: an embedded SQLite file holding records per object type, each
+//! with its `updated_at`. Every top-level scalar field is indexed by (type, field, value), so
+//! an equality lookup is one index probe however many records are stored. All SQL takes its
+//! values as parameters; none is built from data.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
+
+use crate::diagnostics::{codes, Code, Diag};
+use crate::value::{parse_record, Map, Value};
+
+/// What can go wrong with the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file does not exist.
+    #[error("store {0} does not exist")]
+    NotFound(PathBuf),
+    /// Not an SQLite database, damaged, or not a Sluice store.
+    #[error("store {path} is corrupt or not a Sluice store: {reason}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// SQLite's reason.
+        reason: String,
+    },
+    /// Another process holds the lock.
+    #[error("store {0} is locked by another process")]
+    Locked(PathBuf),
+    /// The disk is full.
+    #[error("store {0}: the disk is full")]
+    Full(PathBuf),
+    /// Anything else SQLite reports.
+    #[error("store {path}: {reason}")]
+    Failed {
+        /// The file.
+        path: PathBuf,
+        /// SQLite's reason.
+        reason: String,
+    },
+}
+
+impl StoreError {
+    /// The registry code.
+    pub fn code(&self) -> Code {
+        match self {
+            StoreError::NotFound(_) => codes::E701_STORE_NOT_FOUND,
+            StoreError::Corrupt { .. } => codes::E702_STORE_CORRUPT,
+            StoreError::Locked(_) => codes::E703_STORE_LOCKED,
+            StoreError::Full(_) => codes::E704_STORE_FULL,
+            StoreError::Failed { .. } => codes::E705_STORE_FAILED,
+        }
+    }
+
+    /// The error as a diagnostic.
+    pub fn to_diag(&self) -> Diag {
+        Diag::new(self.code(), self.to_string())
+    }
+}
+
+/// How long a writer waits for another process's lock before giving up.
+const BUSY_TIMEOUT_MS: u64 = 2_000;
+/// Identifies a Sluice store.
+const APPLICATION_ID: i64 = 0x534c_5543; // "SLUC"
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS objects (
+    id INTEGER PRIMARY KEY,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS objects_by_time ON objects(type, updated_at);
+CREATE TABLE IF NOT EXISTS object_values (
+    object_id INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    folded TEXT
+);
+CREATE INDEX IF NOT EXISTS object_values_lookup ON object_values(type, field, value);
+CREATE INDEX IF NOT EXISTS object_values_by_object ON object_values(object_id);
+";
+
+/// An open store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// One stored record with its metadata.
+#[derive(Debug, Clone)]
+pub struct StoredObject {
+    /// The record.
+    pub data: Value,
+    /// When it was last updated (RFC 3339, UTC).
+    pub updated_at: String,
+}
+
+impl Store {
+    /// Opens an existing store; `NotFound` when the file does not exist.
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::NotFound(path.to_path_buf()));
+        }
+        Store::open_with(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            false,
+        )
+    }
+
+    /// Opens a store, creating the file and its tables when absent.
+    pub fn open_or_create(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            true,
+        )
+    }
+
+    fn open_with(path: &Path, flags: OpenFlags, create: bool) -> Result<Store, StoreError> {
+        let fail = |e: rusqlite::Error| classify(e, path);
+        let conn = Connection::open_with_flags(path, flags).map_err(fail)?;
+        conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
+            .map_err(fail)?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.prepare_schema(create)?;
+        Ok(store)
+    }
+
+    fn prepare_schema(&self, create: bool) -> Result<(), StoreError> {
+        let fail = |e| classify(e, &self.path);
+        let app_id: i64 = self
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(fail)?;
+        let tables: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(fail)?;
+        if app_id == APPLICATION_ID {
+            return Ok(());
+        }
+        if tables > 0 || !create {
+            return Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                reason: "the file is an SQLite database but not a Sluice store".to_string(),
+            });
+        }
+        self.conn
+            .execute_batch(&format!(
+                "PRAGMA journal_mode=WAL; {SCHEMA} PRAGMA application_id={APPLICATION_ID}; PRAGMA user_version={SCHEMA_VERSION};"
+            ))
+            .map_err(fail)
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stores records of `object_type` in one transaction: upserted by `key_field` when
+    /// given, else inserted. `updated_at` comes from each record's `updated_at` field when it
+    /// is an RFC 3339 instant or a date, else `load_time`.
+    pub fn load(
+        &mut self,
+        object_type: &str,
+        records: &[Value],
+        key_field: Option<&str>,
+        load_time: DateTime<Utc>,
+    ) -> Result<LoadSummary, StoreError> {
+        let path = self.path.clone();
+        let fail = |e| classify(e, &path);
+        let tx = self.conn.transaction().map_err(fail)?;
+        let mut summary = LoadSummary::default();
+        {
+            let mut find = tx
+                .prepare_cached(
+                    "SELECT object_id FROM object_values WHERE type = ?1 AND field = ?2 AND value = ?3 ORDER BY object_id LIMIT 1",
+                )
+                .map_err(fail)?;
+            let mut insert = tx
+                .prepare_cached("INSERT INTO objects(type, data, updated_at) VALUES (?1, ?2, ?3)")
+                .map_err(fail)?;
+            let mut update = tx
+                .prepare_cached("UPDATE objects SET data = ?2, updated_at = ?3 WHERE id = ?1")
+                .map_err(fail)?;
+            let mut clear = tx
+                .prepare_cached("DELETE FROM object_values WHERE object_id = ?1")
+                .map_err(fail)?;
+            let mut index = tx
+                .prepare_cached("INSERT INTO object_values(object_id, type, field, value, folded) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(fail)?;
+            for record in records {
+                let key = key_field.and_then(|k| Some((k, scalar_key(record.get_key(k)?)?)));
+                let updated_at = record_time(record).unwrap_or(load_time);
+                let updated_at = updated_at.to_rfc3339_opts(SecondsFormat::Nanos, true);
+                let data = record.to_json();
+                let existing: Option<i64> = match &key {
+                    Some((field, value)) => find
+                        .query_row(params![object_type, field, value], |r| r.get(0))
+                        .optional()
+                        .map_err(fail)?,
+                    None => None,
+                };
+                let id = match existing {
+                    Some(id) => {
+                        update
+                            .execute(params![id, data, updated_at])
+                            .map_err(fail)?;
+                        clear.execute(params![id]).map_err(fail)?;
+                        summary.updated += 1;
+                        id
+                    }
+                    None => {
+                        insert
+                            .execute(params![object_type, data, updated_at])
+                            .map_err(fail)?;
+                        summary.inserted += 1;
+                        tx.last_insert_rowid()
+                    }
+                };
+                if let Value::Object(fields) = record {
+                    for (field, value) in fields.iter() {
+                        if let Some(v) = scalar_key(value) {
+                            let folded = match value {
+                                Value::String(s) => Some(s.to_lowercase()),
+                                _ => None,
+                            };
+                            index
+                                .execute(params![id, object_type, &**field, v, folded])
+                                .map_err(fail)?;
+                        }
+                    }
+                }
+            }
+        }
+        tx.commit().map_err(fail)?;
+        Ok(summary)
+    }
+
+    /// The most recently updated record of `object_type` whose `field` equals `value`.
+    pub fn latest_equal(
+        &self,
+        object_type: &str,
+        field: &str,
+        value: &Value,
+    ) -> Result<Option<Value>, StoreError> {
+        let Some(v) = scalar_key(value) else {
+            return Ok(None);
+        };
+        let fail = |e| classify(e, &self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT o.data FROM object_values v JOIN objects o ON o.id = v.object_id
+                 WHERE v.type = ?1 AND v.field = ?2 AND v.value = ?3
+                 ORDER BY o.updated_at DESC, o.id DESC LIMIT 1",
+            )
+            .map_err(fail)?;
+        let data: Option<String> = stmt
+            .query_row(params![object_type, field, v], |r| r.get(0))
+            .optional()
+            .map_err(fail)?;
+        data.map(|d| self.decode(&d)).transpose()
+    }
+
+    /// The least recently updated record of `object_type` whose text `field` contains
+    /// `needle`, case-insensitively; `%`, `_` and `\` in the needle are literal.
+    pub fn oldest_containing(
+        &self,
+        object_type: &str,
+        field: &str,
+        needle: &str,
+    ) -> Result<Option<Value>, StoreError> {
+        let pattern = format!("%{}%", escape_like(&needle.to_lowercase()));
+        let fail = |e| classify(e, &self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT o.data FROM object_values v JOIN objects o ON o.id = v.object_id
+                 WHERE v.type = ?1 AND v.field = ?2 AND v.folded LIKE ?3 ESCAPE '\\'
+                 ORDER BY o.updated_at ASC, o.id ASC LIMIT 1",
+            )
+            .map_err(fail)?;
+        let data: Option<String> = stmt
+            .query_row(params![object_type, field, pattern], |r| r.get(0))
+            .optional()
+            .map_err(fail)?;
+        data.map(|d| self.decode(&d)).transpose()
+    }
+
+    /// Every record of `object_type` whose fields equal every pair of `filter`, most
+    /// recently updated first.
+    pub fn all_matching(&self, object_type: &str, filter: &Map) -> Result<Vec<Value>, StoreError> {
+        let fail = |e| classify(e, &self.path);
+        let indexed = filter
+            .iter()
+            .find_map(|(k, v)| scalar_key(v).map(|s| (k.clone(), s)));
+        let rows: Vec<String> = match indexed {
+            Some((field, value)) => {
+                let mut stmt = self
+                    .conn
+                    .prepare_cached(
+                        "SELECT o.data FROM object_values v JOIN objects o ON o.id = v.object_id
+                         WHERE v.type = ?1 AND v.field = ?2 AND v.value = ?3
+                         ORDER BY o.updated_at DESC, o.id DESC",
+                    )
+                    .map_err(fail)?;
+                let rows = stmt
+                    .query_map(params![object_type, &*field, value], |r| r.get(0))
+                    .map_err(fail)?;
+                rows.collect::<Result<_, _>>().map_err(fail)?
+            }
+            None => self.all_rows(object_type, true)?,
+        };
+        let mut out = Vec::new();
+        for row in rows {
+            let record = self.decode(&row)?;
+            if filter
+                .iter()
+                .all(|(k, v)| record.get_key(k).unwrap_or(&Value::Null) == v)
+            {
+                out.push(record);
+            }
+        }
+        Ok(out)
+    }
+
+    fn all_rows(&self, object_type: &str, newest_first: bool) -> Result<Vec<String>, StoreError> {
+        let fail = |e| classify(e, &self.path);
+        let sql = if newest_first {
+            "SELECT data FROM objects WHERE type = ?1 ORDER BY updated_at DESC, id DESC"
+        } else {
+            "SELECT data FROM objects WHERE type = ?1 ORDER BY id ASC"
+        };
+        let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
+        let rows = stmt
+            .query_map(params![object_type], |r| r.get(0))
+            .map_err(fail)?;
+        rows.collect::<Result<_, _>>().map_err(fail)
+    }
+
+    /// Every record of `object_type` in the order it was first stored, with its time.
+    pub fn dump(&self, object_type: &str) -> Result<Vec<StoredObject>, StoreError> {
+        let fail = |e| classify(e, &self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT data, updated_at FROM objects WHERE type = ?1 ORDER BY id ASC")
+            .map_err(fail)?;
+        let rows: Vec<(String, String)> = stmt
+            .query_map(params![object_type], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(fail)?
+            .collect::<Result<_, _>>()
+            .map_err(fail)?;
+        rows.into_iter()
+            .map(|(d, updated_at)| {
+                Ok(StoredObject {
+                    data: self.decode(&d)?,
+                    updated_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Object types with their record counts.
+    pub fn types(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let fail = |e| classify(e, &self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT type, count(*) FROM objects GROUP BY type ORDER BY type")
+            .map_err(fail)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(fail)?;
+        rows.collect::<Result<_, _>>().map_err(fail)
+    }
+
+    fn decode(&self, data: &str) -> Result<Value, StoreError> {
+        parse_record(data).map_err(|e| StoreError::Corrupt {
+            path: self.path.clone(),
+            reason: format!("a stored record is not valid JSON: {e}"),
+        })
+    }
+}
+
+/// What a load did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LoadSummary {
+    /// New records.
+    pub inserted: usize,
+    /// Records that replaced a stored one with the same key.
+    pub updated: usize,
+}
+
+/// The indexed form of a scalar: strings as JSON text, numbers normalised (1.0 = 1),
+/// booleans; `None` for null, arrays and objects.
+pub fn scalar_key(v: &Value) -> Option<String> {
+    match v {
+        Value::String(_) | Value::Bool(_) | Value::Date(_) | Value::DateTime(_) => {
+            Some(v.to_json())
+        }
+        Value::Number(n) => Some(n.normalize().to_string()),
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+/// `%`, `_` and `\` escaped for a LIKE pattern with `ESCAPE '\'`.
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn record_time(record: &Value) -> Option<DateTime<Utc>> {
+    match record.get_key("updated_at")? {
+        Value::String(s) => DateTime::parse_from_rfc3339(s)
+            .map(|d| d.with_timezone(&Utc))
+            .ok()
+            .or_else(|| {
+                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .ok()
+                    .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+            }),
+        Value::DateTime(dt) => Some(dt.with_timezone(&Utc)),
+        _ => None,
+    }
+}
+
+fn classify(err: rusqlite::Error, path: &Path) -> StoreError {
+    let path = path.to_path_buf();
+    if let rusqlite::Error::SqliteFailure(e, msg) = &err {
+        let reason = msg.clone().unwrap_or_else(|| e.to_string());
+        return match e.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => StoreError::Locked(path),
+            ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => {
+                StoreError::Corrupt { path, reason }
+            }
+            ErrorCode::DiskFull => StoreError::Full(path),
+            _ => StoreError::Failed { path, reason },
+        };
+    }
+    StoreError::Failed {
+        path,
+        reason: err.to_string(),
+    }
+}
