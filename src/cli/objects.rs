@@ -64,17 +64,19 @@ pub fn run(args: ObjectsArgs) -> i32 {
     };
     match result {
         Ok(()) => EXIT_OK,
-        Err((exit, diag)) => {
+        Err(failure) => {
+            let (exit, diag) = *failure;
             report_plain(diag);
             exit
         }
     }
 }
 
-type Failure = (i32, Diag);
+/// An exit code and the diagnostic to print (boxed: diagnostics are large).
+type Failure = Box<(i32, Diag)>;
 
 fn store_failure(e: crate::executor::store::StoreError) -> Failure {
-    (EXIT_RUNTIME, e.to_diag())
+    Box::new((EXIT_RUNTIME, e.to_diag()))
 }
 
 /// Reads NDJSON records; any bad line is an error naming its line number.
@@ -116,7 +118,7 @@ fn load(
             Diag::new(codes::E506_READ_FILE, format!("cannot read {file}: {e}")),
         )
     })?;
-    let records = read_ndjson(&bytes, file).map_err(|d| (EXIT_COMPILE, d))?;
+    let records = read_ndjson(&bytes, file).map_err(|d| Box::new((EXIT_COMPILE, d)))?;
     if let Some(k) = key {
         if let Some(pos) = records
             .iter()
