@@ -124,13 +124,13 @@ fn load(
             .iter()
             .position(|r| r.get_key(k).is_none_or(Value::is_null))
         {
-            return Err((
+            return Err(Box::new((
                 EXIT_COMPILE,
                 Diag::new(
                     codes::E507_INPUT_LINE,
                     format!("{file}: record {} has no key field '{k}'", pos + 1),
                 ),
-            ));
+            )));
         }
     }
     let mut store = Store::open_or_create(store_path).map_err(store_failure)?;
