@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod compile;
 pub mod diagnostics;
+pub mod docs;
 pub mod executor;
 pub mod interp;
 pub mod ir;

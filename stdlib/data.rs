@@ -31,7 +31,7 @@ pub const FUNCTIONS: &[Function] = &[
         category: Category::Data,
         params: &[
             req("array", TypeSet::ARRAY),
-            req("filter", TypeSet::OBJECT),
+            req("filter", TypeSet::OBJECT.union(TypeSet::ARRAY)),
             req("key", TypeSet::STRING),
             opt("default", TypeSet::ANY),
         ],
@@ -162,10 +162,11 @@ fn findvalue(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
         Value::Array(items) => items,
         other => return Err(super::args::wrong_kind("findvalue", 0, "array", other)),
     };
-    let filter = arg(args, 1);
-    if !matches!(filter, Value::Object(_) | Value::Null) {
-        return Err(super::args::wrong_kind("findvalue", 1, "object", filter));
-    }
+    let filter = match arg(args, 1) {
+        Value::Array(a) if a.is_empty() => &Value::Null,
+        f @ (Value::Object(_) | Value::Null) => f,
+        other => return Err(super::args::wrong_kind("findvalue", 1, "object", other)),
+    };
     let key = match super::args::text(args, 2, "findvalue")? {
         Some(k) => k,
         None => return Ok(default),

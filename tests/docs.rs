@@ -1,0 +1,25 @@
+//! The generated reference pages in `docs/` match their tables. Run with `BLESS=1` to
+//! regenerate them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+fn check(path: &str, generated: String) {
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(path, &generated).unwrap();
+        return;
+    }
+    let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "{path} is stale: run `BLESS=1 cargo test --test docs` and commit the result"
+    );
+}
+
+#[test]
+fn functions_reference_is_current() {
+    check("docs/functions.md", sluice::docs::functions_markdown());
+}
+
+#[test]
+fn errors_reference_is_current() {
+    check("docs/errors.md", sluice::docs::errors_markdown());
+}
