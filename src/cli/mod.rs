@@ -1,5 +1,6 @@
 //! The `sluice` command line: one file per subcommand.
 
+pub mod check;
 pub mod eval;
 pub mod explain;
 pub mod functions;
@@ -26,6 +27,10 @@ pub struct Cli {
 enum Command {
     /// Evaluate one formula against one record and print the result as JSON.
     Eval(eval::EvalArgs),
+    /// Compile every condition and mapping of a connector; report every problem.
+    Check(check::ConnectorArg),
+    /// Write a connector as JSON with its credentials redacted.
+    Export(check::ConnectorArg),
     /// Print the explanation page of an error code.
     Explain(explain::ExplainArgs),
     /// List the functions, or show one function's signature, doc and examples.
@@ -40,6 +45,8 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Eval(args) => eval::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Check(args) => check::run_check(args),
+        Command::Export(args) => check::run_export(args),
         Command::Functions(args) => functions::run(args),
         Command::Objects(args) => objects::run(args),
     }

@@ -8,6 +8,7 @@
 //! | E201–E299 | functions (resolution, arity, literal arguments) |
 //! | E301–E399 | runtime errors while evaluating a formula |
 //! | E501–E599 | input: records, files and command-line values |
+//! | E601–E699 | connector files and runs |
 //! | E701–E799 | the Connect Object store |
 
 /// An error code with its title and its explanation page.
@@ -103,6 +104,26 @@ codes! {
         "A file named on the command line could not be read. The message gives the operating system's reason.";
     E507_INPUT_LINE = "E507", "invalid input line",
         "A line of an NDJSON input is not a JSON object (or not valid UTF-8). The message names the line number. `sluice objects load` loads nothing when any line is bad.";
+    E601_CONNECTOR_SYNTAX = "E601", "connector file does not parse",
+        "The connector file is not valid TOML (or JSON, for .json files), or a value has the wrong type. The message gives the line and column.";
+    E602_CONNECTOR_UNKNOWN_KEY = "E602", "unknown key in connector",
+        "The connector has a key that is not part of the connector model (SPEC §6), often a misspelling. The hint suggests the closest known key.";
+    E603_CONNECTOR_MISSING = "E603", "required connector setting missing",
+        "A required setting is absent: the connector `name`, the `type` of a side, a mapping `target`, or the `primary_key` of a store-bound outbound side.";
+    E604_MAPPING_SOURCE = "E604", "mapping needs exactly one of field, raw or formula",
+        "Each [[mappings]] entry copies a source `field`, writes a static `raw` value, or computes a `formula`: exactly one of the three.";
+    E605_SCHEMA_TYPE = "E605", "unknown type in object schema",
+        "Field types in [objects.<type>.fields] are string, number, boolean, date, datetime, array, object or any.";
+    E606_CREDENTIAL = "E606", "credential not available",
+        "A credential given as env:VAR names an environment variable that is not set. Credentials are resolved when the run starts and are never printed.";
+    E607_PRIMARY_KEY = "E607", "mapped record has no primary key",
+        "A store-bound run upserts by the outbound `primary_key`; this record's mapped value for it is null or missing. The record goes to the dead letters.";
+    E608_NO_INPUT = "E608", "no input for the run",
+        "Give --input FILE (NDJSON, or CSV by extension) or - for stdin, or make the inbound side `type = \"store\"` to read its Connect Object from the store.";
+    E609_DUPLICATE_TARGET = "E609", "two mappings write the same target",
+        "Every mapping target must be unique: an output record holds exactly the mapping targets, in mapping order.";
+    E610_INVALID_SETTING = "E610", "invalid connector setting",
+        "A setting has a value outside its allowed set (system type, direction, frequency, conflict rule) or an interval that does not parse.";
     E701_STORE_NOT_FOUND = "E701", "store not found",
         "The store file named with --store does not exist. Create one by loading objects: sluice objects load TYPE FILE --store DB.";
     E702_STORE_CORRUPT = "E702", "store is corrupt or not a Sluice store",

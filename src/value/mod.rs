@@ -3,6 +3,7 @@
 //! Strings, arrays and objects are reference-counted so that reading a field or passing a
 //! value to a function never copies its contents.
 
+mod de;
 mod json;
 mod path;
 
@@ -14,6 +15,7 @@ use indexmap::IndexMap;
 use rust_decimal::Decimal;
 
 pub use json::{parse_record, value_from_json, value_from_json_text, JsonError};
+pub use de::{parse_record_fields, ValueSeed};
 pub use path::{index_of, FieldPath, Step};
 
 use crate::types::TypeSet;

@@ -1,0 +1,288 @@
+//! A connector compiled once into one transform: conditions and mappings as typed IR, field
+//! names resolved at compile time, the set of input fields the transform reads.
+
+use std::sync::Arc;
+
+use super::connector::{ConnectorFile, ConnectorProblem};
+use crate::compile::{compile, CompileOptions};
+use crate::diagnostics::{codes, Diag, Report};
+use crate::interp::Interpreter;
+use crate::ir::{Node, NodeKind};
+use crate::runtime::{Ctx, EvalError};
+use crate::types::{Schema, TypeSet};
+use crate::value::{FieldPath, Value};
+
+/// A compiled formula with its source.
+#[derive(Debug)]
+pub struct CompiledFormula {
+    /// The formula text.
+    pub source: String,
+    /// Its typed IR.
+    pub ir: Node,
+}
+
+/// How one output field is produced.
+#[derive(Debug)]
+pub enum MappingKind {
+    /// Copy a source field (or path).
+    Field(FieldPath),
+    /// A static value.
+    Raw(Value),
+    /// A formula.
+    Formula(CompiledFormula),
+}
+
+/// One output field.
+#[derive(Debug)]
+pub struct CompiledMapping {
+    /// The output field name.
+    pub target: Arc<str>,
+    /// How it is computed.
+    pub kind: MappingKind,
+}
+
+/// What the transform made of one record.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The output values, one per mapping, in mapping order.
+    Mapped(Vec<Value>),
+    /// Condition `index` (0-based) did not hold.
+    Filtered(usize),
+    /// A condition (`target` None) or a mapping failed.
+    Failed {
+        /// The mapping target, or None for a condition.
+        target: Option<Arc<str>>,
+        /// Which condition, when a condition failed.
+        condition: Option<usize>,
+        /// The error.
+        error: EvalError,
+    },
+}
+
+/// All conditions and mappings of a connector.
+#[derive(Debug)]
+pub struct Transform {
+    /// Conditions, all of which must hold.
+    pub conditions: Vec<CompiledFormula>,
+    /// Mappings in output order.
+    pub mappings: Vec<CompiledMapping>,
+    /// The top-level input fields read; `None` when a formula reads fields by computed name.
+    pub input_fields: Option<Vec<Arc<str>>>,
+}
+
+impl Transform {
+    /// Compiles every condition and mapping; every problem found is returned.
+    pub fn compile(file: &ConnectorFile) -> Result<Transform, Vec<ConnectorProblem>> {
+        let connector = &file.connector;
+        let mut problems = connector.validate(file);
+        let options = CompileOptions {
+            schema: connector.inbound_schema(),
+            ..CompileOptions::default()
+        };
+        let mut conditions = Vec::new();
+        for (i, text) in connector.conditions.iter().enumerate() {
+            match compile_one(file, text, &format!("conditions[{i}]"), &options) {
+                Ok(f) => {
+                    if f.ir.ty.certainly_outside(TypeSet::BOOLEAN) {
+                        problems.push(problem(
+                            file,
+                            text,
+                            &format!("conditions[{i}]"),
+                            vec![Diag::new(codes::E103_CONDITION_NOT_BOOLEAN, "this condition is never boolean")
+                                .label(f.ir.span, format!("this is {}", f.ir.ty))
+                                .help("compare it to get a boolean, e.g. data('Qty') > 0")],
+                        ));
+                    }
+                    conditions.push(f);
+                }
+                Err(p) => problems.push(p),
+            }
+        }
+        let mut mappings = Vec::new();
+        for (i, m) in connector.mappings.iter().enumerate() {
+            let kind = match (&m.field, &m.raw, &m.formula) {
+                (Some(field), None, None) => {
+                    check_field(file, options.schema.as_ref(), field, &mut problems);
+                    MappingKind::Field(FieldPath::new(field))
+                }
+                (None, Some(raw), None) => match crate::value::value_from_json(raw, "raw") {
+                    Ok(v) => MappingKind::Raw(v),
+                    Err(e) => {
+                        problems.push(ConnectorProblem {
+                            diag: Diag::new(codes::E610_INVALID_SETTING, format!("mapping `{}`: {e}", m.target)),
+                            line: file.line_of(&m.target),
+                            rendered: None,
+                        });
+                        continue;
+                    }
+                },
+                (None, None, Some(formula)) => {
+                    match compile_one(file, formula, &format!("mappings[{i}] `{}`", m.target), &options) {
+                        Ok(f) => MappingKind::Formula(f),
+                        Err(p) => {
+                            problems.push(p);
+                            continue;
+                        }
+                    }
+                }
+                _ => continue,
+            };
+            mappings.push(CompiledMapping {
+                target: Arc::from(m.target.as_str()),
+                kind,
+            });
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let input_fields = input_fields(&conditions, &mappings);
+        Ok(Transform {
+            conditions,
+            mappings,
+            input_fields,
+        })
+    }
+
+    /// Runs the conditions, then the mappings, on one record.
+    pub fn apply(&self, interp: &mut Interpreter, ctx: &Ctx) -> Outcome {
+        for (i, c) in self.conditions.iter().enumerate() {
+            match interp.eval(&c.ir, ctx) {
+                Ok(Value::Bool(true)) => {}
+                Ok(Value::Bool(false) | Value::Null) => return Outcome::Filtered(i),
+                Ok(other) => {
+                    return Outcome::Failed {
+                        target: None,
+                        condition: Some(i),
+                        error: EvalError::type_mismatch(format!(
+                            "condition {} must be boolean, found {}",
+                            i + 1,
+                            other.type_name()
+                        ))
+                        .at(c.ir.span),
+                    }
+                }
+                Err(error) => {
+                    return Outcome::Failed {
+                        target: None,
+                        condition: Some(i),
+                        error,
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(self.mappings.len());
+        for m in &self.mappings {
+            let v = match &m.kind {
+                MappingKind::Field(path) => path.read(ctx.record),
+                MappingKind::Raw(v) => v.clone(),
+                MappingKind::Formula(f) => match interp.eval(&f.ir, ctx) {
+                    Ok(v) => v,
+                    Err(error) => {
+                        return Outcome::Failed {
+                            target: Some(m.target.clone()),
+                            condition: None,
+                            error,
+                        }
+                    }
+                },
+            };
+            out.push(v);
+        }
+        Outcome::Mapped(out)
+    }
+
+    /// The formula text that failed in `outcome`, for rendering its diagnostic.
+    pub fn failed_source(&self, target: Option<&str>, condition: Option<usize>) -> Option<&str> {
+        if let Some(i) = condition {
+            return self.conditions.get(i).map(|c| c.source.as_str());
+        }
+        self.mappings.iter().find(|m| Some(&*m.target) == target).and_then(|m| match &m.kind {
+            MappingKind::Formula(f) => Some(f.source.as_str()),
+            _ => None,
+        })
+    }
+}
+
+fn compile_one(file: &ConnectorFile, text: &str, place: &str, options: &CompileOptions) -> Result<CompiledFormula, ConnectorProblem> {
+    compile(text, options)
+        .map(|f| CompiledFormula {
+            source: text.to_string(),
+            ir: f.ir,
+        })
+        .map_err(|diags| problem(file, text, place, diags))
+}
+
+/// A formula's diagnostics as one connector problem located at the formula's line.
+fn problem(file: &ConnectorFile, text: &str, place: &str, diags: Vec<Diag>) -> ConnectorProblem {
+    let line = file.line_of(text);
+    let at = line.map_or(String::new(), |l| format!(":{l}"));
+    let report = Report {
+        source_name: format!("{}{at} {place}", file.path),
+        source: text.to_string(),
+        diags,
+    };
+    let rendered = crate::diagnostics::render_plain(&report);
+    let first = report.diags.first().cloned().unwrap_or_else(|| Diag::new(codes::E004_UNEXPECTED_TOKEN, "invalid formula"));
+    ConnectorProblem {
+        diag: Diag {
+            message: format!("{}{at}: {place}: {}", file.path, first.message),
+            ..first
+        },
+        line,
+        rendered: Some(rendered),
+    }
+}
+
+fn check_field(file: &ConnectorFile, schema: Option<&Schema>, field: &str, problems: &mut Vec<ConnectorProblem>) {
+    let Some(schema) = schema else { return };
+    let path = FieldPath::new(field);
+    if schema.get(field).is_none() && schema.get(path.root()).is_none() {
+        let hint = crate::diagnostics::did_you_mean(field, schema.fields.keys().map(String::as_str))
+            .map(|s| format!("did you mean `{s}`?"));
+        problems.push(ConnectorProblem {
+            diag: Diag::new(codes::E104_UNKNOWN_FIELD, format!("unknown field `{field}`")).maybe_help(hint),
+            line: file.line_of(&format!("\"{field}\"")),
+            rendered: None,
+        });
+    }
+}
+
+/// The top-level fields the transform reads, or `None` when some field name is computed.
+fn input_fields(conditions: &[CompiledFormula], mappings: &[CompiledMapping]) -> Option<Vec<Arc<str>>> {
+    let mut fields: Vec<Arc<str>> = Vec::new();
+    let mut add = |name: &str| {
+        if !fields.iter().any(|f| &**f == name) {
+            fields.push(Arc::from(name));
+        }
+    };
+    let mut nodes: Vec<&Node> = conditions.iter().map(|c| &c.ir).collect();
+    for m in mappings {
+        match &m.kind {
+            MappingKind::Field(p) => {
+                add(&p.name);
+                add(p.root());
+            }
+            MappingKind::Formula(f) => nodes.push(&f.ir),
+            MappingKind::Raw(_) => {}
+        }
+    }
+    while let Some(node) = nodes.pop() {
+        match &node.kind {
+            NodeKind::Field(p) => {
+                add(&p.name);
+                add(p.root());
+            }
+            NodeKind::Call(f, args) if f.name == "data" || f.name == "vlookup" => match args.first().and_then(Node::as_const) {
+                Some(Value::String(name)) => {
+                    let p = FieldPath::new(name);
+                    add(&p.name);
+                    add(p.root());
+                }
+                _ => return None,
+            },
+            _ => {}
+        }
+        nodes.extend(node.children());
+    }
+    Some(fields)
+}

@@ -1,0 +1,213 @@
+//! Reading values straight from JSON text with serde, without an intermediate tree.
+//!
+//! Numbers keep their exact digits: serde_json's `arbitrary_precision` hands them over as a
+//! one-entry map with a private key, which [`ValueSeed`] turns into a decimal. [`PickFields`]
+//! reads only the top-level fields a connector uses and skips the rest unparsed.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::{Map, Value};
+use crate::syntax::parser::parse_decimal_literal;
+
+/// The key serde_json uses to pass a number's text under `arbitrary_precision`.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Deserializes one [`Value`].
+#[derive(Clone, Copy)]
+pub struct ValueSeed;
+
+impl<'de> DeserializeSeed<'de> for ValueSeed {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+fn decimal<E: serde::de::Error>(text: &str) -> Result<Value, E> {
+    let (neg, digits) = match text.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, text),
+    };
+    parse_decimal_literal(digits)
+        .map(|d| Value::Number(if neg { -d } else { d }))
+        .ok_or_else(|| E::custom(format!("number {text} is outside the decimal range (28 significant digits)")))
+}
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        decimal(&v.to_string())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(Arc::from(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element_seed(ValueSeed)? {
+            items.push(v);
+        }
+        Ok(Value::array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let Some(first) = map.next_key_seed(KeySeed)? else {
+            return Ok(Value::object(Map::new()));
+        };
+        if &*first == NUMBER_TOKEN {
+            let text: String = map.next_value()?;
+            return decimal(&text);
+        }
+        let mut out = Map::new();
+        out.insert(first, map.next_value_seed(ValueSeed)?);
+        while let Some(k) = map.next_key_seed(KeySeed)? {
+            out.insert(k, map.next_value_seed(ValueSeed)?);
+        }
+        Ok(Value::object(out))
+    }
+}
+
+/// Deserializes an object key as a shared string.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Arc<str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Arc<str>, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl Visitor<'_> for KeyVisitor {
+    type Value = Arc<str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Arc<str>, E> {
+        Ok(Arc::from(v))
+    }
+}
+
+/// Reads a JSON object, keeping only the listed top-level fields (all when `None`).
+pub struct PickFields<'f> {
+    /// The field names to keep.
+    pub fields: Option<&'f [Arc<str>]>,
+}
+
+impl<'de> DeserializeSeed<'de> for PickFields<'_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PickFields<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::with_capacity(self.fields.map_or(8, <[_]>::len));
+        while let Some(key) = map.next_key_seed(FieldKey { fields: self.fields })? {
+            match key {
+                Some(k) => {
+                    let v = map.next_value_seed(ValueSeed)?;
+                    out.insert(k, v);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Value::object(out))
+    }
+}
+
+/// A key that is `Some` when it is one of the wanted fields (reusing the wanted name).
+struct FieldKey<'f> {
+    fields: Option<&'f [Arc<str>]>,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldKey<'_> {
+    type Value = Option<Arc<str>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for FieldKey<'_> {
+    type Value = Option<Arc<str>>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(match self.fields {
+            None => Some(Arc::from(v)),
+            Some(fields) => fields.iter().find(|f| &***f == v).cloned(),
+        })
+    }
+}
+
+/// Parses one NDJSON line into a record holding only `fields` (all when `None`).
+pub fn parse_record_fields(line: &[u8], fields: Option<&[Arc<str>]>) -> Result<Value, String> {
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let value = PickFields { fields }.deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_fields_and_keeps_exact_numbers() {
+        let fields: Vec<Arc<str>> = vec![Arc::from("a"), Arc::from("c")];
+        let v = parse_record_fields(br#"{"a": 0.1, "b": [1, {"x": 2}], "c": {"d": 12345678901234567890.5}}"#, Some(&fields)).unwrap();
+        assert_eq!(v.to_json(), r#"{"a":0.1,"c":{"d":12345678901234567890.5}}"#);
+        let all = parse_record_fields(br#"{"a": -1e2, "b": null}"#, None).unwrap();
+        assert_eq!(all.to_json(), r#"{"a":-100,"b":null}"#);
+    }
+
+    #[test]
+    fn rejects_bad_lines() {
+        assert!(parse_record_fields(b"{\"a\": 1", None).is_err());
+        assert!(parse_record_fields(b"[1]", None).is_err());
+        assert!(parse_record_fields(b"{\"a\": 1} x", None).is_err());
+        assert!(parse_record_fields(b"{\"a\": 1e999}", None).is_err());
+    }
+}
