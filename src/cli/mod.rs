@@ -5,6 +5,7 @@ pub mod eval;
 pub mod explain;
 pub mod functions;
 pub mod objects;
+pub mod run;
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +38,14 @@ enum Command {
     Functions(functions::FunctionsArgs),
     /// Load, dump and list the Connect Objects of the store.
     Objects(objects::ObjectsArgs),
+    /// Stream records through a connector into NDJSON or the store.
+    Run(run::RunArgs),
+    /// Dry-run a connector on sample records, explaining each one.
+    Test(run::TestArgs),
+    /// Show the metrics of the last run of each connector.
+    Status(run::StatusArgs),
+    /// List, accept or reject conflicts queued by `manual_review`.
+    Review(run::ReviewArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -49,6 +58,10 @@ pub fn main() -> i32 {
         Command::Export(args) => check::run_export(args),
         Command::Functions(args) => functions::run(args),
         Command::Objects(args) => objects::run(args),
+        Command::Run(args) => run::run_run(args),
+        Command::Test(args) => run::run_test(args),
+        Command::Status(args) => run::run_status(args),
+        Command::Review(args) => run::run_review(args),
     }
 }
 

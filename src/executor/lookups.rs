@@ -42,6 +42,11 @@ impl StoreLookups {
         &self.store
     }
 
+    /// Forgets cached answers (after the run wrote to the store).
+    pub fn clear_cache(&self) {
+        self.cache.borrow_mut().clear();
+    }
+
     fn cached(
         &self,
         query: Query,

@@ -1,6 +1,10 @@
 //! The sync executor's parts: the Connect Object store and the lookups formulas make into it.
 
 pub mod connector;
+pub mod dead_letters;
 pub mod lookups;
+pub mod run;
+pub mod source;
 pub mod store;
+pub mod sync_store;
 pub mod transform;

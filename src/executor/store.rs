@@ -82,6 +82,42 @@ CREATE TABLE IF NOT EXISTS object_values (
 );
 CREATE INDEX IF NOT EXISTS object_values_lookup ON object_values(type, field, value);
 CREATE INDEX IF NOT EXISTS object_values_by_object ON object_values(object_id);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    connector TEXT NOT NULL,
+    input TEXT NOT NULL,
+    byte_offset INTEGER NOT NULL,
+    line INTEGER NOT NULL,
+    dead_letter_bytes INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (connector, input)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    connector TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at TEXT NOT NULL,
+    read INTEGER NOT NULL,
+    written INTEGER NOT NULL,
+    filtered INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    queued INTEGER NOT NULL,
+    error_rate REAL NOT NULL,
+    p50_us REAL,
+    p95_us REAL,
+    p99_us REAL,
+    dry_run INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY,
+    connector TEXT NOT NULL,
+    object_type TEXT NOT NULL,
+    key_field TEXT NOT NULL,
+    key_value TEXT NOT NULL,
+    existing TEXT NOT NULL,
+    incoming TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL
+);
 ";
 
 /// An open store.
@@ -165,6 +201,21 @@ impl Store {
     /// The file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The connection, for the sync-side queries.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The connection, for transactions.
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// An SQLite error on this store, classified.
+    pub(crate) fn fail(&self, e: rusqlite::Error) -> StoreError {
+        classify(e, &self.path)
     }
 
     /// Stores records of `object_type` in one transaction: upserted by `key_field` when
@@ -440,7 +491,8 @@ fn record_time(record: &Value) -> Option<DateTime<Utc>> {
     }
 }
 
-fn classify(err: rusqlite::Error, path: &Path) -> StoreError {
+/// Sorts an SQLite error into the store's error kinds.
+pub(crate) fn classify(err: rusqlite::Error, path: &Path) -> StoreError {
     let path = path.to_path_buf();
     if let rusqlite::Error::SqliteFailure(e, msg) = &err {
         let reason = msg.clone().unwrap_or_else(|| e.to_string());

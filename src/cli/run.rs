@@ -1,0 +1,316 @@
+//! `sluice run`, `sluice test`, `sluice status` and `sluice review`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use chrono::Utc;
+use clap::{Args, Subcommand};
+
+use super::check::load_and_compile;
+use super::eval::{parse_now, parse_tz, DEFAULT_STORE};
+use super::{report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
+use crate::diagnostics::{render_plain, Report};
+use crate::executor::run::{open_input, run, RunOptions, DEFAULT_BATCH};
+use crate::executor::store::Store;
+use crate::executor::transform::Outcome;
+use crate::interp::Interpreter;
+use crate::runtime::Ctx;
+
+/// Arguments of `sluice run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The connector file.
+    connector: PathBuf,
+    /// Input records: an NDJSON file, a .csv file, or - for stdin.
+    #[arg(long, value_name = "FILE|-")]
+    input: Option<String>,
+    /// Write mapped records as NDJSON to FILE or - (stdout) instead of the store.
+    #[arg(long, value_name = "FILE|-")]
+    output: Option<String>,
+    /// The store file.
+    #[arg(long, value_name = "DB", default_value = DEFAULT_STORE)]
+    store: PathBuf,
+    /// The dead-letter file (default: `<connector name>.dead.ndjson`).
+    #[arg(long, value_name = "FILE")]
+    dead_letter: Option<PathBuf>,
+    /// Replay the dead letters instead of reading the input.
+    #[arg(long)]
+    retry_dead_letters: bool,
+    /// Ignore the checkpoint and read the input from its start.
+    #[arg(long)]
+    from_start: bool,
+    /// Records per store transaction.
+    #[arg(long, default_value_t = DEFAULT_BATCH)]
+    batch: usize,
+    /// now() for the whole run, RFC 3339 (default: the time the run starts).
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<String>,
+    /// The default time zone.
+    #[arg(long, value_name = "TZ")]
+    tz: Option<String>,
+}
+
+/// Runs `sluice run`.
+pub fn run_run(args: RunArgs) -> i32 {
+    let Some((file, transform)) = load_and_compile(&args.connector) else {
+        return EXIT_COMPILE;
+    };
+    let now = match args.now.as_deref().map(parse_now).transpose() {
+        Ok(n) => n.unwrap_or_else(|| Utc::now().fixed_offset()),
+        Err(d) => {
+            report_plain(d);
+            return EXIT_COMPILE;
+        }
+    };
+    let tz = match args.tz.as_deref().map(parse_tz).transpose() {
+        Ok(t) => t.unwrap_or(chrono_tz::Tz::UTC),
+        Err(d) => {
+            report_plain(d);
+            return EXIT_COMPILE;
+        }
+    };
+    let options = RunOptions {
+        input: args.input,
+        output: args.output,
+        store: args.store,
+        dead_letter: args.dead_letter,
+        retry_dead_letters: args.retry_dead_letters,
+        from_start: args.from_start,
+        batch: args.batch.max(1),
+        progress: std::io::stderr().is_terminal(),
+        now,
+        tz,
+    };
+    match run(&file, &transform, &options) {
+        Ok(report) => {
+            if let Some(line) = report.resumed_after_line {
+                eprintln!("resumed from the checkpoint after input line {line}");
+            }
+            eprintln!("{}", report.summary());
+            EXIT_OK
+        }
+        Err(diag) => {
+            report_plain(diag);
+            EXIT_RUNTIME
+        }
+    }
+}
+
+/// Arguments of `sluice test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The connector file.
+    connector: PathBuf,
+    /// Sample records: NDJSON, or CSV by extension.
+    #[arg(long, value_name = "FILE")]
+    sample: String,
+    /// The store used by lookups (read only).
+    #[arg(long, value_name = "DB", default_value = DEFAULT_STORE)]
+    store: PathBuf,
+    /// now() for the test, RFC 3339.
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<String>,
+}
+
+/// Runs `sluice test`: a dry run that explains each record.
+pub fn run_test(args: TestArgs) -> i32 {
+    let Some((file, transform)) = load_and_compile(&args.connector) else {
+        return EXIT_COMPILE;
+    };
+    let now = match args.now.as_deref().map(parse_now).transpose() {
+        Ok(n) => n.unwrap_or_else(|| Utc::now().fixed_offset()),
+        Err(d) => {
+            report_plain(d);
+            return EXIT_COMPILE;
+        }
+    };
+    let all_fields = crate::executor::transform::Transform { input_fields: None, ..transform };
+    let records = match open_input(&file, &all_fields, Some(&args.sample), &args.store, None) {
+        Ok((r, _)) => r,
+        Err(d) => {
+            report_plain(d);
+            return EXIT_RUNTIME;
+        }
+    };
+    let lookups = Store::open_existing(&args.store).ok().map(crate::executor::lookups::StoreLookups::new);
+    let mut interp = Interpreter::new();
+    let (mut mapped, mut filtered, mut failed) = (0, 0, 0);
+    for item in records {
+        let rec = match item {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", args.sample);
+                return EXIT_RUNTIME;
+            }
+        };
+        let record = match rec.record {
+            Ok(v) => v,
+            Err(reason) => {
+                failed += 1;
+                println!("line {}: FAILED to read: {reason}", rec.line);
+                continue;
+            }
+        };
+        println!("line {}: {}", rec.line, record.to_json());
+        let ctx = Ctx {
+            record: &record,
+            now,
+            tz: chrono_tz::Tz::UTC,
+            lookups: lookups.as_ref().map(|l| l as &dyn crate::runtime::Lookups),
+        };
+        match all_fields.apply(&mut interp, &ctx) {
+            Outcome::Mapped(values) => {
+                mapped += 1;
+                let mut out = crate::value::Map::new();
+                for (m, v) in all_fields.mappings.iter().zip(values) {
+                    out.insert(m.target.clone(), v);
+                }
+                println!("  => {}", crate::value::Value::object(out).to_json());
+            }
+            Outcome::Filtered(i) => {
+                filtered += 1;
+                let source = all_fields.conditions.get(i).map_or("", |c| c.source.as_str());
+                println!("  filtered out by condition {}: {source}", i + 1);
+            }
+            Outcome::Failed { target, condition, error } => {
+                failed += 1;
+                let place = match (&target, condition) {
+                    (Some(t), _) => format!("mapping `{t}`"),
+                    (None, Some(c)) => format!("condition {}", c + 1),
+                    _ => "record".to_string(),
+                };
+                println!("  FAILED in {place}:");
+                let source = all_fields.failed_source(target.as_deref(), condition).unwrap_or("").to_string();
+                let report = Report {
+                    source_name: place,
+                    source,
+                    diags: vec![error.to_diag()],
+                };
+                for line in render_plain(&report).lines() {
+                    println!("    {line}");
+                }
+            }
+        }
+    }
+    println!("{mapped} mapped, {filtered} filtered, {failed} failed (dry run: nothing written)");
+    EXIT_OK
+}
+
+/// Arguments of `sluice status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// One connector's name (default: all).
+    connector: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+    /// The store file.
+    #[arg(long, value_name = "DB", default_value = DEFAULT_STORE)]
+    store: PathBuf,
+}
+
+/// Runs `sluice status`.
+pub fn run_status(args: StatusArgs) -> i32 {
+    let runs = match Store::open_existing(&args.store).and_then(|s| s.last_runs(args.connector.as_deref())) {
+        Ok(r) => r,
+        Err(e) => {
+            report_plain(e.to_diag());
+            return EXIT_RUNTIME;
+        }
+    };
+    if args.json {
+        match serde_json::to_string(&runs) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_RUNTIME;
+            }
+        }
+        return EXIT_OK;
+    }
+    if runs.is_empty() {
+        println!("no runs recorded");
+    }
+    for m in runs {
+        let pct = |p: Option<f64>| p.map_or("-".to_string(), |v| format!("{v:.1} µs"));
+        println!(
+            "{}\n  last sync  {} → {}{}\n  records    read {}, written {}, filtered {}, failed {}, queued {}\n  error rate {:.2}%\n  latency    p50 {}, p95 {}, p99 {}",
+            m.connector,
+            m.started_at,
+            m.ended_at,
+            if m.dry_run { " (dry run)" } else { "" },
+            m.read,
+            m.written,
+            m.filtered,
+            m.failed,
+            m.queued,
+            m.error_rate * 100.0,
+            pct(m.p50_us),
+            pct(m.p95_us),
+            pct(m.p99_us)
+        );
+    }
+    EXIT_OK
+}
+
+/// Arguments of `sluice review`.
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    #[command(subcommand)]
+    command: ReviewCommand,
+    /// The store file.
+    #[arg(long, value_name = "DB", default_value = DEFAULT_STORE, global = true)]
+    store: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum ReviewCommand {
+    /// List pending conflicts (one JSON object per line).
+    List {
+        /// Include accepted and rejected ones.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Apply the incoming record of a conflict.
+    Accept {
+        /// The review id.
+        id: i64,
+    },
+    /// Keep the stored record and close the conflict.
+    Reject {
+        /// The review id.
+        id: i64,
+    },
+}
+
+/// Runs `sluice review`.
+pub fn run_review(args: ReviewArgs) -> i32 {
+    let mut store = match Store::open_existing(&args.store) {
+        Ok(s) => s,
+        Err(e) => {
+            report_plain(e.to_diag());
+            return EXIT_RUNTIME;
+        }
+    };
+    let result = match args.command {
+        ReviewCommand::List { all } => store.reviews(all).map(|reviews| {
+            for r in reviews {
+                println!("{}", serde_json::to_string(&r).unwrap_or_default());
+            }
+            true
+        }),
+        ReviewCommand::Accept { id } => store.decide_review(id, true, Utc::now()),
+        ReviewCommand::Reject { id } => store.decide_review(id, false, Utc::now()),
+    };
+    match result {
+        Ok(true) => EXIT_OK,
+        Ok(false) => {
+            eprintln!("error: no pending review with that id");
+            EXIT_COMPILE
+        }
+        Err(e) => {
+            report_plain(e.to_diag());
+            EXIT_RUNTIME
+        }
+    }
+}
