@@ -70,7 +70,7 @@ fn lookups(c: &mut Criterion) {
         })
     });
     c.bench_function("store_1m/get_entity_data_city", |b| {
-        let mut filter = sluice::value::Map::new();
+        let mut filter = sluice::value::Map::default();
         filter.insert("city".into(), Value::str("City 7"));
         b.iter(|| {
             store

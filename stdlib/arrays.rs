@@ -133,7 +133,7 @@ fn values(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
 }
 
 fn merge(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    let mut out = Map::new();
+    let mut out = Map::default();
     for i in 0..args.len() {
         if let Some(m) = object(args, i, "merge")? {
             for (k, v) in m.iter() {

@@ -248,7 +248,7 @@ fn get_entity_data(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     let Some(object) = text(args, 0, "get_entity_data")? else {
         return Ok(Value::Null);
     };
-    let empty = crate::value::Map::new();
+    let empty = crate::value::Map::default();
     let filter = match arg(args, 1) {
         Value::Null => &empty,
         Value::Array(items) if items.is_empty() => &empty,

@@ -135,7 +135,8 @@ pub fn run_test(args: TestArgs) -> i32 {
     let lookups = Store::open_existing(&args.store).ok().map(crate::executor::lookups::StoreLookups::new);
     let mut interp = Interpreter::new();
     let (mut mapped, mut filtered, mut failed) = (0, 0, 0);
-    for item in records {
+    let mut records = records;
+    while let Some(item) = records.next_record() {
         let rec = match item {
             Ok(r) => r,
             Err(e) => {
@@ -161,7 +162,7 @@ pub fn run_test(args: TestArgs) -> i32 {
         match all_fields.apply(&mut interp, &ctx) {
             Outcome::Mapped(values) => {
                 mapped += 1;
-                let mut out = crate::value::Map::new();
+                let mut out = crate::value::Map::default();
                 for (m, v) in all_fields.mappings.iter().zip(values) {
                     out.insert(m.target.clone(), v);
                 }

@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::connector::ConnectorFile;
 use super::dead_letters::{read_dead_letters, DeadLetters, Failure};
 use super::lookups::StoreLookups;
-use super::source::{CsvSource, InputRecord, NdjsonSource, Raw, ValueSource};
+use super::source::{CsvSource, NdjsonSource, Raw, RecordSource, ValueSource};
 use super::store::{Store, StoreError};
 use super::sync_store::{Checkpoint, RunMetrics};
 use super::transform::{Outcome, Transform};
@@ -113,7 +113,8 @@ fn io_diag(what: &str, e: std::io::Error) -> Diag {
     Diag::new(codes::E506_READ_FILE, format!("{what}: {e}"))
 }
 
-type Records = Box<dyn Iterator<Item = std::io::Result<InputRecord>>>;
+/// The records of a run.
+pub type Records = Box<dyn RecordSource>;
 
 /// Opens the input of a run (or of `sluice test`): a file (NDJSON, or CSV by extension),
 /// stdin, or the inbound object in the store. `resume` positions a file input.
@@ -269,7 +270,8 @@ pub fn run(file: &ConnectorFile, transform: &Transform, opts: &RunOptions) -> Re
     let mut last = resume.unwrap_or_default();
     let write_dead = !dry_run;
 
-    for item in records {
+    let mut records = records;
+    while let Some(item) = records.next_record() {
         let rec = item.map_err(|e| io_diag("cannot read the input", e))?;
         metrics.read += 1;
         last.line = rec.line;
@@ -282,7 +284,8 @@ pub fn run(file: &ConnectorFile, transform: &Transform, opts: &RunOptions) -> Re
                 metrics.failed += 1;
                 if write_dead {
                     let message = format!("line {}: {reason}", rec.line);
-                    dead.write(rec.line, &rec.raw, &Failure { code: codes::E507_INPUT_LINE.id, message: &message, target: None, condition: None })
+                    let raw = rec.raw.clone().unwrap_or_else(|| records.last_raw());
+                    dead.write(rec.line, &raw, &Failure { code: codes::E507_INPUT_LINE.id, message: &message, target: None, condition: None })
                         .map_err(|e| io_diag("cannot write the dead letters", e))?;
                 }
                 continue;
@@ -317,7 +320,7 @@ pub fn run(file: &ConnectorFile, transform: &Transform, opts: &RunOptions) -> Re
                     metrics.written += 1;
                 }
                 Sink::Store { pending, key, .. } => {
-                    let mut map = Map::with_capacity(values.len());
+                    let mut map = Map::with_capacity_and_hasher(values.len(), Default::default());
                     for (m, v) in transform.mappings.iter().zip(values) {
                         map.insert(m.target.clone(), v);
                     }
@@ -325,7 +328,8 @@ pub fn run(file: &ConnectorFile, transform: &Transform, opts: &RunOptions) -> Re
                     if mapped.get_key(key).is_none_or(Value::is_null) {
                         metrics.failed += 1;
                         let message = format!("the mapped record has no value for the primary key `{key}`");
-                        dead.write(rec.line, &rec.raw, &Failure { code: codes::E607_PRIMARY_KEY.id, message: &message, target: Some(key), condition: None })
+                        let raw = rec.raw.clone().unwrap_or_else(|| records.last_raw());
+                        dead.write(rec.line, &raw, &Failure { code: codes::E607_PRIMARY_KEY.id, message: &message, target: Some(key), condition: None })
                             .map_err(|e| io_diag("cannot write the dead letters", e))?;
                     } else {
                         pending.push(mapped);
@@ -337,9 +341,10 @@ pub fn run(file: &ConnectorFile, transform: &Transform, opts: &RunOptions) -> Re
             Outcome::Failed { target, condition, error } => {
                 metrics.failed += 1;
                 if write_dead {
+                    let raw = rec.raw.clone().unwrap_or_else(|| records.last_raw());
                     dead.write(
                         rec.line,
-                        &rec.raw,
+                        &raw,
                         &Failure {
                             code: error.code.id,
                             message: &error.message,

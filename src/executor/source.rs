@@ -29,8 +29,25 @@ pub struct InputRecord {
     pub end_offset: u64,
     /// The record, or why it could not be read.
     pub record: Result<Value, String>,
-    /// Its raw form.
-    pub raw: Raw,
+    /// Its raw form; `None` when the source can give it on demand ([`RecordSource::last_raw`]).
+    pub raw: Option<Raw>,
+}
+
+/// A stream of input records.
+pub trait RecordSource {
+    /// The next record, or an I/O error, or `None` at the end.
+    fn next_record(&mut self) -> Option<std::io::Result<InputRecord>>;
+    /// The raw form of the record last returned (for its dead letter).
+    fn last_raw(&self) -> Raw;
+}
+
+impl<T: Iterator<Item = std::io::Result<InputRecord>>> RecordSource for T {
+    fn next_record(&mut self) -> Option<std::io::Result<InputRecord>> {
+        self.next()
+    }
+    fn last_raw(&self) -> Raw {
+        Raw::Text(String::new())
+    }
 }
 
 /// NDJSON lines from a reader.
@@ -56,10 +73,9 @@ impl<R: BufRead> NdjsonSource<R> {
     }
 }
 
-impl<R: BufRead> Iterator for NdjsonSource<R> {
-    type Item = std::io::Result<InputRecord>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<R: BufRead> NdjsonSource<R> {
+    /// The next record.
+    pub fn next_line(&mut self) -> Option<std::io::Result<InputRecord>> {
         loop {
             self.buf.clear();
             let n = match self.reader.read_until(b'\n', &mut self.buf) {
@@ -73,16 +89,15 @@ impl<R: BufRead> Iterator for NdjsonSource<R> {
             if content.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let record = match std::str::from_utf8(content) {
-                Err(e) => Err((format!("line is not valid UTF-8 ({e})"), Raw::Text(String::from_utf8_lossy(content).into_owned()))),
+            let (record, raw) = match std::str::from_utf8(content) {
+                Err(e) => (
+                    Err(format!("line is not valid UTF-8 ({e})")),
+                    Some(Raw::Text(String::from_utf8_lossy(content).into_owned())),
+                ),
                 Ok(text) => match parse_record_fields(content, self.fields.as_deref()) {
-                    Ok(v) => Ok((v, Raw::Json(text.to_string()))),
-                    Err(e) => Err((e, Raw::Text(text.to_string()))),
+                    Ok(v) => (Ok(v), None),
+                    Err(e) => (Err(e), Some(Raw::Text(text.to_string()))),
                 },
-            };
-            let (record, raw) = match record {
-                Ok((v, raw)) => (Ok(v), raw),
-                Err((e, raw)) => (Err(e), raw),
             };
             return Some(Ok(InputRecord {
                 line: self.line,
@@ -90,6 +105,20 @@ impl<R: BufRead> Iterator for NdjsonSource<R> {
                 record,
                 raw,
             }));
+        }
+    }
+}
+
+impl<R: BufRead> RecordSource for NdjsonSource<R> {
+    fn next_record(&mut self) -> Option<std::io::Result<InputRecord>> {
+        self.next_line()
+    }
+
+    fn last_raw(&self) -> Raw {
+        let content = trim_line(&self.buf);
+        match std::str::from_utf8(content) {
+            Ok(text) => Raw::Json(text.to_string()),
+            Err(_) => Raw::Text(String::from_utf8_lossy(content).into_owned()),
         }
     }
 }
@@ -159,7 +188,7 @@ impl<R: std::io::Read> Iterator for CsvSource<R> {
                 line: 1,
                 end_offset: 0,
                 record: Err(format!("CSV header: {e}")),
-                raw: Raw::Text(String::new()),
+                raw: Some(Raw::Text(String::new())),
             }));
         }
         loop {
@@ -171,7 +200,7 @@ impl<R: std::io::Read> Iterator for CsvSource<R> {
                 Ok(false) => return None,
                 Ok(true) if line <= self.skip_until_line => continue,
                 Ok(true) => {
-                    let mut map = Map::with_capacity(self.headers.len());
+                    let mut map = Map::with_capacity_and_hasher(self.headers.len(), Default::default());
                     let mut error = None;
                     for (h, cell) in self.headers.iter().zip(row.iter()) {
                         let text = String::from_utf8_lossy(cell);
@@ -196,7 +225,7 @@ impl<R: std::io::Read> Iterator for CsvSource<R> {
                             Some(e) => Err(e),
                             None => Ok(value.clone()),
                         },
-                        raw: Raw::Value(value),
+                        raw: Some(Raw::Value(value)),
                     }));
                 }
                 Err(e) => {
@@ -211,7 +240,7 @@ impl<R: std::io::Read> Iterator for CsvSource<R> {
                         line,
                         end_offset: position.byte(),
                         record: Err(format!("CSV: {e}")),
-                        raw: Raw::Text(text),
+                        raw: Some(Raw::Text(text)),
                     }));
                 }
             }
@@ -242,7 +271,7 @@ impl Iterator for ValueSource {
             line,
             end_offset: 0,
             record,
-            raw,
+            raw: Some(raw),
         }))
     }
 }

@@ -43,7 +43,7 @@ impl Interpreter {
                 Ok(Value::array(values))
             }
             NodeKind::Object(pairs) => {
-                let mut map = Map::with_capacity(pairs.len());
+                let mut map = Map::with_capacity_and_hasher(pairs.len(), Default::default());
                 for (k, v) in pairs {
                     let key = match self.eval(k, ctx)? {
                         Value::String(s) => s,

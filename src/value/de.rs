@@ -82,19 +82,66 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let Some(first) = map.next_key_seed(KeySeed)? else {
-            return Ok(Value::object(Map::new()));
+        let first = match map.next_key_seed(FirstKeySeed)? {
+            None => return Ok(Value::object(Map::default())),
+            Some(FirstKey::Number) => return map.next_value_seed(DecimalSeed),
+            Some(FirstKey::Key(k)) => k,
         };
-        if &*first == NUMBER_TOKEN {
-            let text: String = map.next_value()?;
-            return decimal(&text);
-        }
-        let mut out = Map::new();
+        let mut out = Map::default();
         out.insert(first, map.next_value_seed(ValueSeed)?);
         while let Some(k) = map.next_key_seed(KeySeed)? {
             out.insert(k, map.next_value_seed(ValueSeed)?);
         }
         Ok(Value::object(out))
+    }
+}
+
+/// The first key of a map: serde_json's number token, or a real key.
+enum FirstKey {
+    Number,
+    Key(Arc<str>),
+}
+
+struct FirstKeySeed;
+
+impl<'de> DeserializeSeed<'de> for FirstKeySeed {
+    type Value = FirstKey;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<FirstKey, D::Error> {
+        d.deserialize_str(FirstKeySeed)
+    }
+}
+
+impl Visitor<'_> for FirstKeySeed {
+    type Value = FirstKey;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<FirstKey, E> {
+        Ok(if v == NUMBER_TOKEN {
+            FirstKey::Number
+        } else {
+            FirstKey::Key(Arc::from(v))
+        })
+    }
+}
+
+/// A number's text, read without copying it, as an exact decimal.
+struct DecimalSeed;
+
+impl<'de> DeserializeSeed<'de> for DecimalSeed {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_str(DecimalSeed)
+    }
+}
+
+impl Visitor<'_> for DecimalSeed {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a number")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value, E> {
+        decimal(v)
     }
 }
 
@@ -141,7 +188,7 @@ impl<'de> Visitor<'de> for PickFields<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::with_capacity(self.fields.map_or(8, <[_]>::len));
+        let mut out = Map::with_capacity_and_hasher(self.fields.map_or(8, <[_]>::len), Default::default());
         while let Some(key) = map.next_key_seed(FieldKey { fields: self.fields })? {
             match key {
                 Some(k) => {

@@ -72,7 +72,7 @@ pub fn value_from_json(json: &serde_json::Value, path: &str) -> Result<Value, Js
                 .collect::<Result<_, _>>()?,
         ),
         serde_json::Value::Object(fields) => {
-            let mut map = Map::with_capacity(fields.len());
+            let mut map = Map::with_capacity_and_hasher(fields.len(), Default::default());
             for (k, v) in fields {
                 map.insert(
                     Arc::from(k.as_str()),

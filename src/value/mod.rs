@@ -20,8 +20,9 @@ pub use path::{index_of, FieldPath, Step};
 
 use crate::types::TypeSet;
 
-/// The fields of an object, in their original order.
-pub type Map = IndexMap<Arc<str>, Value>;
+/// The fields of an object, in their original order (FxHash: keys are short field names,
+/// hashed on every field read, and records are not attacker-chosen hash tables).
+pub type Map = IndexMap<Arc<str>, Value, rustc_hash::FxBuildHasher>;
 
 /// A runtime value.
 #[derive(Debug, Clone, PartialEq, Default)]
