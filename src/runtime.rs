@@ -9,9 +9,13 @@ use crate::syntax::Span;
 use crate::value::Value;
 
 /// A runtime error: it aborts the formula for this record (unless caught by
-/// `iferror`/`try`).
+/// `iferror`/`try`). Boxed, so that the `Result` every evaluation step returns stays small.
 #[derive(Debug, Clone, PartialEq)]
-pub struct EvalError {
+pub struct EvalError(Box<ErrorDetail>);
+
+/// What a runtime error says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorDetail {
     /// The registry code.
     pub code: Code,
     /// What went wrong.
@@ -20,14 +24,21 @@ pub struct EvalError {
     pub span: Option<Span>,
 }
 
+impl std::ops::Deref for EvalError {
+    type Target = ErrorDetail;
+    fn deref(&self) -> &ErrorDetail {
+        &self.0
+    }
+}
+
 impl EvalError {
     /// An error without a span yet (the interpreter adds the span of the failing node).
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        EvalError {
+        EvalError(Box::new(ErrorDetail {
             code,
             message: message.into(),
             span: None,
-        }
+        }))
     }
 
     /// A runtime type mismatch (E301).
@@ -42,8 +53,13 @@ impl EvalError {
 
     /// Sets the span unless one is already set (the innermost span wins).
     pub fn at(mut self, span: Span) -> Self {
-        self.span.get_or_insert(span);
+        self.0.span.get_or_insert(span);
         self
+    }
+
+    /// The message, taken out of the error.
+    pub fn into_message(self) -> String {
+        self.0.message
     }
 
     /// The error as a diagnostic.
@@ -91,6 +107,9 @@ pub struct Ctx<'a> {
     pub tz: Tz,
     /// The store, when one is attached.
     pub lookups: Option<&'a dyn Lookups>,
+    /// The record's fields parsed into slots by the executor (field reads bound to slots
+    /// use these instead of `record`).
+    pub slots: Option<&'a [Option<Value>]>,
 }
 
 impl<'a> Ctx<'a> {
@@ -101,6 +120,7 @@ impl<'a> Ctx<'a> {
             now: Utc::now().fixed_offset(),
             tz: Tz::UTC,
             lookups: None,
+            slots: None,
         }
     }
 }

@@ -89,13 +89,24 @@ fn run_to_ndjson_writes_exactly_the_targets_in_order() {
         out,
         "{\"id\":1,\"name\":\"ADA\",\"origin\":\"test\",\"share\":25}\n{\"id\":5,\"name\":\"DI\",\"origin\":\"test\",\"share\":33.333333333333333333333333333}\n"
     );
-    assert!(err.contains("read 5, written 2, filtered 1, failed 2"), "{err}");
+    assert!(
+        err.contains("read 5, written 2, filtered 1, failed 2"),
+        "{err}"
+    );
     let dead = std::fs::read_to_string(dir.join("people.dead.ndjson")).unwrap();
     let lines: Vec<&str> = dead.lines().collect();
     assert_eq!(lines.len(), 2);
-    assert!(lines[0].starts_with("{\"line\":3,\"record\":{\"id\": 3,"), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("{\"line\":3,\"record\":{\"id\": 3,"),
+        "{}",
+        lines[0]
+    );
     assert!(lines[0].contains("\"code\":\"E302\"") && lines[0].contains("\"target\":\"share\""));
-    assert!(lines[1].starts_with("{\"line\":4,\"record\":null,\"raw\":\"not json\""), "{}", lines[1]);
+    assert!(
+        lines[1].starts_with("{\"line\":4,\"record\":null,\"raw\":\"not json\""),
+        "{}",
+        lines[1]
+    );
     assert!(lines[1].contains("\"code\":\"E507\""));
 }
 
@@ -108,12 +119,24 @@ fn invalid_utf8_and_truncated_lines_go_to_dead_letters_with_line_numbers() {
     std::fs::write(dir.join("in.ndjson"), &bytes).unwrap();
     let (code, out, err) = run_in(&dir, &["run", &c, "--input", "in.ndjson", "--output", "-"]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out.lines().count(), 2, "the good records around the bad ones are written");
+    assert_eq!(
+        out.lines().count(),
+        2,
+        "the good records around the bad ones are written"
+    );
     let dead = std::fs::read_to_string(dir.join("people.dead.ndjson")).unwrap();
     let lines: Vec<&str> = dead.lines().collect();
     assert_eq!(lines.len(), 2);
-    assert!(lines[0].starts_with("{\"line\":2,") && lines[0].contains("UTF-8"), "{}", lines[0]);
-    assert!(lines[1].starts_with("{\"line\":4,") && lines[1].contains("E507"), "{}", lines[1]);
+    assert!(
+        lines[0].starts_with("{\"line\":2,") && lines[0].contains("UTF-8"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("{\"line\":4,") && lines[1].contains("E507"),
+        "{}",
+        lines[1]
+    );
 }
 
 #[test]
@@ -141,12 +164,22 @@ sku = "string"
 note = "string"
 "#,
     );
-    let input = write(&dir, "in.csv", "sku,qty,price,note\nA1,2,9.99,\nB2,x,1.00,hello\nC3,3,0.10,\"quoted, note\"\n");
+    let input = write(
+        &dir,
+        "in.csv",
+        "sku,qty,price,note\nA1,2,9.99,\nB2,x,1.00,hello\nC3,3,0.10,\"quoted, note\"\n",
+    );
     let (code, out, err) = run_in(&dir, &["run", &c, "--input", &input, "--output", "-"]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out, "{\"total\":19.98,\"label\":\"A1/-\"}\n{\"total\":0.30,\"label\":\"C3/quoted, note\"}\n");
+    assert_eq!(
+        out,
+        "{\"total\":19.98,\"label\":\"A1/-\"}\n{\"total\":0.30,\"label\":\"C3/quoted, note\"}\n"
+    );
     let dead = std::fs::read_to_string(dir.join("csv.dead.ndjson")).unwrap();
-    assert!(dead.starts_with("{\"line\":3,") && dead.contains("is not a number"), "{dead}");
+    assert!(
+        dead.starts_with("{\"line\":3,") && dead.contains("is not a number"),
+        "{dead}"
+    );
 }
 
 #[test]
@@ -160,7 +193,10 @@ fn stdin_input() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "{\"id\":9,\"name\":\"X\",\"origin\":\"test\",\"share\":50}\n");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "{\"id\":9,\"name\":\"X\",\"origin\":\"test\",\"share\":50}\n"
+    );
 }
 
 fn store_run(dir: &Path, connector: &str, input: &str) -> String {
@@ -173,9 +209,28 @@ fn store_run(dir: &Path, connector: &str, input: &str) -> String {
 fn conflict_external_wins_replaces() {
     let dir = tempdir("external");
     let c = write_connector(&dir, "external_wins");
-    store_run(&dir, &c, &write(&dir, "a.ndjson", "{\"id\": 1, \"name\": \"old\", \"active\": true, \"parts\": 1}\n"));
-    store_run(&dir, &c, &write(&dir, "b.ndjson", "{\"id\": 1, \"name\": \"new\", \"active\": true, \"parts\": 2}\n"));
-    assert_eq!(dump(&dir, "person"), vec!["{\"id\":1,\"name\":\"NEW\",\"origin\":\"test\",\"share\":50}"]);
+    store_run(
+        &dir,
+        &c,
+        &write(
+            &dir,
+            "a.ndjson",
+            "{\"id\": 1, \"name\": \"old\", \"active\": true, \"parts\": 1}\n",
+        ),
+    );
+    store_run(
+        &dir,
+        &c,
+        &write(
+            &dir,
+            "b.ndjson",
+            "{\"id\": 1, \"name\": \"new\", \"active\": true, \"parts\": 2}\n",
+        ),
+    );
+    assert_eq!(
+        dump(&dir, "person"),
+        vec!["{\"id\":1,\"name\":\"NEW\",\"origin\":\"test\",\"share\":50}"]
+    );
 }
 
 #[test]
@@ -183,7 +238,10 @@ fn conflict_fentu_wins_keeps_stored_values_and_adds_new_keys() {
     let dir = tempdir("fentu");
     let c = write_connector(&dir, "fentu_wins");
     write(&dir, "stored.ndjson", "{\"id\": 1, \"name\": \"KEEP\"}\n");
-    let (code, _, err) = run_in(&dir, &["objects", "load", "person", "stored.ndjson", "--key", "id"]);
+    let (code, _, err) = run_in(
+        &dir,
+        &["objects", "load", "person", "stored.ndjson", "--key", "id"],
+    );
     assert_eq!(code, 0, "{err}");
     store_run(&dir, &c, &write(&dir, "b.ndjson", "{\"id\": 1, \"name\": \"new\", \"active\": true, \"parts\": 2}\n{\"id\": 2, \"name\": \"two\", \"active\": true, \"parts\": 1}\n"));
     assert_eq!(
@@ -198,8 +256,9 @@ fn conflict_fentu_wins_keeps_stored_values_and_adds_new_keys() {
 #[test]
 fn conflict_most_recent_compares_updated_at() {
     let dir = tempdir("recent");
-    let c = write_connector(&dir, "most_recent").replace("people.toml", "people.toml");
-    let text = std::fs::read_to_string(&c).unwrap() + "\n[[mappings]]\ntarget = \"updated_at\"\nfield = \"updated_at\"\n";
+    let c = write_connector(&dir, "most_recent");
+    let text = std::fs::read_to_string(&c).unwrap()
+        + "\n[[mappings]]\ntarget = \"updated_at\"\nfield = \"updated_at\"\n";
     std::fs::write(&c, text).unwrap();
     store_run(&dir, &c, &write(&dir, "a.ndjson", "{\"id\": 1, \"name\": \"mid\", \"active\": true, \"parts\": 1, \"updated_at\": \"2024-05-01T00:00:00Z\"}\n"));
     store_run(&dir, &c, &write(&dir, "b.ndjson", "{\"id\": 1, \"name\": \"older\", \"active\": true, \"parts\": 1, \"updated_at\": \"2024-01-01T00:00:00Z\"}\n"));
@@ -215,10 +274,16 @@ fn conflict_manual_review_queues_and_review_commands_decide() {
     store_run(&dir, &c, &write(&dir, "a.ndjson", "{\"id\": 1, \"name\": \"first\", \"active\": true, \"parts\": 1}\n{\"id\": 2, \"name\": \"two\", \"active\": true, \"parts\": 1}\n"));
     let err = store_run(&dir, &c, &write(&dir, "b.ndjson", "{\"id\": 1, \"name\": \"second\", \"active\": true, \"parts\": 1}\n{\"id\": 2, \"name\": \"two\", \"active\": true, \"parts\": 1}\n{\"id\": 3, \"name\": \"three\", \"active\": true, \"parts\": 1}\n"));
     assert!(err.contains("queued for review 1"), "{err}");
-    assert!(dump(&dir, "person")[0].contains("\"FIRST\""), "a differing record is not applied");
+    assert!(
+        dump(&dir, "person")[0].contains("\"FIRST\""),
+        "a differing record is not applied"
+    );
     let (code, out, _) = run_in(&dir, &["review", "list"]);
     assert_eq!(code, 0);
-    let reviews: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let reviews: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(reviews.len(), 1);
     assert_eq!(reviews[0]["incoming"]["name"], "SECOND");
     let id = reviews[0]["id"].as_i64().unwrap().to_string();
@@ -235,8 +300,24 @@ fn conflict_manual_review_queues_and_review_commands_decide() {
 fn review_reject_keeps_the_stored_record() {
     let dir = tempdir("reject");
     let c = write_connector(&dir, "manual_review");
-    store_run(&dir, &c, &write(&dir, "a.ndjson", "{\"id\": 1, \"name\": \"first\", \"active\": true, \"parts\": 1}\n"));
-    store_run(&dir, &c, &write(&dir, "b.ndjson", "{\"id\": 1, \"name\": \"second\", \"active\": true, \"parts\": 1}\n"));
+    store_run(
+        &dir,
+        &c,
+        &write(
+            &dir,
+            "a.ndjson",
+            "{\"id\": 1, \"name\": \"first\", \"active\": true, \"parts\": 1}\n",
+        ),
+    );
+    store_run(
+        &dir,
+        &c,
+        &write(
+            &dir,
+            "b.ndjson",
+            "{\"id\": 1, \"name\": \"second\", \"active\": true, \"parts\": 1}\n",
+        ),
+    );
     let (_, out, _) = run_in(&dir, &["review", "list"]);
     let review: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
     let (code, _, _) = run_in(&dir, &["review", "reject", &review["id"].to_string()]);
@@ -249,7 +330,13 @@ fn review_reject_keeps_the_stored_record() {
 #[test]
 fn inactive_outbound_is_a_dry_run() {
     let dir = tempdir("dry");
-    let c = write(&dir, "dry.toml", &CONNECTOR.replace("CONFLICT", "external_wins").replace("type = \"store\"", "type = \"store\"\nactive = false"));
+    let c = write(
+        &dir,
+        "dry.toml",
+        &CONNECTOR
+            .replace("CONFLICT", "external_wins")
+            .replace("type = \"store\"", "type = \"store\"\nactive = false"),
+    );
     let (code, out, err) = run_in(&dir, &["run", &c, "--input", &write(&dir, "a.ndjson", "{\"id\": 1, \"name\": \"x\", \"active\": true, \"parts\": 0}\n{\"id\": 2, \"name\": \"y\", \"active\": true, \"parts\": 1}\n")]);
     assert_eq!(code, 0, "{err}");
     assert!(out.is_empty());
@@ -264,8 +351,16 @@ fn retry_dead_letters_replays_and_keeps_only_what_fails_again() {
     let c = write_connector(&dir, "external_wins");
     let input = write(&dir, "in.ndjson", "{\"id\": 1, \"name\": \"a\", \"active\": true, \"parts\": 0}\n{\"id\": 2, \"name\": \"b\", \"active\": true, \"parts\": 0}\n");
     store_run(&dir, &c, &input);
-    assert_eq!(std::fs::read_to_string(dir.join("people.dead.ndjson")).unwrap().lines().count(), 2);
-    let fixed = CONNECTOR.replace("CONFLICT", "external_wins").replace("100 / data('parts')", "iferror(100 / data('parts'), null)");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("people.dead.ndjson"))
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
+    let fixed = CONNECTOR
+        .replace("CONFLICT", "external_wins")
+        .replace("100 / data('parts')", "iferror(100 / data('parts'), null)");
     std::fs::write(&c, fixed).unwrap();
     let (code, _, err) = run_in(&dir, &["run", &c, "--retry-dead-letters"]);
     assert_eq!(code, 0, "{err}");
@@ -284,7 +379,15 @@ fn status_reports_the_last_run() {
     let runs: serde_json::Value = serde_json::from_str(&out).unwrap();
     let m = &runs[0];
     assert_eq!(m["connector"], "people");
-    assert_eq!((m["read"].as_u64(), m["written"].as_u64(), m["filtered"].as_u64(), m["failed"].as_u64()), (Some(3), Some(1), Some(1), Some(1)));
+    assert_eq!(
+        (
+            m["read"].as_u64(),
+            m["written"].as_u64(),
+            m["filtered"].as_u64(),
+            m["failed"].as_u64()
+        ),
+        (Some(3), Some(1), Some(1), Some(1))
+    );
     assert!((m["error_rate"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9);
     let (code, out, _) = run_in(&dir, &["status", "people"]);
     assert_eq!(code, 0);
@@ -298,9 +401,18 @@ fn test_command_explains_each_record_and_writes_nothing() {
     let sample = write(&dir, "s.ndjson", "{\"id\": 1, \"name\": \"a\", \"active\": true, \"parts\": 2}\n{\"id\": 2, \"active\": false}\n{\"id\": 3, \"name\": \"c\", \"active\": true, \"parts\": 0}\n");
     let (code, out, err) = run_in(&dir, &["test", &c, "--sample", &sample]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("=> {\"id\":1,\"name\":\"A\",\"origin\":\"test\",\"share\":50}"), "{out}");
-    assert!(out.contains("filtered out by condition 1: data('active') = true"), "{out}");
-    assert!(out.contains("FAILED in mapping `share`") && out.contains("E302"), "{out}");
+    assert!(
+        out.contains("=> {\"id\":1,\"name\":\"A\",\"origin\":\"test\",\"share\":50}"),
+        "{out}"
+    );
+    assert!(
+        out.contains("filtered out by condition 1: data('active') = true"),
+        "{out}"
+    );
+    assert!(
+        out.contains("FAILED in mapping `share`") && out.contains("E302"),
+        "{out}"
+    );
     assert!(out.contains("1 mapped, 1 filtered, 1 failed"), "{out}");
     assert!(!dir.join("sluice.db").exists() && !dir.join("people.dead.ndjson").exists());
 }
@@ -337,12 +449,39 @@ formula = "'a' * 2"
     );
     let (code, _, err) = run_in(&dir, &["check", &c]);
     assert_eq!(code, 2);
-    for expected in ["E005", "bad.toml:2", "E610", "SAP B1", "E604", "E201", "bad.toml:18", "E101", "bad.toml:22", "E603", "primary_key"] {
+    for expected in [
+        "E005",
+        "bad.toml:2",
+        "E610",
+        "SAP B1",
+        "E604",
+        "E201",
+        "bad.toml:18",
+        "E101",
+        "bad.toml:22",
+        "E603",
+        "primary_key",
+    ] {
         assert!(err.contains(expected), "missing {expected} in:\n{err}");
     }
-    let (code, _, err) = run_in(&dir, &["check", &write(&dir, "unknown.toml", "name = \"x\"\nnmae = 1\n[inbound]\ntype = \"csv\"\n[outbound]\ntype = \"csv\"\n")]);
+    let (code, _, err) = run_in(
+        &dir,
+        &[
+            "check",
+            &write(
+                &dir,
+                "unknown.toml",
+                "name = \"x\"\nnmae = 1\n[inbound]\ntype = \"csv\"\n[outbound]\ntype = \"csv\"\n",
+            ),
+        ],
+    );
     assert_eq!(code, 2);
-    assert!(err.contains("E602") && err.contains("unknown.toml:2") && err.contains("did you mean `name`"), "{err}");
+    assert!(
+        err.contains("E602")
+            && err.contains("unknown.toml:2")
+            && err.contains("did you mean `name`"),
+        "{err}"
+    );
     let (code, _, err) = run_in(&dir, &["check", &write(&dir, "c.json", "{\"name\": \"j\", \"inbound\": {\"type\": \"csv\"}, \"outbound\": {\"type\": \"csv\", \"colour\": 1}}")]);
     assert_eq!(code, 2);
     assert!(err.contains("E602") && err.contains("colour"), "{err}");
@@ -373,7 +512,10 @@ Name = "string"
     );
     let (code, _, err) = run_in(&dir, &["check", &c]);
     assert_eq!(code, 2);
-    assert!(err.contains("E104") && err.contains("did you mean `Name`"), "{err}");
+    assert!(
+        err.contains("E104") && err.contains("did you mean `Name`"),
+        "{err}"
+    );
     assert!(err.contains("E102"), "{err}");
 }
 
@@ -387,14 +529,26 @@ fn export_redacts_credentials_and_env_credentials_are_resolved_not_printed() {
     let c = write(&dir, "creds.toml", &text);
     let (code, out, _) = run_in(&dir, &["export", &c]);
     assert_eq!(code, 0);
-    assert!(out.contains("\"user\": \"***\"") && out.contains("env:SLUICE_TEST_SECRET") && !out.contains("admin"), "{out}");
+    assert!(
+        out.contains("\"user\": \"***\"")
+            && out.contains("env:SLUICE_TEST_SECRET")
+            && !out.contains("admin"),
+        "{out}"
+    );
     let exported = write(&dir, "creds.json", &out);
     let (code, _, err) = run_in(&dir, &["check", &exported]);
     assert_eq!(code, 0, "the exported JSON loads: {err}");
-    let input = write(&dir, "in.ndjson", "{\"id\": 1, \"name\": \"a\", \"active\": true, \"parts\": 1}\n");
+    let input = write(
+        &dir,
+        "in.ndjson",
+        "{\"id\": 1, \"name\": \"a\", \"active\": true, \"parts\": 1}\n",
+    );
     let (code, _, err) = run_in(&dir, &["run", &c, "--input", &input, "--output", "-"]);
     assert_eq!(code, 1);
-    assert!(err.contains("E606") && err.contains("SLUICE_TEST_SECRET"), "{err}");
+    assert!(
+        err.contains("E606") && err.contains("SLUICE_TEST_SECRET"),
+        "{err}"
+    );
     let out = sluice()
         .current_dir(&dir)
         .env("SLUICE_TEST_SECRET", "hunter2-very-secret")
@@ -402,7 +556,8 @@ fn export_redacts_credentials_and_env_credentials_are_resolved_not_printed() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let all = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let all =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(!all.contains("hunter2"), "{all}");
 }
 
@@ -419,7 +574,10 @@ fn kill_9_then_rerun_loses_nothing_and_duplicates_nothing() {
         if i % 97 == 0 {
             input.push_str(&format!("{{\"id\": {i}, \"broken\n"));
         } else {
-            input.push_str(&format!("{{\"id\": {i}, \"name\": \"n{i}\", \"active\": true, \"parts\": {}}}\n", 1 + i % 7));
+            input.push_str(&format!(
+                "{{\"id\": {i}, \"name\": \"n{i}\", \"active\": true, \"parts\": {}}}\n",
+                1 + i % 7
+            ));
         }
     }
     let input_path = write(&dir, "big.ndjson", &input);
@@ -440,7 +598,10 @@ fn kill_9_then_rerun_loses_nothing_and_duplicates_nothing() {
         }
         child.wait().unwrap();
     }
-    assert!(kills > 0, "the run finished before any kill; make the input larger");
+    assert!(
+        kills > 0,
+        "the run finished before any kill; make the input larger"
+    );
     let (code, _, err) = run_in(&dir, &["run", &c, "--input", &input_path, "--batch", "500"]);
     assert_eq!(code, 0, "{err}");
     let (code, out, _) = run_in(&dir, &["objects", "list"]);
@@ -450,7 +611,11 @@ fn kill_9_then_rerun_loses_nothing_and_duplicates_nothing() {
     let dead = std::fs::read_to_string(dir.join("people.dead.ndjson")).unwrap();
     let mut lines: Vec<u64> = dead
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["line"].as_u64().unwrap())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["line"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
     assert_eq!(lines.len(), bad, "each bad record exactly once");
     lines.dedup();

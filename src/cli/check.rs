@@ -37,7 +37,11 @@ fn print_problems(path: &str, problems: &[ConnectorProblem]) {
     for p in problems {
         eprint!("{}", p.render(path));
     }
-    eprintln!("{path}: {} problem{}", problems.len(), if problems.len() == 1 { "" } else { "s" });
+    eprintln!(
+        "{path}: {} problem{}",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
 }
 
 /// Runs `sluice check`.

@@ -124,7 +124,11 @@ pub fn run_test(args: TestArgs) -> i32 {
             return EXIT_COMPILE;
         }
     };
-    let all_fields = crate::executor::transform::Transform { input_fields: None, ..transform };
+    let all_fields = crate::executor::transform::Transform {
+        input_fields: None,
+        slot_fields: None,
+        ..transform
+    };
     let records = match open_input(&file, &all_fields, Some(&args.sample), &args.store, None) {
         Ok((r, _)) => r,
         Err(d) => {
@@ -132,7 +136,9 @@ pub fn run_test(args: TestArgs) -> i32 {
             return EXIT_RUNTIME;
         }
     };
-    let lookups = Store::open_existing(&args.store).ok().map(crate::executor::lookups::StoreLookups::new);
+    let lookups = Store::open_existing(&args.store)
+        .ok()
+        .map(crate::executor::lookups::StoreLookups::new);
     let mut interp = Interpreter::new();
     let (mut mapped, mut filtered, mut failed) = (0, 0, 0);
     let mut records = records;
@@ -158,6 +164,7 @@ pub fn run_test(args: TestArgs) -> i32 {
             now,
             tz: chrono_tz::Tz::UTC,
             lookups: lookups.as_ref().map(|l| l as &dyn crate::runtime::Lookups),
+            slots: None,
         };
         match all_fields.apply(&mut interp, &ctx) {
             Outcome::Mapped(values) => {
@@ -170,10 +177,17 @@ pub fn run_test(args: TestArgs) -> i32 {
             }
             Outcome::Filtered(i) => {
                 filtered += 1;
-                let source = all_fields.conditions.get(i).map_or("", |c| c.source.as_str());
+                let source = all_fields
+                    .conditions
+                    .get(i)
+                    .map_or("", |c| c.source.as_str());
                 println!("  filtered out by condition {}: {source}", i + 1);
             }
-            Outcome::Failed { target, condition, error } => {
+            Outcome::Failed {
+                target,
+                condition,
+                error,
+            } => {
                 failed += 1;
                 let place = match (&target, condition) {
                     (Some(t), _) => format!("mapping `{t}`"),
@@ -181,7 +195,10 @@ pub fn run_test(args: TestArgs) -> i32 {
                     _ => "record".to_string(),
                 };
                 println!("  FAILED in {place}:");
-                let source = all_fields.failed_source(target.as_deref(), condition).unwrap_or("").to_string();
+                let source = all_fields
+                    .failed_source(target.as_deref(), condition)
+                    .unwrap_or("")
+                    .to_string();
                 let report = Report {
                     source_name: place,
                     source,
@@ -212,7 +229,9 @@ pub struct StatusArgs {
 
 /// Runs `sluice status`.
 pub fn run_status(args: StatusArgs) -> i32 {
-    let runs = match Store::open_existing(&args.store).and_then(|s| s.last_runs(args.connector.as_deref())) {
+    let runs = match Store::open_existing(&args.store)
+        .and_then(|s| s.last_runs(args.connector.as_deref()))
+    {
         Ok(r) => r,
         Err(e) => {
             report_plain(e.to_diag());

@@ -226,8 +226,15 @@ impl ConnectorProblem {
             Some(r) => r.clone(),
             None => {
                 let at = self.line.map_or(String::new(), |l| format!(":{l}"));
-                let help = self.diag.help.as_ref().map_or(String::new(), |h| format!("\n  help: {h}"));
-                format!("{}: {path}{at}: {}{help}\n", self.diag.code.id, self.diag.message)
+                let help = self
+                    .diag
+                    .help
+                    .as_ref()
+                    .map_or(String::new(), |h| format!("\n  help: {h}"));
+                format!(
+                    "{}: {path}{at}: {}{help}\n",
+                    self.diag.code.id, self.diag.message
+                )
             }
         }
     }
@@ -257,13 +264,18 @@ impl ConnectorFile {
         })?;
         let text = String::from_utf8(bytes).map_err(|e| {
             vec![ConnectorProblem {
-                diag: Diag::new(codes::E601_CONNECTOR_SYNTAX, format!("{display}: not valid UTF-8 ({e})")),
+                diag: Diag::new(
+                    codes::E601_CONNECTOR_SYNTAX,
+                    format!("{display}: not valid UTF-8 ({e})"),
+                ),
                 line: None,
                 rendered: None,
             }]
         })?;
-        let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        let connector = parse_connector(&text, is_json).map_err(|p| vec![p])?;
+        let is_json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let connector = parse_connector(&text, is_json).map_err(|p| vec![*p])?;
         Ok(ConnectorFile {
             path: display,
             text,
@@ -276,14 +288,16 @@ impl ConnectorFile {
         if needle.is_empty() {
             return None;
         }
-        self.text
-            .find(needle)
-            .map(|at| self.text.get(..at).map_or(1, |before| before.matches('\n').count() + 1))
+        self.text.find(needle).map(|at| {
+            self.text
+                .get(..at)
+                .map_or(1, |before| before.matches('\n').count() + 1)
+        })
     }
 }
 
 /// Parses connector text (TOML, or JSON when `is_json`).
-pub fn parse_connector(text: &str, is_json: bool) -> Result<Connector, ConnectorProblem> {
+pub fn parse_connector(text: &str, is_json: bool) -> Result<Connector, Box<ConnectorProblem>> {
     if is_json {
         serde_json::from_str(text).map_err(|e| {
             let message = e.to_string();
@@ -291,29 +305,37 @@ pub fn parse_connector(text: &str, is_json: bool) -> Result<Connector, Connector
         })
     } else {
         toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text.get(..s.start).map_or(1, |b| b.matches('\n').count() + 1));
+            let line = e.span().map(|s| {
+                text.get(..s.start)
+                    .map_or(1, |b| b.matches('\n').count() + 1)
+            });
             problem_from_message(e.message(), line)
         })
     }
 }
 
 /// Turns serde's message into a problem: unknown keys get their own code and a hint.
-fn problem_from_message(message: &str, line: Option<usize>) -> ConnectorProblem {
+fn problem_from_message(message: &str, line: Option<usize>) -> Box<ConnectorProblem> {
     let first = message.lines().next().unwrap_or(message).to_string();
     let diag = match unknown_field(&first) {
         Some(key) => {
             let known: Vec<&str> = [TOP_KEYS, SIDE_KEYS, MAPPING_KEYS, SYNC_KEYS].concat();
-            Diag::new(codes::E602_CONNECTOR_UNKNOWN_KEY, format!("unknown key `{key}`"))
-                .maybe_help(did_you_mean(&key, known).map(|k| format!("did you mean `{k}`?")))
+            Diag::new(
+                codes::E602_CONNECTOR_UNKNOWN_KEY,
+                format!("unknown key `{key}`"),
+            )
+            .maybe_help(did_you_mean(&key, known).map(|k| format!("did you mean `{k}`?")))
         }
-        None if first.starts_with("missing field") => Diag::new(codes::E603_CONNECTOR_MISSING, first),
+        None if first.starts_with("missing field") => {
+            Diag::new(codes::E603_CONNECTOR_MISSING, first)
+        }
         None => Diag::new(codes::E601_CONNECTOR_SYNTAX, first),
     };
-    ConnectorProblem {
+    Box::new(ConnectorProblem {
         diag,
         line,
         rendered: None,
-    }
+    })
 }
 
 fn unknown_field(message: &str) -> Option<String> {
@@ -333,7 +355,13 @@ impl Connector {
             })
         };
         if self.name.trim().is_empty() {
-            push(Diag::new(codes::E603_CONNECTOR_MISSING, "the connector `name` is empty"), "name");
+            push(
+                Diag::new(
+                    codes::E603_CONNECTOR_MISSING,
+                    "the connector `name` is empty",
+                ),
+                "name",
+            );
         }
         for (label, side) in [("inbound", &self.inbound), ("outbound", &self.outbound)] {
             if !SYSTEM_TYPES.contains(&side.system.as_str()) {
@@ -341,31 +369,49 @@ impl Connector {
                     .map(|s| format!("did you mean `{s}`?"))
                     .unwrap_or_else(|| format!("system types: {}", SYSTEM_TYPES.join(", ")));
                 push(
-                    Diag::new(codes::E610_INVALID_SETTING, format!("unknown {label} type `{}`", side.system)).help(hint),
+                    Diag::new(
+                        codes::E610_INVALID_SETTING,
+                        format!("unknown {label} type `{}`", side.system),
+                    )
+                    .help(hint),
                     &format!("\"{}\"", side.system),
                 );
             }
         }
         if !["inbound", "outbound", "bidirectional"].contains(&self.sync.direction.as_str()) {
             push(
-                Diag::new(codes::E610_INVALID_SETTING, format!("unknown direction `{}`", self.sync.direction))
-                    .help("directions: inbound, outbound, bidirectional"),
+                Diag::new(
+                    codes::E610_INVALID_SETTING,
+                    format!("unknown direction `{}`", self.sync.direction),
+                )
+                .help("directions: inbound, outbound, bidirectional"),
                 "direction",
             );
         }
         match &self.sync.frequency {
             Frequency::Named(n) if !["manual", "realtime", "event"].contains(&n.as_str()) => push(
-                Diag::new(codes::E610_INVALID_SETTING, format!("unknown frequency `{n}`"))
-                    .help("manual, realtime, event, { interval = \"15m\" } or { cron = \"0 2 * * *\" }"),
+                Diag::new(
+                    codes::E610_INVALID_SETTING,
+                    format!("unknown frequency `{n}`"),
+                )
+                .help(
+                    "manual, realtime, event, { interval = \"15m\" } or { cron = \"0 2 * * *\" }",
+                ),
                 "frequency",
             ),
             Frequency::Interval { interval } if parse_interval(interval).is_none() => push(
-                Diag::new(codes::E610_INVALID_SETTING, format!("interval `{interval}` does not parse"))
-                    .help("a whole number and a unit: 30s, 15m, 2h, 1d"),
+                Diag::new(
+                    codes::E610_INVALID_SETTING,
+                    format!("interval `{interval}` does not parse"),
+                )
+                .help("a whole number and a unit: 30s, 15m, 2h, 1d"),
                 "interval",
             ),
             Frequency::Cron { cron } if cron.split_whitespace().count() != 5 => push(
-                Diag::new(codes::E610_INVALID_SETTING, format!("cron `{cron}` does not have five fields")),
+                Diag::new(
+                    codes::E610_INVALID_SETTING,
+                    format!("cron `{cron}` does not have five fields"),
+                ),
                 "cron",
             ),
             _ => {}
@@ -374,21 +420,36 @@ impl Connector {
         for (i, m) in self.mappings.iter().enumerate() {
             let needle = format!("\"{}\"", m.target);
             if m.target.trim().is_empty() {
-                push(Diag::new(codes::E603_CONNECTOR_MISSING, format!("mappings[{i}] has an empty target")), "target");
+                push(
+                    Diag::new(
+                        codes::E603_CONNECTOR_MISSING,
+                        format!("mappings[{i}] has an empty target"),
+                    ),
+                    "target",
+                );
             }
-            let sources = [m.field.is_some(), m.raw.is_some(), m.formula.is_some()].iter().filter(|s| **s).count();
+            let sources = [m.field.is_some(), m.raw.is_some(), m.formula.is_some()]
+                .iter()
+                .filter(|s| **s)
+                .count();
             if sources != 1 {
                 push(
                     Diag::new(
                         codes::E604_MAPPING_SOURCE,
-                        format!("mapping `{}` has {sources} of field/raw/formula, needs exactly one", m.target),
+                        format!(
+                            "mapping `{}` has {sources} of field/raw/formula, needs exactly one",
+                            m.target
+                        ),
                     ),
                     &needle,
                 );
             }
             if !seen.insert(m.target.as_str()) {
                 push(
-                    Diag::new(codes::E609_DUPLICATE_TARGET, format!("target `{}` is mapped twice", m.target)),
+                    Diag::new(
+                        codes::E609_DUPLICATE_TARGET,
+                        format!("target `{}` is mapped twice", m.target),
+                    ),
                     &needle,
                 );
             }
@@ -397,16 +458,25 @@ impl Connector {
             for (field, ty) in &schema.fields {
                 if TypeSet::from_name(ty).is_none() {
                     push(
-                        Diag::new(codes::E605_SCHEMA_TYPE, format!("objects.{object}: field `{field}` has unknown type `{ty}`"))
-                            .help("types: string, number, boolean, date, datetime, array, object, any"),
+                        Diag::new(
+                            codes::E605_SCHEMA_TYPE,
+                            format!("objects.{object}: field `{field}` has unknown type `{ty}`"),
+                        )
+                        .help("types: string, number, boolean, date, datetime, array, object, any"),
                         &format!("\"{ty}\""),
                     );
                 }
             }
         }
-        if self.outbound.active && self.outbound.system == "store" && self.outbound.primary_key.is_none() {
+        if self.outbound.active
+            && self.outbound.system == "store"
+            && self.outbound.primary_key.is_none()
+        {
             push(
-                Diag::new(codes::E603_CONNECTOR_MISSING, "a store-bound outbound side needs `primary_key`"),
+                Diag::new(
+                    codes::E603_CONNECTOR_MISSING,
+                    "a store-bound outbound side needs `primary_key`",
+                ),
                 "[outbound]",
             );
         }
@@ -445,7 +515,9 @@ impl Connector {
                     Some(var) => std::env::var(var).map_err(|_| {
                         Diag::new(
                             codes::E606_CREDENTIAL,
-                            format!("{label}.credentials.{key}: environment variable {var} is not set"),
+                            format!(
+                                "{label}.credentials.{key}: environment variable {var} is not set"
+                            ),
                         )
                     })?,
                     None => value.clone(),

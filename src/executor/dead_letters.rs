@@ -56,7 +56,10 @@ impl DeadLetters {
     pub fn truncate_to(&mut self, size: u64) -> std::io::Result<()> {
         if let Ok(meta) = std::fs::metadata(&self.path) {
             if meta.len() > size {
-                OpenOptions::new().write(true).open(&self.path)?.set_len(size)?;
+                OpenOptions::new()
+                    .write(true)
+                    .open(&self.path)?
+                    .set_len(size)?;
             }
         }
         self.bytes = size;
@@ -93,7 +96,10 @@ impl DeadLetters {
         }
         line.push_str("}}\n");
         if self.file.is_none() {
-            let f = OpenOptions::new().create(true).append(true).open(&self.path)?;
+            let f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)?;
             self.file = Some(BufWriter::new(f));
         }
         if let Some(f) = self.file.as_mut() {
@@ -114,9 +120,12 @@ impl DeadLetters {
     }
 }
 
+/// A record with its line number, or why it cannot be read, and its raw form.
+pub type LineRecord = (u64, Result<Value, String>, Raw);
+
 /// Reads a dead-letter file back as records to retry: the stored record of each letter,
 /// or its raw line when that now parses as a record.
-pub fn read_dead_letters(path: &Path) -> std::io::Result<Vec<(u64, Result<Value, String>, Raw)>> {
+pub fn read_dead_letters(path: &Path) -> std::io::Result<Vec<LineRecord>> {
     let text = std::fs::read_to_string(path)?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -132,12 +141,17 @@ pub fn read_dead_letters(path: &Path) -> std::io::Result<Vec<(u64, Result<Value,
                 };
                 let record = match (l.get_key("record"), l.get_key("raw")) {
                     (Some(r @ Value::Object(_)), _) => Ok(r.clone()),
-                    (_, Some(Value::String(raw))) => crate::value::parse_record(raw).map_err(|e| e.to_string()),
+                    (_, Some(Value::String(raw))) => {
+                        crate::value::parse_record(raw).map_err(|e| e.to_string())
+                    }
                     _ => Err("the dead letter holds no record".to_string()),
                 };
                 (n, record)
             }
-            Err(e) => (0, Err(format!("dead-letter line {} is not valid: {e}", i + 1))),
+            Err(e) => (
+                0,
+                Err(format!("dead-letter line {} is not valid: {e}", i + 1)),
+            ),
         };
         let raw = match &record {
             Ok(v) => Raw::Value(v.clone()),

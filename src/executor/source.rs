@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::stdlib::convert::parse_number_text;
 use crate::types::{Schema, TypeSet};
-use crate::value::{parse_record_fields, Map, Value};
+use crate::value::{parse_into_slots, parse_record_fields, Map, Value, Want};
 
 /// The raw form of an input record, as the dead letters keep it.
 #[derive(Debug, Clone)]
@@ -39,6 +39,11 @@ pub trait RecordSource {
     fn next_record(&mut self) -> Option<std::io::Result<InputRecord>>;
     /// The raw form of the record last returned (for its dead letter).
     fn last_raw(&self) -> Raw;
+    /// The slots of the record last returned, when the source parses into slots (its
+    /// `record` is then null).
+    fn slots(&self) -> Option<&[Option<Value>]> {
+        None
+    }
 }
 
 impl<T: Iterator<Item = std::io::Result<InputRecord>>> RecordSource for T {
@@ -57,6 +62,8 @@ pub struct NdjsonSource<R> {
     line: u64,
     offset: u64,
     fields: Option<Vec<Arc<str>>>,
+    slot_fields: Option<Vec<(Arc<str>, Want)>>,
+    slots: Vec<Option<Value>>,
 }
 
 impl<R: BufRead> NdjsonSource<R> {
@@ -69,7 +76,26 @@ impl<R: BufRead> NdjsonSource<R> {
             line,
             offset,
             fields,
+            slot_fields: None,
+            slots: Vec::new(),
         }
+    }
+
+    /// Takes the slots of the record last returned (leaving an empty vector).
+    pub fn take_slots(&mut self) -> Vec<Option<Value>> {
+        std::mem::take(&mut self.slots)
+    }
+
+    /// The bytes of the line last returned, without its line break.
+    pub fn current_line(&self) -> &[u8] {
+        trim_line(&self.buf)
+    }
+
+    /// Parses each line into slots (see [`crate::value::parse_into_slots`]) instead of a
+    /// record object.
+    pub fn with_slots(mut self, slot_fields: Option<Vec<(Arc<str>, Want)>>) -> Self {
+        self.slot_fields = slot_fields;
+        self
     }
 }
 
@@ -94,10 +120,18 @@ impl<R: BufRead> NdjsonSource<R> {
                     Err(format!("line is not valid UTF-8 ({e})")),
                     Some(Raw::Text(String::from_utf8_lossy(content).into_owned())),
                 ),
-                Ok(text) => match parse_record_fields(content, self.fields.as_deref()) {
-                    Ok(v) => (Ok(v), None),
-                    Err(e) => (Err(e), Some(Raw::Text(text.to_string()))),
-                },
+                Ok(text) => {
+                    let parsed = match &self.slot_fields {
+                        Some(table) => {
+                            parse_into_slots(content, table, &mut self.slots).map(|()| Value::Null)
+                        }
+                        None => parse_record_fields(content, self.fields.as_deref()),
+                    };
+                    match parsed {
+                        Ok(v) => (Ok(v), None),
+                        Err(e) => (Err(e), Some(Raw::Text(text.to_string()))),
+                    }
+                }
             };
             return Some(Ok(InputRecord {
                 line: self.line,
@@ -114,12 +148,20 @@ impl<R: BufRead> RecordSource for NdjsonSource<R> {
         self.next_line()
     }
 
+    fn slots(&self) -> Option<&[Option<Value>]> {
+        self.slot_fields.as_ref().map(|_| self.slots.as_slice())
+    }
+
     fn last_raw(&self) -> Raw {
-        let content = trim_line(&self.buf);
-        match std::str::from_utf8(content) {
-            Ok(text) => Raw::Json(text.to_string()),
-            Err(_) => Raw::Text(String::from_utf8_lossy(content).into_owned()),
-        }
+        raw_of_line(trim_line(&self.buf))
+    }
+}
+
+/// The raw form of an NDJSON line that parsed: its JSON text.
+pub fn raw_of_line(content: &[u8]) -> Raw {
+    match std::str::from_utf8(content) {
+        Ok(text) => Raw::Json(text.to_string()),
+        Err(_) => Raw::Text(String::from_utf8_lossy(content).into_owned()),
     }
 }
 
@@ -144,7 +186,9 @@ pub struct CsvSource<R: std::io::Read> {
 impl<R: std::io::Read> CsvSource<R> {
     /// Reads CSV from `reader`; rows on lines up to `skip_until_line` were processed before.
     pub fn new(reader: R, schema: Option<Schema>, skip_until_line: u64) -> Self {
-        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_reader(reader);
         let (headers, header_error) = match reader.headers() {
             Ok(h) => (h.iter().map(Arc::from).collect(), None),
             Err(e) => (Vec::new(), Some(e.to_string())),
@@ -162,7 +206,11 @@ impl<R: std::io::Read> CsvSource<R> {
         if text.is_empty() {
             return Ok(Value::Null);
         }
-        let declared = self.schema.as_ref().and_then(|s| s.get(column)).unwrap_or(TypeSet::STRING);
+        let declared = self
+            .schema
+            .as_ref()
+            .and_then(|s| s.get(column))
+            .unwrap_or(TypeSet::STRING);
         if declared == TypeSet::NUMBER {
             return parse_number_text(text)
                 .map(Value::Number)
@@ -200,7 +248,8 @@ impl<R: std::io::Read> Iterator for CsvSource<R> {
                 Ok(false) => return None,
                 Ok(true) if line <= self.skip_until_line => continue,
                 Ok(true) => {
-                    let mut map = Map::with_capacity_and_hasher(self.headers.len(), Default::default());
+                    let mut map =
+                        Map::with_capacity_and_hasher(self.headers.len(), Default::default());
                     let mut error = None;
                     for (h, cell) in self.headers.iter().zip(row.iter()) {
                         let text = String::from_utf8_lossy(cell);
@@ -235,7 +284,11 @@ impl<R: std::io::Read> Iterator for CsvSource<R> {
                     if line <= self.skip_until_line {
                         continue;
                     }
-                    let text = row.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(",");
+                    let text = row
+                        .iter()
+                        .map(|c| String::from_utf8_lossy(c).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(",");
                     return Some(Ok(InputRecord {
                         line,
                         end_offset: position.byte(),
@@ -250,12 +303,12 @@ impl<R: std::io::Read> Iterator for CsvSource<R> {
 
 /// Records already in memory (the store, retried dead letters).
 pub struct ValueSource {
-    records: std::vec::IntoIter<(u64, Result<Value, String>, Raw)>,
+    records: std::vec::IntoIter<super::dead_letters::LineRecord>,
 }
 
 impl ValueSource {
     /// Records with their line numbers.
-    pub fn new(records: Vec<(u64, Result<Value, String>, Raw)>) -> Self {
+    pub fn new(records: Vec<super::dead_letters::LineRecord>) -> Self {
         ValueSource {
             records: records.into_iter(),
         }

@@ -90,7 +90,9 @@ fn timestamp(t: DateTime<Utc>) -> String {
 
 fn incoming_time(record: &Value, fallback: DateTime<Utc>) -> DateTime<Utc> {
     match record.get_key("updated_at") {
-        Some(Value::String(s)) => DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).unwrap_or(fallback),
+        Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or(fallback),
         Some(Value::DateTime(d)) => d.with_timezone(&Utc),
         _ => fallback,
     }
@@ -98,7 +100,11 @@ fn incoming_time(record: &Value, fallback: DateTime<Utc>) -> DateTime<Utc> {
 
 impl Store {
     /// The checkpoint of `connector` over `input`.
-    pub fn checkpoint(&self, connector: &str, input: &str) -> Result<Option<Checkpoint>, StoreError> {
+    pub fn checkpoint(
+        &self,
+        connector: &str,
+        input: &str,
+    ) -> Result<Option<Checkpoint>, StoreError> {
         let row: Option<(i64, i64, i64)> = self
             .conn()
             .query_row(
@@ -118,7 +124,10 @@ impl Store {
     /// Forgets the checkpoint of `connector` over `input`.
     pub fn clear_checkpoint(&self, connector: &str, input: &str) -> Result<(), StoreError> {
         self.conn()
-            .execute("DELETE FROM checkpoints WHERE connector = ?1 AND input = ?2", params![connector, input])
+            .execute(
+                "DELETE FROM checkpoints WHERE connector = ?1 AND input = ?2",
+                params![connector, input],
+            )
             .map(|_| ())
             .map_err(|e| self.fail(e))
     }
@@ -137,9 +146,20 @@ impl Store {
         checkpoint: Option<(&str, Checkpoint)>,
     ) -> Result<BatchCounts, StoreError> {
         let path = self.path().to_path_buf();
-        let tx = self.conn_mut().transaction().map_err(|e| super::store::classify(e, &path))?;
-        let counts = upsert_all(&tx, connector, object_type, key_field, conflict, records, now)
+        let tx = self
+            .conn_mut()
+            .transaction()
             .map_err(|e| super::store::classify(e, &path))?;
+        let counts = upsert_all(
+            &tx,
+            connector,
+            object_type,
+            key_field,
+            conflict,
+            records,
+            now,
+        )
+        .map_err(|e| super::store::classify(e, &path))?;
         if let Some((input, cp)) = checkpoint {
             tx.execute(
                 "INSERT INTO checkpoints(connector, input, byte_offset, line, dead_letter_bytes, updated_at)
@@ -198,7 +218,9 @@ impl Store {
             .map_err(|e| self.fail(e))?;
         let rows = stmt
             .query_map(params![connector], |r| {
-                let count = |i: usize| -> rusqlite::Result<u64> { Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0)) };
+                let count = |i: usize| -> rusqlite::Result<u64> {
+                    Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
+                };
                 Ok(RunMetrics {
                     connector: r.get(0)?,
                     started_at: r.get(1)?,
@@ -231,7 +253,8 @@ impl Store {
         let rows = stmt
             .query_map(params![all], |r| {
                 let json = |i: usize| -> rusqlite::Result<serde_json::Value> {
-                    Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or(serde_json::Value::Null))
+                    Ok(serde_json::from_str(&r.get::<_, String>(i)?)
+                        .unwrap_or(serde_json::Value::Null))
                 };
                 Ok(Review {
                     id: r.get(0)?,
@@ -251,7 +274,12 @@ impl Store {
 
     /// Accepts (applies the incoming record) or rejects a pending review. `Ok(false)` when
     /// there is no pending review with that id.
-    pub fn decide_review(&mut self, id: i64, accept: bool, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub fn decide_review(
+        &mut self,
+        id: i64,
+        accept: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let path = self.path().to_path_buf();
         let fail = |e| super::store::classify(e, &path);
         let tx = self.conn_mut().transaction().map_err(fail)?;
@@ -267,14 +295,28 @@ impl Store {
             return Ok(false);
         };
         if accept {
-            let record = crate::value::parse_record(&incoming).map_err(|e| StoreError::Corrupt {
-                path: path.clone(),
-                reason: format!("review {id} holds invalid JSON: {e}"),
-            })?;
-            upsert_all(&tx, &connector, &object_type, &key_field, Conflict::ExternalWins, &[record], now).map_err(fail)?;
+            let record =
+                crate::value::parse_record(&incoming).map_err(|e| StoreError::Corrupt {
+                    path: path.clone(),
+                    reason: format!("review {id} holds invalid JSON: {e}"),
+                })?;
+            upsert_all(
+                &tx,
+                &connector,
+                &object_type,
+                &key_field,
+                Conflict::ExternalWins,
+                &[record],
+                now,
+            )
+            .map_err(fail)?;
         }
         let status = if accept { "accepted" } else { "rejected" };
-        tx.execute("UPDATE reviews SET status = ?2 WHERE id = ?1", params![id, status]).map_err(fail)?;
+        tx.execute(
+            "UPDATE reviews SET status = ?2 WHERE id = ?1",
+            params![id, status],
+        )
+        .map_err(fail)?;
         tx.commit().map_err(fail)?;
         Ok(true)
     }
@@ -294,8 +336,10 @@ fn upsert_all(
         "SELECT o.id, o.data, o.updated_at FROM object_values v JOIN objects o ON o.id = v.object_id
          WHERE v.type = ?1 AND v.field = ?2 AND v.value = ?3 ORDER BY o.id LIMIT 1",
     )?;
-    let mut insert = tx.prepare_cached("INSERT INTO objects(type, data, updated_at) VALUES (?1, ?2, ?3)")?;
-    let mut update = tx.prepare_cached("UPDATE objects SET data = ?2, updated_at = ?3 WHERE id = ?1")?;
+    let mut insert =
+        tx.prepare_cached("INSERT INTO objects(type, data, updated_at) VALUES (?1, ?2, ?3)")?;
+    let mut update =
+        tx.prepare_cached("UPDATE objects SET data = ?2, updated_at = ?3 WHERE id = ?1")?;
     let mut clear = tx.prepare_cached("DELETE FROM object_values WHERE object_id = ?1")?;
     let mut index = tx.prepare_cached(
         "INSERT INTO object_values(object_id, type, field, value, folded) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -311,7 +355,9 @@ fn upsert_all(
             continue;
         };
         let existing: Option<(i64, String, String)> = find
-            .query_row(params![object_type, key_field, key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(params![object_type, key_field, key], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?;
         let incoming_stamp = timestamp(incoming_time(record, now));
         let mut write = |id: Option<i64>, data: &Value, stamp: &str| -> rusqlite::Result<()> {
@@ -371,7 +417,15 @@ fn upsert_all(
                 if stored == *record {
                     counts.kept += 1;
                 } else {
-                    queue.execute(params![connector, object_type, key_field, key, stored_json, record.to_json(), stamp])?;
+                    queue.execute(params![
+                        connector,
+                        object_type,
+                        key_field,
+                        key,
+                        stored_json,
+                        record.to_json(),
+                        stamp
+                    ])?;
                     counts.queued += 1;
                 }
             }

@@ -10,7 +10,7 @@ use crate::interp::Interpreter;
 use crate::ir::{Node, NodeKind};
 use crate::runtime::{Ctx, EvalError};
 use crate::types::{Schema, TypeSet};
-use crate::value::{FieldPath, Value};
+use crate::value::{FieldPath, Step, Value, Want};
 
 /// A compiled formula with its source.
 #[derive(Debug)]
@@ -68,6 +68,9 @@ pub struct Transform {
     pub mappings: Vec<CompiledMapping>,
     /// The top-level input fields read; `None` when a formula reads fields by computed name.
     pub input_fields: Option<Vec<Arc<str>>>,
+    /// The slot table: slot `i` holds top-level field `slot_fields[i].0` (only the parts
+    /// the transform reads). `None` when the transform needs whole records.
+    pub slot_fields: Option<Vec<(Arc<str>, Want)>>,
 }
 
 impl Transform {
@@ -88,14 +91,17 @@ impl Transform {
                             file,
                             text,
                             &format!("conditions[{i}]"),
-                            vec![Diag::new(codes::E103_CONDITION_NOT_BOOLEAN, "this condition is never boolean")
-                                .label(f.ir.span, format!("this is {}", f.ir.ty))
-                                .help("compare it to get a boolean, e.g. data('Qty') > 0")],
+                            vec![Diag::new(
+                                codes::E103_CONDITION_NOT_BOOLEAN,
+                                "this condition is never boolean",
+                            )
+                            .label(f.ir.span, format!("this is {}", f.ir.ty))
+                            .help("compare it to get a boolean, e.g. data('Qty') > 0")],
                         ));
                     }
                     conditions.push(f);
                 }
-                Err(p) => problems.push(p),
+                Err(p) => problems.push(*p),
             }
         }
         let mut mappings = Vec::new();
@@ -109,7 +115,10 @@ impl Transform {
                     Ok(v) => MappingKind::Raw(v),
                     Err(e) => {
                         problems.push(ConnectorProblem {
-                            diag: Diag::new(codes::E610_INVALID_SETTING, format!("mapping `{}`: {e}", m.target)),
+                            diag: Diag::new(
+                                codes::E610_INVALID_SETTING,
+                                format!("mapping `{}`: {e}", m.target),
+                            ),
                             line: file.line_of(&m.target),
                             rendered: None,
                         });
@@ -117,10 +126,15 @@ impl Transform {
                     }
                 },
                 (None, None, Some(formula)) => {
-                    match compile_one(file, formula, &format!("mappings[{i}] `{}`", m.target), &options) {
+                    match compile_one(
+                        file,
+                        formula,
+                        &format!("mappings[{i}] `{}`", m.target),
+                        &options,
+                    ) {
                         Ok(f) => MappingKind::Formula(f),
                         Err(p) => {
-                            problems.push(p);
+                            problems.push(*p);
                             continue;
                         }
                     }
@@ -135,11 +149,23 @@ impl Transform {
         if !problems.is_empty() {
             return Err(problems);
         }
+        for f in conditions.iter_mut() {
+            rewrite_vlookups(&mut f.ir);
+        }
+        for m in mappings.iter_mut() {
+            if let MappingKind::Formula(f) = &mut m.kind {
+                rewrite_vlookups(&mut f.ir);
+            }
+        }
         let input_fields = input_fields(&conditions, &mappings);
+        let slot_fields = input_fields
+            .as_ref()
+            .map(|_| bind_slots(&mut conditions, &mut mappings));
         Ok(Transform {
             conditions,
             mappings,
             input_fields,
+            slot_fields,
         })
     }
 
@@ -173,7 +199,7 @@ impl Transform {
         let mut out = Vec::with_capacity(self.mappings.len());
         for m in &self.mappings {
             let v = match &m.kind {
-                MappingKind::Field(path) => path.read(ctx.record),
+                MappingKind::Field(path) => path.read_from(ctx.record, ctx.slots),
                 MappingKind::Raw(v) => v.clone(),
                 MappingKind::Formula(f) => match interp.eval(&f.ir, ctx) {
                     Ok(v) => v,
@@ -196,20 +222,28 @@ impl Transform {
         if let Some(i) = condition {
             return self.conditions.get(i).map(|c| c.source.as_str());
         }
-        self.mappings.iter().find(|m| Some(&*m.target) == target).and_then(|m| match &m.kind {
-            MappingKind::Formula(f) => Some(f.source.as_str()),
-            _ => None,
-        })
+        self.mappings
+            .iter()
+            .find(|m| Some(&*m.target) == target)
+            .and_then(|m| match &m.kind {
+                MappingKind::Formula(f) => Some(f.source.as_str()),
+                _ => None,
+            })
     }
 }
 
-fn compile_one(file: &ConnectorFile, text: &str, place: &str, options: &CompileOptions) -> Result<CompiledFormula, ConnectorProblem> {
+fn compile_one(
+    file: &ConnectorFile,
+    text: &str,
+    place: &str,
+    options: &CompileOptions,
+) -> Result<CompiledFormula, Box<ConnectorProblem>> {
     compile(text, options)
         .map(|f| CompiledFormula {
             source: text.to_string(),
             ir: f.ir,
         })
-        .map_err(|diags| problem(file, text, place, diags))
+        .map_err(|diags| Box::new(problem(file, text, place, diags)))
 }
 
 /// A formula's diagnostics as one connector problem located at the formula's line.
@@ -222,7 +256,11 @@ fn problem(file: &ConnectorFile, text: &str, place: &str, diags: Vec<Diag>) -> C
         diags,
     };
     let rendered = crate::diagnostics::render_plain(&report);
-    let first = report.diags.first().cloned().unwrap_or_else(|| Diag::new(codes::E004_UNEXPECTED_TOKEN, "invalid formula"));
+    let first = report
+        .diags
+        .first()
+        .cloned()
+        .unwrap_or_else(|| Diag::new(codes::E004_UNEXPECTED_TOKEN, "invalid formula"));
     ConnectorProblem {
         diag: Diag {
             message: format!("{}{at}: {place}: {}", file.path, first.message),
@@ -233,14 +271,24 @@ fn problem(file: &ConnectorFile, text: &str, place: &str, diags: Vec<Diag>) -> C
     }
 }
 
-fn check_field(file: &ConnectorFile, schema: Option<&Schema>, field: &str, problems: &mut Vec<ConnectorProblem>) {
+fn check_field(
+    file: &ConnectorFile,
+    schema: Option<&Schema>,
+    field: &str,
+    problems: &mut Vec<ConnectorProblem>,
+) {
     let Some(schema) = schema else { return };
     let path = FieldPath::new(field);
     if schema.get(field).is_none() && schema.get(path.root()).is_none() {
-        let hint = crate::diagnostics::did_you_mean(field, schema.fields.keys().map(String::as_str))
-            .map(|s| format!("did you mean `{s}`?"));
+        let hint =
+            crate::diagnostics::did_you_mean(field, schema.fields.keys().map(String::as_str))
+                .map(|s| format!("did you mean `{s}`?"));
         problems.push(ConnectorProblem {
-            diag: Diag::new(codes::E104_UNKNOWN_FIELD, format!("unknown field `{field}`")).maybe_help(hint),
+            diag: Diag::new(
+                codes::E104_UNKNOWN_FIELD,
+                format!("unknown field `{field}`"),
+            )
+            .maybe_help(hint),
             line: file.line_of(&format!("\"{field}\"")),
             rendered: None,
         });
@@ -248,7 +296,10 @@ fn check_field(file: &ConnectorFile, schema: Option<&Schema>, field: &str, probl
 }
 
 /// The top-level fields the transform reads, or `None` when some field name is computed.
-fn input_fields(conditions: &[CompiledFormula], mappings: &[CompiledMapping]) -> Option<Vec<Arc<str>>> {
+fn input_fields(
+    conditions: &[CompiledFormula],
+    mappings: &[CompiledMapping],
+) -> Option<Vec<Arc<str>>> {
     let mut fields: Vec<Arc<str>> = Vec::new();
     let mut add = |name: &str| {
         if !fields.iter().any(|f| &**f == name) {
@@ -272,17 +323,135 @@ fn input_fields(conditions: &[CompiledFormula], mappings: &[CompiledMapping]) ->
                 add(&p.name);
                 add(p.root());
             }
-            NodeKind::Call(f, args) if f.name == "data" || f.name == "vlookup" => match args.first().and_then(Node::as_const) {
-                Some(Value::String(name)) => {
-                    let p = FieldPath::new(name);
-                    add(&p.name);
-                    add(p.root());
+            NodeKind::Call(f, args) if f.name == "data" || f.name == "vlookup" => {
+                match args.first().and_then(Node::as_const) {
+                    Some(Value::String(name)) => {
+                        let p = FieldPath::new(name);
+                        add(&p.name);
+                        add(p.root());
+                    }
+                    _ => return None,
                 }
-                _ => return None,
-            },
+            }
             _ => {}
         }
         nodes.extend(node.children());
     }
     Some(fields)
+}
+
+/// `vlookup('Field', ...)` reads the record by name; as `textvlookup(<field read>, ...)` the
+/// field read is an ordinary field node that can be bound to a slot. Same result.
+fn rewrite_vlookups(node: &mut Node) {
+    if let NodeKind::Call(f, args) = &mut node.kind {
+        if f.name == "vlookup" {
+            if let (Some(first), Some(textvlookup)) =
+                (args.first_mut(), crate::stdlib::lookup("textvlookup"))
+            {
+                if let Some(Value::String(name)) = first.as_const().cloned() {
+                    *first = Node::new(
+                        NodeKind::Field(FieldPath::new(&name)),
+                        TypeSet::ANY,
+                        first.span,
+                    );
+                    *f = textvlookup;
+                }
+            }
+        }
+    }
+    for child in children_mut(node) {
+        rewrite_vlookups(child);
+    }
+}
+
+fn children_mut(node: &mut Node) -> Vec<&mut Node> {
+    match &mut node.kind {
+        NodeKind::Const(_) | NodeKind::Field(_) => Vec::new(),
+        NodeKind::Array(items) | NodeKind::Call(_, items) => items.iter_mut().collect(),
+        NodeKind::Object(pairs) => pairs.iter_mut().flat_map(|(k, v)| [k, v]).collect(),
+        NodeKind::Neg(e) | NodeKind::Not(e) | NodeKind::Member(e, _) => vec![&mut **e],
+        NodeKind::Binary(_, a, b) | NodeKind::Index(a, b) => vec![&mut **a, &mut **b],
+    }
+}
+
+fn field_paths_mut<'n>(node: &'n mut Node, out: &mut Vec<&'n mut FieldPath>) {
+    match &mut node.kind {
+        NodeKind::Field(p) => out.push(p),
+        NodeKind::Const(_) => {}
+        NodeKind::Array(items) | NodeKind::Call(_, items) => {
+            for item in items {
+                field_paths_mut(item, out);
+            }
+        }
+        NodeKind::Object(pairs) => {
+            for (k, v) in pairs {
+                field_paths_mut(k, out);
+                field_paths_mut(v, out);
+            }
+        }
+        NodeKind::Neg(e) | NodeKind::Not(e) | NodeKind::Member(e, _) => field_paths_mut(e, out),
+        NodeKind::Binary(_, a, b) | NodeKind::Index(a, b) => {
+            field_paths_mut(a, out);
+            field_paths_mut(b, out);
+        }
+    }
+}
+
+/// Builds the slot table from every field read and binds each read to its slots.
+fn bind_slots(
+    conditions: &mut [CompiledFormula],
+    mappings: &mut [CompiledMapping],
+) -> Vec<(Arc<str>, Want)> {
+    let mut paths: Vec<&mut FieldPath> = Vec::new();
+    for c in conditions.iter_mut() {
+        field_paths_mut(&mut c.ir, &mut paths);
+    }
+    for m in mappings.iter_mut() {
+        match &mut m.kind {
+            MappingKind::Field(p) => paths.push(p),
+            MappingKind::Formula(f) => field_paths_mut(&mut f.ir, &mut paths),
+            MappingKind::Raw(_) => {}
+        }
+    }
+    let mut table: Vec<(Arc<str>, Want)> = Vec::new();
+    fn slot_of(table: &mut Vec<(Arc<str>, Want)>, name: &str, initial: Want) -> usize {
+        match table.iter().position(|(k, _)| &**k == name) {
+            Some(i) => i,
+            None => {
+                table.push((Arc::from(name), initial));
+                table.len() - 1
+            }
+        }
+    }
+    for p in paths.iter() {
+        let exact = slot_of(&mut table, &p.name, Want::All);
+        if let Some((_, want)) = table.get_mut(exact) {
+            *want = Want::All;
+        }
+        if let Some(steps) = &p.steps {
+            let keys: Vec<Arc<str>> = steps
+                .iter()
+                .skip(1)
+                .map_while(|s| match s {
+                    Step::Key(k) => Some(k.clone()),
+                    Step::Index(_) => None,
+                })
+                .collect();
+            let whole = keys.len() + 1 < steps.len() || keys.is_empty();
+            let root = slot_of(&mut table, p.root(), Want::Keys(Vec::new()));
+            if let Some((_, want)) = table.get_mut(root) {
+                if whole {
+                    *want = Want::All;
+                } else {
+                    want.add(&keys);
+                }
+            }
+        }
+    }
+    for p in paths {
+        let find = |name: &str| table.iter().position(|(k, _)| &**k == name);
+        let root = p.steps.as_ref().and_then(|_| find(p.root()));
+        p.slots = Some((find(&p.name), root));
+    }
+    table
 }

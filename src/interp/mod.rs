@@ -34,7 +34,7 @@ impl Interpreter {
     fn eval_node(&mut self, node: &Node, ctx: &Ctx) -> Result<Value, EvalError> {
         match &node.kind {
             NodeKind::Const(v) => Ok(v.clone()),
-            NodeKind::Field(path) => Ok(path.read(ctx.record)),
+            NodeKind::Field(path) => Ok(path.read_from(ctx.record, ctx.slots)),
             NodeKind::Array(items) => {
                 let values = items
                     .iter()

@@ -35,7 +35,11 @@ fn decimal<E: serde::de::Error>(text: &str) -> Result<Value, E> {
     };
     parse_decimal_literal(digits)
         .map(|d| Value::Number(if neg { -d } else { d }))
-        .ok_or_else(|| E::custom(format!("number {text} is outside the decimal range (28 significant digits)")))
+        .ok_or_else(|| {
+            E::custom(format!(
+                "number {text} is outside the decimal range (28 significant digits)"
+            ))
+        })
 }
 
 impl<'de> Visitor<'de> for ValueVisitor {
@@ -188,8 +192,11 @@ impl<'de> Visitor<'de> for PickFields<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::with_capacity_and_hasher(self.fields.map_or(8, <[_]>::len), Default::default());
-        while let Some(key) = map.next_key_seed(FieldKey { fields: self.fields })? {
+        let mut out =
+            Map::with_capacity_and_hasher(self.fields.map_or(8, <[_]>::len), Default::default());
+        while let Some(key) = map.next_key_seed(FieldKey {
+            fields: self.fields,
+        })? {
             match key {
                 Some(k) => {
                     let v = map.next_value_seed(ValueSeed)?;
@@ -232,7 +239,9 @@ impl Visitor<'_> for FieldKey<'_> {
 /// Parses one NDJSON line into a record holding only `fields` (all when `None`).
 pub fn parse_record_fields(line: &[u8], fields: Option<&[Arc<str>]>) -> Result<Value, String> {
     let mut de = serde_json::Deserializer::from_slice(line);
-    let value = PickFields { fields }.deserialize(&mut de).map_err(|e| e.to_string())?;
+    let value = PickFields { fields }
+        .deserialize(&mut de)
+        .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
     Ok(value)
 }
@@ -244,7 +253,11 @@ mod tests {
     #[test]
     fn picks_fields_and_keeps_exact_numbers() {
         let fields: Vec<Arc<str>> = vec![Arc::from("a"), Arc::from("c")];
-        let v = parse_record_fields(br#"{"a": 0.1, "b": [1, {"x": 2}], "c": {"d": 12345678901234567890.5}}"#, Some(&fields)).unwrap();
+        let v = parse_record_fields(
+            br#"{"a": 0.1, "b": [1, {"x": 2}], "c": {"d": 12345678901234567890.5}}"#,
+            Some(&fields),
+        )
+        .unwrap();
         assert_eq!(v.to_json(), r#"{"a":0.1,"c":{"d":12345678901234567890.5}}"#);
         let all = parse_record_fields(br#"{"a": -1e2, "b": null}"#, None).unwrap();
         assert_eq!(all.to_json(), r#"{"a":-100,"b":null}"#);
@@ -256,5 +269,246 @@ mod tests {
         assert!(parse_record_fields(b"[1]", None).is_err());
         assert!(parse_record_fields(b"{\"a\": 1} x", None).is_err());
         assert!(parse_record_fields(b"{\"a\": 1e999}", None).is_err());
+    }
+}
+
+/// Which parts of a JSON value to keep: all of it, or only some keys of an object.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Want {
+    /// The whole value.
+    All,
+    /// Only these keys (of an object; any other kind is kept whole).
+    Keys(Vec<(Arc<str>, Want)>),
+}
+
+impl Want {
+    /// Adds a key path (`["address", "city"]`) to what is wanted.
+    pub fn add(&mut self, path: &[Arc<str>]) {
+        let Want::Keys(keys) = self else { return };
+        let Some((first, rest)) = path.split_first() else {
+            *self = Want::All;
+            return;
+        };
+        match keys.iter_mut().find(|(k, _)| k == first) {
+            Some((_, want)) => {
+                if rest.is_empty() {
+                    *want = Want::All;
+                } else {
+                    want.add(rest);
+                }
+            }
+            None => {
+                let mut want = if rest.is_empty() {
+                    Want::All
+                } else {
+                    Want::Keys(Vec::new())
+                };
+                want.add(rest);
+                keys.push((first.clone(), want));
+            }
+        }
+    }
+}
+
+/// Deserializes a value keeping only what `want` asks for.
+struct WantSeed<'w>(&'w Want);
+
+impl<'de> DeserializeSeed<'de> for WantSeed<'_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        match self.0 {
+            Want::All => d.deserialize_any(ValueVisitor),
+            Want::Keys(keys) => d.deserialize_any(PickVisitor(keys)),
+        }
+    }
+}
+
+struct PickVisitor<'w>(&'w [(Arc<str>, Want)]);
+
+impl<'de> Visitor<'de> for PickVisitor<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        decimal(&v.to_string())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(Arc::from(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
+        ValueVisitor.visit_seq(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::default();
+        let mut first = true;
+        while let Some(key) = map.next_key_seed(KeyLookup {
+            keys: self.0,
+            check_number: first,
+        })? {
+            first = false;
+            match key {
+                Lookup::Number => return map.next_value_seed(DecimalSeed),
+                Lookup::Wanted(i) => {
+                    if let Some((k, want)) = self.0.get(i) {
+                        let v = map.next_value_seed(WantSeed(want))?;
+                        out.insert(k.clone(), v);
+                    }
+                }
+                Lookup::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Value::object(out))
+    }
+}
+
+enum Lookup {
+    Number,
+    Wanted(usize),
+    Other,
+}
+
+struct KeyLookup<'w> {
+    keys: &'w [(Arc<str>, Want)],
+    check_number: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for KeyLookup<'_> {
+    type Value = Lookup;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Lookup, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeyLookup<'_> {
+    type Value = Lookup;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Lookup, E> {
+        if self.check_number && v == NUMBER_TOKEN {
+            return Ok(Lookup::Number);
+        }
+        let (len, first) = (v.len(), v.as_bytes().first());
+        let same = |k: &str| k.len() == len && k.as_bytes().first() == first && k == v;
+        Ok(match self.keys.iter().position(|(k, _)| same(k)) {
+            Some(i) => Lookup::Wanted(i),
+            None => Lookup::Other,
+        })
+    }
+}
+
+/// Parses one NDJSON line (an object) into `slots`: slot `i` holds top-level field
+/// `fields[i]` (only its wanted parts), `None` when the line lacks it.
+pub fn parse_into_slots(
+    line: &[u8],
+    fields: &[(Arc<str>, Want)],
+    slots: &mut Vec<Option<Value>>,
+) -> Result<(), String> {
+    slots.clear();
+    slots.resize(fields.len(), None);
+    let mut de = serde_json::Deserializer::from_slice(line);
+    SlotFiller {
+        fields,
+        slots: &mut *slots,
+    }
+    .deserialize(&mut de)
+    .map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())
+}
+
+struct SlotFiller<'a> {
+    fields: &'a [(Arc<str>, Want)],
+    slots: &'a mut Vec<Option<Value>>,
+}
+
+impl<'de> DeserializeSeed<'de> for SlotFiller<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SlotFiller<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key_seed(KeyLookup {
+            keys: self.fields,
+            check_number: false,
+        })? {
+            match key {
+                Lookup::Wanted(i) => {
+                    let want = self.fields.get(i).map_or(&Want::All, |(_, w)| w);
+                    let v = map.next_value_seed(WantSeed(want))?;
+                    if let Some(slot) = self.slots.get_mut(i) {
+                        *slot = Some(v);
+                    }
+                }
+                Lookup::Number | Lookup::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod slot_tests {
+    use super::*;
+
+    #[test]
+    fn fills_slots_with_wanted_parts_only() {
+        let mut address = Want::Keys(Vec::new());
+        address.add(&[Arc::from("city")]);
+        let fields = vec![
+            (Arc::from("id"), Want::All),
+            (Arc::from("address"), address),
+            (Arc::from("missing"), Want::All),
+        ];
+        let mut slots = Vec::new();
+        parse_into_slots(
+            br#"{"id": 1.50, "x": [1], "address": {"street": "S", "city": "Bonn", "zip": 5}}"#,
+            &fields,
+            &mut slots,
+        )
+        .unwrap();
+        assert_eq!(slots[0].as_ref().unwrap().to_json(), "1.50");
+        assert_eq!(slots[1].as_ref().unwrap().to_json(), r#"{"city":"Bonn"}"#);
+        assert!(slots[2].is_none());
+        assert!(parse_into_slots(b"{\"id\": ", &fields, &mut slots).is_err());
+        assert!(parse_into_slots(b"[1]", &fields, &mut slots).is_err());
     }
 }

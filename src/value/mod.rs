@@ -14,8 +14,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat};
 use indexmap::IndexMap;
 use rust_decimal::Decimal;
 
+pub use de::{parse_into_slots, parse_record_fields, ValueSeed, Want};
 pub use json::{parse_record, value_from_json, value_from_json_text, JsonError};
-pub use de::{parse_record_fields, ValueSeed};
 pub use path::{index_of, FieldPath, Step};
 
 use crate::types::TypeSet;

@@ -23,6 +23,8 @@ pub struct FieldPath {
     pub name: Arc<str>,
     /// The steps when the name can be read as a path.
     pub steps: Option<Vec<Step>>,
+    /// Slots bound by the executor: the slot of the exact name, and of the path's root.
+    pub slots: Option<(Option<usize>, Option<usize>)>,
 }
 
 impl FieldPath {
@@ -31,6 +33,26 @@ impl FieldPath {
         FieldPath {
             name: Arc::from(name),
             steps: parse_steps(name),
+            slots: None,
+        }
+    }
+
+    /// Reads the field from the slots the executor parsed, or from `record` when this
+    /// path is not bound to slots.
+    pub fn read_from(&self, record: &Value, slots: Option<&[Option<Value>]>) -> Value {
+        let (Some((exact, root)), Some(slots)) = (self.slots, slots) else {
+            return self.read(record);
+        };
+        if let Some(Some(v)) = exact.and_then(|i| slots.get(i)) {
+            return v.clone();
+        }
+        match (&self.steps, root.and_then(|i| slots.get(i))) {
+            (Some(steps), Some(Some(root_value))) => {
+                walk(root_value, steps.get(1..).unwrap_or(&[]))
+                    .cloned()
+                    .unwrap_or(Value::Null)
+            }
+            _ => Value::Null,
         }
     }
 
