@@ -5,6 +5,7 @@ pub mod eval;
 pub mod explain;
 pub mod functions;
 pub mod objects;
+pub mod repl;
 pub mod run;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +47,8 @@ enum Command {
     Status(run::StatusArgs),
     /// List, accept or reject conflicts queued by `manual_review`.
     Review(run::ReviewArgs),
+    /// Write and test formulas against sample records.
+    Repl(repl::ReplArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -62,6 +65,7 @@ pub fn main() -> i32 {
         Command::Test(args) => run::run_test(args),
         Command::Status(args) => run::run_status(args),
         Command::Review(args) => run::run_review(args),
+        Command::Repl(args) => repl::run(args),
     }
 }
 

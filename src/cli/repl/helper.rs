@@ -1,0 +1,209 @@
+//! Editing comfort for the REPL: completion of commands, function names and field names;
+//! syntax highlighting from the formula lexer; signature hints; multi-line input while
+//! brackets are open.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+
+use rustyline::completion::{Completer, Pair};
+use rustyline::highlight::{CmdKind, Highlighter};
+use rustyline::hint::Hinter;
+use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::{Context, Helper};
+
+use crate::stdlib;
+use crate::syntax::lexer::{LexErrorKind, Lexer, Tok};
+
+/// The REPL commands, for completion and `:help`.
+pub const COMMANDS: &[(&str, &str)] = &[
+    (":next", "go to the next sample record"),
+    (":prev", "go to the previous sample record"),
+    (
+        ":record",
+        "show the current record; :record N jumps to record N (1-based)",
+    ),
+    (
+        ":load",
+        ":load FILE loads sample records (NDJSON, or CSV by extension)",
+    ),
+    (
+        ":help",
+        ":help lists commands and functions; :help NAME shows a function",
+    ),
+    (":type", ":type FORMULA shows the type the checker infers"),
+    (":ir", ":ir FORMULA shows the typed IR"),
+    (
+        ":clif",
+        ":clif FORMULA shows the Cranelift code the JIT generates",
+    ),
+    (
+        ":all",
+        ":all FORMULA evaluates against every sample, one line each",
+    ),
+    (
+        ":mappings",
+        "with --connector: every mapping's result for the current record",
+    ),
+    (
+        ":conditions",
+        "with --connector: which conditions pass for the current record",
+    ),
+    (":quit", "leave (Ctrl-D does too)"),
+];
+
+/// The rustyline helper; `fields` is refreshed whenever the current record changes.
+#[derive(Default)]
+pub struct ReplHelper {
+    /// Field names of the current record and the schema.
+    pub fields: RefCell<Vec<String>>,
+}
+
+/// Brackets still open in `text`, or `None` when a string is unterminated.
+pub fn open_brackets(text: &str) -> Option<usize> {
+    let mut depth: usize = 0;
+    for tok in Lexer::new(text) {
+        match tok {
+            Ok((_, Tok::LParen | Tok::LBracket, _)) => depth += 1,
+            Ok((_, Tok::RParen | Tok::RBracket, _)) => depth = depth.saturating_sub(1),
+            Err(e) if e.kind == LexErrorKind::UnterminatedString => return None,
+            _ => {}
+        }
+    }
+    Some(depth)
+}
+
+/// True while the input needs more lines (open brackets or an unterminated string).
+pub fn incomplete(text: &str) -> bool {
+    !text.trim_start().starts_with(':') && open_brackets(text) != Some(0)
+}
+
+impl Completer for ReplHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let before = line.get(..pos).unwrap_or(line);
+        let start = before
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == ':'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let word = before.get(start..).unwrap_or("");
+        let mut out = Vec::new();
+        if word.starts_with(':') && start == 0 {
+            for (c, _) in COMMANDS {
+                if c.starts_with(word) {
+                    out.push(Pair {
+                        display: c.to_string(),
+                        replacement: c.to_string(),
+                    });
+                }
+            }
+            return Ok((start, out));
+        }
+        let quoted = before
+            .get(..start)
+            .is_some_and(|b| b.ends_with('\'') || b.ends_with("$'"));
+        if !quoted {
+            let lower = word.to_lowercase();
+            for f in stdlib::all() {
+                if f.name.starts_with(&lower) {
+                    out.push(Pair {
+                        display: f.name.to_string(),
+                        replacement: format!("{}(", f.name),
+                    });
+                }
+            }
+        }
+        for field in self.fields.borrow().iter() {
+            if field.starts_with(word) {
+                out.push(Pair {
+                    display: field.clone(),
+                    replacement: field.clone(),
+                });
+            }
+        }
+        Ok((start, out))
+    }
+}
+
+impl Hinter for ReplHelper {
+    type Hint = String;
+
+    fn hint(&self, line: &str, pos: usize, _: &Context<'_>) -> Option<String> {
+        if pos != line.len() {
+            return None;
+        }
+        let name = line.strip_suffix('(')?;
+        let start = name
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let f = stdlib::lookup(name.get(start..)?)?;
+        let signature = f.signature();
+        signature.split_once('(').map(|(_, rest)| rest.to_string())
+    }
+}
+
+const RESET: &str = "\x1b[0m";
+
+impl Highlighter for ReplHelper {
+    fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
+        if line.trim_start().starts_with(':') {
+            return Cow::Owned(format!("\x1b[1m{line}{RESET}"));
+        }
+        let mut out = String::with_capacity(line.len() + 32);
+        let mut last = 0;
+        let tokens: Vec<_> = Lexer::new(line).collect();
+        for (i, tok) in tokens.iter().enumerate() {
+            let Ok((start, tok, end)) = tok else { break };
+            let color = match tok {
+                Tok::Str(_) => "\x1b[32m",
+                Tok::Number(_) => "\x1b[36m",
+                Tok::Field(_) => "\x1b[33m",
+                Tok::True | Tok::False | Tok::Null | Tok::And | Tok::Or | Tok::Not => "\x1b[35m",
+                Tok::Ident(_) if matches!(tokens.get(i + 1), Some(Ok((_, Tok::LParen, _)))) => {
+                    "\x1b[34m"
+                }
+                _ => "",
+            };
+            out.push_str(line.get(last..*start).unwrap_or(""));
+            let text = line.get(*start..*end).unwrap_or("");
+            if color.is_empty() {
+                out.push_str(text);
+            } else {
+                out.push_str(color);
+                out.push_str(text);
+                out.push_str(RESET);
+            }
+            last = *end;
+        }
+        out.push_str(line.get(last..).unwrap_or(""));
+        Cow::Owned(out)
+    }
+
+    fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
+        Cow::Owned(format!("\x1b[90m{hint}{RESET}"))
+    }
+
+    fn highlight_char(&self, _line: &str, _pos: usize, _kind: CmdKind) -> bool {
+        true
+    }
+}
+
+impl Validator for ReplHelper {
+    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
+        Ok(if incomplete(ctx.input()) {
+            ValidationResult::Incomplete
+        } else {
+            ValidationResult::Valid(None)
+        })
+    }
+}
+
+impl Helper for ReplHelper {}
