@@ -36,7 +36,7 @@ pub fn compile(text: &str, options: &CompileOptions) -> Result<Formula, Vec<Diag
     })?;
     let ir = types::check(&ast, options.schema.as_ref())?;
     Ok(Formula {
-        ir: ir::fold(ir),
+        ir: ir::fold(ir, &options.limits),
         ast,
     })
 }

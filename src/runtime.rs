@@ -110,6 +110,8 @@ pub struct Ctx<'a> {
     /// The record's fields parsed into slots by the executor (field reads bound to slots
     /// use these instead of `record`).
     pub slots: Option<&'a [Option<Value>]>,
+    /// Resource limits.
+    pub limits: crate::limits::Limits,
 }
 
 impl<'a> Ctx<'a> {
@@ -121,6 +123,7 @@ impl<'a> Ctx<'a> {
             tz: Tz::UTC,
             lookups: None,
             slots: None,
+            limits: crate::limits::Limits::default(),
         }
     }
 }

@@ -125,8 +125,3 @@ pub fn too_large(func: &str, what: &str, limit: usize) -> EvalError {
         format!("{func}() would produce {what} beyond the limit of {limit}"),
     )
 }
-
-/// Longest string a function may produce, in bytes.
-pub const MAX_STRING_BYTES: usize = 16 * 1024 * 1024;
-/// Largest array a function may produce.
-pub const MAX_ARRAY_LEN: usize = 1_000_000;

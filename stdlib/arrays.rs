@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::args::{arg, array, boolean, integer, text, too_large, MAX_ARRAY_LEN};
+use super::args::{arg, array, boolean, integer, text, too_large};
 use super::{ex, opt, req, Category, Function, Imp, Returns};
 use crate::interp::{compare_values, index_value};
 use crate::runtime::{Ctx, EvalError};
@@ -213,7 +213,7 @@ fn reverse(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     }
 }
 
-fn flatten(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+fn flatten(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     let Some(items) = array(args, 0, "flatten")? else {
         return Ok(Value::Null);
     };
@@ -223,8 +223,8 @@ fn flatten(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
             Value::Array(inner) => out.extend(inner.iter().cloned()),
             other => out.push(other.clone()),
         }
-        if out.len() > MAX_ARRAY_LEN {
-            return Err(too_large("flatten", "an array", MAX_ARRAY_LEN));
+        if out.len() > ctx.limits.max_array_len {
+            return Err(too_large("flatten", "an array", ctx.limits.max_array_len));
         }
     }
     Ok(Value::array(out))

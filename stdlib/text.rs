@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use regex::{Regex, RegexBuilder};
 
-use super::args::{arg, array, count, integer, text, too_large, MAX_ARRAY_LEN, MAX_STRING_BYTES};
+use super::args::{arg, array, count, integer, text, too_large};
 use super::{ex, opt, req, Category, Function, Imp, LiteralError, Returns};
 use crate::diagnostics::codes;
 use crate::runtime::{Ctx, EvalError};
@@ -125,12 +125,12 @@ pub const FUNCTIONS: &[Function] = &[
     },
 ];
 
-fn concat(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+fn concat(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     let mut out = String::new();
     for a in args {
         a.write_text(&mut out);
-        if out.len() > MAX_STRING_BYTES {
-            return Err(too_large("concat", "text", MAX_STRING_BYTES));
+        if out.len() > ctx.limits.max_string_bytes {
+            return Err(too_large("concat", "text", ctx.limits.max_string_bytes));
         }
     }
     Ok(Value::string(out))
@@ -285,7 +285,7 @@ fn endswith(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     text_test(args, "endswith", |s, p| s.ends_with(p))
 }
 
-fn replace(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+fn replace(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     let (Some(s), Some(old), Some(new)) = (
         text(args, 0, "replace")?,
         text(args, 1, "replace")?,
@@ -298,13 +298,13 @@ fn replace(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     }
     let occurrences = s.matches(&**old).count();
     let size = s.len() - occurrences * old.len() + occurrences.saturating_mul(new.len());
-    if size > MAX_STRING_BYTES {
-        return Err(too_large("replace", "text", MAX_STRING_BYTES));
+    if size > ctx.limits.max_string_bytes {
+        return Err(too_large("replace", "text", ctx.limits.max_string_bytes));
     }
     Ok(Value::string(s.replace(&**old, new)))
 }
 
-fn split(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+fn split(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     let (Some(s), Some(sep)) = (text(args, 0, "split")?, text(args, 1, "split")?) else {
         return Ok(Value::Null);
     };
@@ -313,13 +313,13 @@ fn split(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     } else {
         s.split(&**sep).map(Value::str).collect()
     };
-    if parts.len() > MAX_ARRAY_LEN {
-        return Err(too_large("split", "an array", MAX_ARRAY_LEN));
+    if parts.len() > ctx.limits.max_array_len {
+        return Err(too_large("split", "an array", ctx.limits.max_array_len));
     }
     Ok(Value::array(parts))
 }
 
-fn join(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+fn join(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     let Some(items) = array(args, 0, "join")? else {
         return Ok(Value::Null);
     };
@@ -330,14 +330,14 @@ fn join(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
             out.push_str(sep);
         }
         item.write_text(&mut out);
-        if out.len() > MAX_STRING_BYTES {
-            return Err(too_large("join", "text", MAX_STRING_BYTES));
+        if out.len() > ctx.limits.max_string_bytes {
+            return Err(too_large("join", "text", ctx.limits.max_string_bytes));
         }
     }
     Ok(Value::string(out))
 }
 
-fn pad(args: &[Value], func: &str, at_start: bool) -> Result<Value, EvalError> {
+fn pad(args: &[Value], ctx: &Ctx, func: &str, at_start: bool) -> Result<Value, EvalError> {
     let (Some(s), Some(n)) = (text(args, 0, func)?, count(args, 1, func)?) else {
         return Ok(Value::Null);
     };
@@ -359,8 +359,8 @@ fn pad(args: &[Value], func: &str, at_start: bool) -> Result<Value, EvalError> {
     if have >= n {
         return Ok(Value::String(s.clone()));
     }
-    if n.saturating_mul(ch.len_utf8()) > MAX_STRING_BYTES {
-        return Err(too_large(func, "text", MAX_STRING_BYTES));
+    if n.saturating_mul(ch.len_utf8()) > ctx.limits.max_string_bytes {
+        return Err(too_large(func, "text", ctx.limits.max_string_bytes));
     }
     let padding: String = std::iter::repeat_n(ch, n - have).collect();
     Ok(Value::string(if at_start {
@@ -370,61 +370,61 @@ fn pad(args: &[Value], func: &str, at_start: bool) -> Result<Value, EvalError> {
     }))
 }
 
-fn padleft(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    pad(args, "padleft", true)
+fn padleft(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
+    pad(args, ctx, "padleft", true)
 }
 
-fn padright(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    pad(args, "padright", false)
+fn padright(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
+    pad(args, ctx, "padright", false)
 }
 
-fn repeat(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+fn repeat(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     let (Some(s), Some(n)) = (text(args, 0, "repeat")?, count(args, 1, "repeat")?) else {
         return Ok(Value::Null);
     };
-    if s.len().saturating_mul(n) > MAX_STRING_BYTES {
-        return Err(too_large("repeat", "text", MAX_STRING_BYTES));
+    if s.len().saturating_mul(n) > ctx.limits.max_string_bytes {
+        return Err(too_large("repeat", "text", ctx.limits.max_string_bytes));
     }
     Ok(Value::string(s.repeat(n)))
 }
 
-/// Largest compiled regex program, in bytes.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// How many compiled patterns each thread keeps.
 const REGEX_CACHE_SIZE: usize = 256;
 
 thread_local! {
-    static REGEX_CACHE: RefCell<HashMap<String, Arc<Regex>>> = RefCell::new(HashMap::new());
+    static REGEX_CACHE: RefCell<HashMap<(String, usize), Arc<Regex>>> = RefCell::new(HashMap::new());
 }
 
 /// Compiles a pattern (with the size limit), served from a per-thread cache so that a
 /// pattern is compiled once, not per record.
-pub fn compiled_regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
-    if let Some(re) = REGEX_CACHE.with(|c| c.borrow().get(pattern).cloned()) {
+pub fn compiled_regex(pattern: &str, size_limit: usize) -> Result<Arc<Regex>, regex::Error> {
+    let key = (pattern.to_string(), size_limit);
+    if let Some(re) = REGEX_CACHE.with(|c| c.borrow().get(&key).cloned()) {
         return Ok(re);
     }
-    let re = Arc::new(
-        RegexBuilder::new(pattern)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .build()?,
-    );
+    let re = Arc::new(RegexBuilder::new(pattern).size_limit(size_limit).build()?);
     REGEX_CACHE.with(|c| {
         let mut cache = c.borrow_mut();
         if cache.len() >= REGEX_CACHE_SIZE {
             cache.clear();
         }
-        cache.insert(pattern.to_string(), re.clone());
+        cache.insert(key, re.clone());
     });
     Ok(re)
 }
 
 fn check_pattern(index: usize, value: &Value) -> Result<(), LiteralError> {
     match (index, value) {
-        (1, Value::String(p)) => compiled_regex(p).map(|_| ()).map_err(|e| LiteralError {
-            code: codes::E203_INVALID_REGEX,
-            message: format!("invalid regular expression: {}", last_line(&e.to_string())),
-            help: "patterns use Rust regex syntax; escape special characters with \\".to_string(),
-        }),
+        (1, Value::String(p)) => {
+            compiled_regex(p, crate::limits::Limits::default().max_regex_bytes)
+                .map(|_| ())
+                .map_err(|e| LiteralError {
+                    code: codes::E203_INVALID_REGEX,
+                    message: format!("invalid regular expression: {}", last_line(&e.to_string())),
+                    help: "patterns use Rust regex syntax; escape special characters with \\"
+                        .to_string(),
+                })
+        }
         _ => Ok(()),
     }
 }
@@ -439,32 +439,37 @@ fn last_line(s: &str) -> String {
         .to_string()
 }
 
-fn regex_arg(args: &[Value], func: &str) -> Result<Option<Arc<Regex>>, EvalError> {
+fn regex_arg(args: &[Value], ctx: &Ctx, func: &str) -> Result<Option<Arc<Regex>>, EvalError> {
     match text(args, 1, func)? {
         None => Ok(None),
-        Some(p) => compiled_regex(p).map(Some).map_err(|e| {
-            EvalError::new(
-                codes::E309_INVALID_PATTERN,
-                format!(
-                    "{func}(): invalid regular expression: {}",
-                    last_line(&e.to_string())
-                ),
-            )
-        }),
+        Some(p) => compiled_regex(p, ctx.limits.max_regex_bytes)
+            .map(Some)
+            .map_err(|e| {
+                EvalError::new(
+                    codes::E309_INVALID_PATTERN,
+                    format!(
+                        "{func}(): invalid regular expression: {}",
+                        last_line(&e.to_string())
+                    ),
+                )
+            }),
     }
 }
 
-fn regexmatch(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    let (Some(s), Some(re)) = (text(args, 0, "regexmatch")?, regex_arg(args, "regexmatch")?) else {
+fn regexmatch(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
+    let (Some(s), Some(re)) = (
+        text(args, 0, "regexmatch")?,
+        regex_arg(args, ctx, "regexmatch")?,
+    ) else {
         return Ok(Value::Null);
     };
     Ok(Value::Bool(re.is_match(s)))
 }
 
-fn regexextract(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+fn regexextract(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     let (Some(s), Some(re)) = (
         text(args, 0, "regexextract")?,
-        regex_arg(args, "regexextract")?,
+        regex_arg(args, ctx, "regexextract")?,
     ) else {
         return Ok(Value::Null);
     };
@@ -480,10 +485,10 @@ fn regexextract(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
         .map_or(Value::Null, |m| Value::str(m.as_str())))
 }
 
-fn regexreplace(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+fn regexreplace(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     let (Some(s), Some(re)) = (
         text(args, 0, "regexreplace")?,
-        regex_arg(args, "regexreplace")?,
+        regex_arg(args, ctx, "regexreplace")?,
     ) else {
         return Ok(Value::Null);
     };
@@ -491,8 +496,12 @@ fn regexreplace(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
         return Ok(Value::Null);
     };
     let out = re.replace_all(s, &**repl).into_owned();
-    if out.len() > MAX_STRING_BYTES {
-        return Err(too_large("regexreplace", "text", MAX_STRING_BYTES));
+    if out.len() > ctx.limits.max_string_bytes {
+        return Err(too_large(
+            "regexreplace",
+            "text",
+            ctx.limits.max_string_bytes,
+        ));
     }
     Ok(Value::string(out))
 }

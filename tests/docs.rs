@@ -1,6 +1,11 @@
 //! The generated reference pages in `docs/` match their tables. Run with `BLESS=1` to
 //! regenerate them.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 fn check(path: &str, generated: String) {
     if std::env::var_os("BLESS").is_some() {

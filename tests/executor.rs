@@ -1,6 +1,11 @@
 //! The sync executor through the real binary: connectors, runs, dead letters, conflict
 //! rules, reviews, checkpoints (with a real `kill -9`), metrics.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -2,7 +2,12 @@
 //! (`# record: JSON`, `# now: RFC3339`, `# tz: NAME`), the formula, a `---` line, and the
 //! expected output: the JSON result, or `exit N` followed by the rendered diagnostic.
 //! Run with `BLESS=1` to rewrite the expectations (then review the diff).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,10 @@
 //! Properties of the front end: printing round-trips, and no input makes it panic.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use proptest::prelude::*;
 use rust_decimal::Decimal;

@@ -1,6 +1,11 @@
 //! The REPL as a person uses it: the real binary in a pseudo-terminal (tmux), keys sent,
 //! the screen read back. Also the piped mode, for scripts.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,6 +1,11 @@
 //! Every example in the function table runs as a test: the formula on the example's record
 //! gives the documented result (or the documented runtime error code).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use chrono::DateTime;
 use sluice::cli::eval::{evaluate, Settings};

@@ -1,6 +1,11 @@
 //! The Connect Object store through the real binary and a real SQLite file: load, dump,
 //! list, lookups from `sluice eval`, injection attempts, and broken stores.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -16,7 +16,10 @@ pub struct ConnectorArg {
 }
 
 /// Loads and compiles a connector, printing every problem; `None` when there were any.
-pub fn load_and_compile(path: &std::path::Path) -> Option<(ConnectorFile, Transform)> {
+pub fn load_and_compile(
+    path: &std::path::Path,
+    limits: &crate::limits::Limits,
+) -> Option<(ConnectorFile, Transform)> {
     let file = match ConnectorFile::load(path) {
         Ok(f) => f,
         Err(problems) => {
@@ -24,7 +27,7 @@ pub fn load_and_compile(path: &std::path::Path) -> Option<(ConnectorFile, Transf
             return None;
         }
     };
-    match Transform::compile(&file) {
+    match Transform::compile(&file, limits) {
         Ok(t) => Some((file, t)),
         Err(problems) => {
             print_problems(&file.path, &problems);
@@ -46,7 +49,7 @@ fn print_problems(path: &str, problems: &[ConnectorProblem]) {
 
 /// Runs `sluice check`.
 pub fn run_check(args: ConnectorArg) -> i32 {
-    match load_and_compile(&args.connector) {
+    match load_and_compile(&args.connector, &crate::limits::Limits::default()) {
         Some((file, t)) => {
             println!(
                 "{}: ok ({} conditions, {} mappings)",

@@ -34,6 +34,9 @@ pub struct EvalArgs {
     /// The default time zone (IANA name; default UTC).
     #[arg(long, value_name = "TZ")]
     tz: Option<String>,
+    /// Set a resource limit, e.g. --limit steps=10000 (repeatable).
+    #[arg(long = "limit", value_name = "NAME=VALUE")]
+    limits: Vec<String>,
     /// The formula (put `--` before a formula that starts with `-`).
     formula: String,
 }
@@ -78,7 +81,11 @@ pub fn evaluate(formula: &str, settings: &Settings) -> Outcome {
             diags,
         }),
     };
-    let compiled = match compile(formula, &CompileOptions::default()) {
+    let options = CompileOptions {
+        limits: settings.limits,
+        ..CompileOptions::default()
+    };
+    let compiled = match compile(formula, &options) {
         Ok(f) => f,
         Err(diags) => return failure(EXIT_COMPILE, diags),
     };
@@ -90,6 +97,7 @@ pub fn evaluate(formula: &str, settings: &Settings) -> Outcome {
     ctx.now = settings.now;
     ctx.tz = settings.tz;
     ctx.lookups = lookups.as_ref().map(|l| l as &dyn Lookups);
+    ctx.limits = settings.limits;
     match Interpreter::new().eval(&compiled.ir, &ctx) {
         Ok(value) => Outcome {
             exit: EXIT_OK,
@@ -110,6 +118,8 @@ pub struct Settings {
     pub tz: Tz,
     /// The store: an explicit path must exist; without one, `sluice.db` is used when present.
     pub store: Option<PathBuf>,
+    /// Resource limits.
+    pub limits: crate::limits::Limits,
 }
 
 impl Settings {
@@ -120,6 +130,7 @@ impl Settings {
             now,
             tz,
             store: None,
+            limits: crate::limits::Limits::default(),
         }
     }
 
@@ -154,11 +165,14 @@ impl Settings {
             None => Tz::UTC,
             Some(name) => parse_tz(name)?,
         };
+        let limits = crate::limits::Limits::from_settings(&args.limits)
+            .map_err(|e| Diag::new(codes::E510_INVALID_LIMIT, e))?;
         Ok(Settings {
             record,
             now,
             tz,
             store: args.store.as_ref().map(PathBuf::from),
+            limits,
         })
     }
 }

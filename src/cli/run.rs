@@ -48,11 +48,21 @@ pub struct RunArgs {
     /// The default time zone.
     #[arg(long, value_name = "TZ")]
     tz: Option<String>,
+    /// Set a resource limit, e.g. --limit steps=10000 (repeatable; see `sluice explain E311`).
+    #[arg(long = "limit", value_name = "NAME=VALUE")]
+    limits: Vec<String>,
 }
 
 /// Runs `sluice run`.
 pub fn run_run(args: RunArgs) -> i32 {
-    let Some((file, transform)) = load_and_compile(&args.connector) else {
+    let limits = match crate::limits::Limits::from_settings(&args.limits) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_COMPILE;
+        }
+    };
+    let Some((file, transform)) = load_and_compile(&args.connector, &limits) else {
         return EXIT_COMPILE;
     };
     let now = match args.now.as_deref().map(parse_now).transpose() {
@@ -70,6 +80,7 @@ pub fn run_run(args: RunArgs) -> i32 {
         }
     };
     let options = RunOptions {
+        limits,
         input: args.input,
         output: args.output,
         store: args.store,
@@ -110,11 +121,21 @@ pub struct TestArgs {
     /// now() for the test, RFC 3339.
     #[arg(long, value_name = "RFC3339")]
     now: Option<String>,
+    /// Set a resource limit, e.g. --limit steps=10000 (repeatable).
+    #[arg(long = "limit", value_name = "NAME=VALUE")]
+    limits: Vec<String>,
 }
 
 /// Runs `sluice test`: a dry run that explains each record.
 pub fn run_test(args: TestArgs) -> i32 {
-    let Some((file, transform)) = load_and_compile(&args.connector) else {
+    let limits = match crate::limits::Limits::from_settings(&args.limits) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_COMPILE;
+        }
+    };
+    let Some((file, transform)) = load_and_compile(&args.connector, &limits) else {
         return EXIT_COMPILE;
     };
     let now = match args.now.as_deref().map(parse_now).transpose() {
@@ -165,6 +186,7 @@ pub fn run_test(args: TestArgs) -> i32 {
             tz: chrono_tz::Tz::UTC,
             lookups: lookups.as_ref().map(|l| l as &dyn crate::runtime::Lookups),
             slots: None,
+            limits,
         };
         match all_fields.apply(&mut interp, &ctx) {
             Outcome::Mapped(values) => {

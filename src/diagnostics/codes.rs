@@ -90,6 +90,8 @@ codes! {
         "A pattern computed at run time (not a literal) does not compile, or compiles to more than the regex size limit.";
     E310_TOO_LARGE = "E310", "result too large",
         "A function would produce a string or an array beyond the resource limits (16 MiB of text, 1 000 000 elements), for example repeat('x', 1e9).";
+    E311_STEP_LIMIT = "E311", "evaluation step limit exceeded",
+        "Evaluating the formula for this record took more steps than the limit (1 000 000 by default; `--limit steps=N`). Formulas have no loops, so this takes a very large generated formula or huge arrays.";
     E501_RECORD_JSON = "E501", "record is not valid JSON",
         "The record given with --record (or read from a file) is not valid JSON. The message gives the line and column.";
     E502_RECORD_NOT_OBJECT = "E502", "record is not a JSON object",
@@ -104,6 +106,12 @@ codes! {
         "A file named on the command line could not be read. The message gives the operating system's reason.";
     E507_INPUT_LINE = "E507", "invalid input line",
         "A line of an NDJSON input is not a JSON object (or not valid UTF-8). The message names the line number. `sluice objects load` loads nothing when any line is bad.";
+    E508_RECORD_TOO_LARGE = "E508", "input record too large",
+        "An input record (one NDJSON line) is longer than the limit (16 MiB by default; `--limit record_bytes=N`). It goes to the dead letters unparsed.";
+    E509_JSON_TOO_DEEP = "E509", "input record nests too deeply",
+        "An input record nests arrays and objects deeper than the limit (128 by default, which is also the parser's own bound; `--limit json_depth=N`).";
+    E510_INVALID_LIMIT = "E510", "invalid --limit",
+        "--limit takes NAME=VALUE with a whole number: formula_bytes, depth, string_bytes, array_len, regex_bytes, steps, record_bytes, json_depth.";
     E601_CONNECTOR_SYNTAX = "E601", "connector file does not parse",
         "The connector file is not valid TOML (or JSON, for .json files), or a value has the wrong type. The message gives the line and column.";
     E602_CONNECTOR_UNKNOWN_KEY = "E602", "unknown key in connector",

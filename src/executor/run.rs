@@ -22,6 +22,7 @@ use super::sync_store::{Checkpoint, RunMetrics};
 use super::transform::{Outcome, Transform};
 use crate::diagnostics::{codes, Diag};
 use crate::interp::Interpreter;
+use crate::limits::json_depth_exceeds;
 use crate::runtime::{Ctx, Lookups};
 use crate::value::{parse_into_slots, parse_record_fields, write_json_string, Map, Value};
 
@@ -53,6 +54,8 @@ pub struct RunOptions {
     pub now: DateTime<FixedOffset>,
     /// The default time zone.
     pub tz: Tz,
+    /// Resource limits.
+    pub limits: crate::limits::Limits,
 }
 
 /// How a run ended.
@@ -246,6 +249,7 @@ struct Worker<'t> {
     lookups: Option<StoreLookups>,
     now: DateTime<FixedOffset>,
     tz: Tz,
+    limits: crate::limits::Limits,
 }
 
 impl<'t> Worker<'t> {
@@ -272,6 +276,7 @@ impl<'t> Worker<'t> {
             lookups,
             now: opts.now,
             tz: opts.tz,
+            limits: opts.limits,
         }
     }
 
@@ -307,6 +312,7 @@ impl<'t> Worker<'t> {
             tz: self.tz,
             lookups: self.lookups.as_ref().map(|l| l as &dyn Lookups),
             slots,
+            limits: self.limits,
         };
         let timed = chunk.read.is_multiple_of(LATENCY_SAMPLE);
         let t0 = timed.then(Instant::now);
@@ -377,6 +383,21 @@ impl<'t> Worker<'t> {
         for (line_no, range, end_offset) in &raw.lines {
             let content = raw.bytes.get(range.clone()).unwrap_or(&[]);
             let parsed: Result<Option<Value>, String> = match std::str::from_utf8(content) {
+                _ if content.len() > self.limits.max_record_bytes => Err(format!(
+                    "{}: the record is {} bytes, over the limit of {}",
+                    codes::E508_RECORD_TOO_LARGE.id,
+                    content.len(),
+                    self.limits.max_record_bytes
+                )),
+                _ if self.limits.max_json_depth < 128
+                    && json_depth_exceeds(content, self.limits.max_json_depth) =>
+                {
+                    Err(format!(
+                        "{}: the record nests deeper than the limit of {}",
+                        codes::E509_JSON_TOO_DEEP.id,
+                        self.limits.max_json_depth
+                    ))
+                }
                 Err(e) => Err(format!("line is not valid UTF-8 ({e})")),
                 Ok(_) => match &self.transform.slot_fields {
                     Some(table) => parse_into_slots(content, table, slots).map(|()| None),

@@ -75,12 +75,15 @@ pub struct Transform {
 
 impl Transform {
     /// Compiles every condition and mapping; every problem found is returned.
-    pub fn compile(file: &ConnectorFile) -> Result<Transform, Vec<ConnectorProblem>> {
+    pub fn compile(
+        file: &ConnectorFile,
+        limits: &crate::limits::Limits,
+    ) -> Result<Transform, Vec<ConnectorProblem>> {
         let connector = &file.connector;
         let mut problems = connector.validate(file);
         let options = CompileOptions {
             schema: connector.inbound_schema(),
-            ..CompileOptions::default()
+            limits: *limits,
         };
         let mut conditions = Vec::new();
         for (i, text) in connector.conditions.iter().enumerate() {

@@ -18,6 +18,7 @@ use crate::value::{index_of, Map, Value};
 #[derive(Debug, Default)]
 pub struct Interpreter {
     stack: Vec<Value>,
+    steps: u64,
 }
 
 impl Interpreter {
@@ -26,8 +27,22 @@ impl Interpreter {
         Interpreter::default()
     }
 
-    /// Evaluates `node` in `ctx`.
+    /// Evaluates `node` in `ctx`, within the step budget of `ctx.limits`.
     pub fn eval(&mut self, node: &Node, ctx: &Ctx) -> Result<Value, EvalError> {
+        self.steps = 0;
+        self.step(node, ctx)
+    }
+
+    /// Evaluates a node, counting one step.
+    fn step(&mut self, node: &Node, ctx: &Ctx) -> Result<Value, EvalError> {
+        self.steps += 1;
+        if self.steps > ctx.limits.max_steps {
+            return Err(EvalError::new(
+                codes::E311_STEP_LIMIT,
+                format!("evaluation took more than {} steps", ctx.limits.max_steps),
+            )
+            .at(node.span));
+        }
         self.eval_node(node, ctx).map_err(|e| e.at(node.span))
     }
 
@@ -38,14 +53,14 @@ impl Interpreter {
             NodeKind::Array(items) => {
                 let values = items
                     .iter()
-                    .map(|item| self.eval(item, ctx))
+                    .map(|item| self.step(item, ctx))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Value::array(values))
             }
             NodeKind::Object(pairs) => {
                 let mut map = Map::with_capacity_and_hasher(pairs.len(), Default::default());
                 for (k, v) in pairs {
-                    let key = match self.eval(k, ctx)? {
+                    let key = match self.step(k, ctx)? {
                         Value::String(s) => s,
                         other => {
                             return Err(EvalError::type_mismatch(format!(
@@ -55,15 +70,15 @@ impl Interpreter {
                             .at(k.span))
                         }
                     };
-                    let value = self.eval(v, ctx)?;
+                    let value = self.step(v, ctx)?;
                     map.insert(key, value);
                 }
                 Ok(Value::object(map))
             }
-            NodeKind::Neg(e) => ops::negate(self.eval(e, ctx)?),
-            NodeKind::Not(e) => ops::not(self.eval(e, ctx)?),
+            NodeKind::Neg(e) => ops::negate(self.step(e, ctx)?),
+            NodeKind::Not(e) => ops::not(self.step(e, ctx)?),
             NodeKind::Binary(op, a, b) => self.binary(*op, a, b, ctx),
-            NodeKind::Member(target, key) => match self.eval(target, ctx)? {
+            NodeKind::Member(target, key) => match self.step(target, ctx)? {
                 Value::Object(map) => Ok(map.get(&**key).cloned().unwrap_or(Value::Null)),
                 Value::Null => Ok(Value::Null),
                 other => Err(EvalError::type_mismatch(format!(
@@ -72,15 +87,15 @@ impl Interpreter {
                 ))),
             },
             NodeKind::Index(target, index) => {
-                let target = self.eval(target, ctx)?;
-                let index = self.eval(index, ctx)?;
+                let target = self.step(target, ctx)?;
+                let index = self.step(index, ctx)?;
                 index_value(&target, &index)
             }
             NodeKind::Call(f, args) => match f.imp {
                 Imp::Eager(func) => {
                     let base = self.stack.len();
                     for arg in args {
-                        match self.eval(arg, ctx) {
+                        match self.step(arg, ctx) {
                             Ok(v) => self.stack.push(v),
                             Err(e) => {
                                 self.stack.truncate(base);
@@ -107,19 +122,19 @@ impl Interpreter {
     fn binary(&mut self, op: BinaryOp, a: &Node, b: &Node, ctx: &Ctx) -> Result<Value, EvalError> {
         match op {
             BinaryOp::Coalesce => {
-                let left = self.eval(a, ctx)?;
+                let left = self.step(a, ctx)?;
                 if left.is_null() {
-                    self.eval(b, ctx)
+                    self.step(b, ctx)
                 } else {
                     Ok(left)
                 }
             }
             BinaryOp::And => {
-                let left = ops::truth(&self.eval(a, ctx)?, "the left side of `and`")?;
+                let left = ops::truth(&self.step(a, ctx)?, "the left side of `and`")?;
                 if left == Some(false) {
                     return Ok(Value::Bool(false));
                 }
-                let right = ops::truth(&self.eval(b, ctx)?, "the right side of `and`")?;
+                let right = ops::truth(&self.step(b, ctx)?, "the right side of `and`")?;
                 Ok(match (left, right) {
                     (_, Some(false)) => Value::Bool(false),
                     (Some(true), Some(true)) => Value::Bool(true),
@@ -127,11 +142,11 @@ impl Interpreter {
                 })
             }
             BinaryOp::Or => {
-                let left = ops::truth(&self.eval(a, ctx)?, "the left side of `or`")?;
+                let left = ops::truth(&self.step(a, ctx)?, "the left side of `or`")?;
                 if left == Some(true) {
                     return Ok(Value::Bool(true));
                 }
-                let right = ops::truth(&self.eval(b, ctx)?, "the right side of `or`")?;
+                let right = ops::truth(&self.step(b, ctx)?, "the right side of `or`")?;
                 Ok(match (left, right) {
                     (_, Some(true)) => Value::Bool(true),
                     (Some(false), Some(false)) => Value::Bool(false),
@@ -139,8 +154,8 @@ impl Interpreter {
                 })
             }
             _ => {
-                let left = self.eval(a, ctx)?;
-                let right = self.eval(b, ctx)?;
+                let left = self.step(a, ctx)?;
+                let right = self.step(b, ctx)?;
                 ops::binary(op, &left, &right)
             }
         }
@@ -188,7 +203,7 @@ impl LazyArgs for LazyNodes<'_, '_, '_, '_> {
 
     fn eval(&mut self, i: usize) -> Result<Value, EvalError> {
         match self.args.get(i) {
-            Some(node) => self.interp.eval(node, self.ctx),
+            Some(node) => self.interp.step(node, self.ctx),
             None => Ok(Value::Null),
         }
     }

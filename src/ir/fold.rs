@@ -5,24 +5,35 @@
 
 use super::{Node, NodeKind};
 use crate::interp::Interpreter;
+use crate::limits::Limits;
 use crate::runtime::Ctx;
 use crate::value::{FieldPath, Value};
 
-/// Folds `node` bottom-up.
-pub fn fold(node: Node) -> Node {
+/// Folds `node` bottom-up, evaluating within `limits` (a fold that would break a limit is
+/// left to fail at run time).
+pub fn fold(node: Node, limits: &Limits) -> Node {
     let Node { kind, ty, span } = node;
     let kind = match kind {
-        NodeKind::Array(items) => NodeKind::Array(items.into_iter().map(fold).collect()),
-        NodeKind::Object(pairs) => {
-            NodeKind::Object(pairs.into_iter().map(|(k, v)| (fold(k), fold(v))).collect())
+        NodeKind::Array(items) => {
+            NodeKind::Array(items.into_iter().map(|n| fold(n, limits)).collect())
         }
-        NodeKind::Neg(e) => NodeKind::Neg(Box::new(fold(*e))),
-        NodeKind::Not(e) => NodeKind::Not(Box::new(fold(*e))),
-        NodeKind::Binary(op, a, b) => NodeKind::Binary(op, Box::new(fold(*a)), Box::new(fold(*b))),
-        NodeKind::Member(e, k) => NodeKind::Member(Box::new(fold(*e)), k),
-        NodeKind::Index(a, b) => NodeKind::Index(Box::new(fold(*a)), Box::new(fold(*b))),
+        NodeKind::Object(pairs) => NodeKind::Object(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (fold(k, limits), fold(v, limits)))
+                .collect(),
+        ),
+        NodeKind::Neg(e) => NodeKind::Neg(Box::new(fold(*e, limits))),
+        NodeKind::Not(e) => NodeKind::Not(Box::new(fold(*e, limits))),
+        NodeKind::Binary(op, a, b) => {
+            NodeKind::Binary(op, Box::new(fold(*a, limits)), Box::new(fold(*b, limits)))
+        }
+        NodeKind::Member(e, k) => NodeKind::Member(Box::new(fold(*e, limits)), k),
+        NodeKind::Index(a, b) => {
+            NodeKind::Index(Box::new(fold(*a, limits)), Box::new(fold(*b, limits)))
+        }
         NodeKind::Call(f, args) => {
-            let args: Vec<Node> = args.into_iter().map(fold).collect();
+            let args: Vec<Node> = args.into_iter().map(|n| fold(n, limits)).collect();
             match (f.name, args.as_slice()) {
                 ("data", [arg]) => match arg.as_const() {
                     Some(Value::String(name)) => NodeKind::Field(FieldPath::new(name)),
@@ -36,7 +47,8 @@ pub fn fold(node: Node) -> Node {
     let node = Node { kind, ty, span };
     if is_foldable(&node) {
         let empty = Value::Null;
-        let ctx = Ctx::new(&empty);
+        let mut ctx = Ctx::new(&empty);
+        ctx.limits = *limits;
         if let Ok(v) = Interpreter::new().eval(&node, &ctx) {
             let ty = v.kind();
             return Node::new(NodeKind::Const(v), ty, span);

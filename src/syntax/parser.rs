@@ -15,6 +15,7 @@ use crate::limits::Limits;
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
+    clippy::indexing_slicing,
     missing_docs,
     unused_qualifications
 )]

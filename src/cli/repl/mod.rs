@@ -151,6 +151,7 @@ impl Session {
             tz: chrono_tz::Tz::UTC,
             lookups: self.lookups.as_ref().map(|l| l as &dyn Lookups),
             slots: None,
+            limits: crate::limits::Limits::default(),
         };
         self.interp
             .eval(&compiled.ir, &ctx)
@@ -258,6 +259,7 @@ impl Session {
             tz: chrono_tz::Tz::UTC,
             lookups: self.lookups.as_ref().map(|l| l as &dyn Lookups),
             slots: None,
+            limits: crate::limits::Limits::default(),
         };
         for m in &transform.mappings {
             let result = match &m.kind {
@@ -301,6 +303,7 @@ impl Session {
             tz: chrono_tz::Tz::UTC,
             lookups: self.lookups.as_ref().map(|l| l as &dyn Lookups),
             slots: None,
+            limits: crate::limits::Limits::default(),
         };
         let mut reply = Reply::default();
         if transform.conditions.is_empty() {
@@ -405,7 +408,8 @@ pub fn run(args: ReplArgs) -> i32 {
         }
     };
     let connector = match &args.connector {
-        Some(path) => match super::check::load_and_compile(path) {
+        Some(path) => match super::check::load_and_compile(path, &crate::limits::Limits::default())
+        {
             Some(c) => Some(c),
             None => return EXIT_COMPILE,
         },
