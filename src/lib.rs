@@ -12,6 +12,7 @@ pub mod docs;
 pub mod executor;
 pub mod interp;
 pub mod ir;
+pub mod jit;
 pub mod limits;
 pub mod runtime;
 #[path = "../stdlib/mod.rs"]

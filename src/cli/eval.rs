@@ -11,7 +11,9 @@ use super::{report, report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
 use crate::diagnostics::{codes, Diag, Report};
 use crate::executor::lookups::StoreLookups;
 use crate::executor::store::Store;
+use crate::executor::transform::{Outcome as TransformOutcome, Transform};
 use crate::interp::Interpreter;
+use crate::jit::JitTransform;
 use crate::runtime::{Ctx, Lookups};
 use crate::value::{parse_record, JsonError, Value};
 use crate::{compile, CompileOptions};
@@ -37,6 +39,9 @@ pub struct EvalArgs {
     /// Set a resource limit, e.g. --limit steps=10000 (repeatable).
     #[arg(long = "limit", value_name = "NAME=VALUE")]
     limits: Vec<String>,
+    /// The engine (auto: the interpreter, for a one-off evaluation).
+    #[arg(long, value_enum, default_value_t = super::Engine::Auto)]
+    engine: super::Engine,
     /// The formula (put `--` before a formula that starts with `-`).
     formula: String,
 }
@@ -98,7 +103,27 @@ pub fn evaluate(formula: &str, settings: &Settings) -> Outcome {
     ctx.tz = settings.tz;
     ctx.lookups = lookups.as_ref().map(|l| l as &dyn Lookups);
     ctx.limits = settings.limits;
-    match Interpreter::new().eval(&compiled.ir, &ctx) {
+    let result = match settings.engine {
+        super::Engine::Jit => {
+            let transform = Transform::single(formula, compiled.ir);
+            let outcome = match JitTransform::compile(&transform) {
+                Ok(jit) => jit.apply(&mut Interpreter::new(), &ctx),
+                Err(e) => {
+                    return failure(
+                        EXIT_RUNTIME,
+                        vec![Diag::new(codes::E312_JIT, e.to_string())],
+                    );
+                }
+            };
+            match outcome {
+                TransformOutcome::Mapped(mut values) => Ok(values.pop().unwrap_or(Value::Null)),
+                TransformOutcome::Failed { error, .. } => Err(error),
+                TransformOutcome::Filtered(_) => Ok(Value::Null),
+            }
+        }
+        _ => Interpreter::new().eval(&compiled.ir, &ctx),
+    };
+    match result {
         Ok(value) => Outcome {
             exit: EXIT_OK,
             stdout: Some(value.to_json()),
@@ -120,6 +145,8 @@ pub struct Settings {
     pub store: Option<PathBuf>,
     /// Resource limits.
     pub limits: crate::limits::Limits,
+    /// The engine.
+    pub engine: super::Engine,
 }
 
 impl Settings {
@@ -131,6 +158,7 @@ impl Settings {
             tz,
             store: None,
             limits: crate::limits::Limits::default(),
+            engine: super::Engine::Interp,
         }
     }
 
@@ -173,6 +201,7 @@ impl Settings {
             tz,
             store: args.store.as_ref().map(PathBuf::from),
             limits,
+            engine: args.engine,
         })
     }
 }

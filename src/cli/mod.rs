@@ -10,6 +10,18 @@ pub mod run;
 
 use clap::{Parser, Subcommand};
 
+/// Which engine evaluates formulas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Engine {
+    /// The reference interpreter.
+    Interp,
+    /// Native code generated with Cranelift.
+    Jit,
+    /// The JIT for large inputs, the interpreter for a one-off evaluation.
+    #[default]
+    Auto,
+}
+
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
 /// Exit code: a runtime error.

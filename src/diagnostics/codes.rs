@@ -92,6 +92,8 @@ codes! {
         "A function would produce a string or an array beyond the resource limits (16 MiB of text, 1 000 000 elements), for example repeat('x', 1e9).";
     E311_STEP_LIMIT = "E311", "evaluation step limit exceeded",
         "Evaluating the formula for this record took more steps than the limit (1 000 000 by default; `--limit steps=N`). Formulas have no loops, so this takes a very large generated formula or huge arrays.";
+    E312_JIT = "E312", "JIT compilation failed",
+        "Cranelift could not compile the transform for this machine. Run with --engine interp; please report the formula.";
     E501_RECORD_JSON = "E501", "record is not valid JSON",
         "The record given with --record (or read from a file) is not valid JSON. The message gives the line and column.";
     E502_RECORD_NOT_OBJECT = "E502", "record is not a JSON object",

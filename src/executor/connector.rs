@@ -283,6 +283,20 @@ impl ConnectorFile {
         })
     }
 
+    /// A connector from text already read (`is_json` picks the format).
+    pub fn from_text(
+        path: &str,
+        text: &str,
+        is_json: bool,
+    ) -> Result<ConnectorFile, Vec<ConnectorProblem>> {
+        let connector = parse_connector(text, is_json).map_err(|p| vec![*p])?;
+        Ok(ConnectorFile {
+            path: path.to_string(),
+            text: text.to_string(),
+            connector,
+        })
+    }
+
     /// The 1-based line where `needle` first occurs in the file.
     pub fn line_of(&self, needle: &str) -> Option<usize> {
         if needle.is_empty() {

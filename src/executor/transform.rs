@@ -172,6 +172,22 @@ impl Transform {
         })
     }
 
+    /// A transform of one formula (`sluice eval` runs it through the JIT this way).
+    pub fn single(source: &str, ir: Node) -> Transform {
+        Transform {
+            conditions: Vec::new(),
+            mappings: vec![CompiledMapping {
+                target: Arc::from("result"),
+                kind: MappingKind::Formula(CompiledFormula {
+                    source: source.to_string(),
+                    ir,
+                }),
+            }],
+            input_fields: None,
+            slot_fields: None,
+        }
+    }
+
     /// Runs the conditions, then the mappings, on one record.
     pub fn apply(&self, interp: &mut Interpreter, ctx: &Ctx) -> Outcome {
         for (i, c) in self.conditions.iter().enumerate() {

@@ -5,7 +5,7 @@
 
 mod ops;
 
-pub use ops::{compare_values, ordering};
+pub use ops::{compare_values, decimal_op, ordering};
 
 use crate::diagnostics::codes;
 use crate::ir::{Node, NodeKind};

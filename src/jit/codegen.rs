@@ -1,0 +1,685 @@
+//! CLIF generation from the typed IR of a whole transform: conditions and mappings in one
+//! function. Numbers whose mantissa fits an i64 and booleans stay unboxed in registers;
+//! `+ - *` on equal scales run inline with overflow checks; everything else calls a helper,
+//! and a node the JIT does not compile is evaluated by the interpreter, that node only.
+//! When an unboxed computation cannot go on (an overflow, a value of another kind, an
+//! error), the formula it belongs to is evaluated by the interpreter, so results and errors
+//! are always the interpreter's.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, AbiParam, FuncRef, InstBuilder, StackSlotData, StackSlotKind, Value as Cv,
+};
+use cranelift_frontend::FunctionBuilder;
+use cranelift_jit::JITModule;
+use cranelift_module::{Linkage, Module, ModuleError};
+
+use super::helpers::{self, B_BAIL, B_FALSE, B_NULL, B_TRUE, NUM_BAIL, NUM_NULL, NUM_OK};
+use crate::ir::{Node, NodeKind};
+use crate::stdlib::numbers::rounding_mode;
+use crate::syntax::BinaryOp;
+use crate::types::TypeSet;
+use crate::value::Value;
+
+const I64: types::Type = types::I64;
+
+/// Return codes of the generated transform.
+pub const FILTERED: i64 = 1_000_000;
+/// A condition failed (the error is in the context).
+pub const CONDITION_FAILED: i64 = 2_000_000;
+/// A mapping failed (the error is in the context).
+pub const MAPPING_FAILED: i64 = 3_000_000;
+
+/// The helpers, declared in the module.
+pub struct Helpers {
+    ids: Vec<(cranelift_module::FuncId, &'static str)>,
+}
+
+/// (name, address, parameter count, returns a value)
+fn helper_table() -> Vec<(&'static str, *const u8, usize, bool)> {
+    vec![
+        ("field_num", helpers::field_num as *const u8, 3, false),
+        ("interp_num", helpers::interp_num as *const u8, 3, false),
+        ("interp_bool", helpers::interp_bool as *const u8, 2, true),
+        ("dec_op", helpers::dec_op as *const u8, 6, false),
+        ("dec_cmp", helpers::dec_cmp as *const u8, 4, true),
+        ("dec_round", helpers::dec_round as *const u8, 5, false),
+        ("box_num", helpers::box_num as *const u8, 4, true),
+        ("box_bool", helpers::box_bool as *const u8, 2, false),
+        ("interp_root", helpers::interp_root as *const u8, 3, true),
+        ("interp_cond", helpers::interp_cond as *const u8, 2, true),
+        ("out_field", helpers::out_field as *const u8, 3, false),
+        ("out_const", helpers::out_const as *const u8, 2, false),
+    ]
+}
+
+/// Registers the helper symbols with the JIT builder.
+pub fn register_symbols(builder: &mut cranelift_jit::JITBuilder) {
+    for (name, addr, _, _) in helper_table() {
+        builder.symbol(name, addr);
+    }
+}
+
+impl Helpers {
+    /// Declares every helper in `module`.
+    pub fn declare(module: &mut JITModule) -> Result<Helpers, ModuleError> {
+        let mut ids = Vec::new();
+        for (name, _, params, returns) in helper_table() {
+            let mut sig = module.make_signature();
+            for _ in 0..params {
+                sig.params.push(AbiParam::new(I64));
+            }
+            if returns {
+                sig.returns.push(AbiParam::new(I64));
+            }
+            ids.push((module.declare_function(name, Linkage::Import, &sig)?, name));
+        }
+        Ok(Helpers { ids })
+    }
+}
+
+/// Generates the body of one transform function.
+pub struct Gen<'b, 'f> {
+    b: &'b mut FunctionBuilder<'f>,
+    refs: Vec<(&'static str, FuncRef)>,
+    ctx: Cv,
+    num_slot: cranelift_codegen::ir::StackSlot,
+}
+
+fn ptr<T>(p: &T) -> i64 {
+    p as *const T as i64
+}
+
+impl<'b, 'f> Gen<'b, 'f> {
+    /// A generator over `b`, whose entry block is current; `ctx` is the context pointer.
+    pub fn new(
+        b: &'b mut FunctionBuilder<'f>,
+        module: &mut JITModule,
+        helpers: &Helpers,
+        ctx: Cv,
+    ) -> Self {
+        let refs = helpers
+            .ids
+            .iter()
+            .map(|(id, name)| (*name, module.declare_func_in_func(*id, b.func)))
+            .collect();
+        let num_slot =
+            b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 24, 3));
+        Gen {
+            b,
+            refs,
+            ctx,
+            num_slot,
+        }
+    }
+
+    fn call(&mut self, name: &str, args: &[Cv]) -> Option<Cv> {
+        let f = self
+            .refs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f)?;
+        let inst = self.b.ins().call(f, args);
+        self.b.inst_results(inst).first().copied()
+    }
+
+    fn iconst(&mut self, v: i64) -> Cv {
+        self.b.ins().iconst(I64, v)
+    }
+
+    fn slot_addr(&mut self) -> Cv {
+        self.b.ins().stack_addr(I64, self.num_slot, 0)
+    }
+
+    fn load_num(&mut self) -> (Cv, Cv, Cv) {
+        let st = self.b.ins().stack_load(I64, I64, self.num_slot, 0);
+        let m = self.b.ins().stack_load(I64, I64, self.num_slot, 8);
+        let s = self.b.ins().stack_load(I64, I64, self.num_slot, 16);
+        (st, m, s)
+    }
+
+    fn interp_num(&mut self, n: &Node) -> (Cv, Cv, Cv) {
+        let node = self.iconst(ptr(n));
+        let slot = self.slot_addr();
+        self.call("interp_num", &[self.ctx, node, slot]);
+        self.load_num()
+    }
+
+    fn interp_bool(&mut self, n: &Node) -> Cv {
+        let node = self.iconst(ptr(n));
+        self.call("interp_bool", &[self.ctx, node])
+            .unwrap_or_else(|| self.b.ins().iconst(I64, B_BAIL))
+    }
+
+    /// A block with three i64 parameters, the merge point of numeric branches.
+    fn num_merge(&mut self) -> cranelift_codegen::ir::Block {
+        let block = self.b.create_block();
+        for _ in 0..3 {
+            self.b.append_block_param(block, I64);
+        }
+        block
+    }
+
+    fn params3(&mut self, block: cranelift_codegen::ir::Block) -> (Cv, Cv, Cv) {
+        let p = self.b.block_params(block);
+        (p[0], p[1], p[2])
+    }
+
+    /// True for nodes `num` compiles natively.
+    pub fn num_native(n: &Node) -> bool {
+        match &n.kind {
+            NodeKind::Const(Value::Number(d)) => helpers::split(*d).is_some(),
+            NodeKind::Const(Value::Null) | NodeKind::Field(_) | NodeKind::Neg(_) => true,
+            NodeKind::Binary(
+                BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Coalesce,
+                _,
+                _,
+            ) => true,
+            NodeKind::Call(f, args) => match (f.name, args.as_slice()) {
+                ("round", [_]) => true,
+                ("round", [_, d]) => matches!(d.as_const(), Some(Value::Number(_))),
+                ("round", [_, d, m]) => {
+                    matches!(d.as_const(), Some(Value::Number(_))) && round_mode_index(m).is_some()
+                }
+                ("if", [_, _, ..]) => true,
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// True for nodes `boolean` compiles natively.
+    pub fn bool_native(n: &Node) -> bool {
+        match &n.kind {
+            NodeKind::Const(Value::Bool(_) | Value::Null) | NodeKind::Not(_) => true,
+            NodeKind::Binary(BinaryOp::And | BinaryOp::Or, _, _) => true,
+            NodeKind::Binary(op, a, b) if op.is_comparison() => numeric_pair(a, b),
+            _ => false,
+        }
+    }
+
+    /// A number: (status, mantissa, scale).
+    pub fn num(&mut self, n: &Node) -> (Cv, Cv, Cv) {
+        if !Self::num_native(n) {
+            return self.interp_num(n);
+        }
+        match &n.kind {
+            NodeKind::Const(Value::Number(d)) => match helpers::split(*d) {
+                Some((m, s)) => (self.iconst(NUM_OK), self.iconst(m), self.iconst(s)),
+                None => self.interp_num(n),
+            },
+            NodeKind::Const(_) => (self.iconst(NUM_NULL), self.iconst(0), self.iconst(0)),
+            NodeKind::Field(p) => {
+                let path = self.iconst(ptr(p));
+                let slot = self.slot_addr();
+                self.call("field_num", &[self.ctx, path, slot]);
+                self.load_num()
+            }
+            NodeKind::Neg(e) => {
+                let (st, m, s) = self.num(e);
+                let zero = self.b.ins().icmp_imm_s(IntCC::Equal, m, 0);
+                let min = self.b.ins().icmp_imm_s(IntCC::Equal, m, i64::MIN);
+                let awkward = self.b.ins().bor(zero, min);
+                let bail = self.iconst(NUM_BAIL);
+                let ok_st = self.b.ins().select(awkward, bail, st);
+                let is_ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_OK);
+                let st2 = self.b.ins().select(is_ok, ok_st, st);
+                let neg = self.b.ins().ineg(m);
+                (st2, neg, s)
+            }
+            NodeKind::Binary(BinaryOp::Coalesce, a, b) => {
+                let (sa, ma, xa) = self.num(a);
+                let merge = self.num_merge();
+                let right = self.b.create_block();
+                let done = self.b.create_block();
+                let is_null = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_NULL);
+                self.b.ins().brif(is_null, right, &[], done, &[]);
+                self.b.switch_to_block(done);
+                self.b.seal_block(done);
+                self.b.ins().jump(merge, &[sa.into(), ma.into(), xa.into()]);
+                self.b.switch_to_block(right);
+                self.b.seal_block(right);
+                let (sb, mb, xb) = self.num(b);
+                self.b.ins().jump(merge, &[sb.into(), mb.into(), xb.into()]);
+                self.b.switch_to_block(merge);
+                self.b.seal_block(merge);
+                self.params3(merge)
+            }
+            NodeKind::Binary(op, a, b) => {
+                let (sa, ma, xa) = self.num(a);
+                let (sb, mb, xb) = self.num(b);
+                self.arith(*op, (sa, ma, xa), (sb, mb, xb))
+            }
+            NodeKind::Call(f, args) if f.name == "round" => {
+                let digits = match args.get(1).and_then(Node::as_const) {
+                    Some(Value::Number(d)) => match i64::try_from(*d) {
+                        Ok(d) if d.abs() <= 28 => d,
+                        _ => return self.interp_num(n),
+                    },
+                    _ => 0,
+                };
+                let mode = args.get(2).and_then(round_mode_index).unwrap_or(0);
+                let Some(x) = args.first() else {
+                    return self.interp_num(n);
+                };
+                let (st, m, s) = self.num(x);
+                let merge = self.num_merge();
+                let compute = self.b.create_block();
+                let pass = self.b.create_block();
+                let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_OK);
+                self.b.ins().brif(ok, compute, &[], pass, &[]);
+                self.b.switch_to_block(pass);
+                self.b.seal_block(pass);
+                self.b.ins().jump(merge, &[st.into(), m.into(), s.into()]);
+                self.b.switch_to_block(compute);
+                self.b.seal_block(compute);
+                let d = self.iconst(digits);
+                let md = self.iconst(i64::try_from(mode).unwrap_or(0));
+                let slot = self.slot_addr();
+                self.call("dec_round", &[m, s, d, md, slot]);
+                let (rs, rm, rx) = self.load_num();
+                self.b.ins().jump(merge, &[rs.into(), rm.into(), rx.into()]);
+                self.b.switch_to_block(merge);
+                self.b.seal_block(merge);
+                self.params3(merge)
+            }
+            NodeKind::Call(_, args) => {
+                // if(condition, then, else?)
+                let (Some(c), Some(then)) = (args.first(), args.get(1)) else {
+                    return self.interp_num(n);
+                };
+                let code = self.boolean(c);
+                let merge = self.num_merge();
+                let then_b = self.b.create_block();
+                let not_true = self.b.create_block();
+                let else_b = self.b.create_block();
+                let bail_b = self.b.create_block();
+                let is_true = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_TRUE);
+                self.b.ins().brif(is_true, then_b, &[], not_true, &[]);
+                self.b.switch_to_block(not_true);
+                self.b.seal_block(not_true);
+                let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_BAIL);
+                self.b.ins().brif(is_bail, bail_b, &[], else_b, &[]);
+                self.b.switch_to_block(then_b);
+                self.b.seal_block(then_b);
+                let (s1, m1, x1) = self.num(then);
+                self.b.ins().jump(merge, &[s1.into(), m1.into(), x1.into()]);
+                self.b.switch_to_block(else_b);
+                self.b.seal_block(else_b);
+                let (s2, m2, x2) = match args.get(2) {
+                    Some(e) => self.num(e),
+                    None => (self.iconst(NUM_NULL), self.iconst(0), self.iconst(0)),
+                };
+                self.b.ins().jump(merge, &[s2.into(), m2.into(), x2.into()]);
+                self.b.switch_to_block(bail_b);
+                self.b.seal_block(bail_b);
+                let (s3, m3, x3) = (self.iconst(NUM_BAIL), self.iconst(0), self.iconst(0));
+                self.b.ins().jump(merge, &[s3.into(), m3.into(), x3.into()]);
+                self.b.switch_to_block(merge);
+                self.b.seal_block(merge);
+                self.params3(merge)
+            }
+            _ => self.interp_num(n),
+        }
+    }
+
+    /// `a op b` on unboxed numbers: inline for + - * when the scales allow, else a helper.
+    fn arith(
+        &mut self,
+        op: BinaryOp,
+        (sa, ma, xa): (Cv, Cv, Cv),
+        (sb, mb, xb): (Cv, Cv, Cv),
+    ) -> (Cv, Cv, Cv) {
+        let merge = self.num_merge();
+        let both_ok_b = self.b.create_block();
+        let not_ok_b = self.b.create_block();
+        let any = self.b.ins().bor(sa, sb);
+        let both_ok = self.b.ins().icmp_imm_s(IntCC::Equal, any, NUM_OK);
+        self.b.ins().brif(both_ok, both_ok_b, &[], not_ok_b, &[]);
+
+        // A bail on either side bails; else a null on either side gives null.
+        self.b.switch_to_block(not_ok_b);
+        self.b.seal_block(not_ok_b);
+        let a_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_BAIL);
+        let b_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sb, NUM_BAIL);
+        let bail = self.b.ins().bor(a_bail, b_bail);
+        let bail_c = self.iconst(NUM_BAIL);
+        let null_c = self.iconst(NUM_NULL);
+        let st = self.b.ins().select(bail, bail_c, null_c);
+        let zero = self.iconst(0);
+        self.b
+            .ins()
+            .jump(merge, &[st.into(), zero.into(), zero.into()]);
+
+        self.b.switch_to_block(both_ok_b);
+        self.b.seal_block(both_ok_b);
+        let slow = self.b.create_block();
+        let op_code = match op {
+            BinaryOp::Add => 0,
+            BinaryOp::Sub => 1,
+            BinaryOp::Mul => 2,
+            _ => 3,
+        };
+        if op_code < 3 {
+            let (r, overflow, scale) = match op {
+                BinaryOp::Add => {
+                    let (r, of) = self.b.ins().sadd_overflow(ma, mb);
+                    (r, of, xa)
+                }
+                BinaryOp::Sub => {
+                    let (r, of) = self.b.ins().ssub_overflow(ma, mb);
+                    (r, of, xa)
+                }
+                _ => {
+                    let (r, of) = self.b.ins().smul_overflow(ma, mb);
+                    (r, of, self.b.ins().iadd(xa, xb))
+                }
+            };
+            let scale_ok = if op == BinaryOp::Mul {
+                self.b
+                    .ins()
+                    .icmp_imm_s(IntCC::SignedLessThanOrEqual, scale, 28)
+            } else {
+                self.b.ins().icmp(IntCC::Equal, xa, xb)
+            };
+            let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+            let no_overflow = self.b.ins().bxor_imm_s(overflow, 1);
+            let fast = self.b.ins().band(scale_ok, nonzero);
+            let fast = self.b.ins().band(fast, no_overflow);
+            let fast_b = self.b.create_block();
+            self.b.ins().brif(fast, fast_b, &[], slow, &[]);
+            self.b.switch_to_block(fast_b);
+            self.b.seal_block(fast_b);
+            let ok = self.iconst(NUM_OK);
+            self.b
+                .ins()
+                .jump(merge, &[ok.into(), r.into(), scale.into()]);
+        } else {
+            self.b.ins().jump(slow, &[]);
+        }
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        let code = self.iconst(op_code);
+        let slot = self.slot_addr();
+        self.call("dec_op", &[code, ma, xa, mb, xb, slot]);
+        let (rs, rm, rx) = self.load_num();
+        self.b.ins().jump(merge, &[rs.into(), rm.into(), rx.into()]);
+
+        self.b.switch_to_block(merge);
+        self.b.seal_block(merge);
+        self.params3(merge)
+    }
+
+    /// A boolean code: false, true, null or bail.
+    pub fn boolean(&mut self, n: &Node) -> Cv {
+        if !Self::bool_native(n) {
+            return self.interp_bool(n);
+        }
+        match &n.kind {
+            NodeKind::Const(Value::Bool(v)) => self.iconst(if *v { B_TRUE } else { B_FALSE }),
+            NodeKind::Const(_) => self.iconst(B_NULL),
+            NodeKind::Not(e) => {
+                let c = self.boolean(e);
+                let is_false = self.b.ins().icmp_imm_s(IntCC::Equal, c, B_FALSE);
+                let is_true = self.b.ins().icmp_imm_s(IntCC::Equal, c, B_TRUE);
+                let t = self.iconst(B_TRUE);
+                let f = self.iconst(B_FALSE);
+                let x = self.b.ins().select(is_true, f, c);
+                self.b.ins().select(is_false, t, x)
+            }
+            NodeKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), a, b) => {
+                let (stop, stop_code) = if *op == BinaryOp::And {
+                    (B_FALSE, B_FALSE)
+                } else {
+                    (B_TRUE, B_TRUE)
+                };
+                let ca = self.boolean(a);
+                let merge = self.b.create_block();
+                self.b.append_block_param(merge, I64);
+                let rhs = self.b.create_block();
+                let short = self.b.create_block();
+                let check_bail = self.b.create_block();
+                let stops = self.b.ins().icmp_imm_s(IntCC::Equal, ca, stop);
+                self.b.ins().brif(stops, short, &[], check_bail, &[]);
+                self.b.switch_to_block(short);
+                self.b.seal_block(short);
+                let sc = self.iconst(stop_code);
+                self.b.ins().jump(merge, &[sc.into()]);
+                self.b.switch_to_block(check_bail);
+                self.b.seal_block(check_bail);
+                let a_bail = self.b.ins().icmp_imm_s(IntCC::Equal, ca, B_BAIL);
+                let bail_c = self.iconst(B_BAIL);
+                self.b.ins().brif(a_bail, merge, &[bail_c.into()], rhs, &[]);
+                self.b.switch_to_block(rhs);
+                self.b.seal_block(rhs);
+                let cb = self.boolean(b);
+                // cb bail → bail; cb == stop → stop; both "go on" values true (and) /
+                // false (or) → that; otherwise null.
+                let go_on = if *op == BinaryOp::And {
+                    B_TRUE
+                } else {
+                    B_FALSE
+                };
+                let b_bail = self.b.ins().icmp_imm_s(IntCC::Equal, cb, B_BAIL);
+                let b_stop = self.b.ins().icmp_imm_s(IntCC::Equal, cb, stop);
+                let a_go = self.b.ins().icmp_imm_s(IntCC::Equal, ca, go_on);
+                let b_go = self.b.ins().icmp_imm_s(IntCC::Equal, cb, go_on);
+                let both_go = self.b.ins().band(a_go, b_go);
+                let go_c = self.iconst(go_on);
+                let null_c = self.iconst(B_NULL);
+                let stop_c = self.iconst(stop_code);
+                let bail_c = self.iconst(B_BAIL);
+                let r = self.b.ins().select(both_go, go_c, null_c);
+                let r = self.b.ins().select(b_stop, stop_c, r);
+                let r = self.b.ins().select(b_bail, bail_c, r);
+                self.b.ins().jump(merge, &[r.into()]);
+                self.b.switch_to_block(merge);
+                self.b.seal_block(merge);
+                self.b.block_params(merge)[0]
+            }
+            NodeKind::Binary(op, a, b) => {
+                let (sa, ma, xa) = self.num(a);
+                let (sb, mb, xb) = self.num(b);
+                self.compare(*op, (sa, ma, xa), (sb, mb, xb))
+            }
+            _ => self.interp_bool(n),
+        }
+    }
+
+    fn compare(
+        &mut self,
+        op: BinaryOp,
+        (sa, ma, xa): (Cv, Cv, Cv),
+        (sb, mb, xb): (Cv, Cv, Cv),
+    ) -> Cv {
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, I64);
+        let both_ok_b = self.b.create_block();
+        let not_ok_b = self.b.create_block();
+        let any = self.b.ins().bor(sa, sb);
+        let both_ok = self.b.ins().icmp_imm_s(IntCC::Equal, any, NUM_OK);
+        self.b.ins().brif(both_ok, both_ok_b, &[], not_ok_b, &[]);
+
+        self.b.switch_to_block(not_ok_b);
+        self.b.seal_block(not_ok_b);
+        let a_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_BAIL);
+        let b_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sb, NUM_BAIL);
+        let bail = self.b.ins().bor(a_bail, b_bail);
+        let null_result = match op {
+            BinaryOp::Eq | BinaryOp::NotEq => {
+                // null = null is true; null = number is false.
+                let a_null = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_NULL);
+                let b_null = self.b.ins().icmp_imm_s(IntCC::Equal, sb, NUM_NULL);
+                let same = self.b.ins().icmp(IntCC::Equal, a_null, b_null);
+                let (t, f) = if op == BinaryOp::Eq {
+                    (B_TRUE, B_FALSE)
+                } else {
+                    (B_FALSE, B_TRUE)
+                };
+                let t = self.iconst(t);
+                let f = self.iconst(f);
+                self.b.ins().select(same, t, f)
+            }
+            _ => self.iconst(B_NULL),
+        };
+        let bail_c = self.iconst(B_BAIL);
+        let r = self.b.ins().select(bail, bail_c, null_result);
+        self.b.ins().jump(merge, &[r.into()]);
+
+        self.b.switch_to_block(both_ok_b);
+        self.b.seal_block(both_ok_b);
+        let same_scale = self.b.ins().icmp(IntCC::Equal, xa, xb);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        self.b.ins().brif(same_scale, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        self.b.seal_block(fast);
+        let cc = match op {
+            BinaryOp::Eq => IntCC::Equal,
+            BinaryOp::NotEq => IntCC::NotEqual,
+            BinaryOp::Lt => IntCC::SignedLessThan,
+            BinaryOp::LtEq => IntCC::SignedLessThanOrEqual,
+            BinaryOp::Gt => IntCC::SignedGreaterThan,
+            _ => IntCC::SignedGreaterThanOrEqual,
+        };
+        let c = self.b.ins().icmp(cc, ma, mb);
+        let c = self.b.ins().uextend(I64, c);
+        self.b.ins().jump(merge, &[c.into()]);
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        let ord = self
+            .call("dec_cmp", &[ma, xa, mb, xb])
+            .unwrap_or_else(|| self.b.ins().iconst(I64, 0));
+        let c = self.b.ins().icmp_imm_s(cc, ord, 0);
+        let c = self.b.ins().uextend(I64, c);
+        self.b.ins().jump(merge, &[c.into()]);
+        self.b.switch_to_block(merge);
+        self.b.seal_block(merge);
+        self.b.block_params(merge)[0]
+    }
+
+    /// Writes the value of `n` to `out` (a `*mut Value`); returns 0, or 1 on an error (kept
+    /// in the context).
+    pub fn root(&mut self, n: &Node, out: Cv) -> Cv {
+        let zero = self.iconst(0);
+        let done = self.b.create_block();
+        self.b.append_block_param(done, I64);
+        let numeric =
+            n.ty.non_null().contains(TypeSet::NUMBER) && n.ty.non_null() == TypeSet::NUMBER;
+        let boolean = n.ty.non_null() == TypeSet::BOOLEAN;
+        if numeric && Self::num_native(n) {
+            let (st, m, s) = self.num(n);
+            let fallback = self.b.create_block();
+            let boxed = self.b.create_block();
+            let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_BAIL);
+            self.b.ins().brif(is_bail, fallback, &[], boxed, &[]);
+            self.b.switch_to_block(boxed);
+            self.b.seal_block(boxed);
+            let r = self.call("box_num", &[st, m, s, out]).unwrap_or(zero);
+            let failed = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+            self.b
+                .ins()
+                .brif(failed, fallback, &[], done, &[zero.into()]);
+            self.b.switch_to_block(fallback);
+            self.b.seal_block(fallback);
+            let node = self.iconst(ptr(n));
+            let r = self
+                .call("interp_root", &[self.ctx, node, out])
+                .unwrap_or(zero);
+            self.b.ins().jump(done, &[r.into()]);
+        } else if boolean && Self::bool_native(n) {
+            let code = self.boolean(n);
+            let fallback = self.b.create_block();
+            let boxed = self.b.create_block();
+            let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_BAIL);
+            self.b.ins().brif(is_bail, fallback, &[], boxed, &[]);
+            self.b.switch_to_block(boxed);
+            self.b.seal_block(boxed);
+            self.call("box_bool", &[code, out]);
+            self.b.ins().jump(done, &[zero.into()]);
+            self.b.switch_to_block(fallback);
+            self.b.seal_block(fallback);
+            let node = self.iconst(ptr(n));
+            let r = self
+                .call("interp_root", &[self.ctx, node, out])
+                .unwrap_or(zero);
+            self.b.ins().jump(done, &[r.into()]);
+        } else {
+            let node = self.iconst(ptr(n));
+            let r = self
+                .call("interp_root", &[self.ctx, node, out])
+                .unwrap_or(zero);
+            self.b.ins().jump(done, &[r.into()]);
+        }
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        self.b.block_params(done)[0]
+    }
+
+    /// A condition: 0 holds, 1 does not hold, 2 failed (error in the context).
+    pub fn condition(&mut self, n: &Node) -> Cv {
+        let done = self.b.create_block();
+        self.b.append_block_param(done, I64);
+        if Self::bool_native(n) {
+            let code = self.boolean(n);
+            let fallback = self.b.create_block();
+            let decided = self.b.create_block();
+            let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_BAIL);
+            self.b.ins().brif(is_bail, fallback, &[], decided, &[]);
+            self.b.switch_to_block(decided);
+            self.b.seal_block(decided);
+            let holds = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_TRUE);
+            let zero = self.iconst(0);
+            let one = self.iconst(1);
+            let r = self.b.ins().select(holds, zero, one);
+            self.b.ins().jump(done, &[r.into()]);
+            self.b.switch_to_block(fallback);
+            self.b.seal_block(fallback);
+        }
+        let node = self.iconst(ptr(n));
+        let zero = self.iconst(0);
+        let r = self.call("interp_cond", &[self.ctx, node]).unwrap_or(zero);
+        self.b.ins().jump(done, &[r.into()]);
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        self.b.block_params(done)[0]
+    }
+
+    /// Copies a field or a constant into `out`.
+    pub fn copy_field(&mut self, path: &crate::value::FieldPath, out: Cv) {
+        let p = self.iconst(ptr(path));
+        self.call("out_field", &[self.ctx, p, out]);
+    }
+
+    /// Copies a constant into `out`.
+    pub fn copy_const(&mut self, v: &Value, out: Cv) {
+        let p = self.iconst(ptr(v));
+        self.call("out_const", &[p, out]);
+    }
+
+    /// The builder.
+    pub fn builder(&mut self) -> &mut FunctionBuilder<'f> {
+        self.b
+    }
+}
+
+/// Both sides of a comparison are worth comparing unboxed: one is statically a number and
+/// the other may be one.
+fn numeric_pair(a: &Node, b: &Node) -> bool {
+    let number =
+        |n: &Node| !n.ty.non_null().is_never() && TypeSet::NUMBER.contains(n.ty.non_null());
+    let maybe = |n: &Node| n.ty.intersects(TypeSet::NUMBER);
+    (number(a) && maybe(b)) || (number(b) && maybe(a))
+}
+
+fn round_mode_index(n: &Node) -> Option<usize> {
+    match n.as_const() {
+        Some(Value::String(s)) => {
+            rounding_mode(s)?;
+            helpers::ROUND_MODES
+                .iter()
+                .position(|(name, _)| name.eq_ignore_ascii_case(s))
+        }
+        _ => None,
+    }
+}

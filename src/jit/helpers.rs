@@ -1,0 +1,295 @@
+//! Runtime helpers the generated code calls: field reads, exact decimal arithmetic where
+//! the inline fast path does not apply, boxing, and the interpreter for the nodes the JIT
+//! does not compile. All take raw pointers into structures owned by [`super::JitTransform`]
+//! and its caller, which outlive every call.
+#![allow(unsafe_code, clippy::not_unsafe_ptr_arg_deref)]
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::interp::Interpreter;
+use crate::ir::Node;
+use crate::runtime::{Ctx, EvalError};
+use crate::value::{FieldPath, Value};
+
+/// A number between generated code and helpers: `status` 0 = number `mantissa × 10^-scale`,
+/// 1 = null, 2 = not representable here (the caller falls back to the interpreter).
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NumOut {
+    /// 0 number, 1 null, 2 bail.
+    pub status: i64,
+    /// The mantissa.
+    pub mantissa: i64,
+    /// The scale (0–28).
+    pub scale: i64,
+}
+
+/// Status codes of [`NumOut`] and of boolean results.
+pub const NUM_OK: i64 = 0;
+/// Null.
+pub const NUM_NULL: i64 = 1;
+/// Bail out to the interpreter.
+pub const NUM_BAIL: i64 = 2;
+
+/// Boolean result codes: false, true, null, bail.
+pub const B_FALSE: i64 = 0;
+/// true
+pub const B_TRUE: i64 = 1;
+/// null
+pub const B_NULL: i64 = 2;
+/// bail out to the interpreter
+pub const B_BAIL: i64 = 3;
+
+/// What the generated code needs from the caller for one record.
+pub struct JitCtx<'a, 'r> {
+    /// The evaluation context.
+    pub ctx: &'a Ctx<'r>,
+    /// The interpreter for fallback nodes.
+    pub interp: &'a mut Interpreter,
+    /// The error of a failed condition or mapping.
+    pub error: Option<EvalError>,
+}
+
+fn jctx<'x, 'a, 'r>(p: *mut JitCtx<'a, 'r>) -> &'x mut JitCtx<'a, 'r> {
+    // SAFETY: the generated code only passes the pointer it was called with, which points
+    // to a live JitCtx owned by `JitTransform::apply` for the whole call.
+    unsafe { &mut *p }
+}
+
+fn out<'x, T>(p: *mut T) -> &'x mut T {
+    // SAFETY: output pointers are stack slots of the generated function or elements of the
+    // output array owned by `JitTransform::apply`, valid and exclusive during the call.
+    unsafe { &mut *p }
+}
+
+fn node<'x>(p: *const Node) -> &'x Node {
+    // SAFETY: node pointers point into the IR owned by the JitTransform, which outlives
+    // its compiled code.
+    unsafe { &*p }
+}
+
+/// A decimal as (mantissa, scale) when its mantissa fits an i64 and it is not a
+/// negative zero (which the (mantissa, scale) form cannot carry).
+pub fn split(d: Decimal) -> Option<(i64, i64)> {
+    if d.is_zero() && d.is_sign_negative() {
+        return None;
+    }
+    let m = d.mantissa().to_i64()?;
+    Some((m, i64::from(d.scale())))
+}
+
+/// The decimal of (mantissa, scale).
+pub fn join(m: i64, s: i64) -> Option<Decimal> {
+    Decimal::try_from_i128_with_scale(i128::from(m), u32::try_from(s).ok()?).ok()
+}
+
+fn put_num(o: &mut NumOut, v: &Value) {
+    *o = match v {
+        Value::Null => NumOut {
+            status: NUM_NULL,
+            ..NumOut::default()
+        },
+        Value::Number(d) => match split(*d) {
+            Some((m, s)) => NumOut {
+                status: NUM_OK,
+                mantissa: m,
+                scale: s,
+            },
+            None => NumOut {
+                status: NUM_BAIL,
+                ..NumOut::default()
+            },
+        },
+        _ => NumOut {
+            status: NUM_BAIL,
+            ..NumOut::default()
+        },
+    };
+}
+
+/// Reads a field as a number.
+pub extern "C" fn field_num(c: *mut JitCtx, path: *const FieldPath, o: *mut NumOut) {
+    let c = jctx(c);
+    // SAFETY: as for `node`: the path lives in the JitTransform's IR.
+    let path = unsafe { &*path };
+    put_num(out(o), &path.read_from(c.ctx.record, c.ctx.slots));
+}
+
+/// Evaluates a node with the interpreter and reads the result as a number (bail on error
+/// or another kind: the enclosing formula is then evaluated by the interpreter).
+pub extern "C" fn interp_num(c: *mut JitCtx, n: *const Node, o: *mut NumOut) {
+    let c = jctx(c);
+    match c.interp.eval(node(n), c.ctx) {
+        Ok(v) => put_num(out(o), &v),
+        Err(_) => {
+            *out(o) = NumOut {
+                status: NUM_BAIL,
+                ..NumOut::default()
+            }
+        }
+    }
+}
+
+/// Evaluates a node with the interpreter as a boolean code.
+pub extern "C" fn interp_bool(c: *mut JitCtx, n: *const Node) -> i64 {
+    let c = jctx(c);
+    match c.interp.eval(node(n), c.ctx) {
+        Ok(Value::Bool(true)) => B_TRUE,
+        Ok(Value::Bool(false)) => B_FALSE,
+        Ok(Value::Null) => B_NULL,
+        _ => B_BAIL,
+    }
+}
+
+/// Exact decimal arithmetic: op 0 add, 1 sub, 2 mul, 3 div; bail when the operands do not
+/// form decimals, on an error (the interpreter will report it), or when the result does not
+/// fit the (mantissa, scale) form.
+pub extern "C" fn dec_op(op: i64, am: i64, a_s: i64, bm: i64, bs: i64, o: *mut NumOut) {
+    let bail = NumOut {
+        status: NUM_BAIL,
+        ..NumOut::default()
+    };
+    let (Some(a), Some(b)) = (join(am, a_s), join(bm, bs)) else {
+        *out(o) = bail;
+        return;
+    };
+    let binop = match op {
+        0 => crate::syntax::BinaryOp::Add,
+        1 => crate::syntax::BinaryOp::Sub,
+        2 => crate::syntax::BinaryOp::Mul,
+        _ => crate::syntax::BinaryOp::Div,
+    };
+    *out(o) = match crate::interp::decimal_op(binop, a, b).ok().and_then(split) {
+        Some((m, s)) => NumOut {
+            status: NUM_OK,
+            mantissa: m,
+            scale: s,
+        },
+        None => bail,
+    };
+}
+
+/// Compares two decimals: -1, 0, 1.
+pub extern "C" fn dec_cmp(am: i64, a_s: i64, bm: i64, bs: i64) -> i64 {
+    match (join(am, a_s), join(bm, bs)) {
+        (Some(a), Some(b)) => match a.cmp(&b) {
+            std::cmp::Ordering::Less => -1,
+            std::cmp::Ordering::Equal => 0,
+            std::cmp::Ordering::Greater => 1,
+        },
+        _ => 0,
+    }
+}
+
+/// `round(x, digits, mode)` with a mode index (see [`ROUND_MODES`]).
+pub extern "C" fn dec_round(m: i64, s: i64, digits: i64, mode: i64, o: *mut NumOut) {
+    let bail = NumOut {
+        status: NUM_BAIL,
+        ..NumOut::default()
+    };
+    let strategy = match ROUND_MODES.get(usize::try_from(mode).unwrap_or(usize::MAX)) {
+        Some((_, st)) => *st,
+        None => {
+            *out(o) = bail;
+            return;
+        }
+    };
+    *out(o) = match join(m, s)
+        .and_then(|d| crate::stdlib::numbers::round_with(d, digits, strategy).ok())
+        .and_then(split)
+    {
+        Some((m, s)) => NumOut {
+            status: NUM_OK,
+            mantissa: m,
+            scale: s,
+        },
+        None => bail,
+    };
+}
+
+/// The rounding modes by index, as `round()` names them.
+pub const ROUND_MODES: [(&str, RoundingStrategy); 6] = [
+    ("half_up", RoundingStrategy::MidpointAwayFromZero),
+    ("half_even", RoundingStrategy::MidpointNearestEven),
+    ("down", RoundingStrategy::ToZero),
+    ("up", RoundingStrategy::AwayFromZero),
+    ("floor", RoundingStrategy::ToNegativeInfinity),
+    ("ceiling", RoundingStrategy::ToPositiveInfinity),
+];
+
+/// Writes a number (or null) to an output value; 0 on success, 1 when it cannot be formed.
+pub extern "C" fn box_num(status: i64, m: i64, s: i64, o: *mut Value) -> i64 {
+    let v = match status {
+        NUM_NULL => Value::Null,
+        _ => match join(m, s) {
+            Some(d) => Value::Number(d),
+            None => return 1,
+        },
+    };
+    *out(o) = v;
+    0
+}
+
+/// Writes a boolean code (false/true/null) to an output value.
+pub extern "C" fn box_bool(code: i64, o: *mut Value) {
+    *out(o) = match code {
+        B_TRUE => Value::Bool(true),
+        B_FALSE => Value::Bool(false),
+        _ => Value::Null,
+    };
+}
+
+/// Evaluates a node with the interpreter into an output value; 0 on success, 1 on error
+/// (kept in the context).
+pub extern "C" fn interp_root(c: *mut JitCtx, n: *const Node, o: *mut Value) -> i64 {
+    let c = jctx(c);
+    match c.interp.eval(node(n), c.ctx) {
+        Ok(v) => {
+            *out(o) = v;
+            0
+        }
+        Err(e) => {
+            c.error = Some(e);
+            1
+        }
+    }
+}
+
+/// Evaluates a condition with the interpreter: 0 holds, 1 does not hold, 2 error (kept).
+pub extern "C" fn interp_cond(c: *mut JitCtx, n: *const Node) -> i64 {
+    let c = jctx(c);
+    let n = node(n);
+    match c.interp.eval(n, c.ctx) {
+        Ok(Value::Bool(true)) => 0,
+        Ok(Value::Bool(false) | Value::Null) => 1,
+        Ok(other) => {
+            c.error = Some(
+                EvalError::type_mismatch(format!(
+                    "a condition must be boolean, found {}",
+                    other.type_name()
+                ))
+                .at(n.span),
+            );
+            2
+        }
+        Err(e) => {
+            c.error = Some(e);
+            2
+        }
+    }
+}
+
+/// Copies a field into an output value.
+pub extern "C" fn out_field(c: *mut JitCtx, path: *const FieldPath, o: *mut Value) {
+    let c = jctx(c);
+    // SAFETY: the path lives in the JitTransform's IR.
+    let path = unsafe { &*path };
+    *out(o) = path.read_from(c.ctx.record, c.ctx.slots);
+}
+
+/// Copies a constant into an output value.
+pub extern "C" fn out_const(v: *const Value, o: *mut Value) {
+    // SAFETY: the constant lives in the JitTransform's IR.
+    *out(o) = unsafe { &*v }.clone();
+}

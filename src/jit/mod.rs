@@ -1,0 +1,196 @@
+//! The Cranelift JIT for hot record transforms: a whole connector transform (all conditions
+//! and mappings) compiled into one native function. See [`codegen`] for what runs unboxed
+//! and what falls back to the interpreter, node by node.
+#![allow(unsafe_code)]
+
+pub mod codegen;
+pub mod helpers;
+
+use std::marker::PhantomData;
+use std::time::{Duration, Instant};
+
+use cranelift_codegen::ir::{types, AbiParam, InstBuilder, UserFuncName};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module};
+
+use crate::executor::transform::{MappingKind, Outcome, Transform};
+use crate::interp::Interpreter;
+use crate::runtime::{Ctx, EvalError};
+use crate::value::Value;
+use codegen::{Gen, Helpers, CONDITION_FAILED, FILTERED, MAPPING_FAILED};
+use helpers::JitCtx;
+
+/// Why a transform could not be compiled.
+#[derive(Debug, thiserror::Error)]
+#[error("JIT compilation failed: {0}")]
+pub struct JitError(String);
+
+type TransformFn = unsafe extern "C" fn(*mut JitCtx, *mut Value) -> i64;
+
+/// A transform compiled to native code. It borrows the [`Transform`] whose IR the code
+/// points into.
+pub struct JitTransform<'t> {
+    transform: &'t Transform,
+    module: Option<JITModule>,
+    function: TransformFn,
+    /// The generated Cranelift IR, as text.
+    pub clif: String,
+    /// How long compilation took.
+    pub compile_time: Duration,
+    /// Size of the generated machine code in bytes.
+    pub code_bytes: usize,
+    _borrow: PhantomData<&'t Transform>,
+}
+
+fn err(e: impl std::fmt::Display) -> JitError {
+    JitError(e.to_string())
+}
+
+impl<'t> JitTransform<'t> {
+    /// Compiles `transform`.
+    pub fn compile(transform: &'t Transform) -> Result<JitTransform<'t>, JitError> {
+        let started = Instant::now();
+        let mut flags = settings::builder();
+        flags.set("use_colocated_libcalls", "false").map_err(err)?;
+        flags.set("is_pic", "false").map_err(err)?;
+        flags.set("opt_level", "speed").map_err(err)?;
+        let isa = cranelift_native::builder()
+            .map_err(err)?
+            .finish(settings::Flags::new(flags))
+            .map_err(err)?;
+        let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+        codegen::register_symbols(&mut builder);
+        let mut module = JITModule::new(builder);
+        let helpers = Helpers::declare(&mut module).map_err(err)?;
+
+        let mut ctx = module.make_context();
+        ctx.func.signature.params.push(AbiParam::new(types::I64));
+        ctx.func.signature.params.push(AbiParam::new(types::I64));
+        ctx.func.signature.returns.push(AbiParam::new(types::I64));
+        let id = module
+            .declare_function("transform", Linkage::Export, &ctx.func.signature)
+            .map_err(err)?;
+        ctx.func.name = UserFuncName::user(0, id.as_u32());
+        let mut fctx = FunctionBuilderContext::new();
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            b.switch_to_block(entry);
+            b.seal_block(entry);
+            let jctx = b.block_params(entry)[0];
+            let outs = b.block_params(entry)[1];
+            let mut g = Gen::new(&mut b, &mut module, &helpers, jctx);
+            for (i, c) in transform.conditions.iter().enumerate() {
+                let r = g.condition(&c.ir);
+                let b = g.builder();
+                let next = b.create_block();
+                let stop = b.create_block();
+                b.append_block_param(stop, types::I64);
+                let filtered = b.ins().iconst(types::I64, FILTERED + i as i64);
+                let failed = b.ins().iconst(types::I64, CONDITION_FAILED + i as i64);
+                let is_failed =
+                    b.ins()
+                        .icmp_imm_s(cranelift_codegen::ir::condcodes::IntCC::Equal, r, 2);
+                let code = b.ins().select(is_failed, failed, filtered);
+                b.ins().brif(r, stop, &[code.into()], next, &[]);
+                b.switch_to_block(stop);
+                b.seal_block(stop);
+                let p = b.block_params(stop)[0];
+                b.ins().return_(&[p]);
+                b.switch_to_block(next);
+                b.seal_block(next);
+            }
+            let value_size = std::mem::size_of::<Value>() as i64;
+            for (j, m) in transform.mappings.iter().enumerate() {
+                let out = g.builder().ins().iadd_imm_s(outs, value_size * j as i64);
+                match &m.kind {
+                    MappingKind::Field(p) => g.copy_field(p, out),
+                    MappingKind::Raw(v) => g.copy_const(v, out),
+                    MappingKind::Formula(f) => {
+                        let r = g.root(&f.ir, out);
+                        let b = g.builder();
+                        let next = b.create_block();
+                        let stop = b.create_block();
+                        b.ins().brif(r, stop, &[], next, &[]);
+                        b.switch_to_block(stop);
+                        b.seal_block(stop);
+                        let code = b.ins().iconst(types::I64, MAPPING_FAILED + j as i64);
+                        b.ins().return_(&[code]);
+                        b.switch_to_block(next);
+                        b.seal_block(next);
+                    }
+                }
+            }
+            let zero = g.builder().ins().iconst(types::I64, 0);
+            g.builder().ins().return_(&[zero]);
+            drop(g);
+            b.finalize(module.target_config());
+        }
+        let clif = ctx.func.display().to_string();
+        module.define_function(id, &mut ctx).map_err(err)?;
+        let code_bytes = ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+        module.clear_context(&mut ctx);
+        module.finalize_definitions().map_err(err)?;
+        let code = module.get_finalized_function(id);
+        // SAFETY: `code` is the function just defined with the signature
+        // (i64, i64) -> i64, which matches `TransformFn` on the host ABI.
+        let function: TransformFn = unsafe { std::mem::transmute::<*const u8, TransformFn>(code) };
+        Ok(JitTransform {
+            transform,
+            module: Some(module),
+            function,
+            clif,
+            compile_time: started.elapsed(),
+            code_bytes,
+            _borrow: PhantomData,
+        })
+    }
+
+    /// Runs the compiled transform on one record; the same outcome as
+    /// [`Transform::apply`].
+    pub fn apply(&self, interp: &mut Interpreter, ctx: &Ctx) -> Outcome {
+        let mut outs = vec![Value::Null; self.transform.mappings.len()];
+        let mut jctx = JitCtx {
+            ctx,
+            interp,
+            error: None,
+        };
+        // SAFETY: the function was compiled for this transform; `jctx` and `outs` (one
+        // slot per mapping) are live and exclusive for the call.
+        let code = unsafe { (self.function)(&mut jctx, outs.as_mut_ptr()) };
+        let error = || {
+            jctx.error
+                .clone()
+                .unwrap_or_else(|| EvalError::type_mismatch("the JIT lost an error"))
+        };
+        match code {
+            0 => Outcome::Mapped(outs),
+            c if c >= MAPPING_FAILED => {
+                let j = usize::try_from(c - MAPPING_FAILED).unwrap_or(0);
+                Outcome::Failed {
+                    target: self.transform.mappings.get(j).map(|m| m.target.clone()),
+                    condition: None,
+                    error: error(),
+                }
+            }
+            c if c >= CONDITION_FAILED => Outcome::Failed {
+                target: None,
+                condition: Some(usize::try_from(c - CONDITION_FAILED).unwrap_or(0)),
+                error: error(),
+            },
+            c => Outcome::Filtered(usize::try_from(c - FILTERED).unwrap_or(0)),
+        }
+    }
+}
+
+impl Drop for JitTransform<'_> {
+    fn drop(&mut self) {
+        if let Some(module) = self.module.take() {
+            // SAFETY: the compiled function is not called after the JitTransform is dropped.
+            unsafe { module.free_memory() };
+        }
+    }
+}
