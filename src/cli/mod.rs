@@ -1,5 +1,6 @@
 //! The `sluice` command line: one file per subcommand.
 
+pub mod bench;
 pub mod check;
 pub mod eval;
 pub mod explain;
@@ -10,17 +11,7 @@ pub mod run;
 
 use clap::{Parser, Subcommand};
 
-/// Which engine evaluates formulas.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
-pub enum Engine {
-    /// The reference interpreter.
-    Interp,
-    /// Native code generated with Cranelift.
-    Jit,
-    /// The JIT for large inputs, the interpreter for a one-off evaluation.
-    #[default]
-    Auto,
-}
+pub use crate::jit::Engine;
 
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
@@ -61,6 +52,8 @@ enum Command {
     Review(run::ReviewArgs),
     /// Write and test formulas against sample records.
     Repl(repl::ReplArgs),
+    /// Time parsing, the transform per engine, and writing on records held in memory.
+    Bench(bench::BenchArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -78,6 +71,7 @@ pub fn main() -> i32 {
         Command::Status(args) => run::run_status(args),
         Command::Review(args) => run::run_review(args),
         Command::Repl(args) => repl::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }
 

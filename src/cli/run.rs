@@ -51,6 +51,9 @@ pub struct RunArgs {
     /// Set a resource limit, e.g. --limit steps=10000 (repeatable; see `sluice explain E311`).
     #[arg(long = "limit", value_name = "NAME=VALUE")]
     limits: Vec<String>,
+    /// The engine (auto: the JIT for inputs over 1 MiB and stdin, else the interpreter).
+    #[arg(long, value_enum, default_value_t = crate::jit::Engine::Auto)]
+    engine: crate::jit::Engine,
 }
 
 /// Runs `sluice run`.
@@ -81,6 +84,7 @@ pub fn run_run(args: RunArgs) -> i32 {
     };
     let options = RunOptions {
         limits,
+        engine: args.engine,
         input: args.input,
         output: args.output,
         store: args.store,

@@ -22,6 +22,7 @@ use super::sync_store::{Checkpoint, RunMetrics};
 use super::transform::{Outcome, Transform};
 use crate::diagnostics::{codes, Diag};
 use crate::interp::Interpreter;
+use crate::jit::{Engine, JitTransform};
 use crate::limits::json_depth_exceeds;
 use crate::runtime::{Ctx, Lookups};
 use crate::value::{parse_into_slots, parse_record_fields, write_json_string, Map, Value};
@@ -56,6 +57,8 @@ pub struct RunOptions {
     pub tz: Tz,
     /// Resource limits.
     pub limits: crate::limits::Limits,
+    /// The engine (auto: the JIT for file inputs over 1 MiB and for stdin).
+    pub engine: Engine,
 }
 
 /// How a run ended.
@@ -242,6 +245,7 @@ struct Chunk {
 /// Everything one thread needs to turn records into a [`Chunk`].
 struct Worker<'t> {
     transform: &'t Transform,
+    jit: Option<JitTransform<'t>>,
     targets: &'t [String],
     key: Option<&'t str>,
     mode: SinkMode,
@@ -259,6 +263,7 @@ impl<'t> Worker<'t> {
         key: Option<&'t str>,
         mode: SinkMode,
         opts: &RunOptions,
+        jit: bool,
     ) -> Self {
         let lookups = if opts.store.exists() {
             Store::open_existing(&opts.store)
@@ -269,6 +274,11 @@ impl<'t> Worker<'t> {
         };
         Worker {
             transform,
+            jit: if jit {
+                JitTransform::compile(transform).ok()
+            } else {
+                None
+            },
             targets,
             key,
             mode,
@@ -316,7 +326,10 @@ impl<'t> Worker<'t> {
         };
         let timed = chunk.read.is_multiple_of(LATENCY_SAMPLE);
         let t0 = timed.then(Instant::now);
-        let outcome = self.transform.apply(&mut self.interp, &ctx);
+        let outcome = match &self.jit {
+            Some(jit) => jit.apply(&mut self.interp, &ctx),
+            None => self.transform.apply(&mut self.interp, &ctx),
+        };
         if let Some(t0) = t0 {
             chunk
                 .latencies
@@ -719,6 +732,21 @@ pub fn run(
     })
 }
 
+/// Input size from which `--engine auto` compiles the transform.
+const AUTO_JIT_BYTES: u64 = 1024 * 1024;
+
+/// Whether the run's workers use the JIT: always with `jit`, never with `interp`, and with
+/// `auto` for stdin and for inputs over 1 MiB.
+fn use_jit(opts: &RunOptions, input_bytes: Option<u64>) -> bool {
+    match opts.engine {
+        Engine::Jit => true,
+        Engine::Interp => false,
+        Engine::Auto => {
+            opts.input.as_deref() == Some("-") || input_bytes.is_some_and(|n| n >= AUTO_JIT_BYTES)
+        }
+    }
+}
+
 fn progress_bar(opts: &RunOptions, total: Option<u64>) -> Option<ProgressBar> {
     if !opts.progress {
         return None;
@@ -744,7 +772,7 @@ fn run_sequential(
     mode: SinkMode,
     collector: &mut Collector,
 ) -> Result<(), Diag> {
-    let mut worker = Worker::new(transform, targets, key, mode, opts);
+    let mut worker = Worker::new(transform, targets, key, mode, opts, use_jit(opts, None));
     let progress = progress_bar(opts, None);
     let mut chunk = Chunk::default();
     while let Some(item) = records.next_record() {
@@ -808,7 +836,8 @@ fn run_parallel(
             let raw_rx = Arc::clone(&raw_rx);
             let done_tx = done_tx.clone();
             scope.spawn(move || {
-                let mut worker = Worker::new(transform, targets, key, mode, opts);
+                let mut worker =
+                    Worker::new(transform, targets, key, mode, opts, use_jit(opts, total));
                 let mut slots = Vec::new();
                 loop {
                     let next = match raw_rx.lock() {

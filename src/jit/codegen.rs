@@ -84,6 +84,8 @@ pub struct Gen<'b, 'f> {
     refs: Vec<(&'static str, FuncRef)>,
     ctx: Cv,
     num_slot: cranelift_codegen::ir::StackSlot,
+    /// Numeric fields read once in the entry block, by name.
+    fields: Vec<(std::sync::Arc<str>, (Cv, Cv, Cv))>,
 }
 
 fn ptr<T>(p: &T) -> i64 {
@@ -110,6 +112,26 @@ impl<'b, 'f> Gen<'b, 'f> {
             refs,
             ctx,
             num_slot,
+            fields: Vec::new(),
+        }
+    }
+
+    /// Reads every field the schema declares a number once, up front (a record's fields do
+    /// not change while its transform runs), so each later use is a register.
+    pub fn prefetch_numbers<'n>(&mut self, roots: impl Iterator<Item = &'n Node>) {
+        let mut pending: Vec<&Node> = roots.collect();
+        while let Some(n) = pending.pop() {
+            if let NodeKind::Field(p) = &n.kind {
+                let declared_number = n.ty.non_null() == TypeSet::NUMBER;
+                if declared_number && !self.fields.iter().any(|(name, _)| *name == p.name) {
+                    let path = self.iconst(ptr(p));
+                    let slot = self.slot_addr();
+                    self.call("field_num", &[self.ctx, path, slot]);
+                    let v = self.load_num();
+                    self.fields.push((p.name.clone(), v));
+                }
+            }
+            pending.extend(n.children());
         }
     }
 
@@ -209,6 +231,12 @@ impl<'b, 'f> Gen<'b, 'f> {
                 None => self.interp_num(n),
             },
             NodeKind::Const(_) => (self.iconst(NUM_NULL), self.iconst(0), self.iconst(0)),
+            NodeKind::Field(p) if self.fields.iter().any(|(name, _)| *name == p.name) => self
+                .fields
+                .iter()
+                .find(|(name, _)| *name == p.name)
+                .map(|(_, v)| *v)
+                .unwrap_or_else(|| self.interp_num(n)),
             NodeKind::Field(p) => {
                 let path = self.iconst(ptr(p));
                 let slot = self.slot_addr();

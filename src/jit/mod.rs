@@ -22,6 +22,18 @@ use crate::value::Value;
 use codegen::{Gen, Helpers, CONDITION_FAILED, FILTERED, MAPPING_FAILED};
 use helpers::JitCtx;
 
+/// Which engine evaluates formulas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Engine {
+    /// The reference interpreter.
+    Interp,
+    /// Native code generated with Cranelift.
+    Jit,
+    /// The JIT for large inputs, the interpreter for a one-off evaluation.
+    #[default]
+    Auto,
+}
+
 /// Why a transform could not be compiled.
 #[derive(Debug, thiserror::Error)]
 #[error("JIT compilation failed: {0}")]
@@ -83,6 +95,12 @@ impl<'t> JitTransform<'t> {
             let jctx = b.block_params(entry)[0];
             let outs = b.block_params(entry)[1];
             let mut g = Gen::new(&mut b, &mut module, &helpers, jctx);
+            g.prefetch_numbers(transform.conditions.iter().map(|c| &c.ir).chain(
+                transform.mappings.iter().filter_map(|m| match &m.kind {
+                    MappingKind::Formula(f) => Some(&f.ir),
+                    _ => None,
+                }),
+            ));
             for (i, c) in transform.conditions.iter().enumerate() {
                 let r = g.condition(&c.ir);
                 let b = g.builder();

@@ -1,0 +1,207 @@
+//! `sluice bench CONNECTOR --input FILE`: the records are read into memory once, then
+//! parsing, the transform (per engine) and writing are timed separately.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use chrono::Utc;
+use clap::Args;
+
+use super::check::load_and_compile;
+use super::{EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
+use crate::executor::transform::{Outcome, Transform};
+use crate::interp::Interpreter;
+use crate::jit::{Engine, JitTransform};
+use crate::runtime::Ctx;
+use crate::value::{parse_into_slots, parse_record_fields, write_json_string, Value};
+
+/// Arguments of `sluice bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The connector file.
+    connector: PathBuf,
+    /// NDJSON records.
+    #[arg(long, value_name = "FILE")]
+    input: PathBuf,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+    /// Time one engine only (default: both).
+    #[arg(long, value_enum, default_value_t = Engine::Auto)]
+    engine: Engine,
+    /// Passes over the records per measurement (the fastest counts).
+    #[arg(long, default_value_t = 3)]
+    passes: usize,
+}
+
+struct Parsed {
+    record: Value,
+    slots: Vec<Option<Value>>,
+}
+
+fn per_record(ns: u128, n: usize) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        ns as f64 / n as f64
+    }
+}
+
+/// Runs `sluice bench`.
+pub fn run(args: BenchArgs) -> i32 {
+    let Some((_, transform)) = load_and_compile(&args.connector, &Default::default()) else {
+        return EXIT_COMPILE;
+    };
+    let bytes = match std::fs::read(&args.input) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", args.input.display());
+            return EXIT_RUNTIME;
+        }
+    };
+    let lines: Vec<&[u8]> = bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    let passes = args.passes.max(1);
+
+    let mut parse_ns = u128::MAX;
+    let mut parsed: Vec<Parsed> = Vec::new();
+    for _ in 0..passes {
+        let started = Instant::now();
+        let mut out = Vec::with_capacity(lines.len());
+        for line in &lines {
+            let mut slots = Vec::new();
+            let record = match &transform.slot_fields {
+                Some(table) => parse_into_slots(line, table, &mut slots).map(|()| Value::Null),
+                None => parse_record_fields(line, transform.input_fields.as_deref()),
+            };
+            if let Ok(record) = record {
+                out.push(Parsed { record, slots });
+            }
+        }
+        parse_ns = parse_ns.min(started.elapsed().as_nanos());
+        parsed = out;
+    }
+
+    let now = Utc::now().fixed_offset();
+    let time_engine = |jit: Option<&JitTransform>, transform: &Transform| -> (u128, Vec<Outcome>) {
+        let mut best = u128::MAX;
+        let mut outcomes = Vec::new();
+        let mut interp = Interpreter::new();
+        for _ in 0..passes {
+            let mut results = Vec::with_capacity(parsed.len());
+            let started = Instant::now();
+            for p in &parsed {
+                let mut ctx = Ctx::new(&p.record);
+                ctx.now = now;
+                ctx.slots = transform.slot_fields.as_ref().map(|_| p.slots.as_slice());
+                results.push(match jit {
+                    Some(j) => j.apply(&mut interp, &ctx),
+                    None => transform.apply(&mut interp, &ctx),
+                });
+            }
+            best = best.min(started.elapsed().as_nanos());
+            outcomes = results;
+        }
+        (best, outcomes)
+    };
+
+    let mut engines = Vec::new();
+    let mut mapped = Vec::new();
+    if args.engine != Engine::Jit {
+        let (ns, outcomes) = time_engine(None, &transform);
+        engines.push(("interp", ns, None, None));
+        mapped = outcomes;
+    }
+    if args.engine != Engine::Interp {
+        let jit = match JitTransform::compile(&transform) {
+            Ok(j) => j,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_RUNTIME;
+            }
+        };
+        let (ns, outcomes) = time_engine(Some(&jit), &transform);
+        engines.push((
+            "jit",
+            ns,
+            Some(jit.compile_time.as_secs_f64() * 1000.0),
+            Some(jit.code_bytes),
+        ));
+        if mapped.is_empty() {
+            mapped = outcomes;
+        }
+    }
+
+    let targets: Vec<String> = transform
+        .mappings
+        .iter()
+        .map(|m| {
+            let mut s = String::new();
+            write_json_string(&m.target, &mut s);
+            s.push(':');
+            s
+        })
+        .collect();
+    let mut write_ns = u128::MAX;
+    let mut written = 0;
+    for _ in 0..passes {
+        let mut out = String::new();
+        let started = Instant::now();
+        written = 0;
+        for o in &mapped {
+            if let Outcome::Mapped(values) = o {
+                out.push('{');
+                for (i, (t, v)) in targets.iter().zip(values).enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(t);
+                    v.write_json(&mut out);
+                }
+                out.push_str("}\n");
+                written += 1;
+            }
+        }
+        write_ns = write_ns.min(started.elapsed().as_nanos());
+    }
+
+    let n = parsed.len();
+    if args.json {
+        let engines_json: Vec<String> = engines
+            .iter()
+            .map(|(name, ns, compile, bytes)| {
+                let extra = match (compile, bytes) {
+                    (Some(ms), Some(b)) => format!(",\"compile_ms\":{ms:.3},\"code_bytes\":{b}"),
+                    _ => String::new(),
+                };
+                format!(
+                    "\"{name}\":{{\"ns_per_record\":{:.1}{extra}}}",
+                    per_record(*ns, n)
+                )
+            })
+            .collect();
+        println!(
+            "{{\"records\":{n},\"mapped\":{written},\"parse_ns_per_record\":{:.1},\"write_ns_per_record\":{:.1},\"engines\":{{{}}}}}",
+            per_record(parse_ns, n),
+            per_record(write_ns, written.max(1)),
+            engines_json.join(",")
+        );
+    } else {
+        println!("{n} records ({written} mapped), best of {passes} passes");
+        println!("  parse      {:>9.1} ns/record", per_record(parse_ns, n));
+        for (name, ns, compile, bytes) in &engines {
+            let extra = match (compile, bytes) {
+                (Some(ms), Some(b)) => format!("  (compiled in {ms:.2} ms, {b} bytes of code)"),
+                _ => String::new(),
+            };
+            println!("  {name:<10} {:>9.1} ns/record{extra}", per_record(*ns, n));
+        }
+        println!(
+            "  write      {:>9.1} ns/record",
+            per_record(write_ns, written.max(1))
+        );
+    }
+    EXIT_OK
+}
