@@ -1,7 +1,8 @@
 //! Golden formula tests: every `tests/golden/**/*.sluice` file holds header lines
 //! (`# record: JSON`, `# now: RFC3339`, `# tz: NAME`), the formula, a `---` line, and the
 //! expected output: the JSON result, or `exit N` followed by the rendered diagnostic.
-//! Run with `BLESS=1` to rewrite the expectations (then review the diff).
+//! Run with `BLESS=1` to rewrite the expectations (then review the diff). Every file runs
+//! under both engines, the interpreter and the JIT, which must agree.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use chrono::DateTime;
 use sluice::cli::eval::{evaluate, Outcome, Settings};
 use sluice::diagnostics::render_plain;
+use sluice::jit::Engine;
 use sluice::value::parse_record;
 
 fn golden_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -62,12 +64,13 @@ fn parse_case(text: &str) -> Case {
     case
 }
 
-fn actual_output(case: &Case) -> String {
-    let settings = Settings::new(
+fn actual_output(case: &Case, engine: Engine) -> String {
+    let mut settings = Settings::new(
         parse_record(&case.record).expect("the record header is valid JSON"),
         DateTime::parse_from_rfc3339(&case.now).unwrap(),
         case.tz.parse().unwrap(),
     );
+    settings.engine = engine;
     let Outcome {
         exit,
         stdout,
@@ -97,7 +100,14 @@ fn golden_formulas() {
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
         let case = parse_case(&text);
-        let actual = actual_output(&case);
+        let actual = actual_output(&case, Engine::Interp);
+        let by_jit = actual_output(&case, Engine::Jit);
+        if by_jit != actual {
+            failures.push(format!(
+                "{}\n--- interpreter\n{actual}\n--- jit\n{by_jit}\n",
+                file.display()
+            ));
+        }
         if actual == case.expected {
             continue;
         }

@@ -169,7 +169,7 @@ fn piped_lines_give_one_result_each() {
     let out = assert_cmd::Command::cargo_bin("sluice")
         .unwrap()
         .args(["repl", "--input", &project("examples/business_partners.ndjson")])
-        .write_stdin("upper($CardCode)\n:next\nupper($CardCode)\n1/0\nconcat(\n'a',\n'b')\n:record 3\n$CardType\n")
+        .write_stdin("upper($CardCode)\n:next\nupper($CardCode)\n1/0\nconcat(\n'a',\n'b')\n:record 3\n$CardType\n:clif $CurrentAccountBalance * 2\n")
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -181,6 +181,10 @@ fn piped_lines_give_one_result_each() {
     assert_eq!(lines[4], "\"ab\" : string");
     assert_eq!(lines[5], "record 3 of 7");
     assert_eq!(lines[7], "\"S\" : string");
+    assert!(
+        stdout.contains("(i64, i64) -> i64 system_v {") && stdout.contains("smul_overflow"),
+        "{stdout}"
+    );
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
         stderr.contains("E302") && stderr.contains("skipped"),

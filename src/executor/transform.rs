@@ -12,6 +12,15 @@ use crate::runtime::{Ctx, EvalError};
 use crate::types::{Schema, TypeSet};
 use crate::value::{FieldPath, Step, Value, Want};
 
+/// The error of a condition whose value is neither boolean nor null.
+pub fn condition_not_boolean(found: &Value, span: crate::syntax::Span) -> EvalError {
+    EvalError::type_mismatch(format!(
+        "a condition must be boolean, found {}",
+        found.type_name()
+    ))
+    .at(span)
+}
+
 /// A compiled formula with its source.
 #[derive(Debug)]
 pub struct CompiledFormula {
@@ -198,12 +207,7 @@ impl Transform {
                     return Outcome::Failed {
                         target: None,
                         condition: Some(i),
-                        error: EvalError::type_mismatch(format!(
-                            "condition {} must be boolean, found {}",
-                            i + 1,
-                            other.type_name()
-                        ))
-                        .at(c.ir.span),
+                        error: condition_not_boolean(&other, c.ir.span),
                     }
                 }
                 Err(error) => {

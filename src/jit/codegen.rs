@@ -62,7 +62,7 @@ pub fn register_symbols(builder: &mut cranelift_jit::JITBuilder) {
 
 impl Helpers {
     /// Declares every helper in `module`.
-    pub fn declare(module: &mut JITModule) -> Result<Helpers, ModuleError> {
+    pub fn declare(module: &mut JITModule) -> Result<Helpers, Box<ModuleError>> {
         let mut ids = Vec::new();
         for (name, _, params, returns) in helper_table() {
             let mut sig = module.make_signature();
@@ -72,7 +72,12 @@ impl Helpers {
             if returns {
                 sig.returns.push(AbiParam::new(I64));
             }
-            ids.push((module.declare_function(name, Linkage::Import, &sig)?, name));
+            ids.push((
+                module
+                    .declare_function(name, Linkage::Import, &sig)
+                    .map_err(Box::new)?,
+                name,
+            ));
         }
         Ok(Helpers { ids })
     }
@@ -183,8 +188,21 @@ impl<'b, 'f> Gen<'b, 'f> {
     }
 
     fn params3(&mut self, block: cranelift_codegen::ir::Block) -> (Cv, Cv, Cv) {
-        let p = self.b.block_params(block);
-        (p[0], p[1], p[2])
+        match self.b.block_params(block) {
+            [a, b, c] => (*a, *b, *c),
+            _ => {
+                let z = self.iconst(0);
+                (z, z, z)
+            }
+        }
+    }
+
+    /// The first parameter of a block (every merge block here has one).
+    fn param0(&mut self, block: cranelift_codegen::ir::Block) -> Cv {
+        match self.b.block_params(block).first() {
+            Some(v) => *v,
+            None => self.iconst(0),
+        }
     }
 
     /// True for nodes `num` compiles natively.
@@ -503,7 +521,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 self.b.ins().jump(merge, &[r.into()]);
                 self.b.switch_to_block(merge);
                 self.b.seal_block(merge);
-                self.b.block_params(merge)[0]
+                self.param0(merge)
             }
             NodeKind::Binary(op, a, b) => {
                 let (sa, ma, xa) = self.num(a);
@@ -583,7 +601,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.b.ins().jump(merge, &[c.into()]);
         self.b.switch_to_block(merge);
         self.b.seal_block(merge);
-        self.b.block_params(merge)[0]
+        self.param0(merge)
     }
 
     /// Writes the value of `n` to `out` (a `*mut Value`); returns 0, or 1 on an error (kept
@@ -641,7 +659,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         }
         self.b.switch_to_block(done);
         self.b.seal_block(done);
-        self.b.block_params(done)[0]
+        self.param0(done)
     }
 
     /// A condition: 0 holds, 1 does not hold, 2 failed (error in the context).
@@ -670,7 +688,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.b.ins().jump(done, &[r.into()]);
         self.b.switch_to_block(done);
         self.b.seal_block(done);
-        self.b.block_params(done)[0]
+        self.param0(done)
     }
 
     /// Copies a field or a constant into `out`.

@@ -92,8 +92,14 @@ impl<'t> JitTransform<'t> {
             b.append_block_params_for_function_params(entry);
             b.switch_to_block(entry);
             b.seal_block(entry);
-            let jctx = b.block_params(entry)[0];
-            let outs = b.block_params(entry)[1];
+            let (jctx, outs) = match b.block_params(entry) {
+                [jctx, outs] => (*jctx, *outs),
+                _ => {
+                    return Err(JitError(
+                        "the transform signature lost its parameters".to_string(),
+                    ))
+                }
+            };
             let mut g = Gen::new(&mut b, &mut module, &helpers, jctx);
             g.prefetch_numbers(transform.conditions.iter().map(|c| &c.ir).chain(
                 transform.mappings.iter().filter_map(|m| match &m.kind {
@@ -116,7 +122,7 @@ impl<'t> JitTransform<'t> {
                 b.ins().brif(r, stop, &[code.into()], next, &[]);
                 b.switch_to_block(stop);
                 b.seal_block(stop);
-                let p = b.block_params(stop)[0];
+                let p = b.block_params(stop).first().copied().unwrap_or(code);
                 b.ins().return_(&[p]);
                 b.switch_to_block(next);
                 b.seal_block(next);

@@ -205,7 +205,12 @@ impl Session {
                 if !arg.is_empty() {
                     match arg.parse::<usize>() {
                         Ok(n) if n >= 1 && n <= self.samples.len() => self.current = n - 1,
-                        _ => return Reply::err(format!("no record {arg}: there are {} (1-based)\n", self.samples.len())),
+                        _ => {
+                            return Reply::err(format!(
+                                "no record {arg}: there are {} (1-based)\n",
+                                self.samples.len()
+                            ))
+                        }
                     }
                 }
                 Reply::out(format!("{}{}\n", self.position(), self.record().to_json()))
@@ -214,7 +219,10 @@ impl Session {
                 Ok(samples) => {
                     self.samples = samples;
                     self.current = 0;
-                    Reply::out(format!("loaded {} records from {arg}\n", self.samples.len()))
+                    Reply::out(format!(
+                        "loaded {} records from {arg}\n",
+                        self.samples.len()
+                    ))
                 }
                 Err(e) => Reply::err(format!("{e}\n")),
             },
@@ -227,7 +235,22 @@ impl Session {
                 Ok(f) => Reply::out(f.ir.dump()),
                 Err(d) => Reply::err(self.render(arg, d)),
             },
-            "clif" => Reply::err("the Cranelift JIT is not part of this build yet; :ir shows the typed IR it would compile\n"),
+            "clif" => match compile(arg, &self.options) {
+                Ok(f) => {
+                    let transform = Transform::single(arg, f.ir);
+                    let reply = match crate::jit::JitTransform::compile(&transform) {
+                        Ok(jit) => Reply::out(format!(
+                            "{}; {} bytes of machine code, compiled in {:.2} ms\n",
+                            jit.clif,
+                            jit.code_bytes,
+                            jit.compile_time.as_secs_f64() * 1000.0
+                        )),
+                        Err(e) => Reply::err(format!("{e}\n")),
+                    };
+                    reply
+                }
+                Err(d) => Reply::err(self.render(arg, d)),
+            },
             "all" | "a" => {
                 let mut reply = Reply::default();
                 for (i, record) in self.samples.clone().iter().enumerate() {
@@ -243,7 +266,9 @@ impl Session {
             }
             "mappings" | "m" => self.mappings(),
             "conditions" | "c" => self.conditions(),
-            other => Reply::err(format!("unknown command :{other}; :help lists the commands\n")),
+            other => Reply::err(format!(
+                "unknown command :{other}; :help lists the commands\n"
+            )),
         }
     }
 

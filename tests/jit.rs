@@ -1,0 +1,226 @@
+//! The JIT against the interpreter on random well-typed formulas and random records: same
+//! values (to the digit and scale) and same errors (code, message, span).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use sluice::compile::{compile, CompileOptions};
+use sluice::executor::transform::{
+    CompiledFormula, CompiledMapping, MappingKind, Outcome, Transform,
+};
+use sluice::interp::Interpreter;
+use sluice::jit::JitTransform;
+use sluice::runtime::Ctx;
+use sluice::types::{Schema, TypeSet};
+use sluice::value::parse_record;
+
+fn num_expr() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("$a".to_string()),
+        Just("$b".to_string()),
+        Just("$c".to_string()),
+        Just("$n".to_string()),
+        Just("$s".to_string()),
+        Just("$big".to_string()),
+        (0i64..1000, 0u32..4).prop_map(|(m, s)| rust_decimal::Decimal::new(m, s).to_string()),
+        Just("null".to_string()),
+        Just("0".to_string()),
+        Just("9223372036854775807".to_string()),
+    ];
+    leaf.prop_recursive(4, 24, 3, |inner| {
+        prop_oneof![
+            (
+                inner.clone(),
+                prop_oneof![Just("+"), Just("-"), Just("*"), Just("/")],
+                inner.clone()
+            )
+                .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+            inner.clone().prop_map(|a| format!("-({a})")),
+            (
+                inner.clone(),
+                -3i64..4,
+                prop_oneof![
+                    Just("half_up"),
+                    Just("half_even"),
+                    Just("floor"),
+                    Just("up")
+                ]
+            )
+                .prop_map(|(a, d, m)| format!("round({a}, {d}, '{m}')")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} ?? {b})")),
+            (bool_expr_leaf(), inner.clone(), inner.clone())
+                .prop_map(|(c, a, b)| format!("if({c}, {a}, {b})")),
+            inner.prop_map(|a| format!("abs({a})")),
+        ]
+    })
+}
+
+fn bool_expr_leaf() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![Just("$a"), Just("$b"), Just("$n"), Just("$s"), Just("1.5")],
+        prop_oneof![
+            Just("<"),
+            Just("<="),
+            Just(">"),
+            Just(">="),
+            Just("="),
+            Just("!=")
+        ],
+        prop_oneof![Just("$c"), Just("2"), Just("null"), Just("$big")],
+    )
+        .prop_map(|(a, op, b)| format!("{a} {op} {b}"))
+}
+
+fn bool_expr() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        bool_expr_leaf(),
+        Just("true".to_string()),
+        Just("null".to_string()),
+        Just("$flag".to_string())
+    ];
+    leaf.prop_recursive(3, 12, 2, |inner| {
+        prop_oneof![
+            (
+                inner.clone(),
+                prop_oneof![Just("and"), Just("or")],
+                inner.clone()
+            )
+                .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+            inner.prop_map(|a| format!("not ({a})")),
+        ]
+    })
+}
+
+fn decimal_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (-100_000i64..100_000, 0u32..5)
+            .prop_map(|(m, s)| rust_decimal::Decimal::new(m, s).to_string()),
+        Just("0".to_string()),
+        Just("-0.0".to_string()),
+        Just("79228162514264337593543950335".to_string()),
+        Just("0.0000000000000000000000000001".to_string()),
+        Just("\"7\"".to_string()),
+        Just("null".to_string()),
+    ]
+}
+
+fn record() -> impl Strategy<Value = String> {
+    (decimal_text(), decimal_text(), decimal_text(), prop_oneof![Just("true"), Just("false"), Just("null"), Just("\"yes\"")])
+        .prop_map(|(a, b, c, flag)| {
+            format!(r#"{{"a": {a}, "b": {b}, "c": {c}, "n": null, "s": "text", "big": 12345678901234567890123.5, "flag": {flag}}}"#)
+        })
+}
+
+fn formula(text: &str, options: &CompileOptions) -> CompiledFormula {
+    let f = compile(text, options)
+        .unwrap_or_else(|e| panic!("generated formula does not compile: {text}: {e:?}"));
+    CompiledFormula {
+        source: text.to_string(),
+        ir: f.ir,
+    }
+}
+
+fn same(a: &Outcome, b: &Outcome) -> bool {
+    match (a, b) {
+        (Outcome::Mapped(x), Outcome::Mapped(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|(p, q)| p.to_json() == q.to_json() && p.type_name() == q.type_name())
+        }
+        (Outcome::Filtered(x), Outcome::Filtered(y)) => x == y,
+        (
+            Outcome::Failed {
+                target: t1,
+                condition: c1,
+                error: e1,
+            },
+            Outcome::Failed {
+                target: t2,
+                condition: c2,
+                error: e2,
+            },
+        ) => {
+            t1 == t2
+                && c1 == c2
+                && e1.code == e2.code
+                && e1.message == e2.message
+                && e1.span == e2.span
+        }
+        _ => false,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn jit_equals_interpreter(
+        condition in bool_expr(),
+        numbers in prop::collection::vec(num_expr(), 1..4),
+        flag in bool_expr(),
+        records in prop::collection::vec(record(), 1..4),
+        typed in any::<bool>(),
+    ) {
+        let schema = typed.then(|| {
+            Schema::new(
+                [("a", TypeSet::NUMBER), ("b", TypeSet::NUMBER), ("c", TypeSet::NUMBER), ("big", TypeSet::NUMBER), ("n", TypeSet::ANY), ("s", TypeSet::ANY), ("flag", TypeSet::ANY)]
+                    .iter()
+                    .map(|(f, t)| (f.to_string(), *t)),
+            )
+        });
+        let options = CompileOptions { schema, ..CompileOptions::default() };
+        let mut mappings: Vec<CompiledMapping> = numbers
+            .iter()
+            .enumerate()
+            .map(|(i, text)| CompiledMapping { target: Arc::from(format!("m{i}").as_str()), kind: MappingKind::Formula(formula(text, &options)) })
+            .collect();
+        mappings.push(CompiledMapping { target: Arc::from("flag"), kind: MappingKind::Formula(formula(&flag, &options)) });
+        let transform = Transform {
+            conditions: vec![formula(&condition, &options)],
+            mappings,
+            input_fields: None,
+            slot_fields: None,
+        };
+        let jit = JitTransform::compile(&transform).unwrap();
+        for r in &records {
+            let record = parse_record(r).unwrap();
+            let ctx = Ctx::new(&record);
+            let by_interp = transform.apply(&mut Interpreter::new(), &ctx);
+            let by_jit = jit.apply(&mut Interpreter::new(), &ctx);
+            prop_assert!(same(&by_interp, &by_jit), "record {}\ncondition {}\nmappings {:?} / {}\ninterp {:?}\njit {:?}", r, condition, numbers, flag, by_interp, by_jit);
+        }
+    }
+}
+
+/// Found by `jit_equals_interpreter`: the two engines worded the error of a non-boolean
+/// condition differently.
+#[test]
+fn condition_not_boolean_message_is_the_same_in_both_engines() {
+    let options = CompileOptions::default();
+    let transform = Transform {
+        conditions: vec![formula("$flag", &options)],
+        mappings: vec![],
+        input_fields: None,
+        slot_fields: None,
+    };
+    let jit = JitTransform::compile(&transform).unwrap();
+    let record = parse_record(r#"{"flag": "yes"}"#).unwrap();
+    let ctx = Ctx::new(&record);
+    let by_interp = transform.apply(&mut Interpreter::new(), &ctx);
+    let by_jit = jit.apply(&mut Interpreter::new(), &ctx);
+    assert!(same(&by_interp, &by_jit), "{by_interp:?} / {by_jit:?}");
+    assert!(matches!(
+        by_jit,
+        Outcome::Failed {
+            condition: Some(0),
+            ..
+        }
+    ));
+}
