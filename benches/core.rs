@@ -1,6 +1,11 @@
 //! Front-end and interpreter benchmarks: parse+check of a 40-node formula, and the
 //! interpreter's time per evaluation on three formulas of different shape.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use sluice::interp::Interpreter;

@@ -1,7 +1,12 @@
 //! The numeric mapping of `benches/numeric_connector.toml` side by side on the same
 //! records: hand-written Rust (rust_decimal on the same values), the interpreter and the
 //! JIT; and the JIT's compile time for the 10-mapping connector.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use rust_decimal::{Decimal, RoundingStrategy};

@@ -4,7 +4,12 @@
 //! runs it beside `sluice run` and jq.
 //!
 //! Usage: parse_write_floor INPUT OUTPUT
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, BufWriter, Write};
