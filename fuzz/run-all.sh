@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-600}
-for target in formula type_soundness connector record; do
+for target in ${TARGETS:-formula type_soundness connector record jit_vs_interp}; do
   mkdir -p "corpus/$target"
   echo "== $target ($seconds s)"
   cargo fuzz run -s none "$target" "corpus/$target" "seeds/$target" -- \
