@@ -10,9 +10,11 @@ use super::check::load_and_compile;
 use super::eval::{parse_now, parse_tz, DEFAULT_STORE};
 use super::{report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
 use crate::diagnostics::{render_plain, Report};
+use crate::executor::connector::ConnectorFile;
 use crate::executor::run::{open_input, run, RunOptions, DEFAULT_BATCH};
 use crate::executor::store::Store;
 use crate::executor::transform::Outcome;
+use crate::executor::transform::Transform;
 use crate::interp::Interpreter;
 use crate::runtime::Ctx;
 
@@ -58,15 +60,9 @@ pub struct RunArgs {
 
 /// Runs `sluice run`.
 pub fn run_run(args: RunArgs) -> i32 {
-    let limits = match crate::limits::Limits::from_settings(&args.limits) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_COMPILE;
-        }
-    };
-    let Some((file, transform)) = load_and_compile(&args.connector, &limits) else {
-        return EXIT_COMPILE;
+    let (limits, file, transform) = match prepare(&args.connector, &args.limits) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
     let now = match args.now.as_deref().map(parse_now).transpose() {
         Ok(n) => n.unwrap_or_else(|| Utc::now().fixed_offset()),
@@ -111,6 +107,23 @@ pub fn run_run(args: RunArgs) -> i32 {
     }
 }
 
+/// Parses the `--limit` settings and compiles the connector under them; the exit code
+/// when either fails (the problem is already reported).
+fn prepare(
+    connector: &std::path::Path,
+    settings: &[String],
+) -> Result<(crate::limits::Limits, ConnectorFile, Transform), i32> {
+    let limits = crate::limits::Limits::from_settings(settings).map_err(|e| {
+        report_plain(crate::diagnostics::Diag::new(
+            crate::diagnostics::codes::E510_INVALID_LIMIT,
+            e,
+        ));
+        EXIT_COMPILE
+    })?;
+    let (file, transform) = load_and_compile(connector, &limits).ok_or(EXIT_COMPILE)?;
+    Ok((limits, file, transform))
+}
+
 /// Arguments of `sluice test`.
 #[derive(Debug, Args)]
 pub struct TestArgs {
@@ -132,15 +145,9 @@ pub struct TestArgs {
 
 /// Runs `sluice test`: a dry run that explains each record.
 pub fn run_test(args: TestArgs) -> i32 {
-    let limits = match crate::limits::Limits::from_settings(&args.limits) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_COMPILE;
-        }
-    };
-    let Some((file, transform)) = load_and_compile(&args.connector, &limits) else {
-        return EXIT_COMPILE;
+    let (limits, file, transform) = match prepare(&args.connector, &args.limits) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
     let now = match args.now.as_deref().map(parse_now).transpose() {
         Ok(n) => n.unwrap_or_else(|| Utc::now().fixed_offset()),

@@ -369,6 +369,21 @@ impl<'b, 'f> Gen<'b, 'f> {
         }
     }
 
+    /// Branches on both operands being numbers. Returns the block where both are, and
+    /// leaves the builder in the other path with a flag: does either side bail?
+    fn unless_both_numbers(&mut self, sa: Cv, sb: Cv) -> (cranelift_codegen::ir::Block, Cv) {
+        let both_ok_b = self.b.create_block();
+        let not_ok_b = self.b.create_block();
+        let any = self.b.ins().bor(sa, sb);
+        let both_ok = self.b.ins().icmp_imm_s(IntCC::Equal, any, NUM_OK);
+        self.b.ins().brif(both_ok, both_ok_b, &[], not_ok_b, &[]);
+        self.b.switch_to_block(not_ok_b);
+        self.b.seal_block(not_ok_b);
+        let a_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_BAIL);
+        let b_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sb, NUM_BAIL);
+        (both_ok_b, self.b.ins().bor(a_bail, b_bail))
+    }
+
     /// `a op b` on unboxed numbers: inline for + - * when the scales allow, else a helper.
     fn arith(
         &mut self,
@@ -377,18 +392,8 @@ impl<'b, 'f> Gen<'b, 'f> {
         (sb, mb, xb): (Cv, Cv, Cv),
     ) -> (Cv, Cv, Cv) {
         let merge = self.num_merge();
-        let both_ok_b = self.b.create_block();
-        let not_ok_b = self.b.create_block();
-        let any = self.b.ins().bor(sa, sb);
-        let both_ok = self.b.ins().icmp_imm_s(IntCC::Equal, any, NUM_OK);
-        self.b.ins().brif(both_ok, both_ok_b, &[], not_ok_b, &[]);
-
         // A bail on either side bails; else a null on either side gives null.
-        self.b.switch_to_block(not_ok_b);
-        self.b.seal_block(not_ok_b);
-        let a_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_BAIL);
-        let b_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sb, NUM_BAIL);
-        let bail = self.b.ins().bor(a_bail, b_bail);
+        let (both_ok_b, bail) = self.unless_both_numbers(sa, sb);
         let bail_c = self.iconst(NUM_BAIL);
         let null_c = self.iconst(NUM_NULL);
         let st = self.b.ins().select(bail, bail_c, null_c);
@@ -540,17 +545,7 @@ impl<'b, 'f> Gen<'b, 'f> {
     ) -> Cv {
         let merge = self.b.create_block();
         self.b.append_block_param(merge, I64);
-        let both_ok_b = self.b.create_block();
-        let not_ok_b = self.b.create_block();
-        let any = self.b.ins().bor(sa, sb);
-        let both_ok = self.b.ins().icmp_imm_s(IntCC::Equal, any, NUM_OK);
-        self.b.ins().brif(both_ok, both_ok_b, &[], not_ok_b, &[]);
-
-        self.b.switch_to_block(not_ok_b);
-        self.b.seal_block(not_ok_b);
-        let a_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_BAIL);
-        let b_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sb, NUM_BAIL);
-        let bail = self.b.ins().bor(a_bail, b_bail);
+        let (both_ok_b, bail) = self.unless_both_numbers(sa, sb);
         let null_result = match op {
             BinaryOp::Eq | BinaryOp::NotEq => {
                 // null = null is true; null = number is false.
