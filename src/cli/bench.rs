@@ -13,7 +13,7 @@ use crate::executor::transform::{Outcome, Transform};
 use crate::interp::Interpreter;
 use crate::jit::{Engine, JitTransform};
 use crate::runtime::Ctx;
-use crate::value::{parse_into_slots, parse_record_fields, write_json_string, Value};
+use crate::value::{parse_into_slots, parse_record_fields, Value};
 
 /// Arguments of `sluice bench`.
 #[derive(Debug, Args)]
@@ -134,16 +134,7 @@ pub fn run(args: BenchArgs) -> i32 {
         }
     }
 
-    let targets: Vec<String> = transform
-        .mappings
-        .iter()
-        .map(|m| {
-            let mut s = String::new();
-            write_json_string(&m.target, &mut s);
-            s.push(':');
-            s
-        })
-        .collect();
+    let targets = transform.target_prefixes();
     let mut write_ns = u128::MAX;
     let mut written = 0;
     for _ in 0..passes {
@@ -152,15 +143,7 @@ pub fn run(args: BenchArgs) -> i32 {
         written = 0;
         for o in &mapped {
             if let Outcome::Mapped(values) = o {
-                out.push('{');
-                for (i, (t, v)) in targets.iter().zip(values).enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(t);
-                    v.write_json(&mut out);
-                }
-                out.push_str("}\n");
+                Transform::write_line(&targets, values, &mut out);
                 written += 1;
             }
         }

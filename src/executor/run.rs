@@ -25,7 +25,7 @@ use crate::interp::Interpreter;
 use crate::jit::{Engine, JitTransform};
 use crate::limits::json_depth_exceeds;
 use crate::runtime::{Ctx, Lookups};
-use crate::value::{parse_into_slots, parse_record_fields, write_json_string, Map, Value};
+use crate::value::{parse_into_slots, parse_record_fields, Map, Value};
 
 /// How records are committed to the store: this many per transaction.
 pub const DEFAULT_BATCH: usize = 1000;
@@ -338,16 +338,7 @@ impl<'t> Worker<'t> {
         match outcome {
             Outcome::Mapped(values) => match self.mode {
                 SinkMode::Ndjson => {
-                    let out = &mut chunk.ndjson;
-                    out.push('{');
-                    for (i, (t, v)) in self.targets.iter().zip(&values).enumerate() {
-                        if i > 0 {
-                            out.push(',');
-                        }
-                        out.push_str(t);
-                        v.write_json(out);
-                    }
-                    out.push_str("}\n");
+                    Transform::write_line(self.targets, &values, &mut chunk.ndjson);
                     chunk.written += 1;
                 }
                 SinkMode::Store => {
@@ -610,16 +601,7 @@ pub fn run(
         dead = DeadLetters::new(&retry_path);
     }
 
-    let targets: Vec<String> = transform
-        .mappings
-        .iter()
-        .map(|m| {
-            let mut s = String::new();
-            write_json_string(&m.target, &mut s);
-            s.push(':');
-            s
-        })
-        .collect();
+    let targets = transform.target_prefixes();
     let mut collector = Collector {
         sink,
         dead,

@@ -197,6 +197,33 @@ impl Transform {
         }
     }
 
+    /// Each target as the JSON text that starts its field in an output line: `"name":`.
+    pub fn target_prefixes(&self) -> Vec<String> {
+        self.mappings
+            .iter()
+            .map(|m| {
+                let mut s = String::new();
+                crate::value::write_json_string(&m.target, &mut s);
+                s.push(':');
+                s
+            })
+            .collect()
+    }
+
+    /// Appends one mapped record as an NDJSON line, straight from its values (no JSON
+    /// tree); `prefixes` from [`Transform::target_prefixes`].
+    pub fn write_line(prefixes: &[String], values: &[Value], out: &mut String) {
+        out.push('{');
+        for (i, (t, v)) in prefixes.iter().zip(values).enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(t);
+            v.write_json(out);
+        }
+        out.push_str("}\n");
+    }
+
     /// Runs the conditions, then the mappings, on one record.
     pub fn apply(&self, interp: &mut Interpreter, ctx: &Ctx) -> Outcome {
         for (i, c) in self.conditions.iter().enumerate() {
