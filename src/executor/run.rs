@@ -736,7 +736,7 @@ fn progress_bar(opts: &RunOptions, total: Option<u64>) -> Option<ProgressBar> {
     Some(match total {
         Some(n) => ProgressBar::new(n).with_style(
             ProgressStyle::with_template(
-                "{spinner} {bytes}/{total_bytes} {wide_bar} {per_sec} {eta}",
+                "{spinner} {bytes}/{total_bytes} {wide_bar} {binary_bytes_per_sec} {eta}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         ),
