@@ -754,7 +754,20 @@ fn run_sequential(
     mode: SinkMode,
     collector: &mut Collector,
 ) -> Result<(), Diag> {
-    let mut worker = Worker::new(transform, targets, key, mode, opts, use_jit(opts, None));
+    let input_bytes = opts
+        .input
+        .as_deref()
+        .filter(|i| *i != "-")
+        .and_then(|i| std::fs::metadata(i).ok())
+        .map(|m| m.len());
+    let mut worker = Worker::new(
+        transform,
+        targets,
+        key,
+        mode,
+        opts,
+        use_jit(opts, input_bytes),
+    );
     let progress = progress_bar(opts, None);
     let mut chunk = Chunk::default();
     while let Some(item) = records.next_record() {
