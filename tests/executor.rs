@@ -627,3 +627,43 @@ fn kill_9_then_rerun_loses_nothing_and_duplicates_nothing() {
     assert_eq!(lines.len(), bad);
     assert!(lines.iter().all(|l| l % 97 == 0));
 }
+
+#[test]
+fn both_engines_write_the_same_output_and_dead_letters() {
+    let dir = tempdir("engines");
+    let c = write_connector(&dir, "external_wins");
+    let mut input = String::new();
+    for i in 0..300 {
+        let parts = i % 5;
+        let active = i % 7 != 0;
+        input.push_str(&format!(
+            "{{\"id\": {i}, \"name\": \"n{i}\", \"active\": {active}, \"parts\": {parts}}}\n"
+        ));
+    }
+    input
+        .push_str("{\"id\": \"x\", \"name\": 5, \"active\": true, \"parts\": \"two\"}\nnot json\n");
+    let input = write(&dir, "in.ndjson", &input);
+    let mut results = Vec::new();
+    for engine in ["interp", "jit"] {
+        let dead = format!("dead-{engine}.ndjson");
+        let (code, out, err) = run_in(
+            &dir,
+            &[
+                "run",
+                &c,
+                "--input",
+                &input,
+                "--output",
+                "-",
+                "--engine",
+                engine,
+                "--dead-letter",
+                &dead,
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        results.push((out, std::fs::read_to_string(dir.join(&dead)).unwrap()));
+    }
+    assert!(results[0].0.lines().count() > 200);
+    assert_eq!(results[0], results[1]);
+}
