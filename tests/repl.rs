@@ -148,6 +148,12 @@ fn a_person_at_the_terminal() {
     t.type_line(":help findvalue");
     t.wait_for("findvalue(array: array, filter: array or object");
 
+    t.send(&["-l", "$CreditLi"]);
+    t.send(&["Tab"]);
+    t.wait_for("sluice> $CreditLimit");
+    t.send(&["Enter"]);
+    t.wait_for("20000 : number");
+
     t.send(&["C-d"]);
     let start = Instant::now();
     while t.alive() {
