@@ -64,12 +64,9 @@ pub fn run_run(args: RunArgs) -> i32 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let now = match args.now.as_deref().map(parse_now).transpose() {
-        Ok(n) => n.unwrap_or_else(|| Utc::now().fixed_offset()),
-        Err(d) => {
-            report_plain(d);
-            return EXIT_COMPILE;
-        }
+    let now = match now_of(args.now.as_deref()) {
+        Ok(n) => n,
+        Err(code) => return code,
     };
     let tz = match args.tz.as_deref().map(parse_tz).transpose() {
         Ok(t) => t.unwrap_or(chrono_tz::Tz::UTC),
@@ -124,6 +121,17 @@ fn prepare(
     Ok((limits, file, transform))
 }
 
+/// `--now`, or the current time; the exit code when it does not parse (reported).
+fn now_of(arg: Option<&str>) -> Result<chrono::DateTime<chrono::FixedOffset>, i32> {
+    match arg.map(parse_now).transpose() {
+        Ok(n) => Ok(n.unwrap_or_else(|| Utc::now().fixed_offset())),
+        Err(d) => {
+            report_plain(d);
+            Err(EXIT_COMPILE)
+        }
+    }
+}
+
 /// Arguments of `sluice test`.
 #[derive(Debug, Args)]
 pub struct TestArgs {
@@ -149,12 +157,9 @@ pub fn run_test(args: TestArgs) -> i32 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let now = match args.now.as_deref().map(parse_now).transpose() {
-        Ok(n) => n.unwrap_or_else(|| Utc::now().fixed_offset()),
-        Err(d) => {
-            report_plain(d);
-            return EXIT_COMPILE;
-        }
+    let now = match now_of(args.now.as_deref()) {
+        Ok(n) => n,
+        Err(code) => return code,
     };
     let all_fields = crate::executor::transform::Transform {
         input_fields: None,

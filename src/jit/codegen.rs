@@ -205,6 +205,24 @@ impl<'b, 'f> Gen<'b, 'f> {
         }
     }
 
+    /// When `cond` holds, continues in a new block (current on return) that computes a
+    /// replacement; otherwise passes `value` on to `merge` unchanged.
+    fn compute_if(
+        &mut self,
+        cond: Cv,
+        (st, m, s): (Cv, Cv, Cv),
+        merge: cranelift_codegen::ir::Block,
+    ) {
+        let compute = self.b.create_block();
+        let pass = self.b.create_block();
+        self.b.ins().brif(cond, compute, &[], pass, &[]);
+        self.b.switch_to_block(pass);
+        self.b.seal_block(pass);
+        self.b.ins().jump(merge, &[st.into(), m.into(), s.into()]);
+        self.b.switch_to_block(compute);
+        self.b.seal_block(compute);
+    }
+
     /// True for nodes `num` compiles natively.
     pub fn num_native(n: &Node) -> bool {
         match &n.kind {
@@ -276,15 +294,8 @@ impl<'b, 'f> Gen<'b, 'f> {
             NodeKind::Binary(BinaryOp::Coalesce, a, b) => {
                 let (sa, ma, xa) = self.num(a);
                 let merge = self.num_merge();
-                let right = self.b.create_block();
-                let done = self.b.create_block();
                 let is_null = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_NULL);
-                self.b.ins().brif(is_null, right, &[], done, &[]);
-                self.b.switch_to_block(done);
-                self.b.seal_block(done);
-                self.b.ins().jump(merge, &[sa.into(), ma.into(), xa.into()]);
-                self.b.switch_to_block(right);
-                self.b.seal_block(right);
+                self.compute_if(is_null, (sa, ma, xa), merge);
                 let (sb, mb, xb) = self.num(b);
                 self.b.ins().jump(merge, &[sb.into(), mb.into(), xb.into()]);
                 self.b.switch_to_block(merge);
@@ -310,15 +321,8 @@ impl<'b, 'f> Gen<'b, 'f> {
                 };
                 let (st, m, s) = self.num(x);
                 let merge = self.num_merge();
-                let compute = self.b.create_block();
-                let pass = self.b.create_block();
                 let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_OK);
-                self.b.ins().brif(ok, compute, &[], pass, &[]);
-                self.b.switch_to_block(pass);
-                self.b.seal_block(pass);
-                self.b.ins().jump(merge, &[st.into(), m.into(), s.into()]);
-                self.b.switch_to_block(compute);
-                self.b.seal_block(compute);
+                self.compute_if(ok, (st, m, s), merge);
                 let d = self.iconst(digits);
                 let md = self.iconst(i64::try_from(mode).unwrap_or(0));
                 let slot = self.slot_addr();
