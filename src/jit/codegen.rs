@@ -197,6 +197,26 @@ impl<'b, 'f> Gen<'b, 'f> {
         }
     }
 
+    /// Jumps to `merge` with a number, continues there, and gives its parameters.
+    fn close_num(
+        &mut self,
+        merge: cranelift_codegen::ir::Block,
+        (s, m, x): (Cv, Cv, Cv),
+    ) -> (Cv, Cv, Cv) {
+        self.b.ins().jump(merge, &[s.into(), m.into(), x.into()]);
+        self.b.switch_to_block(merge);
+        self.b.seal_block(merge);
+        self.params3(merge)
+    }
+
+    /// Jumps to `merge` with one value, continues there, and gives its parameter.
+    fn close_one(&mut self, merge: cranelift_codegen::ir::Block, v: Cv) -> Cv {
+        self.b.ins().jump(merge, &[v.into()]);
+        self.b.switch_to_block(merge);
+        self.b.seal_block(merge);
+        self.param0(merge)
+    }
+
     /// The first parameter of a block (every merge block here has one).
     fn param0(&mut self, block: cranelift_codegen::ir::Block) -> Cv {
         match self.b.block_params(block).first() {
@@ -297,10 +317,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let is_null = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_NULL);
                 self.compute_if(is_null, (sa, ma, xa), merge);
                 let (sb, mb, xb) = self.num(b);
-                self.b.ins().jump(merge, &[sb.into(), mb.into(), xb.into()]);
-                self.b.switch_to_block(merge);
-                self.b.seal_block(merge);
-                self.params3(merge)
+                self.close_num(merge, (sb, mb, xb))
             }
             NodeKind::Binary(op, a, b) => {
                 let (sa, ma, xa) = self.num(a);
@@ -328,10 +345,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let slot = self.slot_addr();
                 self.call("dec_round", &[m, s, d, md, slot]);
                 let (rs, rm, rx) = self.load_num();
-                self.b.ins().jump(merge, &[rs.into(), rm.into(), rx.into()]);
-                self.b.switch_to_block(merge);
-                self.b.seal_block(merge);
-                self.params3(merge)
+                self.close_num(merge, (rs, rm, rx))
             }
             NodeKind::Call(_, args) => {
                 // if(condition, then, else?)
@@ -364,10 +378,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 self.b.switch_to_block(bail_b);
                 self.b.seal_block(bail_b);
                 let (s3, m3, x3) = (self.iconst(NUM_BAIL), self.iconst(0), self.iconst(0));
-                self.b.ins().jump(merge, &[s3.into(), m3.into(), x3.into()]);
-                self.b.switch_to_block(merge);
-                self.b.seal_block(merge);
-                self.params3(merge)
+                self.close_num(merge, (s3, m3, x3))
             }
             _ => self.interp_num(n),
         }
@@ -458,11 +469,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         let slot = self.slot_addr();
         self.call("dec_op", &[code, ma, xa, mb, xb, slot]);
         let (rs, rm, rx) = self.load_num();
-        self.b.ins().jump(merge, &[rs.into(), rm.into(), rx.into()]);
-
-        self.b.switch_to_block(merge);
-        self.b.seal_block(merge);
-        self.params3(merge)
+        self.close_num(merge, (rs, rm, rx))
     }
 
     /// A boolean code: false, true, null or bail.
@@ -527,10 +534,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let r = self.b.ins().select(both_go, go_c, null_c);
                 let r = self.b.ins().select(b_stop, stop_c, r);
                 let r = self.b.ins().select(b_bail, bail_c, r);
-                self.b.ins().jump(merge, &[r.into()]);
-                self.b.switch_to_block(merge);
-                self.b.seal_block(merge);
-                self.param0(merge)
+                self.close_one(merge, r)
             }
             NodeKind::Binary(op, a, b) => {
                 let (sa, ma, xa) = self.num(a);
@@ -597,10 +601,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             .unwrap_or_else(|| self.b.ins().iconst(I64, 0));
         let c = self.b.ins().icmp_imm_s(cc, ord, 0);
         let c = self.b.ins().uextend(I64, c);
-        self.b.ins().jump(merge, &[c.into()]);
-        self.b.switch_to_block(merge);
-        self.b.seal_block(merge);
-        self.param0(merge)
+        self.close_one(merge, c)
     }
 
     /// Writes the value of `n` to `out` (a `*mut Value`); returns 0, or 1 on an error (kept
@@ -684,10 +685,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         let node = self.iconst(ptr(n));
         let zero = self.iconst(0);
         let r = self.call("interp_cond", &[self.ctx, node]).unwrap_or(zero);
-        self.b.ins().jump(done, &[r.into()]);
-        self.b.switch_to_block(done);
-        self.b.seal_block(done);
-        self.param0(done)
+        self.close_one(done, r)
     }
 
     /// Copies a field or a constant into `out`.
