@@ -6,11 +6,9 @@
     clippy::indexing_slicing
 )]
 
-use assert_cmd::Command;
+mod common;
 
-fn sluice() -> Command {
-    Command::cargo_bin("sluice").unwrap()
-}
+use common::sluice;
 
 fn stdout_of(args: &[&str]) -> String {
     let out = sluice().args(args).output().unwrap();
@@ -174,18 +172,5 @@ fn deep_nesting_is_rejected_not_a_crash() {
 }
 
 fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "sluice-cli-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
+    common::tempdir("cli", "record-file")
 }
