@@ -15,6 +15,9 @@ pub mod text;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+/// The boolean reading of a condition value, shared with the interpreter's operators.
+pub use args::truth as args_truth;
+
 use crate::runtime::{Ctx, EvalError, LazyArgs};
 use crate::types::TypeSet;
 use crate::value::Value;
@@ -250,4 +253,3 @@ pub const fn ex(formula: &'static str, record: &'static str, result: &'static st
 pub fn union_of_all(args: &[TypeSet]) -> TypeSet {
     args.iter().fold(TypeSet::NEVER, |acc, t| acc | *t)
 }
-pub use args::truth as args_truth;
