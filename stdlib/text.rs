@@ -92,7 +92,7 @@ pub const FUNCTIONS: &[Function] = &[
     text_fn!("split", &[req("s", STR), req("sep", STR)], TypeSet::ARRAY.union(TypeSet::NULL), "Splits s at every sep into an array of strings; an empty sep splits into characters.",
         [ex("split('a,b,,c', ',')", "{}", r#"["a","b","","c"]"#), ex("split('abc', '')", "{}", r#"["a","b","c"]"#), ex("split(null, ',')", "{}", "null")], split),
     text_fn!("join", &[req("array", TypeSet::ARRAY), opt("sep", STR)], STR_OR_NULL, "Joins the text forms of the elements with sep (default ''); null elements count as ''.",
-        [ex("join(['a', 1, null, 'b'], '-')", "{}", r#""a-1--b""#), ex("join([], ',')", "{}", r#""""#)], join),
+        [ex("join(['a', 1, null, 'b'], '-')", "{}", r#""a-1--b""#), ex("join(['a', 'b'])", "{}", r#""ab""#), ex("join([], ',')", "{}", r#""""#)], join),
     text_fn!("padleft", &[req("s", STR), req("n", NUM), opt("ch", STR)], STR_OR_NULL, "s padded at the start with ch (one character, default ' ') to n characters; longer text is unchanged.",
         [ex("padleft('42', 5, '0')", "{}", r#""00042""#), ex("padleft('abcdef', 3)", "{}", r#""abcdef""#), ex("padleft('1', 3, 'ab')", "{}", "error E306")], padleft),
     text_fn!("padright", &[req("s", STR), req("n", NUM), opt("ch", STR)], STR_OR_NULL, "s padded at the end with ch (one character, default ' ') to n characters; longer text is unchanged.",
