@@ -248,3 +248,34 @@ fn bad_ndjson_line_loads_nothing_and_names_the_line() {
     assert!(err.contains("E507") && err.contains(":2:"), "{err}");
     assert!(!db.exists(), "nothing was stored");
 }
+
+#[test]
+fn lookups_compare_typed_values_like_equality() {
+    let dir = tempdir("typed");
+    let file = dir.join("n.ndjson");
+    std::fs::write(
+        &file,
+        "{\"id\": 1, \"name\": \"one\"}\n{\"id\": 2.0, \"name\": \"two\"}\n",
+    )
+    .unwrap();
+    let db = dir.join("s.db").display().to_string();
+    let (code, _, err) = run(&[
+        "objects",
+        "load",
+        "num",
+        file.to_str().unwrap(),
+        "--store",
+        &db,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for (formula, expected) in [
+        ("textvlookup(1, 'num', 'id', 'name')", "\"one\""),
+        ("textvlookup(1.00, 'num', 'id', 'name')", "\"one\""),
+        ("textvlookup(2, 'num', 'id', 'name')", "\"two\""),
+        ("textvlookup('1', 'num', 'id', 'name')", "null"),
+    ] {
+        let (code, out, err) = eval_with(&db, "{}", formula);
+        assert_eq!(code, 0, "{formula}: {err}");
+        assert_eq!(out.trim(), expected, "{formula}");
+    }
+}
