@@ -145,14 +145,7 @@ impl Session {
 
     fn eval_on(&mut self, text: &str, record: &Value) -> Result<Value, String> {
         let compiled = compile(text, &self.options).map_err(|d| self.render(text, d))?;
-        let ctx = Ctx {
-            record,
-            now: self.now,
-            tz: chrono_tz::Tz::UTC,
-            lookups: self.lookups.as_ref().map(|l| l as &dyn Lookups),
-            slots: None,
-            limits: crate::limits::Limits::default(),
-        };
+        let ctx = session_ctx(record, self.now, self.lookups.as_ref());
         self.interp
             .eval(&compiled.ir, &ctx)
             .map_err(|e| self.render(text, vec![e.to_diag()]))
@@ -278,14 +271,7 @@ impl Session {
         };
         let record = self.record();
         let mut reply = Reply::default();
-        let ctx = Ctx {
-            record: &record,
-            now: self.now,
-            tz: chrono_tz::Tz::UTC,
-            lookups: self.lookups.as_ref().map(|l| l as &dyn Lookups),
-            slots: None,
-            limits: crate::limits::Limits::default(),
-        };
+        let ctx = session_ctx(&record, self.now, self.lookups.as_ref());
         for m in &transform.mappings {
             let result = match &m.kind {
                 MappingKind::Field(p) => Ok(p.read(&record)),
@@ -322,14 +308,7 @@ impl Session {
             return Reply::err("no connector: start with --connector FILE\n");
         };
         let record = self.record();
-        let ctx = Ctx {
-            record: &record,
-            now: self.now,
-            tz: chrono_tz::Tz::UTC,
-            lookups: self.lookups.as_ref().map(|l| l as &dyn Lookups),
-            slots: None,
-            limits: crate::limits::Limits::default(),
-        };
+        let ctx = session_ctx(&record, self.now, self.lookups.as_ref());
         let mut reply = Reply::default();
         if transform.conditions.is_empty() {
             reply
@@ -350,6 +329,19 @@ impl Session {
         }
         reply
     }
+}
+
+/// The evaluation context of the REPL: the current record, the session's `now`, UTC, the
+/// store when one is open, default limits.
+fn session_ctx<'a>(
+    record: &'a Value,
+    now: DateTime<FixedOffset>,
+    lookups: Option<&'a StoreLookups>,
+) -> Ctx<'a> {
+    let mut ctx = Ctx::new(record);
+    ctx.now = now;
+    ctx.lookups = lookups.map(|l| l as &dyn Lookups);
+    ctx
 }
 
 fn help(arg: &str) -> String {
