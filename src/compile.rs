@@ -87,7 +87,10 @@ pub fn syntax_diag(err: &SyntaxError, text: &str) -> Diag {
             format!("unexpected `{found}` {at}"),
         )
         .label(err.span, "unexpected here")
-        .maybe_help(expected_help(expected)),
+        .maybe_help(
+            unexpected_token_help(found, expected, text.get(..err.span.start).unwrap_or(""))
+                .or_else(|| expected_help(expected)),
+        ),
         SyntaxErrorKind::UnexpectedEnd { expected } => Diag::new(
             codes::E005_UNEXPECTED_END,
             format!("formula ends too early {at}"),
@@ -108,6 +111,36 @@ pub fn syntax_diag(err: &SyntaxError, text: &str) -> Diag {
         .label(err.span, "in this expression"),
         SyntaxErrorKind::Empty => Diag::new(codes::E010_EMPTY, "the formula is empty"),
     }
+}
+
+/// A hint for the mistakes that an "expected ..." list explains badly: a chained
+/// comparison, and a bare name where a quoted field name was meant.
+fn unexpected_token_help(found: &str, expected: &[String], before: &str) -> Option<String> {
+    const COMPARISONS: [&str; 8] = ["=", "==", "!=", "<>", "<", "<=", ">", ">="];
+    if COMPARISONS.contains(&found) && !expected.iter().any(|e| e == "expression") {
+        return Some(
+            "comparisons do not chain: write `a = b and b = c`, or put one comparison in \
+             parentheses to compare its boolean result"
+                .to_string(),
+        );
+    }
+    if expected == ["`(`"] {
+        let name: String = before
+            .trim_end()
+            .chars()
+            .rev()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        if !name.is_empty() {
+            return Some(format!(
+                "a bare name is a function call; field names are quoted: data('{name}') or ${name}"
+            ));
+        }
+    }
+    None
 }
 
 fn expected_help(expected: &[String]) -> Option<String> {

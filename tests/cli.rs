@@ -174,3 +174,20 @@ fn deep_nesting_is_rejected_not_a_crash() {
 fn tempdir() -> std::path::PathBuf {
     common::tempdir("cli", "record-file")
 }
+
+#[test]
+fn eval_formula_starting_with_minus_needs_no_double_dash() {
+    assert_eq!(stdout_of(&["eval", "-round(2.5)"]), "-3\n");
+    assert_eq!(stdout_of(&["eval", "-1 + 3"]), "2\n");
+}
+
+#[test]
+fn explain_unknown_code_names_the_real_range() {
+    let out = sluice().args(["explain", "E999"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let last = sluice::diagnostics::codes::ALL.last().unwrap().id;
+    assert!(last.starts_with("E7"));
+    assert!(err.contains(&format!("codes run from E001 to {last}")), "{err}");
+    assert!(err.contains("E7xx the store"), "{err}");
+}

@@ -42,7 +42,8 @@ pub struct EvalArgs {
     /// The engine (auto: the interpreter, for a one-off evaluation).
     #[arg(long, value_enum, default_value_t = super::Engine::Auto)]
     engine: super::Engine,
-    /// The formula (put `--` before a formula that starts with `-`).
+    /// The formula (one starting with `-`, such as `-round(2.5)`, is taken as it is).
+    #[arg(allow_hyphen_values = true)]
     formula: String,
 }
 

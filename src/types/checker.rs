@@ -319,6 +319,22 @@ impl Checker<'_> {
                             .label(span, "both sides are strings")
                             .help("join text with `&` or concat()"),
                     );
+                } else if let Some(date_side) = [&left, &right]
+                    .into_iter()
+                    .find(|n| is_certainly_dated(n.ty))
+                    .filter(|_| matches!(op, BinaryOp::Add | BinaryOp::Sub))
+                {
+                    self.errors.push(
+                        Diag::new(
+                            codes::E101_OPERATOR_TYPE,
+                            format!("`{}` does not do date arithmetic", op.symbol()),
+                        )
+                        .label(date_side.span, format!("this is {}", article(date_side.ty)))
+                        .help(
+                            "move a date with dateadd(d, n, unit), e.g. dateadd(today(), -1, 'day'); \
+                             the distance between two dates is datediff(a, b, 'day')",
+                        ),
+                    );
                 } else {
                     let msg = format!("`{}` needs numbers", op.symbol());
                     self.expect(&left, TypeSet::NUMBER, codes::E101_OPERATOR_TYPE, &msg);
@@ -344,7 +360,7 @@ impl Checker<'_> {
                         )
                         .label(left.span, format!("this is {}", article(l)))
                         .label(right.span, format!("this is {}", article(r)))
-                        .help("convert one side first, e.g. number(x) or tostring(x)"),
+                        .help(comparison_help(l, r)),
                     );
                 }
                 TypeSet::BOOLEAN.or_null_if(nullable)
@@ -362,6 +378,31 @@ impl Checker<'_> {
             ty,
             span,
         )
+    }
+}
+
+/// Whether every non-null value of `t` is a date or a datetime.
+fn is_certainly_dated(t: TypeSet) -> bool {
+    let t = t.non_null();
+    !t.is_never() && DATED.contains(t)
+}
+
+const DATED: TypeSet = TypeSet::DATE.union(TypeSet::DATETIME);
+
+/// How to make two sides of a comparison comparable: dates against text want the text
+/// parsed, numbers against text want a number.
+fn comparison_help(l: TypeSet, r: TypeSet) -> String {
+    let dated = |t: TypeSet| DATED.contains(t);
+    if (dated(l) && r == TypeSet::STRING) || (dated(r) && l == TypeSet::STRING) {
+        "read the text as a date first: parsedate(x) for ISO 8601 text, \
+         parsedate(x, '%d.%m.%Y') for other formats; or write the date with date(y, m, d)"
+            .to_string()
+    } else if l == TypeSet::NUMBER || r == TypeSet::NUMBER {
+        "convert one side first: number(x) reads text as a number, tostring(x) writes a number as text"
+            .to_string()
+    } else {
+        "convert one side to the other's type first (tostring, number, parsedate, toboolean)"
+            .to_string()
     }
 }
 
