@@ -69,3 +69,58 @@ fn code_cell(s: &str) -> String {
         format!("`{}`", cell(s))
     }
 }
+
+/// `docs/connectors.md`: every key of the connector format, table by table, with a
+/// complete example.
+pub fn connectors_markdown() -> String {
+    use crate::executor::connector_reference::{KEYS, TABLES};
+    let mut out = String::from(
+        "# Connector reference\n\nGenerated from the table `sluice check` validates against \
+         (`src/executor/connector_reference.rs`); do not edit by hand. A connector is a TOML \
+         file, or the same structure as JSON (`.json`); unknown keys are an error (E602) with \
+         a did-you-mean, values outside their set are E610. `sluice check FILE` reports \
+         every problem with `file:line`; `sluice export FILE` prints it as JSON with \
+         literal credentials shown as `***`.\n\n## A complete example\n\n```toml\n",
+    );
+    out.push_str(include_str!("../examples/customers.toml"));
+    out.push_str("```\n\nFormulas are TOML strings. Inside a basic string (`\"...\"`) a `\"` ends the string and a backslash starts an escape, so write formulas that need either in a literal string: `formula = 'regexmatch(data(\"Code\"), \"^A\\d{4}$\")'`, or `'''...'''` when the formula also holds single quotes.\n");
+    for (table, doc) in TABLES {
+        let title = match *table {
+            "" => "Top level".to_string(),
+            "side" => "[inbound] and [outbound]".to_string(),
+            "side.credentials" => "[inbound.credentials] and [outbound.credentials]".to_string(),
+            "mappings" => "[[mappings]]".to_string(),
+            t => format!("[{t}]"),
+        };
+        let _ = write!(out, "\n## {title}\n\n{doc}\n");
+        let keys: Vec<_> = KEYS.iter().filter(|k| k.table == *table).collect();
+        if keys.is_empty() {
+            continue;
+        }
+        out.push_str("\n| key | type | required | default | allowed values | meaning | example |\n|---|---|---|---|---|---|---|\n");
+        for k in keys {
+            let allowed = k
+                .allowed
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} | {} | `{}` |",
+                k.key,
+                k.ty,
+                if k.required { "yes" } else { "no" },
+                if k.default.is_empty() {
+                    String::new()
+                } else {
+                    format!("`{}`", cell(k.default))
+                },
+                allowed,
+                cell(k.doc),
+                cell(k.example)
+            );
+        }
+    }
+    out
+}

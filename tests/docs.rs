@@ -28,3 +28,8 @@ fn functions_reference_is_current() {
 fn errors_reference_is_current() {
     check("docs/errors.md", sluice::docs::errors_markdown());
 }
+
+#[test]
+fn connectors_reference_is_current() {
+    check("docs/connectors.md", sluice::docs::connectors_markdown());
+}

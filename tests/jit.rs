@@ -122,6 +122,7 @@ fn formula(text: &str, options: &CompileOptions) -> CompiledFormula {
         .unwrap_or_else(|e| panic!("generated formula does not compile: {text}: {e:?}"));
     CompiledFormula {
         source: text.to_string(),
+        offset: None,
         ir: f.ir,
     }
 }

@@ -137,8 +137,16 @@ fn a_person_at_the_terminal() {
     t.type_line("'line')");
     t.wait_for("\"multiline\" : string");
 
+    t.type_line("'stray quote");
+    t.wait_for("an empty line ends it");
+    t.wait_for("...>");
+    t.type_line("");
+    t.wait_for("E002");
+    t.type_line("2 + 2");
+    t.wait_for("4 : number");
+
     t.type_line(":next");
-    t.wait_for("record 2 of 7");
+    t.wait_for("record 2 of 7 (input line 2)");
     t.type_line(":mappings");
     t.wait_for("credit_band = \"B\"");
     t.type_line(":conditions");
@@ -182,10 +190,10 @@ fn piped_lines_give_one_result_each() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[0], "\"C001\" : string");
-    assert_eq!(lines[1], "record 2 of 7");
+    assert_eq!(lines[1], "record 2 of 7 (input line 2)");
     assert_eq!(lines[3], "\"C002\" : string");
     assert_eq!(lines[4], "\"ab\" : string");
-    assert_eq!(lines[5], "record 3 of 7");
+    assert_eq!(lines[5], "record 3 of 7 (input line 3)");
     assert_eq!(lines[7], "\"S\" : string");
     assert!(
         stdout.contains("(i64, i64) -> i64 system_v {") && stdout.contains("smul_overflow"),
@@ -195,5 +203,45 @@ fn piped_lines_give_one_result_each() {
     assert!(
         stderr.contains("E302") && stderr.contains("skipped"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn stray_quote_does_not_swallow_the_next_commands() {
+    let out = assert_cmd::Command::cargo_bin("sluice")
+        .unwrap()
+        .args([
+            "repl",
+            "--input",
+            &project("examples/business_partners.ndjson"),
+        ])
+        .write_stdin("'oops\n\n:record 7\n$CardCode\n")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("E002"), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "record 7 of 7 (input line 8)", "{stdout}");
+    assert_eq!(lines[2], "\"C007\" : string", "{stdout}");
+}
+
+#[test]
+fn repl_takes_the_time_zone() {
+    let out = assert_cmd::Command::cargo_bin("sluice")
+        .unwrap()
+        .args([
+            "repl",
+            "--now",
+            "2024-05-01T23:30:00Z",
+            "--tz",
+            "Asia/Tokyo",
+        ])
+        .write_stdin("today()\n")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "\"2024-05-02\" : date\n"
     );
 }

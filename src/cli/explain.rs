@@ -22,9 +22,10 @@ pub fn run(args: ExplainArgs) -> i32 {
         None => {
             let first = codes::ALL.first().map_or("", |c| c.id);
             let last = codes::ALL.last().map_or("", |c| c.id);
-            let hint = crate::diagnostics::did_you_mean(&args.code, codes::ALL.iter().map(|c| c.id))
-                .map(|c| format!("; did you mean {c}?"))
-                .unwrap_or_default();
+            let hint =
+                crate::diagnostics::did_you_mean(&args.code, codes::ALL.iter().map(|c| c.id))
+                    .map(|c| format!("; did you mean {c}?"))
+                    .unwrap_or_default();
             eprintln!(
                 "error: no such error code '{}'{hint}\n  codes run from {first} to {last} in ranges: \
                  E0xx syntax, E1xx types, E2xx functions, E3xx runtime, E5xx input, \

@@ -47,7 +47,7 @@ pub struct RunArgs {
     /// now() for the whole run, RFC 3339 (default: the time the run starts).
     #[arg(long, value_name = "RFC3339")]
     now: Option<String>,
-    /// The default time zone.
+    /// The default time zone (default: the connector's `zone`, else UTC).
     #[arg(long, value_name = "TZ")]
     tz: Option<String>,
     /// Set a resource limit, e.g. --limit steps=10000 (repeatable; see `sluice explain E311`).
@@ -68,12 +68,9 @@ pub fn run_run(args: RunArgs) -> i32 {
         Ok(n) => n,
         Err(code) => return code,
     };
-    let tz = match args.tz.as_deref().map(parse_tz).transpose() {
-        Ok(t) => t.unwrap_or(chrono_tz::Tz::UTC),
-        Err(d) => {
-            report_plain(d);
-            return EXIT_COMPILE;
-        }
+    let tz = match zone_of(&file, args.tz.as_deref()) {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     let options = RunOptions {
         limits,
@@ -132,6 +129,18 @@ fn now_of(arg: Option<&str>) -> Result<chrono::DateTime<chrono::FixedOffset>, i3
     }
 }
 
+/// The zone of a run: `--tz`, else the connector's `zone`, else UTC; the exit code when
+/// `--tz` does not name a zone (reported).
+fn zone_of(file: &ConnectorFile, arg: Option<&str>) -> Result<chrono_tz::Tz, i32> {
+    match arg.map(parse_tz).transpose() {
+        Ok(tz) => Ok(file.connector.zone_or(tz)),
+        Err(d) => {
+            report_plain(d);
+            Err(EXIT_COMPILE)
+        }
+    }
+}
+
 /// Arguments of `sluice test`.
 #[derive(Debug, Args)]
 pub struct TestArgs {
@@ -146,6 +155,9 @@ pub struct TestArgs {
     /// now() for the test, RFC 3339.
     #[arg(long, value_name = "RFC3339")]
     now: Option<String>,
+    /// The default time zone (default: the connector's `zone`, else UTC).
+    #[arg(long, value_name = "TZ")]
+    tz: Option<String>,
     /// Set a resource limit, e.g. --limit steps=10000 (repeatable).
     #[arg(long = "limit", value_name = "NAME=VALUE")]
     limits: Vec<String>,
@@ -159,6 +171,10 @@ pub fn run_test(args: TestArgs) -> i32 {
     };
     let now = match now_of(args.now.as_deref()) {
         Ok(n) => n,
+        Err(code) => return code,
+    };
+    let tz = match zone_of(&file, args.tz.as_deref()) {
+        Ok(t) => t,
         Err(code) => return code,
     };
     let all_fields = crate::executor::transform::Transform {
@@ -199,7 +215,7 @@ pub fn run_test(args: TestArgs) -> i32 {
         let ctx = Ctx {
             record: &record,
             now,
-            tz: chrono_tz::Tz::UTC,
+            tz,
             lookups: lookups.as_ref().map(|l| l as &dyn crate::runtime::Lookups),
             slots: None,
             limits,
@@ -233,16 +249,17 @@ pub fn run_test(args: TestArgs) -> i32 {
                     _ => "record".to_string(),
                 };
                 println!("  FAILED in {place}:");
-                let source = all_fields
-                    .failed_source(target.as_deref(), condition)
-                    .unwrap_or("")
-                    .to_string();
-                let report = Report {
-                    source_name: place,
-                    source,
-                    diags: vec![error.to_diag()],
+                let rendered = match all_fields.failed_formula(target.as_deref(), condition) {
+                    Some((at, f)) => {
+                        file.render_formula(at, f.offset, &f.source, vec![error.to_diag()])
+                    }
+                    None => render_plain(&Report {
+                        source_name: place,
+                        source: String::new(),
+                        diags: vec![error.to_diag()],
+                    }),
                 };
-                for line in render_plain(&report).lines() {
+                for line in rendered.lines() {
                     println!("    {line}");
                 }
             }

@@ -8,7 +8,11 @@ use std::path::Path;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostics::{codes, did_you_mean, Diag};
+use super::connector_reference::{
+    self as reference, CONFLICT_RULES, DIRECTIONS, FIELD_TYPES, NAMED_FREQUENCIES, SYSTEM_TYPES,
+};
+use crate::diagnostics::{codes, did_you_mean, Diag, Report};
+use crate::syntax::Span;
 use crate::types::{Schema, TypeSet};
 
 /// A connector: conditions, mappings and the two sides of a sync.
@@ -36,6 +40,9 @@ pub struct Connector {
     /// Optional schemas of Connect Objects: object type → fields.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub objects: IndexMap<String, ObjectSchema>,
+    /// The IANA time zone of the connector's runs, unless `--tz` says otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 /// One side of a connector.
@@ -62,7 +69,56 @@ pub struct Side {
     pub primary_key: Option<String>,
     /// Credentials: literal values or `env:VAR` references.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub credentials: BTreeMap<String, String>,
+    pub credentials: BTreeMap<String, Credential>,
+}
+
+/// A credential value. Only text is accepted, and a value of another type is rejected
+/// without being echoed: the error names the type, never the secret.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(transparent)]
+pub struct Credential(pub String);
+
+impl<'de> Deserialize<'de> for Credential {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CredentialVisitor)
+    }
+}
+
+/// Accepts text only; every other type is refused by its kind, never its value.
+struct CredentialVisitor;
+
+fn refuse_credential<E: serde::de::Error>(kind: &str) -> E {
+    E::custom(format!(
+        "a credential must be text, found {kind} (value not shown): quote it, or use env:VAR"
+    ))
+}
+
+impl<'de> serde::de::Visitor<'de> for CredentialVisitor {
+    type Value = Credential;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a credential as text")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Credential, E> {
+        Ok(Credential(v.to_string()))
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Credential, E> {
+        Err(refuse_credential("a number"))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Credential, E> {
+        Err(refuse_credential("a number"))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Credential, E> {
+        Err(refuse_credential("a number"))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Credential, E> {
+        Err(refuse_credential("a boolean"))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<Credential, A::Error> {
+        Err(refuse_credential("a table (or a number)"))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Credential, A::Error> {
+        Err(refuse_credential("an array"))
+    }
 }
 
 fn yes() -> bool {
@@ -163,45 +219,6 @@ pub struct ObjectSchema {
     pub fields: IndexMap<String, String>,
 }
 
-/// The system types a side may name.
-pub const SYSTEM_TYPES: &[&str] = &[
-    "SAP B1",
-    "Fentu-FSM",
-    "Salesforce",
-    "Acumatica",
-    "Shopware",
-    "ABAS-ERP",
-    "HRlab",
-    "Window Maker",
-    "Internal Connect",
-    "Jsonblob Shopware",
-    "ndjson",
-    "csv",
-    "store",
-];
-
-const TOP_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "conditions",
-    "inbound",
-    "outbound",
-    "sync",
-    "mappings",
-    "objects",
-];
-const SIDE_KEYS: &[&str] = &[
-    "type",
-    "active",
-    "object",
-    "entity",
-    "query_filter",
-    "primary_key",
-    "credentials",
-];
-const MAPPING_KEYS: &[&str] = &["target", "field", "raw", "formula"];
-const SYNC_KEYS: &[&str] = &["direction", "frequency", "conflict"];
-
 /// A problem in a connector file, with the line it is on when known.
 #[derive(Debug, Clone)]
 pub struct ConnectorProblem {
@@ -297,6 +314,97 @@ impl ConnectorFile {
         })
     }
 
+    /// The 1-based line of byte offset `at`.
+    pub fn line_at(&self, at: usize) -> usize {
+        self.text
+            .get(..at)
+            .map_or(1, |before| before.matches('\n').count() + 1)
+    }
+
+    /// The byte offset of the `target` key of mapping `index` (0-based), in TOML
+    /// (`target = ...`, also in inline tables) or JSON (`"target": ...`).
+    pub fn mapping_offset(&self, index: usize) -> Option<usize> {
+        TARGET_KEY
+            .get_or_init(|| regex::Regex::new(r#"(?m)(?:^|[\s{,])"?target"?\s*[=:]"#).ok())
+            .as_ref()?
+            .find_iter(&self.text)
+            .nth(index)
+            .map(|m| m.start() + m.as_str().find('t').unwrap_or(0))
+    }
+
+    /// The 1-based line of mapping `index`'s `target` key.
+    pub fn mapping_line(&self, index: usize) -> Option<usize> {
+        self.mapping_offset(index).map(|at| self.line_at(at))
+    }
+
+    /// Where the text of a formula starts in the file, when it is written there verbatim
+    /// (no TOML escapes in it): searched after the mapping's `target` key, or after the
+    /// `conditions` key.
+    pub fn formula_offset(&self, place: FormulaPlace, formula: &str) -> Option<usize> {
+        let from = match place {
+            FormulaPlace::Condition(_) => self.text.find("conditions")?,
+            FormulaPlace::Mapping(i) => self.mapping_offset(i)?,
+        };
+        self.text
+            .get(from..)?
+            .find(formula)
+            .map(|at| from + at)
+            .filter(|_| !formula.is_empty())
+    }
+
+    /// Renders diagnostics of a formula at its place in the file, so that every location
+    /// reads `file:line:column`; `offset` is [`ConnectorFile::formula_offset`]. A formula
+    /// not written verbatim in the file is shown on its own, under `file:line`.
+    pub fn render_formula(
+        &self,
+        place: FormulaPlace,
+        offset: Option<usize>,
+        formula: &str,
+        diags: Vec<Diag>,
+    ) -> String {
+        let label = place.to_string();
+        let report = match offset {
+            Some(at) => Report {
+                source_name: self.path.clone(),
+                source: self.text.clone(),
+                diags: diags
+                    .into_iter()
+                    .map(|d| {
+                        let located = if d.labels.is_empty() {
+                            format!("{}:{}: ", self.path, self.line_at(at))
+                        } else {
+                            String::new()
+                        };
+                        Diag {
+                            message: format!(
+                                "{located}{label}: {}",
+                                without_formula_position(&d.message)
+                            ),
+                            labels: d
+                                .labels
+                                .into_iter()
+                                .map(|(span, text)| {
+                                    (Span::new(span.start + at, span.end + at), text)
+                                })
+                                .collect(),
+                            ..d
+                        }
+                    })
+                    .collect(),
+            },
+            None => Report {
+                source_name: format!(
+                    "{}:{} {label}",
+                    self.path,
+                    self.line_of(formula).unwrap_or(1)
+                ),
+                source: formula.to_string(),
+                diags,
+            },
+        };
+        crate::diagnostics::render_plain(&report)
+    }
+
     /// The 1-based line where `needle` first occurs in the file.
     pub fn line_of(&self, needle: &str) -> Option<usize> {
         if needle.is_empty() {
@@ -310,12 +418,43 @@ impl ConnectorFile {
     }
 }
 
+static TARGET_KEY: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+
+/// A formula's place in a connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormulaPlace {
+    /// `conditions[i]`.
+    Condition(usize),
+    /// `mappings[i]`.
+    Mapping(usize),
+}
+
+impl std::fmt::Display for FormulaPlace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FormulaPlace::Condition(i) => write!(f, "conditions[{i}]"),
+            FormulaPlace::Mapping(i) => write!(f, "mappings[{i}]"),
+        }
+    }
+}
+
+/// A syntax message without its formula-relative ` at line L, column C` (the rendered
+/// location in the file says where).
+fn without_formula_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(at) if message.get(at..).is_some_and(|t| t.contains(", column ")) => {
+            message.get(..at).unwrap_or(message)
+        }
+        _ => message,
+    }
+}
+
 /// Parses connector text (TOML, or JSON when `is_json`).
 pub fn parse_connector(text: &str, is_json: bool) -> Result<Connector, Box<ConnectorProblem>> {
     if is_json {
         serde_json::from_str(text).map_err(|e| {
             let message = e.to_string();
-            problem_from_message(&message, Some(e.line()))
+            problem_from_message(&message, Some(e.line()), None)
         })
     } else {
         toml::from_str(text).map_err(|e| {
@@ -323,27 +462,42 @@ pub fn parse_connector(text: &str, is_json: bool) -> Result<Connector, Box<Conne
                 text.get(..s.start)
                     .map_or(1, |b| b.matches('\n').count() + 1)
             });
-            problem_from_message(e.message(), line)
+            let line_text = line.and_then(|l| text.lines().nth(l - 1));
+            problem_from_message(e.message(), line, line_text)
         })
     }
 }
 
-/// Turns serde's message into a problem: unknown keys get their own code and a hint.
-fn problem_from_message(message: &str, line: Option<usize>) -> Box<ConnectorProblem> {
+/// Turns serde's message into a problem: unknown keys and values outside their set get
+/// their own codes and a did-you-mean; TOML quoting mistakes in a formula get the fix.
+fn problem_from_message(
+    message: &str,
+    line: Option<usize>,
+    line_text: Option<&str>,
+) -> Box<ConnectorProblem> {
     let first = message.lines().next().unwrap_or(message).to_string();
-    let diag = match unknown_field(&first) {
-        Some(key) => {
-            let known: Vec<&str> = [TOP_KEYS, SIDE_KEYS, MAPPING_KEYS, SYNC_KEYS].concat();
-            Diag::new(
-                codes::E602_CONNECTOR_UNKNOWN_KEY,
-                format!("unknown key `{key}`"),
-            )
-            .maybe_help(did_you_mean(&key, known).map(|k| format!("did you mean `{k}`?")))
-        }
-        None if first.starts_with("missing field") => {
-            Diag::new(codes::E603_CONNECTOR_MISSING, first)
-        }
-        None => Diag::new(codes::E601_CONNECTOR_SYNTAX, first),
+    let diag = if let Some(key) = quoted_after(&first, "unknown field `") {
+        let known: Vec<&str> = reference::KEYS.iter().map(|k| k.key).collect();
+        Diag::new(
+            codes::E602_CONNECTOR_UNKNOWN_KEY,
+            format!("unknown key `{key}`"),
+        )
+        .maybe_help(did_you_mean(&key, known).map(|k| format!("did you mean `{k}`?")))
+    } else if let Some(value) = quoted_after(&first, "unknown variant `") {
+        let allowed = [CONFLICT_RULES, DIRECTIONS, NAMED_FREQUENCIES]
+            .into_iter()
+            .find(|set| set.iter().any(|a| first.contains(&format!("`{a}`"))))
+            .unwrap_or(CONFLICT_RULES);
+        Diag::new(
+            codes::E610_INVALID_SETTING,
+            format!("`{value}` is not one of {}", allowed.join(", ")),
+        )
+        .help(one_of(&value, allowed))
+    } else if first.starts_with("missing field") {
+        Diag::new(codes::E603_CONNECTOR_MISSING, first)
+    } else {
+        Diag::new(codes::E601_CONNECTOR_SYNTAX, first.clone())
+            .maybe_help(line_text.and_then(|l| toml_quoting_help(&first, l)))
     };
     Box::new(ConnectorProblem {
         diag,
@@ -352,8 +506,41 @@ fn problem_from_message(message: &str, line: Option<usize>) -> Box<ConnectorProb
     })
 }
 
-fn unknown_field(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
+/// The fix for the two TOML quoting traps of formulas: double quotes inside a basic
+/// string (`formula = "data("Name")"`), and a backslash in one (`'^A\d{4}$'`).
+fn toml_quoting_help(message: &str, line: &str) -> Option<String> {
+    let (key, value) = line.split_once('=')?;
+    let (key, value, shown) = (key.trim(), value.trim(), line.trim());
+    if !value.starts_with('"') || value.starts_with(TRIPLE_DQ) {
+        return None;
+    }
+    if message.contains("escape") {
+        let inner = value.trim_matches('"');
+        let quote = if inner.contains('\'') { TRIPLE_SQ } else { "'" };
+        return Some(format!(
+            "in `{shown}` a backslash starts a TOML escape, because \"...\" is a basic string; \
+             write the formula in a literal string, where a backslash is just a backslash: \
+             {key} = {quote}{inner}{quote}, or double each backslash (\\\\d)"
+        ));
+    }
+    if value.matches('"').count() > 2 {
+        let inner = value.get(1..value.rfind('"')?)?;
+        return Some(format!(
+            "in `{shown}` the `\"` inside the formula ends the TOML string; use single quotes \
+             inside the formula ({key} = \"{}\"), or write it in a literal string: {key} = '{inner}' \
+             ('''...''' when it holds single quotes too)",
+            inner.replace('"', "'"),
+        ));
+    }
+    None
+}
+
+const TRIPLE_DQ: &str = "\"\"\"";
+const TRIPLE_SQ: &str = "\'\'\'";
+
+/// The text between `prefix` and the next backquote of `message`.
+fn quoted_after(message: &str, prefix: &str) -> Option<String> {
+    let rest = message.strip_prefix(prefix)?;
     rest.split('`').next().map(str::to_string)
 }
 
@@ -379,31 +566,45 @@ impl Connector {
         }
         for (label, side) in [("inbound", &self.inbound), ("outbound", &self.outbound)] {
             if !SYSTEM_TYPES.contains(&side.system.as_str()) {
-                let hint = did_you_mean(&side.system, SYSTEM_TYPES.iter().copied())
-                    .map(|s| format!("did you mean `{s}`?"))
-                    .unwrap_or_else(|| format!("system types: {}", SYSTEM_TYPES.join(", ")));
                 push(
                     Diag::new(
                         codes::E610_INVALID_SETTING,
                         format!("unknown {label} type `{}`", side.system),
                     )
-                    .help(hint),
+                    .help(one_of(&side.system, SYSTEM_TYPES)),
                     &format!("\"{}\"", side.system),
                 );
             }
         }
-        if !["inbound", "outbound", "bidirectional"].contains(&self.sync.direction.as_str()) {
+        if let Some(zone) = &self.zone {
+            if zone.parse::<chrono_tz::Tz>().is_err() {
+                let zones = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
+                push(
+                    Diag::new(
+                        codes::E610_INVALID_SETTING,
+                        format!("unknown time zone `{zone}`"),
+                    )
+                    .help(
+                        did_you_mean(zone, zones)
+                            .map(|z| format!("did you mean `{z}`?"))
+                            .unwrap_or_else(|| "an IANA name such as Europe/Berlin, or UTC".into()),
+                    ),
+                    "zone",
+                );
+            }
+        }
+        if !DIRECTIONS.contains(&self.sync.direction.as_str()) {
             push(
                 Diag::new(
                     codes::E610_INVALID_SETTING,
                     format!("unknown direction `{}`", self.sync.direction),
                 )
-                .help("directions: inbound, outbound, bidirectional"),
+                .help(one_of(&self.sync.direction, DIRECTIONS)),
                 "direction",
             );
         }
         match &self.sync.frequency {
-            Frequency::Named(n) if !["manual", "realtime", "event"].contains(&n.as_str()) => push(
+            Frequency::Named(n) if !NAMED_FREQUENCIES.contains(&n.as_str()) => push(
                 Diag::new(
                     codes::E610_INVALID_SETTING,
                     format!("unknown frequency `{n}`"),
@@ -432,51 +633,55 @@ impl Connector {
         }
         let mut seen = std::collections::HashSet::new();
         for (i, m) in self.mappings.iter().enumerate() {
-            let needle = format!("\"{}\"", m.target);
+            let mut push = |diag: Diag| {
+                problems.push(ConnectorProblem {
+                    diag,
+                    line: file.mapping_line(i),
+                    rendered: None,
+                })
+            };
             if m.target.trim().is_empty() {
-                push(
-                    Diag::new(
-                        codes::E603_CONNECTOR_MISSING,
-                        format!("mappings[{i}] has an empty target"),
-                    ),
-                    "target",
-                );
+                push(Diag::new(
+                    codes::E603_CONNECTOR_MISSING,
+                    format!("mappings[{i}] has an empty target"),
+                ));
             }
             let sources = [m.field.is_some(), m.raw.is_some(), m.formula.is_some()]
                 .iter()
                 .filter(|s| **s)
                 .count();
             if sources != 1 {
-                push(
-                    Diag::new(
-                        codes::E604_MAPPING_SOURCE,
-                        format!(
-                            "mapping `{}` has {sources} of field/raw/formula, needs exactly one",
-                            m.target
-                        ),
+                push(Diag::new(
+                    codes::E604_MAPPING_SOURCE,
+                    format!(
+                        "mappings[{i}] `{}` has {sources} of field/raw/formula, needs exactly one",
+                        m.target
                     ),
-                    &needle,
-                );
+                ));
             }
             if !seen.insert(m.target.as_str()) {
-                push(
-                    Diag::new(
-                        codes::E609_DUPLICATE_TARGET,
-                        format!("target `{}` is mapped twice", m.target),
-                    ),
-                    &needle,
-                );
+                push(Diag::new(
+                    codes::E609_DUPLICATE_TARGET,
+                    format!("mappings[{i}]: target `{}` is mapped twice", m.target),
+                ));
             }
         }
+        let mut push = |diag: Diag, needle: &str| {
+            problems.push(ConnectorProblem {
+                diag,
+                line: file.line_of(needle),
+                rendered: None,
+            })
+        };
         for (object, schema) in &self.objects {
             for (field, ty) in &schema.fields {
-                if TypeSet::from_name(ty).is_none() {
+                if !FIELD_TYPES.contains(&ty.as_str()) || TypeSet::from_name(ty).is_none() {
                     push(
                         Diag::new(
                             codes::E605_SCHEMA_TYPE,
                             format!("objects.{object}: field `{field}` has unknown type `{ty}`"),
                         )
-                        .help("types: string, number, boolean, date, datetime, array, object, any"),
+                        .help(one_of(ty, FIELD_TYPES)),
                         &format!("\"{ty}\""),
                     );
                 }
@@ -497,6 +702,13 @@ impl Connector {
         problems
     }
 
+    /// The time zone of a run: `--tz` when given, else the connector's `zone`, else UTC
+    /// (an invalid `zone` was reported by [`Connector::validate`]).
+    pub fn zone_or(&self, tz: Option<chrono_tz::Tz>) -> chrono_tz::Tz {
+        tz.or_else(|| self.zone.as_deref().and_then(|z| z.parse().ok()))
+            .unwrap_or(chrono_tz::Tz::UTC)
+    }
+
     /// The schema of the inbound object, when declared.
     pub fn inbound_schema(&self) -> Option<Schema> {
         let object = self.inbound.object.as_ref()?;
@@ -511,7 +723,7 @@ impl Connector {
     pub fn redacted(&self) -> Connector {
         let mut c = self.clone();
         for side in [&mut c.inbound, &mut c.outbound] {
-            for value in side.credentials.values_mut() {
+            for Credential(value) in side.credentials.values_mut() {
                 if !value.starts_with("env:") {
                     *value = "***".to_string();
                 }
@@ -524,7 +736,7 @@ impl Connector {
     pub fn resolve_credentials(&self) -> Result<BTreeMap<String, String>, Diag> {
         let mut resolved = BTreeMap::new();
         for (label, side) in [("inbound", &self.inbound), ("outbound", &self.outbound)] {
-            for (key, value) in &side.credentials {
+            for (key, Credential(value)) in &side.credentials {
                 let v = match value.strip_prefix("env:") {
                     Some(var) => std::env::var(var).map_err(|_| {
                         Diag::new(
@@ -541,6 +753,13 @@ impl Connector {
         }
         Ok(resolved)
     }
+}
+
+/// "did you mean `x`?" when a value is close to an allowed one, else the allowed values.
+fn one_of(value: &str, allowed: &[&str]) -> String {
+    did_you_mean(value, allowed.iter().copied())
+        .map(|s| format!("did you mean `{s}`?"))
+        .unwrap_or_else(|| format!("allowed: {}", allowed.join(", ")))
 }
 
 /// `30s`, `15m`, `2h`, `1d` → seconds.

@@ -1,6 +1,7 @@
 //! The sync executor's parts: the Connect Object store and the lookups formulas make into it.
 
 pub mod connector;
+pub mod connector_reference;
 pub mod dead_letters;
 pub mod lookups;
 pub mod run;

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use super::connector::{ConnectorFile, ConnectorProblem};
+use super::connector::{ConnectorFile, ConnectorProblem, FormulaPlace};
 use crate::compile::{compile, CompileOptions};
-use crate::diagnostics::{codes, Diag, Report};
+use crate::diagnostics::{codes, Diag};
 use crate::interp::Interpreter;
 use crate::ir::{Node, NodeKind};
 use crate::runtime::{Ctx, EvalError};
@@ -26,6 +26,8 @@ pub fn condition_not_boolean(found: &Value, span: crate::syntax::Span) -> EvalEr
 pub struct CompiledFormula {
     /// The formula text.
     pub source: String,
+    /// Where the formula text starts in its connector file, when written there verbatim.
+    pub offset: Option<usize>,
     /// Its typed IR.
     pub ir: Node,
 }
@@ -96,13 +98,14 @@ impl Transform {
         };
         let mut conditions = Vec::new();
         for (i, text) in connector.conditions.iter().enumerate() {
-            match compile_one(file, text, &format!("conditions[{i}]"), &options) {
+            let place = FormulaPlace::Condition(i);
+            match compile_one(file, text, place, &options) {
                 Ok(f) => {
                     if f.ir.ty.certainly_outside(TypeSet::BOOLEAN) {
                         problems.push(problem(
                             file,
                             text,
-                            &format!("conditions[{i}]"),
+                            place,
                             vec![Diag::new(
                                 codes::E103_CONDITION_NOT_BOOLEAN,
                                 "this condition is never boolean",
@@ -131,19 +134,14 @@ impl Transform {
                                 codes::E610_INVALID_SETTING,
                                 format!("mapping `{}`: {e}", m.target),
                             ),
-                            line: file.line_of(&m.target),
+                            line: file.mapping_line(i),
                             rendered: None,
                         });
                         continue;
                     }
                 },
                 (None, None, Some(formula)) => {
-                    match compile_one(
-                        file,
-                        formula,
-                        &format!("mappings[{i}] `{}`", m.target),
-                        &options,
-                    ) {
+                    match compile_one(file, formula, FormulaPlace::Mapping(i), &options) {
                         Ok(f) => MappingKind::Formula(f),
                         Err(p) => {
                             problems.push(*p);
@@ -189,6 +187,7 @@ impl Transform {
                 target: Arc::from("result"),
                 kind: MappingKind::Formula(CompiledFormula {
                     source: source.to_string(),
+                    offset: None,
                     ir,
                 }),
             }],
@@ -267,16 +266,25 @@ impl Transform {
         Outcome::Mapped(out)
     }
 
-    /// The formula text that failed in `outcome`, for rendering its diagnostic.
-    pub fn failed_source(&self, target: Option<&str>, condition: Option<usize>) -> Option<&str> {
+    /// The formula that failed in an outcome (a condition by index, a mapping by target),
+    /// with its place in the connector.
+    pub fn failed_formula(
+        &self,
+        target: Option<&str>,
+        condition: Option<usize>,
+    ) -> Option<(FormulaPlace, &CompiledFormula)> {
         if let Some(i) = condition {
-            return self.conditions.get(i).map(|c| c.source.as_str());
+            return self
+                .conditions
+                .get(i)
+                .map(|c| (FormulaPlace::Condition(i), c));
         }
         self.mappings
             .iter()
-            .find(|m| Some(&*m.target) == target)
-            .and_then(|m| match &m.kind {
-                MappingKind::Formula(f) => Some(f.source.as_str()),
+            .enumerate()
+            .find(|(_, m)| Some(&*m.target) == target)
+            .and_then(|(i, m)| match &m.kind {
+                MappingKind::Formula(f) => Some((FormulaPlace::Mapping(i), f)),
                 _ => None,
             })
     }
@@ -285,32 +293,35 @@ impl Transform {
 fn compile_one(
     file: &ConnectorFile,
     text: &str,
-    place: &str,
+    place: FormulaPlace,
     options: &CompileOptions,
 ) -> Result<CompiledFormula, Box<ConnectorProblem>> {
     compile(text, options)
         .map(|f| CompiledFormula {
             source: text.to_string(),
+            offset: file.formula_offset(place, text),
             ir: f.ir,
         })
         .map_err(|diags| Box::new(problem(file, text, place, diags)))
 }
 
-/// A formula's diagnostics as one connector problem located at the formula's line.
-fn problem(file: &ConnectorFile, text: &str, place: &str, diags: Vec<Diag>) -> ConnectorProblem {
-    let line = file.line_of(text);
-    let at = line.map_or(String::new(), |l| format!(":{l}"));
-    let report = Report {
-        source_name: format!("{}{at} {place}", file.path),
-        source: text.to_string(),
-        diags,
-    };
-    let rendered = crate::diagnostics::render_plain(&report);
-    let first = report
-        .diags
+/// A formula's diagnostics as one connector problem, rendered at the formula's place.
+fn problem(
+    file: &ConnectorFile,
+    text: &str,
+    place: FormulaPlace,
+    diags: Vec<Diag>,
+) -> ConnectorProblem {
+    let offset = file.formula_offset(place, text);
+    let line = offset
+        .map(|at| file.line_at(at))
+        .or_else(|| file.line_of(text));
+    let first = diags
         .first()
         .cloned()
         .unwrap_or_else(|| Diag::new(codes::E004_UNEXPECTED_TOKEN, "invalid formula"));
+    let rendered = file.render_formula(place, offset, text, diags);
+    let at = line.map_or(String::new(), |l| format!(":{l}"));
     ConnectorProblem {
         diag: Diag {
             message: format!("{}{at}: {place}: {}", file.path, first.message),

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::validate::Validator;
 use rustyline::{Context, Helper};
 
 use crate::stdlib;
@@ -196,13 +196,72 @@ impl Highlighter for ReplHelper {
     }
 }
 
-impl Validator for ReplHelper {
-    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
-        Ok(if incomplete(ctx.input()) {
-            ValidationResult::Incomplete
+/// Every line is accepted as typed; formulas that continue over lines are gathered by
+/// [`Continuation`], which shows its own prompt.
+impl Validator for ReplHelper {}
+
+/// The prompt of a new input.
+pub const PROMPT: &str = "sluice> ";
+/// The prompt while an input continues (an open string or bracket).
+pub const CONTINUATION_PROMPT: &str = "   ...> ";
+/// Said once when an input first continues onto a new line.
+pub const CONTINUATION_HINT: &str =
+    "(the formula goes on: a string or bracket is open; an empty line ends it, Ctrl-C drops it)";
+
+/// Gathers the lines of one input: a formula continues while a string or bracket is open,
+/// and an empty line ends it as it is (so a stray quote cannot swallow what follows).
+#[derive(Debug, Default)]
+pub struct Continuation {
+    pending: String,
+}
+
+/// What a line fed to a [`Continuation`] made.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Fed {
+    /// A whole input to handle.
+    Input(String),
+    /// The input goes on; `first` when this line opened the continuation.
+    More {
+        /// This is the first continued line.
+        first: bool,
+    },
+    /// Nothing (an empty line with nothing pending).
+    Nothing,
+}
+
+impl Continuation {
+    /// Feeds one line.
+    pub fn feed(&mut self, line: &str) -> Fed {
+        if !self.pending.is_empty() && line.trim().is_empty() {
+            return Fed::Input(std::mem::take(&mut self.pending));
+        }
+        if self.pending.is_empty() && line.trim().is_empty() {
+            return Fed::Nothing;
+        }
+        let first = self.pending.is_empty();
+        if !first {
+            self.pending.push('\n');
+        }
+        self.pending.push_str(line);
+        if incomplete(&self.pending) {
+            Fed::More { first }
         } else {
-            ValidationResult::Valid(None)
-        })
+            Fed::Input(std::mem::take(&mut self.pending))
+        }
+    }
+
+    /// The prompt for the next line.
+    pub fn prompt(&self) -> &'static str {
+        if self.pending.is_empty() {
+            PROMPT
+        } else {
+            CONTINUATION_PROMPT
+        }
+    }
+
+    /// Drops what is pending (Ctrl-C); what remains at the end of input.
+    pub fn take(&mut self) -> String {
+        std::mem::take(&mut self.pending)
     }
 }
 

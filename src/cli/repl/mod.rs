@@ -24,7 +24,7 @@ use crate::interp::Interpreter;
 use crate::runtime::{Ctx, Lookups};
 use crate::stdlib;
 use crate::value::Value;
-use helper::{incomplete, ReplHelper, COMMANDS};
+use helper::{Continuation, Fed, ReplHelper, COMMANDS, CONTINUATION_HINT};
 
 /// Arguments of `sluice repl`.
 #[derive(Debug, Args)]
@@ -41,17 +41,21 @@ pub struct ReplArgs {
     /// now() for the session, RFC 3339.
     #[arg(long, value_name = "RFC3339")]
     now: Option<String>,
+    /// The default time zone (default: the connector's `zone`, else UTC).
+    #[arg(long, value_name = "TZ")]
+    tz: Option<String>,
 }
 
 /// The state of a REPL session: samples, the current record, the connector.
 pub struct Session {
-    samples: Vec<Value>,
+    samples: Vec<Sample>,
     current: usize,
     connector: Option<(ConnectorFile, Transform)>,
     options: CompileOptions,
     lookups: Option<StoreLookups>,
     interp: Interpreter,
     now: DateTime<FixedOffset>,
+    tz: chrono_tz::Tz,
     color: bool,
 }
 
@@ -85,12 +89,17 @@ impl Reply {
 impl Session {
     /// A session over `samples`, with an optional connector.
     pub fn new(
-        samples: Vec<Value>,
+        samples: Vec<Sample>,
         connector: Option<(ConnectorFile, Transform)>,
         store: &Path,
         now: DateTime<FixedOffset>,
+        tz: Option<chrono_tz::Tz>,
         color: bool,
     ) -> Self {
+        let tz = match &connector {
+            Some((f, _)) => f.connector.zone_or(tz),
+            None => tz.unwrap_or(chrono_tz::Tz::UTC),
+        };
         let options = CompileOptions {
             schema: connector
                 .as_ref()
@@ -105,6 +114,7 @@ impl Session {
             lookups: Store::open_existing(store).ok().map(StoreLookups::new),
             interp: Interpreter::new(),
             now,
+            tz,
             color,
         }
     }
@@ -112,13 +122,13 @@ impl Session {
     fn record(&self) -> Value {
         self.samples
             .get(self.current)
-            .cloned()
+            .map(|s| s.record.clone())
             .unwrap_or_else(|| Value::object(Default::default()))
     }
 
     /// Field names for completion: the current record's and the schema's.
     pub fn field_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = match self.samples.get(self.current) {
+        let mut names: Vec<String> = match self.samples.get(self.current).map(|s| &s.record) {
             Some(Value::Object(map)) => map.keys().map(|k| k.to_string()).collect(),
             _ => Vec::new(),
         };
@@ -145,7 +155,7 @@ impl Session {
 
     fn eval_on(&mut self, text: &str, record: &Value) -> Result<Value, String> {
         let compiled = compile(text, &self.options).map_err(|d| self.render(text, d))?;
-        let ctx = session_ctx(record, self.now, self.lookups.as_ref());
+        let ctx = session_ctx(record, self.now, self.tz, self.lookups.as_ref());
         self.interp
             .eval(&compiled.ir, &ctx)
             .map_err(|e| self.render(text, vec![e.to_diag()]))
@@ -174,7 +184,12 @@ impl Session {
         if self.samples.is_empty() {
             "no sample records (use --input or :load FILE); formulas run against {}\n".to_string()
         } else {
-            format!("record {} of {}\n", self.current + 1, self.samples.len())
+            format!(
+                "record {} of {} (input line {})\n",
+                self.current + 1,
+                self.samples.len(),
+                self.samples.get(self.current).map_or(0, |s| s.line)
+            )
         }
     }
 
@@ -246,11 +261,12 @@ impl Session {
             },
             "all" | "a" => {
                 let mut reply = Reply::default();
-                for (i, record) in self.samples.clone().iter().enumerate() {
-                    match self.eval_on(arg, record) {
-                        Ok(v) => reply.out.push_str(&format!("{}: {}\n", i + 1, v.to_json())),
+                for (i, sample) in self.samples.clone().iter().enumerate() {
+                    let at = format!("{} (line {})", i + 1, sample.line);
+                    match self.eval_on(arg, &sample.record) {
+                        Ok(v) => reply.out.push_str(&format!("{at}: {}\n", v.to_json())),
                         Err(e) => {
-                            reply.out.push_str(&format!("{}: error\n", i + 1));
+                            reply.out.push_str(&format!("{at}: error\n"));
                             reply.err.push_str(&e);
                         }
                     }
@@ -271,7 +287,7 @@ impl Session {
         };
         let record = self.record();
         let mut reply = Reply::default();
-        let ctx = session_ctx(&record, self.now, self.lookups.as_ref());
+        let ctx = session_ctx(&record, self.now, self.tz, self.lookups.as_ref());
         for m in &transform.mappings {
             let result = match &m.kind {
                 MappingKind::Field(p) => Ok(p.read(&record)),
@@ -308,7 +324,7 @@ impl Session {
             return Reply::err("no connector: start with --connector FILE\n");
         };
         let record = self.record();
-        let ctx = session_ctx(&record, self.now, self.lookups.as_ref());
+        let ctx = session_ctx(&record, self.now, self.tz, self.lookups.as_ref());
         let mut reply = Reply::default();
         if transform.conditions.is_empty() {
             reply
@@ -331,15 +347,17 @@ impl Session {
     }
 }
 
-/// The evaluation context of the REPL: the current record, the session's `now`, UTC, the
-/// store when one is open, default limits.
+/// The evaluation context of the REPL: the current record, the session's `now` and zone,
+/// the store when one is open, default limits.
 fn session_ctx<'a>(
     record: &'a Value,
     now: DateTime<FixedOffset>,
+    tz: chrono_tz::Tz,
     lookups: Option<&'a StoreLookups>,
 ) -> Ctx<'a> {
     let mut ctx = Ctx::new(record);
     ctx.now = now;
+    ctx.tz = tz;
     ctx.lookups = lookups.map(|l| l as &dyn Lookups);
     ctx
 }
@@ -372,12 +390,21 @@ fn help(arg: &str) -> String {
     }
 }
 
+/// A sample record and the input line it starts on.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// 1-based line in the sample file.
+    pub line: u64,
+    /// The record.
+    pub record: Value,
+}
+
 /// Reads sample records: NDJSON, or CSV by extension (typed by the schema). Records that
 /// cannot be read are skipped and reported on stderr.
 pub fn load_samples(
     path: &Path,
     schema: Option<crate::types::Schema>,
-) -> Result<Vec<Value>, String> {
+) -> Result<Vec<Sample>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let name = path.display();
     let mut records = Vec::new();
@@ -388,7 +415,10 @@ pub fn load_samples(
         for r in CsvSource::new(bytes.as_slice(), schema, 0) {
             let r = r.map_err(|e| e.to_string())?;
             match r.record {
-                Ok(v) => records.push(v),
+                Ok(record) => records.push(Sample {
+                    line: r.line,
+                    record,
+                }),
                 Err(e) => eprintln!("skipped {name}:{}: {e}", r.line),
             }
         }
@@ -401,7 +431,10 @@ pub fn load_samples(
                 .map_err(|e| e.to_string())
                 .and_then(|t| crate::value::parse_record(t).map_err(|e| e.to_string()))
             {
-                Ok(v) => records.push(v),
+                Ok(record) => records.push(Sample {
+                    line: i as u64 + 1,
+                    record,
+                }),
                 Err(e) => eprintln!("skipped {name}:{}: {e}", i + 1),
             }
         }
@@ -419,6 +452,13 @@ fn history_path() -> Option<PathBuf> {
 pub fn run(args: ReplArgs) -> i32 {
     let now = match args.now.as_deref().map(super::eval::parse_now).transpose() {
         Ok(n) => n.unwrap_or_else(|| Utc::now().fixed_offset()),
+        Err(d) => {
+            super::report_plain(d);
+            return EXIT_COMPILE;
+        }
+    };
+    let tz = match args.tz.as_deref().map(super::eval::parse_tz).transpose() {
+        Ok(tz) => tz,
         Err(d) => {
             super::report_plain(d);
             return EXIT_COMPILE;
@@ -451,6 +491,7 @@ pub fn run(args: ReplArgs) -> i32 {
         connector,
         &args.store,
         now,
+        tz,
         terminal && std::env::var_os("NO_COLOR").is_none(),
     );
     if terminal {
@@ -464,28 +505,24 @@ pub fn run(args: ReplArgs) -> i32 {
 /// result line on stdout; diagnostics go to stderr.
 fn piped(session: &mut Session) -> i32 {
     let stdin = std::io::stdin();
-    let mut pending = String::new();
+    let mut lines = Continuation::default();
+    let mut handle = |input: &str| {
+        let reply = session.handle(input);
+        print!("{}", reply.out);
+        eprint!("{}", reply.err);
+        reply.quit
+    };
     for line in stdin.lock().lines() {
         let Ok(line) = line else { break };
-        if !pending.is_empty() {
-            pending.push('\n');
-        }
-        pending.push_str(&line);
-        if incomplete(&pending) {
-            continue;
-        }
-        let reply = session.handle(&pending);
-        pending.clear();
-        print!("{}", reply.out);
-        eprint!("{}", reply.err);
-        if reply.quit {
-            break;
+        if let Fed::Input(input) = lines.feed(&line) {
+            if handle(&input) {
+                return EXIT_OK;
+            }
         }
     }
-    if !pending.trim().is_empty() {
-        let reply = session.handle(&pending);
-        print!("{}", reply.out);
-        eprint!("{}", reply.err);
+    let rest = lines.take();
+    if !rest.trim().is_empty() {
+        handle(&rest);
     }
     EXIT_OK
 }
@@ -506,20 +543,27 @@ fn interactive(session: &mut Session) -> i32 {
     }
     println!("sluice repl: type a formula, :help for help, Ctrl-D to leave");
     print!("{}", session.position());
+    let mut lines = Continuation::default();
     loop {
         if let Some(h) = editor.helper() {
             *h.fields.borrow_mut() = session.field_names();
         }
-        match editor.readline("sluice> ") {
-            Ok(line) => {
-                let reply = session.handle(&line);
-                print!("{}", reply.out);
-                eprint!("{}", reply.err);
-                if reply.quit {
-                    break;
+        match editor.readline(lines.prompt()) {
+            Ok(line) => match lines.feed(&line) {
+                Fed::Input(input) => {
+                    let reply = session.handle(&input);
+                    print!("{}", reply.out);
+                    eprint!("{}", reply.err);
+                    if reply.quit {
+                        break;
+                    }
                 }
+                Fed::More { first: true } => println!("{CONTINUATION_HINT}"),
+                Fed::More { first: false } | Fed::Nothing => {}
+            },
+            Err(ReadlineError::Interrupted) => {
+                lines.take();
             }
-            Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
             Err(e) => {
                 eprintln!("error: {e}");

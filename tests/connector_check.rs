@@ -1,0 +1,116 @@
+//! `sluice check` on connector files as a mapping author writes them: every problem with
+//! its code, the right line, and what to do.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod common;
+
+use common::{run_in, tempdir};
+
+const EXAMPLE: &str = include_str!("../examples/customers.toml");
+
+/// `sluice check` of the example with `from` replaced by `to`: exit code and stderr.
+fn check_edited(name: &str, from: &str, to: &str) -> (i32, String) {
+    assert!(EXAMPLE.contains(from), "{from}");
+    let dir = tempdir("check", name);
+    std::fs::write(dir.join("c.toml"), EXAMPLE.replacen(from, to, 1)).unwrap();
+    let (code, _, err) = run_in(&dir, &["check", "c.toml"]);
+    (code, err)
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text[..text.find(needle).unwrap()].matches('\n').count() + 1
+}
+
+#[test]
+fn double_quotes_inside_a_basic_string_say_how_to_quote() {
+    let (code, err) = check_edited(
+        "dq",
+        "proper(trim(data('CardName')))",
+        r#"proper(trim(data("CardName")))"#,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("E601"), "{err}");
+    assert!(
+        err.contains(r#"formula = 'proper(trim(data("CardName")))'"#),
+        "{err}"
+    );
+    assert!(
+        err.contains(r#"formula = "proper(trim(data('CardName')))""#),
+        "{err}"
+    );
+}
+
+#[test]
+fn backslash_in_a_basic_string_says_use_a_literal_string() {
+    let (code, err) = check_edited(
+        "bs",
+        "proper(trim(data('CardName')))",
+        r"regexreplace(data('CardName'), '\d{4}', '')",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("a backslash starts a TOML escape"), "{err}");
+    assert!(
+        err.contains(r"formula = '''regexreplace(data('CardName'), '\d{4}', '')'''"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_conflict_rule_is_e610_with_did_you_mean() {
+    let (code, err) = check_edited("conflict", "\"external_wins\"", "\"externl_wins\"");
+    assert_eq!(code, 2);
+    let line = line_of(EXAMPLE, "conflict =");
+    assert!(err.contains(&format!("E610: c.toml:{line}:")), "{err}");
+    assert!(err.contains("did you mean `external_wins`?"), "{err}");
+}
+
+#[test]
+fn duplicate_target_points_at_the_second_mapping() {
+    let edited = EXAMPLE.replacen(
+        "target = \"city\"\nfield",
+        "target = \"name\"\nraw = 1\nfield",
+        1,
+    );
+    let dir = tempdir("check", "dup");
+    std::fs::write(dir.join("c.toml"), &edited).unwrap();
+    let (code, _, err) = run_in(&dir, &["check", "c.toml"]);
+    assert_eq!(code, 2);
+    let second = edited.match_indices("target = \"name\"").nth(1).unwrap().0;
+    let line = edited[..second].matches('\n').count() + 1;
+    assert!(err.contains(&format!("E609: c.toml:{line}:")), "{err}");
+    assert!(err.contains(&format!("E604: c.toml:{line}:")), "{err}");
+}
+
+#[test]
+fn formula_problem_is_located_at_file_line_and_column() {
+    let (code, err) = check_edited(
+        "loc",
+        "round(data('CurrentAccountBalance'), 2)",
+        "round(data('CurrentAccountBalance'), 2) +",
+    );
+    assert_eq!(code, 2);
+    let line = line_of(EXAMPLE, "round(data('CurrentAccountBalance')");
+    let column = "formula = \"round(data('CurrentAccountBalance'), 2) +".len();
+    assert!(err.contains(&format!("[c.toml:{line}:{column}]")), "{err}");
+    assert!(err.contains("mappings[5]: formula ends too early"), "{err}");
+}
+
+#[test]
+fn credential_written_as_a_number_is_never_echoed() {
+    let (code, err) = check_edited(
+        "cred",
+        "[outbound]",
+        "[inbound.credentials]\npassword = 123456789\n\n[outbound]",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("a credential must be text"), "{err}");
+    assert!(!err.contains("123456789"), "{err}");
+}
+
+#[test]
+fn unknown_time_zone_of_a_connector_is_e610() {
+    let (code, err) = check_edited("zone", "[inbound]", "zone = \"Europe/Berln\"\n\n[inbound]");
+    assert_eq!(code, 2);
+    assert!(err.contains("E610"), "{err}");
+    assert!(err.contains("Europe/Berlin"), "{err}");
+}
