@@ -1,4 +1,4 @@
-//! The `sluice` binary as a user runs it (SPEC §5).
+//! The `sluice` binary as a user runs it.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

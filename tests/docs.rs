@@ -33,3 +33,21 @@ fn errors_reference_is_current() {
 fn connectors_reference_is_current() {
     check("docs/connectors.md", sluice::docs::connectors_markdown());
 }
+
+/// The repository's docs stand on their own: none points to a specification that is not
+/// in the repository.
+#[test]
+fn docs_name_no_outside_spec() {
+    let mut pages = vec![std::path::PathBuf::from("README.md")];
+    for entry in std::fs::read_dir("docs").unwrap() {
+        pages.push(entry.unwrap().path());
+    }
+    for page in pages {
+        let text = std::fs::read_to_string(&page).unwrap();
+        assert!(
+            !text.contains("SPEC"),
+            "{} refers to SPEC, which is not in the repository",
+            page.display()
+        );
+    }
+}

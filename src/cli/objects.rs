@@ -149,6 +149,27 @@ fn load(
 
 fn dump(object_type: &str, store_path: &Path) -> Result<(), Failure> {
     let store = Store::open_existing(store_path).map_err(store_failure)?;
+    let types = store.types().map_err(store_failure)?;
+    if !types.iter().any(|(t, _)| t == object_type) {
+        let names: Vec<&str> = types.iter().map(|(t, _)| t.as_str()).collect();
+        let hint = crate::diagnostics::did_you_mean(object_type, names.iter().copied())
+            .map(|t| format!("did you mean `{t}`?"))
+            .unwrap_or_else(|| match names.is_empty() {
+                true => "the store holds no objects yet".to_string(),
+                false => format!("the store holds: {}", names.join(", ")),
+            });
+        return Err(Box::new((
+            EXIT_COMPILE,
+            Diag::new(
+                codes::E706_UNKNOWN_OBJECT_TYPE,
+                format!(
+                    "no objects of type `{object_type}` in {}",
+                    store_path.display()
+                ),
+            )
+            .help(hint),
+        )));
+    }
     let objects = store.dump(object_type).map_err(store_failure)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for o in objects {

@@ -272,7 +272,7 @@ pub fn run_test(args: TestArgs) -> i32 {
 /// Arguments of `sluice status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// One connector's name (default: all).
+    /// One connector: its file, or its name (default: all).
     connector: Option<String>,
     /// Machine-readable output.
     #[arg(long)]
@@ -284,9 +284,21 @@ pub struct StatusArgs {
 
 /// Runs `sluice status`.
 pub fn run_status(args: StatusArgs) -> i32 {
-    let runs = match Store::open_existing(&args.store)
-        .and_then(|s| s.last_runs(args.connector.as_deref()))
-    {
+    let name = match args.connector.as_deref() {
+        Some(arg) if std::path::Path::new(arg).is_file() => {
+            match ConnectorFile::load(std::path::Path::new(arg)) {
+                Ok(file) => Some(file.connector.name),
+                Err(problems) => {
+                    for p in &problems {
+                        eprint!("{}", p.render(arg));
+                    }
+                    return EXIT_COMPILE;
+                }
+            }
+        }
+        other => other.map(str::to_string),
+    };
+    let runs = match Store::open_existing(&args.store).and_then(|s| s.last_runs(name.as_deref())) {
         Ok(r) => r,
         Err(e) => {
             report_plain(e.to_diag());

@@ -117,7 +117,7 @@ codes! {
     E601_CONNECTOR_SYNTAX = "E601", "connector file does not parse",
         "The connector file is not valid TOML (or JSON, for .json files), or a value has the wrong type. The message gives the line and column.";
     E602_CONNECTOR_UNKNOWN_KEY = "E602", "unknown key in connector",
-        "The connector has a key that is not part of the connector model (SPEC §6), often a misspelling. The hint suggests the closest known key.";
+        "The connector has a key that is not part of the connector format (`docs/connectors.md` lists every key), often a misspelling. The hint suggests the closest known key.";
     E603_CONNECTOR_MISSING = "E603", "required connector setting missing",
         "A required setting is absent: the connector `name`, the `type` of a side, a mapping `target`, or the `primary_key` of a store-bound outbound side.";
     E604_MAPPING_SOURCE = "E604", "mapping needs exactly one of field, raw or formula",
@@ -144,6 +144,8 @@ codes! {
         "The disk holding the store is full. Nothing of the failed write was kept; free space and run the command again.";
     E705_STORE_FAILED = "E705", "store operation failed",
         "The store reported an error that is not one of the specific cases (I/O error, permission denied, read-only file). The message gives SQLite's reason.";
+    E706_UNKNOWN_OBJECT_TYPE = "E706", "no objects of that type in the store",
+        "The store holds no Connect Object of the type named. `sluice objects list` shows the types it holds, with their counts; the hint suggests the closest one.";
 }
 
 /// Looks a code up by its id (`E101`, case-insensitive).

@@ -1,4 +1,4 @@
-//! The connector model (SPEC §6): loaded from TOML, or the same structure as JSON, with
+//! The connector model (reference: `docs/connectors.md`): loaded from TOML, or the same structure as JSON, with
 //! unknown keys rejected; then validated as a whole, so that `sluice check` reports every
 //! problem at once.
 

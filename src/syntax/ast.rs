@@ -93,7 +93,7 @@ pub enum BinaryOp {
     Div,
 }
 
-/// Binding strength of a syntactic level, loosest first (SPEC §3).
+/// Binding strength of a syntactic level, loosest first (`docs/language.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Prec {
     /// `??`
