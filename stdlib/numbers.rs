@@ -82,9 +82,10 @@ pub const FUNCTIONS: &[Function] = &[
     num_fn!(
         "round",
         &[req("x", NUM), opt("digits", NUM), opt("mode", STR)],
-        "Rounds to `digits` decimal places (default 0; negative rounds to tens, hundreds...). Modes: 'half_up' (default, ties away from zero), 'half_even', 'down' (toward zero), 'up' (away from zero), 'floor', 'ceiling'.",
+        "Rounds to `digits` decimal places (default 0; negative rounds to tens, hundreds...); the result has exactly `digits` places, so round(1234.5, 2) is 1234.50. Modes: 'half_up' (default, ties away from zero), 'half_even', 'down' (toward zero), 'up' (away from zero), 'floor', 'ceiling'.",
         [
             ex("round(2.345, 2)", "{}", "2.35"),
+            ex("round(1234.5, 2)", "{}", "1234.50"),
             ex("round(2.345, 2, 'half_even')", "{}", "2.34"),
             ex("round(-2.5)", "{}", "-3"),
             ex("round(1234.5, -2)", "{}", "1200"),
@@ -271,7 +272,9 @@ fn check_round_mode(index: usize, value: &Value) -> Result<(), LiteralError> {
     }
 }
 
-/// Rounds `x` to `digits` places (negative: to tens, hundreds, ...) with `strategy`.
+/// Rounds `x` to `digits` places (negative: to tens, hundreds, ...) with `strategy`. The
+/// result has exactly `digits` decimal places (`round(1234.5, 2)` is `1234.50`: money
+/// fields get the places asked for), as far as 28 significant digits allow.
 pub fn round_with(
     x: Decimal,
     digits: i64,
@@ -279,7 +282,9 @@ pub fn round_with(
 ) -> Result<Decimal, EvalError> {
     if digits >= 0 {
         let dp = u32::try_from(digits.min(28)).unwrap_or(28);
-        return Ok(x.round_dp_with_strategy(dp, strategy));
+        let mut rounded = x.round_dp_with_strategy(dp, strategy);
+        rounded.rescale(dp);
+        return Ok(rounded);
     }
     let shift = u32::try_from(-digits).unwrap_or(u32::MAX);
     if shift > 28 {

@@ -326,6 +326,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             }
             NodeKind::Call(f, args) if f.name == "round" => {
                 let digits = match args.get(1).and_then(Node::as_const) {
+                    Some(Value::Number(d)) if !d.fract().is_zero() => return self.interp_num(n),
                     Some(Value::Number(d)) => match i64::try_from(*d) {
                         Ok(d) if d.abs() <= 28 => d,
                         _ => return self.interp_num(n),
