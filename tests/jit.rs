@@ -188,6 +188,8 @@ proptest! {
             mappings,
             input_fields: None,
             slot_fields: None,
+            schema: None,
+            slot_types: Vec::new(),
         };
         let jit = JitTransform::compile(&transform).unwrap();
         for r in &records {
@@ -210,6 +212,8 @@ fn condition_not_boolean_message_is_the_same_in_both_engines() {
         mappings: vec![],
         input_fields: None,
         slot_fields: None,
+        schema: None,
+        slot_types: Vec::new(),
     };
     let jit = JitTransform::compile(&transform).unwrap();
     let record = parse_record(r#"{"flag": "yes"}"#).unwrap();

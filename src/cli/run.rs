@@ -11,7 +11,7 @@ use super::eval::{parse_now, parse_tz, DEFAULT_STORE};
 use super::{report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
 use crate::diagnostics::{render_plain, Report};
 use crate::executor::connector::ConnectorFile;
-use crate::executor::run::{open_input, run, RunOptions, DEFAULT_BATCH};
+use crate::executor::run::{key_problem, open_input, run, RunOptions, DEFAULT_BATCH};
 use crate::executor::store::Store;
 use crate::executor::transform::Outcome;
 use crate::executor::transform::Transform;
@@ -182,7 +182,14 @@ pub fn run_test(args: TestArgs) -> i32 {
         slot_fields: None,
         ..transform
     };
-    let records = match open_input(&file, &all_fields, Some(&args.sample), &args.store, None) {
+    let records = match open_input(
+        &file,
+        &all_fields,
+        Some(&args.sample),
+        &args.store,
+        None,
+        &limits,
+    ) {
         Ok((r, _)) => r,
         Err(d) => {
             report_plain(d);
@@ -203,7 +210,10 @@ pub fn run_test(args: TestArgs) -> i32 {
                 return EXIT_RUNTIME;
             }
         };
-        let record = match rec.record {
+        let record = match rec
+            .record
+            .and_then(|mut v| all_fields.conform_record(&mut v, tz).map(|()| v))
+        {
             Ok(v) => v,
             Err(reason) => {
                 failed += 1;
@@ -222,12 +232,30 @@ pub fn run_test(args: TestArgs) -> i32 {
         };
         match all_fields.apply(&mut interp, &ctx) {
             Outcome::Mapped(values) => {
-                mapped += 1;
                 let mut out = crate::value::Map::default();
                 for (m, v) in all_fields.mappings.iter().zip(values) {
                     out.insert(m.target.clone(), v);
                 }
-                println!("  => {}", crate::value::Value::object(out).to_json());
+                let out = crate::value::Value::object(out);
+                let problem = file
+                    .connector
+                    .outbound
+                    .primary_key
+                    .as_deref()
+                    .and_then(|key| key_problem(&out, key));
+                match problem {
+                    Some(problem) => {
+                        failed += 1;
+                        println!("  => {}", out.to_json());
+                        println!(
+                            "  FAILED: {problem} (a store-bound run sends it to the dead letters)"
+                        );
+                    }
+                    None => {
+                        mapped += 1;
+                        println!("  => {}", out.to_json());
+                    }
+                }
             }
             Outcome::Filtered(i) => {
                 filtered += 1;

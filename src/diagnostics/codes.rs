@@ -114,6 +114,8 @@ codes! {
         "An input record nests arrays and objects deeper than the limit (128 by default, which is also the parser's own bound; `--limit json_depth=N`).";
     E510_INVALID_LIMIT = "E510", "invalid --limit",
         "--limit takes NAME=VALUE with a whole number: formula_bytes, depth, string_bytes, array_len, regex_bytes, steps, record_bytes, json_depth.";
+    E511_SCHEMA_MISMATCH = "E511", "input value does not match its declared type",
+        "The connector declares the field's type in [objects.<type>.fields] and the input record holds a value of another type, such as \"101\" (text) for a number field. The record goes to the dead letters with this code; it is never read as null.\n\nText in ISO 8601 is read as a date (`2024-05-01`) for a `date` field and as an instant for a `datetime` field (a date alone is that day's midnight in the run's zone); numbers are not read from text: fix the source, or declare the field `string` and convert with number().";
     E601_CONNECTOR_SYNTAX = "E601", "connector file does not parse",
         "The connector file is not valid TOML (or JSON, for .json files), or a value has the wrong type. The message gives the line and column.";
     E602_CONNECTOR_UNKNOWN_KEY = "E602", "unknown key in connector",

@@ -5,7 +5,10 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::source::Raw;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+
+use super::source::{parse_line, Raw, ReadError};
 use crate::value::{write_json_string, Value};
 
 /// Appends dead letters to a file, created on the first letter.
@@ -80,6 +83,10 @@ impl DeadLetters {
                 line.push_str("null,\"raw\":");
                 write_json_string(text, line);
             }
+            Raw::Bytes(bytes) => {
+                line.push_str("null,\"raw_base64\":");
+                write_json_string(&BASE64.encode(bytes), line);
+            }
         }
         line.push_str(",\"error\":{\"code\":");
         write_json_string(failure.code, line);
@@ -121,46 +128,78 @@ impl DeadLetters {
 }
 
 /// A record with its line number, or why it cannot be read, and its raw form.
-pub type LineRecord = (u64, Result<Value, String>, Raw);
+pub type LineRecord = (u64, Result<Value, ReadError>, Raw);
 
-/// Reads a dead-letter file back as records to retry: the stored record of each letter,
-/// or its raw line when that now parses as a record.
-pub fn read_dead_letters(path: &Path) -> std::io::Result<Vec<LineRecord>> {
+/// Reads a dead-letter file back as records to retry: the stored record of each letter, or
+/// its raw line read again exactly as the input was read (same limits, same codes; a line
+/// that is not UTF-8 comes back byte for byte).
+pub fn read_dead_letters(
+    path: &Path,
+    limits: &crate::limits::Limits,
+) -> std::io::Result<Vec<LineRecord>> {
     let text = std::fs::read_to_string(path)?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let letter = crate::value::parse_record(line);
-        let (line_no, record) = match &letter {
-            Ok(l) => {
-                let n = match l.get_key("line") {
-                    Some(Value::Number(n)) => u64::try_from(*n).unwrap_or(0),
-                    _ => 0,
-                };
-                let record = match (l.get_key("record"), l.get_key("raw")) {
-                    (Some(r @ Value::Object(_)), _) => Ok(r.clone()),
-                    (_, Some(Value::String(raw))) => {
-                        crate::value::parse_record(raw).map_err(|e| e.to_string())
-                    }
-                    _ => Err("the dead letter holds no record".to_string()),
-                };
-                (n, record)
-            }
+        out.push(match crate::value::parse_record(line) {
+            Ok(letter) => letter_record(&letter, limits),
             Err(e) => (
                 0,
-                Err(format!("dead-letter line {} is not valid: {e}", i + 1)),
+                Err(ReadError::invalid(format!(
+                    "dead-letter line {} is not valid: {e}",
+                    i + 1
+                ))),
+                Raw::Text(line.to_string()),
             ),
-        };
-        let raw = match &record {
-            Ok(v) => Raw::Value(v.clone()),
-            Err(_) => Raw::Text(match letter.ok().and_then(|l| l.get_key("raw").cloned()) {
-                Some(Value::String(s)) => s.to_string(),
-                _ => line.to_string(),
-            }),
-        };
-        out.push((line_no, record, raw));
+        });
     }
     Ok(out)
+}
+
+/// The record a dead letter holds, or its raw line read again.
+fn letter_record(letter: &Value, limits: &crate::limits::Limits) -> LineRecord {
+    let line_no = match letter.get_key("line") {
+        Some(Value::Number(n)) => u64::try_from(*n).unwrap_or(0),
+        _ => 0,
+    };
+    let raw = match (
+        letter.get_key("record"),
+        letter.get_key("raw"),
+        letter.get_key("raw_base64"),
+    ) {
+        (Some(r @ Value::Object(_)), _, _) => {
+            return (line_no, Ok(r.clone()), Raw::Value(r.clone()))
+        }
+        (_, Some(Value::String(raw)), _) => Raw::Text(raw.to_string()),
+        (_, _, Some(Value::String(b64))) => match BASE64.decode(b64.as_bytes()) {
+            Ok(bytes) => Raw::Bytes(bytes),
+            Err(e) => {
+                return (
+                    line_no,
+                    Err(ReadError::invalid(format!(
+                        "the dead letter's raw_base64 is not valid: {e}"
+                    ))),
+                    Raw::Text(b64.to_string()),
+                )
+            }
+        },
+        _ => {
+            return (
+                line_no,
+                Err(ReadError::invalid("the dead letter holds no record")),
+                Raw::Text(letter.to_json()),
+            )
+        }
+    };
+    let bytes: &[u8] = match &raw {
+        Raw::Text(t) => t.as_bytes(),
+        Raw::Bytes(b) => b,
+        Raw::Json(t) => t.as_bytes(),
+        Raw::Value(_) => &[],
+    };
+    let record =
+        parse_line(bytes, limits, None, None, &mut Vec::new()).map(|v| v.unwrap_or(Value::Null));
+    (line_no, record, raw)
 }

@@ -1,5 +1,6 @@
 //! The sync executor's parts: the Connect Object store and the lookups formulas make into it.
 
+pub mod conform;
 pub mod connector;
 pub mod connector_reference;
 pub mod dead_letters;

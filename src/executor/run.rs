@@ -16,16 +16,18 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::connector::ConnectorFile;
 use super::dead_letters::{read_dead_letters, DeadLetters, Failure};
 use super::lookups::StoreLookups;
-use super::source::{raw_of_line, CsvSource, NdjsonSource, Raw, RecordSource, ValueSource};
+use super::source::{
+    parse_line, raw_of_bad_line, raw_of_line, CsvSource, NdjsonSource, Raw, ReadError,
+    RecordSource, ValueSource,
+};
 use super::store::{Store, StoreError};
 use super::sync_store::{Checkpoint, RunMetrics};
 use super::transform::{Outcome, Transform};
 use crate::diagnostics::{codes, Diag};
 use crate::interp::Interpreter;
 use crate::jit::{Engine, JitTransform};
-use crate::limits::json_depth_exceeds;
 use crate::runtime::{Ctx, Lookups};
-use crate::value::{parse_into_slots, parse_record_fields, Map, Value};
+use crate::value::{Map, Value};
 
 /// How records are committed to the store: this many per transaction.
 pub const DEFAULT_BATCH: usize = 1000;
@@ -146,13 +148,15 @@ pub fn open_input(
     input: Option<&str>,
     store_path: &Path,
     resume: Option<Checkpoint>,
+    limits: &crate::limits::Limits,
 ) -> Result<(Records, Option<u64>), Diag> {
     let connector = &file.connector;
     let fields = transform.input_fields.clone();
     match input {
         Some("-") => {
             let source = NdjsonSource::new(BufReader::new(std::io::stdin()), 0, 0, fields)
-                .with_slots(transform.slot_fields.clone());
+                .with_slots(transform.slot_fields.clone())
+                .with_limits(*limits);
             Ok((Box::new(source), None))
         }
         Some(path) => {
@@ -164,11 +168,10 @@ pub fn open_input(
             if is_csv {
                 let skip = resume.map_or(0, |c| c.line);
                 return Ok((
-                    Box::new(CsvSource::new(
-                        BufReader::new(f),
-                        connector.inbound_schema(),
-                        skip,
-                    )),
+                    Box::new(
+                        CsvSource::new(BufReader::new(f), connector.inbound_schema(), skip)
+                            .with_limits(*limits),
+                    ),
                     size,
                 ));
             }
@@ -181,7 +184,8 @@ pub fn open_input(
                 line,
                 fields,
             )
-            .with_slots(transform.slot_fields.clone());
+            .with_slots(transform.slot_fields.clone())
+            .with_limits(*limits);
             Ok((Box::new(source), size))
         }
         None if connector.inbound.system == "store" => {
@@ -209,6 +213,22 @@ pub fn open_input(
             ),
         )),
     }
+}
+
+/// Why a mapped record cannot be upserted under its primary key `key`, if it cannot: the
+/// key is missing or null, or it is an array or an object (a key must be one scalar).
+pub fn key_problem(mapped: &Value, key: &str) -> Option<ReadError> {
+    let message = match mapped.get_key(key) {
+        None | Some(Value::Null) => {
+            format!("the mapped record has no value for the primary key `{key}`")
+        }
+        Some(v @ (Value::Array(_) | Value::Object(_))) => format!(
+            "the primary key `{key}` is {}; a key must be text, a number, a boolean or a date",
+            crate::value::with_article(v.type_name())
+        ),
+        Some(_) => return None,
+    };
+    Some(ReadError::new(codes::E607_PRIMARY_KEY, message))
 }
 
 /// How mapped records leave a worker.
@@ -296,7 +316,7 @@ impl<'t> Worker<'t> {
         chunk: &mut Chunk,
         line: u64,
         end_offset: u64,
-        record: Result<&Value, String>,
+        record: Result<&Value, ReadError>,
         slots: Option<&[Option<Value>]>,
         raw: impl FnOnce() -> Raw,
     ) {
@@ -308,8 +328,8 @@ impl<'t> Worker<'t> {
                 chunk.dead.push(DeadEntry {
                     line,
                     raw: raw(),
-                    code: codes::E507_INPUT_LINE.id,
-                    message: format!("line {line}: {reason}"),
+                    code: reason.code.id,
+                    message: format!("line {line}: {}", reason.message),
                     target: None,
                     condition: None,
                 });
@@ -348,19 +368,16 @@ impl<'t> Worker<'t> {
                     }
                     let mapped = Value::object(map);
                     let key = self.key.unwrap_or_default();
-                    if mapped.get_key(key).is_none_or(Value::is_null) {
-                        chunk.dead.push(DeadEntry {
+                    match key_problem(&mapped, key) {
+                        Some(problem) => chunk.dead.push(DeadEntry {
                             line,
                             raw: raw(),
-                            code: codes::E607_PRIMARY_KEY.id,
-                            message: format!(
-                                "the mapped record has no value for the primary key `{key}`"
-                            ),
+                            code: problem.code.id,
+                            message: problem.message,
                             target: Some(key.to_string()),
                             condition: None,
-                        });
-                    } else {
-                        chunk.mapped.push(mapped);
+                        }),
+                        None => chunk.mapped.push(mapped),
                     }
                 }
                 SinkMode::DryRun => {}
@@ -386,29 +403,20 @@ impl<'t> Worker<'t> {
         let mut chunk = Chunk::default();
         for (line_no, range, end_offset) in &raw.lines {
             let content = raw.bytes.get(range.clone()).unwrap_or(&[]);
-            let parsed: Result<Option<Value>, String> = match std::str::from_utf8(content) {
-                _ if content.len() > self.limits.max_record_bytes => Err(format!(
-                    "{}: the record is {} bytes, over the limit of {}",
-                    codes::E508_RECORD_TOO_LARGE.id,
-                    content.len(),
-                    self.limits.max_record_bytes
-                )),
-                _ if self.limits.max_json_depth < 128
-                    && json_depth_exceeds(content, self.limits.max_json_depth) =>
-                {
-                    Err(format!(
-                        "{}: the record nests deeper than the limit of {}",
-                        codes::E509_JSON_TOO_DEEP.id,
-                        self.limits.max_json_depth
-                    ))
-                }
-                Err(e) => Err(format!("line is not valid UTF-8 ({e})")),
-                Ok(_) => match &self.transform.slot_fields {
-                    Some(table) => parse_into_slots(content, table, slots).map(|()| None),
-                    None => parse_record_fields(content, self.transform.input_fields.as_deref())
-                        .map(Some),
-                },
-            };
+            let parsed = parse_line(
+                content,
+                &self.limits,
+                self.transform.input_fields.as_deref(),
+                self.transform.slot_fields.as_deref(),
+                slots,
+            )
+            .and_then(|record| match record {
+                Some(mut v) => self
+                    .transform
+                    .conform_record(&mut v, self.tz)
+                    .map(|()| Some(v)),
+                None => self.transform.conform_slots(slots, self.tz).map(|()| None),
+            });
             let null = Value::Null;
             let (record, slot_view) = match &parsed {
                 Ok(Some(v)) => (Ok(v), None),
@@ -417,7 +425,7 @@ impl<'t> Worker<'t> {
             };
             let text_raw = || match &parsed {
                 Ok(_) => raw_of_line(content),
-                Err(_) => Raw::Text(String::from_utf8_lossy(content).into_owned()),
+                Err(_) => raw_of_bad_line(content),
             };
             self.process(
                 &mut chunk,
@@ -637,11 +645,19 @@ pub fn run(
         )?;
     } else {
         let records: Records = if opts.retry_dead_letters {
-            let letters = read_dead_letters(&dead_path)
+            let letters = read_dead_letters(&dead_path, &opts.limits)
                 .map_err(|e| io_diag(&format!("cannot read {}", dead_path.display()), e))?;
             Box::new(ValueSource::new(letters))
         } else {
-            open_input(file, transform, opts.input.as_deref(), &opts.store, resume)?.0
+            open_input(
+                file,
+                transform,
+                opts.input.as_deref(),
+                &opts.store,
+                resume,
+                &opts.limits,
+            )?
+            .0
         };
         run_sequential(
             records,
@@ -771,10 +787,15 @@ fn run_sequential(
     let progress = progress_bar(opts, None);
     let mut chunk = Chunk::default();
     while let Some(item) = records.next_record() {
-        let rec = item.map_err(|e| io_diag("cannot read the input", e))?;
+        let mut rec = item.map_err(|e| io_diag("cannot read the input", e))?;
         let raw = rec.raw.clone();
         let slots = records.slots();
-        let record = rec.record.as_ref().map_err(String::clone);
+        if let Ok(v) = &mut rec.record {
+            if let Err(e) = transform.conform_record(v, opts.tz) {
+                rec.record = Err(e);
+            }
+        }
+        let record = rec.record.as_ref().map_err(ReadError::clone);
         worker.process(&mut chunk, rec.line, rec.end_offset, record, slots, || {
             raw.unwrap_or_else(|| records.last_raw())
         });

@@ -14,10 +14,42 @@ use crate::value::{parse_into_slots, parse_record_fields, Map, Value, Want};
 pub enum Raw {
     /// The line's JSON text, verbatim (it parsed as an object).
     Json(String),
-    /// A line that is not a JSON object, as (lossy) text.
+    /// A line that is not a JSON object, as text.
     Text(String),
+    /// A line that is not UTF-8, byte for byte.
+    Bytes(Vec<u8>),
     /// A record that came as a value (CSV row, stored object).
     Value(Value),
+}
+
+/// Why an input record could not be read: its code and a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadError {
+    /// The registry code (E507 unreadable, E508 too large, E509 too deep, E511 schema).
+    pub code: crate::diagnostics::Code,
+    /// What is wrong, without the line number (the dead letter keeps it).
+    pub message: String,
+}
+
+impl ReadError {
+    /// A read error.
+    pub fn new(code: crate::diagnostics::Code, message: impl Into<String>) -> Self {
+        ReadError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// An unreadable record (E507).
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ReadError::new(crate::diagnostics::codes::E507_INPUT_LINE, message)
+    }
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.id, self.message)
+    }
 }
 
 /// One input record.
@@ -28,7 +60,7 @@ pub struct InputRecord {
     /// Byte offset just past this record.
     pub end_offset: u64,
     /// The record, or why it could not be read.
-    pub record: Result<Value, String>,
+    pub record: Result<Value, ReadError>,
     /// Its raw form; `None` when the source can give it on demand ([`RecordSource::last_raw`]).
     pub raw: Option<Raw>,
 }
@@ -55,6 +87,57 @@ impl<T: Iterator<Item = std::io::Result<InputRecord>>> RecordSource for T {
     }
 }
 
+/// Reads one NDJSON line (without its line break) under the record limits: into `slots`
+/// when a slot table is given (`Ok(None)`), else as a record of `fields` (all when `None`).
+/// Every way it can fail has its code: E508 too large, E509 too deep, E507 otherwise.
+pub fn parse_line(
+    content: &[u8],
+    limits: &crate::limits::Limits,
+    fields: Option<&[Arc<str>]>,
+    slot_fields: Option<&[(Arc<str>, Want)]>,
+    slots: &mut Vec<Option<Value>>,
+) -> Result<Option<Value>, ReadError> {
+    use crate::diagnostics::codes;
+    if content.len() > limits.max_record_bytes {
+        return Err(ReadError::new(
+            codes::E508_RECORD_TOO_LARGE,
+            format!(
+                "the record is {} bytes, over the limit of {}",
+                content.len(),
+                limits.max_record_bytes
+            ),
+        ));
+    }
+    let too_deep = || {
+        ReadError::new(
+            codes::E509_JSON_TOO_DEEP,
+            format!(
+                "the record nests deeper than the limit of {}",
+                limits.max_json_depth
+            ),
+        )
+    };
+    if limits.max_json_depth < 128
+        && crate::limits::json_depth_exceeds(content, limits.max_json_depth)
+    {
+        return Err(too_deep());
+    }
+    if let Err(e) = std::str::from_utf8(content) {
+        return Err(ReadError::invalid(format!("line is not valid UTF-8 ({e})")));
+    }
+    let parsed = match slot_fields {
+        Some(table) => parse_into_slots(content, table, slots).map(|()| None),
+        None => parse_record_fields(content, fields).map(Some),
+    };
+    parsed.map_err(|e| {
+        if e.starts_with("recursion limit exceeded") {
+            too_deep()
+        } else {
+            ReadError::invalid(e)
+        }
+    })
+}
+
 /// NDJSON lines from a reader.
 pub struct NdjsonSource<R> {
     reader: R,
@@ -64,6 +147,7 @@ pub struct NdjsonSource<R> {
     fields: Option<Vec<Arc<str>>>,
     slot_fields: Option<Vec<(Arc<str>, Want)>>,
     slots: Vec<Option<Value>>,
+    limits: crate::limits::Limits,
 }
 
 impl<R: BufRead> NdjsonSource<R> {
@@ -78,7 +162,14 @@ impl<R: BufRead> NdjsonSource<R> {
             fields,
             slot_fields: None,
             slots: Vec::new(),
+            limits: crate::limits::Limits::default(),
         }
+    }
+
+    /// Reads lines under `limits` (record size and depth).
+    pub fn with_limits(mut self, limits: crate::limits::Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Takes the slots of the record last returned (leaving an empty vector).
@@ -115,23 +206,15 @@ impl<R: BufRead> NdjsonSource<R> {
             if content.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let (record, raw) = match std::str::from_utf8(content) {
-                Err(e) => (
-                    Err(format!("line is not valid UTF-8 ({e})")),
-                    Some(Raw::Text(String::from_utf8_lossy(content).into_owned())),
-                ),
-                Ok(text) => {
-                    let parsed = match &self.slot_fields {
-                        Some(table) => {
-                            parse_into_slots(content, table, &mut self.slots).map(|()| Value::Null)
-                        }
-                        None => parse_record_fields(content, self.fields.as_deref()),
-                    };
-                    match parsed {
-                        Ok(v) => (Ok(v), None),
-                        Err(e) => (Err(e), Some(Raw::Text(text.to_string()))),
-                    }
-                }
+            let (record, raw) = match parse_line(
+                content,
+                &self.limits,
+                self.fields.as_deref(),
+                self.slot_fields.as_deref(),
+                &mut self.slots,
+            ) {
+                Ok(v) => (Ok(v.unwrap_or(Value::Null)), None),
+                Err(e) => (Err(e), Some(raw_of_bad_line(content))),
             };
             return Some(Ok(InputRecord {
                 line: self.line,
@@ -165,6 +248,15 @@ pub fn raw_of_line(content: &[u8]) -> Raw {
     }
 }
 
+/// The raw form of an NDJSON line that did not parse: its text, or its bytes when it is
+/// not UTF-8 (kept byte for byte, so a retry sees the same line).
+pub fn raw_of_bad_line(content: &[u8]) -> Raw {
+    match std::str::from_utf8(content) {
+        Ok(text) => Raw::Text(text.to_string()),
+        Err(_) => Raw::Bytes(content.to_vec()),
+    }
+}
+
 fn trim_line(line: &[u8]) -> &[u8] {
     let mut end = line.len();
     while end > 0 && matches!(line.get(end - 1), Some(b'\n' | b'\r')) {
@@ -181,6 +273,7 @@ pub struct CsvSource<R: std::io::Read> {
     schema: Option<Schema>,
     skip_until_line: u64,
     header_error: Option<String>,
+    max_record_bytes: usize,
 }
 
 impl<R: std::io::Read> CsvSource<R> {
@@ -190,7 +283,24 @@ impl<R: std::io::Read> CsvSource<R> {
             .flexible(false)
             .from_reader(reader);
         let (headers, header_error) = match reader.headers() {
-            Ok(h) => (h.iter().map(Arc::from).collect(), None),
+            Ok(h) => {
+                let headers: Vec<Arc<str>> = h.iter().map(Arc::from).collect();
+                let duplicate = headers
+                    .iter()
+                    .enumerate()
+                    .find(|(i, name)| headers.iter().take(*i).any(|n| n == *name));
+                match duplicate {
+                    Some((i, name)) => (
+                        Vec::new(),
+                        Some(format!(
+                            "column {} repeats the name `{name}` of an earlier column; \
+                             every column needs its own name",
+                            i + 1
+                        )),
+                    ),
+                    None => (headers, None),
+                }
+            }
             Err(e) => (Vec::new(), Some(e.to_string())),
         };
         CsvSource {
@@ -199,7 +309,14 @@ impl<R: std::io::Read> CsvSource<R> {
             schema,
             skip_until_line,
             header_error,
+            max_record_bytes: crate::limits::Limits::default().max_record_bytes,
         }
+    }
+
+    /// Reads rows under `limits` (record size).
+    pub fn with_limits(mut self, limits: crate::limits::Limits) -> Self {
+        self.max_record_bytes = limits.max_record_bytes;
+        self
     }
 
     fn cell(&self, column: &str, text: &str) -> Result<Value, String> {
@@ -232,21 +349,41 @@ impl<R: std::io::Read> Iterator for CsvSource<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(e) = self.header_error.take() {
-            return Some(Ok(InputRecord {
-                line: 1,
-                end_offset: 0,
-                record: Err(format!("CSV header: {e}")),
-                raw: Some(Raw::Text(String::new())),
-            }));
+            self.headers.clear();
+            return Some(Err(std::io::Error::other(format!("CSV header: {e}"))));
+        }
+        if self.headers.is_empty() {
+            return None;
         }
         loop {
             let mut row = csv::ByteRecord::new();
+            let start = self.reader.position().byte();
             let result = self.reader.read_byte_record(&mut row);
             let position = self.reader.position().clone();
             let line = row.position().map_or(position.line(), csv::Position::line);
+            let bytes = position.byte().saturating_sub(start);
             match result {
                 Ok(false) => return None,
                 Ok(true) if line <= self.skip_until_line => continue,
+                Ok(true) if bytes > self.max_record_bytes as u64 => {
+                    return Some(Ok(InputRecord {
+                        line,
+                        end_offset: position.byte(),
+                        record: Err(ReadError::new(
+                            crate::diagnostics::codes::E508_RECORD_TOO_LARGE,
+                            format!(
+                                "the record is {bytes} bytes, over the limit of {}",
+                                self.max_record_bytes
+                            ),
+                        )),
+                        raw: Some(Raw::Text(
+                            row.iter()
+                                .map(|c| String::from_utf8_lossy(c).into_owned())
+                                .collect::<Vec<_>>()
+                                .join(","),
+                        )),
+                    }));
+                }
                 Ok(true) => {
                     let mut map =
                         Map::with_capacity_and_hasher(self.headers.len(), Default::default());
@@ -271,7 +408,7 @@ impl<R: std::io::Read> Iterator for CsvSource<R> {
                         line,
                         end_offset: position.byte(),
                         record: match error {
-                            Some(e) => Err(e),
+                            Some(e) => Err(ReadError::invalid(e)),
                             None => Ok(value.clone()),
                         },
                         raw: Some(Raw::Value(value)),
@@ -292,7 +429,7 @@ impl<R: std::io::Read> Iterator for CsvSource<R> {
                     return Some(Ok(InputRecord {
                         line,
                         end_offset: position.byte(),
-                        record: Err(format!("CSV: {e}")),
+                        record: Err(ReadError::invalid(format!("CSV: {e}"))),
                         raw: Some(Raw::Text(text)),
                     }));
                 }

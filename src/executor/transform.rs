@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
+use super::conform::conform;
 use super::connector::{ConnectorFile, ConnectorProblem, FormulaPlace};
+use super::source::ReadError;
 use crate::compile::{compile, CompileOptions};
 use crate::diagnostics::{codes, Diag};
 use crate::interp::Interpreter;
@@ -82,6 +84,10 @@ pub struct Transform {
     /// The slot table: slot `i` holds top-level field `slot_fields[i].0` (only the parts
     /// the transform reads). `None` when the transform needs whole records.
     pub slot_fields: Option<Vec<(Arc<str>, Want)>>,
+    /// The declared schema of the inbound object, which input values must conform to.
+    pub schema: Option<Schema>,
+    /// The declared type of each slot's field (`ANY` when undeclared).
+    pub slot_types: Vec<TypeSet>,
 }
 
 impl Transform {
@@ -171,11 +177,23 @@ impl Transform {
         let slot_fields = input_fields
             .as_ref()
             .map(|_| bind_slots(&mut conditions, &mut mappings));
+        let schema = options.schema;
+        let slot_types = match (&slot_fields, &schema) {
+            (Some(table), Some(schema)) if table.iter().any(|(f, _)| schema.get(f).is_some()) => {
+                table
+                    .iter()
+                    .map(|(f, _)| schema.get(f).unwrap_or(TypeSet::ANY))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
         Ok(Transform {
             conditions,
             mappings,
             input_fields,
             slot_fields,
+            schema,
+            slot_types,
         })
     }
 
@@ -193,7 +211,47 @@ impl Transform {
             }],
             input_fields: None,
             slot_fields: None,
+            schema: None,
+            slot_types: Vec::new(),
         }
+    }
+
+    /// Makes the fields of a whole record conform to the declared schema (see
+    /// [`super::conform::conform`]).
+    pub fn conform_record(&self, record: &mut Value, tz: chrono_tz::Tz) -> Result<(), ReadError> {
+        let (Some(schema), Value::Object(map)) = (&self.schema, record) else {
+            return Ok(());
+        };
+        for (field, declared) in &schema.fields {
+            let Some(v) = map.get(field.as_str()) else {
+                continue;
+            };
+            if v.is_null() || declared.contains(v.kind()) {
+                continue;
+            }
+            let mut v = v.clone();
+            conform(field, *declared, &mut v, tz)?;
+            Arc::make_mut(map).insert(Arc::from(field.as_str()), v);
+        }
+        Ok(())
+    }
+
+    /// Makes the slots of a record conform to the declared types of their fields.
+    pub fn conform_slots(
+        &self,
+        slots: &mut [Option<Value>],
+        tz: chrono_tz::Tz,
+    ) -> Result<(), ReadError> {
+        for ((slot, declared), (field, _)) in slots
+            .iter_mut()
+            .zip(&self.slot_types)
+            .zip(self.slot_fields.iter().flatten())
+        {
+            if let Some(v) = slot {
+                conform(field, *declared, v, tz)?;
+            }
+        }
+        Ok(())
     }
 
     /// Each target as the JSON text that starts its field in an output line: `"name":`.
