@@ -205,3 +205,28 @@ fn primary_key_that_is_an_array_or_object_dead_letters_with_e607() {
     let (_, out, _) = run_in(&dir, &["test", &c, "--sample", &file]);
     assert_eq!(out.matches("FAILED: E607").count(), 2, "{out}");
 }
+
+#[test]
+fn declared_datetime_field_gives_one_output_type_for_mixed_input_forms() {
+    let connector = CONNECTOR
+        .replace("Since = \"date\"", "Since = \"datetime\"")
+        .replace(
+            "typeof(data('Since'))",
+            "typeof(dateadd(data('Since'), 1, 'day')) & ' ' & tostring(dateadd(data('Since'), 1, 'day'))",
+        );
+    let (dir, _, file) = setup(
+        "datetime",
+        b"{\"ItemCode\":\"A\",\"Since\":\"2024-05-01\"}\n{\"ItemCode\":\"B\",\"Since\":\"2024-05-01T10:00:00Z\"}\n",
+    );
+    std::fs::write(dir.join("items.toml"), connector).unwrap();
+    let (code, out, err) = run_in(
+        &dir,
+        &["run", "items.toml", "--input", &file, "--output", "-", "--tz", "Europe/Berlin"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "{\"code\":\"A\",\"group\":null,\"since_kind\":\"datetime 2024-05-02T00:00:00+02:00\"}\n\
+         {\"code\":\"B\",\"group\":null,\"since_kind\":\"datetime 2024-05-02T10:00:00Z\"}\n"
+    );
+}
