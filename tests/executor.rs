@@ -106,7 +106,7 @@ fn invalid_utf8_and_truncated_lines_go_to_dead_letters_with_line_numbers() {
     let dir = tempdir("badbytes");
     let c = write_connector(&dir, "external_wins");
     let mut bytes = b"{\"id\": 1, \"name\": \"a\", \"active\": true, \"parts\": 1}\n{\"id\": 2, \"name\": \"\xff\xfe\", \"active\": true, \"parts\": 1}\n{\"id\": 3, \"name\": \"c\", \"active\": true, \"parts\": 1}\n".to_vec();
-    bytes.extend_from_slice(b"{\"id\": 4, \"name\": \"trunc");
+    bytes.extend_from_slice(b"{\"id\": 4, \"name\": \"trunc\n");
     std::fs::write(dir.join("in.ndjson"), &bytes).unwrap();
     let (code, out, err) = run_in(&dir, &["run", &c, "--input", "in.ndjson", "--output", "-"]);
     assert_eq!(code, 0, "{err}");

@@ -2,6 +2,10 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use signal_hook::consts::{SIGINT, SIGTERM};
 
 use chrono::Utc;
 use clap::{Args, Subcommand};
@@ -72,6 +76,14 @@ pub fn run_run(args: RunArgs) -> i32 {
         Ok(t) => t,
         Err(code) => return code,
     };
+    let stop = Arc::new(AtomicUsize::new(0));
+    for signal in [SIGTERM, SIGINT] {
+        if let Err(e) =
+            signal_hook::flag::register_usize(signal, Arc::clone(&stop), signal as usize)
+        {
+            eprintln!("warning: cannot handle signal {signal}: {e}; it will stop the run at once");
+        }
+    }
     let options = RunOptions {
         limits,
         engine: args.engine,
@@ -85,6 +97,7 @@ pub fn run_run(args: RunArgs) -> i32 {
         progress: std::io::stderr().is_terminal(),
         now,
         tz,
+        stop,
     };
     match run(&file, &transform, &options) {
         Ok(report) => {
@@ -92,7 +105,35 @@ pub fn run_run(args: RunArgs) -> i32 {
                 eprintln!("resumed from the checkpoint after input line {line}");
             }
             eprintln!("{}", report.summary());
-            EXIT_OK
+            if let Some(line) = report.incomplete_line {
+                eprintln!(
+                    "line {line} is not complete yet (no line break at the end of the file); \
+                     it is read by the next run once it is"
+                );
+            }
+            match report.stopped_by {
+                Some(signal) => {
+                    let name = if signal == SIGINT as usize {
+                        "SIGINT"
+                    } else {
+                        "SIGTERM"
+                    };
+                    let resume = match report.checkpoint_line {
+                        Some(line) => format!(
+                            "the checkpoint is at line {line}; run the same command to resume"
+                        ),
+                        None => "the output holds the records read so far, each whole; this \
+                                 input keeps no checkpoint, so run it again from the start"
+                            .to_string(),
+                    };
+                    report_plain(crate::diagnostics::Diag::new(
+                        crate::diagnostics::codes::E613_STOPPED,
+                        format!("stopped by {name}: {resume}"),
+                    ));
+                    128 + i32::try_from(signal).unwrap_or(15)
+                }
+                None => EXIT_OK,
+            }
         }
         Err(diag) => {
             report_plain(diag);
@@ -346,24 +387,36 @@ pub fn run_status(args: StatusArgs) -> i32 {
     if runs.is_empty() {
         println!("no runs recorded");
     }
-    for m in runs {
+    for status in runs {
+        let m = &status.run;
         let pct = |p: Option<f64>| p.map_or("-".to_string(), |v| format!("{v:.1} µs"));
+        let segments = if m.segments > 1 {
+            format!(" ({} segments: resumed after a stop or crash)", m.segments)
+        } else {
+            String::new()
+        };
         println!(
-            "{}\n  last sync  {} → {}{}\n  records    read {}, written {}, filtered {}, failed {}, queued {}\n  error rate {:.2}%\n  latency    p50 {}, p95 {}, p99 {}",
+            "{}\n  last sync  {} → {}{}{}{}\n  records    read {}, written {}, filtered {}, failed {}, queued {}, kept by the conflict rule {}\n  error rate {:.2}%\n  latency    p50 {}, p95 {}, p99 {}",
             m.connector,
             m.started_at,
             m.ended_at,
             if m.dry_run { " (dry run)" } else { "" },
+            if m.stopped { " (stopped before the end; run it again to resume)" } else { "" },
+            segments,
             m.read,
             m.written,
             m.filtered,
             m.failed,
             m.queued,
+            m.kept,
             m.error_rate * 100.0,
             pct(m.p50_us),
             pct(m.p95_us),
             pct(m.p99_us)
         );
+        if let Some(checked) = &status.last_checked {
+            println!("  checked    {checked}: nothing new since");
+        }
     }
     EXIT_OK
 }

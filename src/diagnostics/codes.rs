@@ -136,6 +136,12 @@ codes! {
         "Every mapping target must be unique: an output record holds exactly the mapping targets, in mapping order.";
     E610_INVALID_SETTING = "E610", "invalid connector setting",
         "A setting has a value outside its allowed set (system type, direction, frequency, conflict rule) or an interval that does not parse.";
+    E611_CONNECTOR_CHANGED = "E611", "connector changed during an interrupted run",
+        "A run over this input was interrupted (a crash, kill -9 or a stop) and the connector file has changed since. Resuming would map one half of the input with the old version and the other half with the new one. Run the connector as it was to finish, or run with --from-start to read the whole input again with the new version (its dead letters are replaced). A run that finished is not affected: the next run reads the new records with the new version.";
+    E612_INPUT_CHANGED = "E612", "input changed since the checkpoint",
+        "The checkpoint of this connector over this input records the input's size and a hash of the bytes before its position. The input is now shorter, or those bytes differ: it was truncated, replaced or rewritten, and resuming would start in the middle of some other line. Run with --from-start to read it again from its start. Appending to the input is fine: a growing file resumes where it stopped.";
+    E613_STOPPED = "E613", "run stopped by a signal",
+        "SIGTERM or SIGINT (Ctrl-C) stopped the run: the records read so far were processed and committed with the checkpoint, and the run was recorded as stopped. Run the same command to resume where it stopped. The exit code is 143 for SIGTERM and 130 for SIGINT.";
     E701_STORE_NOT_FOUND = "E701", "store not found",
         "The store file named with --store does not exist. Create one by loading objects: sluice objects load TYPE FILE --store DB.";
     E702_STORE_CORRUPT = "E702", "store is corrupt or not a Sluice store",

@@ -1,24 +1,18 @@
-//! The dead-letter file: one NDJSON line per record that could not be synced,
-//! `{"line": N, "record": ..., "error": {"code", "message", "target"}}`.
+//! Dead letters: one NDJSON line per record that could not be synced,
+//! `{"line": N, "record": ..., "error": {"code", "message", "target"}, "input": "..."}`.
+//! The store keeps them, keyed by (connector, input, line) and committed with the records
+//! and the checkpoint they belong to; the dead-letter file is written from the store,
+//! atomically, when a run ends, so a crash, a resume, a second input or a retry can never
+//! duplicate, drop or cut a letter.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
 use super::source::{parse_line, Raw, ReadError};
 use crate::value::{write_json_string, Value};
-
-/// Appends dead letters to a file, created on the first letter.
-pub struct DeadLetters {
-    path: PathBuf,
-    file: Option<BufWriter<File>>,
-    bytes: u64,
-    count: u64,
-    line: String,
-}
 
 /// What failed, for one dead letter.
 pub struct Failure<'a> {
@@ -32,103 +26,78 @@ pub struct Failure<'a> {
     pub condition: Option<usize>,
 }
 
-impl DeadLetters {
-    /// Dead letters at `path`; its current size is the starting point.
-    pub fn new(path: &Path) -> Self {
-        let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        DeadLetters {
-            path: path.to_path_buf(),
-            file: None,
-            bytes,
-            count: 0,
-            line: String::new(),
+/// One letter as its NDJSON line (without the line break).
+pub fn letter_line(line_no: u64, input: &str, raw: &Raw, failure: &Failure) -> String {
+    let mut line = String::with_capacity(256);
+    line.push_str("{\"line\":");
+    line.push_str(&line_no.to_string());
+    line.push_str(",\"record\":");
+    match raw {
+        Raw::Json(text) => line.push_str(text),
+        Raw::Value(v) => v.write_json(&mut line),
+        Raw::Text(text) => {
+            line.push_str("null,\"raw\":");
+            write_json_string(text, &mut line);
+        }
+        Raw::Bytes(bytes) => {
+            line.push_str("null,\"raw_base64\":");
+            write_json_string(&BASE64.encode(bytes), &mut line);
         }
     }
-
-    /// The file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    line.push_str(",\"error\":{\"code\":");
+    write_json_string(failure.code, &mut line);
+    line.push_str(",\"message\":");
+    write_json_string(failure.message, &mut line);
+    line.push_str(",\"target\":");
+    match failure.target {
+        Some(t) => write_json_string(t, &mut line),
+        None => line.push_str("null"),
     }
-
-    /// Letters written by this run.
-    pub fn count(&self) -> u64 {
-        self.count
+    if let Some(c) = failure.condition {
+        line.push_str(",\"condition\":");
+        line.push_str(&c.to_string());
     }
-
-    /// Cuts the file back to `size` bytes (letters written after the last checkpoint).
-    pub fn truncate_to(&mut self, size: u64) -> std::io::Result<()> {
-        if let Ok(meta) = std::fs::metadata(&self.path) {
-            if meta.len() > size {
-                OpenOptions::new()
-                    .write(true)
-                    .open(&self.path)?
-                    .set_len(size)?;
-            }
-        }
-        self.bytes = size;
-        Ok(())
-    }
-
-    /// Writes one letter.
-    pub fn write(&mut self, line_no: u64, raw: &Raw, failure: &Failure) -> std::io::Result<()> {
-        let line = &mut self.line;
-        line.clear();
-        line.push_str("{\"line\":");
-        line.push_str(&line_no.to_string());
-        line.push_str(",\"record\":");
-        match raw {
-            Raw::Json(text) => line.push_str(text),
-            Raw::Value(v) => v.write_json(line),
-            Raw::Text(text) => {
-                line.push_str("null,\"raw\":");
-                write_json_string(text, line);
-            }
-            Raw::Bytes(bytes) => {
-                line.push_str("null,\"raw_base64\":");
-                write_json_string(&BASE64.encode(bytes), line);
-            }
-        }
-        line.push_str(",\"error\":{\"code\":");
-        write_json_string(failure.code, line);
-        line.push_str(",\"message\":");
-        write_json_string(failure.message, line);
-        line.push_str(",\"target\":");
-        match failure.target {
-            Some(t) => write_json_string(t, line),
-            None => line.push_str("null"),
-        }
-        if let Some(c) = failure.condition {
-            line.push_str(",\"condition\":");
-            line.push_str(&c.to_string());
-        }
-        line.push_str("}}\n");
-        if self.file.is_none() {
-            let f = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)?;
-            self.file = Some(BufWriter::new(f));
-        }
-        if let Some(f) = self.file.as_mut() {
-            f.write_all(line.as_bytes())?;
-        }
-        self.bytes += line.len() as u64;
-        self.count += 1;
-        Ok(())
-    }
-
-    /// Flushes and syncs to disk; returns the file size that goes into a checkpoint.
-    pub fn sync(&mut self) -> std::io::Result<u64> {
-        if let Some(f) = self.file.as_mut() {
-            f.flush()?;
-            f.get_ref().sync_data()?;
-        }
-        Ok(self.bytes)
-    }
+    line.push_str("},\"input\":");
+    write_json_string(input, &mut line);
+    line.push('}');
+    line
 }
 
-/// A record with its line number, or why it cannot be read, and its raw form.
-pub type LineRecord = (u64, Result<Value, ReadError>, Raw);
+/// Writes the dead-letter file as a whole: into a file beside it, synced, then renamed
+/// over it, so a reader never sees a partial file. No letters: the file is removed.
+pub fn write_file(path: &Path, letters: &[String]) -> std::io::Result<()> {
+    if letters.is_empty() {
+        return match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+    }
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".writing-{}", std::process::id()));
+    let temp = path.with_file_name(name);
+    let result = (|| {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&temp)?);
+        for letter in letters {
+            f.write_all(letter.as_bytes())?;
+            f.write_all(b"\n")?;
+        }
+        f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+/// A dead letter read back: the input and line it came from, the record (or why it cannot
+/// be read), and its raw form.
+pub type LineRecord = (
+    Option<std::sync::Arc<str>>,
+    u64,
+    Result<Value, ReadError>,
+    Raw,
+);
 
 /// Reads a dead-letter file back as records to retry: the stored record of each letter, or
 /// its raw line read again exactly as the input was read (same limits, same codes; a line
@@ -146,6 +115,7 @@ pub fn read_dead_letters(
         out.push(match crate::value::parse_record(line) {
             Ok(letter) => letter_record(&letter, limits),
             Err(e) => (
+                None,
                 0,
                 Err(ReadError::invalid(format!(
                     "dead-letter line {} is not valid: {e}",
@@ -164,19 +134,24 @@ fn letter_record(letter: &Value, limits: &crate::limits::Limits) -> LineRecord {
         Some(Value::Number(n)) => u64::try_from(*n).unwrap_or(0),
         _ => 0,
     };
+    let input = match letter.get_key("input") {
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    };
     let raw = match (
         letter.get_key("record"),
         letter.get_key("raw"),
         letter.get_key("raw_base64"),
     ) {
         (Some(r @ Value::Object(_)), _, _) => {
-            return (line_no, Ok(r.clone()), Raw::Value(r.clone()))
+            return (input, line_no, Ok(r.clone()), Raw::Value(r.clone()))
         }
         (_, Some(Value::String(raw)), _) => Raw::Text(raw.to_string()),
         (_, _, Some(Value::String(b64))) => match BASE64.decode(b64.as_bytes()) {
             Ok(bytes) => Raw::Bytes(bytes),
             Err(e) => {
                 return (
+                    input,
                     line_no,
                     Err(ReadError::invalid(format!(
                         "the dead letter's raw_base64 is not valid: {e}"
@@ -187,6 +162,7 @@ fn letter_record(letter: &Value, limits: &crate::limits::Limits) -> LineRecord {
         },
         _ => {
             return (
+                input,
                 line_no,
                 Err(ReadError::invalid("the dead letter holds no record")),
                 Raw::Text(letter.to_json()),
@@ -201,5 +177,5 @@ fn letter_record(letter: &Value, limits: &crate::limits::Limits) -> LineRecord {
     };
     let record =
         parse_line(bytes, limits, None, None, &mut Vec::new()).map(|v| v.unwrap_or(Value::Null));
-    (line_no, record, raw)
+    (input, line_no, record, raw)
 }

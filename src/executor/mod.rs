@@ -5,6 +5,7 @@ pub mod connector;
 pub mod connector_reference;
 pub mod dead_letters;
 pub mod lookups;
+pub mod resume;
 pub mod run;
 pub mod source;
 pub mod store;

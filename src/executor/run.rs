@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -14,14 +15,15 @@ use chrono_tz::Tz;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::connector::ConnectorFile;
-use super::dead_letters::{read_dead_letters, DeadLetters, Failure};
+use super::dead_letters::{letter_line, read_dead_letters, write_file, Failure};
 use super::lookups::StoreLookups;
+use super::resume::{fingerprint, head_hash, verify};
 use super::source::{
     parse_line, raw_of_bad_line, raw_of_line, CsvSource, NdjsonSource, Raw, ReadError,
     RecordSource, ValueSource,
 };
 use super::store::{Store, StoreError};
-use super::sync_store::{Checkpoint, RunMetrics};
+use super::sync_store::{Checkpoint, Counts, LetterBatch, RunMetrics};
 use super::transform::{Outcome, Transform};
 use crate::diagnostics::{codes, Diag};
 use crate::interp::Interpreter;
@@ -61,6 +63,9 @@ pub struct RunOptions {
     pub limits: crate::limits::Limits,
     /// The engine (auto: the JIT for file inputs over 1 MiB and for stdin).
     pub engine: Engine,
+    /// Set to a signal number (SIGTERM, SIGINT) to stop the run gracefully: the chunk in
+    /// hand is finished and committed, the run is recorded as stopped.
+    pub stop: Arc<AtomicUsize>,
 }
 
 /// How a run ended.
@@ -74,6 +79,13 @@ pub struct RunReport {
     pub resumed_after_line: Option<u64>,
     /// Where the dead letters went.
     pub dead_letter_path: PathBuf,
+    /// The signal that stopped the run before the end of its input, if one did.
+    pub stopped_by: Option<usize>,
+    /// The line that was not read because it is not complete yet (no line break at the
+    /// end of a file and not valid JSON): a growing file's last line.
+    pub incomplete_line: Option<u64>,
+    /// The line of the checkpoint the run ended with, when it keeps one.
+    pub checkpoint_line: Option<u64>,
 }
 
 impl RunReport {
@@ -92,12 +104,21 @@ impl RunReport {
         if m.queued > 0 {
             s.push_str(&format!(", queued for review {}", m.queued));
         }
+        if m.kept > 0 {
+            s.push_str(&format!(", kept by the conflict rule {}", m.kept));
+        }
+        if m.segments > 1 {
+            s.push_str(&format!(" (over {} segments)", m.segments));
+        }
         s.push_str(&format!(
             " in {:.3} s ({:.0} records/s)",
             self.seconds, rate
         ));
         if m.dry_run {
-            s.push_str(" [dry run: outbound side inactive, nothing written]");
+            s.push_str(&format!(
+                " [dry run: outbound side inactive, {} mapped, nothing written]",
+                m.read - m.filtered - m.failed
+            ));
         }
         if m.failed > 0 && !m.dry_run {
             s.push_str(&format!(
@@ -112,7 +133,6 @@ impl RunReport {
 enum Sink {
     Ndjson(BufWriter<Box<dyn Write>>),
     Store {
-        store: Box<Store>,
         object: String,
         key: String,
         pending: Vec<Value>,
@@ -201,7 +221,7 @@ pub fn open_input(
                 .map_err(store_diag)?
                 .into_iter()
                 .enumerate()
-                .map(|(i, o)| (i as u64 + 1, Ok(o.data.clone()), Raw::Value(o.data)))
+                .map(|(i, o)| (None, i as u64 + 1, Ok(o.data.clone()), Raw::Value(o.data)))
                 .collect();
             Ok((Box::new(ValueSource::new(records)), None))
         }
@@ -242,6 +262,7 @@ enum SinkMode {
 /// A dead letter waiting to be written in input order.
 struct DeadEntry {
     line: u64,
+    origin: Option<Arc<str>>,
     raw: Raw,
     code: &'static str,
     message: String,
@@ -260,6 +281,8 @@ struct Chunk {
     filtered: u64,
     latencies: Vec<u32>,
     end: Option<(u64, u64)>,
+    retried: Vec<(Arc<str>, u64)>,
+    not_written: u64,
 }
 
 /// Everything one thread needs to turn records into a [`Chunk`].
@@ -311,22 +334,27 @@ impl<'t> Worker<'t> {
     }
 
     /// Processes one input record into `chunk`. `raw` gives its raw form, on failure only.
+    #[allow(clippy::too_many_arguments)]
     fn process(
         &mut self,
         chunk: &mut Chunk,
-        line: u64,
-        end_offset: u64,
+        (line, end_offset): (u64, u64),
+        origin: Option<&Arc<str>>,
         record: Result<&Value, ReadError>,
         slots: Option<&[Option<Value>]>,
         raw: impl FnOnce() -> Raw,
     ) {
         chunk.read += 1;
         chunk.end = Some((line, end_offset));
+        if let Some(origin) = origin {
+            chunk.retried.push((origin.clone(), line));
+        }
         let record = match record {
             Ok(r) => r,
             Err(reason) => {
                 chunk.dead.push(DeadEntry {
                     line,
+                    origin: origin.cloned(),
                     raw: raw(),
                     code: reason.code.id,
                     message: format!("line {line}: {}", reason.message),
@@ -371,6 +399,7 @@ impl<'t> Worker<'t> {
                     match key_problem(&mapped, key) {
                         Some(problem) => chunk.dead.push(DeadEntry {
                             line,
+                            origin: origin.cloned(),
                             raw: raw(),
                             code: problem.code.id,
                             message: problem.message,
@@ -380,7 +409,7 @@ impl<'t> Worker<'t> {
                         None => chunk.mapped.push(mapped),
                     }
                 }
-                SinkMode::DryRun => {}
+                SinkMode::DryRun => chunk.not_written += 1,
             },
             Outcome::Filtered(_) => chunk.filtered += 1,
             Outcome::Failed {
@@ -389,6 +418,7 @@ impl<'t> Worker<'t> {
                 error,
             } => chunk.dead.push(DeadEntry {
                 line,
+                origin: origin.cloned(),
                 raw: raw(),
                 code: error.code.id,
                 message: error.into_message(),
@@ -429,8 +459,8 @@ impl<'t> Worker<'t> {
             };
             self.process(
                 &mut chunk,
-                *line_no,
-                *end_offset,
+                (*line_no, *end_offset),
+                None,
                 record,
                 slot_view,
                 text_raw,
@@ -450,24 +480,34 @@ struct RawChunk {
 /// Lines per chunk handed to a worker.
 const CHUNK_LINES: usize = 512;
 
-/// The collector's side of a run: sinks, dead letters, counts, the checkpoint.
+/// The collector's side of a run: the sink, the store (dead letters, checkpoints,
+/// metrics), counts and the position.
 struct Collector<'r> {
     sink: Sink,
-    dead: DeadLetters,
-    metrics: RunMetrics,
+    store: Option<Store>,
+    letters: LetterBatch,
+    counts: Counts,
     latencies: Vec<u32>,
     position: Checkpoint,
     connector: &'r super::connector::Connector,
-    input: Option<String>,
+    /// The checkpoint key (a store-bound run over a file).
+    checkpointed: Option<String>,
+    /// The input file, for the hash of the bytes before each checkpoint.
+    input_file: Option<File>,
+    /// The key of this run's own dead letters: the input's canonical path, `-`, or
+    /// `store:<object>`.
+    letter_input: Arc<str>,
     batch: usize,
-    write_dead: bool,
+    tz: Tz,
 }
 
 impl Collector<'_> {
     /// Applies a chunk: output, dead letters, store batches.
     fn apply(&mut self, chunk: Chunk) -> Result<(), Diag> {
-        self.metrics.read += chunk.read;
-        self.metrics.filtered += chunk.filtered;
+        self.counts.read += chunk.read;
+        self.counts.filtered += chunk.filtered;
+        self.counts.failed += chunk.dead.len() as u64;
+        self.counts.not_written += chunk.not_written;
         self.latencies.extend(chunk.latencies);
         if let Some((line, offset)) = chunk.end {
             self.position.line = line;
@@ -475,32 +515,39 @@ impl Collector<'_> {
                 self.position.byte_offset = offset;
             }
         }
-        self.metrics.failed += chunk.dead.len() as u64;
-        if self.write_dead {
+        if self.store.is_some() {
+            self.letters.remove.extend(chunk.retried);
             for d in &chunk.dead {
-                self.dead
-                    .write(
-                        d.line,
-                        &d.raw,
-                        &Failure {
-                            code: d.code,
-                            message: &d.message,
-                            target: d.target.as_deref(),
-                            condition: d.condition,
-                        },
-                    )
-                    .map_err(|e| io_diag("cannot write the dead letters", e))?;
+                let input = d
+                    .origin
+                    .clone()
+                    .unwrap_or_else(|| self.letter_input.clone());
+                let letter = letter_line(
+                    d.line,
+                    &input,
+                    &d.raw,
+                    &Failure {
+                        code: d.code,
+                        message: &d.message,
+                        target: d.target.as_deref(),
+                        condition: d.condition,
+                    },
+                );
+                self.letters.add.push((input, d.line, letter));
             }
         }
         match &mut self.sink {
             Sink::Ndjson(out) => {
                 out.write_all(chunk.ndjson.as_bytes())
                     .map_err(|e| io_diag("cannot write the output", e))?;
-                self.metrics.written += chunk.written;
+                self.counts.written += chunk.written;
+                if self.letters.add.len() >= self.batch {
+                    self.commit()?;
+                }
             }
             Sink::Store { pending, .. } => {
                 pending.extend(chunk.mapped);
-                if pending.len() >= self.batch {
+                if pending.len() >= self.batch || self.letters.add.len() >= self.batch {
                     self.commit()?;
                 }
             }
@@ -509,15 +556,109 @@ impl Collector<'_> {
         Ok(())
     }
 
+    /// Commits what is pending: records, dead letters and the checkpoint in one store
+    /// transaction; for NDJSON output the output is flushed first, then the letters.
     fn commit(&mut self) -> Result<(), Diag> {
-        commit(
-            &mut self.sink,
-            &mut self.dead,
-            &mut self.metrics,
-            self.connector,
-            self.input.as_deref(),
-            self.position,
-        )
+        let Some(store) = self.store.as_mut() else {
+            return Ok(());
+        };
+        match &mut self.sink {
+            Sink::Store {
+                object,
+                key,
+                pending,
+            } => {
+                let checkpoint = match (&self.checkpointed, &self.input_file) {
+                    (Some(input), Some(file)) => {
+                        self.position.input_size = file.metadata().map_or(0, |m| m.len());
+                        self.position.head_hash = head_hash(file, self.position.byte_offset)
+                            .map_err(|e| io_diag("cannot read the input", e))?;
+                        self.position.counts = self.counts;
+                        Some((input.as_str(), &self.position))
+                    }
+                    _ => None,
+                };
+                let batch = store
+                    .apply_batch(
+                        &self.connector.name,
+                        (object, key, self.connector.sync.conflict),
+                        pending,
+                        &self.letters,
+                        Utc::now(),
+                        self.tz,
+                        checkpoint,
+                    )
+                    .map_err(store_diag)?;
+                self.counts.written += batch.written;
+                self.counts.queued += batch.queued;
+                self.counts.kept += batch.kept;
+                pending.clear();
+            }
+            Sink::Ndjson(out) => {
+                out.flush()
+                    .map_err(|e| io_diag("cannot write the output", e))?;
+                store
+                    .commit_letters(&self.connector.name, &self.letters)
+                    .map_err(store_diag)?;
+            }
+            Sink::DryRun => {}
+        }
+        self.letters = LetterBatch::default();
+        Ok(())
+    }
+}
+
+/// Where the run's records go, opened; and the store that keeps its dead letters,
+/// checkpoints and metrics (none for a dry run).
+fn open_sink(
+    connector: &super::connector::Connector,
+    opts: &RunOptions,
+) -> Result<(Sink, Option<Store>), Diag> {
+    if !connector.outbound.active {
+        return Ok((Sink::DryRun, None));
+    }
+    let sink = match opts.output.as_deref() {
+        Some("-") => Sink::Ndjson(BufWriter::with_capacity(
+            256 * 1024,
+            Box::new(std::io::stdout()),
+        )),
+        Some(path) => {
+            let f = File::create(path).map_err(|e| io_diag(&format!("cannot create {path}"), e))?;
+            Sink::Ndjson(BufWriter::with_capacity(256 * 1024, Box::new(f)))
+        }
+        None => Sink::Store {
+            object: connector.outbound.object.clone().ok_or_else(|| {
+                Diag::new(
+                    codes::E603_CONNECTOR_MISSING,
+                    "a store-bound run needs `outbound.object`",
+                )
+            })?,
+            key: connector.outbound.primary_key.clone().ok_or_else(|| {
+                Diag::new(
+                    codes::E603_CONNECTOR_MISSING,
+                    "a store-bound run needs `outbound.primary_key`",
+                )
+            })?,
+            pending: Vec::with_capacity(opts.batch),
+        },
+    };
+    let store = Store::open_or_create(&opts.store).map_err(store_diag)?;
+    Ok((sink, Some(store)))
+}
+
+/// The key of a run's own dead letters and, for a store-bound run over a file, of its
+/// checkpoint: the input's canonical path (`-` for stdin, `store:<object>` for the store).
+fn input_key(connector: &super::connector::Connector, input: Option<&str>) -> Result<String, Diag> {
+    match input {
+        Some("-") => Ok("-".to_string()),
+        Some(path) => Ok(std::fs::canonicalize(path)
+            .map_err(|e| io_diag(&format!("cannot open {path}"), e))?
+            .display()
+            .to_string()),
+        None => Ok(format!(
+            "store:{}",
+            connector.inbound.object.as_deref().unwrap_or_default()
+        )),
     }
 }
 
@@ -530,101 +671,93 @@ pub fn run(
     let connector = &file.connector;
     connector.resolve_credentials()?;
     let started = Instant::now();
-    let started_at = Utc::now();
+    let started_at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     let dead_path = opts
         .dead_letter
         .clone()
         .unwrap_or_else(|| default_dead_letter_path(&connector.name));
     let dry_run = !connector.outbound.active;
-
-    let sink = if dry_run {
-        Sink::DryRun
-    } else {
-        match opts.output.as_deref() {
-            Some("-") => Sink::Ndjson(BufWriter::with_capacity(
-                256 * 1024,
-                Box::new(std::io::stdout()),
-            )),
-            Some(path) => {
-                let f =
-                    File::create(path).map_err(|e| io_diag(&format!("cannot create {path}"), e))?;
-                Sink::Ndjson(BufWriter::with_capacity(256 * 1024, Box::new(f)))
-            }
-            None => {
-                let object = connector.outbound.object.clone().ok_or_else(|| {
-                    Diag::new(
-                        codes::E603_CONNECTOR_MISSING,
-                        "a store-bound run needs `outbound.object`",
-                    )
-                })?;
-                let key = connector.outbound.primary_key.clone().ok_or_else(|| {
-                    Diag::new(
-                        codes::E603_CONNECTOR_MISSING,
-                        "a store-bound run needs `outbound.primary_key`",
-                    )
-                })?;
-                Sink::Store {
-                    store: Box::new(Store::open_or_create(&opts.store).map_err(store_diag)?),
-                    object,
-                    key,
-                    pending: Vec::with_capacity(opts.batch),
-                }
-            }
-        }
-    };
+    let (sink, mut store) = open_sink(connector, opts)?;
     let (mode, key) = match &sink {
         Sink::Ndjson(_) => (SinkMode::Ndjson, None),
         Sink::Store { key, .. } => (SinkMode::Store, Some(key.clone())),
         Sink::DryRun => (SinkMode::DryRun, None),
     };
-
-    let checkpointed_input = match (&sink, opts.input.as_deref(), opts.retry_dead_letters) {
-        (Sink::Store { .. }, Some(path), false) if path != "-" => Some(
-            std::fs::canonicalize(path)
-                .map_err(|e| io_diag(&format!("cannot open {path}"), e))?
-                .display()
-                .to_string(),
-        ),
+    let letter_input = input_key(connector, opts.input.as_deref())?;
+    let checkpointed = match (&sink, opts.input.as_deref(), opts.retry_dead_letters) {
+        (Sink::Store { .. }, Some(path), false) if path != "-" => Some(letter_input.clone()),
         _ => None,
     };
-    let mut dead = DeadLetters::new(&dead_path);
-    let mut resume = None;
-    if let (Sink::Store { store, .. }, Some(input)) = (&sink, &checkpointed_input) {
-        if opts.from_start {
-            store
-                .clear_checkpoint(&connector.name, input)
-                .map_err(store_diag)?;
-        } else if let Some(cp) = store
-            .checkpoint(&connector.name, input)
-            .map_err(store_diag)?
-        {
-            dead.truncate_to(cp.dead_letter_bytes)
-                .map_err(|e| io_diag("cannot truncate the dead letters", e))?;
-            resume = Some(cp);
+    let input_file = match &checkpointed {
+        Some(_) => Some(
+            File::open(opts.input.as_deref().unwrap_or_default())
+                .map_err(|e| io_diag("cannot open the input", e))?,
+        ),
+        None => None,
+    };
+
+    let fresh = Checkpoint {
+        fingerprint: fingerprint(connector),
+        run_started: started_at.clone(),
+        segments: 1,
+        ..Checkpoint::default()
+    };
+    let mut position = fresh.clone();
+    let mut resumed_from = None;
+    if let (Some(store), false) = (store.as_mut(), opts.retry_dead_letters) {
+        match (&checkpointed, &input_file) {
+            (Some(input), Some(f)) => {
+                let existing = if opts.from_start {
+                    store
+                        .clear_checkpoint(&connector.name, input)
+                        .map_err(store_diag)?;
+                    None
+                } else {
+                    store
+                        .checkpoint(&connector.name, input)
+                        .map_err(store_diag)?
+                };
+                if let Some(cp) = existing {
+                    verify(&cp, opts.input.as_deref().unwrap_or_default(), f, connector)?;
+                    position = Checkpoint {
+                        byte_offset: cp.byte_offset,
+                        line: cp.line,
+                        ..fresh.clone()
+                    };
+                    if !cp.complete {
+                        position.run_started = cp.run_started.clone();
+                        position.segments = cp.segments + 1;
+                        position.counts = cp.counts;
+                    }
+                    resumed_from = Some(cp);
+                }
+                store
+                    .clear_letters_after(&connector.name, input, position.line)
+                    .map_err(store_diag)?;
+            }
+            _ => store
+                .clear_letters_after(&connector.name, &letter_input, 0)
+                .map_err(store_diag)?,
         }
     }
-    if opts.retry_dead_letters {
-        let retry_path = dead_path.with_extension("retry.ndjson");
-        let _ = std::fs::remove_file(&retry_path);
-        dead = DeadLetters::new(&retry_path);
-    }
+    let resume = resumed_from.as_ref().map(|_| position.clone());
 
     let targets = transform.target_prefixes();
     let mut collector = Collector {
         sink,
-        dead,
-        metrics: RunMetrics {
-            connector: connector.name.clone(),
-            dry_run,
-            ..RunMetrics::default()
-        },
+        store,
+        letters: LetterBatch::default(),
+        counts: position.counts,
         latencies: Vec::new(),
-        position: resume.unwrap_or_default(),
+        position,
         connector,
-        input: checkpointed_input,
+        checkpointed,
+        input_file,
+        letter_input: Arc::from(letter_input.as_str()),
         batch: opts.batch,
-        write_dead: !dry_run,
+        tz: opts.tz,
     };
+    let before = collector.counts;
 
     let ndjson_input = match opts.input.as_deref() {
         Some("-") => true,
@@ -640,7 +773,7 @@ pub fn run(
             &targets,
             key.as_deref(),
             mode,
-            resume,
+            resume.clone(),
             &mut collector,
         )?;
     } else {
@@ -654,7 +787,7 @@ pub fn run(
                 transform,
                 opts.input.as_deref(),
                 &opts.store,
-                resume,
+                resume.clone(),
                 &opts.limits,
             )?
             .0
@@ -669,39 +802,48 @@ pub fn run(
             &mut collector,
         )?;
     }
-
     collector.commit()?;
+    let stopped_by = match opts.stop.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(signal),
+    };
+
     let Collector {
         mut sink,
-        mut dead,
-        mut metrics,
+        store,
+        counts,
         mut latencies,
+        mut position,
+        checkpointed,
+        input_file,
         ..
     } = collector;
     if let Sink::Ndjson(out) = &mut sink {
         out.flush()
             .map_err(|e| io_diag("cannot write the output", e))?;
     }
-    dead.sync()
-        .map_err(|e| io_diag("cannot write the dead letters", e))?;
-    if opts.retry_dead_letters && !dry_run {
-        let retry_path = dead.path().to_path_buf();
-        if dead.count() > 0 {
-            std::fs::rename(&retry_path, &dead_path)
-                .map_err(|e| io_diag("cannot replace the dead letters", e))?;
-        } else {
-            let _ = std::fs::remove_file(&dead_path);
+    let incomplete_line = match (&input_file, opts.input.as_deref()) {
+        (_, Some(path)) if path != "-" && ndjson_input && stopped_by.is_none() => {
+            let size = std::fs::metadata(path).map_or(0, |m| m.len());
+            (size > position.byte_offset).then_some(position.line + 1)
         }
+        _ => None,
+    };
+    let segment_read = counts.read - before.read;
+    let noop = segment_read == 0 && resumed_from.as_ref().is_some_and(|c| c.complete);
+    if let (Some(store), Some(input)) = (&store, &checkpointed) {
+        position.complete = stopped_by.is_none();
+        position.counts = counts;
+        store
+            .save_checkpoint(&connector.name, input, &position, Utc::now())
+            .map_err(store_diag)?;
+    }
+    if let Some(store) = &store {
+        let letters = store.dead_letters(&connector.name).map_err(store_diag)?;
+        write_file(&dead_path, &letters)
+            .map_err(|e| io_diag(&format!("cannot write {}", dead_path.display()), e))?;
     }
 
-    let seconds = started.elapsed().as_secs_f64();
-    metrics.started_at = started_at.to_rfc3339_opts(SecondsFormat::Millis, true);
-    metrics.ended_at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
-    metrics.error_rate = if metrics.read > 0 {
-        metrics.failed as f64 / metrics.read as f64
-    } else {
-        0.0
-    };
     latencies.sort_unstable();
     let pct = |p: f64| -> Option<f64> {
         if latencies.is_empty() {
@@ -710,23 +852,46 @@ pub fn run(
         let i = ((latencies.len() - 1) as f64 * p).round() as usize;
         latencies.get(i).map(|ns| f64::from(*ns) / 1000.0)
     };
-    metrics.p50_us = pct(0.50);
-    metrics.p95_us = pct(0.95);
-    metrics.p99_us = pct(0.99);
-    if !dry_run {
-        let store = match sink {
-            Sink::Store { store, .. } => Some(*store),
-            _ => Store::open_or_create(&opts.store).ok(),
-        };
-        if let Some(store) = store {
-            store.record_run(&metrics).map_err(store_diag)?;
-        }
+    let metrics = RunMetrics {
+        connector: connector.name.clone(),
+        started_at: position.run_started.clone(),
+        ended_at: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+        read: counts.read,
+        written: counts.written,
+        filtered: counts.filtered,
+        failed: counts.failed,
+        queued: counts.queued,
+        kept: counts.kept,
+        error_rate: if counts.read > 0 {
+            counts.failed as f64 / counts.read as f64
+        } else {
+            0.0
+        },
+        p50_us: pct(0.50),
+        p95_us: pct(0.95),
+        p99_us: pct(0.99),
+        dry_run,
+        segments: position.segments,
+        noop,
+        stopped: stopped_by.is_some(),
+    };
+    if !counts.balanced() {
+        return Err(Diag::new(
+            codes::E705_STORE_FAILED,
+            format!("internal error: the counts of the run do not add up: {counts:?}"),
+        ));
+    }
+    if let Some(store) = &store {
+        store.record_run(&metrics).map_err(store_diag)?;
     }
     Ok(RunReport {
         metrics,
-        seconds,
+        seconds: started.elapsed().as_secs_f64(),
         resumed_after_line: resume.map(|c| c.line),
         dead_letter_path: dead_path,
+        stopped_by,
+        incomplete_line,
+        checkpoint_line: checkpointed.map(|_| position.line),
     })
 }
 
@@ -796,13 +961,21 @@ fn run_sequential(
             }
         }
         let record = rec.record.as_ref().map_err(ReadError::clone);
-        worker.process(&mut chunk, rec.line, rec.end_offset, record, slots, || {
-            raw.unwrap_or_else(|| records.last_raw())
-        });
+        worker.process(
+            &mut chunk,
+            (rec.line, rec.end_offset),
+            rec.origin.as_ref(),
+            record,
+            slots,
+            || raw.unwrap_or_else(|| records.last_raw()),
+        );
         if chunk.read as usize >= CHUNK_LINES {
             collector.apply(std::mem::take(&mut chunk))?;
             if let Some(bar) = &progress {
-                bar.set_position(collector.metrics.read);
+                bar.set_position(collector.counts.read);
+            }
+            if opts.stop.load(Ordering::SeqCst) != 0 {
+                break;
             }
         }
     }
@@ -831,7 +1004,7 @@ fn run_parallel(
     } else {
         let mut f = File::open(input).map_err(|e| io_diag(&format!("cannot open {input}"), e))?;
         let size = f.metadata().ok().map(|m| m.len());
-        if let Some(cp) = resume {
+        if let Some(cp) = &resume {
             f.seek(SeekFrom::Start(cp.byte_offset))
                 .map_err(|e| io_diag(&format!("cannot seek in {input}"), e))?;
         }
@@ -847,7 +1020,8 @@ fn run_parallel(
         let (raw_tx, raw_rx) = sync_channel::<std::io::Result<RawChunk>>(workers * 2);
         let raw_rx = Arc::new(Mutex::new(raw_rx));
         let (done_tx, done_rx) = sync_channel::<(u64, std::io::Result<Chunk>)>(workers * 2);
-        scope.spawn(move || read_chunks(reader, first_line, first_offset, &raw_tx));
+        let hold_tail = input != "-";
+        scope.spawn(move || read_chunks(reader, (first_line, first_offset), hold_tail, &raw_tx));
         for _ in 0..workers {
             let raw_rx = Arc::clone(&raw_rx);
             let done_tx = done_tx.clone();
@@ -884,6 +1058,9 @@ fn run_parallel(
             if let Some(bar) = &progress {
                 bar.set_position(collector.position.byte_offset);
             }
+            if opts.stop.load(Ordering::SeqCst) != 0 {
+                break;
+            }
         }
         if let Some(bar) = progress {
             bar.finish_and_clear();
@@ -892,14 +1069,17 @@ fn run_parallel(
     })
 }
 
-/// The reader thread: cuts the input into chunks of whole lines.
+/// The reader thread: cuts the input into chunks of whole lines, starting after `line` at
+/// byte `offset`. With `hold_tail` (a file), a last line without a line break that is not
+/// complete JSON is left unread: a writer may still be appending to it.
 fn read_chunks(
     mut reader: Box<dyn BufRead + Send>,
-    mut line: u64,
-    mut offset: u64,
+    (mut line, mut offset): (u64, u64),
+    hold_tail: bool,
     tx: &SyncSender<std::io::Result<RawChunk>>,
 ) {
     let mut seq = 0;
+    let mut at_end = false;
     loop {
         let mut chunk = RawChunk {
             seq,
@@ -910,6 +1090,20 @@ fn read_chunks(
             let start = chunk.bytes.len();
             match reader.read_until(b'\n', &mut chunk.bytes) {
                 Ok(0) => break,
+                Ok(n) if hold_tail && chunk.bytes.last() != Some(&b'\n') => {
+                    let tail = chunk.bytes.get(start..).unwrap_or(&[]);
+                    let complete = serde_json::from_slice::<serde::de::IgnoredAny>(tail).is_ok();
+                    let blank = tail.iter().all(u8::is_ascii_whitespace);
+                    if complete && !blank {
+                        line += 1;
+                        offset += n as u64;
+                        chunk.lines.push((line, start..chunk.bytes.len(), offset));
+                    } else {
+                        chunk.bytes.truncate(start);
+                    }
+                    at_end = true;
+                    break;
+                }
                 Ok(n) => {
                     line += 1;
                     offset += n as u64;
@@ -935,56 +1129,9 @@ fn read_chunks(
             }
         }
         let done = chunk.lines.is_empty() && chunk.bytes.is_empty();
-        if done || tx.send(Ok(chunk)).is_err() {
+        if done || tx.send(Ok(chunk)).is_err() || at_end {
             return;
         }
         seq += 1;
     }
-}
-
-/// Commits the pending records with the checkpoint (store-bound runs).
-fn commit(
-    sink: &mut Sink,
-    dead: &mut DeadLetters,
-    metrics: &mut RunMetrics,
-    connector: &super::connector::Connector,
-    input: Option<&str>,
-    position: Checkpoint,
-) -> Result<(), Diag> {
-    let Sink::Store {
-        store,
-        object,
-        key,
-        pending,
-    } = sink
-    else {
-        return Ok(());
-    };
-    let dead_letter_bytes = dead
-        .sync()
-        .map_err(|e| io_diag("cannot write the dead letters", e))?;
-    let checkpoint = input.map(|i| {
-        (
-            i,
-            Checkpoint {
-                dead_letter_bytes,
-                ..position
-            },
-        )
-    });
-    let counts = store
-        .apply_batch(
-            &connector.name,
-            object,
-            key,
-            connector.sync.conflict,
-            pending,
-            Utc::now(),
-            checkpoint,
-        )
-        .map_err(store_diag)?;
-    metrics.written += counts.written;
-    metrics.queued += counts.queued;
-    pending.clear();
-    Ok(())
 }

@@ -63,6 +63,8 @@ pub struct InputRecord {
     pub record: Result<Value, ReadError>,
     /// Its raw form; `None` when the source can give it on demand ([`RecordSource::last_raw`]).
     pub raw: Option<Raw>,
+    /// The input it first came from, when that is not the run's own (a retried letter).
+    pub origin: Option<Arc<str>>,
 }
 
 /// A stream of input records.
@@ -221,6 +223,7 @@ impl<R: BufRead> NdjsonSource<R> {
                 end_offset: self.offset,
                 record,
                 raw,
+                origin: None,
             }));
         }
     }
@@ -382,6 +385,7 @@ impl<R: std::io::Read> Iterator for CsvSource<R> {
                                 .collect::<Vec<_>>()
                                 .join(","),
                         )),
+                        origin: None,
                     }));
                 }
                 Ok(true) => {
@@ -412,6 +416,7 @@ impl<R: std::io::Read> Iterator for CsvSource<R> {
                             None => Ok(value.clone()),
                         },
                         raw: Some(Raw::Value(value)),
+                        origin: None,
                     }));
                 }
                 Err(e) => {
@@ -431,6 +436,7 @@ impl<R: std::io::Read> Iterator for CsvSource<R> {
                         end_offset: position.byte(),
                         record: Err(ReadError::invalid(format!("CSV: {e}"))),
                         raw: Some(Raw::Text(text)),
+                        origin: None,
                     }));
                 }
             }
@@ -456,12 +462,13 @@ impl Iterator for ValueSource {
     type Item = std::io::Result<InputRecord>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (line, record, raw) = self.records.next()?;
+        let (origin, line, record, raw) = self.records.next()?;
         Some(Ok(InputRecord {
             line,
             end_offset: 0,
             record,
             raw: Some(raw),
+            origin,
         }))
     }
 }

@@ -63,7 +63,32 @@ impl StoreError {
 const BUSY_TIMEOUT_MS: u64 = 2_000;
 /// Identifies a Sluice store.
 const APPLICATION_ID: i64 = 0x534c_5543; // "SLUC"
-const SCHEMA_VERSION: i64 = 1;
+/// The schema version this Sluice writes; older stores are migrated when opened for writing.
+const SCHEMA_VERSION: i64 = 2;
+
+/// The migration from each version to the next: `MIGRATIONS[i]` takes version `i + 1` to
+/// `i + 2`. A new store is created at version 1 and migrated like any other.
+const MIGRATIONS: &[&str] = &["
+CREATE TABLE dead_letters (
+    connector TEXT NOT NULL,
+    input TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    letter TEXT NOT NULL,
+    PRIMARY KEY (connector, input, line)
+);
+ALTER TABLE checkpoints ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
+ALTER TABLE checkpoints ADD COLUMN input_size INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE checkpoints ADD COLUMN head_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE checkpoints ADD COLUMN complete INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE checkpoints ADD COLUMN run_started TEXT NOT NULL DEFAULT '';
+ALTER TABLE checkpoints ADD COLUMN segments INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE checkpoints ADD COLUMN counts TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE runs ADD COLUMN kept INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN segments INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE runs ADD COLUMN noop INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN stopped INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX reviews_pending ON reviews(object_type, key_value, status);
+"];
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS objects (
@@ -148,15 +173,59 @@ impl Store {
         )
     }
 
-    /// Opens a store, creating the file and its tables when absent.
+    /// Opens a store, creating the file and its tables when absent. Creation is atomic: the
+    /// store is built in a file of its own and linked into place only when complete, so a
+    /// kill while creating never leaves a half-made store, and of two processes creating
+    /// the same store one makes it and the other opens it.
     pub fn open_or_create(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            create_atomically(path)?;
+        }
         Store::open_with(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             true,
         )
+    }
+
+    /// Opens an existing store for reading only (works in a read-only directory). A store
+    /// of an older schema is read as it is where the query allows, else E702 says to open
+    /// it for writing once.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::NotFound(path.to_path_buf()));
+        }
+        let fail = |e: rusqlite::Error| classify(e, path);
+        let uri = format!(
+            "file:{}?immutable=1",
+            path.display()
+                .to_string()
+                .replace('?', "%3f")
+                .replace('#', "%23")
+        );
+        let conn = Connection::open_with_flags(
+            uri,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(fail)?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        let version = store.identify()?;
+        if version != SCHEMA_VERSION {
+            return Err(StoreError::Corrupt {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "the store has schema version {version} and this Sluice reads {SCHEMA_VERSION}; \
+                     open it once for writing (e.g. `sluice objects list` where the directory \
+                     is writable) to migrate it"
+                ),
+            });
+        }
+        Ok(store)
     }
 
     fn open_with(path: &Path, flags: OpenFlags, create: bool) -> Result<Store, StoreError> {
@@ -164,38 +233,77 @@ impl Store {
         let conn = Connection::open_with_flags(path, flags).map_err(fail)?;
         conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
             .map_err(fail)?;
-        let store = Store {
+        let mut store = Store {
             conn,
             path: path.to_path_buf(),
         };
         store.prepare_schema(create)?;
+        store
+            .conn
+            .query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
+            .map_err(fail)?;
         Ok(store)
     }
 
-    fn prepare_schema(&self, create: bool) -> Result<(), StoreError> {
+    /// The schema version of a Sluice store; E702 for any other file.
+    fn identify(&self) -> Result<i64, StoreError> {
         let fail = |e| classify(e, &self.path);
         let app_id: i64 = self
             .conn
             .query_row("PRAGMA application_id", [], |r| r.get(0))
             .map_err(fail)?;
-        let tables: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-            .map_err(fail)?;
-        if app_id == APPLICATION_ID {
-            return Ok(());
-        }
-        if tables > 0 || !create {
+        if app_id != APPLICATION_ID {
             return Err(StoreError::Corrupt {
                 path: self.path.clone(),
                 reason: "the file is an SQLite database but not a Sluice store".to_string(),
             });
         }
         self.conn
-            .execute_batch(&format!(
-                "PRAGMA journal_mode=WAL; {SCHEMA} PRAGMA application_id={APPLICATION_ID}; PRAGMA user_version={SCHEMA_VERSION};"
-            ))
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(fail)
+    }
+
+    /// Checks the store is a Sluice store and brings its schema to this version, in one
+    /// write transaction (concurrent openers wait for it, then find it done).
+    fn prepare_schema(&mut self, create: bool) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let fail = |e| classify(e, &path);
+        let empty: bool = self
+            .conn
+            .query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| r.get(0))
+            .map_err(fail)?;
+        if empty && create {
+            initialise(&self.conn).map_err(fail)?;
+        }
+        let version = self.identify()?;
+        if version == SCHEMA_VERSION {
+            return Ok(());
+        }
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::Corrupt {
+                path,
+                reason: format!(
+                    "the store has schema version {version}, written by a newer Sluice; this \
+                     one reads up to version {SCHEMA_VERSION}"
+                ),
+            });
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let current: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(fail)?;
+        for (from, sql) in MIGRATIONS.iter().enumerate() {
+            let from = i64::try_from(from).unwrap_or(i64::MAX) + 1;
+            if from >= current {
+                tx.execute_batch(sql).map_err(fail)?;
+            }
+        }
+        tx.execute_batch(&format!("PRAGMA user_version={SCHEMA_VERSION};"))
+            .map_err(fail)?;
+        tx.commit().map_err(fail)
     }
 
     /// The file.
@@ -230,7 +338,10 @@ impl Store {
     ) -> Result<LoadSummary, StoreError> {
         let path = self.path.clone();
         let fail = |e| classify(e, &path);
-        let tx = self.conn.transaction().map_err(fail)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(fail)?;
         let mut summary = LoadSummary::default();
         {
             let mut find = tx
@@ -488,6 +599,59 @@ fn record_time(record: &Value) -> Option<DateTime<Utc>> {
             }),
         Value::DateTime(dt) => Some(dt.with_timezone(&Utc)),
         _ => None,
+    }
+}
+
+/// Builds a new store at version 1 in a file of its own and links it to `path` when it is
+/// complete; when another process linked one first, that one is kept.
+fn create_atomically(path: &Path) -> Result<(), StoreError> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".creating-{}-{nanos}", std::process::id()));
+    let temp = path.with_file_name(name);
+    let fail = |e: rusqlite::Error| classify(e, path);
+    let io = |e: std::io::Error| StoreError::Failed {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let result = Connection::open(&temp)
+        .map_err(fail)
+        .and_then(|conn| {
+            initialise(&conn)
+                .map_err(fail)
+                .and_then(|()| conn.close().map_err(|(_, e)| fail(e)))
+        })
+        .and_then(|()| match std::fs::hard_link(&temp, path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(io(e)),
+        });
+    let _ = std::fs::remove_file(&temp);
+    result
+}
+
+/// The version-1 schema, marked as a Sluice store, written into an empty database (a
+/// database another process initialised meanwhile is left as it is).
+fn initialise(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = conn
+        .query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| {
+            r.get::<_, bool>(0)
+        })
+        .and_then(|empty| match empty {
+            true => conn.execute_batch(&format!(
+                "{SCHEMA} PRAGMA application_id={APPLICATION_ID}; PRAGMA user_version=1;"
+            )),
+            false => Ok(()),
+        });
+    match result {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
     }
 }
 

@@ -1,0 +1,91 @@
+//! What a checkpoint knows of what it resumes: the connector's fingerprint and the input's
+//! identity (its size and a hash of the bytes just before the checkpoint's position), so a
+//! changed connector or a truncated or replaced input is a clear error, never a silent seek
+//! into the middle of a line.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+use sha2::{Digest, Sha256};
+
+use super::connector::Connector;
+use super::sync_store::Checkpoint;
+use crate::diagnostics::{codes, Diag};
+
+/// How many bytes before the position the checkpoint hashes.
+const HEAD_BYTES: u64 = 64 * 1024;
+
+/// The fingerprint of a connector: SHA-256 of its canonical JSON form.
+pub fn fingerprint(connector: &Connector) -> String {
+    hex(&Sha256::digest(
+        serde_json::to_string(connector)
+            .unwrap_or_default()
+            .as_bytes(),
+    ))
+}
+
+/// SHA-256 of the (up to 64 KiB of) bytes of `file` just before `offset`.
+pub fn head_hash(file: &File, offset: u64) -> std::io::Result<String> {
+    let start = offset.saturating_sub(HEAD_BYTES);
+    let mut buf = vec![0u8; usize::try_from(offset - start).unwrap_or(0)];
+    file.read_exact_at(&mut buf, start)?;
+    Ok(hex(&Sha256::digest(&buf)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks that `checkpoint` can resume over `file` with `connector`: the input is at least
+/// as long as the position and its bytes before the position are the ones the checkpoint
+/// saw; an interrupted run resumes only with the connector it started with.
+pub fn verify(
+    checkpoint: &Checkpoint,
+    input: &str,
+    file: &File,
+    connector: &Connector,
+) -> Result<(), Diag> {
+    let way_out = "run with --from-start to read the input again from its start (its dead letters are replaced)";
+    let size = file
+        .metadata()
+        .map_err(|e| Diag::new(codes::E506_READ_FILE, format!("cannot read {input}: {e}")))?
+        .len();
+    if size < checkpoint.byte_offset {
+        return Err(Diag::new(
+            codes::E612_INPUT_CHANGED,
+            format!(
+                "{input} is {size} bytes, shorter than the checkpoint's position ({} bytes, line {}): it was truncated or replaced",
+                checkpoint.byte_offset, checkpoint.line
+            ),
+        )
+        .help(way_out));
+    }
+    if !checkpoint.head_hash.is_empty() {
+        let now = head_hash(file, checkpoint.byte_offset)
+            .map_err(|e| Diag::new(codes::E506_READ_FILE, format!("cannot read {input}: {e}")))?;
+        if now != checkpoint.head_hash {
+            return Err(Diag::new(
+                codes::E612_INPUT_CHANGED,
+                format!(
+                    "{input} is not the input the checkpoint was taken on: its bytes before the checkpoint's position (line {}) differ; it was replaced or rewritten",
+                    checkpoint.line
+                ),
+            )
+            .help(way_out));
+        }
+    }
+    if !checkpoint.complete
+        && !checkpoint.fingerprint.is_empty()
+        && checkpoint.fingerprint != fingerprint(connector)
+    {
+        return Err(Diag::new(
+            codes::E611_CONNECTOR_CHANGED,
+            format!(
+                "the connector changed since its run over {input} was interrupted at line {}: one run would mix two versions",
+                checkpoint.line
+            ),
+        )
+        .help("run the connector as it was to finish that run, or run with --from-start to read the whole input with the new version"));
+    }
+    Ok(())
+}
