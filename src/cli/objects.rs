@@ -148,7 +148,7 @@ fn load(
 }
 
 fn dump(object_type: &str, store_path: &Path) -> Result<(), Failure> {
-    let store = Store::open_existing(store_path).map_err(store_failure)?;
+    let store = Store::open_for_reading(store_path).map_err(store_failure)?;
     let types = store.types().map_err(store_failure)?;
     if !types.iter().any(|(t, _)| t == object_type) {
         let names: Vec<&str> = types.iter().map(|(t, _)| t.as_str()).collect();
@@ -180,7 +180,7 @@ fn dump(object_type: &str, store_path: &Path) -> Result<(), Failure> {
 }
 
 fn list(store_path: &Path) -> Result<(), Failure> {
-    let store = Store::open_existing(store_path).map_err(store_failure)?;
+    let store = Store::open_for_reading(store_path).map_err(store_failure)?;
     for (t, n) in store.types().map_err(store_failure)? {
         println!("{t}\t{n}");
     }

@@ -367,7 +367,8 @@ pub fn run_status(args: StatusArgs) -> i32 {
         }
         other => other.map(str::to_string),
     };
-    let runs = match Store::open_existing(&args.store).and_then(|s| s.last_runs(name.as_deref())) {
+    let runs = match Store::open_for_reading(&args.store).and_then(|s| s.last_runs(name.as_deref()))
+    {
         Ok(r) => r,
         Err(e) => {
             report_plain(e.to_diag());

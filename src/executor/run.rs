@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -479,6 +479,8 @@ struct RawChunk {
 
 /// Lines per chunk handed to a worker.
 const CHUNK_LINES: usize = 512;
+/// How often threads waiting for work look at the stop signal.
+const POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The collector's side of a run: the sink, the store (dead letters, checkpoints,
 /// metrics), counts and the position.
@@ -999,8 +1001,8 @@ fn run_parallel(
     collector: &mut Collector,
 ) -> Result<(), Diag> {
     let input = opts.input.as_deref().unwrap_or("-");
-    let (reader, total): (Box<dyn BufRead + Send>, Option<u64>) = if input == "-" {
-        (Box::new(BufReader::new(std::io::stdin())), None)
+    let (reader, total): (BufReader<Box<dyn Read + Send>>, Option<u64>) = if input == "-" {
+        (BufReader::new(Box::new(std::io::stdin())), None)
     } else {
         let mut f = File::open(input).map_err(|e| io_diag(&format!("cannot open {input}"), e))?;
         let size = f.metadata().ok().map(|m| m.len());
@@ -1008,7 +1010,7 @@ fn run_parallel(
             f.seek(SeekFrom::Start(cp.byte_offset))
                 .map_err(|e| io_diag(&format!("cannot seek in {input}"), e))?;
         }
-        (Box::new(BufReader::with_capacity(256 * 1024, f)), size)
+        (BufReader::with_capacity(256 * 1024, Box::new(f)), size)
     };
     let (first_line, first_offset) = resume.map_or((0, 0), |c| (c.line, c.byte_offset));
     let workers = std::thread::available_parallelism()
@@ -1016,12 +1018,14 @@ fn run_parallel(
         .clamp(1, 8);
     let progress = progress_bar(opts, total);
 
+    let stopped = || opts.stop.load(Ordering::SeqCst) != 0;
+    let (raw_tx, raw_rx) = sync_channel::<std::io::Result<RawChunk>>(workers * 2);
+    let hold_tail = input != "-";
+    // Not scoped: on a stop, a reader blocked on a pipe is left behind, not waited for.
+    std::thread::spawn(move || read_chunks(reader, (first_line, first_offset), hold_tail, &raw_tx));
     std::thread::scope(|scope| -> Result<(), Diag> {
-        let (raw_tx, raw_rx) = sync_channel::<std::io::Result<RawChunk>>(workers * 2);
         let raw_rx = Arc::new(Mutex::new(raw_rx));
         let (done_tx, done_rx) = sync_channel::<(u64, std::io::Result<Chunk>)>(workers * 2);
-        let hold_tail = input != "-";
-        scope.spawn(move || read_chunks(reader, (first_line, first_offset), hold_tail, &raw_tx));
         for _ in 0..workers {
             let raw_rx = Arc::clone(&raw_rx);
             let done_tx = done_tx.clone();
@@ -1031,12 +1035,13 @@ fn run_parallel(
                 let mut slots = Vec::new();
                 loop {
                     let next = match raw_rx.lock() {
-                        Ok(rx) => rx.recv(),
+                        Ok(rx) => rx.recv_timeout(POLL),
                         Err(_) => return,
                     };
                     let message = match next {
                         Ok(Ok(raw)) => (raw.seq, Ok(worker.process_lines(&raw, &mut slots))),
                         Ok(Err(e)) => (u64::MAX, Err(e)),
+                        Err(RecvTimeoutError::Timeout) if !stopped() => continue,
                         Err(_) => return,
                     };
                     if done_tx.send(message).is_err() {
@@ -1048,7 +1053,12 @@ fn run_parallel(
         drop(done_tx);
         let mut waiting: BTreeMap<u64, Chunk> = BTreeMap::new();
         let mut next_seq = 0;
-        for (seq, result) in done_rx.iter() {
+        loop {
+            let (seq, result) = match done_rx.recv_timeout(POLL) {
+                Ok(message) => message,
+                Err(RecvTimeoutError::Timeout) if !stopped() => continue,
+                Err(_) => break,
+            };
             let chunk = result.map_err(|e| io_diag("cannot read the input", e))?;
             waiting.insert(seq, chunk);
             while let Some(chunk) = waiting.remove(&next_seq) {
@@ -1058,7 +1068,7 @@ fn run_parallel(
             if let Some(bar) = &progress {
                 bar.set_position(collector.position.byte_offset);
             }
-            if opts.stop.load(Ordering::SeqCst) != 0 {
+            if stopped() {
                 break;
             }
         }
@@ -1073,7 +1083,7 @@ fn run_parallel(
 /// byte `offset`. With `hold_tail` (a file), a last line without a line break that is not
 /// complete JSON is left unread: a writer may still be appending to it.
 fn read_chunks(
-    mut reader: Box<dyn BufRead + Send>,
+    mut reader: BufReader<Box<dyn Read + Send>>,
     (mut line, mut offset): (u64, u64),
     hold_tail: bool,
     tx: &SyncSender<std::io::Result<RawChunk>>,
@@ -1087,6 +1097,11 @@ fn read_chunks(
             lines: Vec::with_capacity(CHUNK_LINES),
         };
         while chunk.lines.len() < CHUNK_LINES {
+            if !chunk.lines.is_empty() && reader.buffer().is_empty() {
+                // Nothing more is read yet: hand over what there is rather than hold
+                // lines while waiting on a pipe.
+                break;
+            }
             let start = chunk.bytes.len();
             match reader.read_until(b'\n', &mut chunk.bytes) {
                 Ok(0) => break,

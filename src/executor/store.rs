@@ -188,6 +188,16 @@ impl Store {
         )
     }
 
+    /// Opens an existing store to read from it: for writing when possible (so an older
+    /// schema is migrated and concurrent writers are seen consistently), else read-only
+    /// (a store in a read-only directory or on a read-only disk).
+    pub fn open_for_reading(path: &Path) -> Result<Store, StoreError> {
+        match Store::open_existing(path) {
+            Err(StoreError::Failed { .. }) => Store::open_read_only(path),
+            other => other,
+        }
+    }
+
     /// Opens an existing store for reading only (works in a read-only directory). A store
     /// of an older schema is read as it is where the query allows, else E702 says to open
     /// it for writing once.
