@@ -138,3 +138,54 @@ fn full_disk_stops_the_run_with_its_checkpoint_intact() {
         .unwrap();
     assert_eq!((stored, distinct), (total, total));
 }
+
+#[test]
+fn status_and_dump_read_a_store_on_a_read_only_disk() {
+    let work = std::env::temp_dir().join(format!("sluice-ro-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let disk = Mount::tmpfs(&work.join("disk"), "8m");
+    std::fs::write(
+        work.join("c.toml"),
+        "name = \"ro\"\n[inbound]\ntype = \"ndjson\"\n[outbound]\ntype = \"store\"\nobject = \"o\"\nprimary_key = \"id\"\n[[mappings]]\ntarget = \"id\"\nfield = \"id\"\n",
+    )
+    .unwrap();
+    std::fs::write(work.join("in.ndjson"), "{\"id\": 1}\n{\"id\": 2}\n").unwrap();
+    let (code, err) = sluice(
+        &work,
+        &[
+            "run",
+            "c.toml",
+            "--input",
+            "in.ndjson",
+            "--store",
+            "disk/s.db",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let status = Command::new("mount")
+        .args(["-o", "remount,ro", disk.0.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = assert_cmd::Command::cargo_bin("sluice")
+        .unwrap()
+        .current_dir(&work)
+        .args(["status", "ro", "--store", "disk/s.db"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("read 2, written 2"), "{stdout}");
+    let out = assert_cmd::Command::cargo_bin("sluice")
+        .unwrap()
+        .current_dir(&work)
+        .args(["objects", "dump", "o", "--store", "disk/s.db"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+}

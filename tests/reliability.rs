@@ -711,3 +711,31 @@ fn test_and_run_agree_on_every_example_connector() {
     }
     assert!(checked >= 1);
 }
+
+#[test]
+fn a_second_run_of_the_same_connector_gets_the_lock_error() {
+    let dir = setup("runlock", "external_wins");
+    std::fs::write(dir.join("in.ndjson"), records(0, 200_000)).unwrap();
+    let mut first = spawn(
+        &dir,
+        &[
+            "run",
+            "people.toml",
+            "--input",
+            "in.ndjson",
+            "--batch",
+            "500",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, _, err) = run_in(&dir, &["run", "people.toml", "--input", "in.ndjson"]);
+    signal(&first, libc::SIGKILL);
+    let _ = first.wait();
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("E703") && err.contains("another run of connector `people`"),
+        "{err}"
+    );
+    let (code, _, err) = run_in(&dir, &["run", "people.toml", "--input", "in.ndjson"]);
+    assert_eq!(code, 0, "the killed run released its lock: {err}");
+}

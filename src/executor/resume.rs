@@ -89,3 +89,63 @@ pub fn verify(
     }
     Ok(())
 }
+
+/// The lock a writing run holds on its connector in a store, so that two runs of one
+/// connector never interleave: a file beside the store per connector, locked while the run
+/// lasts (the operating system releases it when the process ends, however it ends).
+#[derive(Debug)]
+pub struct RunLock {
+    _file: File,
+}
+
+impl RunLock {
+    /// Takes the lock of `connector` in the store at `store`, waiting up to `wait` for a
+    /// run holding it; E703 when it is still held then.
+    pub fn acquire(
+        store: &std::path::Path,
+        connector: &str,
+        wait: std::time::Duration,
+    ) -> Result<RunLock, Diag> {
+        let digest = hex(&Sha256::digest(connector.as_bytes()));
+        let mut name = store.file_name().unwrap_or_default().to_os_string();
+        name.push(format!(".{}.lock", digest.get(..16).unwrap_or(&digest)));
+        let path = store.with_file_name(name);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| {
+                Diag::new(
+                    codes::E705_STORE_FAILED,
+                    format!("cannot open the run lock {}: {e}", path.display()),
+                )
+            })?;
+        let started = std::time::Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(RunLock { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Diag::new(
+                        codes::E703_STORE_LOCKED,
+                        format!(
+                            "another run of connector `{connector}` is writing to {} (its lock {} is held)",
+                            store.display(),
+                            path.display()
+                        ),
+                    )
+                    .help("wait for it to finish; a run that was killed releases its lock at once"))
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(Diag::new(
+                        codes::E705_STORE_FAILED,
+                        format!("cannot lock {}: {e}", path.display()),
+                    ))
+                }
+            }
+        }
+    }
+}

@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::connector::ConnectorFile;
 use super::dead_letters::{letter_line, read_dead_letters, write_file, Failure};
 use super::lookups::StoreLookups;
-use super::resume::{fingerprint, head_hash, verify};
+use super::resume::{fingerprint, head_hash, verify, RunLock};
 use super::source::{
     parse_line, raw_of_bad_line, raw_of_line, CsvSource, NdjsonSource, Raw, ReadError,
     RecordSource, ValueSource,
@@ -679,6 +679,14 @@ pub fn run(
         .clone()
         .unwrap_or_else(|| default_dead_letter_path(&connector.name));
     let dry_run = !connector.outbound.active;
+    let _lock = match dry_run {
+        true => None,
+        false => Some(RunLock::acquire(
+            &opts.store,
+            &connector.name,
+            std::time::Duration::from_millis(crate::executor::store::BUSY_TIMEOUT_MS),
+        )?),
+    };
     let (sink, mut store) = open_sink(connector, opts)?;
     let (mode, key) = match &sink {
         Sink::Ndjson(_) => (SinkMode::Ndjson, None),

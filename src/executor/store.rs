@@ -60,7 +60,7 @@ impl StoreError {
 }
 
 /// How long a writer waits for another process's lock before giving up.
-const BUSY_TIMEOUT_MS: u64 = 2_000;
+pub const BUSY_TIMEOUT_MS: u64 = 2_000;
 /// Identifies a Sluice store.
 const APPLICATION_ID: i64 = 0x534c_5543; // "SLUC"
 /// The schema version this Sluice writes; older stores are migrated when opened for writing.
