@@ -5,8 +5,11 @@
 # Usage: benches/manual_review.sh [N...]   (default 10000 20000 40000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet --bin sluice
-sluice=$PWD/target/release/sluice
+# SLUICE=path/to/another/sluice compares a different build on the same records.
+if [ -z "${SLUICE:-}" ]; then
+  cargo build --release --quiet --bin sluice
+fi
+sluice=${SLUICE:-$PWD/target/release/sluice}
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 20000 40000)
 work=$(mktemp -d)

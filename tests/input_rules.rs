@@ -37,6 +37,7 @@ formula = "typeof(data('Since'))"
 ItemCode = "any"
 ItemsGroupCode = "number"
 Since = "date"
+Unread = "number"
 "#;
 
 fn setup(name: &str, input: &[u8]) -> (std::path::PathBuf, String, String) {
@@ -255,4 +256,17 @@ fn declared_datetime_field_gives_one_output_type_for_mixed_input_forms() {
         "{\"code\":\"A\",\"group\":null,\"since_kind\":\"datetime 2024-05-02T00:00:00+02:00\"}\n\
          {\"code\":\"B\",\"group\":null,\"since_kind\":\"datetime 2024-05-02T10:00:00Z\"}\n"
     );
+}
+
+#[test]
+fn a_declared_field_the_connector_does_not_read_is_not_checked_by_run_or_test() {
+    let (dir, c, file) = setup(
+        "unread",
+        b"{\"ItemCode\":\"A\",\"ItemsGroupCode\":1,\"Unread\":\"text\"}\n",
+    );
+    let (code, out, err) = run_in(&dir, &["run", &c, "--input", &file, "--output", "-"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 1, "{err}");
+    let (_, out, _) = run_in(&dir, &["test", &c, "--sample", &file]);
+    assert!(out.contains("1 mapped, 0 filtered, 0 failed"), "{out}");
 }

@@ -188,7 +188,7 @@ proptest! {
             mappings,
             input_fields: None,
             slot_fields: None,
-            schema: None,
+            conformed: Vec::new(),
             slot_types: Vec::new(),
         };
         let jit = JitTransform::compile(&transform).unwrap();
@@ -212,7 +212,7 @@ fn condition_not_boolean_message_is_the_same_in_both_engines() {
         mappings: vec![],
         input_fields: None,
         slot_fields: None,
-        schema: None,
+        conformed: Vec::new(),
         slot_types: Vec::new(),
     };
     let jit = JitTransform::compile(&transform).unwrap();

@@ -84,8 +84,10 @@ pub struct Transform {
     /// The slot table: slot `i` holds top-level field `slot_fields[i].0` (only the parts
     /// the transform reads). `None` when the transform needs whole records.
     pub slot_fields: Option<Vec<(Arc<str>, Want)>>,
-    /// The declared schema of the inbound object, which input values must conform to.
-    pub schema: Option<Schema>,
+    /// The declared fields (of the inbound object's schema) the transform reads, with
+    /// their types: input values must conform to them. All declared fields when the
+    /// transform reads fields by computed names.
+    pub conformed: Vec<(Arc<str>, TypeSet)>,
     /// The declared type of each slot's field (`ANY` when undeclared).
     pub slot_types: Vec<TypeSet>,
 }
@@ -178,6 +180,19 @@ impl Transform {
             .as_ref()
             .map(|_| bind_slots(&mut conditions, &mut mappings));
         let schema = options.schema;
+        let conformed = schema.as_ref().map_or(Vec::new(), |schema| {
+            schema
+                .fields
+                .iter()
+                .filter(|(field, ty)| {
+                    **ty != TypeSet::ANY
+                        && input_fields
+                            .as_ref()
+                            .is_none_or(|read| read.iter().any(|r| &**r == field.as_str()))
+                })
+                .map(|(field, ty)| (Arc::from(field.as_str()), *ty))
+                .collect()
+        });
         let slot_types = match (&slot_fields, &schema) {
             (Some(table), Some(schema)) if table.iter().any(|(f, _)| schema.get(f).is_some()) => {
                 table
@@ -192,7 +207,7 @@ impl Transform {
             mappings,
             input_fields,
             slot_fields,
-            schema,
+            conformed,
             slot_types,
         })
     }
@@ -211,7 +226,7 @@ impl Transform {
             }],
             input_fields: None,
             slot_fields: None,
-            schema: None,
+            conformed: Vec::new(),
             slot_types: Vec::new(),
         }
     }
@@ -219,11 +234,11 @@ impl Transform {
     /// Makes the fields of a whole record conform to the declared schema (see
     /// [`super::conform::conform`]).
     pub fn conform_record(&self, record: &mut Value, tz: chrono_tz::Tz) -> Result<(), ReadError> {
-        let (Some(schema), Value::Object(map)) = (&self.schema, record) else {
+        let Value::Object(map) = record else {
             return Ok(());
         };
-        for (field, declared) in &schema.fields {
-            let Some(v) = map.get(field.as_str()) else {
+        for (field, declared) in &self.conformed {
+            let Some(v) = map.get(&**field) else {
                 continue;
             };
             if v.is_null() || declared.contains(v.kind()) {
@@ -231,7 +246,7 @@ impl Transform {
             }
             let mut v = v.clone();
             conform(field, *declared, &mut v, tz)?;
-            Arc::make_mut(map).insert(Arc::from(field.as_str()), v);
+            Arc::make_mut(map).insert(field.clone(), v);
         }
         Ok(())
     }
