@@ -15,7 +15,9 @@ use super::eval::{parse_now, parse_tz, DEFAULT_STORE};
 use super::{report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
 use crate::diagnostics::{render_plain, Report};
 use crate::executor::connector::ConnectorFile;
-use crate::executor::run::{key_problem, open_input, run, RunOptions, DEFAULT_BATCH};
+use crate::executor::run::{key_problem, run, RunOptions, DEFAULT_BATCH};
+use crate::executor::seams::ReadSettings;
+use crate::executor::sources::open_source;
 use crate::executor::store::Store;
 use crate::executor::transform::Outcome;
 use crate::executor::transform::Transform;
@@ -223,15 +225,15 @@ pub fn run_test(args: TestArgs) -> i32 {
         slot_fields: None,
         ..transform
     };
-    let records = match open_input(
-        &file,
-        &all_fields,
-        Some(&args.sample),
-        &args.store,
-        None,
-        &limits,
-    ) {
-        Ok((r, _)) => r,
+    let settings = ReadSettings {
+        transform: &all_fields,
+        limits,
+        schema: file.connector.inbound_schema(),
+    };
+    let records = match open_source(&file.connector, Some(&args.sample), &args.store, None)
+        .and_then(|mut source| source.open(None, &settings))
+    {
+        Ok(reading) => reading.into_records(&settings),
         Err(d) => {
             report_plain(d);
             return EXIT_RUNTIME;

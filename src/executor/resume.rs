@@ -36,15 +36,9 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Checks that `checkpoint` can resume over `file` with `connector`: the input is at least
-/// as long as the position and its bytes before the position are the ones the checkpoint
-/// saw; an interrupted run resumes only with the connector it started with.
-pub fn verify(
-    checkpoint: &Checkpoint,
-    input: &str,
-    file: &File,
-    connector: &Connector,
-) -> Result<(), Diag> {
+/// Checks that `checkpoint` was taken on `file` as it is now: the input is at least as
+/// long as the position and its bytes before the position are the ones the checkpoint saw.
+pub fn verify_input(checkpoint: &Checkpoint, input: &str, file: &File) -> Result<(), Diag> {
     let way_out = "run with --from-start to read the input again from its start (its dead letters are replaced)";
     let size = file
         .metadata()
@@ -74,6 +68,15 @@ pub fn verify(
             .help(way_out));
         }
     }
+    Ok(())
+}
+
+/// Checks that an interrupted run resumes with the connector it started with.
+pub fn verify_connector(
+    checkpoint: &Checkpoint,
+    input: &str,
+    connector: &Connector,
+) -> Result<(), Diag> {
     if !checkpoint.complete
         && !checkpoint.fingerprint.is_empty()
         && checkpoint.fingerprint != fingerprint(connector)

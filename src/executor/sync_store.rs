@@ -309,13 +309,16 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.fail(e))
     }
 
-    /// Commits dead letters alone (runs that write no records to the store).
+    /// Commits dead letters and a checkpoint together (runs that write no records to the
+    /// store).
     pub fn commit_letters(
         &mut self,
         connector: &str,
         letters: &LetterBatch,
+        checkpoint: Option<(&str, &Checkpoint)>,
+        now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        if letters.is_empty() {
+        if letters.is_empty() && checkpoint.is_none() {
             return Ok(());
         }
         let path = self.path().to_path_buf();
@@ -325,6 +328,9 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(fail)?;
         write_letters(&tx, connector, letters).map_err(fail)?;
+        if let Some((input, cp)) = checkpoint {
+            save_checkpoint(&tx, connector, input, cp, &cp.counts, now).map_err(fail)?;
+        }
         tx.commit().map_err(fail)
     }
 

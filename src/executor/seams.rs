@@ -1,0 +1,203 @@
+//! The seams of the executor: a run reads from a [`Source`], writes to a [`Sink`] and keeps
+//! its state (checkpoints, dead letters, metrics, the review queue, the objects lookups
+//! read) in a [`StateStore`]. A new kind of input, output or state store is one new file
+//! implementing one of these traits, and one line in the factory that picks it
+//! (`sources::open_source`, `sinks::open_sink`).
+
+use std::io::{BufReader, Read};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::connector::Conflict;
+use super::source::RecordSource;
+use super::store::StoreError;
+use super::sync_store::{BatchCounts, Checkpoint, LetterBatch, RunMetrics};
+use super::transform::Transform;
+use crate::diagnostics::Diag;
+use crate::runtime::Lookups;
+use crate::value::Value;
+
+/// How a source's records are read.
+pub enum Reading {
+    /// NDJSON bytes, cut into lines and parsed on every core. With `hold_tail`, a last line
+    /// without a line break that is not complete JSON is left for a later run (a file that
+    /// may still grow).
+    Lines {
+        /// The bytes, positioned after the resumed-from line.
+        reader: BufReader<Box<dyn Read + Send>>,
+        /// Leave an incomplete last line unread.
+        hold_tail: bool,
+    },
+    /// Records one by one (CSV rows, stored objects, retried letters, API pages).
+    Records(Box<dyn RecordSource>),
+}
+
+impl Reading {
+    /// The records one by one, whichever way the source reads (`sluice test` explains
+    /// each record in turn).
+    pub fn into_records(self, settings: &ReadSettings) -> Box<dyn RecordSource> {
+        match self {
+            Reading::Records(records) => records,
+            Reading::Lines { reader, .. } => Box::new(
+                super::source::NdjsonSource::new(
+                    reader,
+                    0,
+                    0,
+                    settings.transform.input_fields.clone(),
+                )
+                .with_slots(settings.transform.slot_fields.clone())
+                .with_limits(settings.limits),
+            ),
+        }
+    }
+}
+
+/// What a source needs to know to read for a transform.
+pub struct ReadSettings<'a> {
+    /// The compiled connector: which fields to parse, the inbound schema.
+    pub transform: &'a Transform,
+    /// Record size and depth limits.
+    pub limits: crate::limits::Limits,
+    /// The inbound object's schema (CSV cells are typed by it).
+    pub schema: Option<crate::types::Schema>,
+}
+
+/// Where a run's records come from, with a resumable position.
+pub trait Source {
+    /// The input's key: its dead letters and its checkpoint are kept under it (a file's
+    /// canonical path, `-` for stdin, `store:<object>`).
+    fn key(&self) -> &str;
+
+    /// Whether a store-bound run keeps a checkpoint of its position in this input.
+    fn resumable(&self) -> bool {
+        false
+    }
+
+    /// Its size in bytes, when known (the progress bar, `--engine auto`).
+    fn size(&self) -> Option<u64> {
+        None
+    }
+
+    /// Checks that `checkpoint` was taken on this input as it is now (E612 when it was
+    /// truncated, replaced or rewritten).
+    fn verify(&self, _checkpoint: &Checkpoint) -> Result<(), Diag> {
+        Ok(())
+    }
+
+    /// Records in `checkpoint` what identifies this input at the checkpoint's position.
+    fn identify(&self, _checkpoint: &mut Checkpoint) -> Result<(), Diag> {
+        Ok(())
+    }
+
+    /// Whether a resumed run reads lines that may be followed by an incomplete one (the
+    /// run then says which line waits).
+    fn grows(&self) -> bool {
+        false
+    }
+
+    /// Starts reading after `resume` (from the start when `None`).
+    fn open(
+        &mut self,
+        resume: Option<&Checkpoint>,
+        settings: &ReadSettings,
+    ) -> Result<Reading, Diag>;
+}
+
+/// What the workers hand a sink for each mapped record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkMode {
+    /// NDJSON lines, written straight from the values.
+    Lines,
+    /// Records as values, upserted by the primary key.
+    Values,
+    /// Nothing: a dry run.
+    Nothing,
+}
+
+/// The state committed with a batch of records: dead letters and the checkpoint.
+pub struct StateCommit<'a> {
+    /// The connector's name.
+    pub connector: &'a str,
+    /// The conflict rule (for sinks that upsert).
+    pub conflict: Conflict,
+    /// Letters to add and remove.
+    pub letters: &'a LetterBatch,
+    /// The input's key and its checkpoint, for a resumable input.
+    pub checkpoint: Option<(&'a str, &'a Checkpoint)>,
+    /// The zone of the run (a date-only `updated_at` is its midnight there).
+    pub tz: Tz,
+}
+
+/// Where a run's mapped records go.
+pub trait Sink {
+    /// What the workers produce for this sink.
+    fn mode(&self) -> SinkMode;
+
+    /// The primary key the sink upserts by, when it upserts.
+    fn key(&self) -> Option<&str> {
+        None
+    }
+
+    /// Takes the mapped records of a chunk: its NDJSON text ([`SinkMode::Lines`]) or its
+    /// values ([`SinkMode::Values`]).
+    fn accept(&mut self, lines: &str, values: Vec<Value>) -> Result<(), Diag>;
+
+    /// How many accepted records wait for a commit.
+    fn pending(&self) -> usize;
+
+    /// Makes every accepted record durable together with `state`, in one transaction when
+    /// the sink and the state store are one database; what the writes did.
+    fn commit(
+        &mut self,
+        store: &mut dyn StateStore,
+        state: StateCommit<'_>,
+    ) -> Result<BatchCounts, Diag>;
+}
+
+/// Where a run keeps its state: checkpoints, dead letters and run metrics, and the Connect
+/// Objects (store-bound sinks upsert into them, lookups read them).
+pub trait StateStore {
+    /// The checkpoint of `connector` over `input`.
+    fn checkpoint(&self, connector: &str, input: &str) -> Result<Option<Checkpoint>, StoreError>;
+
+    /// Forgets the checkpoint and the dead letters of `connector` over `input`.
+    fn clear_checkpoint(&mut self, connector: &str, input: &str) -> Result<(), StoreError>;
+
+    /// Removes the dead letters of `connector` over `input` after line `after`.
+    fn clear_letters_after(
+        &mut self,
+        connector: &str,
+        input: &str,
+        after: u64,
+    ) -> Result<(), StoreError>;
+
+    /// Commits dead letters and a checkpoint together.
+    fn commit_state(
+        &mut self,
+        connector: &str,
+        letters: &LetterBatch,
+        checkpoint: Option<(&str, &Checkpoint)>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Upserts records into `object` by `key` under the conflict rule, with the dead
+    /// letters and the checkpoint, in one transaction.
+    fn upsert(
+        &mut self,
+        object: &str,
+        key: &str,
+        records: &[Value],
+        state: &StateCommit<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<BatchCounts, StoreError>;
+
+    /// Every dead letter of `connector`, by input and line.
+    fn dead_letters(&self, connector: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Records the metrics of a finished or stopped run.
+    fn record_run(&mut self, metrics: &RunMetrics) -> Result<(), StoreError>;
+
+    /// Lookups for one worker thread (each has its own connection and cache).
+    fn lookups(&self) -> Option<Box<dyn Lookups + Send>>;
+}

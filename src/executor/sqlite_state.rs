@@ -1,0 +1,73 @@
+//! The embedded SQLite store as a run's [`StateStore`]: checkpoints, dead letters, metrics
+//! and the Connect Objects in one file, each batch committed in one transaction.
+
+use chrono::{DateTime, Utc};
+
+use super::lookups::StoreLookups;
+use super::seams::{StateCommit, StateStore};
+use super::store::{Store, StoreError};
+use super::sync_store::{BatchCounts, Checkpoint, LetterBatch, RunMetrics};
+use crate::runtime::Lookups;
+use crate::value::Value;
+
+impl StateStore for Store {
+    fn checkpoint(&self, connector: &str, input: &str) -> Result<Option<Checkpoint>, StoreError> {
+        Store::checkpoint(self, connector, input)
+    }
+
+    fn clear_checkpoint(&mut self, connector: &str, input: &str) -> Result<(), StoreError> {
+        Store::clear_checkpoint(self, connector, input)
+    }
+
+    fn clear_letters_after(
+        &mut self,
+        connector: &str,
+        input: &str,
+        after: u64,
+    ) -> Result<(), StoreError> {
+        Store::clear_letters_after(self, connector, input, after)
+    }
+
+    fn commit_state(
+        &mut self,
+        connector: &str,
+        letters: &LetterBatch,
+        checkpoint: Option<(&str, &Checkpoint)>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.commit_letters(connector, letters, checkpoint, now)
+    }
+
+    fn upsert(
+        &mut self,
+        object: &str,
+        key: &str,
+        records: &[Value],
+        state: &StateCommit<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<BatchCounts, StoreError> {
+        self.apply_batch(
+            state.connector,
+            (object, key, state.conflict),
+            records,
+            state.letters,
+            now,
+            state.tz,
+            state.checkpoint,
+        )
+    }
+
+    fn dead_letters(&self, connector: &str) -> Result<Vec<String>, StoreError> {
+        Store::dead_letters(self, connector)
+    }
+
+    fn record_run(&mut self, metrics: &RunMetrics) -> Result<(), StoreError> {
+        Store::record_run(self, metrics)
+    }
+
+    fn lookups(&self) -> Option<Box<dyn Lookups + Send>> {
+        Store::open_existing(self.path())
+            .ok()
+            .map(|s| Box::new(StoreLookups::new(s)) as Box<dyn Lookups + Send>)
+    }
+}
