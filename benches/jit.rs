@@ -83,8 +83,8 @@ fn transform() -> Transform {
 
 fn numeric(c: &mut Criterion) {
     let records = records();
-    let transform = transform();
-    let jit = JitTransform::compile(&transform).unwrap();
+    let transform = std::sync::Arc::new(transform());
+    let jit = JitTransform::compile(std::sync::Arc::clone(&transform)).unwrap();
     let mut interp = Interpreter::new();
     for r in &records {
         let ctx = Ctx::new(r);
@@ -129,7 +129,7 @@ fn numeric(c: &mut Criterion) {
     group.finish();
     c.bench_function("jit_compile_10_mappings", |b| {
         b.iter(|| {
-            JitTransform::compile(black_box(&transform))
+            JitTransform::compile(black_box(std::sync::Arc::clone(&transform)))
                 .unwrap()
                 .code_bytes
         })

@@ -183,15 +183,15 @@ proptest! {
             .map(|(i, text)| CompiledMapping { target: Arc::from(format!("m{i}").as_str()), kind: MappingKind::Formula(formula(text, &options)) })
             .collect();
         mappings.push(CompiledMapping { target: Arc::from("flag"), kind: MappingKind::Formula(formula(&flag, &options)) });
-        let transform = Transform {
+        let transform = Arc::new(Transform {
             conditions: vec![formula(&condition, &options)],
             mappings,
             input_fields: None,
             slot_fields: None,
             conformed: Vec::new(),
             slot_types: Vec::new(),
-        };
-        let jit = JitTransform::compile(&transform).unwrap();
+        });
+        let jit = JitTransform::compile(Arc::clone(&transform)).unwrap();
         for r in &records {
             let record = parse_record(r).unwrap();
             let ctx = Ctx::new(&record);
@@ -207,15 +207,15 @@ proptest! {
 #[test]
 fn condition_not_boolean_message_is_the_same_in_both_engines() {
     let options = CompileOptions::default();
-    let transform = Transform {
+    let transform = Arc::new(Transform {
         conditions: vec![formula("$flag", &options)],
         mappings: vec![],
         input_fields: None,
         slot_fields: None,
         conformed: Vec::new(),
         slot_types: Vec::new(),
-    };
-    let jit = JitTransform::compile(&transform).unwrap();
+    });
+    let jit = JitTransform::compile(Arc::clone(&transform)).unwrap();
     let record = parse_record(r#"{"flag": "yes"}"#).unwrap();
     let ctx = Ctx::new(&record);
     let by_interp = transform.apply(&mut Interpreter::new(), &ctx);

@@ -18,8 +18,8 @@ const RECORDS: &[&str] = &[
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(formula) = sluice::compile(text, &Default::default()) else { return };
-    let transform = Transform::single(text, formula.ir);
-    let jit = JitTransform::compile(&transform).expect("every compiled formula JIT-compiles");
+    let transform = std::sync::Arc::new(Transform::single(text, formula.ir));
+    let jit = JitTransform::compile(std::sync::Arc::clone(&transform)).expect("every compiled formula JIT-compiles");
     for r in RECORDS {
         let record = parse_record(r).expect("fixture record");
         let mut ctx = Ctx::new(&record);

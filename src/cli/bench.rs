@@ -52,6 +52,7 @@ pub fn run(args: BenchArgs) -> i32 {
     let Some((_, transform)) = load_and_compile(&args.connector, &Default::default()) else {
         return EXIT_COMPILE;
     };
+    let transform = std::sync::Arc::new(transform);
     let bytes = match std::fs::read(&args.input) {
         Ok(b) => b,
         Err(e) => {
@@ -115,7 +116,7 @@ pub fn run(args: BenchArgs) -> i32 {
         mapped = outcomes;
     }
     if args.engine != Engine::Interp {
-        let jit = match JitTransform::compile(&transform) {
+        let jit = match JitTransform::compile(std::sync::Arc::clone(&transform)) {
             Ok(j) => j,
             Err(e) => {
                 eprintln!("error: {e}");

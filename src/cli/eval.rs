@@ -106,8 +106,8 @@ pub fn evaluate(formula: &str, settings: &Settings) -> Outcome {
     ctx.limits = settings.limits;
     let result = match settings.engine {
         super::Engine::Jit => {
-            let transform = Transform::single(formula, compiled.ir);
-            let outcome = match JitTransform::compile(&transform) {
+            let transform = std::sync::Arc::new(Transform::single(formula, compiled.ir));
+            let outcome = match JitTransform::compile(transform) {
                 Ok(jit) => jit.apply(&mut Interpreter::new(), &ctx),
                 Err(e) => {
                     return failure(

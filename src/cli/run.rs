@@ -101,7 +101,7 @@ pub fn run_run(args: RunArgs) -> i32 {
         tz,
         stop,
     };
-    match run(&file, &transform, &options) {
+    match run(&file, &Arc::new(transform), &options) {
         Ok(report) => {
             if let Some(line) = report.resumed_after_line {
                 eprintln!("resumed from the checkpoint after input line {line}");

@@ -6,7 +6,7 @@
 pub mod codegen;
 pub mod helpers;
 
-use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, UserFuncName};
@@ -41,10 +41,10 @@ pub struct JitError(String);
 
 type TransformFn = unsafe extern "C" fn(*mut JitCtx, *mut Value) -> i64;
 
-/// A transform compiled to native code. It borrows the [`Transform`] whose IR the code
-/// points into.
-pub struct JitTransform<'t> {
-    transform: &'t Transform,
+/// A transform compiled to native code. It owns (a share of) the [`Transform`] whose IR the
+/// code points into, so the code can never outlive it; it can be shared between threads.
+pub struct JitTransform {
+    transform: Arc<Transform>,
     module: Option<JITModule>,
     function: TransformFn,
     /// The generated Cranelift IR, as text.
@@ -53,16 +53,24 @@ pub struct JitTransform<'t> {
     pub compile_time: Duration,
     /// Size of the generated machine code in bytes.
     pub code_bytes: usize,
-    _borrow: PhantomData<&'t Transform>,
 }
+
+// SAFETY: after `compile`, the module is only touched again by `Drop`, which frees the code
+// once no call can run (it needs `&mut self`). The compiled function reads the transform's
+// IR (kept alive by the `Arc`, never mutated) and writes only through the pointers each call
+// passes in (its own `JitCtx` and output slots), so calls from several threads at once do
+// not share mutable state.
+unsafe impl Send for JitTransform {}
+// SAFETY: as above: `apply` takes `&self` and touches no shared mutable state.
+unsafe impl Sync for JitTransform {}
 
 fn err(e: impl std::fmt::Display) -> JitError {
     JitError(e.to_string())
 }
 
-impl<'t> JitTransform<'t> {
+impl JitTransform {
     /// Compiles `transform`.
-    pub fn compile(transform: &'t Transform) -> Result<JitTransform<'t>, JitError> {
+    pub fn compile(transform: Arc<Transform>) -> Result<JitTransform, JitError> {
         let started = Instant::now();
         let mut flags = settings::builder();
         flags.set("use_colocated_libcalls", "false").map_err(err)?;
@@ -169,8 +177,12 @@ impl<'t> JitTransform<'t> {
             clif,
             compile_time: started.elapsed(),
             code_bytes,
-            _borrow: PhantomData,
         })
+    }
+
+    /// The transform this code was compiled from.
+    pub fn transform(&self) -> &Transform {
+        &self.transform
     }
 
     /// Runs the compiled transform on one record; the same outcome as
@@ -210,7 +222,7 @@ impl<'t> JitTransform<'t> {
     }
 }
 
-impl Drop for JitTransform<'_> {
+impl Drop for JitTransform {
     fn drop(&mut self) {
         if let Some(module) = self.module.take() {
             // SAFETY: the compiled function is not called after the JitTransform is dropped.

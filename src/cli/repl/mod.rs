@@ -245,8 +245,8 @@ impl Session {
             },
             "clif" => match compile(arg, &self.options) {
                 Ok(f) => {
-                    let transform = Transform::single(arg, f.ir);
-                    let reply = match crate::jit::JitTransform::compile(&transform) {
+                    let transform = std::sync::Arc::new(Transform::single(arg, f.ir));
+                    let reply = match crate::jit::JitTransform::compile(transform) {
                         Ok(jit) => Reply::out(format!(
                             "{}; {} bytes of machine code, compiled in {:.2} ms\n",
                             jit.clif,

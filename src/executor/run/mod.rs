@@ -29,7 +29,7 @@ use super::store::Store;
 use super::sync_store::{Checkpoint, LetterBatch, RunMetrics};
 use super::transform::Transform;
 use crate::diagnostics::{codes, Diag};
-use crate::jit::Engine;
+use crate::jit::{Engine, JitTransform};
 use collector::Collector;
 use reading::{run_parallel, run_sequential, use_jit};
 use worker::Plan;
@@ -156,9 +156,10 @@ fn open_state(opts: &RunOptions, dry_run: bool) -> Result<Option<Box<dyn StateSt
 /// Runs a connector over its input.
 pub fn run(
     file: &ConnectorFile,
-    transform: &Transform,
+    compiled: &Arc<Transform>,
     opts: &RunOptions,
 ) -> Result<RunReport, Diag> {
+    let transform: &Transform = compiled;
     let connector = &file.connector;
     connector.resolve_credentials()?;
     let started = Instant::now();
@@ -233,6 +234,13 @@ pub fn run(
     let targets = transform.target_prefixes();
     let size = source.size();
     let key = sink.key().map(str::to_string);
+    let jit = match use_jit(opts, size) {
+        true => Some(
+            JitTransform::compile(Arc::clone(compiled))
+                .map_err(|e| Diag::new(codes::E312_JIT, e.to_string()))?,
+        ),
+        false => None,
+    };
     let plan = Plan {
         transform,
         targets: &targets,
@@ -241,7 +249,7 @@ pub fn run(
         now: opts.now,
         tz: opts.tz,
         limits: opts.limits,
-        jit: use_jit(opts, size),
+        jit: jit.as_ref(),
     };
     let reading = source.open(
         resume.as_ref(),

@@ -74,14 +74,14 @@ pub(super) struct Plan<'t> {
     pub(super) tz: Tz,
     /// Resource limits.
     pub(super) limits: crate::limits::Limits,
-    /// Compile the transform with the JIT.
-    pub(super) jit: bool,
+    /// The transform compiled with the JIT, shared by every worker.
+    pub(super) jit: Option<&'t JitTransform>,
 }
 
 /// Everything one thread needs to turn records into a [`Chunk`].
 pub(super) struct Worker<'t> {
     transform: &'t Transform,
-    jit: Option<JitTransform<'t>>,
+    jit: Option<&'t JitTransform>,
     targets: &'t [String],
     key: Option<&'t str>,
     mode: SinkMode,
@@ -97,11 +97,7 @@ impl<'t> Worker<'t> {
     pub(super) fn new(plan: Plan<'t>, lookups: Option<Box<dyn Lookups + Send>>) -> Self {
         Worker {
             transform: plan.transform,
-            jit: if plan.jit {
-                JitTransform::compile(plan.transform).ok()
-            } else {
-                None
-            },
+            jit: plan.jit,
             targets: plan.targets,
             key: plan.key,
             mode: plan.mode,
