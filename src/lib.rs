@@ -5,6 +5,7 @@
 //! [`stdlib`] is the function library, [`diagnostics`] renders every error with its code,
 //! [`cli`] is the `sluice` command.
 
+mod api;
 pub mod cli;
 pub mod compile;
 pub mod diagnostics;
@@ -21,4 +22,7 @@ pub mod syntax;
 pub mod types;
 pub mod value;
 
+pub use api::{
+    Context, Engine, Error, ErrorDetail, Limits, Mapping, ObjectLookups, Options, Output, Program,
+};
 pub use compile::{compile, CompileOptions, Formula};
