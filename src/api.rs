@@ -25,8 +25,8 @@ use crate::interp::Interpreter;
 use crate::runtime::{Ctx, EvalError};
 use crate::value::{value_from_json, Map, Value};
 
-pub use crate::jit::Engine;
 pub use crate::limits::Limits;
+pub use crate::native::Engine;
 
 /// A compiled formula or connector: its conditions and mappings as typed IR, and native
 /// code when the engine asks for it. Cheap to clone and to share between threads.
@@ -40,7 +40,7 @@ pub use crate::limits::Limits;
 #[derive(Clone)]
 pub struct Program {
     transform: Arc<Transform>,
-    jit: Option<Arc<crate::jit::JitTransform>>,
+    jit: Option<Arc<crate::native::Native>>,
 }
 
 impl std::fmt::Debug for Program {
@@ -69,7 +69,8 @@ pub struct Options {
     pub schema: Vec<(String, String)>,
     /// Resource limits.
     pub limits: Limits,
-    /// `Interp`, `Jit`, or `Auto` (the JIT).
+    /// `Interp`, `Jit`, or `Auto` (the JIT when built with the `jit` feature, else the
+    /// interpreter).
     pub engine: Engine,
 }
 
@@ -365,8 +366,9 @@ impl Program {
         let transform = Arc::new(transform);
         let jit = match options.engine {
             Engine::Interp => None,
+            Engine::Auto if !cfg!(feature = "jit") => None,
             Engine::Jit | Engine::Auto => Some(Arc::new(
-                crate::jit::JitTransform::compile(Arc::clone(&transform))
+                crate::native::compile(Arc::clone(&transform))
                     .map_err(|e| Error::input(codes::E312_JIT, e.to_string()))?,
             )),
         };

@@ -11,7 +11,8 @@ use super::check::load_and_compile;
 use super::{EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
 use crate::executor::transform::{Outcome, Transform};
 use crate::interp::Interpreter;
-use crate::jit::{Engine, JitTransform};
+use crate::jit::JitTransform;
+use crate::native::Engine;
 use crate::runtime::Ctx;
 use crate::value::{parse_into_slots, parse_record_fields, Value};
 

@@ -11,7 +11,7 @@ pub mod run;
 
 use clap::{Parser, Subcommand};
 
-pub use crate::jit::Engine;
+pub use crate::native::Engine;
 
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;

@@ -60,8 +60,8 @@ pub struct RunArgs {
     #[arg(long = "limit", value_name = "NAME=VALUE")]
     limits: Vec<String>,
     /// The engine (auto: the JIT for inputs over 1 MiB and stdin, else the interpreter).
-    #[arg(long, value_enum, default_value_t = crate::jit::Engine::Auto)]
-    engine: crate::jit::Engine,
+    #[arg(long, value_enum, default_value_t = crate::native::Engine::Auto)]
+    engine: crate::native::Engine,
 }
 
 /// Runs `sluice run`.

@@ -90,14 +90,7 @@ pub fn write_file(path: &Path, letters: &[String]) -> std::io::Result<()> {
     result
 }
 
-/// A dead letter read back: the input and line it came from, the record (or why it cannot
-/// be read), and its raw form.
-pub type LineRecord = (
-    Option<std::sync::Arc<str>>,
-    u64,
-    Result<Value, ReadError>,
-    Raw,
-);
+pub use super::source::LineRecord;
 
 /// Reads a dead-letter file back as records to retry: the stored record of each letter, or
 /// its raw line read again exactly as the input was read (same limits, same codes; a line

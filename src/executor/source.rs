@@ -444,14 +444,18 @@ impl<R: std::io::Read> Iterator for CsvSource<R> {
     }
 }
 
+/// A record given with where it came from: the input and line it came from (a retried
+/// dead letter names its input), the record (or why it cannot be read), and its raw form.
+pub type LineRecord = (Option<Arc<str>>, u64, Result<Value, ReadError>, Raw);
+
 /// Records already in memory (the store, retried dead letters).
 pub struct ValueSource {
-    records: std::vec::IntoIter<super::dead_letters::LineRecord>,
+    records: std::vec::IntoIter<LineRecord>,
 }
 
 impl ValueSource {
     /// Records with their line numbers.
-    pub fn new(records: Vec<super::dead_letters::LineRecord>) -> Self {
+    pub fn new(records: Vec<LineRecord>) -> Self {
         ValueSource {
             records: records.into_iter(),
         }

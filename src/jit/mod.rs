@@ -22,17 +22,7 @@ use crate::value::Value;
 use codegen::{Gen, Helpers, CONDITION_FAILED, FILTERED, MAPPING_FAILED};
 use helpers::JitCtx;
 
-/// Which engine evaluates formulas.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
-pub enum Engine {
-    /// The reference interpreter.
-    Interp,
-    /// Native code generated with Cranelift.
-    Jit,
-    /// The JIT for large inputs, the interpreter for a one-off evaluation.
-    #[default]
-    Auto,
-}
+pub use crate::native::Engine;
 
 /// Why a transform could not be compiled.
 #[derive(Debug, thiserror::Error)]

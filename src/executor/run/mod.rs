@@ -29,7 +29,7 @@ use super::store::Store;
 use super::sync_store::{Checkpoint, LetterBatch, RunMetrics};
 use super::transform::Transform;
 use crate::diagnostics::{codes, Diag};
-use crate::jit::{Engine, JitTransform};
+use crate::native::Engine;
 use collector::Collector;
 use reading::{run_parallel, run_sequential, use_jit};
 use worker::Plan;
@@ -236,7 +236,7 @@ pub fn run(
     let key = sink.key().map(str::to_string);
     let jit = match use_jit(opts, size) {
         true => Some(
-            JitTransform::compile(Arc::clone(compiled))
+            crate::native::compile(Arc::clone(compiled))
                 .map_err(|e| Diag::new(codes::E312_JIT, e.to_string()))?,
         ),
         false => None,

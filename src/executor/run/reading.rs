@@ -7,14 +7,12 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 
-use indicatif::{ProgressBar, ProgressStyle};
-
 use super::collector::Collector;
 use super::worker::{Chunk, Plan, Worker};
 use super::RunOptions;
 use crate::diagnostics::{codes, Diag};
 use crate::executor::source::{ReadError, RecordSource};
-use crate::jit::Engine;
+use crate::native::Engine;
 use crate::runtime::Lookups;
 
 fn io_diag(what: &str, e: std::io::Error) -> Diag {
@@ -39,18 +37,23 @@ const POLL: std::time::Duration = std::time::Duration::from_millis(50);
 const AUTO_JIT_BYTES: u64 = 1024 * 1024;
 
 /// Whether the run's workers use the JIT: always with `jit`, never with `interp`, and with
-/// `auto` for stdin and for inputs over 1 MiB.
+/// `auto` for stdin and for inputs over 1 MiB (when built with the `jit` feature).
 pub(super) fn use_jit(opts: &RunOptions, input_bytes: Option<u64>) -> bool {
     match opts.engine {
         Engine::Jit => true,
         Engine::Interp => false,
         Engine::Auto => {
-            opts.input.as_deref() == Some("-") || input_bytes.is_some_and(|n| n >= AUTO_JIT_BYTES)
+            cfg!(feature = "jit")
+                && (opts.input.as_deref() == Some("-")
+                    || input_bytes.is_some_and(|n| n >= AUTO_JIT_BYTES))
         }
     }
 }
 
-fn progress_bar(opts: &RunOptions, total: Option<u64>) -> Option<ProgressBar> {
+/// A progress bar on the terminal (with the `cli` feature; an embedded run shows none).
+#[cfg(feature = "cli")]
+fn progress_bar(opts: &RunOptions, total: Option<u64>) -> Option<indicatif::ProgressBar> {
+    use indicatif::{ProgressBar, ProgressStyle};
     if !opts.progress {
         return None;
     }
@@ -63,6 +66,26 @@ fn progress_bar(opts: &RunOptions, total: Option<u64>) -> Option<ProgressBar> {
         ),
         None => ProgressBar::new_spinner(),
     })
+}
+
+/// Without the `cli` feature there is no terminal to show progress on.
+#[cfg(not(feature = "cli"))]
+fn progress_bar(_: &RunOptions, _: Option<u64>) -> Option<NoProgress> {
+    None
+}
+
+/// The progress bar of a build without a terminal: never made.
+#[cfg(not(feature = "cli"))]
+enum NoProgress {}
+
+#[cfg(not(feature = "cli"))]
+impl NoProgress {
+    fn set_position(&self, _: u64) {
+        match *self {}
+    }
+    fn finish_and_clear(self) {
+        match self {}
+    }
 }
 
 /// Records one by one (CSV, the store, retried letters): one worker on this thread.

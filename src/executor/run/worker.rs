@@ -13,7 +13,7 @@ use crate::executor::seams::SinkMode;
 use crate::executor::source::{parse_line, raw_of_bad_line, raw_of_line, Raw, ReadError};
 use crate::executor::transform::{Outcome, Transform};
 use crate::interp::Interpreter;
-use crate::jit::JitTransform;
+use crate::native::Native;
 use crate::runtime::{Ctx, Lookups};
 use crate::value::{Map, Value};
 
@@ -75,13 +75,13 @@ pub(super) struct Plan<'t> {
     /// Resource limits.
     pub(super) limits: crate::limits::Limits,
     /// The transform compiled with the JIT, shared by every worker.
-    pub(super) jit: Option<&'t JitTransform>,
+    pub(super) jit: Option<&'t Native>,
 }
 
 /// Everything one thread needs to turn records into a [`Chunk`].
 pub(super) struct Worker<'t> {
     transform: &'t Transform,
-    jit: Option<&'t JitTransform>,
+    jit: Option<&'t Native>,
     targets: &'t [String],
     key: Option<&'t str>,
     mode: SinkMode,
