@@ -30,6 +30,7 @@ macro_rules! array_fn {
             imp: Imp::Eager($imp),
             pure: true,
             check: None,
+            reads: super::Reads::Arguments,
         }
     };
 }

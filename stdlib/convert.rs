@@ -32,6 +32,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(tostring),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "typeof",
@@ -48,6 +49,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(type_of),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "toboolean",
@@ -66,6 +68,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(toboolean),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "parsejson",
@@ -82,6 +85,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(parsejson),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "tojson",
@@ -97,6 +101,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(tojson),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "uuid",
@@ -109,6 +114,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(uuid),
         pure: false,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "hash",
@@ -125,6 +131,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(hash),
         pure: true,
         check: Some(check_algorithm),
+        reads: super::Reads::Arguments,
     },
 ];
 

@@ -25,6 +25,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(data),
         pure: false,
         check: None,
+        reads: super::Reads::FieldNamedByFirstArgument { instead: None },
     },
     Function {
         name: "findvalue",
@@ -54,6 +55,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(findvalue),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     lookup_fn(
         "vlookup",
@@ -64,7 +66,12 @@ pub const FUNCTIONS: &[Function] = &[
             ex("vlookup('CardCode', 'fsmcustomer', 'erp_id', 'customer_id')", r#"{"CardCode": "C999"}"#, "null"),
             ex("vlookup('Missing', 'fsmcustomer', 'erp_id', 'customer_id')", "{}", "null"),
         ],
-        vlookup,
+        (
+            vlookup,
+            super::Reads::FieldNamedByFirstArgument {
+                instead: Some("textvlookup"),
+            },
+        ),
     ),
     lookup_fn(
         "textvlookup",
@@ -75,7 +82,7 @@ pub const FUNCTIONS: &[Function] = &[
             ex("textvlookup(textvlookup('FSM-1', 'fsmcustomer', 'customer_id', 'erp_id'), 'fsmcustomer', 'erp_id', 'name')", "{}", r#""Acme GmbH (new)""#),
             ex("textvlookup(null, 'fsmcustomer', 'erp_id', 'name')", "{}", "null"),
         ],
-        textvlookup,
+        (textvlookup, super::Reads::Arguments),
     ),
     lookup_fn(
         "textvlookuplike",
@@ -87,7 +94,7 @@ pub const FUNCTIONS: &[Function] = &[
             ex("textvlookuplike('o_m', 'fsmcustomer', 'name', 'customer_id')", "{}", r#""FSM-2""#),
             ex("textvlookuplike('zzz', 'fsmcustomer', 'name', 'customer_id')", "{}", "null"),
         ],
-        textvlookuplike,
+        (textvlookuplike, super::Reads::Arguments),
     ),
     Function {
         name: "get_entity_data",
@@ -104,6 +111,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(get_entity_data),
         pure: false,
         check: None,
+        reads: super::Reads::Arguments,
     },
 ];
 
@@ -121,7 +129,7 @@ const fn lookup_fn(
     params: &'static [super::Param],
     doc: &'static str,
     examples: &'static [super::Example],
-    imp: fn(&[Value], &Ctx) -> Result<Value, EvalError>,
+    (imp, reads): (fn(&[Value], &Ctx) -> Result<Value, EvalError>, super::Reads),
 ) -> Function {
     Function {
         name,
@@ -134,6 +142,7 @@ const fn lookup_fn(
         imp: Imp::Eager(imp),
         pure: false,
         check: None,
+        reads,
     }
 }
 

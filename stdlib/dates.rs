@@ -49,6 +49,7 @@ macro_rules! date_fn {
             imp: Imp::Eager($imp),
             pure: $pure,
             check: $check,
+            reads: super::Reads::Arguments,
         }
     };
 }
@@ -103,6 +104,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(parsedate),
         pure: true,
         check: Some(check_tz::<2>),
+        reads: super::Reads::Arguments,
     },
     date_fn!("formatdate", &[req("d", WHEN), req("format", STR), opt("tz", STR)], STR.union(TypeSet::NULL),
         "Text of a date or datetime by a strftime format; a datetime is shown in the time zone tz, or without tz in its own offset.",

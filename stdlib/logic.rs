@@ -28,6 +28,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Lazy(if_),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "ifs",
@@ -44,6 +45,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Lazy(ifs),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "switch",
@@ -60,6 +62,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Lazy(switch),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "and",
@@ -76,6 +79,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Lazy(and),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "or",
@@ -92,6 +96,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Lazy(or),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "not",
@@ -108,6 +113,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(not),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "coalesce",
@@ -124,6 +130,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Lazy(coalesce),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "iferror",
@@ -140,6 +147,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Lazy(iferror),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "try",
@@ -155,6 +163,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Lazy(try_),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "isnull",
@@ -170,6 +179,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(isnull),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "isblank",
@@ -186,6 +196,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(isblank),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "ifempty",
@@ -202,6 +213,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Lazy(ifempty),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
 ];
 

@@ -120,6 +120,24 @@ pub struct Function {
     /// Validates a literal argument at compile time (argument index, its value): a bad
     /// regex literal is E203, a bad option literal (mode, unit, zone, algorithm) E204.
     pub check: Option<LiteralCheck>,
+    /// What it reads of the current record besides its arguments.
+    pub reads: Reads,
+}
+
+/// What a function reads of the current record besides its arguments. The compiler and the
+/// executor learn it from here, never from the function's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reads {
+    /// Only its arguments.
+    Arguments,
+    /// The field whose name is its first argument. With a literal name the call is
+    /// compiled as a read of that field, so that the executor parses only that field
+    /// (into a slot): the call is the field's value itself (`instead: None`), or the
+    /// function `instead` applied to the field's value and the other arguments.
+    FieldNamedByFirstArgument {
+        /// The function that takes the field's value in place of its name.
+        instead: Option<&'static str>,
+    },
 }
 
 /// Validates literal argument `index` of a call at compile time.

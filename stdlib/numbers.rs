@@ -33,6 +33,7 @@ macro_rules! num_fn {
             imp: Imp::Eager($imp),
             pure: true,
             check: $check,
+            reads: super::Reads::Arguments,
         }
     };
 }
@@ -50,6 +51,7 @@ macro_rules! aggregate_fn {
             imp: Imp::Eager($imp),
             pure: true,
             check: None,
+            reads: super::Reads::Arguments,
         }
     };
 }
@@ -200,6 +202,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(formatnumber),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     Function {
         name: "parsenumber",
@@ -216,6 +219,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(parsenumber),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
 ];
 

@@ -36,6 +36,7 @@ macro_rules! text_fn {
             imp: Imp::Eager($imp),
             pure: true,
             check: $check,
+            reads: super::Reads::Arguments,
         }
     };
 }
@@ -57,6 +58,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(concat),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
     text_fn!("upper", &[req("s", STR)], STR_OR_NULL, "Upper case.",
         [ex("upper('straße')", "{}", r#""STRASSE""#), ex("upper(null)", "{}", "null")], upper),
@@ -122,6 +124,7 @@ pub const FUNCTIONS: &[Function] = &[
         imp: Imp::Eager(text_fn),
         pure: true,
         check: None,
+        reads: super::Reads::Arguments,
     },
 ];
 

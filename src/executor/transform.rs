@@ -11,6 +11,7 @@ use crate::diagnostics::{codes, Diag};
 use crate::interp::Interpreter;
 use crate::ir::{Node, NodeKind};
 use crate::runtime::{Ctx, EvalError};
+use crate::stdlib::Reads;
 use crate::types::{Schema, TypeSet};
 use crate::value::{FieldPath, Step, Value, Want};
 
@@ -166,14 +167,6 @@ impl Transform {
         }
         if !problems.is_empty() {
             return Err(problems);
-        }
-        for f in conditions.iter_mut() {
-            rewrite_vlookups(&mut f.ir);
-        }
-        for m in mappings.iter_mut() {
-            if let MappingKind::Formula(f) = &mut m.kind {
-                rewrite_vlookups(&mut f.ir);
-            }
         }
         let input_fields = input_fields(&conditions, &mappings);
         let slot_fields = input_fields
@@ -457,7 +450,9 @@ fn input_fields(
                 add(&p.name);
                 add(p.root());
             }
-            NodeKind::Call(f, args) if f.name == "data" || f.name == "vlookup" => {
+            NodeKind::Call(f, args)
+                if matches!(f.reads, Reads::FieldNamedByFirstArgument { .. }) =>
+            {
                 match args.first().and_then(Node::as_const) {
                     Some(Value::String(name)) => {
                         let p = FieldPath::new(name);
@@ -472,40 +467,6 @@ fn input_fields(
         nodes.extend(node.children());
     }
     Some(fields)
-}
-
-/// `vlookup('Field', ...)` reads the record by name; as `textvlookup(<field read>, ...)` the
-/// field read is an ordinary field node that can be bound to a slot. Same result.
-fn rewrite_vlookups(node: &mut Node) {
-    if let NodeKind::Call(f, args) = &mut node.kind {
-        if f.name == "vlookup" {
-            if let (Some(first), Some(textvlookup)) =
-                (args.first_mut(), crate::stdlib::lookup("textvlookup"))
-            {
-                if let Some(Value::String(name)) = first.as_const().cloned() {
-                    *first = Node::new(
-                        NodeKind::Field(FieldPath::new(&name)),
-                        TypeSet::ANY,
-                        first.span,
-                    );
-                    *f = textvlookup;
-                }
-            }
-        }
-    }
-    for child in children_mut(node) {
-        rewrite_vlookups(child);
-    }
-}
-
-fn children_mut(node: &mut Node) -> Vec<&mut Node> {
-    match &mut node.kind {
-        NodeKind::Const(_) | NodeKind::Field(_) => Vec::new(),
-        NodeKind::Array(items) | NodeKind::Call(_, items) => items.iter_mut().collect(),
-        NodeKind::Object(pairs) => pairs.iter_mut().flat_map(|(k, v)| [k, v]).collect(),
-        NodeKind::Neg(e) | NodeKind::Not(e) | NodeKind::Member(e, _) => vec![&mut **e],
-        NodeKind::Binary(_, a, b) | NodeKind::Index(a, b) => vec![&mut **a, &mut **b],
-    }
 }
 
 fn field_paths_mut<'n>(node: &'n mut Node, out: &mut Vec<&'n mut FieldPath>) {

@@ -1,12 +1,16 @@
 //! Constant folding: a pure node whose operands are all constants is evaluated once, at
 //! compile time. A node whose evaluation fails is left as it is, so the error happens at
 //! run time, exactly as it would without folding (`number('abc')` exits 1, not 2).
-//! `data('lit')` calls whose argument folds to a constant become field reads.
+//! A call of a function that reads the field named by its first argument
+//! ([`Reads::FieldNamedByFirstArgument`]) becomes a field read when the name folds to a
+//! constant: `data('X')` is the field `X`, `vlookup('X', ...)` is `textvlookup(X, ...)`.
 
 use super::{Node, NodeKind};
 use crate::interp::Interpreter;
 use crate::limits::Limits;
 use crate::runtime::Ctx;
+use crate::stdlib::Reads;
+use crate::types::TypeSet;
 use crate::value::{FieldPath, Value};
 
 /// Folds `node` bottom-up, evaluating within `limits` (a fold that would break a limit is
@@ -33,12 +37,24 @@ pub fn fold(node: Node, limits: &Limits) -> Node {
             NodeKind::Index(Box::new(fold(*a, limits)), Box::new(fold(*b, limits)))
         }
         NodeKind::Call(f, args) => {
-            let args: Vec<Node> = args.into_iter().map(|n| fold(n, limits)).collect();
-            match (f.name, args.as_slice()) {
-                ("data", [arg]) => match arg.as_const() {
-                    Some(Value::String(name)) => NodeKind::Field(FieldPath::new(name)),
-                    _ => NodeKind::Call(f, args),
-                },
+            let mut args: Vec<Node> = args.into_iter().map(|n| fold(n, limits)).collect();
+            let name = match (f.reads, args.first().and_then(Node::as_const)) {
+                (Reads::FieldNamedByFirstArgument { instead }, Some(Value::String(name))) => {
+                    Some((instead, FieldPath::new(name)))
+                }
+                _ => None,
+            };
+            match name {
+                Some((None, path)) if args.len() == 1 => NodeKind::Field(path),
+                Some((Some(instead), path)) => {
+                    match (crate::stdlib::lookup(instead), args.first_mut()) {
+                        (Some(g), Some(first)) => {
+                            *first = Node::new(NodeKind::Field(path), TypeSet::ANY, first.span);
+                            NodeKind::Call(g, args)
+                        }
+                        _ => NodeKind::Call(f, args),
+                    }
+                }
                 _ => NodeKind::Call(f, args),
             }
         }

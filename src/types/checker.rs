@@ -217,12 +217,12 @@ impl Checker<'_> {
             return Node::new(NodeKind::Const(Value::Null), TypeSet::ANY, span);
         };
         if let (
-            "data",
+            stdlib::Reads::FieldNamedByFirstArgument { instead: None },
             [Expr {
                 kind: ExprKind::Str(field),
                 span: arg_span,
             }],
-        ) = (func.name, args)
+        ) = (func.reads, args)
         {
             let node = self.field(field, *arg_span);
             return Node { span, ..node };
