@@ -129,7 +129,7 @@ const fn lookup_fn(
     params: &'static [super::Param],
     doc: &'static str,
     examples: &'static [super::Example],
-    (imp, reads): (fn(&[Value], &Ctx) -> Result<Value, EvalError>, super::Reads),
+    (imp, reads): (super::EagerFn, super::Reads),
 ) -> Function {
     Function {
         name,

@@ -83,10 +83,13 @@ pub struct Example {
 #[derive(Clone, Copy)]
 pub enum Imp {
     /// All arguments are evaluated first.
-    Eager(fn(&[Value], &Ctx) -> Result<Value, EvalError>),
+    Eager(EagerFn),
     /// The function evaluates the arguments it needs, when it needs them.
     Lazy(fn(&mut dyn LazyArgs, &Ctx) -> Result<Value, EvalError>),
 }
+
+/// A function over evaluated arguments.
+pub type EagerFn = fn(&[Value], &Ctx) -> Result<Value, EvalError>;
 
 /// How the return type follows from the argument types.
 #[derive(Clone, Copy)]
