@@ -10,11 +10,11 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use rust_decimal::{Decimal, RoundingStrategy};
-use sluice::executor::connector::ConnectorFile;
-use sluice::executor::transform::{Outcome, Transform};
 use sluice::interp::Interpreter;
 use sluice::jit::JitTransform;
 use sluice::runtime::Ctx;
+use sluice::transform::connector::ConnectorFile;
+use sluice::transform::{Outcome, Transform};
 use sluice::value::{parse_record, Value};
 
 fn records() -> Vec<Value> {

@@ -18,11 +18,11 @@ use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 
 use crate::diagnostics::{codes, render_plain, Diag, Report};
-use crate::executor::connector::{Connector, ConnectorFile};
-use crate::executor::source::parse_line;
-use crate::executor::transform::{Outcome, Transform};
 use crate::interp::Interpreter;
 use crate::runtime::{Ctx, EvalError};
+use crate::transform::connector::{Connector, ConnectorFile};
+use crate::transform::source::parse_line;
+use crate::transform::{Outcome, Transform};
 use crate::value::{value_from_json, Map, Value};
 
 pub use crate::limits::Limits;
@@ -277,7 +277,7 @@ impl Program {
         mappings: &[(&str, Mapping)],
         options: &Options,
     ) -> Result<Program, Error> {
-        let mut object = crate::executor::connector::ObjectSchema::default();
+        let mut object = crate::transform::connector::ObjectSchema::default();
         for (field, ty) in &options.schema {
             object.fields.insert(field.clone(), ty.clone());
         }
@@ -285,7 +285,7 @@ impl Program {
         if !options.schema.is_empty() {
             objects.insert("input".to_string(), object);
         }
-        let side = |object: Option<&str>| crate::executor::connector::Side {
+        let side = |object: Option<&str>| crate::transform::connector::Side {
             system: "ndjson".to_string(),
             active: true,
             object: object.map(str::to_string),
@@ -303,7 +303,7 @@ impl Program {
             sync: Default::default(),
             mappings: mappings
                 .iter()
-                .map(|(target, m)| crate::executor::connector::Mapping {
+                .map(|(target, m)| crate::transform::connector::Mapping {
                     target: target.to_string(),
                     field: match m {
                         Mapping::Field(f) => Some(f.to_string()),
@@ -546,7 +546,7 @@ impl Context {
     }
 }
 
-fn problems_error(text: &str, problems: &[crate::executor::connector::ConnectorProblem]) -> Error {
+fn problems_error(text: &str, problems: &[crate::transform::connector::ConnectorProblem]) -> Error {
     let first = problems.first();
     Error(Box::new(ErrorDetail {
         code: first.map_or(codes::E601_CONNECTOR_SYNTAX.id, |p| p.diag.code.id),

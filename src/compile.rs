@@ -1,7 +1,7 @@
 //! The front end as one call: text → syntax tree → typed IR (checked, folded).
 
 use crate::diagnostics::{codes, Diag};
-use crate::ir::{self, Node};
+use crate::ir::Node;
 use crate::limits::Limits;
 use crate::syntax::lexer::LexErrorKind;
 use crate::syntax::span::line_col;
@@ -36,7 +36,7 @@ pub fn compile(text: &str, options: &CompileOptions) -> Result<Formula, Vec<Diag
     })?;
     let ir = types::check(&ast, options.schema.as_ref())?;
     Ok(Formula {
-        ir: ir::fold(ir, &options.limits),
+        ir: crate::interp::fold(ir, &options.limits),
         ast,
     })
 }

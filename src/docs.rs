@@ -73,7 +73,7 @@ fn code_cell(s: &str) -> String {
 /// `docs/connectors.md`: every key of the connector format, table by table, with a
 /// complete example.
 pub fn connectors_markdown() -> String {
-    use crate::executor::connector_reference::{KEYS, TABLES};
+    use crate::transform::connector_reference::{KEYS, TABLES};
     let mut out = String::from(
         "# Connector reference\n\nGenerated from the table `sluice check` validates against \
          (`src/executor/connector_reference.rs`); do not edit by hand. A connector is a TOML \

@@ -26,6 +26,7 @@ pub mod runtime;
 #[path = "../stdlib/mod.rs"]
 pub mod stdlib;
 pub mod syntax;
+pub mod transform;
 pub mod types;
 pub mod value;
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::executor::transform::Transform;
+use crate::transform::Transform;
 
 /// Which engine evaluates formulas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -51,7 +51,7 @@ impl Native {
         &self,
         _: &mut crate::interp::Interpreter,
         _: &crate::runtime::Ctx,
-    ) -> crate::executor::transform::Outcome {
+    ) -> crate::transform::Outcome {
         match *self {}
     }
 }

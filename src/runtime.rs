@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 
 use crate::diagnostics::{codes, Code, Diag};
 use crate::syntax::Span;
-use crate::value::Value;
+use crate::value::{index_of, Value};
 
 /// A runtime error: it aborts the formula for this record (unless caught by
 /// `iferror`/`try`). Boxed, so that the `Result` every evaluation step returns stays small.
@@ -134,4 +134,32 @@ pub trait LazyArgs {
     fn count(&self) -> usize;
     /// Evaluates argument `i` (0-based); `null` when there is no such argument.
     fn eval(&mut self, i: usize) -> Result<Value, EvalError>;
+}
+
+/// `target[index]`: arrays by integer (negative from the end), objects by key; null when
+/// absent.
+pub fn index_value(target: &Value, index: &Value) -> Result<Value, EvalError> {
+    match (target, index) {
+        (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
+        (Value::Array(items), Value::Number(n)) => {
+            if !n.fract().is_zero() {
+                return Err(EvalError::invalid_argument(format!(
+                    "an array index must be a whole number, found {n}"
+                )));
+            }
+            let i = i64::try_from(n.trunc()).map_err(|_| {
+                EvalError::new(
+                    codes::E306_INVALID_ARGUMENT,
+                    format!("array index {n} is out of range"),
+                )
+            })?;
+            Ok(index_of(items, i).cloned().unwrap_or(Value::Null))
+        }
+        (Value::Object(map), Value::String(k)) => Ok(map.get(&**k).cloned().unwrap_or(Value::Null)),
+        (t, i) => Err(EvalError::type_mismatch(format!(
+            "cannot index a {} with a {}",
+            t.type_name(),
+            i.type_name()
+        ))),
+    }
 }

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use super::args::{arg, array, boolean, integer, text, too_large};
 use super::{ex, opt, req, Category, Function, Imp, Returns};
-use crate::interp::{compare_values, index_value};
+use crate::runtime::index_value;
 use crate::runtime::{Ctx, EvalError};
-use crate::types::TypeSet;
+use crate::value::order::compare_values;
+use crate::value::TypeSet;
 use crate::value::{Map, Value};
 
 const ARR: TypeSet = TypeSet::ARRAY;

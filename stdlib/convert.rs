@@ -11,8 +11,8 @@ use super::args::{arg, text};
 use super::{ex, req, Category, Function, Imp, LiteralError, Returns};
 use crate::diagnostics::codes;
 use crate::runtime::{Ctx, EvalError};
-use crate::types::TypeSet;
 use crate::value::value_from_json_text;
+use crate::value::TypeSet;
 use crate::value::Value;
 
 /// The conversion functions.

@@ -4,7 +4,7 @@ use super::args::{arg, text};
 use super::{ex, opt, req, Category, Function, Imp, Returns};
 use crate::diagnostics::codes;
 use crate::runtime::{Ctx, EvalError, Lookups};
-use crate::types::TypeSet;
+use crate::value::TypeSet;
 use crate::value::{FieldPath, Value};
 
 /// The data functions.

@@ -20,7 +20,7 @@ use super::args::{arg, integer, number, text};
 use super::{ex, opt, req, Category, Function, Imp, LiteralError, Returns};
 use crate::diagnostics::codes;
 use crate::runtime::{Ctx, EvalError};
-use crate::types::TypeSet;
+use crate::value::TypeSet;
 use crate::value::Value;
 
 const STR: TypeSet = TypeSet::STRING;

@@ -4,7 +4,7 @@
 use super::args::truth;
 use super::{ex, opt, req, union_of_all, Category, Function, Imp, Returns};
 use crate::runtime::{Ctx, EvalError, LazyArgs};
-use crate::types::TypeSet;
+use crate::value::TypeSet;
 use crate::value::Value;
 
 const ANY: TypeSet = TypeSet::ANY;

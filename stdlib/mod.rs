@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 pub use args::truth as args_truth;
 
 use crate::runtime::{Ctx, EvalError, LazyArgs};
-use crate::types::TypeSet;
+use crate::value::TypeSet;
 use crate::value::Value;
 
 /// The group a function belongs to.

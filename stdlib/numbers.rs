@@ -9,7 +9,7 @@ use super::convert::parse_number_text;
 use super::{ex, opt, req, Category, Function, Imp, LiteralError, Returns};
 use crate::diagnostics::codes;
 use crate::runtime::{Ctx, EvalError};
-use crate::types::TypeSet;
+use crate::value::TypeSet;
 use crate::value::Value;
 
 const NUM: TypeSet = TypeSet::NUMBER;

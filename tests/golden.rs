@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use chrono::DateTime;
 use sluice::cli::eval::{evaluate, Outcome, Settings};
 use sluice::diagnostics::render_plain;
-use sluice::jit::Engine;
 use sluice::value::parse_record;
+use sluice::Engine;
 
 fn golden_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {

@@ -11,12 +11,10 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use sluice::compile::{compile, CompileOptions};
-use sluice::executor::transform::{
-    CompiledFormula, CompiledMapping, MappingKind, Outcome, Transform,
-};
 use sluice::interp::Interpreter;
 use sluice::jit::JitTransform;
 use sluice::runtime::Ctx;
+use sluice::transform::{CompiledFormula, CompiledMapping, MappingKind, Outcome, Transform};
 use sluice::types::{Schema, TypeSet};
 use sluice::value::parse_record;
 

@@ -40,3 +40,69 @@ fn no_record_reading_function_is_special_cased_by_name() {
         }
     }
 }
+
+/// The layers, lowest first: a module may name only modules of its own layer or below, so
+/// dependencies run one way (text → syntax → values → functions → IR → checker →
+/// interpreter → transform → native code → embedding API → executor → command line).
+const LAYERS: &[&str] = &[
+    "limits",
+    "syntax",
+    "diagnostics",
+    "value",
+    "runtime",
+    "stdlib",
+    "ir",
+    "types",
+    "interp",
+    "compile",
+    "transform",
+    "jit",
+    "native",
+    "api",
+    "executor",
+    "docs",
+    "cli",
+];
+
+#[test]
+fn dependencies_run_one_way() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    rust_files(&root.join("stdlib"), &mut files);
+    let rank = |name: &str| LAYERS.iter().position(|l| *l == name);
+    let mut checked = 0;
+    for file in files {
+        let relative = file.strip_prefix(root).unwrap();
+        let mut parts = relative.iter().map(|p| p.to_string_lossy().into_owned());
+        let layer = match (parts.next().as_deref(), parts.next()) {
+            (Some("stdlib"), _) => "stdlib".to_string(),
+            (Some("src"), Some(seg)) => seg.trim_end_matches(".rs").to_string(),
+            _ => continue,
+        };
+        let Some(own) = rank(&layer) else {
+            assert!(
+                layer == "lib" || layer == "main",
+                "{} is in no layer: add `{layer}` to LAYERS",
+                relative.display()
+            );
+            continue;
+        };
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (at, _) in text.match_indices("crate::") {
+            let named: String = text[at + 7..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if let Some(theirs) = rank(&named) {
+                assert!(
+                    theirs <= own,
+                    "{} (layer `{layer}`) names `crate::{named}`, a higher layer",
+                    relative.display()
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked > 50, "only {checked} files checked");
+}

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sluice::executor::connector::ConnectorFile;
-use sluice::executor::transform::Transform;
+use sluice::transform::connector::ConnectorFile;
+use sluice::transform::Transform;
 use sluice::interp::Interpreter;
 use sluice::runtime::Ctx;
 use sluice::value::parse_record;

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sluice::executor::transform::{Outcome, Transform};
+use sluice::transform::{Outcome, Transform};
 use sluice::interp::Interpreter;
 use sluice::jit::JitTransform;
 use sluice::runtime::Ctx;

@@ -9,11 +9,11 @@ use clap::Args;
 
 use super::check::load_and_compile;
 use super::{EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
-use crate::executor::transform::{Outcome, Transform};
 use crate::interp::Interpreter;
 use crate::jit::JitTransform;
 use crate::native::Engine;
 use crate::runtime::Ctx;
+use crate::transform::{Outcome, Transform};
 use crate::value::{parse_into_slots, parse_record_fields, Value};
 
 /// Arguments of `sluice bench`.

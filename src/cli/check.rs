@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{EXIT_COMPILE, EXIT_OK};
-use crate::executor::connector::{ConnectorFile, ConnectorProblem};
-use crate::executor::transform::Transform;
+use crate::transform::connector::{ConnectorFile, ConnectorProblem};
+use crate::transform::Transform;
 
 /// Arguments naming a connector file.
 #[derive(Debug, Args)]

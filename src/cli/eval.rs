@@ -11,10 +11,10 @@ use super::{report, report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
 use crate::diagnostics::{codes, Diag, Report};
 use crate::executor::lookups::StoreLookups;
 use crate::executor::store::Store;
-use crate::executor::transform::{Outcome as TransformOutcome, Transform};
 use crate::interp::Interpreter;
 use crate::jit::JitTransform;
 use crate::runtime::{Ctx, Lookups};
+use crate::transform::{Outcome as TransformOutcome, Transform};
 use crate::value::{parse_record, JsonError, Value};
 use crate::{compile, CompileOptions};
 

@@ -14,15 +14,15 @@ use super::check::load_and_compile;
 use super::eval::{parse_now, parse_tz, DEFAULT_STORE};
 use super::{report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
 use crate::diagnostics::{render_plain, Report};
-use crate::executor::connector::ConnectorFile;
 use crate::executor::run::{key_problem, run, RunOptions, DEFAULT_BATCH};
 use crate::executor::seams::ReadSettings;
 use crate::executor::sources::open_source;
 use crate::executor::store::Store;
-use crate::executor::transform::Outcome;
-use crate::executor::transform::Transform;
 use crate::interp::Interpreter;
 use crate::runtime::Ctx;
+use crate::transform::connector::ConnectorFile;
+use crate::transform::Outcome;
+use crate::transform::Transform;
 
 /// Arguments of `sluice run`.
 #[derive(Debug, Args)]
@@ -220,7 +220,7 @@ pub fn run_test(args: TestArgs) -> i32 {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let all_fields = crate::executor::transform::Transform {
+    let all_fields = crate::transform::Transform {
         input_fields: None,
         slot_fields: None,
         ..transform

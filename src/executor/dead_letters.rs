@@ -11,7 +11,7 @@ use std::path::Path;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
-use super::source::{parse_line, Raw, ReadError};
+use crate::transform::source::{parse_line, Raw, ReadError};
 use crate::value::{write_json_string, Value};
 
 /// What failed, for one dead letter.
@@ -90,7 +90,7 @@ pub fn write_file(path: &Path, letters: &[String]) -> std::io::Result<()> {
     result
 }
 
-pub use super::source::LineRecord;
+pub use crate::transform::source::LineRecord;
 
 /// Reads a dead-letter file back as records to retry: the stored record of each letter, or
 /// its raw line read again exactly as the input was read (same limits, same codes; a line

@@ -1,10 +1,6 @@
-//! The sync executor's parts: the connector model and its compiled transform (always
-//! there: the embedding API builds on them), and, with the `store` feature, runs over
-//! sources and sinks with the SQLite state store.
+//! The sync executor (with the `store` feature): runs over sources and sinks, with the
+//! SQLite state store, checkpoints, dead letters and metrics.
 
-pub mod conform;
-pub mod connector;
-pub mod connector_reference;
 #[cfg(feature = "store")]
 pub mod dead_letters;
 #[cfg(feature = "store")]
@@ -17,7 +13,6 @@ pub mod run;
 pub mod seams;
 #[cfg(feature = "store")]
 pub mod sinks;
-pub mod source;
 #[cfg(feature = "store")]
 pub mod sources;
 #[cfg(feature = "store")]
@@ -26,4 +21,3 @@ pub mod sqlite_state;
 pub mod store;
 #[cfg(feature = "store")]
 pub mod sync_store;
-pub mod transform;

@@ -8,9 +8,9 @@ use std::os::unix::fs::FileExt;
 
 use sha2::{Digest, Sha256};
 
-use super::connector::Connector;
 use super::sync_store::Checkpoint;
 use crate::diagnostics::{codes, Diag};
+use crate::transform::connector::Connector;
 
 /// How many bytes before the position the checkpoint hashes.
 const HEAD_BYTES: u64 = 64 * 1024;

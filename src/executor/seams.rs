@@ -9,13 +9,13 @@ use std::io::{BufReader, Read};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::connector::Conflict;
-use super::source::RecordSource;
 use super::store::StoreError;
 use super::sync_store::{BatchCounts, Checkpoint, LetterBatch, RunMetrics};
-use super::transform::Transform;
 use crate::diagnostics::Diag;
 use crate::runtime::Lookups;
+use crate::transform::connector::Conflict;
+use crate::transform::source::RecordSource;
+use crate::transform::Transform;
 use crate::value::Value;
 
 /// How a source's records are read.
@@ -40,7 +40,7 @@ impl Reading {
         match self {
             Reading::Records(records) => records,
             Reading::Lines { reader, .. } => Box::new(
-                super::source::NdjsonSource::new(
+                crate::transform::source::NdjsonSource::new(
                     reader,
                     0,
                     0,
@@ -60,7 +60,7 @@ pub struct ReadSettings<'a> {
     /// Record size and depth limits.
     pub limits: crate::limits::Limits,
     /// The inbound object's schema (CSV cells are typed by it).
-    pub schema: Option<crate::types::Schema>,
+    pub schema: Option<crate::value::Schema>,
 }
 
 /// Where a run's records come from, with a resumable position.

@@ -6,10 +6,10 @@ use std::io::{BufWriter, Write};
 
 use chrono::Utc;
 
-use super::connector::Connector;
 use super::seams::{Sink, SinkMode, StateCommit, StateStore};
 use super::sync_store::BatchCounts;
 use crate::diagnostics::{codes, Diag};
+use crate::transform::connector::Connector;
 use crate::value::Value;
 
 fn io_diag(what: &str, e: std::io::Error) -> Diag {

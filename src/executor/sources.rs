@@ -6,14 +6,14 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use super::connector::Connector;
 use super::dead_letters::read_dead_letters;
 use super::resume::{head_hash, verify_input};
 use super::seams::{ReadSettings, Reading, Source};
-use super::source::{CsvSource, Raw, ValueSource};
 use super::store::Store;
 use super::sync_store::Checkpoint;
 use crate::diagnostics::{codes, Diag};
+use crate::transform::connector::Connector;
+use crate::transform::source::{CsvSource, Raw, ValueSource};
 
 fn io_diag(what: &str, e: std::io::Error) -> Diag {
     Diag::new(codes::E506_READ_FILE, format!("{what}: {e}"))

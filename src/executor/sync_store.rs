@@ -4,8 +4,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::connector::Conflict;
 use super::store::{scalar_key, Store, StoreError};
+use crate::transform::connector::Conflict;
 use crate::value::{Map, Value};
 
 /// Where a run stands in its input, what it was reading, and what its logical run has

@@ -3,16 +3,18 @@
 //! deep-copied, and arguments go through one reusable stack instead of a fresh vector
 //! per call.
 
+mod fold;
 mod ops;
 
+pub use fold::fold;
 pub use ops::{compare_values, decimal_op, ordering};
 
 use crate::diagnostics::codes;
 use crate::ir::{Node, NodeKind};
-use crate::runtime::{Ctx, EvalError, LazyArgs};
+use crate::runtime::{index_value, Ctx, EvalError, LazyArgs};
 use crate::stdlib::Imp;
 use crate::syntax::BinaryOp;
-use crate::value::{index_of, Map, Value};
+use crate::value::{Map, Value};
 
 /// Evaluates IR nodes. Reuse one interpreter across records to reuse its argument stack.
 #[derive(Debug, Default)]
@@ -159,34 +161,6 @@ impl Interpreter {
                 ops::binary(op, &left, &right)
             }
         }
-    }
-}
-
-/// `target[index]`: arrays by integer (negative from the end), objects by key; null when
-/// absent.
-pub fn index_value(target: &Value, index: &Value) -> Result<Value, EvalError> {
-    match (target, index) {
-        (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
-        (Value::Array(items), Value::Number(n)) => {
-            if !n.fract().is_zero() {
-                return Err(EvalError::invalid_argument(format!(
-                    "an array index must be a whole number, found {n}"
-                )));
-            }
-            let i = i64::try_from(n.trunc()).map_err(|_| {
-                EvalError::new(
-                    codes::E306_INVALID_ARGUMENT,
-                    format!("array index {n} is out of range"),
-                )
-            })?;
-            Ok(index_of(items, i).cloned().unwrap_or(Value::Null))
-        }
-        (Value::Object(map), Value::String(k)) => Ok(map.get(&**k).cloned().unwrap_or(Value::Null)),
-        (t, i) => Err(EvalError::type_mismatch(format!(
-            "cannot index a {} with a {}",
-            t.type_name(),
-            i.type_name()
-        ))),
     }
 }
 

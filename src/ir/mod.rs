@@ -1,17 +1,14 @@
 //! The typed IR: what the checker produces from the syntax tree, with every function
 //! resolved, every literal field name resolved to a path, every node typed, and
-//! constants folded. The interpreter and the JIT both run it.
-
-mod fold;
-
-pub use fold::fold;
+//! constants folded (by `interp::fold`, which evaluates them). The interpreter and the JIT
+//! both run it.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::stdlib::Function;
 use crate::syntax::{BinaryOp, Span};
-use crate::types::TypeSet;
+use crate::value::TypeSet;
 use crate::value::{FieldPath, Value};
 
 /// A node of the typed IR.

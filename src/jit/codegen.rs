@@ -18,7 +18,7 @@ use super::helpers::{self, B_BAIL, B_FALSE, B_NULL, B_TRUE, NUM_BAIL, NUM_NULL, 
 use crate::ir::{Node, NodeKind};
 use crate::stdlib::numbers::rounding_mode;
 use crate::syntax::BinaryOp;
-use crate::types::TypeSet;
+use crate::value::TypeSet;
 use crate::value::Value;
 
 const I64: types::Type = types::I64;

@@ -15,14 +15,12 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module};
 
-use crate::executor::transform::{MappingKind, Outcome, Transform};
 use crate::interp::Interpreter;
 use crate::runtime::{Ctx, EvalError};
+use crate::transform::{MappingKind, Outcome, Transform};
 use crate::value::Value;
 use codegen::{Gen, Helpers, CONDITION_FAILED, FILTERED, MAPPING_FAILED};
 use helpers::JitCtx;
-
-pub use crate::native::Engine;
 
 /// Why a transform could not be compiled.
 #[derive(Debug, thiserror::Error)]

@@ -1,9 +1,7 @@
-//! Types, the checker, and the schemas of Connect Objects.
+//! The type checker: syntax tree → typed IR. Type sets and schemas are value-level
+//! ([`crate::value::TypeSet`]), so lower layers use them without depending on the checker.
 
 pub mod checker;
-pub mod schema;
-mod typeset;
 
+pub use crate::value::{Schema, TypeSet};
 pub use checker::check;
-pub use schema::Schema;
-pub use typeset::TypeSet;

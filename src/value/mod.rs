@@ -5,7 +5,10 @@
 
 mod de;
 mod json;
+pub mod order;
 mod path;
+pub mod schema;
+mod typeset;
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -18,7 +21,8 @@ pub use de::{parse_into_slots, parse_record_fields, ValueSeed, Want};
 pub use json::{parse_record, value_from_json, value_from_json_text, JsonError};
 pub use path::{index_of, FieldPath, Step};
 
-use crate::types::TypeSet;
+pub use schema::Schema;
+pub use typeset::TypeSet;
 
 /// The fields of an object, in their original order (FxHash: keys are short field names,
 /// hashed on every field read, and records are not attacker-chosen hash tables).

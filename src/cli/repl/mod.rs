@@ -15,14 +15,14 @@ use super::eval::DEFAULT_STORE;
 use super::{EXIT_COMPILE, EXIT_OK};
 use crate::compile::{compile, CompileOptions};
 use crate::diagnostics::{render, Diag, Report};
-use crate::executor::connector::ConnectorFile;
 use crate::executor::lookups::StoreLookups;
-use crate::executor::source::CsvSource;
 use crate::executor::store::Store;
-use crate::executor::transform::{MappingKind, Transform};
 use crate::interp::Interpreter;
 use crate::runtime::{Ctx, Lookups};
 use crate::stdlib;
+use crate::transform::connector::ConnectorFile;
+use crate::transform::source::CsvSource;
+use crate::transform::{MappingKind, Transform};
 use crate::value::Value;
 use helper::{Continuation, Fed, ReplHelper, COMMANDS, CONTINUATION_HINT};
 
@@ -403,7 +403,7 @@ pub struct Sample {
 /// cannot be read are skipped and reported on stderr.
 pub fn load_samples(
     path: &Path,
-    schema: Option<crate::types::Schema>,
+    schema: Option<crate::value::Schema>,
 ) -> Result<Vec<Sample>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let name = path.display();

@@ -8,10 +8,10 @@ use chrono_tz::Tz;
 
 use super::worker::Chunk;
 use crate::diagnostics::Diag;
-use crate::executor::connector::Connector;
 use crate::executor::dead_letters::{letter_line, Failure};
 use crate::executor::seams::{Sink, Source, StateCommit, StateStore};
 use crate::executor::sync_store::{Checkpoint, Counts, LetterBatch};
+use crate::transform::connector::Connector;
 
 /// Where a run's results go, with what it has counted and where it stands.
 pub(super) struct Collector<'r> {

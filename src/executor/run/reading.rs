@@ -11,9 +11,9 @@ use super::collector::Collector;
 use super::worker::{Chunk, Plan, Worker};
 use super::RunOptions;
 use crate::diagnostics::{codes, Diag};
-use crate::executor::source::{ReadError, RecordSource};
 use crate::native::Engine;
 use crate::runtime::Lookups;
+use crate::transform::source::{ReadError, RecordSource};
 
 fn io_diag(what: &str, e: std::io::Error) -> Diag {
     Diag::new(codes::E506_READ_FILE, format!("{what}: {e}"))

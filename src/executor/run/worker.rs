@@ -10,11 +10,11 @@ use chrono_tz::Tz;
 use super::reading::RawChunk;
 use crate::diagnostics::codes;
 use crate::executor::seams::SinkMode;
-use crate::executor::source::{parse_line, raw_of_bad_line, raw_of_line, Raw, ReadError};
-use crate::executor::transform::{Outcome, Transform};
 use crate::interp::Interpreter;
 use crate::native::Native;
 use crate::runtime::{Ctx, Lookups};
+use crate::transform::source::{parse_line, raw_of_bad_line, raw_of_line, Raw, ReadError};
+use crate::transform::{Outcome, Transform};
 use crate::value::{Map, Value};
 
 /// One record in this many has its transform latency measured.

@@ -13,7 +13,7 @@ use super::connector_reference::{
 };
 use crate::diagnostics::{codes, did_you_mean, Diag, Report};
 use crate::syntax::Span;
-use crate::types::{Schema, TypeSet};
+use crate::value::{Schema, TypeSet};
 
 /// A connector: conditions, mappings and the two sides of a sync.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -1,19 +1,27 @@
-//! A connector compiled once into one transform: conditions and mappings as typed IR, field
-//! names resolved at compile time, the set of input fields the transform reads.
+//! Connectors and their compiled transform: the connector model and its reference table,
+//! how input records are read and checked against the declared schema, and the transform
+//! itself: a connector compiled once — conditions and mappings as typed IR, field names
+//! resolved at compile time, the set of input fields it reads. Below the JIT and the
+//! executor, which both build on it.
+
+pub mod conform;
+pub mod connector;
+pub mod connector_reference;
+pub mod source;
 
 use std::sync::Arc;
 
-use super::conform::conform;
-use super::connector::{ConnectorFile, ConnectorProblem, FormulaPlace};
-use super::source::ReadError;
+use self::conform::conform;
+use self::connector::{ConnectorFile, ConnectorProblem, FormulaPlace};
+use self::source::ReadError;
 use crate::compile::{compile, CompileOptions};
 use crate::diagnostics::{codes, Diag};
 use crate::interp::Interpreter;
 use crate::ir::{Node, NodeKind};
 use crate::runtime::{Ctx, EvalError};
 use crate::stdlib::Reads;
-use crate::types::{Schema, TypeSet};
 use crate::value::{FieldPath, Step, Value, Want};
+use crate::value::{Schema, TypeSet};
 
 /// The error of a condition whose value is neither boolean nor null.
 pub fn condition_not_boolean(found: &Value, span: crate::syntax::Span) -> EvalError {
@@ -225,7 +233,7 @@ impl Transform {
     }
 
     /// Makes the fields of a whole record conform to the declared schema (see
-    /// [`super::conform::conform`]).
+    /// [`conform::conform`]).
     pub fn conform_record(&self, record: &mut Value, tz: chrono_tz::Tz) -> Result<(), ReadError> {
         let Value::Object(map) = record else {
             return Ok(());

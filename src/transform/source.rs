@@ -6,8 +6,8 @@ use std::io::BufRead;
 use std::sync::Arc;
 
 use crate::stdlib::convert::parse_number_text;
-use crate::types::{Schema, TypeSet};
 use crate::value::{parse_into_slots, parse_record_fields, Map, Value, Want};
+use crate::value::{Schema, TypeSet};
 
 /// The raw form of an input record, as the dead letters keep it.
 #[derive(Debug, Clone)]

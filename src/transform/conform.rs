@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use super::source::ReadError;
 use crate::diagnostics::codes;
 use crate::stdlib::dates::{localize, parse_iso, When};
-use crate::types::TypeSet;
+use crate::value::TypeSet;
 use crate::value::Value;
 
 /// Makes `value` of field `field` conform to `declared`, converting ISO 8601 text to a

@@ -5,12 +5,12 @@
 //! ([`Reads::FieldNamedByFirstArgument`]) becomes a field read when the name folds to a
 //! constant: `data('X')` is the field `X`, `vlookup('X', ...)` is `textvlookup(X, ...)`.
 
-use super::{Node, NodeKind};
 use crate::interp::Interpreter;
+use crate::ir::{Node, NodeKind};
 use crate::limits::Limits;
 use crate::runtime::Ctx;
 use crate::stdlib::Reads;
-use crate::types::TypeSet;
+use crate::value::TypeSet;
 use crate::value::{FieldPath, Value};
 
 /// Folds `node` bottom-up, evaluating within `limits` (a fold that would break a limit is

@@ -161,7 +161,7 @@ pub fn spec(table: &str, key: &str) -> Option<&'static KeySpec> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
-    use crate::executor::connector::parse_connector;
+    use crate::transform::connector::parse_connector;
 
     fn examples_of(table: &str) -> String {
         KEYS.iter()
@@ -207,7 +207,7 @@ mod tests {
         ] {
             let message = parse_connector(&text, false).unwrap_err().diag.message;
             assert!(message.contains("zzz"), "{message}");
-            let err = toml::from_str::<crate::executor::connector::Connector>(&text)
+            let err = toml::from_str::<crate::transform::connector::Connector>(&text)
                 .unwrap_err()
                 .message()
                 .to_string();
