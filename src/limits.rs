@@ -2,6 +2,15 @@
 //! limit can be set per run (`--limit NAME=VALUE`).
 
 /// Bounds on what one formula or one record may cost.
+///
+/// ```
+/// let mut ctx = sluice::Context::at("2024-05-01T00:00:00Z")?;
+/// ctx.limits = sluice::Limits { max_steps: 10, ..Default::default() };
+/// let program = sluice::Program::compile("data('a') + data('a') + data('a') + data('a') + data('a') + data('a')")?;
+/// let err = program.execute(&serde_json::json!({"a": 1}), &ctx).unwrap_err();
+/// assert_eq!(err.code, "E311");
+/// # Ok::<(), sluice::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Longest formula text in bytes (E009).
@@ -52,18 +61,51 @@ pub const NAMES: &[(&str, &str)] = &[
     ),
 ];
 
+/// A `--limit NAME=VALUE` setting that cannot be applied (E510).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    /// Not `NAME=VALUE`.
+    #[error("--limit takes NAME=VALUE, got '{0}'")]
+    NotAPair(String),
+    /// The value is not a whole number.
+    #[error("--limit {name}: '{value}' is not a whole number")]
+    NotANumber {
+        /// The limit.
+        name: String,
+        /// The value given.
+        value: String,
+    },
+    /// The value does not fit this machine's sizes.
+    #[error("--limit {name}: {value} is too large")]
+    TooLarge {
+        /// The limit.
+        name: String,
+        /// The value given.
+        value: u64,
+    },
+    /// No limit has this name.
+    #[error("unknown limit '{0}'; limits: {names}", names = NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))]
+    Unknown(String),
+}
+
 impl Limits {
     /// Sets one limit from `NAME=VALUE`.
-    pub fn set(&mut self, setting: &str) -> Result<(), String> {
+    pub fn set(&mut self, setting: &str) -> Result<(), LimitError> {
         let (name, value) = setting
             .split_once('=')
-            .ok_or_else(|| format!("--limit takes NAME=VALUE, got '{setting}'"))?;
+            .ok_or_else(|| LimitError::NotAPair(setting.to_string()))?;
         let n: u64 = value
             .trim()
             .replace('_', "")
             .parse()
-            .map_err(|_| format!("--limit {name}: '{value}' is not a whole number"))?;
-        let size = usize::try_from(n).map_err(|_| format!("--limit {name}: {n} is too large"))?;
+            .map_err(|_| LimitError::NotANumber {
+                name: name.to_string(),
+                value: value.to_string(),
+            })?;
+        let size = usize::try_from(n).map_err(|_| LimitError::TooLarge {
+            name: name.to_string(),
+            value: n,
+        })?;
         match name.trim() {
             "formula_bytes" => self.max_formula_bytes = size,
             "depth" => self.max_depth = size,
@@ -73,19 +115,13 @@ impl Limits {
             "steps" => self.max_steps = n,
             "record_bytes" => self.max_record_bytes = size,
             "json_depth" => self.max_json_depth = size.min(128),
-            other => {
-                let names: Vec<&str> = NAMES.iter().map(|(n, _)| *n).collect();
-                return Err(format!(
-                    "unknown limit '{other}'; limits: {}",
-                    names.join(", ")
-                ));
-            }
+            other => return Err(LimitError::Unknown(other.to_string())),
         }
         Ok(())
     }
 
     /// Limits with every `NAME=VALUE` setting applied.
-    pub fn from_settings(settings: &[String]) -> Result<Limits, String> {
+    pub fn from_settings(settings: &[String]) -> Result<Limits, LimitError> {
         let mut limits = Limits::default();
         for s in settings {
             limits.set(s)?;

@@ -7,6 +7,12 @@ use std::sync::Arc;
 use crate::transform::Transform;
 
 /// Which engine evaluates formulas.
+///
+/// ```
+/// let options = sluice::Options { engine: sluice::Engine::Interp, ..Default::default() };
+/// let program = sluice::Program::compile_with("1 + 1", &options)?;
+/// # Ok::<(), sluice::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Engine {

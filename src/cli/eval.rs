@@ -194,8 +194,8 @@ impl Settings {
             None => Tz::UTC,
             Some(name) => parse_tz(name)?,
         };
-        let limits = crate::limits::Limits::from_settings(&args.limits)
-            .map_err(|e| Diag::new(codes::E510_INVALID_LIMIT, e))?;
+        let limits =
+            crate::limits::Limits::from_settings(&args.limits).map_err(|e| Diag::from(&e))?;
         Ok(Settings {
             record,
             now,

@@ -151,10 +151,7 @@ fn prepare(
     settings: &[String],
 ) -> Result<(crate::limits::Limits, ConnectorFile, Transform), i32> {
     let limits = crate::limits::Limits::from_settings(settings).map_err(|e| {
-        report_plain(crate::diagnostics::Diag::new(
-            crate::diagnostics::codes::E510_INVALID_LIMIT,
-            e,
-        ));
+        report_plain(crate::diagnostics::Diag::from(&e));
         EXIT_COMPILE
     })?;
     let (file, transform) = load_and_compile(connector, &limits).ok_or(EXIT_COMPILE)?;

@@ -64,3 +64,9 @@ pub struct Report {
     /// The diagnostics.
     pub diags: Vec<Diag>,
 }
+
+impl From<&crate::limits::LimitError> for Diag {
+    fn from(e: &crate::limits::LimitError) -> Diag {
+        Diag::new(codes::E510_INVALID_LIMIT, e.to_string())
+    }
+}

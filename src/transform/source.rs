@@ -132,10 +132,12 @@ pub fn parse_line(
         None => parse_record_fields(content, fields).map(Some),
     };
     parsed.map_err(|e| {
-        if e.starts_with("recursion limit exceeded") {
+        // serde_json stops at 128 levels: a line that fails and nests deeper than that
+        // failed for its depth (checked only on failure, so it costs nothing otherwise).
+        if crate::limits::json_depth_exceeds(content, 128) {
             too_deep()
         } else {
-            ReadError::invalid(e)
+            ReadError::invalid(e.to_string())
         }
     })
 }

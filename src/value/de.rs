@@ -244,12 +244,13 @@ impl Visitor<'_> for FieldKey<'_> {
 }
 
 /// Parses one NDJSON line into a record holding only `fields` (all when `None`).
-pub fn parse_record_fields(line: &[u8], fields: Option<&[Arc<str>]>) -> Result<Value, String> {
+pub fn parse_record_fields(
+    line: &[u8],
+    fields: Option<&[Arc<str>]>,
+) -> Result<Value, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(line);
-    let value = PickFields { fields }
-        .deserialize(&mut de)
-        .map_err(|e| e.to_string())?;
-    de.end().map_err(|e| e.to_string())?;
+    let value = PickFields { fields }.deserialize(&mut de)?;
+    de.end()?;
     Ok(value)
 }
 
@@ -412,7 +413,7 @@ pub fn parse_into_slots(
     line: &[u8],
     fields: &[(Arc<str>, Want)],
     slots: &mut Vec<Option<Value>>,
-) -> Result<(), String> {
+) -> Result<(), serde_json::Error> {
     slots.clear();
     slots.resize(fields.len(), None);
     let mut de = serde_json::Deserializer::from_slice(line);
@@ -420,9 +421,8 @@ pub fn parse_into_slots(
         fields,
         slots: &mut *slots,
     }
-    .deserialize(&mut de)
-    .map_err(|e| e.to_string())?;
-    de.end().map_err(|e| e.to_string())
+    .deserialize(&mut de)?;
+    de.end()
 }
 
 struct SlotFiller<'a> {
