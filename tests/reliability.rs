@@ -116,6 +116,13 @@ fn assert_stored_once(dir: &Path, expected: u64) {
     assert_eq!(ids.len() as u64, expected, "stored records");
 }
 
+/// `sluice run people.toml --input in.ndjson EXTRA...` in the background.
+fn run_people(dir: &Path, extra: &[&str]) -> Child {
+    let mut args = vec!["run", "people.toml", "--input", "in.ndjson"];
+    args.extend(extra);
+    spawn(dir, &args)
+}
+
 fn spawn(dir: &Path, args: &[&str]) -> Child {
     std::process::Command::new(assert_cmd::cargo::cargo_bin("sluice"))
         .current_dir(dir)
@@ -156,17 +163,7 @@ fn crash_loop_every_record_and_every_dead_letter_exactly_once() {
     let started = Instant::now();
     let mut kills = 0;
     loop {
-        let mut child = spawn(
-            &dir,
-            &[
-                "run",
-                "people.toml",
-                "--input",
-                "in.ndjson",
-                "--batch",
-                "700",
-            ],
-        );
+        let mut child = run_people(&dir, &["--batch", "700"]);
         let delay = if kills % 4 == 0 {
             rng.next(6)
         } else {
@@ -208,7 +205,7 @@ fn kill_during_store_creation_never_leaves_a_corrupt_store() {
     let mut rng = Lcg(11);
     for round in 0..25 {
         let _ = std::fs::remove_file(dir.join("sluice.db"));
-        let mut child = spawn(&dir, &["run", "people.toml", "--input", "in.ndjson"]);
+        let mut child = run_people(&dir, &[]);
         std::thread::sleep(Duration::from_micros(rng.next(4000)));
         signal(&child, libc::SIGKILL);
         let _ = child.wait();
@@ -226,8 +223,8 @@ fn two_first_runs_racing_on_a_new_store_never_see_it_corrupt() {
     std::fs::write(dir.join("in.ndjson"), records(0, 2000)).unwrap();
     for _ in 0..5 {
         let _ = std::fs::remove_file(dir.join("sluice.db"));
-        let a = spawn(&dir, &["run", "people.toml", "--input", "in.ndjson"]);
-        let b = spawn(&dir, &["run", "people.toml", "--input", "in.ndjson"]);
+        let a = run_people(&dir, &[]);
+        let b = run_people(&dir, &[]);
         for child in [a, b] {
             let out = child.wait_with_output().unwrap();
             let err = String::from_utf8_lossy(&out.stderr);
@@ -244,17 +241,7 @@ fn kill_before_the_first_commit_does_not_duplicate_dead_letters() {
     let dir = setup("firstcommit", "external_wins");
     let n = 20_000;
     std::fs::write(dir.join("in.ndjson"), records(0, n)).unwrap();
-    let mut child = spawn(
-        &dir,
-        &[
-            "run",
-            "people.toml",
-            "--input",
-            "in.ndjson",
-            "--batch",
-            "1000000",
-        ],
-    );
+    let mut child = run_people(&dir, &["--batch", "1000000"]);
     std::thread::sleep(Duration::from_millis(300));
     signal(&child, libc::SIGKILL);
     let _ = child.wait();
@@ -268,27 +255,16 @@ fn kill_before_the_first_commit_does_not_duplicate_dead_letters() {
 fn reruns_from_start_and_to_output_replace_their_letters() {
     let dir = setup("reruns", "external_wins");
     std::fs::write(dir.join("in.ndjson"), records(0, 100)).unwrap();
-    for args in [
-        vec!["run", "people.toml", "--input", "in.ndjson"],
-        vec!["run", "people.toml", "--input", "in.ndjson", "--from-start"],
-        vec!["run", "people.toml", "--input", "in.ndjson", "--from-start"],
-        vec![
-            "run",
-            "people.toml",
-            "--input",
-            "in.ndjson",
-            "--output",
-            "out.ndjson",
-        ],
-        vec![
-            "run",
-            "people.toml",
-            "--input",
-            "in.ndjson",
-            "--output",
-            "out.ndjson",
-        ],
+    let output: &[&str] = &["--output", "out.ndjson"];
+    for extra in [
+        &[][..],
+        &["--from-start"],
+        &["--from-start"],
+        output,
+        output,
     ] {
+        let mut args = vec!["run", "people.toml", "--input", "in.ndjson"];
+        args.extend(extra);
         let (code, _, err) = run_in(&dir, &args);
         assert_eq!(code, 0, "{err}");
         assert_letters_once(&dir, failing(0, 100));
@@ -415,17 +391,7 @@ fn most_recent_counts_kept_records_and_compares_dates_as_instants() {
 fn resume_refuses_a_changed_connector_and_a_truncated_or_replaced_input() {
     let dir = setup("identity", "external_wins");
     std::fs::write(dir.join("in.ndjson"), records(0, 30_000)).unwrap();
-    let mut child = spawn(
-        &dir,
-        &[
-            "run",
-            "people.toml",
-            "--input",
-            "in.ndjson",
-            "--batch",
-            "500",
-        ],
-    );
+    let mut child = run_people(&dir, &["--batch", "500"]);
     let start = Instant::now();
     loop {
         std::thread::sleep(Duration::from_millis(20));
@@ -509,17 +475,7 @@ fn sigterm_finishes_the_batch_commits_and_resumes() {
     let dir = setup("sigterm", "external_wins");
     let n = 60_000;
     std::fs::write(dir.join("in.ndjson"), records(0, n)).unwrap();
-    let child = spawn(
-        &dir,
-        &[
-            "run",
-            "people.toml",
-            "--input",
-            "in.ndjson",
-            "--batch",
-            "500",
-        ],
-    );
+    let child = run_people(&dir, &["--batch", "500"]);
     std::thread::sleep(Duration::from_millis(700));
     signal(&child, libc::SIGTERM);
     let out = child.wait_with_output().unwrap();
@@ -716,17 +672,7 @@ fn test_and_run_agree_on_every_example_connector() {
 fn a_second_run_of_the_same_connector_gets_the_lock_error() {
     let dir = setup("runlock", "external_wins");
     std::fs::write(dir.join("in.ndjson"), records(0, 200_000)).unwrap();
-    let mut first = spawn(
-        &dir,
-        &[
-            "run",
-            "people.toml",
-            "--input",
-            "in.ndjson",
-            "--batch",
-            "500",
-        ],
-    );
+    let mut first = run_people(&dir, &["--batch", "500"]);
     std::thread::sleep(Duration::from_millis(300));
     let (code, _, err) = run_in(&dir, &["run", "people.toml", "--input", "in.ndjson"]);
     signal(&first, libc::SIGKILL);

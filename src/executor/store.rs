@@ -145,6 +145,13 @@ CREATE TABLE IF NOT EXISTS reviews (
 );
 ";
 
+/// The first object of a type whose indexed field has a value.
+const FIND_BY_KEY: &str = "SELECT object_id FROM object_values WHERE type = ?1 AND field = ?2 AND value = ?3 ORDER BY object_id LIMIT 1";
+
+/// Indexes one top-level scalar of a stored object.
+pub(crate) const INDEX_VALUE: &str =
+    "INSERT INTO object_values(object_id, type, field, value, folded) VALUES (?1, ?2, ?3, ?4, ?5)";
+
 /// An open store.
 pub struct Store {
     conn: Connection,
@@ -326,9 +333,21 @@ impl Store {
         &self.conn
     }
 
-    /// The connection, for transactions.
-    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+    /// Runs `write` in one write transaction (`BEGIN IMMEDIATE`: a second writer waits for
+    /// the busy timeout), committed when it succeeds; errors classified.
+    pub(crate) fn write_transaction<T>(
+        &mut self,
+        write: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let path = self.path.clone();
+        let fail = |e| classify(e, &path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let result = write(&tx).map_err(fail)?;
+        tx.commit().map_err(fail)?;
+        Ok(result)
     }
 
     /// An SQLite error on this store, classified.
@@ -346,77 +365,58 @@ impl Store {
         key_field: Option<&str>,
         load_time: DateTime<Utc>,
     ) -> Result<LoadSummary, StoreError> {
-        let path = self.path.clone();
-        let fail = |e| classify(e, &path);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        let mut summary = LoadSummary::default();
-        {
-            let mut find = tx
-                .prepare_cached(
-                    "SELECT object_id FROM object_values WHERE type = ?1 AND field = ?2 AND value = ?3 ORDER BY object_id LIMIT 1",
-                )
-                .map_err(fail)?;
-            let mut insert = tx
-                .prepare_cached("INSERT INTO objects(type, data, updated_at) VALUES (?1, ?2, ?3)")
-                .map_err(fail)?;
-            let mut update = tx
-                .prepare_cached("UPDATE objects SET data = ?2, updated_at = ?3 WHERE id = ?1")
-                .map_err(fail)?;
-            let mut clear = tx
-                .prepare_cached("DELETE FROM object_values WHERE object_id = ?1")
-                .map_err(fail)?;
-            let mut index = tx
-                .prepare_cached("INSERT INTO object_values(object_id, type, field, value, folded) VALUES (?1, ?2, ?3, ?4, ?5)")
-                .map_err(fail)?;
-            for record in records {
-                let key = key_field.and_then(|k| Some((k, scalar_key(record.get_key(k)?)?)));
-                let updated_at = record_time(record).unwrap_or(load_time);
-                let updated_at = updated_at.to_rfc3339_opts(SecondsFormat::Nanos, true);
-                let data = record.to_json();
-                let existing: Option<i64> = match &key {
-                    Some((field, value)) => find
-                        .query_row(params![object_type, field, value], |r| r.get(0))
-                        .optional()
-                        .map_err(fail)?,
-                    None => None,
-                };
-                let id = match existing {
-                    Some(id) => {
-                        update
-                            .execute(params![id, data, updated_at])
-                            .map_err(fail)?;
-                        clear.execute(params![id]).map_err(fail)?;
-                        summary.updated += 1;
-                        id
-                    }
-                    None => {
-                        insert
-                            .execute(params![object_type, data, updated_at])
-                            .map_err(fail)?;
-                        summary.inserted += 1;
-                        tx.last_insert_rowid()
-                    }
-                };
-                if let Value::Object(fields) = record {
-                    for (field, value) in fields.iter() {
-                        if let Some(v) = scalar_key(value) {
-                            let folded = match value {
-                                Value::String(s) => Some(s.to_lowercase()),
-                                _ => None,
-                            };
-                            index
-                                .execute(params![id, object_type, &**field, v, folded])
-                                .map_err(fail)?;
+        self.write_transaction(|tx| {
+            let mut summary = LoadSummary::default();
+            {
+                let mut find = tx.prepare_cached(FIND_BY_KEY)?;
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO objects(type, data, updated_at) VALUES (?1, ?2, ?3)",
+                )?;
+                let mut update = tx.prepare_cached(
+                    "UPDATE objects SET data = ?2, updated_at = ?3 WHERE id = ?1",
+                )?;
+                let mut clear =
+                    tx.prepare_cached("DELETE FROM object_values WHERE object_id = ?1")?;
+                let mut index = tx.prepare_cached(INDEX_VALUE)?;
+                for record in records {
+                    let key = key_field.and_then(|k| Some((k, scalar_key(record.get_key(k)?)?)));
+                    let updated_at = record_time(record).unwrap_or(load_time);
+                    let updated_at = updated_at.to_rfc3339_opts(SecondsFormat::Nanos, true);
+                    let data = record.to_json();
+                    let existing: Option<i64> = match &key {
+                        Some((field, value)) => find
+                            .query_row(params![object_type, field, value], |r| r.get(0))
+                            .optional()?,
+                        None => None,
+                    };
+                    let id = match existing {
+                        Some(id) => {
+                            update.execute(params![id, data, updated_at])?;
+                            clear.execute(params![id])?;
+                            summary.updated += 1;
+                            id
+                        }
+                        None => {
+                            insert.execute(params![object_type, data, updated_at])?;
+                            summary.inserted += 1;
+                            tx.last_insert_rowid()
+                        }
+                    };
+                    if let Value::Object(fields) = record {
+                        for (field, value) in fields.iter() {
+                            if let Some(v) = scalar_key(value) {
+                                let folded = match value {
+                                    Value::String(s) => Some(s.to_lowercase()),
+                                    _ => None,
+                                };
+                                index.execute(params![id, object_type, &**field, v, folded])?;
+                            }
                         }
                     }
                 }
             }
-        }
-        tx.commit().map_err(fail)?;
-        Ok(summary)
+            Ok(summary)
+        })
     }
 
     /// The most recently updated record of `object_type` whose `field` equals `value`.

@@ -2,7 +2,7 @@
 //! in the same transaction as the records they cover, run metrics, and the review queue.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::store::{scalar_key, Store, StoreError};
 use crate::transform::connector::Conflict;
@@ -52,17 +52,6 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// Adds `other` to these counts.
-    pub fn add(&mut self, other: &Counts) {
-        self.read += other.read;
-        self.written += other.written;
-        self.filtered += other.filtered;
-        self.failed += other.failed;
-        self.queued += other.queued;
-        self.kept += other.kept;
-        self.not_written += other.not_written;
-    }
-
     /// Whether every record read is in exactly one count.
     pub fn balanced(&self) -> bool {
         self.read
@@ -112,18 +101,9 @@ pub struct RunMetrics {
     pub started_at: String,
     /// End (RFC 3339).
     pub ended_at: String,
-    /// Records read.
-    pub read: u64,
-    /// Records written.
-    pub written: u64,
-    /// Records filtered out by a condition.
-    pub filtered: u64,
-    /// Records sent to the dead letters.
-    pub failed: u64,
-    /// Records queued for review.
-    pub queued: u64,
-    /// Records kept out by the conflict rule.
-    pub kept: u64,
+    /// Where the records read went.
+    #[serde(flatten)]
+    pub counts: Counts,
     /// failed / read.
     pub error_rate: f64,
     /// Median transform latency per record, µs.
@@ -151,21 +131,6 @@ pub struct RunStatus {
     pub run: RunMetrics,
     /// When a later run last checked and found nothing new.
     pub last_checked: Option<String>,
-}
-
-impl RunMetrics {
-    /// The counts of these metrics.
-    pub fn counts(&self) -> Counts {
-        Counts {
-            read: self.read,
-            written: self.written,
-            filtered: self.filtered,
-            failed: self.failed,
-            queued: self.queued,
-            kept: self.kept,
-            not_written: 0,
-        }
-    }
 }
 
 /// A queued conflict.
@@ -259,23 +224,17 @@ impl Store {
     /// Forgets the checkpoint of `connector` over `input`, and the dead letters of that
     /// input, in one transaction (`--from-start`: the input is read again from its start).
     pub fn clear_checkpoint(&mut self, connector: &str, input: &str) -> Result<(), StoreError> {
-        let path = self.path().to_path_buf();
-        let fail = |e| super::store::classify(e, &path);
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        tx.execute(
-            "DELETE FROM checkpoints WHERE connector = ?1 AND input = ?2",
-            params![connector, input],
-        )
-        .map_err(fail)?;
-        tx.execute(
-            "DELETE FROM dead_letters WHERE connector = ?1 AND input = ?2",
-            params![connector, input],
-        )
-        .map_err(fail)?;
-        tx.commit().map_err(fail)
+        self.write_transaction(|tx| {
+            tx.execute(
+                "DELETE FROM checkpoints WHERE connector = ?1 AND input = ?2",
+                params![connector, input],
+            )?;
+            tx.execute(
+                "DELETE FROM dead_letters WHERE connector = ?1 AND input = ?2",
+                params![connector, input],
+            )?;
+            Ok(())
+        })
     }
 
     /// Removes the dead letters of `connector` over `input` after line `after` (what a
@@ -321,17 +280,13 @@ impl Store {
         if letters.is_empty() && checkpoint.is_none() {
             return Ok(());
         }
-        let path = self.path().to_path_buf();
-        let fail = |e| super::store::classify(e, &path);
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        write_letters(&tx, connector, letters).map_err(fail)?;
-        if let Some((input, cp)) = checkpoint {
-            save_checkpoint(&tx, connector, input, cp, &cp.counts, now).map_err(fail)?;
-        }
-        tx.commit().map_err(fail)
+        self.write_transaction(|tx| {
+            write_letters(tx, connector, letters)?;
+            if let Some((input, cp)) = checkpoint {
+                save_checkpoint(tx, connector, input, cp, &cp.counts, now)?;
+            }
+            Ok(())
+        })
     }
 
     /// Upserts `records` into `object_type` by `key_field` under `conflict`, and records the
@@ -348,32 +303,18 @@ impl Store {
         tz: chrono_tz::Tz,
         checkpoint: Option<(&str, &Checkpoint)>,
     ) -> Result<BatchCounts, StoreError> {
-        let (object_type, key_field, conflict) = target;
-        let path = self.path().to_path_buf();
-        let fail = |e| super::store::classify(e, &path);
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        let counts = upsert_all(
-            &tx,
-            connector,
-            (object_type, key_field, conflict),
-            records,
-            now,
-            tz,
-        )
-        .map_err(fail)?;
-        write_letters(&tx, connector, letters).map_err(fail)?;
-        if let Some((input, cp)) = checkpoint {
-            let mut counts_so_far = cp.counts;
-            counts_so_far.written += counts.written;
-            counts_so_far.kept += counts.kept;
-            counts_so_far.queued += counts.queued;
-            save_checkpoint(&tx, connector, input, cp, &counts_so_far, now).map_err(fail)?;
-        }
-        tx.commit().map_err(fail)?;
-        Ok(counts)
+        self.write_transaction(|tx| {
+            let counts = upsert_all(tx, connector, target, records, now, tz)?;
+            write_letters(tx, connector, letters)?;
+            if let Some((input, cp)) = checkpoint {
+                let mut counts_so_far = cp.counts;
+                counts_so_far.written += counts.written;
+                counts_so_far.kept += counts.kept;
+                counts_so_far.queued += counts.queued;
+                save_checkpoint(tx, connector, input, cp, &counts_so_far, now)?;
+            }
+            Ok(counts)
+        })
     }
 
     /// Records a checkpoint alone (the end of a logical run marks it complete).
@@ -398,17 +339,17 @@ impl Store {
                     m.connector,
                     m.started_at,
                     m.ended_at,
-                    i64::try_from(m.read).unwrap_or(i64::MAX),
-                    i64::try_from(m.written).unwrap_or(i64::MAX),
-                    i64::try_from(m.filtered).unwrap_or(i64::MAX),
-                    i64::try_from(m.failed).unwrap_or(i64::MAX),
-                    i64::try_from(m.queued).unwrap_or(i64::MAX),
+                    i64::try_from(m.counts.read).unwrap_or(i64::MAX),
+                    i64::try_from(m.counts.written).unwrap_or(i64::MAX),
+                    i64::try_from(m.counts.filtered).unwrap_or(i64::MAX),
+                    i64::try_from(m.counts.failed).unwrap_or(i64::MAX),
+                    i64::try_from(m.counts.queued).unwrap_or(i64::MAX),
                     m.error_rate,
                     m.p50_us,
                     m.p95_us,
                     m.p99_us,
                     m.dry_run,
-                    i64::try_from(m.kept).unwrap_or(i64::MAX),
+                    i64::try_from(m.counts.kept).unwrap_or(i64::MAX),
                     i64::try_from(m.segments).unwrap_or(i64::MAX),
                     m.noop,
                     m.stopped
@@ -440,17 +381,20 @@ impl Store {
                         connector: r.get(0)?,
                         started_at: r.get(1)?,
                         ended_at: r.get(2)?,
-                        read: count(3)?,
-                        written: count(4)?,
-                        filtered: count(5)?,
-                        failed: count(6)?,
-                        queued: count(7)?,
+                        counts: Counts {
+                            read: count(3)?,
+                            written: count(4)?,
+                            filtered: count(5)?,
+                            failed: count(6)?,
+                            queued: count(7)?,
+                            kept: count(13)?,
+                            not_written: 0,
+                        },
                         error_rate: r.get(8)?,
                         p50_us: r.get(9)?,
                         p95_us: r.get(10)?,
                         p99_us: r.get(11)?,
                         dry_run: r.get(12)?,
-                        kept: count(13)?,
                         segments: count(14)?,
                         noop: r.get(15)?,
                         stopped: r.get(16)?,
@@ -502,46 +446,39 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let path = self.path().to_path_buf();
-        let fail = |e| super::store::classify(e, &path);
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        let row: Option<(String, String, String, String)> = tx
-            .query_row(
-                "SELECT connector, object_type, key_field, incoming FROM reviews WHERE id = ?1 AND status = 'pending'",
-                params![id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()
-            .map_err(fail)?;
-        let Some((connector, object_type, key_field, incoming)) = row else {
-            return Ok(false);
-        };
-        if accept {
-            let record =
-                crate::value::parse_record(&incoming).map_err(|e| StoreError::Corrupt {
-                    path: path.clone(),
-                    reason: format!("review {id} holds invalid JSON: {e}"),
-                })?;
-            upsert_all(
-                &tx,
-                &connector,
-                (&object_type, &key_field, Conflict::ExternalWins),
-                &[record],
-                now,
-                chrono_tz::Tz::UTC,
-            )
-            .map_err(fail)?;
-        }
-        let status = if accept { "accepted" } else { "rejected" };
-        tx.execute(
-            "UPDATE reviews SET status = ?2 WHERE id = ?1",
-            params![id, status],
-        )
-        .map_err(fail)?;
-        tx.commit().map_err(fail)?;
-        Ok(true)
+        let decided = self.write_transaction(|tx| {
+            let row: Option<(String, String, String, String)> = tx
+                .query_row(
+                    "SELECT connector, object_type, key_field, incoming FROM reviews WHERE id = ?1 AND status = 'pending'",
+                    params![id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((connector, object_type, key_field, incoming)) = row else {
+                return Ok(Ok(false));
+            };
+            if accept {
+                let record = match crate::value::parse_record(&incoming) {
+                    Ok(record) => record,
+                    Err(e) => return Ok(Err(format!("review {id} holds invalid JSON: {e}"))),
+                };
+                upsert_all(
+                    tx,
+                    &connector,
+                    (&object_type, &key_field, Conflict::ExternalWins),
+                    &[record],
+                    now,
+                    chrono_tz::Tz::UTC,
+                )?;
+            }
+            let status = if accept { "accepted" } else { "rejected" };
+            tx.execute(
+                "UPDATE reviews SET status = ?2 WHERE id = ?1",
+                params![id, status],
+            )?;
+            Ok(Ok(true))
+        })?;
+        decided.map_err(|reason| StoreError::Corrupt { path, reason })
     }
 }
 
@@ -621,9 +558,7 @@ fn upsert_all(
     let mut update =
         tx.prepare_cached("UPDATE objects SET data = ?2, updated_at = ?3 WHERE id = ?1")?;
     let mut clear = tx.prepare_cached("DELETE FROM object_values WHERE object_id = ?1")?;
-    let mut index = tx.prepare_cached(
-        "INSERT INTO object_values(object_id, type, field, value, folded) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
+    let mut index = tx.prepare_cached(super::store::INDEX_VALUE)?;
     let mut queue = tx.prepare_cached(
         "INSERT INTO reviews(connector, object_type, key_field, key_value, existing, incoming, created_at, status)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending'

@@ -93,20 +93,21 @@ impl RunReport {
     /// The one-line summary printed on stderr.
     pub fn summary(&self) -> String {
         let m = &self.metrics;
+        let c = &m.counts;
         let rate = if self.seconds > 0.0 {
-            m.read as f64 / self.seconds
+            c.read as f64 / self.seconds
         } else {
             0.0
         };
         let mut s = format!(
             "{}: read {}, written {}, filtered {}, failed {}",
-            m.connector, m.read, m.written, m.filtered, m.failed
+            m.connector, c.read, c.written, c.filtered, c.failed
         );
-        if m.queued > 0 {
-            s.push_str(&format!(", queued for review {}", m.queued));
+        if c.queued > 0 {
+            s.push_str(&format!(", queued for review {}", c.queued));
         }
-        if m.kept > 0 {
-            s.push_str(&format!(", kept by the conflict rule {}", m.kept));
+        if c.kept > 0 {
+            s.push_str(&format!(", kept by the conflict rule {}", c.kept));
         }
         if m.segments > 1 {
             s.push_str(&format!(" (over {} segments)", m.segments));
@@ -118,10 +119,10 @@ impl RunReport {
         if m.dry_run {
             s.push_str(&format!(
                 " [dry run: outbound side inactive, {} mapped, nothing written]",
-                m.read - m.filtered - m.failed
+                c.not_written
             ));
         }
-        if m.failed > 0 && !m.dry_run {
+        if c.failed > 0 && !m.dry_run {
             s.push_str(&format!(
                 "; dead letters in {}",
                 self.dead_letter_path.display()
@@ -360,12 +361,7 @@ pub fn run(
         connector: connector.name.clone(),
         started_at: position.run_started.clone(),
         ended_at: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
-        read: counts.read,
-        written: counts.written,
-        filtered: counts.filtered,
-        failed: counts.failed,
-        queued: counts.queued,
-        kept: counts.kept,
+        counts,
         error_rate: if counts.read > 0 {
             counts.failed as f64 / counts.read as f64
         } else {
