@@ -30,32 +30,69 @@ pub const CONDITION_FAILED: i64 = 2_000_000;
 /// A mapping failed (the error is in the context).
 pub const MAPPING_FAILED: i64 = 3_000_000;
 
-/// The helpers, declared in the module.
+/// The helpers, declared in the module, in [`Helper::ALL`] order.
 pub struct Helpers {
-    ids: Vec<(cranelift_module::FuncId, &'static str)>,
+    ids: Vec<cranelift_module::FuncId>,
 }
 
-/// (name, address, parameter count, returns a value)
-fn helper_table() -> Vec<(&'static str, *const u8, usize, bool)> {
-    vec![
-        ("field_num", helpers::field_num as *const u8, 3, false),
-        ("interp_num", helpers::interp_num as *const u8, 3, false),
-        ("interp_bool", helpers::interp_bool as *const u8, 2, true),
-        ("dec_op", helpers::dec_op as *const u8, 6, false),
-        ("dec_cmp", helpers::dec_cmp as *const u8, 4, true),
-        ("dec_round", helpers::dec_round as *const u8, 5, false),
-        ("box_num", helpers::box_num as *const u8, 4, true),
-        ("box_bool", helpers::box_bool as *const u8, 2, false),
-        ("interp_root", helpers::interp_root as *const u8, 3, true),
-        ("interp_cond", helpers::interp_cond as *const u8, 2, true),
-        ("out_field", helpers::out_field as *const u8, 3, false),
-        ("out_const", helpers::out_const as *const u8, 2, false),
-    ]
+/// The runtime helpers compiled code calls. Each has its symbol, address and signature in
+/// [`Helper::spec`], an exhaustive match: a helper without them does not compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Helper {
+    FieldNum,
+    InterpNum,
+    InterpBool,
+    DecOp,
+    DecCmp,
+    DecRound,
+    BoxNum,
+    BoxBool,
+    InterpRoot,
+    InterpCond,
+    OutField,
+    OutConst,
+}
+
+impl Helper {
+    /// Every helper, in declaration order (`helper as usize` is its index).
+    const ALL: [Helper; 12] = [
+        Helper::FieldNum,
+        Helper::InterpNum,
+        Helper::InterpBool,
+        Helper::DecOp,
+        Helper::DecCmp,
+        Helper::DecRound,
+        Helper::BoxNum,
+        Helper::BoxBool,
+        Helper::InterpRoot,
+        Helper::InterpCond,
+        Helper::OutField,
+        Helper::OutConst,
+    ];
+
+    /// (symbol, address, parameter count, returns a value)
+    fn spec(self) -> (&'static str, *const u8, usize, bool) {
+        match self {
+            Helper::FieldNum => ("field_num", helpers::field_num as *const u8, 3, false),
+            Helper::InterpNum => ("interp_num", helpers::interp_num as *const u8, 3, false),
+            Helper::InterpBool => ("interp_bool", helpers::interp_bool as *const u8, 2, true),
+            Helper::DecOp => ("dec_op", helpers::dec_op as *const u8, 6, false),
+            Helper::DecCmp => ("dec_cmp", helpers::dec_cmp as *const u8, 4, true),
+            Helper::DecRound => ("dec_round", helpers::dec_round as *const u8, 5, false),
+            Helper::BoxNum => ("box_num", helpers::box_num as *const u8, 4, true),
+            Helper::BoxBool => ("box_bool", helpers::box_bool as *const u8, 2, false),
+            Helper::InterpRoot => ("interp_root", helpers::interp_root as *const u8, 3, true),
+            Helper::InterpCond => ("interp_cond", helpers::interp_cond as *const u8, 2, true),
+            Helper::OutField => ("out_field", helpers::out_field as *const u8, 3, false),
+            Helper::OutConst => ("out_const", helpers::out_const as *const u8, 2, false),
+        }
+    }
 }
 
 /// Registers the helper symbols with the JIT builder.
 pub fn register_symbols(builder: &mut cranelift_jit::JITBuilder) {
-    for (name, addr, _, _) in helper_table() {
+    for helper in Helper::ALL {
+        let (name, addr, _, _) = helper.spec();
         builder.symbol(name, addr);
     }
 }
@@ -64,7 +101,8 @@ impl Helpers {
     /// Declares every helper in `module`.
     pub fn declare(module: &mut JITModule) -> Result<Helpers, Box<ModuleError>> {
         let mut ids = Vec::new();
-        for (name, _, params, returns) in helper_table() {
+        for helper in Helper::ALL {
+            let (name, _, params, returns) = helper.spec();
             let mut sig = module.make_signature();
             for _ in 0..params {
                 sig.params.push(AbiParam::new(I64));
@@ -72,12 +110,11 @@ impl Helpers {
             if returns {
                 sig.returns.push(AbiParam::new(I64));
             }
-            ids.push((
+            ids.push(
                 module
                     .declare_function(name, Linkage::Import, &sig)
                     .map_err(Box::new)?,
-                name,
-            ));
+            );
         }
         Ok(Helpers { ids })
     }
@@ -86,7 +123,7 @@ impl Helpers {
 /// Generates the body of one transform function.
 pub struct Gen<'b, 'f> {
     b: &'b mut FunctionBuilder<'f>,
-    refs: Vec<(&'static str, FuncRef)>,
+    refs: Vec<FuncRef>,
     ctx: Cv,
     num_slot: cranelift_codegen::ir::StackSlot,
     /// Numeric fields read once in the entry block, by name.
@@ -108,7 +145,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         let refs = helpers
             .ids
             .iter()
-            .map(|(id, name)| (*name, module.declare_func_in_func(*id, b.func)))
+            .map(|id| module.declare_func_in_func(*id, b.func))
             .collect();
         let num_slot =
             b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 24, 3));
@@ -131,7 +168,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 if declared_number && !self.fields.iter().any(|(name, _)| *name == p.name) {
                     let path = self.iconst(ptr(p));
                     let slot = self.slot_addr();
-                    self.call("field_num", &[self.ctx, path, slot]);
+                    self.call(Helper::FieldNum, &[self.ctx, path, slot]);
                     let v = self.load_num();
                     self.fields.push((p.name.clone(), v));
                 }
@@ -140,12 +177,9 @@ impl<'b, 'f> Gen<'b, 'f> {
         }
     }
 
-    fn call(&mut self, name: &str, args: &[Cv]) -> Option<Cv> {
-        let f = self
-            .refs
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, f)| *f)?;
+    /// Calls `helper`; its result, for a helper that returns one.
+    fn call(&mut self, helper: Helper, args: &[Cv]) -> Option<Cv> {
+        let f = *self.refs.get(helper as usize)?;
         let inst = self.b.ins().call(f, args);
         self.b.inst_results(inst).first().copied()
     }
@@ -168,13 +202,13 @@ impl<'b, 'f> Gen<'b, 'f> {
     fn interp_num(&mut self, n: &Node) -> (Cv, Cv, Cv) {
         let node = self.iconst(ptr(n));
         let slot = self.slot_addr();
-        self.call("interp_num", &[self.ctx, node, slot]);
+        self.call(Helper::InterpNum, &[self.ctx, node, slot]);
         self.load_num()
     }
 
     fn interp_bool(&mut self, n: &Node) -> Cv {
         let node = self.iconst(ptr(n));
-        self.call("interp_bool", &[self.ctx, node])
+        self.call(Helper::InterpBool, &[self.ctx, node])
             .unwrap_or_else(|| self.b.ins().iconst(I64, B_BAIL))
     }
 
@@ -296,7 +330,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             NodeKind::Field(p) => {
                 let path = self.iconst(ptr(p));
                 let slot = self.slot_addr();
-                self.call("field_num", &[self.ctx, path, slot]);
+                self.call(Helper::FieldNum, &[self.ctx, path, slot]);
                 self.load_num()
             }
             NodeKind::Neg(e) => {
@@ -344,7 +378,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let d = self.iconst(digits);
                 let md = self.iconst(i64::try_from(mode).unwrap_or(0));
                 let slot = self.slot_addr();
-                self.call("dec_round", &[m, s, d, md, slot]);
+                self.call(Helper::DecRound, &[m, s, d, md, slot]);
                 let (rs, rm, rx) = self.load_num();
                 self.close_num(merge, (rs, rm, rx))
             }
@@ -468,7 +502,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.b.seal_block(slow);
         let code = self.iconst(op_code);
         let slot = self.slot_addr();
-        self.call("dec_op", &[code, ma, xa, mb, xb, slot]);
+        self.call(Helper::DecOp, &[code, ma, xa, mb, xb, slot]);
         let (rs, rm, rx) = self.load_num();
         self.close_num(merge, (rs, rm, rx))
     }
@@ -598,7 +632,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);
         let ord = self
-            .call("dec_cmp", &[ma, xa, mb, xb])
+            .call(Helper::DecCmp, &[ma, xa, mb, xb])
             .unwrap_or_else(|| self.b.ins().iconst(I64, 0));
         let c = self.b.ins().icmp_imm_s(cc, ord, 0);
         let c = self.b.ins().uextend(I64, c);
@@ -622,7 +656,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             self.b.ins().brif(is_bail, fallback, &[], boxed, &[]);
             self.b.switch_to_block(boxed);
             self.b.seal_block(boxed);
-            let r = self.call("box_num", &[st, m, s, out]).unwrap_or(zero);
+            let r = self.call(Helper::BoxNum, &[st, m, s, out]).unwrap_or(zero);
             let failed = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
             self.b
                 .ins()
@@ -631,7 +665,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             self.b.seal_block(fallback);
             let node = self.iconst(ptr(n));
             let r = self
-                .call("interp_root", &[self.ctx, node, out])
+                .call(Helper::InterpRoot, &[self.ctx, node, out])
                 .unwrap_or(zero);
             self.b.ins().jump(done, &[r.into()]);
         } else if boolean && Self::bool_native(n) {
@@ -642,19 +676,19 @@ impl<'b, 'f> Gen<'b, 'f> {
             self.b.ins().brif(is_bail, fallback, &[], boxed, &[]);
             self.b.switch_to_block(boxed);
             self.b.seal_block(boxed);
-            self.call("box_bool", &[code, out]);
+            self.call(Helper::BoxBool, &[code, out]);
             self.b.ins().jump(done, &[zero.into()]);
             self.b.switch_to_block(fallback);
             self.b.seal_block(fallback);
             let node = self.iconst(ptr(n));
             let r = self
-                .call("interp_root", &[self.ctx, node, out])
+                .call(Helper::InterpRoot, &[self.ctx, node, out])
                 .unwrap_or(zero);
             self.b.ins().jump(done, &[r.into()]);
         } else {
             let node = self.iconst(ptr(n));
             let r = self
-                .call("interp_root", &[self.ctx, node, out])
+                .call(Helper::InterpRoot, &[self.ctx, node, out])
                 .unwrap_or(zero);
             self.b.ins().jump(done, &[r.into()]);
         }
@@ -685,20 +719,22 @@ impl<'b, 'f> Gen<'b, 'f> {
         }
         let node = self.iconst(ptr(n));
         let zero = self.iconst(0);
-        let r = self.call("interp_cond", &[self.ctx, node]).unwrap_or(zero);
+        let r = self
+            .call(Helper::InterpCond, &[self.ctx, node])
+            .unwrap_or(zero);
         self.close_one(done, r)
     }
 
     /// Copies a field or a constant into `out`.
     pub fn copy_field(&mut self, path: &crate::value::FieldPath, out: Cv) {
         let p = self.iconst(ptr(path));
-        self.call("out_field", &[self.ctx, p, out]);
+        self.call(Helper::OutField, &[self.ctx, p, out]);
     }
 
     /// Copies a constant into `out`.
     pub fn copy_const(&mut self, v: &Value, out: Cv) {
         let p = self.iconst(ptr(v));
-        self.call("out_const", &[p, out]);
+        self.call(Helper::OutConst, &[p, out]);
     }
 
     /// The builder.
@@ -725,5 +761,19 @@ fn round_mode_index(n: &Node) -> Option<usize> {
                 .position(|(name, _)| name.eq_ignore_ascii_case(s))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Helper;
+
+    /// `helper as usize` indexes the declared helpers: the table lists every helper once,
+    /// in discriminant order.
+    #[test]
+    fn helper_table_is_indexed_by_discriminant() {
+        for (i, helper) in Helper::ALL.iter().enumerate() {
+            assert_eq!(*helper as usize, i, "{helper:?}");
+        }
     }
 }
