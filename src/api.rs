@@ -481,13 +481,7 @@ impl Program {
             limits: context.limits,
         };
         let mut interp = Interpreter::new();
-        // Native code does not count evaluation steps yet: a context that sets its own
-        // step limit is evaluated by the interpreter, which enforces it exactly.
-        let native = self
-            .jit
-            .as_ref()
-            .filter(|_| context.limits.max_steps == Limits::default().max_steps);
-        let outcome = match native {
+        let outcome = match &self.jit {
             Some(jit) => jit.apply(&mut interp, &ctx),
             None => self.transform.apply(&mut interp, &ctx),
         };

@@ -227,3 +227,45 @@ fn condition_not_boolean_message_is_the_same_in_both_engines() {
         }
     ));
 }
+
+/// Found by a user: compiled nodes counted no steps, so under `--limit steps=5` the JIT
+/// returned 6 where the interpreter stops with E311. Every step limit, both engines agree.
+#[test]
+fn step_limit_is_enforced_exactly_under_the_jit() {
+    let formula = "if(data('a') > 0, data('a') + data('a') + data('a'), 0) + data('a') + data('a')";
+    let record = serde_json::json!({"a": 1});
+    for steps in 1..=16 {
+        let mut outcomes = Vec::new();
+        for engine in [sluice::Engine::Interp, sluice::Engine::Jit] {
+            let options = sluice::Options {
+                engine,
+                ..Default::default()
+            };
+            let program = sluice::Program::compile_with(formula, &options).unwrap();
+            let mut ctx = sluice::Context::at("2024-05-01T00:00:00Z").unwrap();
+            ctx.limits.max_steps = steps;
+            outcomes.push(
+                program
+                    .execute(&record, &ctx)
+                    .map_err(|e| (e.code, e.span.clone())),
+            );
+        }
+        assert_eq!(outcomes[0], outcomes[1], "steps={steps}");
+    }
+    let out = assert_cmd::Command::cargo_bin("sluice")
+        .unwrap()
+        .args([
+            "eval",
+            "--engine",
+            "jit",
+            "--limit",
+            "steps=5",
+            "--record",
+            r#"{"a": 1}"#,
+            "$a+$a+$a+$a+$a+$a",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("E311"));
+}

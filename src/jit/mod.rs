@@ -41,6 +41,10 @@ pub struct JitTransform {
     pub compile_time: Duration,
     /// Size of the generated machine code in bytes.
     pub code_bytes: usize,
+    /// The most IR nodes of one condition or mapping: no evaluation takes more steps (there
+    /// are no loops), so under a step limit at least this large the code is exact without
+    /// counting steps; under a smaller one the interpreter evaluates, and counts.
+    max_nodes: u64,
 }
 
 // SAFETY: after `compile`, the module is only touched again by `Drop`, which frees the code
@@ -158,7 +162,19 @@ impl JitTransform {
         // SAFETY: `code` is the function just defined with the signature
         // (i64, i64) -> i64, which matches `TransformFn` on the host ABI.
         let function: TransformFn = unsafe { std::mem::transmute::<*const u8, TransformFn>(code) };
+        let max_nodes = transform
+            .conditions
+            .iter()
+            .map(|c| &c.ir)
+            .chain(transform.mappings.iter().filter_map(|m| match &m.kind {
+                MappingKind::Formula(f) => Some(&f.ir),
+                _ => None,
+            }))
+            .map(node_count)
+            .max()
+            .unwrap_or(0);
         Ok(JitTransform {
+            max_nodes,
             transform,
             module: Some(module),
             function,
@@ -176,6 +192,9 @@ impl JitTransform {
     /// Runs the compiled transform on one record; the same outcome as
     /// [`Transform::apply`].
     pub fn apply(&self, interp: &mut Interpreter, ctx: &Ctx) -> Outcome {
+        if self.max_nodes > ctx.limits.max_steps {
+            return self.transform.apply(interp, ctx);
+        }
         let mut outs = vec![Value::Null; self.transform.mappings.len()];
         let mut jctx = JitCtx {
             ctx,
@@ -208,6 +227,17 @@ impl JitTransform {
             c => Outcome::Filtered(usize::try_from(c - FILTERED).unwrap_or(0)),
         }
     }
+}
+
+/// How many nodes a tree has (each is evaluated at most once per record).
+fn node_count(root: &crate::ir::Node) -> u64 {
+    let mut count = 0;
+    let mut pending = vec![root];
+    while let Some(node) = pending.pop() {
+        count += 1;
+        pending.extend(node.children());
+    }
+    count
 }
 
 impl Drop for JitTransform {
