@@ -103,8 +103,12 @@ pub fn run_run(args: RunArgs) -> i32 {
     };
     match run(&file, &Arc::new(transform), &options) {
         Ok(report) => {
-            if let Some(line) = report.resumed_after_line {
-                eprintln!("resumed from the checkpoint after input line {line}");
+            match report.resumed_after_line {
+                Some(line) if report.metrics.noop => eprintln!(
+                    "nothing new: the input has no records after line {line}, where the last run ended"
+                ),
+                Some(line) => eprintln!("resumed from the checkpoint after input line {line}"),
+                None => {}
             }
             eprintln!("{}", report.summary());
             if let Some(line) = report.incomplete_line {

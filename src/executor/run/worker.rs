@@ -233,8 +233,8 @@ impl<'t> Worker<'t> {
                 Err(e) => (Err(e.clone()), None),
             };
             let text_raw = || match &parsed {
-                Ok(_) => raw_of_line(content),
-                Err(_) => raw_of_bad_line(content),
+                Err(e) if e.code != codes::E511_SCHEMA_MISMATCH => raw_of_bad_line(content),
+                _ => raw_of_line(content),
             };
             self.process(
                 &mut chunk,
