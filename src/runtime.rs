@@ -1,7 +1,7 @@
 //! What every evaluation of a formula sees: the record, the clock, the time zone, the
 //! store, and the error type a runtime failure produces.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 
 use crate::diagnostics::{codes, Code, Diag};
@@ -115,11 +115,12 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    /// A context over `record` with the clock read now, UTC, and no store.
+    /// A context over `record`, UTC, no store. It never reads the clock: `now` is the Unix
+    /// epoch until the caller sets it (a run sets it once, when it starts).
     pub fn new(record: &'a Value) -> Self {
         Ctx {
             record,
-            now: Utc::now().fixed_offset(),
+            now: DateTime::UNIX_EPOCH.fixed_offset(),
             tz: Tz::UTC,
             lookups: None,
             slots: None,
