@@ -26,49 +26,55 @@
 //!
 //! The modules below the API are the stages of the pipeline, one folder each, dependencies
 //! running one way: text → syntax → values → function library → IR → checker →
-//! interpreter → transform → native code → API → executor → command line. They are public
-//! for the project's own tests, benchmarks and fuzz targets only, hidden from these docs,
-//! and not a stable API.
+//! interpreter → transform → native code → API → executor → command line. They are
+//! crate-private; the `internals` feature makes them public (hidden from these docs) for the
+//! project's own tests, benchmarks and fuzz targets, and they are not a stable API.
 
 mod api;
+/// The `sluice` command (the binary's entry point).
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod cli;
-#[doc(hidden)]
-pub mod compile;
-#[doc(hidden)]
-pub mod diagnostics;
-#[doc(hidden)]
-pub mod docs;
-#[doc(hidden)]
-pub mod executor;
-#[doc(hidden)]
-pub mod interp;
-#[doc(hidden)]
-pub mod ir;
-#[cfg(feature = "jit")]
-#[doc(hidden)]
-pub mod jit;
-#[doc(hidden)]
-pub mod limits;
-#[doc(hidden)]
-pub mod native;
-#[doc(hidden)]
-pub mod runtime;
-#[path = "../stdlib/mod.rs"]
-#[doc(hidden)]
-pub mod stdlib;
-#[doc(hidden)]
-pub mod syntax;
-#[doc(hidden)]
-pub mod transform;
-#[doc(hidden)]
-pub mod types;
-#[doc(hidden)]
-pub mod value;
+
+/// Declares the internal stages: public (and hidden from the docs) with the `internals`
+/// feature, which the project's tests, benchmarks and fuzz targets enable; crate-private
+/// otherwise.
+macro_rules! stages {
+    ($($(#[$attr:meta])* $name:ident;)*) => {$(
+        $(#[$attr])*
+        #[cfg(feature = "internals")]
+        #[doc(hidden)]
+        pub mod $name;
+        $(#[$attr])*
+        #[cfg(not(feature = "internals"))]
+        #[allow(dead_code, unused_imports)]
+        pub(crate) mod $name;
+    )*};
+}
+
+stages! {
+    compile;
+    diagnostics;
+    docs;
+    executor;
+    interp;
+    ir;
+    #[cfg(feature = "jit")]
+    jit;
+    limits;
+    native;
+    runtime;
+    #[path = "../stdlib/mod.rs"]
+    stdlib;
+    syntax;
+    transform;
+    types;
+    value;
+}
 
 pub use api::{
     Context, Engine, Error, ErrorDetail, Limits, Mapping, ObjectLookups, Options, Output, Program,
 };
+#[cfg(feature = "internals")]
 #[doc(hidden)]
 pub use compile::{compile, CompileOptions, Formula};

@@ -92,7 +92,8 @@ fn wrong_type_for_a_declared_field_is_e511_not_a_silent_null() {
         "{dead}"
     );
     assert!(
-        dead.lines().all(|l| l.starts_with("{\"line\":") && l.contains("\"record\":{")),
+        dead.lines()
+            .all(|l| l.starts_with("{\"line\":") && l.contains("\"record\":{")),
         "a record of the wrong type keeps its JSON in `record`: {dead}"
     );
     let (code, out, _) = run_in(&dir, &["test", &c, "--sample", &input]);

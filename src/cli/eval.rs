@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use clap::Args;
 
 use super::{report, report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
+use crate::compile::{compile, CompileOptions};
 use crate::diagnostics::{codes, Diag, Report};
 use crate::executor::lookups::StoreLookups;
 use crate::executor::store::Store;
@@ -16,7 +17,6 @@ use crate::jit::JitTransform;
 use crate::runtime::{Ctx, Lookups};
 use crate::transform::{Outcome as TransformOutcome, Transform};
 use crate::value::{parse_record, JsonError, Value};
-use crate::{compile, CompileOptions};
 
 /// The store used when no --store is given.
 pub const DEFAULT_STORE: &str = "sluice.db";
