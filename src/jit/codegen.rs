@@ -128,6 +128,12 @@ pub struct Gen<'b, 'f> {
     num_slot: cranelift_codegen::ir::StackSlot,
     /// Numeric fields read once in the entry block, by name.
     fields: Vec<(std::sync::Arc<str>, (Cv, Cv, Cv))>,
+    /// Nodes inside compiled formulas handed to the interpreter (each with its subtree).
+    pub interpreted: usize,
+    /// Formulas (conditions and mappings) whose root is compiled.
+    pub native_roots: usize,
+    /// Formulas evaluated by the interpreter as a whole.
+    pub interpreted_roots: usize,
 }
 
 fn ptr<T>(p: &T) -> i64 {
@@ -155,6 +161,9 @@ impl<'b, 'f> Gen<'b, 'f> {
             ctx,
             num_slot,
             fields: Vec::new(),
+            interpreted: 0,
+            native_roots: 0,
+            interpreted_roots: 0,
         }
     }
 
@@ -179,6 +188,9 @@ impl<'b, 'f> Gen<'b, 'f> {
 
     /// Calls `helper`; its result, for a helper that returns one.
     fn call(&mut self, helper: Helper, args: &[Cv]) -> Option<Cv> {
+        if matches!(helper, Helper::InterpNum | Helper::InterpBool) {
+            self.interpreted += 1;
+        }
         let f = *self.refs.get(helper as usize)?;
         let inst = self.b.ins().call(f, args);
         self.b.inst_results(inst).first().copied()
@@ -648,6 +660,11 @@ impl<'b, 'f> Gen<'b, 'f> {
         let numeric =
             n.ty.non_null().contains(TypeSet::NUMBER) && n.ty.non_null() == TypeSet::NUMBER;
         let boolean = n.ty.non_null() == TypeSet::BOOLEAN;
+        if (numeric && Self::num_native(n)) || (boolean && Self::bool_native(n)) {
+            self.native_roots += 1;
+        } else {
+            self.interpreted_roots += 1;
+        }
         if numeric && Self::num_native(n) {
             let (st, m, s) = self.num(n);
             let fallback = self.b.create_block();
@@ -701,6 +718,11 @@ impl<'b, 'f> Gen<'b, 'f> {
     pub fn condition(&mut self, n: &Node) -> Cv {
         let done = self.b.create_block();
         self.b.append_block_param(done, I64);
+        if Self::bool_native(n) {
+            self.native_roots += 1;
+        } else {
+            self.interpreted_roots += 1;
+        }
         if Self::bool_native(n) {
             let code = self.boolean(n);
             let fallback = self.b.create_block();

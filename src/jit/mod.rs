@@ -41,6 +41,12 @@ pub struct JitTransform {
     pub compile_time: Duration,
     /// Size of the generated machine code in bytes.
     pub code_bytes: usize,
+    /// Nodes inside compiled formulas that the code hands to the interpreter.
+    pub interpreted_nodes: usize,
+    /// Conditions and formula mappings whose root is compiled to native code.
+    pub native_formulas: usize,
+    /// Conditions and formula mappings the interpreter evaluates as a whole.
+    pub interpreted_formulas: usize,
     /// The most IR nodes of one condition or mapping: no evaluation takes more steps (there
     /// are no loops), so under a step limit at least this large the code is exact without
     /// counting steps; under a smaller one the interpreter evaluates, and counts.
@@ -86,6 +92,7 @@ impl JitTransform {
             .map_err(err)?;
         ctx.func.name = UserFuncName::user(0, id.as_u32());
         let mut fctx = FunctionBuilderContext::new();
+        let counts;
         {
             let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
             let entry = b.create_block();
@@ -150,6 +157,7 @@ impl JitTransform {
             }
             let zero = g.builder().ins().iconst(types::I64, 0);
             g.builder().ins().return_(&[zero]);
+            counts = (g.interpreted, g.native_roots, g.interpreted_roots);
             drop(g);
             b.finalize(module.target_config());
         }
@@ -173,7 +181,11 @@ impl JitTransform {
             .map(node_count)
             .max()
             .unwrap_or(0);
+        let (interpreted_nodes, native_formulas, interpreted_formulas) = counts;
         Ok(JitTransform {
+            interpreted_nodes,
+            native_formulas,
+            interpreted_formulas,
             max_nodes,
             transform,
             module: Some(module),
