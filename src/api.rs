@@ -69,8 +69,8 @@ pub struct Options {
     pub schema: Vec<(String, String)>,
     /// Resource limits.
     pub limits: Limits,
-    /// `Interp`, `Jit`, or `Auto` (the JIT when built with the `jit` feature, else the
-    /// interpreter).
+    /// `Interp`, `Jit`, or `Auto` (the JIT when built with the `jit` feature and it
+    /// compiles at least one formula natively, else the interpreter).
     pub engine: Engine,
 }
 
@@ -370,7 +370,8 @@ impl Program {
             Engine::Jit | Engine::Auto => Some(Arc::new(
                 crate::native::compile(Arc::clone(&transform))
                     .map_err(|e| Error::input(codes::E312_JIT, e.to_string()))?,
-            )),
+            ))
+            .filter(|n| options.engine == Engine::Jit || crate::native::compiles_anything(n)),
         };
         Ok(Program { transform, jit })
     }

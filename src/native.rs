@@ -50,6 +50,15 @@ pub fn compile(transform: Arc<Transform>) -> Result<Native, NativeError> {
     }
 }
 
+/// Whether the native code of a transform compiles any formula: with none, every formula
+/// would go through the interpreter anyway, so `Engine::Auto` uses the interpreter.
+pub fn compiles_anything(native: &Native) -> bool {
+    #[cfg(feature = "jit")]
+    return native.native_formulas > 0;
+    #[cfg(not(feature = "jit"))]
+    match *native {}
+}
+
 #[cfg(not(feature = "jit"))]
 impl Native {
     /// Never called: there is no native code without the `jit` feature.

@@ -59,7 +59,7 @@ pub struct RunArgs {
     /// Set a resource limit, e.g. --limit steps=10000 (repeatable; see `sluice explain E311`).
     #[arg(long = "limit", value_name = "NAME=VALUE")]
     limits: Vec<String>,
-    /// The engine (auto: the JIT for inputs over 1 MiB and stdin, else the interpreter).
+    /// The engine (auto: the JIT for inputs over 1 MiB and stdin when it compiles any formula, else the interpreter).
     #[arg(long, value_enum, default_value_t = crate::native::Engine::Auto)]
     engine: crate::native::Engine,
 }

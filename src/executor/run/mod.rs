@@ -239,7 +239,8 @@ pub fn run(
         true => Some(
             crate::native::compile(Arc::clone(compiled))
                 .map_err(|e| Diag::new(codes::E312_JIT, e.to_string()))?,
-        ),
+        )
+        .filter(|n| opts.engine == Engine::Jit || crate::native::compiles_anything(n)),
         false => None,
     };
     let plan = Plan {
