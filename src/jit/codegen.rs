@@ -45,6 +45,7 @@ enum Helper {
     DecOp,
     DecCmp,
     DecRound,
+    DecDivRound,
     BoxNum,
     BoxBool,
     InterpRoot,
@@ -55,13 +56,14 @@ enum Helper {
 
 impl Helper {
     /// Every helper, in declaration order (`helper as usize` is its index).
-    const ALL: [Helper; 12] = [
+    const ALL: [Helper; 13] = [
         Helper::FieldNum,
         Helper::InterpNum,
         Helper::InterpBool,
         Helper::DecOp,
         Helper::DecCmp,
         Helper::DecRound,
+        Helper::DecDivRound,
         Helper::BoxNum,
         Helper::BoxBool,
         Helper::InterpRoot,
@@ -79,6 +81,12 @@ impl Helper {
             Helper::DecOp => ("dec_op", helpers::dec_op as *const u8, 6, false),
             Helper::DecCmp => ("dec_cmp", helpers::dec_cmp as *const u8, 4, true),
             Helper::DecRound => ("dec_round", helpers::dec_round as *const u8, 5, false),
+            Helper::DecDivRound => (
+                "dec_div_round",
+                helpers::dec_div_round as *const u8,
+                7,
+                false,
+            ),
             Helper::BoxNum => ("box_num", helpers::box_num as *const u8, 4, true),
             Helper::BoxBool => ("box_bool", helpers::box_bool as *const u8, 2, false),
             Helper::InterpRoot => ("interp_root", helpers::interp_root as *const u8, 3, true),
@@ -383,6 +391,9 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let Some(x) = args.first() else {
                     return self.interp_num(n);
                 };
+                if let NodeKind::Binary(BinaryOp::Div, a, b) = &x.kind {
+                    return self.div_round(a, b, digits, mode);
+                }
                 let (st, m, s) = self.num(x);
                 let merge = self.num_merge();
                 let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_OK);
@@ -447,6 +458,31 @@ impl<'b, 'f> Gen<'b, 'f> {
     }
 
     /// `a op b` on unboxed numbers: inline for + - * when the scales allow, else a helper.
+    /// `round(a / b, digits, mode)` in one step: the exact quotient rarely fits the
+    /// unboxed form (28 digits), the rounded one does, so the division is not a bail.
+    fn div_round(&mut self, a: &Node, b: &Node, digits: i64, mode: usize) -> (Cv, Cv, Cv) {
+        let (sa, ma, xa) = self.num(a);
+        let (sb, mb, xb) = self.num(b);
+        let merge = self.num_merge();
+        // A bail on either side bails; else a null on either side gives null.
+        let (both_ok_b, bail) = self.unless_both_numbers(sa, sb);
+        let bail_c = self.iconst(NUM_BAIL);
+        let null_c = self.iconst(NUM_NULL);
+        let st = self.b.ins().select(bail, bail_c, null_c);
+        let zero = self.iconst(0);
+        self.b
+            .ins()
+            .jump(merge, &[st.into(), zero.into(), zero.into()]);
+        self.b.switch_to_block(both_ok_b);
+        self.b.seal_block(both_ok_b);
+        let d = self.iconst(digits);
+        let md = self.iconst(i64::try_from(mode).unwrap_or(0));
+        let slot = self.slot_addr();
+        self.call(Helper::DecDivRound, &[ma, xa, mb, xb, d, md, slot]);
+        let r = self.load_num();
+        self.close_num(merge, r)
+    }
+
     fn arith(
         &mut self,
         op: BinaryOp,

@@ -182,6 +182,41 @@ pub extern "C" fn dec_cmp(am: i64, a_s: i64, bm: i64, bs: i64) -> i64 {
     }
 }
 
+/// `round(a / b, digits, mode)`: the exact quotient (as the interpreter divides),
+/// rounded (as `round` rounds). A division by zero or an overflow bails, so that the
+/// interpreter reports it.
+pub extern "C" fn dec_div_round(
+    am: i64,
+    a_s: i64,
+    bm: i64,
+    bs: i64,
+    digits: i64,
+    mode: i64,
+    o: *mut NumOut,
+) {
+    let quotient = join(am, a_s)
+        .zip(join(bm, bs))
+        .and_then(|(a, b)| crate::interp::decimal_op(crate::syntax::BinaryOp::Div, a, b).ok());
+    let strategy = ROUND_MODES
+        .get(usize::try_from(mode).unwrap_or(usize::MAX))
+        .map(|(_, st)| *st);
+    *out(o) = match quotient
+        .zip(strategy)
+        .and_then(|(q, st)| crate::stdlib::numbers::round_with(q, digits, st).ok())
+        .and_then(split)
+    {
+        Some((m, s)) => NumOut {
+            status: NUM_OK,
+            mantissa: m,
+            scale: s,
+        },
+        None => NumOut {
+            status: NUM_BAIL,
+            ..NumOut::default()
+        },
+    };
+}
+
 /// `round(x, digits, mode)` with a mode index (see [`ROUND_MODES`]).
 pub extern "C" fn dec_round(m: i64, s: i64, digits: i64, mode: i64, o: *mut NumOut) {
     let bail = NumOut {
