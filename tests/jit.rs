@@ -59,7 +59,13 @@ fn num_expr() -> impl Strategy<Value = String> {
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} ?? {b})")),
             (bool_expr_leaf(), inner.clone(), inner.clone())
                 .prop_map(|(c, a, b)| format!("if({c}, {a}, {b})")),
-            inner.prop_map(|a| format!("abs({a})")),
+            inner.clone().prop_map(|a| format!("abs({a})")),
+            (
+                inner.clone(),
+                inner.clone(),
+                prop_oneof![Just("min"), Just("max")]
+            )
+                .prop_map(|(a, b, f)| format!("{f}({a}, {b})")),
         ]
     })
 }

@@ -314,6 +314,10 @@ impl<'b, 'f> Gen<'b, 'f> {
                     matches!(d.as_const(), Some(Value::Number(_))) && round_mode_index(m).is_some()
                 }
                 ("if", [_, _, ..]) => true,
+                ("abs", [x]) => x.ty.intersects(TypeSet::NUMBER),
+                ("min" | "max", [a, b]) => {
+                    a.ty.intersects(TypeSet::NUMBER) && b.ty.intersects(TypeSet::NUMBER)
+                }
                 _ => false,
             },
             _ => false,
@@ -377,6 +381,55 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let (sa, ma, xa) = self.num(a);
                 let (sb, mb, xb) = self.num(b);
                 self.arith(*op, (sa, ma, xa), (sb, mb, xb))
+            }
+            NodeKind::Call(f, args) if f.name == "abs" => {
+                let Some(x) = args.first() else {
+                    return self.interp_num(n);
+                };
+                let (st, m, s) = self.num(x);
+                // |i64::MIN| does not fit: the interpreter takes it.
+                let min = self.b.ins().icmp_imm_s(IntCC::Equal, m, i64::MIN);
+                let is_ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_OK);
+                let awkward = self.b.ins().band(min, is_ok);
+                let bail = self.iconst(NUM_BAIL);
+                let st = self.b.ins().select(awkward, bail, st);
+                let negative = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, m, 0);
+                let flipped = self.b.ins().ineg(m);
+                let m = self.b.ins().select(negative, flipped, m);
+                (st, m, s)
+            }
+            NodeKind::Call(f, args) if f.name == "min" || f.name == "max" => {
+                let [a, b] = args.as_slice() else {
+                    return self.interp_num(n);
+                };
+                let (sa, ma, xa) = self.num(a);
+                let (sb, mb, xb) = self.num(b);
+                let zero = self.iconst(0);
+                let ord = self
+                    .call(Helper::DecCmp, &[ma, xa, mb, xb])
+                    .unwrap_or(zero);
+                // As the function does over [a, b]: min keeps the first of equals, max the
+                // last; nulls are skipped; a bail on either side bails.
+                let pick_a = if f.name == "min" {
+                    self.b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, ord, 0)
+                } else {
+                    self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, ord, 0)
+                };
+                let a_ok = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_OK);
+                let b_ok = self.b.ins().icmp_imm_s(IntCC::Equal, sb, NUM_OK);
+                let b_null = self.b.ins().icmp_imm_s(IntCC::Equal, sb, NUM_NULL);
+                let b_ok_and_a_wins = self.b.ins().band(b_ok, pick_a);
+                let b_out = self.b.ins().bor(b_null, b_ok_and_a_wins);
+                let choose_a = self.b.ins().band(a_ok, b_out);
+                let a_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_BAIL);
+                let b_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sb, NUM_BAIL);
+                let either_bail = self.b.ins().bor(a_bail, b_bail);
+                let st = self.b.ins().select(choose_a, sa, sb);
+                let bail = self.iconst(NUM_BAIL);
+                let st = self.b.ins().select(either_bail, bail, st);
+                let m = self.b.ins().select(choose_a, ma, mb);
+                let s = self.b.ins().select(choose_a, xa, xb);
+                (st, m, s)
             }
             NodeKind::Call(f, args) if f.name == "round" => {
                 let digits = match args.get(1).and_then(Node::as_const) {
