@@ -402,17 +402,7 @@ impl Store {
                             tx.last_insert_rowid()
                         }
                     };
-                    if let Value::Object(fields) = record {
-                        for (field, value) in fields.iter() {
-                            if let Some(v) = scalar_key(value) {
-                                let folded = match value {
-                                    Value::String(s) => Some(s.to_lowercase()),
-                                    _ => None,
-                                };
-                                index.execute(params![id, object_type, &**field, v, folded])?;
-                            }
-                        }
-                    }
+                    index_fields(&mut index, id, object_type, record)?;
                 }
             }
             Ok(summary)
@@ -583,6 +573,28 @@ pub fn scalar_key(v: &Value) -> Option<String> {
         Value::Number(n) => Some(n.normalize().to_string()),
         Value::Null | Value::Array(_) | Value::Object(_) => None,
     }
+}
+
+/// Indexes every top-level scalar of `record`, stored as object `id`, with `index` (the
+/// prepared [`INDEX_VALUE`] statement): by value, and text also case-folded.
+pub(crate) fn index_fields(
+    index: &mut rusqlite::CachedStatement,
+    id: i64,
+    object_type: &str,
+    record: &Value,
+) -> rusqlite::Result<()> {
+    if let Value::Object(fields) = record {
+        for (field, value) in fields.iter() {
+            if let Some(v) = scalar_key(value) {
+                let folded = match value {
+                    Value::String(s) => Some(s.to_lowercase()),
+                    _ => None,
+                };
+                index.execute(params![id, object_type, &**field, v, folded])?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `%`, `_` and `\` escaped for a LIKE pattern with `ESCAPE '\'`.

@@ -587,18 +587,7 @@ fn upsert_all(
                     tx.last_insert_rowid()
                 }
             };
-            if let Value::Object(fields) = data {
-                for (field, value) in fields.iter() {
-                    if let Some(v) = scalar_key(value) {
-                        let folded = match value {
-                            Value::String(s) => Some(s.to_lowercase()),
-                            _ => None,
-                        };
-                        index.execute(params![id, object_type, &**field, v, folded])?;
-                    }
-                }
-            }
-            Ok(())
+            super::store::index_fields(&mut index, id, object_type, data)
         };
         let Some((id, stored_json, stored_at)) = existing else {
             write(None, record, &incoming_stamp)?;

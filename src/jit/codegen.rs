@@ -510,14 +510,9 @@ impl<'b, 'f> Gen<'b, 'f> {
         (both_ok_b, self.b.ins().bor(a_bail, b_bail))
     }
 
-    /// `a op b` on unboxed numbers: inline for + - * when the scales allow, else a helper.
-    /// `round(a / b, digits, mode)` in one step: the exact quotient rarely fits the
-    /// unboxed form (28 digits), the rounded one does, so the division is not a bail.
-    fn div_round(&mut self, a: &Node, b: &Node, digits: i64, mode: usize) -> (Cv, Cv, Cv) {
-        let (sa, ma, xa) = self.num(a);
-        let (sb, mb, xb) = self.num(b);
-        let merge = self.num_merge();
-        // A bail on either side bails; else a null on either side gives null.
+    /// Continues only when both statuses are numbers; otherwise jumps to `merge` with a
+    /// bail (either side bailed) or null (either side is null).
+    fn when_both_numbers(&mut self, sa: Cv, sb: Cv, merge: cranelift_codegen::ir::Block) {
         let (both_ok_b, bail) = self.unless_both_numbers(sa, sb);
         let bail_c = self.iconst(NUM_BAIL);
         let null_c = self.iconst(NUM_NULL);
@@ -528,6 +523,15 @@ impl<'b, 'f> Gen<'b, 'f> {
             .jump(merge, &[st.into(), zero.into(), zero.into()]);
         self.b.switch_to_block(both_ok_b);
         self.b.seal_block(both_ok_b);
+    }
+
+    /// `round(a / b, digits, mode)` in one step: the exact quotient rarely fits the
+    /// unboxed form (28 digits), the rounded one does, so the division is not a bail.
+    fn div_round(&mut self, a: &Node, b: &Node, digits: i64, mode: usize) -> (Cv, Cv, Cv) {
+        let (sa, ma, xa) = self.num(a);
+        let (sb, mb, xb) = self.num(b);
+        let merge = self.num_merge();
+        self.when_both_numbers(sa, sb, merge);
         let d = self.iconst(digits);
         let md = self.iconst(i64::try_from(mode).unwrap_or(0));
         let slot = self.slot_addr();
@@ -536,6 +540,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.close_num(merge, r)
     }
 
+    /// `a op b` on unboxed numbers: inline for + - * when the scales allow, else a helper.
     fn arith(
         &mut self,
         op: BinaryOp,
@@ -543,18 +548,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         (sb, mb, xb): (Cv, Cv, Cv),
     ) -> (Cv, Cv, Cv) {
         let merge = self.num_merge();
-        // A bail on either side bails; else a null on either side gives null.
-        let (both_ok_b, bail) = self.unless_both_numbers(sa, sb);
-        let bail_c = self.iconst(NUM_BAIL);
-        let null_c = self.iconst(NUM_NULL);
-        let st = self.b.ins().select(bail, bail_c, null_c);
-        let zero = self.iconst(0);
-        self.b
-            .ins()
-            .jump(merge, &[st.into(), zero.into(), zero.into()]);
-
-        self.b.switch_to_block(both_ok_b);
-        self.b.seal_block(both_ok_b);
+        self.when_both_numbers(sa, sb, merge);
         let slow = self.b.create_block();
         let op_code = match op {
             BinaryOp::Add => 0,
