@@ -349,6 +349,11 @@ fn modulo(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     let (Some(a), Some(b)) = (number(args, 0, "mod")?, number(args, 1, "mod")?) else {
         return Ok(Value::Null);
     };
+    modulo_of(a, b).map(Value::Number)
+}
+
+/// The remainder of a / b with the sign of b, normalised; E302 for b = 0.
+pub fn modulo_of(a: Decimal, b: Decimal) -> Result<Decimal, EvalError> {
     if b.is_zero() {
         return Err(EvalError::new(
             codes::E302_DIVISION_BY_ZERO,
@@ -361,7 +366,7 @@ fn modulo(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     } else {
         r
     };
-    Ok(Value::Number(r.normalize()))
+    Ok(r.normalize())
 }
 
 fn power(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {

@@ -60,6 +60,18 @@ fn num_expr() -> impl Strategy<Value = String> {
             (bool_expr_leaf(), inner.clone(), inner.clone())
                 .prop_map(|(c, a, b)| format!("if({c}, {a}, {b})")),
             inner.clone().prop_map(|a| format!("abs({a})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("mod({a}, {b})")),
+            (
+                inner.clone(),
+                prop_oneof![
+                    Just("floor"),
+                    Just("ceiling"),
+                    Just("roundup"),
+                    Just("rounddown")
+                ],
+                prop_oneof![Just(""), Just(", 1"), Just(", -1"), Just(", 0.5")],
+            )
+                .prop_map(|(a, f, d)| format!("{f}({a}{d})")),
             (
                 inner.clone(),
                 inner.clone(),

@@ -46,6 +46,7 @@ enum Helper {
     DecCmp,
     DecRound,
     DecDivRound,
+    DecMod,
     BoxNum,
     BoxBool,
     InterpRoot,
@@ -56,7 +57,7 @@ enum Helper {
 
 impl Helper {
     /// Every helper, in declaration order (`helper as usize` is its index).
-    const ALL: [Helper; 13] = [
+    const ALL: [Helper; 14] = [
         Helper::FieldNum,
         Helper::InterpNum,
         Helper::InterpBool,
@@ -64,6 +65,7 @@ impl Helper {
         Helper::DecCmp,
         Helper::DecRound,
         Helper::DecDivRound,
+        Helper::DecMod,
         Helper::BoxNum,
         Helper::BoxBool,
         Helper::InterpRoot,
@@ -87,6 +89,7 @@ impl Helper {
                 7,
                 false,
             ),
+            Helper::DecMod => ("dec_mod", helpers::dec_mod as *const u8, 5, false),
             Helper::BoxNum => ("box_num", helpers::box_num as *const u8, 4, true),
             Helper::BoxBool => ("box_bool", helpers::box_bool as *const u8, 2, false),
             Helper::InterpRoot => ("interp_root", helpers::interp_root as *const u8, 3, true),
@@ -308,8 +311,15 @@ impl<'b, 'f> Gen<'b, 'f> {
                 _,
             ) => true,
             NodeKind::Call(f, args) => match (f.name, args.as_slice()) {
+                (name, [_]) if fixed_round_mode(name).is_some() => true,
+                (name, [_, d]) if fixed_round_mode(name).is_some() => {
+                    matches!(d.as_const(), Some(Value::Number(_)))
+                }
                 ("round", [_]) => true,
                 ("round", [_, d]) => matches!(d.as_const(), Some(Value::Number(_))),
+                ("mod", [a, b]) => {
+                    a.ty.intersects(TypeSet::NUMBER) && b.ty.intersects(TypeSet::NUMBER)
+                }
                 ("round", [_, d, m]) => {
                     matches!(d.as_const(), Some(Value::Number(_))) && round_mode_index(m).is_some()
                 }
@@ -431,7 +441,20 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let s = self.b.ins().select(choose_a, xa, xb);
                 (st, m, s)
             }
-            NodeKind::Call(f, args) if f.name == "round" => {
+            NodeKind::Call(f, args) if f.name == "mod" => {
+                let [a, b] = args.as_slice() else {
+                    return self.interp_num(n);
+                };
+                let (sa, ma, xa) = self.num(a);
+                let (sb, mb, xb) = self.num(b);
+                let merge = self.num_merge();
+                self.when_both_numbers(sa, sb, merge);
+                let slot = self.slot_addr();
+                self.call(Helper::DecMod, &[ma, xa, mb, xb, slot]);
+                let r = self.load_num();
+                self.close_num(merge, r)
+            }
+            NodeKind::Call(f, args) if f.name == "round" || fixed_round_mode(f.name).is_some() => {
                 let digits = match args.get(1).and_then(Node::as_const) {
                     Some(Value::Number(d)) if !d.fract().is_zero() => return self.interp_num(n),
                     Some(Value::Number(d)) => match i64::try_from(*d) {
@@ -440,7 +463,9 @@ impl<'b, 'f> Gen<'b, 'f> {
                     },
                     _ => 0,
                 };
-                let mode = args.get(2).and_then(round_mode_index).unwrap_or(0);
+                let mode = fixed_round_mode(f.name)
+                    .or_else(|| args.get(2).and_then(round_mode_index))
+                    .unwrap_or(0);
                 let Some(x) = args.first() else {
                     return self.interp_num(n);
                 };
@@ -855,6 +880,19 @@ fn numeric_pair(a: &Node, b: &Node) -> bool {
         |n: &Node| !n.ty.non_null().is_never() && TypeSet::NUMBER.contains(n.ty.non_null());
     let maybe = |n: &Node| n.ty.intersects(TypeSet::NUMBER);
     (number(a) && maybe(b)) || (number(b) && maybe(a))
+}
+
+/// The rounding mode (index into [`helpers::ROUND_MODES`]) a rounding function always
+/// uses: `roundup` away from zero, `rounddown` toward zero, `floor`, `ceiling`.
+fn fixed_round_mode(function: &str) -> Option<usize> {
+    let mode = match function {
+        "roundup" => "up",
+        "rounddown" => "down",
+        "floor" => "floor",
+        "ceiling" => "ceiling",
+        _ => return None,
+    };
+    helpers::ROUND_MODES.iter().position(|(name, _)| *name == mode)
 }
 
 fn round_mode_index(n: &Node) -> Option<usize> {

@@ -217,6 +217,26 @@ pub extern "C" fn dec_div_round(
     };
 }
 
+/// `mod(a, b)` as the function computes it; a zero divisor or an overflow bails, so that
+/// the interpreter reports it.
+pub extern "C" fn dec_mod(am: i64, a_s: i64, bm: i64, bs: i64, o: *mut NumOut) {
+    *out(o) = match join(am, a_s)
+        .zip(join(bm, bs))
+        .and_then(|(a, b)| crate::stdlib::numbers::modulo_of(a, b).ok())
+        .and_then(split)
+    {
+        Some((m, s)) => NumOut {
+            status: NUM_OK,
+            mantissa: m,
+            scale: s,
+        },
+        None => NumOut {
+            status: NUM_BAIL,
+            ..NumOut::default()
+        },
+    };
+}
+
 /// `round(x, digits, mode)` with a mode index (see [`ROUND_MODES`]).
 pub extern "C" fn dec_round(m: i64, s: i64, digits: i64, mode: i64, o: *mut NumOut) {
     let bail = NumOut {
