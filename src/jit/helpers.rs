@@ -1,8 +1,13 @@
 //! Runtime helpers the generated code calls: field reads, exact decimal arithmetic where
 //! the inline fast path does not apply, boxing, and the interpreter for the nodes the JIT
-//! does not compile. All take raw pointers into structures owned by [`super::JitTransform`]
-//! and its caller, which outlive every call.
-#![allow(unsafe_code, clippy::not_unsafe_ptr_arg_deref)]
+//! does not compile.
+//!
+//! They are safe functions: their pointer parameters are references (`extern "C"` passes
+//! them as plain pointers), so no helper dereferences a raw pointer or invents a lifetime.
+//! The one obligation — that each reference the generated code passes is valid for the
+//! call — is met where the code is called (`JitTransform::apply`, whose `SAFETY` comment
+//! says why): contexts and output slots are that call's own, IR nodes, paths and constants
+//! belong to the transform the `JitTransform` keeps alive.
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -51,24 +56,6 @@ pub struct JitCtx<'a, 'r> {
     pub error: Option<EvalError>,
 }
 
-fn jctx<'x, 'a, 'r>(p: *mut JitCtx<'a, 'r>) -> &'x mut JitCtx<'a, 'r> {
-    // SAFETY: the generated code only passes the pointer it was called with, which points
-    // to a live JitCtx owned by `JitTransform::apply` for the whole call.
-    unsafe { &mut *p }
-}
-
-fn out<'x, T>(p: *mut T) -> &'x mut T {
-    // SAFETY: output pointers are stack slots of the generated function or elements of the
-    // output array owned by `JitTransform::apply`, valid and exclusive during the call.
-    unsafe { &mut *p }
-}
-
-fn node<'x>(p: *const Node) -> &'x Node {
-    // SAFETY: node pointers point into the IR owned by the JitTransform, which outlives
-    // its compiled code.
-    unsafe { &*p }
-}
-
 /// A decimal as (mantissa, scale) when its mantissa fits an i64 and it is not a
 /// negative zero (which the (mantissa, scale) form cannot carry).
 pub fn split(d: Decimal) -> Option<(i64, i64)> {
@@ -109,21 +96,17 @@ fn put_num(o: &mut NumOut, v: &Value) {
 }
 
 /// Reads a field as a number.
-pub extern "C" fn field_num(c: *mut JitCtx, path: *const FieldPath, o: *mut NumOut) {
-    let c = jctx(c);
-    // SAFETY: as for `node`: the path lives in the JitTransform's IR.
-    let path = unsafe { &*path };
-    put_num(out(o), &path.read_from(c.ctx.record, c.ctx.slots));
+pub extern "C" fn field_num(c: &mut JitCtx, path: &FieldPath, o: &mut NumOut) {
+    put_num(o, &path.read_from(c.ctx.record, c.ctx.slots));
 }
 
 /// Evaluates a node with the interpreter and reads the result as a number (bail on error
 /// or another kind: the enclosing formula is then evaluated by the interpreter).
-pub extern "C" fn interp_num(c: *mut JitCtx, n: *const Node, o: *mut NumOut) {
-    let c = jctx(c);
-    match c.interp.eval(node(n), c.ctx) {
-        Ok(v) => put_num(out(o), &v),
+pub extern "C" fn interp_num(c: &mut JitCtx, n: &Node, o: &mut NumOut) {
+    match c.interp.eval(n, c.ctx) {
+        Ok(v) => put_num(o, &v),
         Err(_) => {
-            *out(o) = NumOut {
+            *o = NumOut {
                 status: NUM_BAIL,
                 ..NumOut::default()
             }
@@ -132,9 +115,8 @@ pub extern "C" fn interp_num(c: *mut JitCtx, n: *const Node, o: *mut NumOut) {
 }
 
 /// Evaluates a node with the interpreter as a boolean code.
-pub extern "C" fn interp_bool(c: *mut JitCtx, n: *const Node) -> i64 {
-    let c = jctx(c);
-    match c.interp.eval(node(n), c.ctx) {
+pub extern "C" fn interp_bool(c: &mut JitCtx, n: &Node) -> i64 {
+    match c.interp.eval(n, c.ctx) {
         Ok(Value::Bool(true)) => B_TRUE,
         Ok(Value::Bool(false)) => B_FALSE,
         Ok(Value::Null) => B_NULL,
@@ -145,13 +127,13 @@ pub extern "C" fn interp_bool(c: *mut JitCtx, n: *const Node) -> i64 {
 /// Exact decimal arithmetic: op 0 add, 1 sub, 2 mul, 3 div; bail when the operands do not
 /// form decimals, on an error (the interpreter will report it), or when the result does not
 /// fit the (mantissa, scale) form.
-pub extern "C" fn dec_op(op: i64, am: i64, a_s: i64, bm: i64, bs: i64, o: *mut NumOut) {
+pub extern "C" fn dec_op(op: i64, am: i64, a_s: i64, bm: i64, bs: i64, o: &mut NumOut) {
     let bail = NumOut {
         status: NUM_BAIL,
         ..NumOut::default()
     };
     let (Some(a), Some(b)) = (join(am, a_s), join(bm, bs)) else {
-        *out(o) = bail;
+        *o = bail;
         return;
     };
     let binop = match op {
@@ -160,7 +142,7 @@ pub extern "C" fn dec_op(op: i64, am: i64, a_s: i64, bm: i64, bs: i64, o: *mut N
         2 => crate::syntax::BinaryOp::Mul,
         _ => crate::syntax::BinaryOp::Div,
     };
-    *out(o) = match crate::interp::decimal_op(binop, a, b).ok().and_then(split) {
+    *o = match crate::interp::decimal_op(binop, a, b).ok().and_then(split) {
         Some((m, s)) => NumOut {
             status: NUM_OK,
             mantissa: m,
@@ -192,7 +174,7 @@ pub extern "C" fn dec_div_round(
     bs: i64,
     digits: i64,
     mode: i64,
-    o: *mut NumOut,
+    o: &mut NumOut,
 ) {
     let quotient = join(am, a_s)
         .zip(join(bm, bs))
@@ -200,7 +182,7 @@ pub extern "C" fn dec_div_round(
     let strategy = ROUND_MODES
         .get(usize::try_from(mode).unwrap_or(usize::MAX))
         .map(|(_, st)| *st);
-    *out(o) = match quotient
+    *o = match quotient
         .zip(strategy)
         .and_then(|(q, st)| crate::stdlib::numbers::round_with(q, digits, st).ok())
         .and_then(split)
@@ -219,8 +201,8 @@ pub extern "C" fn dec_div_round(
 
 /// `mod(a, b)` as the function computes it; a zero divisor or an overflow bails, so that
 /// the interpreter reports it.
-pub extern "C" fn dec_mod(am: i64, a_s: i64, bm: i64, bs: i64, o: *mut NumOut) {
-    *out(o) = match join(am, a_s)
+pub extern "C" fn dec_mod(am: i64, a_s: i64, bm: i64, bs: i64, o: &mut NumOut) {
+    *o = match join(am, a_s)
         .zip(join(bm, bs))
         .and_then(|(a, b)| crate::stdlib::numbers::modulo_of(a, b).ok())
         .and_then(split)
@@ -238,7 +220,7 @@ pub extern "C" fn dec_mod(am: i64, a_s: i64, bm: i64, bs: i64, o: *mut NumOut) {
 }
 
 /// `round(x, digits, mode)` with a mode index (see [`ROUND_MODES`]).
-pub extern "C" fn dec_round(m: i64, s: i64, digits: i64, mode: i64, o: *mut NumOut) {
+pub extern "C" fn dec_round(m: i64, s: i64, digits: i64, mode: i64, o: &mut NumOut) {
     let bail = NumOut {
         status: NUM_BAIL,
         ..NumOut::default()
@@ -246,11 +228,11 @@ pub extern "C" fn dec_round(m: i64, s: i64, digits: i64, mode: i64, o: *mut NumO
     let strategy = match ROUND_MODES.get(usize::try_from(mode).unwrap_or(usize::MAX)) {
         Some((_, st)) => *st,
         None => {
-            *out(o) = bail;
+            *o = bail;
             return;
         }
     };
-    *out(o) = match join(m, s)
+    *o = match join(m, s)
         .and_then(|d| crate::stdlib::numbers::round_with(d, digits, strategy).ok())
         .and_then(split)
     {
@@ -274,7 +256,7 @@ pub const ROUND_MODES: [(&str, RoundingStrategy); 6] = [
 ];
 
 /// Writes a number (or null) to an output value; 0 on success, 1 when it cannot be formed.
-pub extern "C" fn box_num(status: i64, m: i64, s: i64, o: *mut Value) -> i64 {
+pub extern "C" fn box_num(status: i64, m: i64, s: i64, o: &mut Value) -> i64 {
     let v = match status {
         NUM_NULL => Value::Null,
         _ => match join(m, s) {
@@ -282,13 +264,13 @@ pub extern "C" fn box_num(status: i64, m: i64, s: i64, o: *mut Value) -> i64 {
             None => return 1,
         },
     };
-    *out(o) = v;
+    *o = v;
     0
 }
 
 /// Writes a boolean code (false/true/null) to an output value.
-pub extern "C" fn box_bool(code: i64, o: *mut Value) {
-    *out(o) = match code {
+pub extern "C" fn box_bool(code: i64, o: &mut Value) {
+    *o = match code {
         B_TRUE => Value::Bool(true),
         B_FALSE => Value::Bool(false),
         _ => Value::Null,
@@ -297,11 +279,10 @@ pub extern "C" fn box_bool(code: i64, o: *mut Value) {
 
 /// Evaluates a node with the interpreter into an output value; 0 on success, 1 on error
 /// (kept in the context).
-pub extern "C" fn interp_root(c: *mut JitCtx, n: *const Node, o: *mut Value) -> i64 {
-    let c = jctx(c);
-    match c.interp.eval(node(n), c.ctx) {
+pub extern "C" fn interp_root(c: &mut JitCtx, n: &Node, o: &mut Value) -> i64 {
+    match c.interp.eval(n, c.ctx) {
         Ok(v) => {
-            *out(o) = v;
+            *o = v;
             0
         }
         Err(e) => {
@@ -312,9 +293,7 @@ pub extern "C" fn interp_root(c: *mut JitCtx, n: *const Node, o: *mut Value) -> 
 }
 
 /// Evaluates a condition with the interpreter: 0 holds, 1 does not hold, 2 error (kept).
-pub extern "C" fn interp_cond(c: *mut JitCtx, n: *const Node) -> i64 {
-    let c = jctx(c);
-    let n = node(n);
+pub extern "C" fn interp_cond(c: &mut JitCtx, n: &Node) -> i64 {
     match c.interp.eval(n, c.ctx) {
         Ok(Value::Bool(true)) => 0,
         Ok(Value::Bool(false) | Value::Null) => 1,
@@ -336,15 +315,11 @@ pub extern "C" fn interp_cond(c: *mut JitCtx, n: *const Node) -> i64 {
 }
 
 /// Copies a field into an output value.
-pub extern "C" fn out_field(c: *mut JitCtx, path: *const FieldPath, o: *mut Value) {
-    let c = jctx(c);
-    // SAFETY: the path lives in the JitTransform's IR.
-    let path = unsafe { &*path };
-    *out(o) = path.read_from(c.ctx.record, c.ctx.slots);
+pub extern "C" fn out_field(c: &mut JitCtx, path: &FieldPath, o: &mut Value) {
+    *o = path.read_from(c.ctx.record, c.ctx.slots);
 }
 
 /// Copies a constant into an output value.
-pub extern "C" fn out_const(v: *const Value, o: *mut Value) {
-    // SAFETY: the constant lives in the JitTransform's IR.
-    *out(o) = unsafe { &*v }.clone();
+pub extern "C" fn out_const(v: &Value, o: &mut Value) {
+    *o = v.clone();
 }

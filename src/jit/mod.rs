@@ -214,7 +214,11 @@ impl JitTransform {
             error: None,
         };
         // SAFETY: the function was compiled for this transform; `jctx` and `outs` (one
-        // slot per mapping) are live and exclusive for the call.
+        // slot per mapping) are live and exclusive for the call. The code passes the helpers
+        // (which take references) only: `jctx`; pointers into `outs` and into its own stack
+        // slots; and pointers to IR nodes, field paths and constants of `self.transform`,
+        // which the `Arc` keeps alive and nothing mutates — so every reference a helper
+        // receives is valid, and the mutable ones unaliased, for the call.
         let code = unsafe { (self.function)(&mut jctx, outs.as_mut_ptr()) };
         let error = || {
             jctx.error
