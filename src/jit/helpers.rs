@@ -77,21 +77,8 @@ fn put_num(o: &mut NumOut, v: &Value) {
             status: NUM_NULL,
             ..NumOut::default()
         },
-        Value::Number(d) => match split(*d) {
-            Some((m, s)) => NumOut {
-                status: NUM_OK,
-                mantissa: m,
-                scale: s,
-            },
-            None => NumOut {
-                status: NUM_BAIL,
-                ..NumOut::default()
-            },
-        },
-        _ => NumOut {
-            status: NUM_BAIL,
-            ..NumOut::default()
-        },
+        Value::Number(d) => num_out(Some(*d)),
+        _ => num_out(None),
     };
 }
 
@@ -124,32 +111,44 @@ pub extern "C" fn interp_bool(c: &mut JitCtx, n: &Node) -> i64 {
     }
 }
 
+/// A decimal result as a [`NumOut`]: a number when there is one and it fits the
+/// (mantissa, scale) form, else a bail (the interpreter redoes the formula and reports).
+fn num_out(result: Option<Decimal>) -> NumOut {
+    match result.and_then(split) {
+        Some((mantissa, scale)) => NumOut {
+            status: NUM_OK,
+            mantissa,
+            scale,
+        },
+        None => NumOut {
+            status: NUM_BAIL,
+            ..NumOut::default()
+        },
+    }
+}
+
+/// The rounding strategy of a mode index (see [`ROUND_MODES`]).
+fn strategy(mode: i64) -> Option<RoundingStrategy> {
+    ROUND_MODES
+        .get(usize::try_from(mode).ok()?)
+        .map(|(_, st)| *st)
+}
+
 /// Exact decimal arithmetic: op 0 add, 1 sub, 2 mul, 3 div; bail when the operands do not
 /// form decimals, on an error (the interpreter will report it), or when the result does not
 /// fit the (mantissa, scale) form.
 pub extern "C" fn dec_op(op: i64, am: i64, a_s: i64, bm: i64, bs: i64, o: &mut NumOut) {
-    let bail = NumOut {
-        status: NUM_BAIL,
-        ..NumOut::default()
-    };
-    let (Some(a), Some(b)) = (join(am, a_s), join(bm, bs)) else {
-        *o = bail;
-        return;
-    };
     let binop = match op {
         0 => crate::syntax::BinaryOp::Add,
         1 => crate::syntax::BinaryOp::Sub,
         2 => crate::syntax::BinaryOp::Mul,
         _ => crate::syntax::BinaryOp::Div,
     };
-    *o = match crate::interp::decimal_op(binop, a, b).ok().and_then(split) {
-        Some((m, s)) => NumOut {
-            status: NUM_OK,
-            mantissa: m,
-            scale: s,
-        },
-        None => bail,
-    };
+    *o = num_out(
+        join(am, a_s)
+            .zip(join(bm, bs))
+            .and_then(|(a, b)| crate::interp::decimal_op(binop, a, b).ok()),
+    );
 }
 
 /// Compares two decimals: -1, 0, 1.
@@ -176,73 +175,32 @@ pub extern "C" fn dec_div_round(
     mode: i64,
     o: &mut NumOut,
 ) {
-    let quotient = join(am, a_s)
-        .zip(join(bm, bs))
-        .and_then(|(a, b)| crate::interp::decimal_op(crate::syntax::BinaryOp::Div, a, b).ok());
-    let strategy = ROUND_MODES
-        .get(usize::try_from(mode).unwrap_or(usize::MAX))
-        .map(|(_, st)| *st);
-    *o = match quotient
-        .zip(strategy)
-        .and_then(|(q, st)| crate::stdlib::numbers::round_with(q, digits, st).ok())
-        .and_then(split)
-    {
-        Some((m, s)) => NumOut {
-            status: NUM_OK,
-            mantissa: m,
-            scale: s,
-        },
-        None => NumOut {
-            status: NUM_BAIL,
-            ..NumOut::default()
-        },
-    };
+    *o = num_out(
+        join(am, a_s)
+            .zip(join(bm, bs))
+            .and_then(|(a, b)| crate::interp::decimal_op(crate::syntax::BinaryOp::Div, a, b).ok())
+            .zip(strategy(mode))
+            .and_then(|(q, st)| crate::stdlib::numbers::round_with(q, digits, st).ok()),
+    );
 }
 
 /// `mod(a, b)` as the function computes it; a zero divisor or an overflow bails, so that
 /// the interpreter reports it.
 pub extern "C" fn dec_mod(am: i64, a_s: i64, bm: i64, bs: i64, o: &mut NumOut) {
-    *o = match join(am, a_s)
-        .zip(join(bm, bs))
-        .and_then(|(a, b)| crate::stdlib::numbers::modulo_of(a, b).ok())
-        .and_then(split)
-    {
-        Some((m, s)) => NumOut {
-            status: NUM_OK,
-            mantissa: m,
-            scale: s,
-        },
-        None => NumOut {
-            status: NUM_BAIL,
-            ..NumOut::default()
-        },
-    };
+    *o = num_out(
+        join(am, a_s)
+            .zip(join(bm, bs))
+            .and_then(|(a, b)| crate::stdlib::numbers::modulo_of(a, b).ok()),
+    );
 }
 
 /// `round(x, digits, mode)` with a mode index (see [`ROUND_MODES`]).
 pub extern "C" fn dec_round(m: i64, s: i64, digits: i64, mode: i64, o: &mut NumOut) {
-    let bail = NumOut {
-        status: NUM_BAIL,
-        ..NumOut::default()
-    };
-    let strategy = match ROUND_MODES.get(usize::try_from(mode).unwrap_or(usize::MAX)) {
-        Some((_, st)) => *st,
-        None => {
-            *o = bail;
-            return;
-        }
-    };
-    *o = match join(m, s)
-        .and_then(|d| crate::stdlib::numbers::round_with(d, digits, strategy).ok())
-        .and_then(split)
-    {
-        Some((m, s)) => NumOut {
-            status: NUM_OK,
-            mantissa: m,
-            scale: s,
-        },
-        None => bail,
-    };
+    *o = num_out(
+        join(m, s)
+            .zip(strategy(mode))
+            .and_then(|(d, st)| crate::stdlib::numbers::round_with(d, digits, st).ok()),
+    );
 }
 
 /// The rounding modes by index, as `round()` names them.
