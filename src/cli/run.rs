@@ -276,11 +276,8 @@ pub fn run_test(args: TestArgs) -> i32 {
         };
         match all_fields.apply(&mut interp, &ctx) {
             Outcome::Mapped(values) => {
-                let mut out = crate::value::Map::default();
-                for (m, v) in all_fields.mappings.iter().zip(values) {
-                    out.insert(m.target.clone(), v);
-                }
-                let out = crate::value::Value::object(out);
+                let out = all_fields.record_of(values);
+                println!("  => {}", out.to_json());
                 let problem = file
                     .connector
                     .outbound
@@ -290,15 +287,11 @@ pub fn run_test(args: TestArgs) -> i32 {
                 match problem {
                     Some(problem) => {
                         failed += 1;
-                        println!("  => {}", out.to_json());
                         println!(
                             "  FAILED: {problem} (a store-bound run sends it to the dead letters)"
                         );
                     }
-                    None => {
-                        mapped += 1;
-                        println!("  => {}", out.to_json());
-                    }
+                    None => mapped += 1,
                 }
             }
             Outcome::Filtered(i) => {

@@ -21,3 +21,13 @@ pub mod sqlite_state;
 pub mod store;
 #[cfg(feature = "store")]
 pub mod sync_store;
+
+/// An I/O failure on a file of a run, as a diagnostic (E506): `what` says which file and
+/// what was being done.
+#[cfg(feature = "store")]
+pub(crate) fn io_diag(what: &str, e: std::io::Error) -> crate::diagnostics::Diag {
+    crate::diagnostics::Diag::new(
+        crate::diagnostics::codes::E506_READ_FILE,
+        format!("{what}: {e}"),
+    )
+}

@@ -42,7 +42,7 @@ pub fn verify_input(checkpoint: &Checkpoint, input: &str, file: &File) -> Result
     let way_out = "run with --from-start to read the input again from its start (its dead letters are replaced)";
     let size = file
         .metadata()
-        .map_err(|e| Diag::new(codes::E506_READ_FILE, format!("cannot read {input}: {e}")))?
+        .map_err(|e| super::io_diag(&format!("cannot read {input}"), e))?
         .len();
     if size < checkpoint.byte_offset {
         return Err(Diag::new(
@@ -56,7 +56,7 @@ pub fn verify_input(checkpoint: &Checkpoint, input: &str, file: &File) -> Result
     }
     if !checkpoint.head_hash.is_empty() {
         let now = head_hash(file, checkpoint.byte_offset)
-            .map_err(|e| Diag::new(codes::E506_READ_FILE, format!("cannot read {input}: {e}")))?;
+            .map_err(|e| super::io_diag(&format!("cannot read {input}"), e))?;
         if now != checkpoint.head_hash {
             return Err(Diag::new(
                 codes::E612_INPUT_CHANGED,

@@ -12,9 +12,7 @@ use crate::diagnostics::{codes, Diag};
 use crate::transform::connector::Connector;
 use crate::value::Value;
 
-fn io_diag(what: &str, e: std::io::Error) -> Diag {
-    Diag::new(codes::E506_READ_FILE, format!("{what}: {e}"))
-}
+use crate::executor::io_diag;
 
 /// Mapped records as NDJSON lines; a commit flushes them before the state is committed, so
 /// a checkpoint never covers a line that is not written.

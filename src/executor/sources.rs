@@ -15,9 +15,7 @@ use crate::diagnostics::{codes, Diag};
 use crate::transform::connector::Connector;
 use crate::transform::source::{CsvSource, Raw, ValueSource};
 
-fn io_diag(what: &str, e: std::io::Error) -> Diag {
-    Diag::new(codes::E506_READ_FILE, format!("{what}: {e}"))
-}
+use crate::executor::io_diag;
 
 /// A file: NDJSON read in parallel from a byte offset, or CSV (by the `.csv` extension)
 /// from a line. Resumable; its identity is its size and the bytes before the position.

@@ -297,6 +297,16 @@ impl Transform {
         out.push_str("}\n");
     }
 
+    /// The output record of mapped `values`: each under its target, in mapping order.
+    pub fn record_of(&self, values: Vec<Value>) -> Value {
+        let mut map =
+            crate::value::Map::with_capacity_and_hasher(values.len(), Default::default());
+        for (m, v) in self.mappings.iter().zip(values) {
+            map.insert(m.target.clone(), v);
+        }
+        Value::object(map)
+    }
+
     /// Runs the conditions, then the mappings, on one record.
     pub fn apply(&self, interp: &mut Interpreter, ctx: &Ctx) -> Outcome {
         for (i, c) in self.conditions.iter().enumerate() {

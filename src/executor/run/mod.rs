@@ -342,12 +342,8 @@ pub fn run(
                 .map_err(fail)?;
         }
         let letters = state.dead_letters(&connector.name).map_err(fail)?;
-        write_file(&dead_path, &letters).map_err(|e| {
-            Diag::new(
-                codes::E506_READ_FILE,
-                format!("cannot write {}: {e}", dead_path.display()),
-            )
-        })?;
+        write_file(&dead_path, &letters)
+            .map_err(|e| super::io_diag(&format!("cannot write {}", dead_path.display()), e))?;
     }
 
     latencies.sort_unstable();

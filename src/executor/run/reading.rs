@@ -10,14 +10,12 @@ use std::sync::{Arc, Mutex};
 use super::collector::Collector;
 use super::worker::{Chunk, Plan, Worker};
 use super::RunOptions;
-use crate::diagnostics::{codes, Diag};
+use crate::diagnostics::Diag;
 use crate::native::Engine;
 use crate::runtime::Lookups;
 use crate::transform::source::{ReadError, RecordSource};
 
-fn io_diag(what: &str, e: std::io::Error) -> Diag {
-    Diag::new(codes::E506_READ_FILE, format!("{what}: {e}"))
-}
+use crate::executor::io_diag;
 
 /// Consecutive NDJSON lines as read, before parsing.
 pub(super) struct RawChunk {

@@ -15,7 +15,7 @@ use crate::native::Native;
 use crate::runtime::{Ctx, Lookups};
 use crate::transform::source::{parse_line, raw_of_bad_line, raw_of_line, Raw, ReadError};
 use crate::transform::{Outcome, Transform};
-use crate::value::{Map, Value};
+use crate::value::Value;
 
 /// One record in this many has its transform latency measured.
 const LATENCY_SAMPLE: u64 = 8;
@@ -165,11 +165,7 @@ impl<'t> Worker<'t> {
                     chunk.written += 1;
                 }
                 SinkMode::Values => {
-                    let mut map = Map::with_capacity_and_hasher(values.len(), Default::default());
-                    for (m, v) in self.transform.mappings.iter().zip(values) {
-                        map.insert(m.target.clone(), v);
-                    }
-                    let mapped = Value::object(map);
+                    let mapped = self.transform.record_of(values);
                     let key = self.key.unwrap_or_default();
                     match key_problem(&mapped, key) {
                         Some(problem) => chunk.dead.push(DeadEntry {
