@@ -293,6 +293,7 @@ impl Program {
             query_filter: None,
             primary_key: None,
             credentials: Default::default(),
+            connection: None,
         };
         let connector = Connector {
             name: "program".to_string(),

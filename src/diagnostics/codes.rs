@@ -142,6 +142,16 @@ codes! {
         "The checkpoint of this connector over this input records the input's size and a hash of the bytes before its position. The input is now shorter, or those bytes differ: it was truncated, replaced or rewritten, and resuming would start in the middle of some other line. Run with --from-start to read it again from its start. Appending to the input is fine: a growing file resumes where it stopped.";
     E613_STOPPED = "E613", "run stopped by a signal",
         "SIGTERM or SIGINT (Ctrl-C) stopped the run: the records read so far were processed and committed with the checkpoint, and the run was recorded as stopped. Run the same command to resume where it stopped. The exit code is 143 for SIGTERM and 130 for SIGINT.";
+    E614_REMOTE_UNREACHABLE = "E614", "remote system unreachable",
+        "A REST/OData system did not answer usefully: the connection failed or timed out, or it answered 429 or 5xx, on every try (the connection's `retries`, waiting `backoff` doubled each time with jitter, or as long as `Retry-After` says, up to `max_backoff`). The run stops; what was committed stays, with the checkpoint, and the next run goes on from there (a catch-up sync).";
+    E615_REMOTE_REJECTED = "E615", "remote system rejected a record",
+        "The outbound system answered a write with a 4xx status (other than 401, 408 and 429). The record goes to the dead letters with the status and the start of the answer's body; the run goes on. Fix the record or the mapping and run with --retry-dead-letters.";
+    E616_REMOTE_AUTH = "E616", "authentication with the remote system failed",
+        "The remote system refused the credentials: the session login or the OAuth 2.0 token request failed, or requests were still answered 401/403 after logging in again. Check the side's [credentials] (the message never shows them) and `auth`.";
+    E617_REMOTE_RESPONSE = "E617", "unexpected answer from the remote system",
+        "A page of the source is not JSON, or holds no array at the connection's `records` path, or a lookup's answer has no records array. The message names the URL (without credentials) and what was found.";
+    E618_AMBIGUOUS_MATCH = "E618", "match keys find more than one remote record",
+        "An upsert looks the record up by its `match_keys` and the remote system returned several records: writing to one of them would be a guess. The record goes to the dead letters; make the match keys unique (add a key) or clean up the duplicates.";
     E701_STORE_NOT_FOUND = "E701", "store not found",
         "The store file named with --store does not exist. Create one by loading objects: sluice objects load TYPE FILE --store DB.";
     E702_STORE_CORRUPT = "E702", "store is corrupt or not a Sluice store",

@@ -3,6 +3,8 @@
 
 #[cfg(feature = "store")]
 pub mod dead_letters;
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "store")]
 pub mod lookups;
 #[cfg(feature = "store")]
@@ -22,10 +24,26 @@ pub mod store;
 #[cfg(feature = "store")]
 pub mod sync_store;
 
+/// A diagnostic carried through an `io::Error` (a record source can only fail with one):
+/// [`io_diag`] gives it back as it was.
+#[derive(Debug)]
+pub struct DiagError(pub crate::diagnostics::Diag);
+
+impl std::fmt::Display for DiagError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.0.code.id, self.0.message)
+    }
+}
+
+impl std::error::Error for DiagError {}
+
 /// An I/O failure on a file of a run, as a diagnostic (E506): `what` says which file and
-/// what was being done.
+/// what was being done. An error that carries its own diagnostic ([`DiagError`]) is that.
 #[cfg(feature = "store")]
 pub(crate) fn io_diag(what: &str, e: std::io::Error) -> crate::diagnostics::Diag {
+    if let Some(DiagError(diag)) = e.get_ref().and_then(|inner| inner.downcast_ref()) {
+        return diag.clone();
+    }
     crate::diagnostics::Diag::new(
         crate::diagnostics::codes::E506_READ_FILE,
         format!("{what}: {e}"),

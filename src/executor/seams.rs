@@ -111,14 +111,31 @@ pub enum SinkMode {
     Lines,
     /// Records as values, upserted by the primary key.
     Values,
+    /// Records as values with where each came from ([`Provenance`]), for a sink that may
+    /// refuse single records (a remote system): a refused record becomes a dead letter.
+    Remote,
     /// Nothing: a dry run.
     Nothing,
+}
+
+/// Where a mapped record came from: the input and line of its dead letter, and its raw
+/// form, should the sink refuse it.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    /// Its line in the input.
+    pub line: u64,
+    /// The input it first came from, when not the run's own (a retried letter).
+    pub origin: Option<std::sync::Arc<str>>,
+    /// The input record as read.
+    pub raw: crate::transform::source::Raw,
 }
 
 /// The state committed with a batch of records: dead letters and the checkpoint.
 pub struct StateCommit<'a> {
     /// The connector's name.
     pub connector: &'a str,
+    /// The key of the run's input (a refused record's letter is kept under it).
+    pub input: &'a str,
     /// The conflict rule (for sinks that upsert).
     pub conflict: Conflict,
     /// Letters to add and remove.
@@ -140,8 +157,13 @@ pub trait Sink {
     }
 
     /// Takes the mapped records of a chunk: its NDJSON text ([`SinkMode::Lines`]) or its
-    /// values ([`SinkMode::Values`]).
-    fn accept(&mut self, lines: &str, values: Vec<Value>) -> Result<(), Diag>;
+    /// values ([`SinkMode::Values`]), with where each came from ([`SinkMode::Remote`]).
+    fn accept(
+        &mut self,
+        lines: &str,
+        values: Vec<Value>,
+        provenance: Vec<Provenance>,
+    ) -> Result<(), Diag>;
 
     /// How many accepted records wait for a commit.
     fn pending(&self) -> usize;

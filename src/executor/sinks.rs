@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write};
 
 use chrono::Utc;
 
-use super::seams::{Sink, SinkMode, StateCommit, StateStore};
+use super::seams::{Provenance, Sink, SinkMode, StateCommit, StateStore};
 use super::sync_store::BatchCounts;
 use crate::diagnostics::{codes, Diag};
 use crate::transform::connector::Connector;
@@ -40,7 +40,7 @@ impl Sink for NdjsonSink {
         SinkMode::Lines
     }
 
-    fn accept(&mut self, lines: &str, _: Vec<Value>) -> Result<(), Diag> {
+    fn accept(&mut self, lines: &str, _: Vec<Value>, _: Vec<Provenance>) -> Result<(), Diag> {
         self.out
             .write_all(lines.as_bytes())
             .map_err(|e| io_diag("cannot write the output", e))
@@ -82,7 +82,7 @@ impl Sink for StoreSink {
         Some(&self.key)
     }
 
-    fn accept(&mut self, _: &str, values: Vec<Value>) -> Result<(), Diag> {
+    fn accept(&mut self, _: &str, values: Vec<Value>, _: Vec<Provenance>) -> Result<(), Diag> {
         self.pending.extend(values);
         Ok(())
     }
@@ -112,7 +112,7 @@ impl Sink for DryRunSink {
         SinkMode::Nothing
     }
 
-    fn accept(&mut self, _: &str, _: Vec<Value>) -> Result<(), Diag> {
+    fn accept(&mut self, _: &str, _: Vec<Value>, _: Vec<Provenance>) -> Result<(), Diag> {
         Ok(())
     }
 
@@ -126,14 +126,27 @@ impl Sink for DryRunSink {
 }
 
 /// The sink of a run: nothing for an inactive outbound side, NDJSON with `--output`, else
-/// the store's `outbound.object` keyed by `outbound.primary_key`.
-pub fn open_sink(connector: &Connector, output: Option<&str>) -> Result<Box<dyn Sink>, Diag> {
+/// the outbound side's REST connection, else the store's `outbound.object` keyed by
+/// `outbound.primary_key`. `stop` cuts a remote sink's retry waits short.
+pub fn open_sink(
+    connector: &Connector,
+    output: Option<&str>,
+    stop: &std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> Result<Box<dyn Sink>, Diag> {
     if !connector.outbound.active {
         return Ok(Box::new(DryRunSink));
     }
     if let Some(path) = output {
         return Ok(Box::new(NdjsonSink::open(path)?));
     }
+    #[cfg(feature = "http")]
+    if let Some(connection) = &connector.outbound.connection {
+        let side = &connector.outbound;
+        let client = super::http::client_of("outbound", side, stop)?;
+        return Ok(Box::new(super::http::sink::HttpSink::new(side, connection, client)));
+    }
+    #[cfg(not(feature = "http"))]
+    let _ = stop;
     let missing = |what: &str| {
         Diag::new(
             codes::E603_CONNECTOR_MISSING,

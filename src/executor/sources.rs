@@ -167,12 +167,14 @@ impl Source for DeadLetterSource {
 }
 
 /// The source of a run: the dead letters with `retry`, else `--input` (a file, or `-` for
-/// stdin), else the inbound object when the inbound side is the store.
+/// stdin), else the inbound side's REST/OData connection, else the inbound object when the
+/// inbound side is the store. `stop` cuts a remote source's retry waits short.
 pub fn open_source(
     connector: &Connector,
     input: Option<&str>,
     store: &Path,
     retry: Option<&Path>,
+    stop: &std::sync::Arc<std::sync::atomic::AtomicUsize>,
 ) -> Result<Box<dyn Source>, Diag> {
     if let Some(letters) = retry {
         return Ok(Box::new(DeadLetterSource::new(letters)));
@@ -180,6 +182,13 @@ pub fn open_source(
     match input {
         Some("-") => Ok(Box::new(StdinSource)),
         Some(path) => Ok(Box::new(FileSource::open(path)?)),
+        #[cfg(feature = "http")]
+        None if connector.inbound.connection.is_some() => {
+            let side = &connector.inbound;
+            let client = super::http::client_of("inbound", side, stop)?;
+            let connection = side.connection.as_ref().map_or_else(Default::default, Clone::clone);
+            Ok(Box::new(super::http::source::HttpSource::new(side, &connection, client)))
+        }
         None if connector.inbound.system == "store" => {
             let object = connector.inbound.object.clone().ok_or_else(|| {
                 Diag::new(

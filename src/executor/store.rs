@@ -64,7 +64,7 @@ pub const BUSY_TIMEOUT_MS: u64 = 2_000;
 /// Identifies a Sluice store.
 const APPLICATION_ID: i64 = 0x534c_5543; // "SLUC"
 /// The schema version this Sluice writes; older stores are migrated when opened for writing.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// The migration from each version to the next: `MIGRATIONS[i]` takes version `i + 1` to
 /// `i + 2`. A new store is created at version 1 and migrated like any other.
@@ -88,6 +88,8 @@ ALTER TABLE runs ADD COLUMN segments INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE runs ADD COLUMN noop INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN stopped INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX reviews_pending ON reviews(object_type, key_value, status);
+", "
+ALTER TABLE checkpoints ADD COLUMN cursor TEXT NOT NULL DEFAULT '';
 "];
 
 const SCHEMA: &str = "

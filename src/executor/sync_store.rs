@@ -30,6 +30,9 @@ pub struct Checkpoint {
     pub segments: u64,
     /// The counts of the logical run so far.
     pub counts: Counts,
+    /// A source's own position beyond line and offset, opaque to the store (an API
+    /// source: the page, the records read of it, the watermark).
+    pub cursor: String,
 }
 
 /// Where every record read went: each is in exactly one of the other counts.
@@ -73,6 +76,8 @@ pub struct BatchCounts {
     pub kept: u64,
     /// Records queued for manual review.
     pub queued: u64,
+    /// Records the sink refused (a remote system's 4xx): they are dead letters now.
+    pub failed: u64,
 }
 
 /// Dead letters to commit with a batch: letters to add, and letters (of retried records)
@@ -197,7 +202,7 @@ impl Store {
     ) -> Result<Option<Checkpoint>, StoreError> {
         self.conn()
             .query_row(
-                "SELECT byte_offset, line, fingerprint, input_size, head_hash, complete, run_started, segments, counts
+                "SELECT byte_offset, line, fingerprint, input_size, head_hash, complete, run_started, segments, counts, cursor
                  FROM checkpoints WHERE connector = ?1 AND input = ?2",
                 params![connector, input],
                 |r| {
@@ -214,6 +219,7 @@ impl Store {
                         run_started: r.get(6)?,
                         segments: count(7)?,
                         counts: serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or_default(),
+                        cursor: r.get(9)?,
                     })
                 },
             )
@@ -517,10 +523,10 @@ fn save_checkpoint(
 ) -> rusqlite::Result<()> {
     let big = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     conn.execute(
-        "INSERT INTO checkpoints(connector, input, byte_offset, line, dead_letter_bytes, updated_at, fingerprint, input_size, head_hash, complete, run_started, segments, counts)
-         VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+        "INSERT INTO checkpoints(connector, input, byte_offset, line, dead_letter_bytes, updated_at, fingerprint, input_size, head_hash, complete, run_started, segments, counts, cursor)
+         VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT(connector, input) DO UPDATE SET byte_offset = ?3, line = ?4, updated_at = ?5, fingerprint = ?6,
-             input_size = ?7, head_hash = ?8, complete = ?9, run_started = ?10, segments = ?11, counts = ?12",
+             input_size = ?7, head_hash = ?8, complete = ?9, run_started = ?10, segments = ?11, counts = ?12, cursor = ?13",
         params![
             connector,
             input,
@@ -533,7 +539,8 @@ fn save_checkpoint(
             cp.complete,
             cp.run_started,
             big(cp.segments),
-            serde_json::to_string(counts).unwrap_or_default()
+            serde_json::to_string(counts).unwrap_or_default(),
+            cp.cursor
         ],
     )
     .map(|_| ())

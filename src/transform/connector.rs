@@ -67,9 +67,12 @@ pub struct Side {
     /// The upsert key of the target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_key: Option<String>,
-    /// Credentials: literal values or `env:VAR` references.
+    /// Credentials: literal values, `env:VAR` or `file:PATH` references.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub credentials: BTreeMap<String, Credential>,
+    /// How this side reaches a REST/OData system, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<super::connection::Connection>,
 }
 
 /// A credential value. Only text is accepted, and a value of another type is rejected
@@ -576,6 +579,28 @@ impl Connector {
                 );
             }
         }
+        for (label, side) in [("inbound", &self.inbound), ("outbound", &self.outbound)] {
+            let Some(connection) = &side.connection else {
+                continue;
+            };
+            for (diag, key) in connection.problems(label) {
+                push(diag, key);
+            }
+            for needed in connection.needed_credentials() {
+                if !side.credentials.contains_key(*needed) {
+                    push(
+                        Diag::new(
+                            codes::E603_CONNECTOR_MISSING,
+                            format!(
+                                "{label}.connection: auth = \"{}\" needs `{label}.credentials.{needed}`",
+                                connection.auth
+                            ),
+                        ),
+                        "auth",
+                    );
+                }
+            }
+        }
         if let Some(zone) = &self.zone {
             if zone.parse::<chrono_tz::Tz>().is_err() {
                 let zones = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
@@ -724,7 +749,7 @@ impl Connector {
         let mut c = self.clone();
         for side in [&mut c.inbound, &mut c.outbound] {
             for Credential(value) in side.credentials.values_mut() {
-                if !value.starts_with("env:") {
+                if !value.starts_with("env:") && !value.starts_with("file:") {
                     *value = "***".to_string();
                 }
             }
@@ -736,19 +761,41 @@ impl Connector {
     pub fn resolve_credentials(&self) -> Result<BTreeMap<String, String>, Diag> {
         let mut resolved = BTreeMap::new();
         for (label, side) in [("inbound", &self.inbound), ("outbound", &self.outbound)] {
-            for (key, Credential(value)) in &side.credentials {
-                let v = match value.strip_prefix("env:") {
-                    Some(var) => std::env::var(var).map_err(|_| {
+            for (key, value) in side.resolve_credentials(label)? {
+                resolved.insert(format!("{label}.{key}"), value);
+            }
+        }
+        Ok(resolved)
+    }
+}
+
+impl Side {
+    /// Resolves this side's `env:VAR` and `file:PATH` credentials, key → value (values are
+    /// never printed); `label` names the side in errors.
+    pub fn resolve_credentials(&self, label: &str) -> Result<BTreeMap<String, String>, Diag> {
+        let mut resolved = BTreeMap::new();
+        {
+            for (key, Credential(value)) in &self.credentials {
+                let v = if let Some(var) = value.strip_prefix("env:") {
+                    std::env::var(var).map_err(|_| {
                         Diag::new(
                             codes::E606_CREDENTIAL,
                             format!(
                                 "{label}.credentials.{key}: environment variable {var} is not set"
                             ),
                         )
-                    })?,
-                    None => value.clone(),
+                    })?
+                } else if let Some(path) = value.strip_prefix("file:") {
+                    std::fs::read_to_string(path).map_err(|e| {
+                        Diag::new(
+                            codes::E606_CREDENTIAL,
+                            format!("{label}.credentials.{key}: cannot read {path}: {e}"),
+                        )
+                    })?
+                } else {
+                    value.clone()
                 };
-                resolved.insert(format!("{label}.{key}"), v);
+                resolved.insert(key.clone(), v);
             }
         }
         Ok(resolved)
@@ -756,7 +803,7 @@ impl Connector {
 }
 
 /// "did you mean `x`?" when a value is close to an allowed one, else the allowed values.
-fn one_of(value: &str, allowed: &[&str]) -> String {
+pub(crate) fn one_of(value: &str, allowed: &[&str]) -> String {
     did_you_mean(value, allowed.iter().copied())
         .map(|s| format!("did you mean `{s}`?"))
         .unwrap_or_else(|| format!("allowed: {}", allowed.join(", ")))

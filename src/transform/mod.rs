@@ -5,6 +5,7 @@
 //! executor, which both build on it.
 
 pub mod conform;
+pub mod connection;
 pub mod connector;
 pub mod connector_reference;
 pub mod source;

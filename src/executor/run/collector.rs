@@ -87,7 +87,8 @@ impl Collector<'_> {
                 self.letters.add.push((input, d.line, letter));
             }
         }
-        self.sink.accept(&chunk.ndjson, chunk.mapped)?;
+        self.sink
+            .accept(&chunk.ndjson, chunk.mapped, chunk.provenance)?;
         if self.sink.pending() >= self.batch || self.letters.add.len() >= self.batch {
             self.commit()?;
         }
@@ -107,6 +108,7 @@ impl Collector<'_> {
             state,
             StateCommit {
                 connector: &self.connector.name,
+                input: &self.letter_input,
                 conflict: self.connector.sync.conflict,
                 letters: &self.letters,
                 checkpoint: self
@@ -117,6 +119,7 @@ impl Collector<'_> {
             },
         )?;
         self.counts.written += batch.written;
+        self.counts.failed += batch.failed;
         self.counts.queued += batch.queued;
         self.counts.kept += batch.kept;
         self.letters = LetterBatch::default();

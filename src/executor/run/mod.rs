@@ -178,12 +178,20 @@ pub fn run(
             std::time::Duration::from_millis(super::store::BUSY_TIMEOUT_MS),
         )?),
     };
-    let sink = open_sink(connector, opts.output.as_deref())?;
+    let sink = open_sink(connector, opts.output.as_deref(), &opts.stop)?;
     let mut state = open_state(opts, dry_run)?;
     let retry = opts.retry_dead_letters.then_some(dead_path.as_path());
-    let mut source = open_source(connector, opts.input.as_deref(), &opts.store, retry)?;
+    let mut source = open_source(
+        connector,
+        opts.input.as_deref(),
+        &opts.store,
+        retry,
+        &opts.stop,
+    )?;
     let letter_input = source.key().to_string();
-    let checkpointed = (sink.mode() == SinkMode::Values && source.resumable() && retry.is_none())
+    let checkpointed = (matches!(sink.mode(), SinkMode::Values | SinkMode::Remote)
+        && source.resumable()
+        && retry.is_none())
         .then(|| letter_input.clone());
 
     let fresh = Checkpoint {
@@ -212,6 +220,7 @@ pub fn run(
                     position = Checkpoint {
                         byte_offset: cp.byte_offset,
                         line: cp.line,
+                        cursor: cp.cursor.clone(),
                         ..fresh.clone()
                     };
                     if !cp.complete {

@@ -97,8 +97,18 @@ pub(super) fn run_sequential(
     let mut worker = Worker::new(plan, lookups);
     let progress = progress_bar(opts, None);
     let mut chunk = Chunk::default();
+    let per_chunk = CHUNK_LINES.min(opts.batch.max(1));
     while let Some(item) = records.next_record() {
-        let mut rec = item.map_err(|e| io_diag("cannot read the input", e))?;
+        let mut rec = match item {
+            Ok(rec) => rec,
+            Err(e) => {
+                // What was read before the failure is committed: the next run goes on
+                // from there (a remote source that went down catches up).
+                collector.apply(chunk)?;
+                collector.commit()?;
+                return Err(io_diag("cannot read the input", e));
+            }
+        };
         let raw = rec.raw.clone();
         let slots = records.slots();
         if let Ok(v) = &mut rec.record {
@@ -115,7 +125,7 @@ pub(super) fn run_sequential(
             slots,
             || raw.unwrap_or_else(|| records.last_raw()),
         );
-        if chunk.read as usize >= CHUNK_LINES {
+        if chunk.read as usize >= per_chunk {
             collector.apply(std::mem::take(&mut chunk))?;
             if let Some(bar) = &progress {
                 bar.set_position(collector.read());

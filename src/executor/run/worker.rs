@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 
 use super::reading::RawChunk;
 use crate::diagnostics::codes;
-use crate::executor::seams::SinkMode;
+use crate::executor::seams::{Provenance, SinkMode};
 use crate::interp::Interpreter;
 use crate::native::Native;
 use crate::runtime::{Ctx, Lookups};
@@ -36,8 +36,10 @@ pub(super) struct DeadEntry {
 pub(super) struct Chunk {
     /// Output lines ([`SinkMode::Lines`]).
     pub(super) ndjson: String,
-    /// Output values ([`SinkMode::Values`]).
+    /// Output values ([`SinkMode::Values`], [`SinkMode::Remote`]).
     pub(super) mapped: Vec<Value>,
+    /// Where each output value came from ([`SinkMode::Remote`]).
+    pub(super) provenance: Vec<Provenance>,
     /// Dead letters.
     pub(super) dead: Vec<DeadEntry>,
     /// Records read.
@@ -164,11 +166,11 @@ impl<'t> Worker<'t> {
                     Transform::write_line(self.targets, &values, &mut chunk.ndjson);
                     chunk.written += 1;
                 }
-                SinkMode::Values => {
+                SinkMode::Values | SinkMode::Remote => {
                     let mapped = self.transform.record_of(values);
-                    let key = self.key.unwrap_or_default();
-                    match key_problem(&mapped, key) {
-                        Some(problem) => chunk.dead.push(DeadEntry {
+                    let problem = self.key.and_then(|key| Some((key, key_problem(&mapped, key)?)));
+                    match problem {
+                        Some((key, problem)) => chunk.dead.push(DeadEntry {
                             line,
                             origin: origin.cloned(),
                             raw: raw(),
@@ -177,6 +179,14 @@ impl<'t> Worker<'t> {
                             target: Some(key.to_string()),
                             condition: None,
                         }),
+                        None if self.mode == SinkMode::Remote => {
+                            chunk.mapped.push(mapped);
+                            chunk.provenance.push(Provenance {
+                                line,
+                                origin: origin.cloned(),
+                                raw: raw(),
+                            });
+                        }
                         None => chunk.mapped.push(mapped),
                     }
                 }

@@ -1,0 +1,383 @@
+//! One side's HTTP client: a keep-alive agent (rustls, an optional client certificate), the
+//! side's authentication, and retries with exponential backoff and jitter for what a retry
+//! can fix (timeouts, dropped connections, 408, 429 and 5xx, honouring `Retry-After`).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ureq::http::Request;
+use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
+
+use super::auth::Auth;
+use crate::diagnostics::{codes, Diag};
+use crate::transform::connection::Connection;
+
+/// The largest answer read (a page, a lookup, an error body).
+const BODY_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// An answer: its status, its `Retry-After` and its body.
+#[derive(Debug)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body, read whole.
+    pub body: Vec<u8>,
+    /// `Set-Cookie` values (a session login reads them).
+    pub cookies: Vec<String>,
+    retry_after: Option<Duration>,
+}
+
+impl Reply {
+    /// Whether the status is one a retry may cure (408, 429, 5xx).
+    pub fn retryable(&self) -> bool {
+        matches!(self.status, 408 | 429) || self.status >= 500
+    }
+
+    /// Whether the status is 2xx.
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The start of the body as text, for messages (at most 300 characters).
+    pub fn excerpt(&self) -> String {
+        let text = String::from_utf8_lossy(&self.body);
+        let text = text.trim();
+        match text.char_indices().nth(300) {
+            Some((at, _)) => format!("{}…", text.get(..at).unwrap_or(text)),
+            None => text.to_string(),
+        }
+    }
+}
+
+/// Why one try failed.
+pub(super) enum TryError {
+    /// Worth another try: a timeout, a dropped or refused connection.
+    Transient(String),
+    /// Final: the request cannot succeed as made (bad TLS, refused credentials).
+    Final(Diag),
+}
+
+/// How retries wait.
+#[derive(Debug, Clone, Copy)]
+struct Backoff {
+    retries: u32,
+    first: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    /// The wait before retry `n` (0-based): `first · 2ⁿ`, capped, with up to half of it
+    /// taken off at random so that clients do not retry in step.
+    fn wait(&self, n: u32) -> Duration {
+        let full = self
+            .first
+            .saturating_mul(1u32.checked_shl(n.min(20)).unwrap_or(u32::MAX))
+            .min(self.max);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let jitter = f64::from(nanos % 1000) / 2000.0;
+        full.mul_f64(1.0 - jitter)
+    }
+}
+
+/// A side's client: share it (by `Arc`) between the threads of a run.
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    auth: Auth,
+    backoff: Backoff,
+    secrets: Vec<String>,
+    stop: Arc<AtomicUsize>,
+}
+
+impl Client {
+    /// A client for `connection` with the side's resolved credentials; `label` names the
+    /// side in errors; `stop` cuts waits short when the run is stopped.
+    pub fn new(
+        label: &str,
+        connection: &Connection,
+        credentials: &BTreeMap<String, String>,
+        stop: Arc<AtomicUsize>,
+    ) -> Result<Client, Diag> {
+        let tls = tls_config(label, credentials)?;
+        let pool = connection.concurrency.unwrap_or(4).max(1) * 2;
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(connection.timeout()))
+            .max_idle_connections_per_host(pool)
+            .max_idle_connections(pool)
+            .max_redirects(0)
+            .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls)
+            .build()
+            .new_agent();
+        let base = connection.url.trim_end_matches('/').to_string();
+        let secrets = credentials
+            .values()
+            .filter(|v| v.len() >= 3)
+            .cloned()
+            .collect();
+        Ok(Client {
+            auth: Auth::new(label, connection, credentials, &base)?,
+            agent,
+            base,
+            backoff: Backoff {
+                retries: connection.retries.unwrap_or(5),
+                first: connection.backoff(),
+                max: connection.max_backoff(),
+            },
+            secrets,
+            stop,
+        })
+    }
+
+    /// `path` under the service root (a full URL is taken as it is).
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}/{}", self.base, path.trim_start_matches('/'))
+        }
+    }
+
+    /// `text` with every credential value replaced by `***` (URLs and bodies in messages).
+    pub fn redact(&self, text: &str) -> String {
+        self.secrets
+            .iter()
+            .fold(text.to_string(), |t, secret| t.replace(secret.as_str(), "***"))
+    }
+
+    /// Sends a request, authenticated, retrying what a retry can fix. Every status that is
+    /// not retried is returned, for the caller to judge; E614 when the tries ran out,
+    /// E616 when authentication failed.
+    pub fn send(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&[u8]>,
+        headers: &[(&str, String)],
+    ) -> Result<Reply, Diag> {
+        self.send_tries(method, url, body, headers, self.backoff.retries)
+    }
+
+    /// Sends a request once (a 401 still logs in again): every answer is returned, and a
+    /// transport failure is E614. The caller retries what it must redo as a whole.
+    pub fn send_once(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&[u8]>,
+        headers: &[(&str, String)],
+    ) -> Result<Reply, Diag> {
+        self.send_tries(method, url, body, headers, 0)
+    }
+
+    /// How many retries the connection allows.
+    pub fn retries(&self) -> u32 {
+        self.backoff.retries
+    }
+
+    /// Waits before retry `n` (0-based) of something the caller redoes.
+    pub fn pause(&self, n: u32) {
+        self.sleep(self.backoff.wait(n));
+    }
+
+    fn send_tries(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&[u8]>,
+        headers: &[(&str, String)],
+        retries: u32,
+    ) -> Result<Reply, Diag> {
+        let mut renewed = false;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let (reason, wait) = match self.once(method, url, body, headers) {
+                Ok((reply, used)) if reply.status == 401 && self.auth.renewable() && !renewed => {
+                    self.auth.invalidate(&used);
+                    renewed = true;
+                    tries -= 1;
+                    continue;
+                }
+                Ok((reply, _)) if reply.status == 401 && self.auth.is_some() => {
+                    return Err(Diag::new(
+                        codes::E616_REMOTE_AUTH,
+                        format!(
+                            "{method} {} was refused (HTTP 401) after authenticating",
+                            self.redact(url)
+                        ),
+                    ))
+                }
+                Ok((reply, _)) if reply.retryable() && retries == 0 => return Ok(reply),
+                Ok((reply, _)) if reply.retryable() => (
+                    format!("HTTP {} {}", reply.status, self.redact(&reply.excerpt())),
+                    reply.retry_after,
+                ),
+                Ok((reply, _)) => return Ok(reply),
+                Err(TryError::Transient(reason)) => (reason, None),
+                Err(TryError::Final(diag)) => return Err(diag),
+            };
+            if tries > retries || self.stop.load(Ordering::SeqCst) != 0 {
+                return Err(Diag::new(
+                    codes::E614_REMOTE_UNREACHABLE,
+                    format!(
+                        "{method} {}: {reason} (gave up after {tries} tries)",
+                        self.redact(url)
+                    ),
+                ));
+            }
+            let wait = wait
+                .unwrap_or_else(|| self.backoff.wait(tries - 1))
+                .min(self.backoff.max);
+            self.sleep(wait);
+        }
+    }
+
+    /// Waits `wait`, or less when the run is stopped.
+    fn sleep(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        while Instant::now() < until && self.stop.load(Ordering::SeqCst) == 0 {
+            std::thread::sleep((until - Instant::now()).min(Duration::from_millis(50)));
+        }
+    }
+
+    /// One try, authenticated: the answer, and the token or session it used.
+    fn once(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&[u8]>,
+        headers: &[(&str, String)],
+    ) -> Result<(Reply, String), TryError> {
+        let mut all: Vec<(String, String)> = headers
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.clone()))
+            .collect();
+        let (url, used) = self.auth.apply(self, url, &mut all)?;
+        Ok((self.raw(method, &url, body, all)?, used))
+    }
+
+    /// One try, as given (the auth flows send their own requests through it).
+    pub(super) fn raw(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&[u8]>,
+        headers: Vec<(String, String)>,
+    ) -> Result<Reply, TryError> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(url)
+            .header("Accept", "application/json");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let request = request
+            .body(body.unwrap_or_default().to_vec())
+            .map_err(|e| {
+                TryError::Final(Diag::new(
+                    codes::E610_INVALID_SETTING,
+                    format!("cannot make a request to {}: {e}", self.redact(url)),
+                ))
+            })?;
+        let mut response = self.agent.run(request).map_err(|e| self.try_error(url, e))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(retry_after);
+        let cookies = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(BODY_LIMIT)
+            .read_to_vec()
+            .map_err(|e| self.try_error(url, e))?;
+        Ok(Reply {
+            status,
+            body,
+            cookies,
+            retry_after,
+        })
+    }
+
+    /// Sorts a transport error: worth a retry, or final.
+    fn try_error(&self, url: &str, e: ureq::Error) -> TryError {
+        let message = self.redact(&format!("{}: {e}", url));
+        match e {
+            ureq::Error::Timeout(_)
+            | ureq::Error::Io(_)
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::HostNotFound
+            | ureq::Error::Protocol(_) => TryError::Transient(message),
+            _ => TryError::Final(Diag::new(codes::E614_REMOTE_UNREACHABLE, message)),
+        }
+    }
+}
+
+/// `Retry-After`: seconds, or an HTTP date.
+fn retry_after(value: &str) -> Option<Duration> {
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
+    (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
+}
+
+/// TLS: the platform's roots, or the side's `ca_cert`; a client certificate from
+/// `client_cert` and `client_key` (PEM) when given.
+fn tls_config(label: &str, credentials: &BTreeMap<String, String>) -> Result<TlsConfig, Diag> {
+    let bad = |key: &str, why: String| {
+        Diag::new(
+            codes::E606_CREDENTIAL,
+            format!("{label}.credentials.{key}: {why}"),
+        )
+    };
+    let certs = |key: &str, pem: &str| -> Result<Vec<Certificate<'static>>, Diag> {
+        let certs: Vec<_> = ureq::tls::parse_pem(pem.as_bytes())
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        match certs.is_empty() {
+            true => Err(bad(key, "holds no PEM certificate".into())),
+            false => Ok(certs),
+        }
+    };
+    let mut tls = TlsConfig::builder();
+    if let Some(pem) = credentials.get("ca_cert") {
+        tls = tls.root_certs(RootCerts::new_with_certs(&certs("ca_cert", pem)?));
+    }
+    match (credentials.get("client_cert"), credentials.get("client_key")) {
+        (Some(cert), Some(key)) => {
+            let key = PrivateKey::from_pem(key.as_bytes())
+                .map_err(|e| bad("client_key", format!("not a PEM private key ({e})")))?;
+            tls = tls.client_cert(Some(ClientCert::new_with_certs(
+                &certs("client_cert", cert)?,
+                key,
+            )));
+        }
+        (None, None) => {}
+        _ => {
+            return Err(bad(
+                "client_cert",
+                "a client certificate needs both `client_cert` and `client_key`".into(),
+            ))
+        }
+    }
+    Ok(tls.build())
+}

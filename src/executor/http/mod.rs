@@ -1,0 +1,38 @@
+//! REST/OData connections (with the `http` feature): a side with a `[connection]` table
+//! reads pages from, or writes records to, a remote system over HTTP, through the same
+//! [`Source`](crate::executor::seams::Source) and [`Sink`](crate::executor::seams::Sink)
+//! seams as files and the store.
+
+pub mod auth;
+pub mod client;
+pub mod sink;
+pub mod source;
+pub mod watermark;
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use crate::diagnostics::{codes, Diag};
+use crate::transform::connector::Side;
+
+/// The client of a side with a `connection`, its credentials resolved; `label` names the
+/// side in errors.
+pub fn client_of(
+    label: &str,
+    side: &Side,
+    stop: &Arc<AtomicUsize>,
+) -> Result<Arc<client::Client>, Diag> {
+    let connection = side.connection.as_ref().ok_or_else(|| {
+        Diag::new(
+            codes::E603_CONNECTOR_MISSING,
+            format!("the {label} side has no [{label}.connection]"),
+        )
+    })?;
+    let credentials = side.resolve_credentials(label)?;
+    Ok(Arc::new(client::Client::new(
+        label,
+        connection,
+        &credentials,
+        Arc::clone(stop),
+    )?))
+}
