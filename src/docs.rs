@@ -70,6 +70,45 @@ fn code_cell(s: &str) -> String {
     }
 }
 
+/// What the connection examples have in common.
+const CONNECTIONS_INTRO: &str = "\n## Connections\n\nA side with a `[connection]` table \
+    talks to a REST or OData system over HTTP. An inbound side reads pages (when the run has \
+    no `--input`); its position — the page and the records of it processed — and the \
+    watermark are committed with the records, so a killed run resumes at its page and the \
+    next run after a finished one reads what changed. An outbound side writes each record \
+    (when the run has no `--output`); the records of a batch are committed with the \
+    checkpoint after every request of it was answered, and the writes are made so that a \
+    record sent again after a crash or a lost answer is not applied twice. A record the \
+    remote system refuses (4xx) is a dead letter (E615); a system that does not answer \
+    stops the run (E614) with what was committed kept. Credentials are `env:VAR` or \
+    `file:PATH` references (or literals, which `sluice export` shows as `***`) and are \
+    never printed. One complete example per kind of connection (each is in \
+    `examples/connections/` and passes `sluice check`):\n";
+
+/// The complete connection examples: title, file.
+const CONNECTION_EXAMPLES: &[(&str, &str)] = &[
+    (
+        "SAP Business One: session login, OData next links, incremental by a watermark",
+        include_str!("../examples/connections/sap_b1_session.toml"),
+    ),
+    (
+        "A REST sink with OAuth 2.0 client credentials, upserting by match keys",
+        include_str!("../examples/connections/fsm_oauth2_upsert.toml"),
+    ),
+    (
+        "An API key header, cursor paging, a watermark as a query parameter",
+        include_str!("../examples/connections/rest_api_key_cursor.toml"),
+    ),
+    (
+        "Basic authentication, numbered pages, PUT with the key in the URL",
+        include_str!("../examples/connections/rest_basic_pages.toml"),
+    ),
+    (
+        "A client certificate (mTLS), $skip paging, a batch endpoint with an idempotency key",
+        include_str!("../examples/connections/odata_mtls_skip.toml"),
+    ),
+];
+
 /// `docs/connectors.md`: every key of the connector format, table by table, with a
 /// complete example.
 pub fn connectors_markdown() -> String {
@@ -84,11 +123,16 @@ pub fn connectors_markdown() -> String {
     );
     out.push_str(include_str!("../examples/customers.toml"));
     out.push_str("```\n\nFormulas are TOML strings. Inside a basic string (`\"...\"`) a `\"` ends the string and a backslash starts an escape, so write formulas that need either in a literal string: `formula = 'regexmatch(data(\"Code\"), \"^A\\d{4}$\")'`, or `'''...'''` when the formula also holds single quotes.\n");
+    out.push_str(CONNECTIONS_INTRO);
+    for (title, text) in CONNECTION_EXAMPLES {
+        let _ = write!(out, "\n### {title}\n\n```toml\n{text}```\n");
+    }
     for (table, doc) in TABLES {
         let title = match *table {
             "" => "Top level".to_string(),
             "side" => "[inbound] and [outbound]".to_string(),
             "side.credentials" => "[inbound.credentials] and [outbound.credentials]".to_string(),
+            "side.connection" => "[inbound.connection] and [outbound.connection]".to_string(),
             "mappings" => "[[mappings]]".to_string(),
             t => format!("[{t}]"),
         };

@@ -101,7 +101,9 @@ fn sap_state(partners: usize) -> Arc<Mutex<Sap>> {
 fn stored(dir: &Path) -> Vec<Value> {
     let (code, out, err) = run(dir, &["objects", "dump", "customer"]);
     assert_eq!(code, 0, "{err}");
-    out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -121,7 +123,11 @@ fn sap_b1_pages_are_read_after_a_session_login_with_the_filter_and_select() {
     let s = sap.lock().unwrap();
     assert_eq!(s.logins, 1);
     assert_eq!(s.gets.len(), 3, "{:?}", s.gets);
-    assert!(s.gets[0].contains("%24filter=CardType+eq+%27C%27"), "{}", s.gets[0]);
+    assert!(
+        s.gets[0].contains("%24filter=CardType+eq+%27C%27"),
+        "{}",
+        s.gets[0]
+    );
     assert!(s.gets[0].contains("%24select=CardCode"), "{}", s.gets[0]);
     assert!(s.gets[2].contains("%24skip=40"), "{}", s.gets[2]);
 }
@@ -146,14 +152,16 @@ fn a_wrong_password_is_e616_and_never_printed() {
     let dir = common::tempdir("http", "sap-badlogin");
     let sap = sap_state(5);
     let server = stubs::sap(&sap);
-    let connector = sap_connector(&server.base, "")
-        .replace("env:SAP_PASSWORD", "hunter2-wrong");
+    let connector = sap_connector(&server.base, "").replace("env:SAP_PASSWORD", "hunter2-wrong");
     std::fs::write(dir.join("c.toml"), connector).unwrap();
     let (code, out, err) = run(&dir, &["run", "c.toml"]);
     assert_ne!(code, 0);
     assert!(err.contains("E616"), "{err}");
     assert!(err.contains("Login failed"), "{err}");
-    assert!(!err.contains("hunter2") && !out.contains("hunter2"), "{err}");
+    assert!(
+        !err.contains("hunter2") && !out.contains("hunter2"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -205,7 +213,11 @@ fn a_source_that_goes_down_stops_the_run_and_the_next_run_catches_up_from_the_pa
     let sap = sap_state(200);
     sap.lock().unwrap().down_after = 3;
     let server = stubs::sap(&sap);
-    std::fs::write(dir.join("c.toml"), sap_connector(&server.base, "retries = 2")).unwrap();
+    std::fs::write(
+        dir.join("c.toml"),
+        sap_connector(&server.base, "retries = 2"),
+    )
+    .unwrap();
     let (code, _, err) = run(&dir, &["run", "c.toml", "--batch", "20"]);
     assert_ne!(code, 0);
     assert!(err.contains("E614"), "{err}");
@@ -221,7 +233,11 @@ fn a_source_that_goes_down_stops_the_run_and_the_next_run_catches_up_from_the_pa
     assert_eq!(code, 0, "{err}");
     assert_eq!(stored(&dir).len(), 100);
     let s = sap.lock().unwrap();
-    assert!(s.gets[0].contains("%24skip=60"), "resumed at the fourth page: {}", s.gets[0]);
+    assert!(
+        s.gets[0].contains("%24skip=60"),
+        "resumed at the fourth page: {}",
+        s.gets[0]
+    );
     assert_eq!(s.gets.len(), 2);
 }
 
@@ -240,7 +256,11 @@ fn busy_answers_are_retried_with_backoff() {
 #[test]
 fn nothing_listening_is_e614_after_the_retries() {
     let dir = common::tempdir("http", "sap-refused");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let base = format!("http://127.0.0.1:{port}");
     std::fs::write(dir.join("c.toml"), sap_connector(&base, "retries = 2")).unwrap();
     let (code, _, err) = run(&dir, &["run", "c.toml"]);
@@ -292,7 +312,11 @@ formula = "lower(data('email'))"
 fn write_input(dir: &Path, n: usize, bad: Option<usize>, suffix: &str) {
     let lines: String = (1..=n)
         .map(|i| {
-            let name = if Some(i) == bad { String::new() } else { format!("Customer {i}{suffix}") };
+            let name = if Some(i) == bad {
+                String::new()
+            } else {
+                format!("Customer {i}{suffix}")
+            };
             format!("{{\"code\":\"E{i}\",\"name\":\"{name}\",\"email\":\"C{i}@Example.COM\"}}\n")
         })
         .collect();
@@ -333,23 +357,44 @@ fn upserts_by_match_keys_through_429s_and_500s_and_a_refused_record_is_a_dead_le
     write_input(&dir, 60, Some(17), "");
     let (code, _, err) = run(&dir, &["run", "c.toml", "--input", "in.ndjson"]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("read 60, written 59, filtered 0, failed 1"), "{err}");
+    assert!(
+        err.contains("read 60, written 59, filtered 0, failed 1"),
+        "{err}"
+    );
     assert!(!err.contains("t0ps3cret"), "{err}");
     assert_once(&fsm, 59);
     let letters = std::fs::read_to_string(dir.join("to-fsm.dead.ndjson")).unwrap();
     let letter: Value = serde_json::from_str(letters.trim()).unwrap();
     assert_eq!(letter["line"], 17);
     assert_eq!(letter["error"]["code"], "E615");
-    assert!(letter["error"]["message"].as_str().unwrap().contains("HTTP 422"), "{letter}");
-    assert!(letter["error"]["message"].as_str().unwrap().contains("name is required"), "{letter}");
+    assert!(
+        letter["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 422"),
+        "{letter}"
+    );
+    assert!(
+        letter["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("name is required"),
+        "{letter}"
+    );
     assert_eq!(fsm.lock().unwrap().tokens_issued, 1, "the token is cached");
     // The same records again, renamed: updates, no creates.
     write_input(&dir, 60, None, " renamed");
-    let (code, _, err) = run(&dir, &["run", "c.toml", "--input", "in.ndjson", "--from-start"]);
+    let (code, _, err) = run(
+        &dir,
+        &["run", "c.toml", "--input", "in.ndjson", "--from-start"],
+    );
     assert_eq!(code, 0, "{err}");
     assert_once(&fsm, 60);
     let s = fsm.lock().unwrap();
-    assert!(s.customers.values().all(|c| c["name"].as_str().unwrap().ends_with("renamed")));
+    assert!(s
+        .customers
+        .values()
+        .all(|c| c["name"].as_str().unwrap().ends_with("renamed")));
     assert!(s.updates >= 59, "{}", s.updates);
 }
 
@@ -409,7 +454,10 @@ fn put_puts_the_key_in_the_url_with_an_api_key_header() {
     std::fs::write(dir.join("c.toml"), connector).unwrap();
     write_input(&dir, 10, None, "");
     for _ in 0..2 {
-        let (code, _, err) = run(&dir, &["run", "c.toml", "--input", "in.ndjson", "--from-start"]);
+        let (code, _, err) = run(
+            &dir,
+            &["run", "c.toml", "--input", "in.ndjson", "--from-start"],
+        );
         assert_eq!(code, 0, "{err}");
     }
     assert_once(&fsm, 10);
@@ -436,7 +484,10 @@ fn batches_go_to_the_batch_endpoint_and_refused_items_are_dead_letters() {
     assert_once(&fsm, 99);
     assert_eq!(fsm.lock().unwrap().batches, 4);
     let letters = std::fs::read_to_string(dir.join("to-fsm.dead.ndjson")).unwrap();
-    assert!(letters.contains("\"line\":30") && letters.contains("E615"), "{letters}");
+    assert!(
+        letters.contains("\"line\":30") && letters.contains("E615"),
+        "{letters}"
+    );
 }
 
 #[test]
@@ -444,16 +495,24 @@ fn basic_auth_is_sent_and_a_refusal_names_no_secret() {
     let dir = common::tempdir("http", "fsm-basic");
     let fsm = fsm_state();
     // "ops:pa55" in base64.
-    fsm.lock().unwrap().require_header = Some(("Authorization".into(), "Basic b3BzOnBhNTU=".into()));
+    fsm.lock().unwrap().require_header =
+        Some(("Authorization".into(), "Basic b3BzOnBhNTU=".into()));
     let server = stubs::fsm(&fsm);
-    let good = fsm_connector(&server.base, "auth = \"basic\"", "user = \"ops\"\npassword = \"pa55\"");
+    let good = fsm_connector(
+        &server.base,
+        "auth = \"basic\"",
+        "user = \"ops\"\npassword = \"pa55\"",
+    );
     std::fs::write(dir.join("c.toml"), &good).unwrap();
     write_input(&dir, 5, None, "");
     let (code, _, err) = run(&dir, &["run", "c.toml", "--input", "in.ndjson"]);
     assert_eq!(code, 0, "{err}");
     assert_once(&fsm, 5);
     std::fs::write(dir.join("c.toml"), good.replace("pa55", "wrong-pa55")).unwrap();
-    let (code, _, err) = run(&dir, &["run", "c.toml", "--input", "in.ndjson", "--from-start"]);
+    let (code, _, err) = run(
+        &dir,
+        &["run", "c.toml", "--input", "in.ndjson", "--from-start"],
+    );
     assert_ne!(code, 0);
     assert!(err.contains("E616"), "{err}");
     assert!(!err.contains("wrong-pa55"), "{err}");
@@ -488,14 +547,20 @@ fn a_run_killed_mid_way_delivers_every_record_exactly_once_after_resuming() {
         .unwrap();
     let started = Instant::now();
     while fsm.lock().unwrap().customers.len() < 230 {
-        assert!(started.elapsed() < Duration::from_secs(60), "the run did not get going");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run did not get going"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
     child.kill().unwrap();
     child.wait().unwrap();
     let gets_before = sap.lock().unwrap().gets.len();
     let delivered = fsm.lock().unwrap().customers.len();
-    assert!(delivered < 600, "killed half-way, not at the end: {delivered}");
+    assert!(
+        delivered < 600,
+        "killed half-way, not at the end: {delivered}"
+    );
     let (code, _, err) = run(&dir, &["run", "c.toml", "--batch", "50"]);
     assert_eq!(code, 0, "{err}");
     assert_once(&fsm, 600);
@@ -512,27 +577,73 @@ fn check_reports_connection_mistakes_with_codes_and_did_you_mean() {
     let dir = common::tempdir("http", "check");
     let base = sap_connector("http://127.0.0.1:9", "");
     let cases = [
-        (base.replace("auth = \"session\"", "auth = \"sesion\""), "E610", "did you mean `session`?"),
-        (base.replace("page_size = 20", "page_sise = 20"), "E602", "did you mean `page_size`?"),
-        (base.replace("overlap = \"1d\"", "overlap = \"one day\""), "E610", "does not parse as a duration"),
-        (base.replace("password = \"env:SAP_PASSWORD\"", ""), "E603", "needs `inbound.credentials.password`"),
-        (base.replace("url = \"http://127.0.0.1:9/b1s/v1\"", "url = \"ftp://x\""), "E610", "is not an http:// or https:// URL"),
-        (base.replace("auth = \"session\"", "auth = \"oauth2\""), "E603", "needs `token_url`"),
+        (
+            base.replace("auth = \"session\"", "auth = \"sesion\""),
+            "E610",
+            "did you mean `session`?",
+        ),
+        (
+            base.replace("page_size = 20", "page_sise = 20"),
+            "E602",
+            "did you mean `page_size`?",
+        ),
+        (
+            base.replace("overlap = \"1d\"", "overlap = \"one day\""),
+            "E610",
+            "does not parse as a duration",
+        ),
+        (
+            base.replace("password = \"env:SAP_PASSWORD\"", ""),
+            "E603",
+            "needs `inbound.credentials.password`",
+        ),
+        (
+            base.replace("url = \"http://127.0.0.1:9/b1s/v1\"", "url = \"ftp://x\""),
+            "E610",
+            "is not an http:// or https:// URL",
+        ),
+        (
+            base.replace("auth = \"session\"", "auth = \"oauth2\""),
+            "E603",
+            "needs `token_url`",
+        ),
     ];
     for (text, code, message) in cases {
         std::fs::write(dir.join("c.toml"), &text).unwrap();
         let (exit, out, err) = run(&dir, &["check", "c.toml"]);
         assert_eq!(exit, 2, "{out}{err}");
-        assert!(err.contains(code) && err.contains(message), "{code} {message}: {err}");
+        assert!(
+            err.contains(code) && err.contains(message),
+            "{code} {message}: {err}"
+        );
     }
-    std::fs::write(dir.join("c.toml"), base.replace("env:SAP_USER", "literal-user")).unwrap();
+    std::fs::write(
+        dir.join("c.toml"),
+        base.replace("env:SAP_USER", "literal-user"),
+    )
+    .unwrap();
     let (exit, _, err) = run(&dir, &["check", "c.toml"]);
     assert_eq!(exit, 0, "{err}");
     let (exit, out, err) = run(&dir, &["export", "c.toml"]);
     assert_eq!(exit, 0, "{err}");
     let exported: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(exported["inbound"]["credentials"]["user"], "***");
-    assert_eq!(exported["inbound"]["credentials"]["password"], "env:SAP_PASSWORD");
+    assert_eq!(
+        exported["inbound"]["credentials"]["password"],
+        "env:SAP_PASSWORD"
+    );
     assert_eq!(exported["inbound"]["connection"]["auth"], "session");
     assert!(!out.contains("literal-user"));
+}
+
+#[test]
+fn every_connection_example_checks() {
+    let mut seen = 0;
+    for entry in std::fs::read_dir("examples/connections").unwrap() {
+        let path = entry.unwrap().path();
+        let (code, out, err) = common::run(&["check", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{}: {out}{err}", path.display());
+        seen += 1;
+    }
+    assert!(seen >= 5);
 }

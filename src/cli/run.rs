@@ -232,8 +232,14 @@ pub fn run_test(args: TestArgs) -> i32 {
         schema: file.connector.inbound_schema(),
     };
     let stop = std::sync::Arc::default();
-    let records = match open_source(&file.connector, Some(&args.sample), &args.store, None, &stop)
-        .and_then(|mut source| source.open(None, &settings))
+    let records = match open_source(
+        &file.connector,
+        Some(&args.sample),
+        &args.store,
+        None,
+        &stop,
+    )
+    .and_then(|mut source| source.open(None, &settings))
     {
         Ok(reading) => reading.into_records(&settings),
         Err(d) => {

@@ -3,7 +3,13 @@
 //! on `UpdateDate`, sessions that expire) and an FSM REST API (lookups, creates, updates,
 //! batches, with 429s, 500s, slow answers and dropped connections on demand). Each keeps
 //! what it was asked and holds, for the tests to check.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -119,7 +125,8 @@ pub fn partners(n: usize, first_day: u32) -> Vec<Value> {
 
 /// Day `n` of 2024 (1 = 2024-01-01) as `YYYY-MM-DD`.
 pub fn date_of(day: u32) -> String {
-    let date = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Duration::days(i64::from(day) - 1);
+    let date = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()
+        + chrono::Duration::days(i64::from(day) - 1);
     date.format("%Y-%m-%d").to_string()
 }
 
@@ -152,20 +159,32 @@ fn handle_sap(state: &Arc<Mutex<Sap>>, mut request: Request) {
             );
         }
         drop(s);
-        return reply(request, 401, &json!({"error": {"code": 100000027, "message": {"value": "Login failed"}}}), vec![]);
+        return reply(
+            request,
+            401,
+            &json!({"error": {"code": 100000027, "message": {"value": "Login failed"}}}),
+            vec![],
+        );
     }
     if request.method() != &Method::Get || path != "/b1s/v1/BusinessPartners" {
         return reply(request, 404, &json!({"error": "no such resource"}), vec![]);
     }
     let mut s = state.lock().unwrap();
-    let session = header_of(&request, "Cookie")
-        .and_then(|c| c.split("; ").find_map(|p| p.strip_prefix("B1SESSION=").map(str::to_string)));
+    let session = header_of(&request, "Cookie").and_then(|c| {
+        c.split("; ")
+            .find_map(|p| p.strip_prefix("B1SESSION=").map(str::to_string))
+    });
     let limited = s.session_requests > 0;
     match session.as_ref().and_then(|id| s.sessions.get_mut(id)) {
         Some(left) if !limited || *left > 0 => *left = left.saturating_sub(1),
         _ => {
             drop(s);
-            return reply(request, 401, &json!({"error": {"code": 301, "message": {"value": "Invalid session or session already timeout."}}}), vec![]);
+            return reply(
+                request,
+                401,
+                &json!({"error": {"code": 301, "message": {"value": "Invalid session or session already timeout."}}}),
+                vec![],
+            );
         }
     }
     s.gets.push(url.clone());
@@ -182,10 +201,22 @@ fn handle_sap(state: &Arc<Mutex<Sap>>, mut request: Request) {
     let filter = query.get("$filter").cloned().unwrap_or_default();
     let skip: usize = query.get("$skip").and_then(|v| v.parse().ok()).unwrap_or(0);
     let size: usize = header_of(&request, "Prefer")
-        .and_then(|p| p.strip_prefix("odata.maxpagesize=").and_then(|n| n.parse().ok()))
+        .and_then(|p| {
+            p.strip_prefix("odata.maxpagesize=")
+                .and_then(|n| n.parse().ok())
+        })
         .unwrap_or(20);
-    let selected: Vec<&Value> = s.partners.iter().filter(|p| matches_filter(p, &filter)).collect();
-    let page: Vec<Value> = selected.iter().skip(skip).take(size).map(|v| (*v).clone()).collect();
+    let selected: Vec<&Value> = s
+        .partners
+        .iter()
+        .filter(|p| matches_filter(p, &filter))
+        .collect();
+    let page: Vec<Value> = selected
+        .iter()
+        .skip(skip)
+        .take(size)
+        .map(|v| (*v).clone())
+        .collect();
     let mut body = json!({"odata.metadata": "$metadata#BusinessPartners", "value": page});
     if skip + size < selected.len() {
         let mut next = url::form_urlencoded::Serializer::new(String::new());
@@ -290,7 +321,12 @@ fn handle_fsm(state: &Arc<Mutex<Fsm>>, mut request: Request) {
         let token = format!("token-{}", s.tokens_issued);
         s.token = Some(token.clone());
         drop(s);
-        return reply(request, 200, &json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600}), vec![]);
+        return reply(
+            request,
+            200,
+            &json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600}),
+            vec![],
+        );
     }
     if s.token.is_some() {
         let bearer = header_of(&request, "Authorization").unwrap_or_default();
@@ -303,8 +339,14 @@ fn handle_fsm(state: &Arc<Mutex<Fsm>>, mut request: Request) {
             return reply(request, 401, &json!({"error": "invalid_token"}), vec![]);
         }
     }
-    let header_ok = s.require_header.as_ref().is_none_or(|(k, v)| header_of(&request, k).as_ref() == Some(v));
-    let query_ok = s.require_query.as_ref().is_none_or(|(k, v)| query_of(&url).get(k) == Some(v));
+    let header_ok = s
+        .require_header
+        .as_ref()
+        .is_none_or(|(k, v)| header_of(&request, k).as_ref() == Some(v));
+    let query_ok = s
+        .require_query
+        .as_ref()
+        .is_none_or(|(k, v)| query_of(&url).get(k) == Some(v));
     if !header_ok || !query_ok {
         drop(s);
         return reply(request, 401, &json!({"error": "unauthorized"}), vec![]);
@@ -313,7 +355,12 @@ fn handle_fsm(state: &Arc<Mutex<Fsm>>, mut request: Request) {
     let n = s.requests;
     if s.every_429 > 0 && n.is_multiple_of(s.every_429) {
         drop(s);
-        return reply(request, 429, &json!({"error": "slow down"}), vec![header("Retry-After", "1")]);
+        return reply(
+            request,
+            429,
+            &json!({"error": "slow down"}),
+            vec![header("Retry-After", "1")],
+        );
     }
     if s.every_500 > 0 && n.is_multiple_of(s.every_500) {
         drop(s);
@@ -346,7 +393,11 @@ fn handle_fsm(state: &Arc<Mutex<Fsm>>, mut request: Request) {
                     Some(why) => json!({"status": 422, "error": why}),
                     None => {
                         let erp = text(&item["erp_id"]);
-                        let existing = s.customers.iter().find(|(_, c)| text(&c["erp_id"]) == erp).map(|(id, _)| *id);
+                        let existing = s
+                            .customers
+                            .iter()
+                            .find(|(_, c)| text(&c["erp_id"]) == erp)
+                            .map(|(id, _)| *id);
                         let id = match existing {
                             Some(id) => {
                                 s.updates += 1;
@@ -427,7 +478,11 @@ fn handle_fsm(state: &Arc<Mutex<Fsm>>, mut request: Request) {
         }
         (Method::Put, p) if p.starts_with("/api/customers/by-erp/") => {
             let erp = p.trim_start_matches("/api/customers/by-erp/").to_string();
-            let existing = s.customers.iter().find(|(_, c)| text(&c["erp_id"]) == erp).map(|(id, _)| *id);
+            let existing = s
+                .customers
+                .iter()
+                .find(|(_, c)| text(&c["erp_id"]) == erp)
+                .map(|(id, _)| *id);
             let id = match existing {
                 Some(id) => {
                     s.updates += 1;
