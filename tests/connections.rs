@@ -382,6 +382,15 @@ fn upserts_by_match_keys_through_429s_and_500s_and_a_refused_record_is_a_dead_le
         "{letter}"
     );
     assert_eq!(fsm.lock().unwrap().tokens_issued, 1, "the token is cached");
+    // The FSM now takes it: a retry of the letters delivers it and empties the file.
+    fsm.lock().unwrap().accept_nameless = true;
+    let (code, _, err) = run(&dir, &["run", "c.toml", "--retry-dead-letters"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("read 1, written 1"), "{err}");
+    assert_once(&fsm, 60);
+    let letters = std::fs::read_to_string(dir.join("to-fsm.dead.ndjson")).unwrap_or_default();
+    assert!(letters.trim().is_empty(), "{letters}");
+    fsm.lock().unwrap().accept_nameless = false;
     // The same records again, renamed: updates, no creates.
     write_input(&dir, 60, None, " renamed");
     let (code, _, err) = run(
@@ -646,4 +655,181 @@ fn every_connection_example_checks() {
         seen += 1;
     }
     assert!(seen >= 5);
+}
+
+#[test]
+fn a_client_certificate_opens_a_mutual_tls_source_and_a_stranger_is_refused() {
+    let dir = common::tempdir("http", "mtls");
+    let server = stubs::mutual_tls(serde_json::json!({
+        "value": [{"CardCode": "T1", "CardName": "over tls"}, {"CardCode": "T2", "CardName": "also"}]
+    }));
+    std::fs::write(dir.join("ca.pem"), &server.ca).unwrap();
+    std::fs::write(dir.join("client.pem"), &server.client.0).unwrap();
+    std::fs::write(dir.join("client.key"), &server.client.1).unwrap();
+    std::fs::write(dir.join("stranger.pem"), &server.stranger.0).unwrap();
+    std::fs::write(dir.join("stranger.key"), &server.stranger.1).unwrap();
+    let connector = |cert: &str| {
+        format!(
+            r#"name = "tls"
+
+[inbound]
+type = "ABAS-ERP"
+entity = "Partners"
+
+[inbound.credentials]
+client_cert = "file:{cert}.pem"
+client_key = "file:{cert}.key"
+ca_cert = "file:ca.pem"
+
+[inbound.connection]
+url = "{}/odata"
+paging = "none"
+retries = 1
+backoff = "10ms"
+
+[outbound]
+type = "store"
+object = "customer"
+primary_key = "erp_id"
+
+[[mappings]]
+target = "erp_id"
+field = "CardCode"
+
+[[mappings]]
+target = "name"
+field = "CardName"
+"#,
+            server.base
+        )
+    };
+    std::fs::write(dir.join("c.toml"), connector("client")).unwrap();
+    let (code, _, err) = run(&dir, &["run", "c.toml"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(stored(&dir).len(), 2);
+    std::fs::write(dir.join("c.toml"), connector("stranger")).unwrap();
+    let (code, _, err) = run(&dir, &["run", "c.toml", "--from-start"]);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("E614"), "{err}");
+    // Without the CA the server itself is not trusted.
+    std::fs::write(
+        dir.join("c.toml"),
+        connector("client").replace("ca_cert = \"file:ca.pem\"\n", ""),
+    )
+    .unwrap();
+    let (code, _, err) = run(&dir, &["run", "c.toml", "--from-start"]);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("E614"), "{err}");
+    assert!(err.contains("UnknownIssuer"), "{err}");
+}
+
+#[test]
+fn skip_page_cursor_and_link_paging_read_every_record_once_in_order() {
+    for (style, connection, requests) in [
+        ("skip", "paging = \"skip\"\npage_size_param = \"limit\"", 3),
+        ("page", "paging = \"page\"", 3),
+        (
+            "cursor",
+            "paging = \"cursor\"\ncursor_path = \"meta.next_cursor\"",
+            3,
+        ),
+        (
+            "link",
+            "paging = \"next_link\"\nnext_link_path = \"links.next\"\npage_size_param = \"limit\"",
+            3,
+        ),
+    ] {
+        let dir = common::tempdir("http", &format!("paging-{style}"));
+        let pager = Arc::new(Mutex::new(stubs::Pager {
+            style: style.into(),
+            count: 25,
+            ..Default::default()
+        }));
+        let server = stubs::pager(&pager);
+        let connector = format!(
+            r#"name = "items"
+
+[inbound]
+type = "Shopware"
+entity = "items"
+
+[inbound.connection]
+url = "{}/v1"
+records = "data.items"
+page_size = 10
+{connection}
+
+[outbound]
+type = "ndjson"
+
+[[mappings]]
+target = "n"
+field = "n"
+"#,
+            server.base
+        );
+        std::fs::write(dir.join("c.toml"), connector).unwrap();
+        let (code, out, err) = run(&dir, &["run", "c.toml", "--output", "-"]);
+        assert_eq!(code, 0, "{style}: {err}");
+        let expected: String = (1..=25).map(|n| format!("{{\"n\":{n}}}\n")).collect();
+        assert_eq!(out, expected, "{style}");
+        let asked = pager.lock().unwrap().requests.clone();
+        assert_eq!(asked.len(), requests, "{style}: {asked:?}");
+    }
+}
+
+#[test]
+fn a_watermark_param_carries_the_high_water_mark_of_a_store_bound_run() {
+    let dir = common::tempdir("http", "watermark-param");
+    let pager = Arc::new(Mutex::new(stubs::Pager {
+        style: "page".into(),
+        count: 20,
+        ..Default::default()
+    }));
+    let server = stubs::pager(&pager);
+    let connector = format!(
+        r#"name = "items"
+
+[inbound]
+type = "Shopware"
+entity = "items"
+
+[inbound.connection]
+url = "{}/v1"
+records = "data.items"
+paging = "page"
+watermark = "updated"
+watermark_param = "updated_since"
+
+[outbound]
+type = "store"
+object = "customer"
+primary_key = "n"
+
+[[mappings]]
+target = "n"
+field = "n"
+"#,
+        server.base
+    );
+    std::fs::write(dir.join("c.toml"), connector).unwrap();
+    let (code, _, err) = run(&dir, &["run", "c.toml"]);
+    assert_eq!(code, 0, "{err}");
+    pager.lock().unwrap().count = 22;
+    let (code, _, err) = run(&dir, &["run", "c.toml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("read 3,"),
+        "the last one again, and the two new: {err}"
+    );
+    let asked = pager.lock().unwrap().requests.clone();
+    assert!(
+        asked.last().unwrap().contains("updated_since=2024-01-20"),
+        "{asked:?}"
+    );
+    assert_eq!(stored_count(&dir), 22);
+}
+
+fn stored_count(dir: &Path) -> usize {
+    stored(dir).len()
 }

@@ -314,14 +314,17 @@ impl Client {
 
     /// Sorts a transport error: worth a retry, or final.
     fn try_error(&self, url: &str, e: ureq::Error) -> TryError {
-        let message = self.redact(&format!("{}: {e}", url));
+        let message = self.redact(&e.to_string());
         match e {
             ureq::Error::Timeout(_)
             | ureq::Error::Io(_)
             | ureq::Error::ConnectionFailed
             | ureq::Error::HostNotFound
             | ureq::Error::Protocol(_) => TryError::Transient(message),
-            _ => TryError::Final(Diag::new(codes::E614_REMOTE_UNREACHABLE, message)),
+            _ => TryError::Final(Diag::new(
+                codes::E614_REMOTE_UNREACHABLE,
+                format!("{}: {message}", self.redact(url)),
+            )),
         }
     }
 }

@@ -171,6 +171,9 @@ impl HttpSource {
                 }
             }
         }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
         Ok(url.to_string())
     }
 }
@@ -243,7 +246,12 @@ impl Source for HttpSource {
             high: start.high,
             queue: VecDeque::new(),
             limits: settings.limits,
-            fields: settings.transform.input_fields.clone(),
+            fields: settings.transform.input_fields.clone().map(|mut fields| {
+                if let Some(field) = &self.connection.watermark {
+                    fields.push(Arc::from(field.as_str()));
+                }
+                fields
+            }),
             last_raw: Raw::Text(String::new()),
         })))
     }
