@@ -261,6 +261,8 @@ fn matches_filter(record: &Value, filter: &str) -> bool {
 pub struct Fsm {
     /// Customers by their FSM id.
     pub customers: BTreeMap<u64, Value>,
+    /// Customer ids by `erp_id`.
+    pub by_erp: HashMap<String, u64>,
     /// Creates per `erp_id` (a second create of one is a duplicate).
     pub creates: HashMap<String, u32>,
     /// Updates made.
@@ -372,9 +374,17 @@ fn handle_fsm(state: &Arc<Mutex<Fsm>>, mut request: Request) {
     match (method, path.as_str()) {
         (Method::Get, "/api/customers") => {
             let query = query_of(&url);
-            let found: Vec<Value> = s
-                .customers
-                .values()
+            let candidates: Vec<&Value> = match query.get("erp_id") {
+                Some(erp) => s
+                    .by_erp
+                    .get(erp)
+                    .and_then(|id| s.customers.get(id))
+                    .into_iter()
+                    .collect(),
+                None => s.customers.values().collect(),
+            };
+            let found: Vec<Value> = candidates
+                .into_iter()
                 .filter(|c| {
                     query
                         .iter()
@@ -395,23 +405,20 @@ fn handle_fsm(state: &Arc<Mutex<Fsm>>, mut request: Request) {
                     Some(why) => json!({"status": 422, "error": why}),
                     None => {
                         let erp = text(&item["erp_id"]);
-                        let existing = s
-                            .customers
-                            .iter()
-                            .find(|(_, c)| text(&c["erp_id"]) == erp)
-                            .map(|(id, _)| *id);
+                        let existing = s.by_erp.get(&erp).copied();
                         let id = match existing {
                             Some(id) => {
                                 s.updates += 1;
                                 id
                             }
                             None => {
-                                *s.creates.entry(erp).or_default() += 1;
+                                *s.creates.entry(erp.clone()).or_default() += 1;
                                 s.customers.len() as u64 + 1
                             }
                         };
                         let mut item = item;
                         item["id"] = json!(id);
+                        s.by_erp.insert(text(&item["erp_id"]), id);
                         s.customers.insert(id, item);
                         json!({"status": 200, "id": id})
                     }
@@ -437,6 +444,7 @@ fn handle_fsm(state: &Arc<Mutex<Fsm>>, mut request: Request) {
             let mut stored = record.clone();
             stored["id"] = json!(id);
             *s.creates.entry(text(&record["erp_id"])).or_default() += 1;
+            s.by_erp.insert(text(&record["erp_id"]), id);
             s.customers.insert(id, stored);
             if let Some(k) = key {
                 s.idempotency.insert(k, id);
@@ -480,23 +488,20 @@ fn handle_fsm(state: &Arc<Mutex<Fsm>>, mut request: Request) {
         }
         (Method::Put, p) if p.starts_with("/api/customers/by-erp/") => {
             let erp = p.trim_start_matches("/api/customers/by-erp/").to_string();
-            let existing = s
-                .customers
-                .iter()
-                .find(|(_, c)| text(&c["erp_id"]) == erp)
-                .map(|(id, _)| *id);
+            let existing = s.by_erp.get(&erp).copied();
             let id = match existing {
                 Some(id) => {
                     s.updates += 1;
                     id
                 }
                 None => {
-                    *s.creates.entry(erp).or_default() += 1;
+                    *s.creates.entry(erp.clone()).or_default() += 1;
                     s.customers.len() as u64 + 1
                 }
             };
             let mut stored = record;
             stored["id"] = json!(id);
+            s.by_erp.insert(erp, id);
             s.customers.insert(id, stored);
             drop(s);
             reply(request, 200, &json!({"id": id}), vec![])
@@ -650,10 +655,12 @@ fn handle_pager(state: &Arc<Mutex<Pager>>, request: Request) {
     let mut s = state.lock().unwrap();
     s.requests.push(url.clone());
     let since = query.get("updated_since").cloned().unwrap_or_default();
-    let items: Vec<Value> = (1..=s.count)
-        .map(|n| json!({"n": n, "updated": format!("2024-01-{:02}", n.min(28))}))
-        .filter(|i| i["updated"].as_str().unwrap() >= since.as_str())
-        .collect();
+    let updated = |n: usize| format!("2024-01-{:02}", n.min(28));
+    let total = match since.is_empty() {
+        true => s.count,
+        false => (1..=s.count).filter(|n| updated(*n) >= since).count(),
+    };
+    let first = s.count - total + 1;
     let number = |k: &str| query.get(k).and_then(|v| v.parse::<usize>().ok());
     let size = number("limit").or(number("$top")).unwrap_or(10);
     let start = match s.style.as_str() {
@@ -664,8 +671,11 @@ fn handle_pager(state: &Arc<Mutex<Pager>>, request: Request) {
             .map_or(0, |c| c.trim_start_matches("at-").parse().unwrap()),
         _ => number("from").unwrap_or(0),
     };
-    let page: Vec<Value> = items.iter().skip(start).take(size).cloned().collect();
-    let more = start + size < items.len();
+    let page: Vec<Value> = (first + start..=s.count)
+        .take(size)
+        .map(|n| json!({"n": n, "updated": updated(n)}))
+        .collect();
+    let more = start + size < total;
     let mut body = json!({"data": {"items": page}, "meta": {}, "links": {}});
     if more && s.style == "cursor" {
         body["meta"]["next_cursor"] = json!(format!("at-{}", start + size));

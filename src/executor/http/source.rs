@@ -203,17 +203,7 @@ impl Source for HttpSource {
     ) -> Result<Reading, Diag> {
         let saved: Option<Cursor> = resume.and_then(|c| serde_json::from_str(&c.cursor).ok());
         let start = match saved {
-            Some(Cursor {
-                page: Some(page),
-                skip,
-                since,
-                high,
-            }) => Cursor {
-                page: Some(page),
-                skip,
-                since,
-                high,
-            },
+            Some(cursor @ Cursor { page: Some(_), .. }) => cursor,
             Some(Cursor { high, .. }) => {
                 let since = high
                     .as_deref()
@@ -236,11 +226,18 @@ impl Source for HttpSource {
                 pages: VecDeque::new(),
             };
         }
-        Ok(Reading::Records(Box::new(PageReader {
+        let fetcher = Fetcher {
             client: Arc::clone(&self.client),
             connection: self.connection.clone(),
+        };
+        let (pages, rx) = std::sync::mpsc::sync_channel(PREFETCH);
+        let first = start.page.clone();
+        // Detached: a run that stops early leaves it blocked on its send or its request.
+        std::thread::spawn(move || fetcher.run(first, &pages));
+        Ok(Reading::Records(Box::new(PageReader {
+            connection: self.connection.clone(),
             log: Arc::clone(&self.log),
-            next: start.page,
+            pages: rx,
             skip: start.skip,
             line: resume.map_or(0, |c| c.line),
             high: start.high,
@@ -257,27 +254,34 @@ impl Source for HttpSource {
     }
 }
 
-/// Reads the pages one after another and hands out their records.
-struct PageReader {
+/// Pages fetched ahead of the records being processed.
+const PREFETCH: usize = 2;
+
+/// One page as fetched: its URL, its records' JSON texts, the next page's URL.
+type Fetched = Result<(String, Vec<String>, Option<String>), Diag>;
+
+/// Fetches the pages one after another on a thread of its own, so that the next page is
+/// on its way while the records of this one are processed.
+struct Fetcher {
     client: Arc<Client>,
     connection: Connection,
-    log: Arc<Mutex<PageLog>>,
-    next: Option<String>,
-    skip: u64,
-    line: u64,
-    high: Option<String>,
-    queue: VecDeque<(Result<Value, crate::transform::source::ReadError>, Raw)>,
-    limits: crate::limits::Limits,
-    fields: Option<Vec<Arc<str>>>,
-    last_raw: Raw,
 }
 
-impl PageReader {
-    /// Fetches the next page into the queue; `false` at the end.
-    fn fetch(&mut self) -> Result<bool, Diag> {
-        let Some(url) = self.next.take() else {
-            return Ok(false);
-        };
+impl Fetcher {
+    /// Fetches from `next` until the last page, an error, or the reader is gone.
+    fn run(self, mut next: Option<String>, pages: &std::sync::mpsc::SyncSender<Fetched>) {
+        while let Some(url) = next.take() {
+            let page = self.page(url);
+            next = page.as_ref().ok().and_then(|(_, _, next)| next.clone());
+            let failed = page.is_err();
+            if pages.send(page).is_err() || failed {
+                return;
+            }
+        }
+    }
+
+    /// One page: GET, check, cut out the records, find what follows.
+    fn page(&self, url: String) -> Fetched {
         let c = &self.connection;
         let mut headers = Vec::new();
         if c.paging == "next_link" {
@@ -296,49 +300,21 @@ impl PageReader {
                 ),
             ));
         }
-        let bad = |what: String| Diag::new(codes::E617_REMOTE_RESPONSE, format!("GET {shown}: {what}"));
+        let bad = |what: String| {
+            Diag::new(
+                codes::E617_REMOTE_RESPONSE,
+                format!("GET {shown}: {what}"),
+            )
+        };
         let page: &RawValue = serde_json::from_slice(&reply.body)
             .map_err(|e| bad(format!("the answer is not JSON ({e})")))?;
         let path = c.records.as_deref().unwrap_or("value");
         let records: Vec<&RawValue> = at_path(page, path)
             .and_then(|raw| serde_json::from_str(raw.get()).ok())
             .ok_or_else(|| bad(format!("no array of records at `{path}`")))?;
-        let count = records.len() as u64;
-        let next = self.next_page(&url, page, count)?;
-        let skipped = std::mem::take(&mut self.skip);
-        let first_line = self.line + 1;
-        let mut highs = Vec::new();
-        for raw in records.into_iter().skip(skipped as usize) {
-            let text = raw.get().as_bytes();
-            let mut slots = Vec::new();
-            let parsed = parse_line(text, &self.limits, self.fields.as_deref(), None, &mut slots)
-                .map(Option::unwrap_or_default);
-            let raw = match &parsed {
-                Ok(_) => raw_of_line(text),
-                Err(_) => raw_of_bad_line(text),
-            };
-            if let (Some(field), Ok(record)) = (&c.watermark, &parsed) {
-                if let Some(v) = record.get_key(field).and_then(watermark::text_of) {
-                    if watermark::later(&v, self.high.as_deref()) {
-                        self.high = Some(v);
-                    }
-                }
-            }
-            highs.push(self.high.clone());
-            self.queue.push_back((parsed, raw));
-            self.line += 1;
-        }
-        if let Ok(mut log) = self.log.lock() {
-            log.pages.push_back(Page {
-                url,
-                skipped,
-                first_line,
-                highs,
-                next: next.clone(),
-            });
-        }
-        self.next = next;
-        Ok(true)
+        let next = self.next_page(&url, page, records.len() as u64)?;
+        let records = records.into_iter().map(|r| r.get().to_string()).collect();
+        Ok((url, records, next))
     }
 
     /// The URL of the page after `url`, from what the page said and held.
@@ -431,6 +407,64 @@ fn at_path<'a>(doc: &'a RawValue, path: &str) -> Option<&'a RawValue> {
         let rest = path.get(at + 1..)?;
         at_path(object.get(head)?, rest)
     })
+}
+
+/// Hands out the records of the fetched pages one by one, parsed, keeping the page log and
+/// the high-water mark.
+struct PageReader {
+    connection: Connection,
+    log: Arc<Mutex<PageLog>>,
+    pages: std::sync::mpsc::Receiver<Fetched>,
+    skip: u64,
+    line: u64,
+    high: Option<String>,
+    queue: VecDeque<(Result<Value, crate::transform::source::ReadError>, Raw)>,
+    limits: crate::limits::Limits,
+    fields: Option<Vec<Arc<str>>>,
+    last_raw: Raw,
+}
+
+impl PageReader {
+    /// Takes the next page into the queue; `false` after the last one.
+    fn fetch(&mut self) -> Result<bool, Diag> {
+        let Ok(page) = self.pages.recv() else {
+            return Ok(false);
+        };
+        let (url, records, next) = page?;
+        let skipped = std::mem::take(&mut self.skip);
+        let first_line = self.line + 1;
+        let mut highs = Vec::new();
+        for text in records.iter().skip(skipped as usize) {
+            let text = text.as_bytes();
+            let mut slots = Vec::new();
+            let parsed = parse_line(text, &self.limits, self.fields.as_deref(), None, &mut slots)
+                .map(Option::unwrap_or_default);
+            let raw = match &parsed {
+                Ok(_) => raw_of_line(text),
+                Err(_) => raw_of_bad_line(text),
+            };
+            if let (Some(field), Ok(record)) = (&self.connection.watermark, &parsed) {
+                if let Some(v) = record.get_key(field).and_then(watermark::text_of) {
+                    if watermark::later(&v, self.high.as_deref()) {
+                        self.high = Some(v);
+                    }
+                }
+            }
+            highs.push(self.high.clone());
+            self.queue.push_back((parsed, raw));
+            self.line += 1;
+        }
+        if let Ok(mut log) = self.log.lock() {
+            log.pages.push_back(Page {
+                url,
+                skipped,
+                first_line,
+                highs,
+                next,
+            });
+        }
+        Ok(true)
+    }
 }
 
 impl crate::transform::source::RecordSource for PageReader {
