@@ -26,7 +26,9 @@ pub struct Running {
 }
 
 fn start<S: Send + 'static>(state: Arc<Mutex<S>>, handle: fn(&Arc<Mutex<S>>, Request)) -> Running {
-    let server = Arc::new(Server::http("127.0.0.1:0").unwrap());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    no_delay(&listener);
+    let server = Arc::new(Server::from_listener(listener, None).unwrap());
     let port = server.server_addr().to_ip().unwrap().port();
     for _ in 0..8 {
         let server = Arc::clone(&server);
@@ -40,6 +42,25 @@ fn start<S: Send + 'static>(state: Arc<Mutex<S>>, handle: fn(&Arc<Mutex<S>>, Req
     Running {
         base: format!("http://127.0.0.1:{port}"),
     }
+}
+
+/// Sets TCP_NODELAY on the listener, which the sockets it accepts inherit: tiny_http writes
+/// an answer's head and body apart, and with Nagle's algorithm the body would wait for the
+/// client's delayed acknowledgement of the head (40 ms a page, the stand-in's cost, not
+/// the client's).
+fn no_delay(listener: &std::net::TcpListener) {
+    use std::os::fd::AsRawFd;
+    let on: libc::c_int = 1;
+    // SAFETY: a valid socket descriptor, a pointer to a c_int with its size.
+    let _ = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            std::ptr::addr_of!(on).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
 }
 
 fn header(name: &str, value: &str) -> Header {

@@ -384,3 +384,32 @@ fn tls_config(label: &str, credentials: &BTreeMap<String, String>) -> Result<Tls
     }
     Ok(tls.build())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_or_an_http_date() {
+        assert_eq!(retry_after("7"), Some(Duration::from_secs(7)));
+        let soon = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+        let wait = retry_after(&soon).unwrap_or_default();
+        assert!(wait > Duration::from_secs(25) && wait <= Duration::from_secs(30));
+        assert_eq!(retry_after("Mon, 01 Jan 1990 00:00:00 GMT"), None);
+        assert_eq!(retry_after("soon"), None);
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_the_cap() {
+        let b = Backoff {
+            retries: 5,
+            first: Duration::from_millis(100),
+            max: Duration::from_millis(700),
+        };
+        for (n, full) in [(0, 100), (1, 200), (2, 400), (3, 700), (30, 700)] {
+            let wait = b.wait(n);
+            let full = Duration::from_millis(full);
+            assert!(wait <= full && wait >= full / 2, "retry {n}: {wait:?}");
+        }
+    }
+}
