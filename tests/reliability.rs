@@ -545,7 +545,8 @@ fn newer_store_schema_is_refused_and_an_older_one_migrated() {
          ALTER TABLE checkpoints DROP COLUMN fingerprint; ALTER TABLE checkpoints DROP COLUMN input_size;
          ALTER TABLE checkpoints DROP COLUMN head_hash; ALTER TABLE checkpoints DROP COLUMN complete;
          ALTER TABLE checkpoints DROP COLUMN run_started; ALTER TABLE checkpoints DROP COLUMN segments;
-         ALTER TABLE checkpoints DROP COLUMN counts; ALTER TABLE runs DROP COLUMN kept;
+         ALTER TABLE checkpoints DROP COLUMN counts; ALTER TABLE checkpoints DROP COLUMN cursor;
+         ALTER TABLE runs DROP COLUMN kept;
          ALTER TABLE runs DROP COLUMN segments; ALTER TABLE runs DROP COLUMN noop;
          ALTER TABLE runs DROP COLUMN stopped; PRAGMA user_version = 1;",
     )
