@@ -779,7 +779,7 @@ field = "n"
 }
 
 #[test]
-fn a_watermark_param_carries_the_high_water_mark_of_a_store_bound_run() {
+fn a_watermark_param_carries_the_high_water_mark_even_when_the_last_page_was_empty() {
     let dir = common::tempdir("http", "watermark-param");
     let pager = Arc::new(Mutex::new(stubs::Pager {
         style: "page".into(),
@@ -798,6 +798,7 @@ entity = "items"
 url = "{}/v1"
 records = "data.items"
 paging = "page"
+page_size = 10
 watermark = "updated"
 watermark_param = "updated_since"
 

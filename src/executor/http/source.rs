@@ -64,7 +64,7 @@ impl PageLog {
             self.pages.pop_front();
         }
         let since = self.start.since.clone();
-        for page in &self.pages {
+        for (i, page) in self.pages.iter().enumerate() {
             let read = line.saturating_sub(page.first_line - 1);
             if line < page.first_line || read > page.highs.len() as u64 {
                 continue;
@@ -76,7 +76,7 @@ impl PageLog {
             .or_else(|| self.start.high.clone());
             return match read == page.highs.len() as u64 {
                 true => Cursor {
-                    page: page.next.clone(),
+                    page: self.after(i),
                     skip: 0,
                     since,
                     high,
@@ -90,6 +90,19 @@ impl PageLog {
             };
         }
         self.start.clone()
+    }
+
+    /// The page to read after page `i` of the log: its next, or — past empty pages already
+    /// read — theirs (a pass whose last page was empty is over, not waiting on that page).
+    fn after(&self, i: usize) -> Option<String> {
+        let mut next = self.pages.get(i)?.next.clone();
+        for page in self.pages.iter().skip(i + 1) {
+            if next.as_deref() != Some(page.url.as_str()) || !page.highs.is_empty() {
+                break;
+            }
+            next = page.next.clone();
+        }
+        next
     }
 }
 
@@ -491,5 +504,62 @@ impl crate::transform::source::RecordSource for PageReader {
 
     fn last_raw(&self) -> Raw {
         self.last_raw.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_string()).unwrap()
+    }
+
+    #[test]
+    fn paths_find_keys_with_dots_before_nested_ones() {
+        let doc = raw(r#"{"@odata.nextLink": "A", "odata": {"nextLink": "B"}, "data": {"items": [1]}}"#);
+        assert_eq!(at_path(&doc, "@odata.nextLink").unwrap().get(), r#""A""#);
+        assert_eq!(at_path(&doc, "odata.nextLink").unwrap().get(), r#""B""#);
+        assert_eq!(at_path(&doc, "data.items").unwrap().get(), "[1]");
+        assert_eq!(at_path(&doc, ".").unwrap().get(), doc.get());
+        assert!(at_path(&doc, "data.nothing").is_none());
+    }
+
+    fn page(url: &str, first_line: u64, skipped: u64, n: usize, next: Option<&str>) -> Page {
+        Page {
+            url: url.into(),
+            skipped,
+            first_line,
+            highs: (0..n).map(|i| Some(format!("{url}{i}"))).collect(),
+            next: next.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn the_cursor_names_the_page_and_the_records_of_it_processed() {
+        let mut log = PageLog {
+            start: Cursor {
+                page: Some("p1".into()),
+                skip: 3,
+                since: Some("s".into()),
+                high: Some("h".into()),
+            },
+            pages: VecDeque::from([
+                page("p1", 11, 3, 7, Some("p2")),
+                page("p2", 18, 0, 10, Some("p3")),
+                page("p3", 28, 0, 0, None),
+            ]),
+        };
+        assert_eq!(log.cursor_at(10), log.start.clone(), "nothing processed yet");
+        let mid = log.cursor_at(12);
+        assert_eq!((mid.page.as_deref(), mid.skip), (Some("p1"), 5));
+        assert_eq!(mid.high.as_deref(), Some("p11"));
+        let end_of_first = log.cursor_at(17);
+        assert_eq!((end_of_first.page.as_deref(), end_of_first.skip), (Some("p2"), 0));
+        let done = log.cursor_at(27);
+        assert_eq!(done.page, None, "the pass is over: the last page was empty");
+        assert_eq!(done.high.as_deref(), Some("p29"));
+        assert_eq!(done.since.as_deref(), Some("s"));
     }
 }
