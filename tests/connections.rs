@@ -24,18 +24,13 @@ use stubs::{Fsm, Sap};
 
 /// Runs `sluice ARGS` in `dir` with the stubs' credentials in the environment.
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = common::sluice()
-        .current_dir(dir)
-        .env("SAP_USER", "manager")
-        .env("SAP_PASSWORD", "s3cret!")
-        .env("FSM_SECRET", "t0ps3cret")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
+    common::outcome(
+        common::sluice()
+            .current_dir(dir)
+            .env("SAP_USER", "manager")
+            .env("SAP_PASSWORD", "s3cret!")
+            .env("FSM_SECRET", "t0ps3cret")
+            .args(args),
     )
 }
 

@@ -21,7 +21,12 @@ pub fn tempdir(area: &str, name: &str) -> PathBuf {
 
 /// Runs `sluice ARGS` in `dir`: exit code, stdout, stderr.
 pub fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = sluice().current_dir(dir).args(args).output().unwrap();
+    outcome(sluice().current_dir(dir).args(args))
+}
+
+/// Runs a prepared command: exit code, stdout, stderr.
+pub fn outcome(command: &mut Command) -> (i32, String, String) {
+    let out = command.output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),

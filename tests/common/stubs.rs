@@ -319,6 +319,26 @@ pub struct Fsm {
     pub require_query: Option<(String, String)>,
 }
 
+impl Fsm {
+    /// Replaces the customer with this `erp_id`, or creates one; its id.
+    fn upsert_by_erp(&mut self, erp: String, mut record: Value) -> u64 {
+        let id = match self.by_erp.get(&erp).copied() {
+            Some(id) => {
+                self.updates += 1;
+                id
+            }
+            None => {
+                *self.creates.entry(erp.clone()).or_default() += 1;
+                self.customers.len() as u64 + 1
+            }
+        };
+        record["id"] = json!(id);
+        self.by_erp.insert(erp, id);
+        self.customers.insert(id, record);
+        id
+    }
+}
+
 /// Starts an FSM API under `/api`: `GET /api/customers?erp_id=..` (answers
 /// `{"data": [...]}`), `POST /api/customers`, `PATCH /api/customers/{id}`,
 /// `PUT /api/customers/by-erp/{erp_id}`, `POST /api/customers/batch`, and
@@ -425,22 +445,7 @@ fn handle_fsm(state: &Arc<Mutex<Fsm>>, mut request: Request) {
                 .map(|item| match invalid(&item) {
                     Some(why) => json!({"status": 422, "error": why}),
                     None => {
-                        let erp = text(&item["erp_id"]);
-                        let existing = s.by_erp.get(&erp).copied();
-                        let id = match existing {
-                            Some(id) => {
-                                s.updates += 1;
-                                id
-                            }
-                            None => {
-                                *s.creates.entry(erp.clone()).or_default() += 1;
-                                s.customers.len() as u64 + 1
-                            }
-                        };
-                        let mut item = item;
-                        item["id"] = json!(id);
-                        s.by_erp.insert(text(&item["erp_id"]), id);
-                        s.customers.insert(id, item);
+                        let id = s.upsert_by_erp(text(&item["erp_id"]), item);
                         json!({"status": 200, "id": id})
                     }
                 })
@@ -509,21 +514,7 @@ fn handle_fsm(state: &Arc<Mutex<Fsm>>, mut request: Request) {
         }
         (Method::Put, p) if p.starts_with("/api/customers/by-erp/") => {
             let erp = p.trim_start_matches("/api/customers/by-erp/").to_string();
-            let existing = s.by_erp.get(&erp).copied();
-            let id = match existing {
-                Some(id) => {
-                    s.updates += 1;
-                    id
-                }
-                None => {
-                    *s.creates.entry(erp.clone()).or_default() += 1;
-                    s.customers.len() as u64 + 1
-                }
-            };
-            let mut stored = record;
-            stored["id"] = json!(id);
-            s.by_erp.insert(erp, id);
-            s.customers.insert(id, stored);
+            let id = s.upsert_by_erp(erp, record);
             drop(s);
             reply(request, 200, &json!({"id": id}), vec![])
         }
