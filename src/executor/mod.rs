@@ -2,11 +2,15 @@
 //! SQLite state store, checkpoints, dead letters and metrics.
 
 #[cfg(feature = "store")]
+pub mod db;
+#[cfg(feature = "store")]
 pub mod dead_letters;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "store")]
 pub mod lookups;
+#[cfg(feature = "postgres")]
+pub mod postgres_store;
 #[cfg(feature = "store")]
 pub mod resume;
 #[cfg(feature = "store")]
@@ -18,7 +22,7 @@ pub mod sinks;
 #[cfg(feature = "store")]
 pub mod sources;
 #[cfg(feature = "store")]
-pub mod sqlite_state;
+pub mod store_state;
 #[cfg(feature = "store")]
 pub mod store;
 #[cfg(feature = "store")]

@@ -1,12 +1,15 @@
-//! The Connect Object store: an embedded SQLite file holding records per object type, each
-//! with its `updated_at`. Every top-level scalar field is indexed by (type, field, value), so
-//! an equality lookup is one index probe however many records are stored. All SQL takes its
-//! values as parameters; none is built from data.
+//! The Connect Object store: records per object type, each with its `updated_at`, in an
+//! embedded SQLite file or in a PostgreSQL database (`--store postgres://...`, feature
+//! `postgres`). Every top-level scalar field is indexed by (type, field, value), so an
+//! equality lookup is one index probe however many records are stored. All SQL takes its
+//! values as parameters; none is built from data; the same SQL runs on both databases.
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+use super::db::{params, Conn, DbError, Row};
 
 use crate::diagnostics::{codes, Code, Diag};
 use crate::value::{parse_record, Map, Value};
@@ -156,8 +159,17 @@ pub(crate) const INDEX_VALUE: &str =
 
 /// An open store.
 pub struct Store {
-    conn: Connection,
+    conn: Conn,
+    /// The file, or the database URL without its password (for messages).
     path: PathBuf,
+    /// The database URL, for a PostgreSQL store.
+    url: Option<String>,
+}
+
+/// Whether `--store` names a PostgreSQL database rather than a file.
+pub fn is_database_url(location: &Path) -> bool {
+    let text = location.to_string_lossy();
+    text.starts_with("postgres://") || text.starts_with("postgresql://")
 }
 
 /// One stored record with its metadata.
@@ -172,6 +184,9 @@ pub struct StoredObject {
 impl Store {
     /// Opens an existing store; `NotFound` when the file does not exist.
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if is_database_url(path) {
+            return Store::open_postgres(path, false);
+        }
         if !path.exists() {
             return Err(StoreError::NotFound(path.to_path_buf()));
         }
@@ -187,6 +202,9 @@ impl Store {
     /// kill while creating never leaves a half-made store, and of two processes creating
     /// the same store one makes it and the other opens it.
     pub fn open_or_create(path: &Path) -> Result<Store, StoreError> {
+        if is_database_url(path) {
+            return Store::open_postgres(path, true);
+        }
         if !path.exists() {
             create_atomically(path)?;
         }
@@ -211,6 +229,9 @@ impl Store {
     /// of an older schema is read as it is where the query allows, else E702 says to open
     /// it for writing once.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        if is_database_url(path) {
+            return Store::open_postgres(path, false);
+        }
         if !path.exists() {
             return Err(StoreError::NotFound(path.to_path_buf()));
         }
@@ -229,11 +250,12 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(fail)?;
+        let version = identify(&conn, path)?;
         let store = Store {
-            conn,
+            conn: Conn::Sqlite(conn),
             path: path.to_path_buf(),
+            url: None,
         };
-        let version = store.identify()?;
         if version != SCHEMA_VERSION {
             return Err(StoreError::Corrupt {
                 path: path.to_path_buf(),
@@ -249,80 +271,64 @@ impl Store {
 
     fn open_with(path: &Path, flags: OpenFlags, create: bool) -> Result<Store, StoreError> {
         let fail = |e: rusqlite::Error| classify(e, path);
-        let conn = Connection::open_with_flags(path, flags).map_err(fail)?;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(fail)?;
         conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
             .map_err(fail)?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
-        store.prepare_schema(create)?;
-        store
-            .conn
-            .query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
+        prepare_schema(&mut conn, path, create)?;
+        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
             .map_err(fail)?;
+        Ok(Store {
+            conn: Conn::Sqlite(conn),
+            path: path.to_path_buf(),
+            url: None,
+        })
+    }
+
+    /// Opens the PostgreSQL store at `url`: its schema made (`create`) or brought to this
+    /// version in one transaction, under a lock that makes concurrent openers wait.
+    #[cfg(feature = "postgres")]
+    fn open_postgres(url: &Path, create: bool) -> Result<Store, StoreError> {
+        let url = url.to_string_lossy().to_string();
+        let shown = PathBuf::from(super::postgres_store::without_password(&url));
+        let conn = super::db::postgres_conn::PgConn::connect(&url)
+            .map_err(|e| classify_db(e, &shown))?;
+        let store = Store {
+            conn: Conn::Postgres(Box::new(std::cell::RefCell::new(conn))),
+            path: shown,
+            url: Some(url),
+        };
+        super::postgres_store::prepare_schema(&store.conn, create)
+            .map_err(|e| classify_db(e, &store.path))?
+            .map_err(|reason| match reason {
+                None => StoreError::NotFound(store.path.clone()),
+                Some(reason) => StoreError::Corrupt {
+                    path: store.path.clone(),
+                    reason,
+                },
+            })?;
         Ok(store)
     }
 
-    /// The schema version of a Sluice store; E702 for any other file.
-    fn identify(&self) -> Result<i64, StoreError> {
-        let fail = |e| classify(e, &self.path);
-        let app_id: i64 = self
-            .conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(fail)?;
-        if app_id != APPLICATION_ID {
-            return Err(StoreError::Corrupt {
-                path: self.path.clone(),
-                reason: "the file is an SQLite database but not a Sluice store".to_string(),
-            });
-        }
-        self.conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(fail)
+    /// Without the `postgres` feature a database URL is not a store this build can open.
+    #[cfg(not(feature = "postgres"))]
+    fn open_postgres(url: &Path, _: bool) -> Result<Store, StoreError> {
+        Err(StoreError::Failed {
+            path: url.to_path_buf(),
+            reason: "this build of Sluice has no PostgreSQL support (feature `postgres`)".into(),
+        })
     }
 
-    /// Checks the store is a Sluice store and brings its schema to this version, in one
-    /// write transaction (concurrent openers wait for it, then find it done).
-    fn prepare_schema(&mut self, create: bool) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let fail = |e| classify(e, &path);
-        let empty: bool = self
-            .conn
-            .query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| r.get(0))
-            .map_err(fail)?;
-        if empty && create {
-            initialise(&self.conn).map_err(fail)?;
+    /// The same store opened again (a connection of its own, for another thread).
+    pub fn reopen(&self) -> Result<Store, StoreError> {
+        match &self.url {
+            Some(url) => Store::open_existing(Path::new(url)),
+            None => Store::open_existing(&self.path),
         }
-        let version = self.identify()?;
-        if version == SCHEMA_VERSION {
-            return Ok(());
-        }
-        if version > SCHEMA_VERSION {
-            return Err(StoreError::Corrupt {
-                path,
-                reason: format!(
-                    "the store has schema version {version}, written by a newer Sluice; this \
-                     one reads up to version {SCHEMA_VERSION}"
-                ),
-            });
-        }
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        let current: i64 = tx
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(fail)?;
-        for (from, sql) in MIGRATIONS.iter().enumerate() {
-            let from = i64::try_from(from).unwrap_or(i64::MAX) + 1;
-            if from >= current {
-                tx.execute_batch(sql).map_err(fail)?;
-            }
-        }
-        tx.execute_batch(&format!("PRAGMA user_version={SCHEMA_VERSION};"))
-            .map_err(fail)?;
-        tx.commit().map_err(fail)
+    }
+
+    /// Whether the store is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        self.conn.is_postgres()
     }
 
     /// The file.
@@ -331,30 +337,24 @@ impl Store {
     }
 
     /// The connection, for the sync-side queries.
-    pub(crate) fn conn(&self) -> &Connection {
+    pub(crate) fn conn(&self) -> &Conn {
         &self.conn
     }
 
-    /// Runs `write` in one write transaction (`BEGIN IMMEDIATE`: a second writer waits for
-    /// the busy timeout), committed when it succeeds; errors classified.
+    /// Runs `write` in one write transaction (SQLite: `BEGIN IMMEDIATE`, a second writer
+    /// waits for the busy timeout), committed when it succeeds; errors classified.
     pub(crate) fn write_transaction<T>(
         &mut self,
-        write: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
+        write: impl FnOnce(&Conn) -> Result<T, DbError>,
     ) -> Result<T, StoreError> {
-        let path = self.path.clone();
-        let fail = |e| classify(e, &path);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        let result = write(&tx).map_err(fail)?;
-        tx.commit().map_err(fail)?;
-        Ok(result)
+        self.conn
+            .transaction(write)
+            .map_err(|e| classify_db(e, &self.path))
     }
 
-    /// An SQLite error on this store, classified.
-    pub(crate) fn fail(&self, e: rusqlite::Error) -> StoreError {
-        classify(e, &self.path)
+    /// A database error on this store, classified.
+    pub(crate) fn fail(&self, e: DbError) -> StoreError {
+        classify_db(e, &self.path)
     }
 
     /// Stores records of `object_type` in one transaction: upserted by `key_field` when
@@ -369,43 +369,21 @@ impl Store {
     ) -> Result<LoadSummary, StoreError> {
         self.write_transaction(|tx| {
             let mut summary = LoadSummary::default();
-            {
-                let mut find = tx.prepare_cached(FIND_BY_KEY)?;
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO objects(type, data, updated_at) VALUES (?1, ?2, ?3)",
-                )?;
-                let mut update = tx.prepare_cached(
-                    "UPDATE objects SET data = ?2, updated_at = ?3 WHERE id = ?1",
-                )?;
-                let mut clear =
-                    tx.prepare_cached("DELETE FROM object_values WHERE object_id = ?1")?;
-                let mut index = tx.prepare_cached(INDEX_VALUE)?;
-                for record in records {
-                    let key = key_field.and_then(|k| Some((k, scalar_key(record.get_key(k)?)?)));
-                    let updated_at = record_time(record).unwrap_or(load_time);
-                    let updated_at = updated_at.to_rfc3339_opts(SecondsFormat::Nanos, true);
-                    let data = record.to_json();
-                    let existing: Option<i64> = match &key {
-                        Some((field, value)) => find
-                            .query_row(params![object_type, field, value], |r| r.get(0))
-                            .optional()?,
-                        None => None,
-                    };
-                    let id = match existing {
-                        Some(id) => {
-                            update.execute(params![id, data, updated_at])?;
-                            clear.execute(params![id])?;
-                            summary.updated += 1;
-                            id
-                        }
-                        None => {
-                            insert.execute(params![object_type, data, updated_at])?;
-                            summary.inserted += 1;
-                            tx.last_insert_rowid()
-                        }
-                    };
-                    index_fields(&mut index, id, object_type, record)?;
+            for record in records {
+                let key = key_field.and_then(|k| Some((k, scalar_key(record.get_key(k)?)?)));
+                let updated_at = record_time(record).unwrap_or(load_time);
+                let updated_at = updated_at.to_rfc3339_opts(SecondsFormat::Nanos, true);
+                let existing = match &key {
+                    Some((field, value)) => tx
+                        .query_row(FIND_BY_KEY, params![object_type, *field, value.as_str()])?
+                        .map(|r| r.int(0)),
+                    None => None,
+                };
+                match existing {
+                    Some(_) => summary.updated += 1,
+                    None => summary.inserted += 1,
                 }
+                write_object(tx, existing, object_type, record, &updated_at)?;
             }
             Ok(summary)
         })
@@ -421,20 +399,16 @@ impl Store {
         let Some(v) = scalar_key(value) else {
             return Ok(None);
         };
-        let fail = |e| classify(e, &self.path);
-        let mut stmt = self
+        let row = self
             .conn
-            .prepare_cached(
+            .query_row(
                 "SELECT o.data FROM object_values v JOIN objects o ON o.id = v.object_id
                  WHERE v.type = ?1 AND v.field = ?2 AND v.value = ?3
                  ORDER BY o.updated_at DESC, o.id DESC LIMIT 1",
+                params![object_type, field, v.as_str()],
             )
-            .map_err(fail)?;
-        let data: Option<String> = stmt
-            .query_row(params![object_type, field, v], |r| r.get(0))
-            .optional()
-            .map_err(fail)?;
-        data.map(|d| self.decode(&d)).transpose()
+            .map_err(|e| self.fail(e))?;
+        row.map(|r| self.decode(&r.text(0))).transpose()
     }
 
     /// The least recently updated record of `object_type` whose text `field` contains
@@ -446,45 +420,42 @@ impl Store {
         needle: &str,
     ) -> Result<Option<Value>, StoreError> {
         let pattern = format!("%{}%", escape_like(&needle.to_lowercase()));
-        let fail = |e| classify(e, &self.path);
-        let mut stmt = self
+        let row = self
             .conn
-            .prepare_cached(
+            .query_row(
                 "SELECT o.data FROM object_values v JOIN objects o ON o.id = v.object_id
                  WHERE v.type = ?1 AND v.field = ?2 AND v.folded LIKE ?3 ESCAPE '\\'
                  ORDER BY o.updated_at ASC, o.id ASC LIMIT 1",
+                params![object_type, field, pattern.as_str()],
             )
-            .map_err(fail)?;
-        let data: Option<String> = stmt
-            .query_row(params![object_type, field, pattern], |r| r.get(0))
-            .optional()
-            .map_err(fail)?;
-        data.map(|d| self.decode(&d)).transpose()
+            .map_err(|e| self.fail(e))?;
+        row.map(|r| self.decode(&r.text(0))).transpose()
     }
 
     /// Every record of `object_type` whose fields equal every pair of `filter`, most
     /// recently updated first.
     pub fn all_matching(&self, object_type: &str, filter: &Map) -> Result<Vec<Value>, StoreError> {
-        let fail = |e| classify(e, &self.path);
         let indexed = filter
             .iter()
             .find_map(|(k, v)| scalar_key(v).map(|s| (k.clone(), s)));
         let rows: Vec<String> = match indexed {
-            Some((field, value)) => {
-                let mut stmt = self
-                    .conn
-                    .prepare_cached(
-                        "SELECT o.data FROM object_values v JOIN objects o ON o.id = v.object_id
-                         WHERE v.type = ?1 AND v.field = ?2 AND v.value = ?3
-                         ORDER BY o.updated_at DESC, o.id DESC",
-                    )
-                    .map_err(fail)?;
-                let rows = stmt
-                    .query_map(params![object_type, &*field, value], |r| r.get(0))
-                    .map_err(fail)?;
-                rows.collect::<Result<_, _>>().map_err(fail)?
-            }
-            None => self.all_rows(object_type, true)?,
+            Some((field, value)) => self
+                .conn
+                .query(
+                    "SELECT o.data FROM object_values v JOIN objects o ON o.id = v.object_id
+                     WHERE v.type = ?1 AND v.field = ?2 AND v.value = ?3
+                     ORDER BY o.updated_at DESC, o.id DESC",
+                    params![object_type, &*field, value.as_str()],
+                )
+                .map_err(|e| self.fail(e))?
+                .iter()
+                .map(|r| r.text(0))
+                .collect(),
+            None => self
+                .all_rows(object_type)?
+                .into_iter()
+                .map(|(data, _)| data)
+                .collect(),
         };
         let mut out = Vec::new();
         for row in rows {
@@ -499,37 +470,32 @@ impl Store {
         Ok(out)
     }
 
-    fn all_rows(&self, object_type: &str, newest_first: bool) -> Result<Vec<String>, StoreError> {
-        let fail = |e| classify(e, &self.path);
-        let sql = if newest_first {
-            "SELECT data FROM objects WHERE type = ?1 ORDER BY updated_at DESC, id DESC"
-        } else {
-            "SELECT data FROM objects WHERE type = ?1 ORDER BY id ASC"
-        };
-        let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
-        let rows = stmt
-            .query_map(params![object_type], |r| r.get(0))
-            .map_err(fail)?;
-        rows.collect::<Result<_, _>>().map_err(fail)
+    /// Every record of `object_type` with its time, most recently updated first.
+    fn all_rows(&self, object_type: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = self
+            .conn
+            .query(
+                "SELECT data, updated_at FROM objects WHERE type = ?1 ORDER BY updated_at DESC, id DESC",
+                params![object_type],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(rows.iter().map(|r| (r.text(0), r.text(1))).collect())
     }
 
     /// Every record of `object_type` in the order it was first stored, with its time.
     pub fn dump(&self, object_type: &str) -> Result<Vec<StoredObject>, StoreError> {
-        let fail = |e| classify(e, &self.path);
-        let mut stmt = self
+        let rows = self
             .conn
-            .prepare_cached("SELECT data, updated_at FROM objects WHERE type = ?1 ORDER BY id ASC")
-            .map_err(fail)?;
-        let rows: Vec<(String, String)> = stmt
-            .query_map(params![object_type], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(fail)?
-            .collect::<Result<_, _>>()
-            .map_err(fail)?;
-        rows.into_iter()
-            .map(|(d, updated_at)| {
+            .query(
+                "SELECT data, updated_at FROM objects WHERE type = ?1 ORDER BY id ASC",
+                params![object_type],
+            )
+            .map_err(|e| self.fail(e))?;
+        rows.iter()
+            .map(|r| {
                 Ok(StoredObject {
-                    data: self.decode(&d)?,
-                    updated_at,
+                    data: self.decode(&r.text(0))?,
+                    updated_at: r.text(1),
                 })
             })
             .collect()
@@ -537,15 +503,14 @@ impl Store {
 
     /// Object types with their record counts.
     pub fn types(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let fail = |e| classify(e, &self.path);
-        let mut stmt = self
+        let rows = self
             .conn
-            .prepare_cached("SELECT type, count(*) FROM objects GROUP BY type ORDER BY type")
-            .map_err(fail)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(fail)?;
-        rows.collect::<Result<_, _>>().map_err(fail)
+            .query(
+                "SELECT type, count(*) FROM objects GROUP BY type ORDER BY type",
+                params![],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(rows.iter().map(|r: &Row| (r.text(0), r.int(1))).collect())
     }
 
     fn decode(&self, data: &str) -> Result<Value, StoreError> {
@@ -577,14 +542,35 @@ pub fn scalar_key(v: &Value) -> Option<String> {
     }
 }
 
-/// Indexes every top-level scalar of `record`, stored as object `id`, with `index` (the
-/// prepared [`INDEX_VALUE`] statement): by value, and text also case-folded.
-pub(crate) fn index_fields(
-    index: &mut rusqlite::CachedStatement,
-    id: i64,
+/// Writes `record` as object `id` (a new object when `None`) of `object_type` with its
+/// time, and indexes every top-level scalar of it: by value, and text also case-folded.
+pub(crate) fn write_object(
+    tx: &Conn,
+    id: Option<i64>,
     object_type: &str,
     record: &Value,
-) -> rusqlite::Result<()> {
+    updated_at: &str,
+) -> Result<(), DbError> {
+    let data = record.to_json();
+    let id = match id {
+        Some(id) => {
+            tx.execute(
+                "UPDATE objects SET data = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, data.as_str(), updated_at],
+            )?;
+            tx.execute(
+                "DELETE FROM object_values WHERE object_id = ?1",
+                params![id],
+            )?;
+            id
+        }
+        None => tx
+            .query_row(
+                "INSERT INTO objects(type, data, updated_at) VALUES (?1, ?2, ?3) RETURNING id",
+                params![object_type, data.as_str(), updated_at],
+            )?
+            .map_or(0, |r| r.int(0)),
+    };
     if let Value::Object(fields) = record {
         for (field, value) in fields.iter() {
             if let Some(v) = scalar_key(value) {
@@ -592,7 +578,10 @@ pub(crate) fn index_fields(
                     Value::String(s) => Some(s.to_lowercase()),
                     _ => None,
                 };
-                index.execute(params![id, object_type, &**field, v, folded])?;
+                tx.execute(
+                    INDEX_VALUE,
+                    params![id, object_type, &**field, v.as_str(), folded.as_deref()],
+                )?;
             }
         }
     }
@@ -676,6 +665,71 @@ fn initialise(conn: &Connection) -> rusqlite::Result<()> {
             let _ = conn.execute_batch("ROLLBACK");
             Err(e)
         }
+    }
+}
+
+/// The schema version of a Sluice store in SQLite; E702 for any other file.
+fn identify(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
+    let fail = |e| classify(e, path);
+    let app_id: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(fail)?;
+    if app_id != APPLICATION_ID {
+        return Err(StoreError::Corrupt {
+            path: path.to_path_buf(),
+            reason: "the file is an SQLite database but not a Sluice store".to_string(),
+        });
+    }
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(fail)
+}
+
+/// Checks the SQLite store is a Sluice store and brings its schema to this version, in one
+/// write transaction (concurrent openers wait for it, then find it done).
+fn prepare_schema(conn: &mut Connection, path: &Path, create: bool) -> Result<(), StoreError> {
+    let fail = |e| classify(e, path);
+    let empty: bool = conn
+        .query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| r.get(0))
+        .map_err(fail)?;
+    if empty && create {
+        initialise(conn).map_err(fail)?;
+    }
+    let version = identify(conn, path)?;
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!(
+                "the store has schema version {version}, written by a newer Sluice; this \
+                 one reads up to version {SCHEMA_VERSION}"
+            ),
+        });
+    }
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(fail)?;
+    let current: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(fail)?;
+    for (from, sql) in MIGRATIONS.iter().enumerate() {
+        let from = i64::try_from(from).unwrap_or(i64::MAX) + 1;
+        if from >= current {
+            tx.execute_batch(sql).map_err(fail)?;
+        }
+    }
+    tx.execute_batch(&format!("PRAGMA user_version={SCHEMA_VERSION};"))
+        .map_err(fail)?;
+    tx.commit().map_err(fail)
+}
+
+/// Sorts a database error into the store's error kinds.
+pub(crate) fn classify_db(err: DbError, path: &Path) -> StoreError {
+    match err {
+        DbError::Sqlite(e) => classify(e, path),
+        #[cfg(feature = "postgres")]
+        other => super::postgres_store::classify(other, path),
     }
 }
 

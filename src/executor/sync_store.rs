@@ -2,9 +2,8 @@
 //! in the same transaction as the records they cover, run metrics, and the review queue.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
-
-use super::store::{scalar_key, Store, StoreError};
+use super::db::{params, Conn, DbError, Row};
+use super::store::{scalar_key, write_object, Store, StoreError};
 use crate::transform::connector::Conflict;
 use crate::value::{Map, Value};
 
@@ -200,31 +199,26 @@ impl Store {
         connector: &str,
         input: &str,
     ) -> Result<Option<Checkpoint>, StoreError> {
-        self.conn()
+        let row = self
+            .conn()
             .query_row(
                 "SELECT byte_offset, line, fingerprint, input_size, head_hash, complete, run_started, segments, counts, cursor
                  FROM checkpoints WHERE connector = ?1 AND input = ?2",
                 params![connector, input],
-                |r| {
-                    let count = |i: usize| -> rusqlite::Result<u64> {
-                        Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
-                    };
-                    Ok(Checkpoint {
-                        byte_offset: count(0)?,
-                        line: count(1)?,
-                        fingerprint: r.get(2)?,
-                        input_size: count(3)?,
-                        head_hash: r.get(4)?,
-                        complete: r.get(5)?,
-                        run_started: r.get(6)?,
-                        segments: count(7)?,
-                        counts: serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or_default(),
-                        cursor: r.get(9)?,
-                    })
-                },
             )
-            .optional()
-            .map_err(|e| self.fail(e))
+            .map_err(|e| self.fail(e))?;
+        Ok(row.map(|r| Checkpoint {
+            byte_offset: r.count(0),
+            line: r.count(1),
+            fingerprint: r.text(2),
+            input_size: r.count(3),
+            head_hash: r.text(4),
+            complete: r.flag(5),
+            run_started: r.text(6),
+            segments: r.count(7),
+            counts: serde_json::from_str(&r.text(8)).unwrap_or_default(),
+            cursor: r.text(9),
+        }))
     }
 
     /// Forgets the checkpoint of `connector` over `input`, and the dead letters of that
@@ -254,7 +248,7 @@ impl Store {
         self.conn()
             .execute(
                 "DELETE FROM dead_letters WHERE connector = ?1 AND input = ?2 AND line > ?3",
-                params![connector, input, i64::try_from(after).unwrap_or(i64::MAX)],
+                params![connector, input, after],
             )
             .map(|_| ())
             .map_err(|e| self.fail(e))
@@ -262,16 +256,14 @@ impl Store {
 
     /// Every dead letter of `connector`, by input and line.
     pub fn dead_letters(&self, connector: &str) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
+        let rows = self
             .conn()
-            .prepare_cached(
+            .query(
                 "SELECT letter FROM dead_letters WHERE connector = ?1 ORDER BY input, line",
+                params![connector],
             )
             .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map(params![connector], |r| r.get(0))
-            .map_err(|e| self.fail(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.fail(e))
+        Ok(rows.iter().map(|r| r.text(0)).collect())
     }
 
     /// Commits dead letters and a checkpoint together (runs that write no records to the
@@ -342,21 +334,21 @@ impl Store {
                 "INSERT INTO runs(connector, started_at, ended_at, read, written, filtered, failed, queued, error_rate, p50_us, p95_us, p99_us, dry_run, kept, segments, noop, stopped)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 params![
-                    m.connector,
-                    m.started_at,
-                    m.ended_at,
-                    i64::try_from(m.counts.read).unwrap_or(i64::MAX),
-                    i64::try_from(m.counts.written).unwrap_or(i64::MAX),
-                    i64::try_from(m.counts.filtered).unwrap_or(i64::MAX),
-                    i64::try_from(m.counts.failed).unwrap_or(i64::MAX),
-                    i64::try_from(m.counts.queued).unwrap_or(i64::MAX),
+                    m.connector.as_str(),
+                    m.started_at.as_str(),
+                    m.ended_at.as_str(),
+                    m.counts.read,
+                    m.counts.written,
+                    m.counts.filtered,
+                    m.counts.failed,
+                    m.counts.queued,
                     m.error_rate,
                     m.p50_us,
                     m.p95_us,
                     m.p99_us,
                     m.dry_run,
-                    i64::try_from(m.counts.kept).unwrap_or(i64::MAX),
-                    i64::try_from(m.segments).unwrap_or(i64::MAX),
+                    m.counts.kept,
+                    m.segments,
                     m.noop,
                     m.stopped
                 ],
@@ -368,79 +360,73 @@ impl Store {
     /// The latest run of each connector (or of one) that read something, and the time of
     /// its latest run that found nothing new, when that came later.
     pub fn last_runs(&self, connector: Option<&str>) -> Result<Vec<RunStatus>, StoreError> {
-        let mut stmt = self
+        let rows = self
             .conn()
-            .prepare(
+            .query(
                 "SELECT connector, started_at, ended_at, read, written, filtered, failed, queued, error_rate, p50_us, p95_us, p99_us, dry_run, kept, segments, noop, stopped,
-                        (SELECT max(ended_at) FROM runs n WHERE n.connector = r.connector AND n.noop AND n.id > r.id)
-                 FROM runs r WHERE id = (SELECT coalesce(max(CASE WHEN noop THEN NULL ELSE id END), max(id)) FROM runs WHERE connector = r.connector)
-                 AND (?1 IS NULL OR connector = ?1) ORDER BY connector",
+                        (SELECT max(ended_at) FROM runs n WHERE n.connector = r.connector AND n.noop <> 0 AND n.id > r.id)
+                 FROM runs r WHERE id = (SELECT coalesce(max(CASE WHEN noop <> 0 THEN NULL ELSE id END), max(id)) FROM runs WHERE connector = r.connector)
+                 AND (CAST(?1 AS TEXT) IS NULL OR connector = CAST(?1 AS TEXT)) ORDER BY connector",
+                params![connector],
             )
             .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map(params![connector], |r| {
-                let count = |i: usize| -> rusqlite::Result<u64> {
-                    Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
-                };
-                Ok(RunStatus {
-                    run: RunMetrics {
-                        connector: r.get(0)?,
-                        started_at: r.get(1)?,
-                        ended_at: r.get(2)?,
-                        counts: Counts {
-                            read: count(3)?,
-                            written: count(4)?,
-                            filtered: count(5)?,
-                            failed: count(6)?,
-                            queued: count(7)?,
-                            kept: count(13)?,
-                            not_written: 0,
-                        },
-                        error_rate: r.get(8)?,
-                        p50_us: r.get(9)?,
-                        p95_us: r.get(10)?,
-                        p99_us: r.get(11)?,
-                        dry_run: r.get(12)?,
-                        segments: count(14)?,
-                        noop: r.get(15)?,
-                        stopped: r.get(16)?,
+        Ok(rows
+            .iter()
+            .map(|r: &Row| RunStatus {
+                run: RunMetrics {
+                    connector: r.text(0),
+                    started_at: r.text(1),
+                    ended_at: r.text(2),
+                    counts: Counts {
+                        read: r.count(3),
+                        written: r.count(4),
+                        filtered: r.count(5),
+                        failed: r.count(6),
+                        queued: r.count(7),
+                        kept: r.count(13),
+                        not_written: 0,
                     },
-                    last_checked: r.get(17)?,
-                })
+                    error_rate: r.real(8).unwrap_or(0.0),
+                    p50_us: r.real(9),
+                    p95_us: r.real(10),
+                    p99_us: r.real(11),
+                    dry_run: r.flag(12),
+                    segments: r.count(14),
+                    noop: r.flag(15),
+                    stopped: r.flag(16),
+                },
+                last_checked: r.opt_text(17),
             })
-            .map_err(|e| self.fail(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.fail(e))
+            .collect())
     }
 
     /// Reviews, pending ones only unless `all`.
     pub fn reviews(&self, all: bool) -> Result<Vec<Review>, StoreError> {
-        let mut stmt = self
+        let rows = self
             .conn()
-            .prepare(
+            .query(
                 "SELECT id, connector, object_type, key_field, key_value, existing, incoming, created_at, status
-                 FROM reviews WHERE ?1 OR status = 'pending' ORDER BY id",
+                 FROM reviews WHERE ?1 <> 0 OR status = 'pending' ORDER BY id",
+                params![all],
             )
             .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map(params![all], |r| {
-                let json = |i: usize| -> rusqlite::Result<serde_json::Value> {
-                    Ok(serde_json::from_str(&r.get::<_, String>(i)?)
-                        .unwrap_or(serde_json::Value::Null))
-                };
-                Ok(Review {
-                    id: r.get(0)?,
-                    connector: r.get(1)?,
-                    object_type: r.get(2)?,
-                    key_field: r.get(3)?,
-                    key_value: r.get(4)?,
-                    existing: json(5)?,
-                    incoming: json(6)?,
-                    created_at: r.get(7)?,
-                    status: r.get(8)?,
-                })
+        let json = |r: &Row, i: usize| {
+            serde_json::from_str(&r.text(i)).unwrap_or(serde_json::Value::Null)
+        };
+        Ok(rows
+            .iter()
+            .map(|r| Review {
+                id: r.int(0),
+                connector: r.text(1),
+                object_type: r.text(2),
+                key_field: r.text(3),
+                key_value: r.text(4),
+                existing: json(r, 5),
+                incoming: json(r, 6),
+                created_at: r.text(7),
+                status: r.text(8),
             })
-            .map_err(|e| self.fail(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.fail(e))
+            .collect())
     }
 
     /// Accepts (applies the incoming record) or rejects a pending review. `Ok(false)` when
@@ -453,18 +439,16 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let path = self.path().to_path_buf();
         let decided = self.write_transaction(|tx| {
-            let row: Option<(String, String, String, String)> = tx
-                .query_row(
-                    "SELECT connector, object_type, key_field, incoming FROM reviews WHERE id = ?1 AND status = 'pending'",
-                    params![id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()?;
-            let Some((connector, object_type, key_field, incoming)) = row else {
+            let row = tx.query_row(
+                "SELECT connector, object_type, key_field, incoming FROM reviews WHERE id = ?1 AND status = 'pending'",
+                params![id],
+            )?;
+            let Some(row) = row else {
                 return Ok(Ok(false));
             };
+            let (connector, object_type, key_field) = (row.text(0), row.text(1), row.text(2));
             if accept {
-                let record = match crate::value::parse_record(&incoming) {
+                let record = match crate::value::parse_record(&row.text(3)) {
                     Ok(record) => record,
                     Err(e) => return Ok(Err(format!("review {id} holds invalid JSON: {e}"))),
                 };
@@ -488,40 +472,33 @@ impl Store {
     }
 }
 
-fn write_letters(tx: &Transaction, connector: &str, letters: &LetterBatch) -> rusqlite::Result<()> {
-    let mut remove = tx.prepare_cached(
-        "DELETE FROM dead_letters WHERE connector = ?1 AND input = ?2 AND line = ?3",
-    )?;
+fn write_letters(tx: &Conn, connector: &str, letters: &LetterBatch) -> Result<(), DbError> {
     for (input, line) in &letters.remove {
-        remove.execute(params![
-            connector,
-            &**input,
-            i64::try_from(*line).unwrap_or(i64::MAX)
-        ])?;
+        tx.execute(
+            "DELETE FROM dead_letters WHERE connector = ?1 AND input = ?2 AND line = ?3",
+            params![connector, &**input, *line],
+        )?;
     }
-    let mut add = tx.prepare_cached(
-        "INSERT OR REPLACE INTO dead_letters(connector, input, line, letter) VALUES (?1, ?2, ?3, ?4)",
-    )?;
     for (input, line, letter) in &letters.add {
-        add.execute(params![
-            connector,
-            &**input,
-            i64::try_from(*line).unwrap_or(i64::MAX),
-            letter
-        ])?;
+        tx.execute(
+            "INSERT INTO dead_letters(connector, input, line, letter) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(connector, input, line) DO UPDATE SET letter = excluded.letter",
+            params![connector, &**input, *line, letter.as_str()],
+        )?;
     }
     Ok(())
 }
 
 fn save_checkpoint(
-    conn: &rusqlite::Connection,
+    conn: &Conn,
     connector: &str,
     input: &str,
     cp: &Checkpoint,
     counts: &Counts,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
-    let big = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+) -> Result<(), DbError> {
+    let counts = serde_json::to_string(counts).unwrap_or_default();
+    let now = timestamp(now);
     conn.execute(
         "INSERT INTO checkpoints(connector, input, byte_offset, line, dead_letter_bytes, updated_at, fingerprint, input_size, head_hash, complete, run_started, segments, counts, cursor)
          VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
@@ -530,81 +507,53 @@ fn save_checkpoint(
         params![
             connector,
             input,
-            big(cp.byte_offset),
-            big(cp.line),
-            timestamp(now),
-            cp.fingerprint,
-            big(cp.input_size),
-            cp.head_hash,
+            cp.byte_offset,
+            cp.line,
+            now.as_str(),
+            cp.fingerprint.as_str(),
+            cp.input_size,
+            cp.head_hash.as_str(),
             cp.complete,
-            cp.run_started,
-            big(cp.segments),
-            serde_json::to_string(counts).unwrap_or_default(),
-            cp.cursor
+            cp.run_started.as_str(),
+            cp.segments,
+            counts.as_str(),
+            cp.cursor.as_str()
         ],
     )
     .map(|_| ())
 }
 
 fn upsert_all(
-    tx: &Transaction,
+    tx: &Conn,
     connector: &str,
     target: (&str, &str, Conflict),
     records: &[Value],
     now: DateTime<Utc>,
     tz: chrono_tz::Tz,
-) -> rusqlite::Result<BatchCounts> {
+) -> Result<BatchCounts, DbError> {
     let (object_type, key_field, conflict) = target;
     let mut counts = BatchCounts::default();
-    let mut find = tx.prepare_cached(
-        "SELECT o.id, o.data, o.updated_at FROM object_values v JOIN objects o ON o.id = v.object_id
-         WHERE v.type = ?1 AND v.field = ?2 AND v.value = ?3 ORDER BY o.id LIMIT 1",
-    )?;
-    let mut insert =
-        tx.prepare_cached("INSERT INTO objects(type, data, updated_at) VALUES (?1, ?2, ?3)")?;
-    let mut update =
-        tx.prepare_cached("UPDATE objects SET data = ?2, updated_at = ?3 WHERE id = ?1")?;
-    let mut clear = tx.prepare_cached("DELETE FROM object_values WHERE object_id = ?1")?;
-    let mut index = tx.prepare_cached(super::store::INDEX_VALUE)?;
-    let mut queue = tx.prepare_cached(
-        "INSERT INTO reviews(connector, object_type, key_field, key_value, existing, incoming, created_at, status)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending'
-         WHERE NOT EXISTS (SELECT 1 FROM reviews WHERE status = 'pending' AND object_type = ?2 AND key_value = ?4 AND incoming = ?6)",
-    )?;
     let stamp = timestamp(now);
     for record in records {
         let Some(key) = record.get_key(key_field).and_then(scalar_key) else {
             continue;
         };
-        let existing: Option<(i64, String, String)> = find
-            .query_row(params![object_type, key_field, key], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()?;
+        let existing = tx.query_row(
+            "SELECT o.id, o.data, o.updated_at FROM object_values v JOIN objects o ON o.id = v.object_id
+             WHERE v.type = ?1 AND v.field = ?2 AND v.value = ?3 ORDER BY o.id LIMIT 1",
+            params![object_type, key_field, key.as_str()],
+        )?;
         let incoming_stamp = timestamp(incoming_time(record, now, tz));
-        let mut write = |id: Option<i64>, data: &Value, stamp: &str| -> rusqlite::Result<()> {
-            let id = match id {
-                Some(id) => {
-                    update.execute(params![id, data.to_json(), stamp])?;
-                    clear.execute(params![id])?;
-                    id
-                }
-                None => {
-                    insert.execute(params![object_type, data.to_json(), stamp])?;
-                    tx.last_insert_rowid()
-                }
-            };
-            super::store::index_fields(&mut index, id, object_type, data)
-        };
-        let Some((id, stored_json, stored_at)) = existing else {
-            write(None, record, &incoming_stamp)?;
+        let Some(existing) = existing else {
+            write_object(tx, None, object_type, record, &incoming_stamp)?;
             counts.written += 1;
             continue;
         };
+        let (id, stored_json, stored_at) = (existing.int(0), existing.text(1), existing.text(2));
         let stored = crate::value::parse_record(&stored_json).unwrap_or(Value::Null);
         match conflict {
             Conflict::ExternalWins => {
-                write(Some(id), record, &incoming_stamp)?;
+                write_object(tx, Some(id), object_type, record, &incoming_stamp)?;
                 counts.written += 1;
             }
             Conflict::FentuWins => {
@@ -612,13 +561,13 @@ fn upsert_all(
                 if merged == stored {
                     counts.kept += 1;
                 } else {
-                    write(Some(id), &merged, &stored_at)?;
+                    write_object(tx, Some(id), object_type, &merged, &stored_at)?;
                     counts.written += 1;
                 }
             }
             Conflict::MostRecent => {
                 if incoming_stamp > stored_at {
-                    write(Some(id), record, &incoming_stamp)?;
+                    write_object(tx, Some(id), object_type, record, &incoming_stamp)?;
                     counts.written += 1;
                 } else {
                     counts.kept += 1;
@@ -628,15 +577,20 @@ fn upsert_all(
                 if stored == *record {
                     counts.kept += 1;
                 } else {
-                    queue.execute(params![
-                        connector,
-                        object_type,
-                        key_field,
-                        key,
-                        stored_json,
-                        record.to_json(),
-                        stamp
-                    ])?;
+                    tx.execute(
+                        "INSERT INTO reviews(connector, object_type, key_field, key_value, existing, incoming, created_at, status)
+                         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending'
+                         WHERE NOT EXISTS (SELECT 1 FROM reviews WHERE status = 'pending' AND object_type = ?2 AND key_value = ?4 AND incoming = ?6)",
+                        params![
+                            connector,
+                            object_type,
+                            key_field,
+                            key.as_str(),
+                            stored_json.as_str(),
+                            record.to_json().as_str(),
+                            stamp.as_str()
+                        ],
+                    )?;
                     counts.queued += 1;
                 }
             }

@@ -518,12 +518,12 @@ mod tests {
 
     #[test]
     fn paths_find_keys_with_dots_before_nested_ones() {
-        let doc = raw(r#"{"@odata.nextLink": "A", "odata": {"nextLink": "B"}, "data": {"items": [1]}}"#);
+        let doc = raw(r#"{"@odata.nextLink": "A", "odata": {"nextLink": "B"}, "body": {"items": [1]}}"#);
         assert_eq!(at_path(&doc, "@odata.nextLink").unwrap().get(), r#""A""#);
         assert_eq!(at_path(&doc, "odata.nextLink").unwrap().get(), r#""B""#);
-        assert_eq!(at_path(&doc, "data.items").unwrap().get(), "[1]");
+        assert_eq!(at_path(&doc, "body.items").unwrap().get(), "[1]");
         assert_eq!(at_path(&doc, ".").unwrap().get(), doc.get());
-        assert!(at_path(&doc, "data.nothing").is_none());
+        assert!(at_path(&doc, "body.nothing").is_none());
     }
 
     fn page(url: &str, first_line: u64, skipped: u64, n: usize, next: Option<&str>) -> Page {

@@ -1,5 +1,5 @@
-//! The embedded SQLite store as a run's [`StateStore`]: checkpoints, dead letters, metrics
-//! and the Connect Objects in one file, each batch committed in one transaction.
+//! The store (SQLite or PostgreSQL) as a run's [`StateStore`]: checkpoints, dead letters,
+//! metrics and the Connect Objects in one database, each batch committed in one transaction.
 
 use chrono::{DateTime, Utc};
 
@@ -66,7 +66,7 @@ impl StateStore for Store {
     }
 
     fn lookups(&self) -> Option<Box<dyn Lookups + Send>> {
-        Store::open_existing(self.path())
+        self.reopen()
             .ok()
             .map(|s| Box::new(StoreLookups::new(s)) as Box<dyn Lookups + Send>)
     }

@@ -1,0 +1,180 @@
+//! The store on PostgreSQL (feature `postgres`): its schema and versioned migrations, how
+//! its errors map to the store's, and the URL as messages show it. The queries are the
+//! store's own (`store.rs`, `sync_store.rs`), the same SQL as on SQLite.
+
+use std::path::Path;
+
+use super::db::{params, Conn, DbError};
+use super::store::StoreError;
+
+/// The schema version this Sluice writes on PostgreSQL.
+const SCHEMA_VERSION: i64 = 1;
+
+/// The migration from each version to the next: `MIGRATIONS[i]` takes version `i + 1` to
+/// `i + 2` (none yet: version 1 is the first PostgreSQL schema).
+const MIGRATIONS: &[&str] = &[];
+
+/// Serialises schema changes between processes (`pg_advisory_xact_lock`).
+const SCHEMA_LOCK: i64 = 0x534c_5543;
+
+/// The tables, as on SQLite, with PostgreSQL's types (64-bit integers throughout).
+const SCHEMA: &str = "
+CREATE TABLE sluice_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE objects (
+    id BIGSERIAL PRIMARY KEY,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX objects_by_time ON objects(type, updated_at);
+CREATE TABLE object_values (
+    object_id BIGINT NOT NULL,
+    type TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    folded TEXT
+);
+CREATE INDEX object_values_lookup ON object_values(type, field, value);
+CREATE INDEX object_values_by_object ON object_values(object_id);
+CREATE TABLE checkpoints (
+    connector TEXT NOT NULL,
+    input TEXT NOT NULL,
+    byte_offset BIGINT NOT NULL,
+    line BIGINT NOT NULL,
+    dead_letter_bytes BIGINT NOT NULL,
+    updated_at TEXT NOT NULL,
+    fingerprint TEXT NOT NULL DEFAULT '',
+    input_size BIGINT NOT NULL DEFAULT 0,
+    head_hash TEXT NOT NULL DEFAULT '',
+    complete BIGINT NOT NULL DEFAULT 1,
+    run_started TEXT NOT NULL DEFAULT '',
+    segments BIGINT NOT NULL DEFAULT 1,
+    counts TEXT NOT NULL DEFAULT '{}',
+    cursor TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (connector, input)
+);
+CREATE TABLE runs (
+    id BIGSERIAL PRIMARY KEY,
+    connector TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at TEXT NOT NULL,
+    read BIGINT NOT NULL,
+    written BIGINT NOT NULL,
+    filtered BIGINT NOT NULL,
+    failed BIGINT NOT NULL,
+    queued BIGINT NOT NULL,
+    error_rate DOUBLE PRECISION NOT NULL,
+    p50_us DOUBLE PRECISION,
+    p95_us DOUBLE PRECISION,
+    p99_us DOUBLE PRECISION,
+    dry_run BIGINT NOT NULL,
+    kept BIGINT NOT NULL DEFAULT 0,
+    segments BIGINT NOT NULL DEFAULT 1,
+    noop BIGINT NOT NULL DEFAULT 0,
+    stopped BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE reviews (
+    id BIGSERIAL PRIMARY KEY,
+    connector TEXT NOT NULL,
+    object_type TEXT NOT NULL,
+    key_field TEXT NOT NULL,
+    key_value TEXT NOT NULL,
+    existing TEXT NOT NULL,
+    incoming TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE INDEX reviews_pending ON reviews(object_type, key_value, status);
+CREATE TABLE dead_letters (
+    connector TEXT NOT NULL,
+    input TEXT NOT NULL,
+    line BIGINT NOT NULL,
+    letter TEXT NOT NULL,
+    PRIMARY KEY (connector, input, line)
+);
+";
+
+/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`.
+pub fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Makes the schema (`create`, when the database has none) or migrates it to this
+/// version, in one transaction under an advisory lock. `Err(None)` when there is no store
+/// and none was to be made; `Err(Some(reason))` for a database that is not a Sluice store
+/// or one of a newer Sluice.
+pub fn prepare_schema(conn: &Conn, create: bool) -> Result<Result<(), Option<String>>, DbError> {
+    conn.transaction(|tx| {
+        tx.query("SELECT pg_advisory_xact_lock(?1)", params![SCHEMA_LOCK])?;
+        let has_meta = tx
+            .query_row(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'sluice_meta'",
+                params![],
+            )?
+            .is_some_and(|r| r.int(0) > 0);
+        if !has_meta {
+            let has_objects = tx
+                .query_row(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'objects'",
+                    params![],
+                )?
+                .is_some_and(|r| r.int(0) > 0);
+            if has_objects {
+                return Ok(Err(Some(
+                    "the database has an `objects` table but is not a Sluice store".into(),
+                )));
+            }
+            if !create {
+                return Ok(Err(None));
+            }
+            tx.batch(SCHEMA)?;
+            tx.execute(
+                "INSERT INTO sluice_meta(key, value) VALUES ('version', ?1)",
+                params![SCHEMA_VERSION.to_string().as_str()],
+            )?;
+            return Ok(Ok(()));
+        }
+        let version: i64 = tx
+            .query_row("SELECT value FROM sluice_meta WHERE key = 'version'", params![])?
+            .and_then(|r| r.text(0).parse().ok())
+            .unwrap_or(0);
+        if version > SCHEMA_VERSION {
+            return Ok(Err(Some(format!(
+                "the store has schema version {version}, written by a newer Sluice; this one \
+                 reads up to version {SCHEMA_VERSION}"
+            ))));
+        }
+        for (from, sql) in MIGRATIONS.iter().enumerate() {
+            if i64::try_from(from).unwrap_or(i64::MAX) + 1 >= version {
+                tx.batch(sql)?;
+            }
+        }
+        tx.execute(
+            "UPDATE sluice_meta SET value = ?1 WHERE key = 'version'",
+            params![SCHEMA_VERSION.to_string().as_str()],
+        )?;
+        Ok(Ok(()))
+    })
+}
+
+/// Sorts a PostgreSQL error into the store's error kinds by its SQLSTATE.
+pub fn classify(err: DbError, path: &Path) -> StoreError {
+    let path = path.to_path_buf();
+    let reason = err.to_string();
+    let state = match &err {
+        DbError::Postgres(e) => e.code().map(|c| c.code().to_string()),
+        _ => None,
+    };
+    match state.as_deref() {
+        Some("53100") => StoreError::Full(path),
+        Some("55P03" | "40P01" | "40001") => StoreError::Locked(path),
+        Some("3D000") => StoreError::NotFound(path),
+        _ => StoreError::Failed { path, reason },
+    }
+}
