@@ -19,6 +19,17 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     common::tempdir("exec", name)
 }
 
+on_postgres!(
+    conflict_external_wins_replaces,
+    conflict_fentu_wins_keeps_stored_values_and_adds_new_keys,
+    conflict_most_recent_compares_updated_at,
+    conflict_manual_review_queues_and_review_commands_decide,
+    review_reject_keeps_the_stored_record,
+    inactive_outbound_is_a_dry_run,
+    retry_dead_letters_replays_and_keeps_only_what_fails_again,
+    status_reports_the_last_run,
+);
+
 const CONNECTOR: &str = r#"name = "people"
 conditions = ["data('active') = true"]
 

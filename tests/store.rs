@@ -17,6 +17,15 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     common::tempdir("store", name)
 }
 
+on_postgres!(
+    load_list_dump_round_trip,
+    vlookup_takes_the_most_recent_match,
+    load_with_key_upserts,
+    like_lookup_escapes_wildcards,
+    lookups_are_injection_proof,
+    lookups_compare_typed_values_like_equality,
+);
+
 const CUSTOMERS: &str = r#"{"customer_id": "FSM-1", "erp_id": "C001", "name": "Acme GmbH", "updated_at": "2024-01-01T00:00:00Z"}
 {"customer_id": "FSM-2", "erp_id": "C002", "name": "Beta 100% Bio_Markt", "updated_at": "2024-02-01T00:00:00Z"}
 {"customer_id": "FSM-3", "erp_id": "C001", "name": "Acme GmbH (new)", "updated_at": "2024-03-01T00:00:00Z"}
@@ -25,7 +34,7 @@ const CUSTOMERS: &str = r#"{"customer_id": "FSM-1", "erp_id": "C001", "name": "A
 fn loaded_store(dir: &Path) -> String {
     let file = dir.join("customers.ndjson");
     std::fs::write(&file, CUSTOMERS).unwrap();
-    let db = dir.join("s.db").display().to_string();
+    let db = common::store_in(dir, "s.db");
     let (code, _, err) = run(&[
         "objects",
         "load",
@@ -258,7 +267,7 @@ fn lookups_compare_typed_values_like_equality() {
         "{\"id\": 1, \"name\": \"one\"}\n{\"id\": 2.0, \"name\": \"two\"}\n",
     )
     .unwrap();
-    let db = dir.join("s.db").display().to_string();
+    let db = common::store_in(&dir, "s.db");
     let (code, _, err) = run(&[
         "objects",
         "load",

@@ -27,8 +27,8 @@ pub struct EvalArgs {
     /// The record as JSON, or @FILE to read it from a file (@- for stdin).
     #[arg(long, value_name = "JSON_OR_@FILE")]
     record: Option<String>,
-    /// The Connect Object store (SQLite file) used by lookups.
-    #[arg(long, value_name = "DB")]
+    /// The Connect Object store used by lookups: an SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "DB", env = "SLUICE_STORE")]
     store: Option<String>,
     /// The instant now() returns, RFC 3339 (default: the current time).
     #[arg(long, value_name = "RFC3339")]

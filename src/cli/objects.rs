@@ -30,22 +30,22 @@ enum ObjectsCommand {
         /// Upsert by this field (records with an equal value replace the stored one).
         #[arg(long, value_name = "FIELD")]
         key: Option<String>,
-        /// The store file.
-        #[arg(long, value_name = "DB", default_value = DEFAULT_STORE)]
+        /// The store: an SQLite file, or a postgres:// URL (default: $SLUICE_STORE, else sluice.db).
+        #[arg(long, value_name = "DB", env = "SLUICE_STORE", default_value = DEFAULT_STORE)]
         store: PathBuf,
     },
     /// Write the stored records of TYPE as NDJSON, in the order they were first stored.
     Dump {
         /// The Connect Object type.
         object_type: String,
-        /// The store file.
-        #[arg(long, value_name = "DB", default_value = DEFAULT_STORE)]
+        /// The store: an SQLite file, or a postgres:// URL (default: $SLUICE_STORE, else sluice.db).
+        #[arg(long, value_name = "DB", env = "SLUICE_STORE", default_value = DEFAULT_STORE)]
         store: PathBuf,
     },
     /// List the object types in the store with their record counts.
     List {
-        /// The store file.
-        #[arg(long, value_name = "DB", default_value = DEFAULT_STORE)]
+        /// The store: an SQLite file, or a postgres:// URL (default: $SLUICE_STORE, else sluice.db).
+        #[arg(long, value_name = "DB", env = "SLUICE_STORE", default_value = DEFAULT_STORE)]
         store: PathBuf,
     },
 }

@@ -35,8 +35,8 @@ pub struct RunArgs {
     /// Write mapped records as NDJSON to FILE or - (stdout) instead of the store.
     #[arg(long, value_name = "FILE|-")]
     output: Option<String>,
-    /// The store file.
-    #[arg(long, value_name = "DB", default_value = DEFAULT_STORE)]
+    /// The store: an SQLite file, or a postgres:// URL (default: $SLUICE_STORE, else sluice.db).
+    #[arg(long, value_name = "DB", env = "SLUICE_STORE", default_value = DEFAULT_STORE)]
     store: PathBuf,
     /// The dead-letter file (default: `<connector name>.dead.ndjson`).
     #[arg(long, value_name = "FILE")]
@@ -194,7 +194,7 @@ pub struct TestArgs {
     #[arg(long, value_name = "FILE")]
     sample: String,
     /// The store used by lookups (read only).
-    #[arg(long, value_name = "DB", default_value = DEFAULT_STORE)]
+    #[arg(long, value_name = "DB", env = "SLUICE_STORE", default_value = DEFAULT_STORE)]
     store: PathBuf,
     /// now() for the test, RFC 3339.
     #[arg(long, value_name = "RFC3339")]
@@ -349,8 +349,8 @@ pub struct StatusArgs {
     /// Machine-readable output.
     #[arg(long)]
     json: bool,
-    /// The store file.
-    #[arg(long, value_name = "DB", default_value = DEFAULT_STORE)]
+    /// The store: an SQLite file, or a postgres:// URL (default: $SLUICE_STORE, else sluice.db).
+    #[arg(long, value_name = "DB", env = "SLUICE_STORE", default_value = DEFAULT_STORE)]
     store: PathBuf,
 }
 
@@ -430,8 +430,8 @@ pub fn run_status(args: StatusArgs) -> i32 {
 pub struct ReviewArgs {
     #[command(subcommand)]
     command: ReviewCommand,
-    /// The store file.
-    #[arg(long, value_name = "DB", default_value = DEFAULT_STORE, global = true)]
+    /// The store: an SQLite file, or a postgres:// URL (default: $SLUICE_STORE, else sluice.db).
+    #[arg(long, value_name = "DB", env = "SLUICE_STORE", default_value = DEFAULT_STORE, global = true)]
     store: PathBuf,
 }
 

@@ -4,8 +4,11 @@
 
 use std::path::Path;
 
+use sha2::{Digest, Sha256};
+
 use super::db::{params, Conn, DbError};
 use super::store::StoreError;
+use crate::diagnostics::{codes, Diag};
 
 /// The schema version this Sluice writes on PostgreSQL.
 const SCHEMA_VERSION: i64 = 1;
@@ -111,7 +114,7 @@ pub fn without_password(url: &str) -> String {
 /// or one of a newer Sluice.
 pub fn prepare_schema(conn: &Conn, create: bool) -> Result<Result<(), Option<String>>, DbError> {
     conn.transaction(|tx| {
-        tx.query("SELECT pg_advisory_xact_lock(?1)", params![SCHEMA_LOCK])?;
+        tx.execute("SELECT pg_advisory_xact_lock(?1)", params![SCHEMA_LOCK])?;
         let has_meta = tx
             .query_row(
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'sluice_meta'",
@@ -176,5 +179,51 @@ pub fn classify(err: DbError, path: &Path) -> StoreError {
         Some("55P03" | "40P01" | "40001") => StoreError::Locked(path),
         Some("3D000") => StoreError::NotFound(path),
         _ => StoreError::Failed { path, reason },
+    }
+}
+
+/// The advisory-lock key of a name: the first 8 bytes of its SHA-256.
+pub fn lock_key(name: &str) -> i64 {
+    let digest = Sha256::digest(name.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(digest.get(..8).unwrap_or(&[0; 8]));
+    i64::from_be_bytes(bytes)
+}
+
+/// Takes the run lock of `connector` in the database at `url`: a session advisory lock on
+/// a connection of its own (not pooled), held until the connection is dropped or lost;
+/// waits up to `wait`, then E703.
+pub fn run_lock(
+    url: &Path,
+    connector: &str,
+    wait: std::time::Duration,
+) -> Result<postgres::Client, Diag> {
+    let url = url.to_string_lossy();
+    let shown = without_password(&url);
+    let failed = |e: postgres::Error| {
+        Diag::new(
+            codes::E705_STORE_FAILED,
+            format!("cannot take the run lock in {shown}: {e}"),
+        )
+    };
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).map_err(failed)?;
+    let key = lock_key(&format!("run:{connector}"));
+    let started = std::time::Instant::now();
+    loop {
+        let taken: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+            .and_then(|row| row.try_get(0))
+            .map_err(failed)?;
+        if taken {
+            return Ok(client);
+        }
+        if started.elapsed() >= wait {
+            return Err(Diag::new(
+                codes::E703_STORE_LOCKED,
+                format!("another run of connector `{connector}` is writing to {shown}"),
+            )
+            .help("wait for it to finish; a run that was killed releases its lock when its connection ends"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }

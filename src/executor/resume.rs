@@ -94,11 +94,19 @@ pub fn verify_connector(
 }
 
 /// The lock a writing run holds on its connector in a store, so that two runs of one
-/// connector never interleave: a file beside the store per connector, locked while the run
-/// lasts (the operating system releases it when the process ends, however it ends).
-#[derive(Debug)]
+/// connector never interleave: for an SQLite store a file beside it per connector, locked
+/// while the run lasts (the operating system releases it when the process ends, however it
+/// ends); for PostgreSQL a session advisory lock on a connection of its own (the server
+/// releases it when the connection ends, however the process ends).
 pub struct RunLock {
-    _file: File,
+    _held: Held,
+}
+
+/// What holds a run lock.
+enum Held {
+    File { _file: File },
+    #[cfg(feature = "postgres")]
+    Session { _client: Box<postgres::Client> },
 }
 
 impl RunLock {
@@ -109,6 +117,15 @@ impl RunLock {
         connector: &str,
         wait: std::time::Duration,
     ) -> Result<RunLock, Diag> {
+        #[cfg(feature = "postgres")]
+        if super::store::is_database_url(store) {
+            return super::postgres_store::run_lock(store, connector, wait)
+                .map(|client| RunLock {
+                    _held: Held::Session {
+                        _client: Box::new(client),
+                    },
+                });
+        }
         let digest = hex(&Sha256::digest(connector.as_bytes()));
         let mut name = store.file_name().unwrap_or_default().to_os_string();
         name.push(format!(".{}.lock", digest.get(..16).unwrap_or(&digest)));
@@ -127,7 +144,11 @@ impl RunLock {
         let started = std::time::Instant::now();
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(RunLock { _file: file }),
+                Ok(()) => {
+                    return Ok(RunLock {
+                        _held: Held::File { _file: file },
+                    })
+                }
                 Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::db::{params, Conn, DbError, Row};
+use super::db::{params, Conn, DbError, Param, Row};
 
 use crate::diagnostics::{codes, Code, Diag};
 use crate::value::{parse_record, Map, Value};
@@ -153,9 +153,9 @@ CREATE TABLE IF NOT EXISTS reviews (
 /// The first object of a type whose indexed field has a value.
 const FIND_BY_KEY: &str = "SELECT object_id FROM object_values WHERE type = ?1 AND field = ?2 AND value = ?3 ORDER BY object_id LIMIT 1";
 
-/// Indexes one top-level scalar of a stored object.
-pub(crate) const INDEX_VALUE: &str =
-    "INSERT INTO object_values(object_id, type, field, value, folded) VALUES (?1, ?2, ?3, ?4, ?5)";
+/// Indexes top-level scalars of a stored object: followed by one `(...)` per field.
+const INDEX_VALUES: &str =
+    "INSERT INTO object_values(object_id, type, field, value, folded) VALUES ";
 
 /// An open store.
 pub struct Store {
@@ -164,7 +164,13 @@ pub struct Store {
     path: PathBuf,
     /// The database URL, for a PostgreSQL store.
     url: Option<String>,
+    /// Records written through this connection since PostgreSQL's statistics were last
+    /// refreshed, and how many more make it refresh them again (see [`Store::wrote`]).
+    analyze: (u64, u64),
 }
+
+/// Records written before the first statistics refresh of a PostgreSQL store.
+const FIRST_ANALYZE: u64 = 1000;
 
 /// Whether `--store` names a PostgreSQL database rather than a file.
 pub fn is_database_url(location: &Path) -> bool {
@@ -255,6 +261,7 @@ impl Store {
             conn: Conn::Sqlite(conn),
             path: path.to_path_buf(),
             url: None,
+            analyze: (0, FIRST_ANALYZE),
         };
         if version != SCHEMA_VERSION {
             return Err(StoreError::Corrupt {
@@ -281,6 +288,7 @@ impl Store {
             conn: Conn::Sqlite(conn),
             path: path.to_path_buf(),
             url: None,
+            analyze: (0, FIRST_ANALYZE),
         })
     }
 
@@ -296,6 +304,7 @@ impl Store {
             conn: Conn::Postgres(Box::new(std::cell::RefCell::new(conn))),
             path: shown,
             url: Some(url),
+            analyze: (0, FIRST_ANALYZE),
         };
         super::postgres_store::prepare_schema(&store.conn, create)
             .map_err(|e| classify_db(e, &store.path))?
@@ -352,6 +361,25 @@ impl Store {
             .map_err(|e| classify_db(e, &self.path))
     }
 
+    /// Counts `records` written. On PostgreSQL, the planner's statistics of the object
+    /// tables are refreshed (`ANALYZE`) after the first thousand records this connection
+    /// writes and again each time that number doubles: with statistics from when the tables
+    /// were nearly empty, the planner scans every index entry of a (type, field) instead of
+    /// probing for the value, and each lookup grows with the store.
+    pub(crate) fn wrote(&mut self, records: u64) -> Result<(), StoreError> {
+        if !self.conn.is_postgres() {
+            return Ok(());
+        }
+        self.analyze.0 += records;
+        if self.analyze.0 >= self.analyze.1 {
+            self.analyze.1 = self.analyze.0.saturating_mul(2);
+            self.conn
+                .batch("ANALYZE objects, object_values")
+                .map_err(|e| classify_db(e, &self.path))?;
+        }
+        Ok(())
+    }
+
     /// A database error on this store, classified.
     pub(crate) fn fail(&self, e: DbError) -> StoreError {
         classify_db(e, &self.path)
@@ -385,6 +413,10 @@ impl Store {
                 }
                 write_object(tx, existing, object_type, record, &updated_at)?;
             }
+            Ok(summary)
+        })
+        .and_then(|summary| {
+            self.wrote((summary.inserted + summary.updated) as u64)?;
             Ok(summary)
         })
     }
@@ -550,7 +582,7 @@ pub(crate) fn write_object(
     object_type: &str,
     record: &Value,
     updated_at: &str,
-) -> Result<(), DbError> {
+) -> Result<i64, DbError> {
     let data = record.to_json();
     let id = match id {
         Some(id) => {
@@ -571,21 +603,41 @@ pub(crate) fn write_object(
             )?
             .map_or(0, |r| r.int(0)),
     };
-    if let Value::Object(fields) = record {
-        for (field, value) in fields.iter() {
-            if let Some(v) = scalar_key(value) {
-                let folded = match value {
-                    Value::String(s) => Some(s.to_lowercase()),
-                    _ => None,
-                };
-                tx.execute(
-                    INDEX_VALUE,
-                    params![id, object_type, &**field, v.as_str(), folded.as_deref()],
-                )?;
-            }
-        }
+    let Value::Object(fields) = record else {
+        return Ok(id);
+    };
+    let rows: Vec<(&str, String, Option<String>)> = fields
+        .iter()
+        .filter_map(|(field, value)| {
+            let folded = match value {
+                Value::String(s) => Some(s.to_lowercase()),
+                _ => None,
+            };
+            Some((&**field, scalar_key(value)?, folded))
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(id);
     }
-    Ok(())
+    // One statement for all of a record's fields: one round trip to a database server.
+    let mut sql = String::from(INDEX_VALUES);
+    let mut args = Vec::with_capacity(rows.len() * 5);
+    for (i, (field, value, folded)) in rows.iter().enumerate() {
+        let n = i * 5;
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!("(?{}, ?{}, ?{}, ?{}, ?{})", n + 1, n + 2, n + 3, n + 4, n + 5));
+        args.extend([
+            Param::from(id),
+            Param::from(object_type),
+            Param::from(*field),
+            Param::from(value.as_str()),
+            Param::from(folded.as_deref()),
+        ]);
+    }
+    tx.execute(&sql, &args)?;
+    Ok(id)
 }
 
 /// `%`, `_` and `\` escaped for a LIKE pattern with `ESCAPE '\'`.

@@ -2,7 +2,7 @@
 //! in the same transaction as the records they cover, run metrics, and the review queue.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use super::db::{params, Conn, DbError, Row};
+use super::db::{params, Conn, DbError, Param, Row};
 use super::store::{scalar_key, write_object, Store, StoreError};
 use crate::transform::connector::Conflict;
 use crate::value::{Map, Value};
@@ -313,6 +313,10 @@ impl Store {
             }
             Ok(counts)
         })
+        .and_then(|counts| {
+            self.wrote(counts.written)?;
+            Ok(counts)
+        })
     }
 
     /// Records a checkpoint alone (the end of a logical run marks it complete).
@@ -534,26 +538,31 @@ fn upsert_all(
     let (object_type, key_field, conflict) = target;
     let mut counts = BatchCounts::default();
     let stamp = timestamp(now);
+    let keys: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.get_key(key_field).and_then(scalar_key))
+        .collect();
+    let mut stored_by_key = stored_objects(tx, object_type, key_field, &keys)?;
     for record in records {
         let Some(key) = record.get_key(key_field).and_then(scalar_key) else {
             continue;
         };
-        let existing = tx.query_row(
-            "SELECT o.id, o.data, o.updated_at FROM object_values v JOIN objects o ON o.id = v.object_id
-             WHERE v.type = ?1 AND v.field = ?2 AND v.value = ?3 ORDER BY o.id LIMIT 1",
-            params![object_type, key_field, key.as_str()],
-        )?;
         let incoming_stamp = timestamp(incoming_time(record, now, tz));
-        let Some(existing) = existing else {
-            write_object(tx, None, object_type, record, &incoming_stamp)?;
+        let Some((id, stored_json, stored_at)) = stored_by_key.get(&key).cloned() else {
+            let id = write_object(tx, None, object_type, record, &incoming_stamp)?;
+            stored_by_key.insert(key, (id, record.to_json(), incoming_stamp));
             counts.written += 1;
             continue;
         };
-        let (id, stored_json, stored_at) = (existing.int(0), existing.text(1), existing.text(2));
         let stored = crate::value::parse_record(&stored_json).unwrap_or(Value::Null);
+        let mut replace = |data: &Value, at: &str| -> Result<(), DbError> {
+            write_object(tx, Some(id), object_type, data, at)?;
+            stored_by_key.insert(key.clone(), (id, data.to_json(), at.to_string()));
+            Ok(())
+        };
         match conflict {
             Conflict::ExternalWins => {
-                write_object(tx, Some(id), object_type, record, &incoming_stamp)?;
+                replace(record, &incoming_stamp)?;
                 counts.written += 1;
             }
             Conflict::FentuWins => {
@@ -561,13 +570,13 @@ fn upsert_all(
                 if merged == stored {
                     counts.kept += 1;
                 } else {
-                    write_object(tx, Some(id), object_type, &merged, &stored_at)?;
+                    replace(&merged, &stored_at)?;
                     counts.written += 1;
                 }
             }
             Conflict::MostRecent => {
                 if incoming_stamp > stored_at {
-                    write_object(tx, Some(id), object_type, record, &incoming_stamp)?;
+                    replace(record, &incoming_stamp)?;
                     counts.written += 1;
                 } else {
                     counts.kept += 1;
@@ -597,6 +606,37 @@ fn upsert_all(
         }
     }
     Ok(counts)
+}
+
+/// Keys looked up per query when a batch finds its stored records.
+const KEYS_PER_QUERY: usize = 100;
+
+/// The stored object of each of `keys` (the first stored, when several share one): id,
+/// JSON and time, found with one query per hundred keys (one round trip to a database
+/// server, where a query per record would be a hundred).
+fn stored_objects(
+    tx: &Conn,
+    object_type: &str,
+    key_field: &str,
+    keys: &[String],
+) -> Result<std::collections::HashMap<String, (i64, String, String)>, DbError> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in keys.chunks(KEYS_PER_QUERY) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 3)).collect();
+        let sql = format!(
+            "SELECT v.value, o.id, o.data, o.updated_at FROM object_values v JOIN objects o ON o.id = v.object_id
+             WHERE v.type = ?1 AND v.field = ?2 AND v.value IN ({}) ORDER BY o.id",
+            marks.join(", ")
+        );
+        let mut args = vec![Param::from(object_type), Param::from(key_field)];
+        args.extend(chunk.iter().map(|k| Param::from(k.as_str())));
+        for row in tx.query(&sql, &args)? {
+            found
+                .entry(row.text(0))
+                .or_insert_with(|| (row.int(1), row.text(2), row.text(3)));
+        }
+    }
+    Ok(found)
 }
 
 /// `stored` with the fields of `incoming` it lacks added (stored values win).

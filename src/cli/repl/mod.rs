@@ -36,7 +36,7 @@ pub struct ReplArgs {
     #[arg(long, value_name = "FILE")]
     connector: Option<PathBuf>,
     /// The store used by lookups.
-    #[arg(long, value_name = "DB", default_value = DEFAULT_STORE)]
+    #[arg(long, value_name = "DB", env = "SLUICE_STORE", default_value = DEFAULT_STORE)]
     store: PathBuf,
     /// now() for the session, RFC 3339.
     #[arg(long, value_name = "RFC3339")]
