@@ -6,6 +6,8 @@ pub mod eval;
 pub mod explain;
 pub mod functions;
 pub mod objects;
+#[cfg(feature = "postgres")]
+pub mod partitioned;
 pub mod repl;
 pub mod run;
 

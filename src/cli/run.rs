@@ -62,6 +62,15 @@ pub struct RunArgs {
     /// The engine (auto: the JIT for inputs over 1 MiB and stdin when it compiles any formula, else the interpreter).
     #[arg(long, value_enum, default_value_t = crate::native::Engine::Auto)]
     engine: crate::native::Engine,
+    /// Be one worker of a partitioned run: the input file is cut into N partitions that
+    /// every worker started with the same command (on any machine) claims from the
+    /// PostgreSQL store until all are done.
+    #[arg(long, value_name = "N")]
+    partitions: Option<u64>,
+    /// How long a worker's claim on a partition lasts without a commit (250ms, 30s, 2m);
+    /// a worker that dies loses its partitions after it.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    lease: String,
 }
 
 /// Runs `sluice run`.
@@ -100,7 +109,11 @@ pub fn run_run(args: RunArgs) -> i32 {
         now,
         tz,
         stop,
+        partition: None,
     };
+    if let Some(count) = args.partitions {
+        return run_partitions(&file, transform, &options, count, &args.lease);
+    }
     match run(&file, &Arc::new(transform), &options) {
         Ok(report) => {
             match report.resumed_after_line {
@@ -140,6 +153,51 @@ pub fn run_run(args: RunArgs) -> i32 {
                 }
                 None => EXIT_OK,
             }
+        }
+        Err(diag) => {
+            report_plain(diag);
+            EXIT_RUNTIME
+        }
+    }
+}
+
+/// `sluice run --partitions N`: this process works on partitions until all are done.
+#[cfg(feature = "postgres")]
+fn run_partitions(
+    file: &ConnectorFile,
+    transform: Transform,
+    options: &RunOptions,
+    count: u64,
+    lease: &str,
+) -> i32 {
+    let Some(lease) = crate::transform::connection::parse_duration(lease).filter(|d| !d.is_zero())
+    else {
+        report_plain(crate::diagnostics::Diag::new(
+            crate::diagnostics::codes::E610_INVALID_SETTING,
+            format!("--lease `{lease}` is not a duration such as 30s"),
+        ));
+        return EXIT_COMPILE;
+    };
+    match super::partitioned::run_partitioned(
+        file,
+        &Arc::new(transform),
+        options,
+        (count.max(1), lease),
+    ) {
+        Ok((done, true)) => {
+            eprintln!("this worker finished {done} partition(s); every partition is done");
+            EXIT_OK
+        }
+        Ok((done, false)) => {
+            report_plain(crate::diagnostics::Diag::new(
+                crate::diagnostics::codes::E613_STOPPED,
+                format!(
+                    "stopped by a signal after finishing {done} partition(s); the partition in \
+                     hand keeps its checkpoint, and any worker finishes it"
+                ),
+            ));
+            128 + i32::try_from(options.stop.load(std::sync::atomic::Ordering::SeqCst))
+                .unwrap_or(15)
         }
         Err(diag) => {
             report_plain(diag);

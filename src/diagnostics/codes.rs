@@ -164,6 +164,8 @@ codes! {
         "The store reported an error that is not one of the specific cases (I/O error, permission denied, read-only file). The message gives SQLite's reason.";
     E706_UNKNOWN_OBJECT_TYPE = "E706", "no objects of that type in the store",
         "The store holds no Connect Object of the type named. `sluice objects list` shows the types it holds, with their counts; the hint suggests the closest one.";
+    E707_LEASE_LOST = "E707", "partition lease lost",
+        "A worker of a partitioned run (`--partitions`) held a partition's lease too long without committing (it was paused, or its connection to PostgreSQL was cut), and another worker took the partition over. Its last batch was rolled back, not written: the partition goes on from its checkpoint under the other worker, so nothing is written twice. Give a longer `--lease` when batches take longer than it.";
 }
 
 /// Looks a code up by its id (`E101`, case-insensitive).

@@ -142,6 +142,9 @@ pub enum DbError {
     #[cfg(feature = "postgres")]
     #[error("{}", postgres_message(.0))]
     Postgres(#[from] postgres::Error),
+    /// A partition's lease was taken over by another worker: the transaction is rolled back.
+    #[error("the lease on the partition was taken over by another worker")]
+    LeaseLost,
     /// Taking a connection from the pool failed.
     #[cfg(feature = "postgres")]
     #[error("no connection to PostgreSQL: {0}")]

@@ -10,6 +10,8 @@ pub mod http;
 #[cfg(feature = "store")]
 pub mod lookups;
 #[cfg(feature = "postgres")]
+pub mod partitions;
+#[cfg(feature = "postgres")]
 pub mod postgres_store;
 #[cfg(feature = "store")]
 pub mod resume;

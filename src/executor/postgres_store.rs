@@ -88,6 +88,18 @@ CREATE TABLE reviews (
     status TEXT NOT NULL
 );
 CREATE INDEX reviews_pending ON reviews(object_type, key_value, status);
+CREATE TABLE partitions (
+    connector TEXT NOT NULL,
+    input TEXT NOT NULL,
+    part BIGINT NOT NULL,
+    start_offset BIGINT NOT NULL,
+    end_offset BIGINT NOT NULL,
+    first_line BIGINT NOT NULL,
+    owner TEXT,
+    lease_until TIMESTAMPTZ,
+    done BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (connector, input, part)
+);
 CREATE TABLE dead_letters (
     connector TEXT NOT NULL,
     input TEXT NOT NULL,

@@ -24,6 +24,8 @@ pub struct FileSource {
     key: String,
     file: File,
     csv: bool,
+    /// A partition's byte range: its start, and the offset just past its end.
+    range: Option<(u64, u64)>,
 }
 
 impl FileSource {
@@ -41,7 +43,17 @@ impl FileSource {
             csv: Path::new(path)
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("csv")),
+            range: None,
         })
+    }
+
+    /// Only the byte range of partition `part` (NDJSON): its lines, under the key
+    /// `<input>#part<part>`.
+    pub fn open_range(path: &str, part: i64, range: (u64, u64)) -> Result<FileSource, Diag> {
+        let mut source = FileSource::open(path)?;
+        source.key = format!("{}#part{part}", source.key);
+        source.range = Some(range);
+        Ok(source)
     }
 }
 
@@ -70,7 +82,7 @@ impl Source for FileSource {
     }
 
     fn grows(&self) -> bool {
-        !self.csv
+        !self.csv && self.range.is_none()
     }
 
     fn open(
@@ -89,12 +101,16 @@ impl Source for FileSource {
                     .with_limits(settings.limits),
             )));
         }
-        let offset = resume.map_or(0, |c| c.byte_offset);
+        let offset = resume.map_or(self.range.map_or(0, |r| r.0), |c| c.byte_offset);
         file.seek(SeekFrom::Start(offset))
             .map_err(|e| io_diag(&format!("cannot seek in {}", self.path), e))?;
+        let reader: Box<dyn Read + Send> = match self.range {
+            Some((_, end)) => Box::new(file.take(end.saturating_sub(offset))),
+            None => Box::new(file),
+        };
         Ok(Reading::Lines {
-            reader: BufReader::with_capacity(256 * 1024, Box::new(file) as Box<dyn Read + Send>),
-            hold_tail: true,
+            reader: BufReader::with_capacity(256 * 1024, reader),
+            hold_tail: self.range.is_none(),
         })
     }
 }
@@ -176,8 +192,23 @@ pub fn open_source(
     retry: Option<&Path>,
     stop: &std::sync::Arc<std::sync::atomic::AtomicUsize>,
 ) -> Result<Box<dyn Source>, Diag> {
+    open_source_part(connector, input, store, retry, stop, None)
+}
+
+/// [`open_source`], or with `part` only that partition of the `--input` file.
+pub fn open_source_part(
+    connector: &Connector,
+    input: Option<&str>,
+    store: &Path,
+    retry: Option<&Path>,
+    stop: &std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    part: Option<(i64, (u64, u64))>,
+) -> Result<Box<dyn Source>, Diag> {
     if let Some(letters) = retry {
         return Ok(Box::new(DeadLetterSource::new(letters)));
+    }
+    if let (Some((part, range)), Some(path)) = (part, input) {
+        return Ok(Box::new(FileSource::open_range(path, part, range)?));
     }
     match input {
         Some("-") => Ok(Box::new(StdinSource)),

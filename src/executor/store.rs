@@ -34,6 +34,9 @@ pub enum StoreError {
     /// The disk is full.
     #[error("store {0}: the disk is full")]
     Full(PathBuf),
+    /// Another worker took over the partition this one was writing.
+    #[error("store {0}: another worker took over this partition (its lease ran out)")]
+    LeaseLost(PathBuf),
     /// Anything else SQLite reports.
     #[error("store {path}: {reason}")]
     Failed {
@@ -52,6 +55,7 @@ impl StoreError {
             StoreError::Corrupt { .. } => codes::E702_STORE_CORRUPT,
             StoreError::Locked(_) => codes::E703_STORE_LOCKED,
             StoreError::Full(_) => codes::E704_STORE_FULL,
+            StoreError::LeaseLost(_) => codes::E707_LEASE_LOST,
             StoreError::Failed { .. } => codes::E705_STORE_FAILED,
         }
     }
@@ -780,6 +784,7 @@ fn prepare_schema(conn: &mut Connection, path: &Path, create: bool) -> Result<()
 pub(crate) fn classify_db(err: DbError, path: &Path) -> StoreError {
     match err {
         DbError::Sqlite(e) => classify(e, path),
+        DbError::LeaseLost => StoreError::LeaseLost(path.to_path_buf()),
         #[cfg(feature = "postgres")]
         other => super::postgres_store::classify(other, path),
     }

@@ -32,6 +32,24 @@ pub struct Checkpoint {
     /// A source's own position beyond line and offset, opaque to the store (an API
     /// source: the page, the records read of it, the watermark).
     pub cursor: String,
+    /// The lease under which a partition's checkpoint is written (not stored): each
+    /// commit renews it, and fails when another worker has taken the partition over.
+    pub lease: Option<Lease>,
+}
+
+/// A worker's lease on a partition of a partitioned run (PostgreSQL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The connector.
+    pub connector: String,
+    /// The input's key (the partitions' common part).
+    pub input: String,
+    /// The partition.
+    pub part: i64,
+    /// The worker holding it (`host:pid:nonce`).
+    pub owner: String,
+    /// How long a commit extends it.
+    pub ttl: std::time::Duration,
 }
 
 /// Where every record read went: each is in exactly one of the other counts.
@@ -218,6 +236,7 @@ impl Store {
             segments: r.count(7),
             counts: serde_json::from_str(&r.text(8)).unwrap_or_default(),
             cursor: r.text(9),
+            lease: None,
         }))
     }
 
@@ -501,6 +520,22 @@ fn save_checkpoint(
     counts: &Counts,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    if let Some(lease) = &cp.lease {
+        let renewed = conn.execute(
+            "UPDATE partitions SET lease_until = now() + make_interval(secs => ?4)
+             WHERE connector = ?1 AND input = ?2 AND part = ?3 AND owner = ?5",
+            params![
+                lease.connector.as_str(),
+                lease.input.as_str(),
+                lease.part,
+                lease.ttl.as_secs_f64(),
+                lease.owner.as_str()
+            ],
+        )?;
+        if renewed == 0 {
+            return Err(DbError::LeaseLost);
+        }
+    }
     let counts = serde_json::to_string(counts).unwrap_or_default();
     let now = timestamp(now);
     conn.execute(

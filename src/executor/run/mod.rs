@@ -23,9 +23,9 @@ use super::dead_letters::write_file;
 use super::resume::{fingerprint, verify_connector, RunLock};
 use super::seams::{ReadSettings, Reading, SinkMode, StateStore};
 use super::sinks::open_sink;
-use super::sources::open_source;
+use super::sources::open_source_part;
 use super::store::Store;
-use super::sync_store::{Checkpoint, LetterBatch, RunMetrics};
+use super::sync_store::{Checkpoint, LetterBatch, Lease, RunMetrics};
 use crate::diagnostics::{codes, Diag};
 use crate::native::Engine;
 use crate::transform::connector::ConnectorFile;
@@ -67,6 +67,22 @@ pub struct RunOptions {
     /// Set to a signal number (SIGTERM, SIGINT) to stop the run gracefully: the chunk in
     /// hand is finished and committed, the run is recorded as stopped.
     pub stop: Arc<AtomicUsize>,
+    /// Only this partition of the input file, under its lease (a partitioned run; the
+    /// lease takes the place of the connector's run lock).
+    pub partition: Option<(Partition, Lease)>,
+}
+
+/// A partition of a partitioned run: its number, byte range and first line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    /// Its number.
+    pub part: i64,
+    /// Its first byte's offset.
+    pub start: u64,
+    /// The offset just past its last byte.
+    pub end: u64,
+    /// The input line its first line is.
+    pub first_line: u64,
 }
 
 /// How a run ended.
@@ -170,7 +186,7 @@ pub fn run(
         .clone()
         .unwrap_or_else(|| default_dead_letter_path(&connector.name));
     let dry_run = !connector.outbound.active;
-    let _lock = match dry_run {
+    let _lock = match dry_run || opts.partition.is_some() {
         true => None,
         false => Some(RunLock::acquire(
             &opts.store,
@@ -181,12 +197,15 @@ pub fn run(
     let sink = open_sink(connector, opts.output.as_deref(), &opts.stop)?;
     let mut state = open_state(opts, dry_run)?;
     let retry = opts.retry_dead_letters.then_some(dead_path.as_path());
-    let mut source = open_source(
+    let mut source = open_source_part(
         connector,
         opts.input.as_deref(),
         &opts.store,
         retry,
         &opts.stop,
+        opts.partition
+            .as_ref()
+            .map(|(p, _)| (p.part, (p.start, p.end))),
     )?;
     let letter_input = source.key().to_string();
     let checkpointed = (matches!(sink.mode(), SinkMode::Values | SinkMode::Remote)
@@ -198,6 +217,12 @@ pub fn run(
         fingerprint: fingerprint(connector),
         run_started: started_at.clone(),
         segments: 1,
+        byte_offset: opts.partition.as_ref().map_or(0, |(p, _)| p.start),
+        line: opts
+            .partition
+            .as_ref()
+            .map_or(0, |(p, _)| p.first_line.saturating_sub(1)),
+        lease: opts.partition.as_ref().map(|(_, lease)| lease.clone()),
         ..Checkpoint::default()
     };
     let mut position = fresh.clone();
@@ -297,7 +322,9 @@ pub fn run(
     let grows = source.grows();
     match reading {
         Reading::Lines { reader, hold_tail } => {
-            let first = resume.as_ref().map_or((0, 0), |c| (c.line, c.byte_offset));
+            let first = resume
+                .as_ref()
+                .map_or((fresh.line, fresh.byte_offset), |c| (c.line, c.byte_offset));
             run_parallel(
                 reader,
                 (hold_tail, first),

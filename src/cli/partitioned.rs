@@ -1,0 +1,96 @@
+//! `sluice run --partitions N`: this process is one worker of a partitioned run on a
+//! PostgreSQL store. It claims partitions of the input one after another until every one is
+//! done, waiting while others hold the last ones (a worker that died loses its lease, and
+//! its partition comes round again).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::diagnostics::{codes, Diag};
+use crate::executor::partitions::{self, Claim};
+use crate::executor::run::{run, RunOptions};
+use crate::executor::store::{is_database_url, Store};
+use crate::transform::connector::ConnectorFile;
+use crate::transform::Transform;
+
+/// How long a worker with nothing to claim waits before asking again.
+const IDLE: Duration = Duration::from_millis(200);
+
+/// Runs partitions of `opts.input` until all are done (or a signal stops this worker): how
+/// many this worker finished, and whether all are done; a diagnostic when the run cannot be
+/// partitioned or a partition fails.
+pub fn run_partitioned(
+    file: &ConnectorFile,
+    transform: &Arc<Transform>,
+    opts: &RunOptions,
+    (count, lease): (u64, Duration),
+) -> Result<(usize, bool), Diag> {
+    let input = match opts.input.as_deref() {
+        Some(path) if path != "-" && opts.output.is_none() => path,
+        _ => return Err(Diag::new(
+            codes::E610_INVALID_SETTING,
+            "--partitions splits an --input file for a store-bound run (no --output, not stdin)",
+        )),
+    };
+    if !is_database_url(&opts.store) {
+        return Err(Diag::new(
+            codes::E610_INVALID_SETTING,
+            "--partitions needs a PostgreSQL store (--store postgres://...): workers share their leases there",
+        ));
+    }
+    let connector = &file.connector.name;
+    let key = std::fs::canonicalize(input)
+        .map_err(|e| Diag::new(codes::E506_READ_FILE, format!("cannot open {input}: {e}")))?
+        .display()
+        .to_string();
+    let mut store = Store::open_or_create(&opts.store).map_err(|e| e.to_diag())?;
+    if opts.from_start {
+        partitions::forget(&mut store, connector, &key).map_err(|e| e.to_diag())?;
+    }
+    let cuts = partitions::split(std::path::Path::new(input), count)
+        .map_err(|e| Diag::new(codes::E506_READ_FILE, format!("cannot read {input}: {e}")))?;
+    partitions::ensure(&mut store, connector, &key, &cuts).map_err(|e| e.to_diag())?;
+    let owner = partitions::worker_name();
+    let mut done = 0;
+    loop {
+        if opts.stop.load(Ordering::SeqCst) != 0 {
+            return Ok((done, false));
+        }
+        match partitions::claim(&mut store, connector, &key, &owner, lease)
+            .map_err(|e| e.to_diag())?
+        {
+            Claim::Done => return Ok((done, true)),
+            Claim::Wait => std::thread::sleep(IDLE),
+            Claim::Partition(partition, held) => {
+                let part_opts = RunOptions {
+                    partition: Some((partition, held.clone())),
+                    from_start: false,
+                    ..opts.clone()
+                };
+                let report = match run(file, transform, &part_opts) {
+                    Ok(report) => report,
+                    Err(diag) if diag.code == codes::E707_LEASE_LOST => {
+                        eprintln!("partition {}: {}", partition.part, diag.message);
+                        continue;
+                    }
+                    Err(diag) => return Err(diag),
+                };
+                eprintln!(
+                    "partition {} (bytes {}..{}, from line {}): {}",
+                    partition.part,
+                    partition.start,
+                    partition.end,
+                    partition.first_line,
+                    report.summary()
+                );
+                if report.stopped_by.is_some() {
+                    return Ok((done, false));
+                }
+                if partitions::finish(&mut store, &held).map_err(|e| e.to_diag())? {
+                    done += 1;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Partitioned runs on PostgreSQL: three `sluice run --partitions` workers share one input
+//! of 300 000 records through leases in the store; one is killed with SIGKILL in the middle
+//! of a partition, the others take its partition over when its lease runs out, and every
+//! record is written exactly once. Skipped (and listed by `scripts/test`) without a server.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+const RECORDS: u64 = 300_000;
+
+const CONNECTOR: &str = r#"name = "people"
+
+[inbound]
+type = "ndjson"
+
+[outbound]
+type = "store"
+object = "person"
+primary_key = "id"
+
+[[mappings]]
+target = "id"
+field = "id"
+
+[[mappings]]
+target = "name"
+formula = "upper(data('name'))"
+"#;
+
+fn worker(dir: &std::path::Path) -> Child {
+    common::process()
+        .current_dir(dir)
+        .args([
+            "run",
+            "people.toml",
+            "--input",
+            "in.ndjson",
+            "--partitions",
+            "12",
+            "--lease",
+            "2s",
+            "--batch",
+            "2000",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn query_count(client: &mut postgres::Client, sql: &str) -> i64 {
+    client.query_one(sql, &[]).unwrap().get(0)
+}
+
+#[test]
+fn three_workers_one_killed_mid_partition_write_every_record_exactly_once() {
+    if !common::postgres::use_fresh_database(
+        "partitions::three_workers_one_killed_mid_partition_write_every_record_exactly_once",
+    ) {
+        return;
+    }
+    let url = common::postgres::current().unwrap();
+    let dir = common::tempdir("partitions", "kill");
+    std::fs::write(dir.join("people.toml"), CONNECTOR).unwrap();
+    let lines: String = (0..RECORDS)
+        .map(|i| format!("{{\"id\": {i}, \"name\": \"n{i}\"}}\n"))
+        .collect();
+    std::fs::write(dir.join("in.ndjson"), lines).unwrap();
+
+    let mut workers: Vec<Child> = (0..3).map(|_| worker(&dir)).collect();
+    let victim = workers[0].id();
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let started = Instant::now();
+    // Wait until the victim holds a partition and has committed part of it.
+    loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the victim never got going"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+        let mid = client
+            .query_opt(
+                "SELECT c.line, p.first_line, p.end_offset, c.byte_offset FROM partitions p
+                 JOIN checkpoints c ON c.connector = p.connector AND c.input = p.input || '#part' || p.part
+                 WHERE p.owner LIKE $1 AND c.line >= p.first_line AND c.byte_offset < p.end_offset",
+                &[&format!("%:{victim}:%")],
+            )
+            .ok()
+            .flatten();
+        if mid.is_some() {
+            break;
+        }
+    }
+    unsafe { libc::kill(victim as i32, libc::SIGKILL) };
+    let _ = workers[0].wait();
+    let taken_over: i64 = client
+        .query_one(
+            "SELECT count(*) FROM partitions WHERE owner LIKE $1",
+            &[&format!("%:{victim}:%")],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(taken_over, 1, "the victim died holding one partition");
+
+    for mut w in workers.drain(1..) {
+        let status = w.wait().unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut w.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(status.success(), "{err}");
+        assert!(err.contains("every partition is done"), "{err}");
+    }
+    assert_eq!(
+        query_count(
+            &mut client,
+            "SELECT count(*) FROM partitions WHERE done = 0"
+        ),
+        0,
+        "every partition done"
+    );
+    assert_eq!(
+        query_count(
+            &mut client,
+            "SELECT count(*) FROM objects WHERE type = 'person'"
+        ),
+        RECORDS as i64,
+        "no record written twice, none lost"
+    );
+    assert_eq!(
+        query_count(
+            &mut client,
+            "SELECT count(DISTINCT value) FROM object_values WHERE type = 'person' AND field = 'id'"
+        ),
+        RECORDS as i64,
+        "every id once"
+    );
+    assert!(started.elapsed() < Duration::from_secs(300));
+}
