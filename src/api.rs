@@ -322,6 +322,7 @@ impl Program {
                 .collect(),
             objects,
             zone: None,
+            store: None,
         };
         let file = ConnectorFile {
             path: "program".to_string(),

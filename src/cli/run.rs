@@ -35,9 +35,10 @@ pub struct RunArgs {
     /// Write mapped records as NDJSON to FILE or - (stdout) instead of the store.
     #[arg(long, value_name = "FILE|-")]
     output: Option<String>,
-    /// The store: an SQLite file, or a postgres:// URL (default: $SLUICE_STORE, else sluice.db).
-    #[arg(long, value_name = "DB", env = "SLUICE_STORE", default_value = DEFAULT_STORE)]
-    store: PathBuf,
+    /// The store: an SQLite file, or a postgres:// URL (default: the connector's
+    /// `[store] url`, else $SLUICE_STORE, else sluice.db).
+    #[arg(long, value_name = "DB")]
+    store: Option<PathBuf>,
     /// The dead-letter file (default: `<connector name>.dead.ndjson`).
     #[arg(long, value_name = "FILE")]
     dead_letter: Option<PathBuf>,
@@ -87,6 +88,13 @@ pub fn run_run(args: RunArgs) -> i32 {
         Ok(t) => t,
         Err(code) => return code,
     };
+    let store = match store_of(args.store.clone(), &file) {
+        Ok(store) => store,
+        Err(diag) => {
+            report_plain(diag);
+            return EXIT_RUNTIME;
+        }
+    };
     let stop = Arc::new(AtomicUsize::new(0));
     for signal in [SIGTERM, SIGINT] {
         if let Err(e) =
@@ -100,7 +108,7 @@ pub fn run_run(args: RunArgs) -> i32 {
         engine: args.engine,
         input: args.input,
         output: args.output,
-        store: args.store,
+        store,
         dead_letter: args.dead_letter,
         retry_dead_letters: args.retry_dead_letters,
         from_start: args.from_start,
@@ -204,6 +212,23 @@ fn run_partitions(
             EXIT_RUNTIME
         }
     }
+}
+
+/// The store of a run: `--store`, else the connector's `[store] url`, else
+/// `$SLUICE_STORE`, else `sluice.db`.
+fn store_of(
+    flag: Option<PathBuf>,
+    file: &ConnectorFile,
+) -> Result<PathBuf, crate::diagnostics::Diag> {
+    if let Some(path) = flag {
+        return Ok(path);
+    }
+    if let Some(settings) = &file.connector.store {
+        return settings.resolve().map(PathBuf::from);
+    }
+    Ok(std::env::var_os("SLUICE_STORE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)))
 }
 
 /// Parses the `--limit` settings and compiles the connector under them; the exit code

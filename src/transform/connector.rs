@@ -43,6 +43,32 @@ pub struct Connector {
     /// The IANA time zone of the connector's runs, unless `--tz` says otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
+    /// The store of the connector's runs, unless `--store` says otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreSettings>,
+}
+
+/// The `[store]` table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// An SQLite file or a `postgres://` URL; `env:VAR` reads it from the environment.
+    pub url: String,
+}
+
+impl StoreSettings {
+    /// The store's location, an `env:` reference resolved.
+    pub fn resolve(&self) -> Result<String, Diag> {
+        match self.url.strip_prefix("env:") {
+            Some(var) => std::env::var(var).map_err(|_| {
+                Diag::new(
+                    codes::E606_CREDENTIAL,
+                    format!("store.url: environment variable {var} is not set"),
+                )
+            }),
+            None => Ok(self.url.clone()),
+        }
+    }
 }
 
 /// One side of a connector.
@@ -744,9 +770,18 @@ impl Connector {
     }
 
     /// A copy with every credential value replaced by `***` (env: references are kept
-    /// as references, since they hold no secret).
+    /// as references, since they hold no secret), and the password of a literal store URL.
     pub fn redacted(&self) -> Connector {
         let mut c = self.clone();
+        if let Some(store) = &mut c.store {
+            if let Some((scheme_user, rest)) = store.url.split_once('@') {
+                if let Some((user, _password)) = scheme_user.rsplit_once(':') {
+                    if !user.ends_with('/') && user.contains("//") {
+                        store.url = format!("{user}:***@{rest}");
+                    }
+                }
+            }
+        }
         for side in [&mut c.inbound, &mut c.outbound] {
             for Credential(value) in side.credentials.values_mut() {
                 if !value.starts_with("env:") && !value.starts_with("file:") {

@@ -106,6 +106,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ),
     ("side.credentials", "`[inbound.credentials]` / `[outbound.credentials]`: any keys, each a text value or an `env:VAR` reference (resolved when a run starts, never printed; `sluice export` shows literal values as `***`)."),
     ("side.connection", "`[inbound.connection]` / `[outbound.connection]`: the side is a REST or OData system reached over HTTP (see the examples under *Connections* above). Without `--input`, an inbound side with a connection reads its pages; without `--output`, an outbound side with one writes each record to it. Credentials go in the side's `[credentials]`: `user`/`password` (basic, session), `company_db` (SAP B1 session), `api_key`, `client_id`/`client_secret` (OAuth 2.0), `client_cert`/`client_key` (PEM, a client certificate for mTLS, with any auth) and `ca_cert` (PEM, the CA to trust instead of the system's roots); `file:PATH` reads a value from a file. A request that times out, loses its connection or is answered 408, 429 or 5xx is retried (`retries`, waiting `backoff` doubled each time with jitter, or what `Retry-After` says, at most `max_backoff`); when the tries run out the run stops with E614 and the next run goes on from the last checkpoint."),
+    ("store", "`[store]`: where the connector's runs keep their state and objects, when not in `sluice.db` beside them."),
     ("sync", "`[sync]`: direction, frequency and the conflict rule of store-bound runs."),
     (
         "mappings",
@@ -126,6 +127,7 @@ pub const KEYS: &[KeySpec] = &[
     key("", "description", "string", "Free text.", r#"description = "Business partners into FSM customers""#),
     key("", "conditions", "array of strings", "Formulas that must all hold (be true) for a record to sync; null counts as false.", r#"conditions = ["data('CardType') = 'C'"]"#).default("[]"),
     key("", "zone", "string", "The IANA time zone of the connector's runs (today(), dates without an offset, most_recent on date-only values); `--tz` overrides it.", r#"zone = "Europe/Berlin""#).default("UTC"),
+    key("", "store", "table", "The store of the connector's runs (see [store]); `--store` overrides it, and it overrides `SLUICE_STORE`.", r#"[store]"#),
     key("", "inbound", "table", "Where records come from (see [inbound] and [outbound]).", r#"[inbound]"#).required(),
     key("", "outbound", "table", "Where mapped records go (see [inbound] and [outbound]).", r#"[outbound]"#).required(),
     key("", "sync", "table", "Direction, frequency and conflict rule (see [sync]).", r#"[sync]"#).default("{}"),
@@ -173,6 +175,7 @@ pub const KEYS: &[KeySpec] = &[
     key("side.connection", "batch_size", "integer", "Sink: records per batch request.", "batch_size = 100").default("100"),
     key("side.connection", "idempotency_header", "string", "Sink: every write carries this header with a SHA-256 of the entity and the record, so a server that honours it applies a retried write once.", r#"idempotency_header = "Idempotency-Key""#),
     key("side.connection", "concurrency", "integer", "Sink: requests in flight at once, over keep-alive connections.", "concurrency = 4").default("4"),
+    key("store", "url", "string", "An SQLite file, or a PostgreSQL database `postgres://user@host/db` (a password in it is shown as `***` by `sluice export`); `env:VAR` reads it from the environment when a run starts.", r#"url = "env:DATABASE_URL""#).required(),
     key("sync", "direction", "string", "Which way records flow.", r#"direction = "inbound""#).default("inbound").allowed(DIRECTIONS),
     key("sync", "frequency", "string or table", "When the connector syncs: a named frequency, `{ interval = \"15m\" }` (a whole number and s, m, h or d) or `{ cron = \"0 2 * * *\" }` (five fields).", r#"frequency = { interval = "15m" }"#).default("manual").allowed(NAMED_FREQUENCIES),
     key("sync", "conflict", "string", "How an incoming record meets a stored one with the same primary key: external_wins replaces it; fentu_wins keeps it (only new keys are added); most_recent keeps the later `updated_at` (a date-only value is that day's midnight in the run's zone); manual_review queues a differing record for `sluice review`.", r#"conflict = "external_wins""#).default("external_wins").allowed(CONFLICT_RULES),
@@ -214,8 +217,9 @@ mod tests {
             "\n[[mappings]]\ntarget = \"b\"\nformula",
         );
         let text = format!(
-            "{}\n[inbound]\n{}\n[inbound.connection]\n{}\n[outbound]\n{}\n[sync]\n{}\n[[mappings]]\n{}\n[objects.x.fields]\n{}",
+            "{}\n[store]\n{}\n[inbound]\n{}\n[inbound.connection]\n{}\n[outbound]\n{}\n[sync]\n{}\n[[mappings]]\n{}\n[objects.x.fields]\n{}",
             examples_of(""),
+            examples_of("store"),
             examples_of("side"),
             examples_of("side.connection"),
             examples_of("side"),
@@ -237,6 +241,7 @@ mod tests {
             ("", format!("zzz = 1\n{base}")),
             ("side", base.replace("[outbound]", "zzz = 1\n[outbound]")),
             ("sync", format!("{base}[sync]\nzzz = 1\n")),
+            ("store", format!("{base}[store]\nurl = 'x'\nzzz = 1\n")),
             (
                 "side.connection",
                 format!("{base}[outbound.connection]\nurl = 'http://x'\nzzz = 1\n"),
@@ -252,7 +257,7 @@ mod tests {
                 .unwrap_err()
                 .message()
                 .to_string();
-            let expected = err.split("expected one of").nth(1).unwrap();
+            let expected = err.split("expected").nth(1).unwrap();
             for key in expected.split('`').skip(1).step_by(2) {
                 assert!(
                     keys_of(table).any(|k| k == key),

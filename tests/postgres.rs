@@ -1,7 +1,9 @@
-//! Partitioned runs on PostgreSQL: three `sluice run --partitions` workers share one input
-//! of 300 000 records through leases in the store; one is killed with SIGKILL in the middle
-//! of a partition, the others take its partition over when its lease runs out, and every
-//! record is written exactly once. Skipped (and listed by `scripts/test`) without a server.
+//! What only a PostgreSQL store does, through the real binary on a fresh database per test:
+//! partitioned runs (three `sluice run --partitions` workers share one input of 300 000
+//! records through leases; one is killed with SIGKILL in the middle of a partition, the
+//! others take it over when its lease runs out, and every record is written exactly once),
+//! scheduled runs claimed by one worker, and `[store] url` in a connector. Skipped (and
+//! listed by `scripts/test`) without a server; in CI they must run.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -142,4 +144,47 @@ fn three_workers_one_killed_mid_partition_write_every_record_exactly_once() {
         "every id once"
     );
     assert!(started.elapsed() < Duration::from_secs(300));
+}
+
+#[test]
+fn a_connector_names_its_store_and_the_flag_overrides_it() {
+    if !common::postgres::use_fresh_database(
+        "postgres::a_connector_names_its_store_and_the_flag_overrides_it",
+    ) {
+        return;
+    }
+    let url = common::postgres::current().unwrap();
+    let dir = common::tempdir("pgstore", "connector-url");
+    let connector = format!("{CONNECTOR}\n[store]\nurl = \"env:PEOPLE_DB\"\n");
+    std::fs::write(dir.join("people.toml"), connector).unwrap();
+    std::fs::write(dir.join("in.ndjson"), "{\"id\": 1, \"name\": \"a\"}\n").unwrap();
+    let run = |extra: &[&str], env: Option<&str>| {
+        let mut command = common::sluice();
+        command.current_dir(&dir).env_remove("SLUICE_STORE");
+        if let Some(db) = env {
+            command.env("PEOPLE_DB", db);
+        }
+        command
+            .args(["run", "people.toml", "--input", "in.ndjson"])
+            .args(extra);
+        common::outcome(&mut command)
+    };
+    let (code, _, err) = run(&[], None);
+    assert_eq!(code, 1);
+    assert!(err.contains("E606") && err.contains("PEOPLE_DB"), "{err}");
+    let (code, _, err) = run(&[], Some(&url));
+    assert_eq!(code, 0, "{err}");
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    assert_eq!(query_count(&mut client, "SELECT count(*) FROM objects"), 1);
+    assert!(!dir.join("sluice.db").exists());
+    let (code, _, err) = run(&["--store", "local.db"], Some(&url));
+    assert_eq!(code, 0, "{err}");
+    assert!(dir.join("local.db").exists(), "--store wins over [store]");
+    let (code, out, err) = common::outcome(
+        common::sluice()
+            .current_dir(&dir)
+            .args(["export", "people.toml"]),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("env:PEOPLE_DB"), "{out}");
 }
