@@ -101,6 +101,7 @@ fn three_workers_one_killed_mid_partition_write_every_record_exactly_once() {
             break;
         }
     }
+    // SAFETY: a process this test started and has not waited for.
     unsafe { libc::kill(victim as i32, libc::SIGKILL) };
     let _ = workers[0].wait();
     let taken_over: i64 = client
@@ -187,4 +188,112 @@ fn a_connector_names_its_store_and_the_flag_overrides_it() {
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("env:PEOPLE_DB"), "{out}");
+}
+
+fn slot_worker(dir: &std::path::Path, input: &str, slot: &str) -> Child {
+    common::process()
+        .current_dir(dir)
+        .args([
+            "run",
+            "people.toml",
+            "--input",
+            input,
+            "--slot",
+            slot,
+            "--lease",
+            "2s",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn finish(mut child: Child) -> String {
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "{err}");
+    err
+}
+
+fn records(first: u64, n: u64) -> String {
+    (first..first + n)
+        .map(|i| format!("{{\"id\": {i}, \"name\": \"n{i}\"}}\n"))
+        .collect()
+}
+
+#[test]
+fn of_the_workers_given_one_slot_one_runs_it_and_a_dead_ones_slot_is_taken_over() {
+    if !common::postgres::use_fresh_database(
+        "postgres::of_the_workers_given_one_slot_one_runs_it_and_a_dead_ones_slot_is_taken_over",
+    ) {
+        return;
+    }
+    let url = common::postgres::current().unwrap();
+    let dir = common::tempdir("pgstore", "slots");
+    std::fs::write(dir.join("people.toml"), CONNECTOR).unwrap();
+    std::fs::write(dir.join("a.ndjson"), records(0, 20_000)).unwrap();
+    let workers: Vec<Child> = (0..3)
+        .map(|_| slot_worker(&dir, "a.ndjson", "nightly-1"))
+        .collect();
+    let outputs: Vec<String> = workers.into_iter().map(finish).collect();
+    let ran: Vec<&String> = outputs
+        .iter()
+        .filter(|e| e.contains("read 20000"))
+        .collect();
+    assert_eq!(ran.len(), 1, "exactly one worker ran the slot: {outputs:?}");
+    assert!(
+        outputs
+            .iter()
+            .filter(|e| !e.contains("read 20000"))
+            .all(|e| e.contains("is being run by") || e.contains("was run already")),
+        "{outputs:?}"
+    );
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    assert_eq!(
+        query_count(&mut client, "SELECT count(*) FROM objects"),
+        20_000
+    );
+    let err = finish(slot_worker(&dir, "a.ndjson", "nightly-1"));
+    assert!(err.contains("was run already"), "{err}");
+
+    // The worker of the next slot dies half-way: its lease keeps others off until it runs
+    // out, then the next worker takes the slot over from the checkpoint.
+    std::fs::write(dir.join("b.ndjson"), records(20_000, 60_000)).unwrap();
+    let mut first = slot_worker(&dir, "b.ndjson", "nightly-2");
+    let started = Instant::now();
+    while query_count(&mut client, "SELECT count(*) FROM objects") < 25_000 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run never got going"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: a process this test started and has not waited for.
+    unsafe { libc::kill(first.id() as i32, libc::SIGKILL) };
+    let _ = first.wait();
+    assert!(
+        query_count(&mut client, "SELECT count(*) FROM objects") < 80_000,
+        "killed half-way"
+    );
+    let err = finish(slot_worker(&dir, "b.ndjson", "nightly-2"));
+    assert!(
+        err.contains("is being run by"),
+        "the dead worker's lease still holds: {err}"
+    );
+    std::thread::sleep(Duration::from_millis(2_500));
+    let err = finish(slot_worker(&dir, "b.ndjson", "nightly-2"));
+    assert!(err.contains("resumed from the checkpoint"), "{err}");
+    assert_eq!(
+        query_count(&mut client, "SELECT count(*) FROM objects"),
+        80_000
+    );
+    assert_eq!(
+        query_count(
+            &mut client,
+            "SELECT count(DISTINCT value) FROM object_values WHERE field = 'id'"
+        ),
+        80_000
+    );
 }

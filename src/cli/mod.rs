@@ -6,10 +6,10 @@ pub mod eval;
 pub mod explain;
 pub mod functions;
 pub mod objects;
-#[cfg(feature = "postgres")]
-pub mod partitioned;
 pub mod repl;
 pub mod run;
+#[cfg(feature = "postgres")]
+pub mod workers;
 
 use clap::{Parser, Subcommand};
 

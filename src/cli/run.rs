@@ -68,8 +68,12 @@ pub struct RunArgs {
     /// PostgreSQL store until all are done.
     #[arg(long, value_name = "N")]
     partitions: Option<u64>,
-    /// How long a worker's claim on a partition lasts without a commit (250ms, 30s, 2m);
-    /// a worker that dies loses its partitions after it.
+    /// Run the scheduled occurrence SLOT (e.g. 2026-11-24T02:00) unless another worker
+    /// runs or ran it: of all the workers given the same slot, one runs it (PostgreSQL).
+    #[arg(long, value_name = "SLOT")]
+    slot: Option<String>,
+    /// How long a worker's claim on a partition or a slot lasts without a commit or a
+    /// heartbeat (250ms, 30s, 2m); a worker that dies loses its claims after it.
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     lease: String,
 }
@@ -122,7 +126,30 @@ pub fn run_run(args: RunArgs) -> i32 {
     if let Some(count) = args.partitions {
         return run_partitions(&file, transform, &options, count, &args.lease);
     }
-    match run(&file, &Arc::new(transform), &options) {
+    let result = match &args.slot {
+        Some(slot) => match lease_of(&args.lease).and_then(|lease| {
+            super::workers::run_slot(&file, &Arc::new(transform), &options, (slot, lease))
+        }) {
+            Ok(super::workers::SlotOutcome::Ran(report)) => Ok(*report),
+            Ok(super::workers::SlotOutcome::Held(owner)) => {
+                eprintln!(
+                    "slot {slot} of `{}` is being run by {owner}: nothing to do",
+                    file.connector.name
+                );
+                return EXIT_OK;
+            }
+            Ok(super::workers::SlotOutcome::Done) => {
+                eprintln!(
+                    "slot {slot} of `{}` was run already: nothing to do",
+                    file.connector.name
+                );
+                return EXIT_OK;
+            }
+            Err(diag) => Err(diag),
+        },
+        None => run(&file, &Arc::new(transform), &options),
+    };
+    match result {
         Ok(report) => {
             match report.resumed_after_line {
                 Some(line) if report.metrics.noop => eprintln!(
@@ -178,15 +205,14 @@ fn run_partitions(
     count: u64,
     lease: &str,
 ) -> i32 {
-    let Some(lease) = crate::transform::connection::parse_duration(lease).filter(|d| !d.is_zero())
-    else {
-        report_plain(crate::diagnostics::Diag::new(
-            crate::diagnostics::codes::E610_INVALID_SETTING,
-            format!("--lease `{lease}` is not a duration such as 30s"),
-        ));
-        return EXIT_COMPILE;
+    let lease = match lease_of(lease) {
+        Ok(lease) => lease,
+        Err(diag) => {
+            report_plain(diag);
+            return EXIT_COMPILE;
+        }
     };
-    match super::partitioned::run_partitioned(
+    match super::workers::run_partitioned(
         file,
         &Arc::new(transform),
         options,
@@ -212,6 +238,18 @@ fn run_partitions(
             EXIT_RUNTIME
         }
     }
+}
+
+/// `--lease` as a duration.
+fn lease_of(text: &str) -> Result<std::time::Duration, crate::diagnostics::Diag> {
+    crate::transform::connection::parse_duration(text)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            crate::diagnostics::Diag::new(
+                crate::diagnostics::codes::E610_INVALID_SETTING,
+                format!("--lease `{text}` is not a duration such as 30s"),
+            )
+        })
 }
 
 /// The store of a run: `--store`, else the connector's `[store] url`, else

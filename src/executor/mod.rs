@@ -13,6 +13,8 @@ pub mod lookups;
 pub mod partitions;
 #[cfg(feature = "postgres")]
 pub mod postgres_store;
+#[cfg(feature = "postgres")]
+pub mod slots;
 #[cfg(feature = "store")]
 pub mod resume;
 #[cfg(feature = "store")]

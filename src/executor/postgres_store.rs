@@ -100,6 +100,14 @@ CREATE TABLE partitions (
     done BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (connector, input, part)
 );
+CREATE TABLE scheduled_runs (
+    connector TEXT NOT NULL,
+    slot TEXT NOT NULL,
+    owner TEXT,
+    lease_until TIMESTAMPTZ,
+    done BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (connector, slot)
+);
 CREATE TABLE dead_letters (
     connector TEXT NOT NULL,
     input TEXT NOT NULL,

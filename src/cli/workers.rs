@@ -1,7 +1,8 @@
-//! `sluice run --partitions N`: this process is one worker of a partitioned run on a
-//! PostgreSQL store. It claims partitions of the input one after another until every one is
-//! done, waiting while others hold the last ones (a worker that died loses its lease, and
-//! its partition comes round again).
+//! Runs shared by several workers through a PostgreSQL store, without a coordinator:
+//! `sluice run --partitions N` (this process claims partitions of the input one after
+//! another until every one is done, waiting while others hold the last ones; a worker that
+//! died loses its lease and its partition comes round again) and `sluice run --slot SLOT`
+//! (of all the workers asked to run a scheduled occurrence, one does).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -10,12 +11,66 @@ use std::time::Duration;
 use crate::diagnostics::{codes, Diag};
 use crate::executor::partitions::{self, Claim};
 use crate::executor::run::{run, RunOptions};
+use crate::executor::slots::{self, Heartbeat, SlotClaim};
 use crate::executor::store::{is_database_url, Store};
 use crate::transform::connector::ConnectorFile;
 use crate::transform::Transform;
 
 /// How long a worker with nothing to claim waits before asking again.
 const IDLE: Duration = Duration::from_millis(200);
+
+/// What became of a run asked for a slot.
+pub enum SlotOutcome {
+    /// This worker ran it.
+    Ran(Box<crate::executor::run::RunReport>),
+    /// Another worker (named) is running it.
+    Held(String),
+    /// It was run already.
+    Done,
+}
+
+/// Runs the connector for the scheduled occurrence `slot`, unless another worker runs or
+/// ran it: a lease on (connector, slot), kept alive by a heartbeat while the run lasts.
+pub fn run_slot(
+    file: &ConnectorFile,
+    transform: &Arc<Transform>,
+    opts: &RunOptions,
+    (slot, lease): (&str, Duration),
+) -> Result<SlotOutcome, Diag> {
+    need_database(opts, "--slot")?;
+    let connector = &file.connector.name;
+    let mut store = Store::open_or_create(&opts.store).map_err(|e| e.to_diag())?;
+    let owner = partitions::worker_name();
+    match slots::claim(&mut store, connector, slot, &owner, lease).map_err(|e| e.to_diag())? {
+        SlotClaim::Held(other) => return Ok(SlotOutcome::Held(other)),
+        SlotClaim::Done => return Ok(SlotOutcome::Done),
+        SlotClaim::Mine => {}
+    }
+    let beating = store.reopen().map_err(|e| e.to_diag())?;
+    let heartbeat = Heartbeat::start(
+        beating,
+        (connector.clone(), slot.to_string(), owner.clone()),
+        lease,
+        Arc::clone(&opts.stop),
+    );
+    let report = run(file, transform, opts)?;
+    drop(heartbeat);
+    if report.stopped_by.is_none() {
+        slots::finish(&mut store, connector, slot, &owner).map_err(|e| e.to_diag())?;
+    }
+    Ok(SlotOutcome::Ran(Box::new(report)))
+}
+
+/// E610 unless the run's store is a PostgreSQL database (`what` needs one).
+fn need_database(opts: &RunOptions, what: &str) -> Result<(), Diag> {
+    match is_database_url(&opts.store) {
+        true => Ok(()),
+        false => Err(Diag::new(
+            codes::E610_INVALID_SETTING,
+            format!("{what} needs a PostgreSQL store (--store postgres://...): workers share their leases there"),
+        )),
+    }
+}
 
 /// Runs partitions of `opts.input` until all are done (or a signal stops this worker): how
 /// many this worker finished, and whether all are done; a diagnostic when the run cannot be
@@ -33,12 +88,7 @@ pub fn run_partitioned(
             "--partitions splits an --input file for a store-bound run (no --output, not stdin)",
         )),
     };
-    if !is_database_url(&opts.store) {
-        return Err(Diag::new(
-            codes::E610_INVALID_SETTING,
-            "--partitions needs a PostgreSQL store (--store postgres://...): workers share their leases there",
-        ));
-    }
+    need_database(opts, "--partitions")?;
     let connector = &file.connector.name;
     let key = std::fs::canonicalize(input)
         .map_err(|e| Diag::new(codes::E506_READ_FILE, format!("cannot open {input}: {e}")))?
