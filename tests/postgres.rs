@@ -58,24 +58,27 @@ fn worker(dir: &std::path::Path) -> Child {
         .unwrap()
 }
 
+/// A fresh database for `test` (its URL, and the test's store), or none: skipped.
+fn database(test: &str) -> Option<String> {
+    common::postgres::use_fresh_database(&format!("postgres::{test}"))
+        .then(common::postgres::current)
+        .flatten()
+}
+
 fn query_count(client: &mut postgres::Client, sql: &str) -> i64 {
     client.query_one(sql, &[]).unwrap().get(0)
 }
 
 #[test]
 fn three_workers_one_killed_mid_partition_write_every_record_exactly_once() {
-    if !common::postgres::use_fresh_database(
-        "partitions::three_workers_one_killed_mid_partition_write_every_record_exactly_once",
-    ) {
+    let Some(url) =
+        database("three_workers_one_killed_mid_partition_write_every_record_exactly_once")
+    else {
         return;
-    }
-    let url = common::postgres::current().unwrap();
+    };
     let dir = common::tempdir("partitions", "kill");
     std::fs::write(dir.join("people.toml"), CONNECTOR).unwrap();
-    let lines: String = (0..RECORDS)
-        .map(|i| format!("{{\"id\": {i}, \"name\": \"n{i}\"}}\n"))
-        .collect();
-    std::fs::write(dir.join("in.ndjson"), lines).unwrap();
+    std::fs::write(dir.join("in.ndjson"), records(0, RECORDS)).unwrap();
 
     let mut workers: Vec<Child> = (0..3).map(|_| worker(&dir)).collect();
     let victim = workers[0].id();
@@ -149,12 +152,9 @@ fn three_workers_one_killed_mid_partition_write_every_record_exactly_once() {
 
 #[test]
 fn a_connector_names_its_store_and_the_flag_overrides_it() {
-    if !common::postgres::use_fresh_database(
-        "postgres::a_connector_names_its_store_and_the_flag_overrides_it",
-    ) {
+    let Some(url) = database("a_connector_names_its_store_and_the_flag_overrides_it") else {
         return;
-    }
-    let url = common::postgres::current().unwrap();
+    };
     let dir = common::tempdir("pgstore", "connector-url");
     let connector = format!("{CONNECTOR}\n[store]\nurl = \"env:PEOPLE_DB\"\n");
     std::fs::write(dir.join("people.toml"), connector).unwrap();
@@ -225,12 +225,11 @@ fn records(first: u64, n: u64) -> String {
 
 #[test]
 fn of_the_workers_given_one_slot_one_runs_it_and_a_dead_ones_slot_is_taken_over() {
-    if !common::postgres::use_fresh_database(
-        "postgres::of_the_workers_given_one_slot_one_runs_it_and_a_dead_ones_slot_is_taken_over",
-    ) {
+    let Some(url) =
+        database("of_the_workers_given_one_slot_one_runs_it_and_a_dead_ones_slot_is_taken_over")
+    else {
         return;
-    }
-    let url = common::postgres::current().unwrap();
+    };
     let dir = common::tempdir("pgstore", "slots");
     std::fs::write(dir.join("people.toml"), CONNECTOR).unwrap();
     std::fs::write(dir.join("a.ndjson"), records(0, 20_000)).unwrap();
