@@ -297,6 +297,9 @@ pub mod postgres_conn {
         POOLS.get_or_init(Mutex::default)
     }
 
+    /// How many prepared statements a connection keeps.
+    const STATEMENTS_KEPT: usize = 256;
+
     /// One pooled connection and the statements prepared on it.
     pub struct PgConn {
         client: r2d2::PooledConnection<PostgresConnectionManager<NoTls>>,
@@ -335,6 +338,10 @@ pub mod postgres_conn {
                 return Ok(stmt.clone());
             }
             let stmt = self.client.prepare(&dollar_params(sql))?;
+            if self.statements.len() >= STATEMENTS_KEPT {
+                // Multi-row statements vary with their row count: keep the cache bounded.
+                self.statements.clear();
+            }
             self.statements.insert(sql.to_string(), stmt.clone());
             Ok(stmt)
         }

@@ -644,6 +644,141 @@ pub(crate) fn write_object(
     Ok(id)
 }
 
+/// A record to write: over stored object `id`, or new.
+pub(crate) struct ObjectWrite<'a> {
+    /// The stored object it replaces, if any.
+    pub id: Option<i64>,
+    /// The record.
+    pub data: &'a Value,
+    /// Its time.
+    pub updated_at: &'a str,
+}
+
+/// Rows per multi-row statement (well under both databases' parameter limits).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Writes records of `object_type` with few statements: new ones inserted a few hundred
+/// per statement (ids taken in order), stored ones updated likewise, and the index rows of
+/// all of them replaced. Returns each record's id, in order.
+pub(crate) fn write_objects(
+    tx: &Conn,
+    object_type: &str,
+    writes: &[ObjectWrite],
+) -> Result<Vec<i64>, DbError> {
+    let mut ids: Vec<Option<i64>> = writes.iter().map(|w| w.id).collect();
+    let json: Vec<String> = writes.iter().map(|w| w.data.to_json()).collect();
+    let new: Vec<usize> = (0..writes.len()).filter(|i| ids.get(*i) == Some(&None)).collect();
+    for chunk in new.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO objects(type, data, updated_at) SELECT column1, column2, column3 FROM (VALUES ",
+        );
+        let mut args = Vec::with_capacity(chunk.len() * 4);
+        for (n, i) in chunk.iter().enumerate() {
+            let (Some(write), Some(text)) = (writes.get(*i), json.get(*i)) else {
+                continue;
+            };
+            let p = n * 4;
+            if n > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(?{}, ?{}, ?{}, CAST(?{} AS BIGINT))",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4
+            ));
+            args.extend([
+                Param::from(object_type),
+                Param::from(text.as_str()),
+                Param::from(write.updated_at),
+                Param::from(n as i64),
+            ]);
+        }
+        sql.push_str(") AS v ORDER BY column4 RETURNING id");
+        // Ids come from the sequence in the order the rows are inserted: sorted, they are
+        // the rows' ids in the order of `chunk`.
+        let mut made: Vec<i64> = tx.query(&sql, &args)?.iter().map(|r| r.int(0)).collect();
+        made.sort_unstable();
+        for (i, id) in chunk.iter().zip(made) {
+            if let Some(slot) = ids.get_mut(*i) {
+                *slot = Some(id);
+            }
+        }
+    }
+    let stored: Vec<(i64, &str, &str)> = writes
+        .iter()
+        .zip(&json)
+        .filter_map(|(w, text)| Some((w.id?, text.as_str(), w.updated_at)))
+        .collect();
+    for chunk in stored.chunks(ROWS_PER_STATEMENT) {
+        let mut sql =
+            String::from("UPDATE objects SET data = v.column2, updated_at = v.column3 FROM (VALUES ");
+        let mut args = Vec::with_capacity(chunk.len() * 3);
+        for (n, (id, text, updated_at)) in chunk.iter().enumerate() {
+            let p = n * 3;
+            if n > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("(CAST(?{} AS BIGINT), ?{}, ?{})", p + 1, p + 2, p + 3));
+            args.extend([Param::from(*id), Param::from(*text), Param::from(*updated_at)]);
+        }
+        sql.push_str(") AS v WHERE objects.id = v.column1");
+        tx.execute(&sql, &args)?;
+        let clear = format!(
+            "DELETE FROM object_values WHERE object_id IN ({})",
+            (1..=chunk.len())
+                .map(|n| format!("?{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let old: Vec<Param> = chunk.iter().map(|(id, _, _)| Param::from(*id)).collect();
+        tx.execute(&clear, &old)?;
+    }
+    let mut rows: Vec<(i64, &str, String, Option<String>)> = Vec::new();
+    for (write, id) in writes.iter().zip(&ids) {
+        let (Value::Object(fields), Some(id)) = (write.data, id) else {
+            continue;
+        };
+        for (field, value) in fields.iter() {
+            if let Some(v) = scalar_key(value) {
+                let folded = match value {
+                    Value::String(s) => Some(s.to_lowercase()),
+                    _ => None,
+                };
+                rows.push((*id, field, v, folded));
+            }
+        }
+    }
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from(INDEX_VALUES);
+        let mut args = Vec::with_capacity(chunk.len() * 5);
+        for (n, (id, field, value, folded)) in chunk.iter().enumerate() {
+            let p = n * 5;
+            if n > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(?{}, ?{}, ?{}, ?{}, ?{})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            ));
+            args.extend([
+                Param::from(*id),
+                Param::from(object_type),
+                Param::from(*field),
+                Param::from(value.as_str()),
+                Param::from(folded.as_deref()),
+            ]);
+        }
+        tx.execute(&sql, &args)?;
+    }
+    Ok(ids.into_iter().map(Option::unwrap_or_default).collect())
+}
+
 /// `%`, `_` and `\` escaped for a LIKE pattern with `ESCAPE '\'`.
 pub fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

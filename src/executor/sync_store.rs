@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use super::db::{params, Conn, DbError, Param, Row};
-use super::store::{scalar_key, write_object, Store, StoreError};
+use super::store::{scalar_key, write_objects, ObjectWrite, Store, StoreError};
 use crate::transform::connector::Conflict;
 use crate::value::{Map, Value};
 
@@ -577,48 +577,71 @@ fn upsert_all(
         .iter()
         .filter_map(|r| r.get_key(key_field).and_then(scalar_key))
         .collect();
-    let mut stored_by_key = stored_objects(tx, object_type, key_field, &keys)?;
+    let stored = stored_objects(tx, object_type, key_field, &keys)?;
+    // Decide every record in memory, in input order, against the stored record or the
+    // one an earlier record of the batch made; then write what changed in a few
+    // statements (a handful of round trips per batch to a database server).
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut by_key: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for record in records {
         let Some(key) = record.get_key(key_field).and_then(scalar_key) else {
             continue;
         };
         let incoming_stamp = timestamp(incoming_time(record, now, tz));
-        let Some((id, stored_json, stored_at)) = stored_by_key.get(&key).cloned() else {
-            let id = write_object(tx, None, object_type, record, &incoming_stamp)?;
-            stored_by_key.insert(key, (id, record.to_json(), incoming_stamp));
-            counts.written += 1;
-            continue;
+        let at = match by_key.get(&key) {
+            Some(at) => *at,
+            None => match stored.get(&key) {
+                Some((id, json, updated_at)) => {
+                    entries.push(Entry {
+                        id: Some(*id),
+                        data: crate::value::parse_record(json).unwrap_or(Value::Null),
+                        updated_at: updated_at.clone(),
+                        dirty: false,
+                    });
+                    by_key.insert(key.clone(), entries.len() - 1);
+                    entries.len() - 1
+                }
+                None => {
+                    entries.push(Entry {
+                        id: None,
+                        data: record.clone(),
+                        updated_at: incoming_stamp,
+                        dirty: true,
+                    });
+                    by_key.insert(key, entries.len() - 1);
+                    counts.written += 1;
+                    continue;
+                }
+            },
         };
-        let stored = crate::value::parse_record(&stored_json).unwrap_or(Value::Null);
-        let mut replace = |data: &Value, at: &str| -> Result<(), DbError> {
-            write_object(tx, Some(id), object_type, data, at)?;
-            stored_by_key.insert(key.clone(), (id, data.to_json(), at.to_string()));
-            Ok(())
+        let Some(entry) = entries.get_mut(at) else {
+            continue;
         };
         match conflict {
             Conflict::ExternalWins => {
-                replace(record, &incoming_stamp)?;
+                entry.replace(record.clone(), incoming_stamp);
                 counts.written += 1;
             }
             Conflict::FentuWins => {
-                let merged = merge_missing(&stored, record);
-                if merged == stored {
+                let merged = merge_missing(&entry.data, record);
+                if merged == entry.data {
                     counts.kept += 1;
                 } else {
-                    replace(&merged, &stored_at)?;
+                    let kept_time = entry.updated_at.clone();
+                    entry.replace(merged, kept_time);
                     counts.written += 1;
                 }
             }
             Conflict::MostRecent => {
-                if incoming_stamp > stored_at {
-                    replace(record, &incoming_stamp)?;
+                if incoming_stamp > entry.updated_at {
+                    entry.replace(record.clone(), incoming_stamp);
                     counts.written += 1;
                 } else {
                     counts.kept += 1;
                 }
             }
             Conflict::ManualReview => {
-                if stored == *record {
+                if entry.data == *record {
                     counts.kept += 1;
                 } else {
                     tx.execute(
@@ -630,7 +653,7 @@ fn upsert_all(
                             object_type,
                             key_field,
                             key.as_str(),
-                            stored_json.as_str(),
+                            entry.data.to_json().as_str(),
                             record.to_json().as_str(),
                             stamp.as_str()
                         ],
@@ -640,7 +663,36 @@ fn upsert_all(
             }
         }
     }
+    let writes: Vec<ObjectWrite> = entries
+        .iter()
+        .filter(|e| e.dirty)
+        .map(|e| ObjectWrite {
+            id: e.id,
+            data: &e.data,
+            updated_at: &e.updated_at,
+        })
+        .collect();
+    write_objects(tx, object_type, &writes)?;
     Ok(counts)
+}
+
+/// What a batch holds for one key: the stored record (or the new one), as the batch's
+/// records so far have left it.
+struct Entry {
+    /// Its id, when it is stored already.
+    id: Option<i64>,
+    data: Value,
+    updated_at: String,
+    /// It must be written.
+    dirty: bool,
+}
+
+impl Entry {
+    fn replace(&mut self, data: Value, updated_at: String) {
+        self.data = data;
+        self.updated_at = updated_at;
+        self.dirty = true;
+    }
 }
 
 /// Keys looked up per query when a batch finds its stored records.
