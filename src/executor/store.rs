@@ -154,8 +154,6 @@ CREATE TABLE IF NOT EXISTS reviews (
 );
 ";
 
-/// The first object of a type whose indexed field has a value.
-const FIND_BY_KEY: &str = "SELECT object_id FROM object_values WHERE type = ?1 AND field = ?2 AND value = ?3 ORDER BY object_id LIMIT 1";
 
 /// Indexes top-level scalars of a stored object: followed by one `(...)` per field.
 const INDEX_VALUES: &str =
@@ -401,22 +399,55 @@ impl Store {
     ) -> Result<LoadSummary, StoreError> {
         self.write_transaction(|tx| {
             let mut summary = LoadSummary::default();
+            let keys: Vec<String> = match key_field {
+                Some(k) => records
+                    .iter()
+                    .filter_map(|r| r.get_key(k).and_then(scalar_key))
+                    .collect(),
+                None => Vec::new(),
+            };
+            let stored = match key_field {
+                Some(k) => stored_objects(tx, object_type, k, &keys)?,
+                None => std::collections::HashMap::new(),
+            };
+            // Each record, or the last of several with one key, over the stored one.
+            let mut entries: Vec<(Option<i64>, &Value, String)> = Vec::new();
+            let mut by_key: std::collections::HashMap<String, usize> =
+                std::collections::HashMap::new();
             for record in records {
-                let key = key_field.and_then(|k| Some((k, scalar_key(record.get_key(k)?)?)));
-                let updated_at = record_time(record).unwrap_or(load_time);
-                let updated_at = updated_at.to_rfc3339_opts(SecondsFormat::Nanos, true);
-                let existing = match &key {
-                    Some((field, value)) => tx
-                        .query_row(FIND_BY_KEY, params![object_type, *field, value.as_str()])?
-                        .map(|r| r.int(0)),
-                    None => None,
-                };
-                match existing {
-                    Some(_) => summary.updated += 1,
-                    None => summary.inserted += 1,
+                let updated_at = record_time(record)
+                    .unwrap_or(load_time)
+                    .to_rfc3339_opts(SecondsFormat::Nanos, true);
+                let key = key_field.and_then(|k| scalar_key(record.get_key(k)?));
+                let earlier = key.as_ref().and_then(|k| by_key.get(k).copied());
+                match (earlier, key.as_ref().and_then(|k| stored.get(k))) {
+                    (Some(at), _) => {
+                        if let Some(entry) = entries.get_mut(at) {
+                            *entry = (entry.0, record, updated_at);
+                        }
+                        summary.updated += 1;
+                    }
+                    (None, stored) => {
+                        match stored {
+                            Some(_) => summary.updated += 1,
+                            None => summary.inserted += 1,
+                        }
+                        if let Some(k) = key {
+                            by_key.insert(k, entries.len());
+                        }
+                        entries.push((stored.map(|s| s.0), record, updated_at));
+                    }
                 }
-                write_object(tx, existing, object_type, record, &updated_at)?;
             }
+            let writes: Vec<ObjectWrite> = entries
+                .iter()
+                .map(|(id, data, updated_at)| ObjectWrite {
+                    id: *id,
+                    data,
+                    updated_at,
+                })
+                .collect();
+            write_objects(tx, object_type, &writes)?;
             Ok(summary)
         })
         .and_then(|summary| {
@@ -578,70 +609,35 @@ pub fn scalar_key(v: &Value) -> Option<String> {
     }
 }
 
-/// Writes `record` as object `id` (a new object when `None`) of `object_type` with its
-/// time, and indexes every top-level scalar of it: by value, and text also case-folded.
-pub(crate) fn write_object(
+/// Keys looked up per query when a batch finds its stored records.
+const KEYS_PER_QUERY: usize = 100;
+
+/// The stored object of each of `keys` (the first stored, when several share one): id,
+/// JSON and time, found with one query per hundred keys (one round trip to a database
+/// server, where a query per record would be a hundred).
+pub(crate) fn stored_objects(
     tx: &Conn,
-    id: Option<i64>,
     object_type: &str,
-    record: &Value,
-    updated_at: &str,
-) -> Result<i64, DbError> {
-    let data = record.to_json();
-    let id = match id {
-        Some(id) => {
-            tx.execute(
-                "UPDATE objects SET data = ?2, updated_at = ?3 WHERE id = ?1",
-                params![id, data.as_str(), updated_at],
-            )?;
-            tx.execute(
-                "DELETE FROM object_values WHERE object_id = ?1",
-                params![id],
-            )?;
-            id
+    key_field: &str,
+    keys: &[String],
+) -> Result<std::collections::HashMap<String, (i64, String, String)>, DbError> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in keys.chunks(KEYS_PER_QUERY) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 3)).collect();
+        let sql = format!(
+            "SELECT v.value, o.id, o.data, o.updated_at FROM object_values v JOIN objects o ON o.id = v.object_id
+             WHERE v.type = ?1 AND v.field = ?2 AND v.value IN ({}) ORDER BY o.id",
+            marks.join(", ")
+        );
+        let mut args = vec![Param::from(object_type), Param::from(key_field)];
+        args.extend(chunk.iter().map(|k| Param::from(k.as_str())));
+        for row in tx.query(&sql, &args)? {
+            found
+                .entry(row.text(0))
+                .or_insert_with(|| (row.int(1), row.text(2), row.text(3)));
         }
-        None => tx
-            .query_row(
-                "INSERT INTO objects(type, data, updated_at) VALUES (?1, ?2, ?3) RETURNING id",
-                params![object_type, data.as_str(), updated_at],
-            )?
-            .map_or(0, |r| r.int(0)),
-    };
-    let Value::Object(fields) = record else {
-        return Ok(id);
-    };
-    let rows: Vec<(&str, String, Option<String>)> = fields
-        .iter()
-        .filter_map(|(field, value)| {
-            let folded = match value {
-                Value::String(s) => Some(s.to_lowercase()),
-                _ => None,
-            };
-            Some((&**field, scalar_key(value)?, folded))
-        })
-        .collect();
-    if rows.is_empty() {
-        return Ok(id);
     }
-    // One statement for all of a record's fields: one round trip to a database server.
-    let mut sql = String::from(INDEX_VALUES);
-    let mut args = Vec::with_capacity(rows.len() * 5);
-    for (i, (field, value, folded)) in rows.iter().enumerate() {
-        let n = i * 5;
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str(&format!("(?{}, ?{}, ?{}, ?{}, ?{})", n + 1, n + 2, n + 3, n + 4, n + 5));
-        args.extend([
-            Param::from(id),
-            Param::from(object_type),
-            Param::from(*field),
-            Param::from(value.as_str()),
-            Param::from(folded.as_deref()),
-        ]);
-    }
-    tx.execute(&sql, &args)?;
-    Ok(id)
+    Ok(found)
 }
 
 /// A record to write: over stored object `id`, or new.

@@ -2,8 +2,8 @@
 //! in the same transaction as the records they cover, run metrics, and the review queue.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use super::db::{params, Conn, DbError, Param, Row};
-use super::store::{scalar_key, write_objects, ObjectWrite, Store, StoreError};
+use super::db::{params, Conn, DbError, Row};
+use super::store::{scalar_key, stored_objects, write_objects, ObjectWrite, Store, StoreError};
 use crate::transform::connector::Conflict;
 use crate::value::{Map, Value};
 
@@ -693,37 +693,6 @@ impl Entry {
         self.updated_at = updated_at;
         self.dirty = true;
     }
-}
-
-/// Keys looked up per query when a batch finds its stored records.
-const KEYS_PER_QUERY: usize = 100;
-
-/// The stored object of each of `keys` (the first stored, when several share one): id,
-/// JSON and time, found with one query per hundred keys (one round trip to a database
-/// server, where a query per record would be a hundred).
-fn stored_objects(
-    tx: &Conn,
-    object_type: &str,
-    key_field: &str,
-    keys: &[String],
-) -> Result<std::collections::HashMap<String, (i64, String, String)>, DbError> {
-    let mut found = std::collections::HashMap::new();
-    for chunk in keys.chunks(KEYS_PER_QUERY) {
-        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 3)).collect();
-        let sql = format!(
-            "SELECT v.value, o.id, o.data, o.updated_at FROM object_values v JOIN objects o ON o.id = v.object_id
-             WHERE v.type = ?1 AND v.field = ?2 AND v.value IN ({}) ORDER BY o.id",
-            marks.join(", ")
-        );
-        let mut args = vec![Param::from(object_type), Param::from(key_field)];
-        args.extend(chunk.iter().map(|k| Param::from(k.as_str())));
-        for row in tx.query(&sql, &args)? {
-            found
-                .entry(row.text(0))
-                .or_insert_with(|| (row.int(1), row.text(2), row.text(3)));
-        }
-    }
-    Ok(found)
 }
 
 /// `stored` with the fields of `incoming` it lacks added (stored values win).
