@@ -168,12 +168,7 @@ on_postgres!(
 #[test]
 fn crash_loop_every_record_and_every_dead_letter_exactly_once() {
     let dir = setup("crashloop", "external_wins");
-    // On PostgreSQL a debug build writes some 2 500 records/s (against 15 000 to SQLite):
-    // fewer records give the same number of kills in the same time.
-    let n = match common::postgres::current() {
-        Some(_) => 6_000,
-        None => 30_000,
-    };
+    let n = 30_000;
     std::fs::write(dir.join("in.ndjson"), records(0, n)).unwrap();
     let mut rng = Lcg(7);
     let started = Instant::now();

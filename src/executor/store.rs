@@ -707,7 +707,21 @@ pub(crate) fn write_objects(
         .zip(&json)
         .filter_map(|(w, text)| Some((w.id?, text.as_str(), w.updated_at)))
         .collect();
-    for chunk in stored.chunks(ROWS_PER_STATEMENT) {
+    if !tx.is_postgres() {
+        // In-process SQLite has no round trips to save, and a statement per record keeps
+        // its updates on the primary key.
+        for (id, text, updated_at) in &stored {
+            tx.execute(
+                "UPDATE objects SET data = ?2, updated_at = ?3 WHERE id = ?1",
+                params![*id, *text, *updated_at],
+            )?;
+            tx.execute(
+                "DELETE FROM object_values WHERE object_id = ?1",
+                params![*id],
+            )?;
+        }
+    }
+    for chunk in stored.chunks(ROWS_PER_STATEMENT).filter(|_| tx.is_postgres()) {
         let mut sql =
             String::from("UPDATE objects SET data = v.column2, updated_at = v.column3 FROM (VALUES ");
         let mut args = Vec::with_capacity(chunk.len() * 3);
