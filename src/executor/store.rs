@@ -640,6 +640,29 @@ pub(crate) fn stored_objects(
     Ok(found)
 }
 
+/// `rows` rows of numbered parameters for a multi-row statement, each column a template
+/// with one `?`: `numbered_rows(2, &["?", "CAST(? AS BIGINT)"])` is
+/// `(?1, CAST(?2 AS BIGINT)),(?3, CAST(?4 AS BIGINT))`.
+fn numbered_rows(rows: usize, columns: &[&str]) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    for row in 0..rows {
+        if row > 0 {
+            out.push(',');
+        }
+        out.push('(');
+        for (c, column) in columns.iter().enumerate() {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            n += 1;
+            out.push_str(&column.replacen('?', &format!("?{n}"), 1));
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// A record to write: over stored object `id`, or new.
 pub(crate) struct ObjectWrite<'a> {
     /// The stored object it replaces, if any.
@@ -673,17 +696,6 @@ pub(crate) fn write_objects(
             let (Some(write), Some(text)) = (writes.get(*i), json.get(*i)) else {
                 continue;
             };
-            let p = n * 4;
-            if n > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(?{}, ?{}, ?{}, CAST(?{} AS BIGINT))",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4
-            ));
             args.extend([
                 Param::from(object_type),
                 Param::from(text.as_str()),
@@ -691,6 +703,7 @@ pub(crate) fn write_objects(
                 Param::from(n as i64),
             ]);
         }
+        sql.push_str(&numbered_rows(args.len() / 4, &["?", "?", "?", "CAST(? AS BIGINT)"]));
         sql.push_str(") AS v ORDER BY column4 RETURNING id");
         // Ids come from the sequence in the order the rows are inserted: sorted, they are
         // the rows' ids in the order of `chunk`.
@@ -725,14 +738,10 @@ pub(crate) fn write_objects(
         let mut sql =
             String::from("UPDATE objects SET data = v.column2, updated_at = v.column3 FROM (VALUES ");
         let mut args = Vec::with_capacity(chunk.len() * 3);
-        for (n, (id, text, updated_at)) in chunk.iter().enumerate() {
-            let p = n * 3;
-            if n > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!("(CAST(?{} AS BIGINT), ?{}, ?{})", p + 1, p + 2, p + 3));
+        for (id, text, updated_at) in chunk {
             args.extend([Param::from(*id), Param::from(*text), Param::from(*updated_at)]);
         }
+        sql.push_str(&numbered_rows(chunk.len(), &["CAST(? AS BIGINT)", "?", "?"]));
         sql.push_str(") AS v WHERE objects.id = v.column1");
         tx.execute(&sql, &args)?;
         let clear = format!(
@@ -763,19 +772,7 @@ pub(crate) fn write_objects(
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(INDEX_VALUES);
         let mut args = Vec::with_capacity(chunk.len() * 5);
-        for (n, (id, field, value, folded)) in chunk.iter().enumerate() {
-            let p = n * 5;
-            if n > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(?{}, ?{}, ?{}, ?{}, ?{})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5
-            ));
+        for (id, field, value, folded) in chunk {
             args.extend([
                 Param::from(*id),
                 Param::from(object_type),
@@ -784,6 +781,7 @@ pub(crate) fn write_objects(
                 Param::from(folded.as_deref()),
             ]);
         }
+        sql.push_str(&numbered_rows(chunk.len(), &["?"; 5]));
         tx.execute(&sql, &args)?;
     }
     Ok(ids.into_iter().map(Option::unwrap_or_default).collect())
@@ -952,5 +950,19 @@ pub(crate) fn classify(err: rusqlite::Error, path: &Path) -> StoreError {
     StoreError::Failed {
         path,
         reason: err.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_row_parameters_are_numbered_row_by_row() {
+        assert_eq!(
+            numbered_rows(2, &["?", "CAST(? AS BIGINT)"]),
+            "(?1, CAST(?2 AS BIGINT)),(?3, CAST(?4 AS BIGINT))"
+        );
+        assert_eq!(numbered_rows(0, &["?"]), "");
     }
 }
