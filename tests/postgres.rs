@@ -12,6 +12,8 @@
 )]
 
 mod common;
+#[path = "common/stubs.rs"]
+mod stubs;
 
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -294,5 +296,114 @@ fn of_the_workers_given_one_slot_one_runs_it_and_a_dead_ones_slot_is_taken_over(
             "SELECT count(DISTINCT value) FROM object_values WHERE field = 'id'"
         ),
         80_000
+    );
+}
+
+#[test]
+fn three_workers_share_an_apis_pages_and_a_killed_ones_partition_is_finished_by_another() {
+    let Some(url) = database(
+        "three_workers_share_an_apis_pages_and_a_killed_ones_partition_is_finished_by_another",
+    ) else {
+        return;
+    };
+    let pager = std::sync::Arc::new(std::sync::Mutex::new(stubs::Pager {
+        style: "skip".into(),
+        count: 3000,
+        delay: Duration::from_millis(40),
+        ..Default::default()
+    }));
+    let server = stubs::pager(&pager);
+    let dir = common::tempdir("pgstore", "api-partitions");
+    let connector = format!(
+        r#"name = "items"
+
+[inbound]
+type = "Shopware"
+entity = "items"
+
+[inbound.connection]
+url = "{}/v1"
+records = "data.items"
+paging = "skip"
+page_size_param = "limit"
+page_size = 50
+
+[outbound]
+type = "store"
+object = "item"
+primary_key = "n"
+
+[[mappings]]
+target = "n"
+field = "n"
+"#,
+        server.base
+    );
+    std::fs::write(dir.join("c.toml"), connector).unwrap();
+    let spawn = || {
+        common::process()
+            .current_dir(&dir)
+            .args([
+                "run",
+                "c.toml",
+                "--partitions",
+                "4",
+                "--lease",
+                "2s",
+                "--batch",
+                "50",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut workers: Vec<Child> = (0..3).map(|_| spawn()).collect();
+    let victim = workers[0].id();
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let started = Instant::now();
+    loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the victim never got going"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        let mid = client
+            .query_opt(
+                "SELECT c.line FROM partitions p
+                 JOIN checkpoints c ON c.connector = p.connector AND c.input = p.input || '#part' || p.part
+                 WHERE p.owner LIKE $1 AND p.done = 0 AND c.line > 0 AND c.complete = 0",
+                &[&format!("%:{victim}:%")],
+            )
+            .ok()
+            .flatten();
+        if mid.is_some() {
+            break;
+        }
+    }
+    // SAFETY: a process this test started and has not waited for.
+    unsafe { libc::kill(victim as i32, libc::SIGKILL) };
+    let _ = workers[0].wait();
+    for w in workers.drain(1..) {
+        let err = finish(w);
+        assert!(err.contains("every partition is done"), "{err}");
+    }
+    assert_eq!(
+        query_count(
+            &mut client,
+            "SELECT count(*) FROM partitions WHERE done = 0"
+        ),
+        0
+    );
+    assert_eq!(
+        query_count(&mut client, "SELECT count(*) FROM objects"),
+        3000
+    );
+    assert_eq!(
+        query_count(
+            &mut client,
+            "SELECT count(DISTINCT value) FROM object_values WHERE field = 'n'"
+        ),
+        3000
     );
 }

@@ -63,9 +63,10 @@ pub struct RunArgs {
     /// The engine (auto: the JIT for inputs over 1 MiB and stdin when it compiles any formula, else the interpreter).
     #[arg(long, value_enum, default_value_t = crate::native::Engine::Auto)]
     engine: crate::native::Engine,
-    /// Be one worker of a partitioned run: the input file is cut into N partitions that
-    /// every worker started with the same command (on any machine) claims from the
-    /// PostgreSQL store until all are done.
+    /// Be one worker of a partitioned run: the --input file is cut into N partitions (a
+    /// paged API source without --input: partitions of N pages, added until its end is
+    /// found) that every worker started with the same command (on any machine) claims
+    /// from the PostgreSQL store until all are done.
     #[arg(long, value_name = "N")]
     partitions: Option<u64>,
     /// Run the scheduled occurrence SLOT (e.g. 2026-11-24T02:00) unless another worker

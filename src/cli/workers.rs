@@ -61,6 +61,27 @@ pub fn run_slot(
     Ok(SlotOutcome::Ran(Box::new(report)))
 }
 
+/// The key and page size of the inbound side's paged API, which partitions of pages can
+/// split: `skip` or `page` paging, where any page can be asked for by its number.
+fn paged_source(file: &ConnectorFile, opts: &RunOptions) -> Result<(String, u64), Diag> {
+    let side = &file.connector.inbound;
+    let connection = match &side.connection {
+        Some(c) if matches!(c.paging.as_str(), "skip" | "page") => c,
+        _ => {
+            return Err(Diag::new(
+                codes::E610_INVALID_SETTING,
+                "--partitions without --input needs an inbound [connection] with paging = \"skip\" or \"page\" (pages a worker can ask for by number)",
+            ))
+        }
+    };
+    let client = crate::executor::http::client_of("inbound", side, &opts.stop)?;
+    let source = crate::executor::http::source::HttpSource::new(side, connection, client);
+    Ok((
+        crate::executor::seams::Source::key(&source).to_string(),
+        connection.page_size.unwrap_or(100),
+    ))
+}
+
 /// E610 unless the run's store is a PostgreSQL database (`what` needs one).
 fn need_database(opts: &RunOptions, what: &str) -> Result<(), Diag> {
     match is_database_url(&opts.store) {
@@ -81,35 +102,53 @@ pub fn run_partitioned(
     opts: &RunOptions,
     (count, lease): (u64, Duration),
 ) -> Result<(usize, bool), Diag> {
-    let input = match opts.input.as_deref() {
-        Some(path) if path != "-" && opts.output.is_none() => path,
-        _ => return Err(Diag::new(
-            codes::E610_INVALID_SETTING,
-            "--partitions splits an --input file for a store-bound run (no --output, not stdin)",
-        )),
-    };
     need_database(opts, "--partitions")?;
-    let connector = &file.connector.name;
-    let key = std::fs::canonicalize(input)
-        .map_err(|e| Diag::new(codes::E506_READ_FILE, format!("cannot open {input}: {e}")))?
-        .display()
-        .to_string();
-    let mut store = Store::open_or_create(&opts.store).map_err(|e| e.to_diag())?;
-    if opts.from_start {
-        partitions::forget(&mut store, connector, &key).map_err(|e| e.to_diag())?;
+    if opts.output.is_some() || opts.input.as_deref() == Some("-") {
+        return Err(Diag::new(
+            codes::E610_INVALID_SETTING,
+            "--partitions splits an --input file or a paged API source for a store-bound run (no --output, not stdin)",
+        ));
     }
-    let cuts = partitions::split(std::path::Path::new(input), count)
-        .map_err(|e| Diag::new(codes::E506_READ_FILE, format!("cannot read {input}: {e}")))?;
-    partitions::ensure(&mut store, connector, &key, &cuts).map_err(|e| e.to_diag())?;
+    let connector = &file.connector.name;
+    let mut store = Store::open_or_create(&opts.store).map_err(|e| e.to_diag())?;
+    let (key, per_partition) = match opts.input.as_deref() {
+        Some(input) => {
+            let key = std::fs::canonicalize(input)
+                .map_err(|e| Diag::new(codes::E506_READ_FILE, format!("cannot open {input}: {e}")))?
+                .display()
+                .to_string();
+            if opts.from_start {
+                partitions::forget(&mut store, connector, &key).map_err(|e| e.to_diag())?;
+            }
+            let cuts = partitions::split(std::path::Path::new(input), count).map_err(|e| {
+                Diag::new(codes::E506_READ_FILE, format!("cannot read {input}: {e}"))
+            })?;
+            partitions::ensure(&mut store, connector, &key, &cuts).map_err(|e| e.to_diag())?;
+            (key, None)
+        }
+        None => {
+            let (key, page_size) = paged_source(file, opts)?;
+            if opts.from_start {
+                partitions::forget(&mut store, connector, &key).map_err(|e| e.to_diag())?;
+            }
+            (key, Some(count * page_size))
+        }
+    };
     let owner = partitions::worker_name();
     let mut done = 0;
     loop {
         if opts.stop.load(Ordering::SeqCst) != 0 {
             return Ok((done, false));
         }
-        match partitions::claim(&mut store, connector, &key, &owner, lease)
-            .map_err(|e| e.to_diag())?
+        let claim = partitions::claim(&mut store, connector, &key, &owner, lease)
+            .map_err(|e| e.to_diag())?;
+        if matches!(claim, Claim::Done | Claim::Wait)
+            && per_partition.is_some()
+            && partitions::extend(&mut store, connector, &key, count).map_err(|e| e.to_diag())?
         {
+            continue;
+        }
+        match claim {
             Claim::Done => return Ok((done, true)),
             Claim::Wait => std::thread::sleep(IDLE),
             Claim::Partition(partition, held) => {
@@ -136,6 +175,10 @@ pub fn run_partitioned(
                 );
                 if report.stopped_by.is_some() {
                     return Ok((done, false));
+                }
+                if per_partition.is_some_and(|records| report.metrics.counts.read < records) {
+                    // A short partition holds the end of the API's records.
+                    partitions::mark_last(&mut store, &held).map_err(|e| e.to_diag())?;
                 }
                 if partitions::finish(&mut store, &held).map_err(|e| e.to_diag())? {
                     done += 1;

@@ -105,6 +105,50 @@ pub fn ensure(
     })
 }
 
+/// For an input whose end is not known up front (an API's pages): when no partition is
+/// marked as holding the end, adds the next one, `size` pages after the last; `false` when
+/// the end is known (nothing to add).
+pub fn extend(
+    store: &mut Store,
+    connector: &str,
+    input: &str,
+    size: u64,
+) -> Result<bool, StoreError> {
+    let lock = super::postgres_store::lock_key(&format!("partitions:{connector}:{input}"));
+    store.write_transaction(|tx| {
+        tx.execute("SELECT pg_advisory_xact_lock(?1)", params![lock])?;
+        let row = tx.query_row(
+            "SELECT coalesce(max(part), -1), coalesce(max(last), 0) FROM partitions WHERE connector = ?1 AND input = ?2",
+            params![connector, input],
+        )?;
+        let (max, ended) = row.map_or((-1, false), |r| (r.int(0), r.flag(1)));
+        if ended {
+            return Ok(false);
+        }
+        let part = max + 1;
+        let start = u64::try_from(part).unwrap_or(0) * size;
+        tx.execute(
+            "INSERT INTO partitions(connector, input, part, start_offset, end_offset, first_line)
+             VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+            params![connector, input, part, start, start + size],
+        )?;
+        Ok(true)
+    })
+}
+
+/// Marks the leased partition as the one where the input ended: no partition is added
+/// after it.
+pub fn mark_last(store: &mut Store, lease: &Lease) -> Result<(), StoreError> {
+    store
+        .write_transaction(|tx| {
+            tx.execute(
+                "UPDATE partitions SET last = 1 WHERE connector = ?1 AND input = ?2 AND part = ?3",
+                params![lease.connector.as_str(), lease.input.as_str(), lease.part],
+            )
+        })
+        .map(|_| ())
+}
+
 /// Forgets the partitions of `input` (`--from-start`), with their checkpoints.
 pub fn forget(store: &mut Store, connector: &str, input: &str) -> Result<(), StoreError> {
     store.write_transaction(|tx| {

@@ -98,6 +98,7 @@ CREATE TABLE partitions (
     owner TEXT,
     lease_until TIMESTAMPTZ,
     done BIGINT NOT NULL DEFAULT 0,
+    last BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (connector, input, part)
 );
 CREATE TABLE scheduled_runs (

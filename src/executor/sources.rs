@@ -218,7 +218,11 @@ pub fn open_source_part(
             let side = &connector.inbound;
             let client = super::http::client_of("inbound", side, stop)?;
             let connection = side.connection.as_ref().map_or_else(Default::default, Clone::clone);
-            Ok(Box::new(super::http::source::HttpSource::new(side, &connection, client)))
+            let source = super::http::source::HttpSource::new(side, &connection, client);
+            Ok(Box::new(match part {
+                Some((part, pages)) => source.with_pages(part, pages),
+                None => source,
+            }))
         }
         None if connector.inbound.system == "store" => {
             let object = connector.inbound.object.clone().ok_or_else(|| {

@@ -652,6 +652,8 @@ pub struct Pager {
     pub requests: Vec<String>,
     /// The base URL, for absolute links.
     pub base: String,
+    /// How long each answer takes.
+    pub delay: Duration,
 }
 
 /// Starts a list endpoint.
@@ -689,6 +691,7 @@ fn handle_pager(state: &Arc<Mutex<Pager>>, request: Request) {
         .collect();
     let more = start + size < total;
     let mut body = json!({"data": {"items": page}, "meta": {}, "links": {}});
+    let delay = s.delay;
     if more && s.style == "cursor" {
         body["meta"]["next_cursor"] = json!(format!("at-{}", start + size));
     }
@@ -700,5 +703,6 @@ fn handle_pager(state: &Arc<Mutex<Pager>>, request: Request) {
         ));
     }
     drop(s);
+    std::thread::sleep(delay);
     reply(request, 200, &body, vec![]);
 }

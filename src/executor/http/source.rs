@@ -114,9 +114,19 @@ pub struct HttpSource {
     filter: Option<String>,
     key: String,
     log: Arc<Mutex<PageLog>>,
+    /// A partition's pages: the first page's index (from 0) and the index past its last.
+    pages: Option<(u64, u64)>,
 }
 
 impl HttpSource {
+    /// Only pages `start..end` (indexes from 0) of `skip` or `page` paging, as partition
+    /// `part`: its key is `<key>#part<part>`, and it reads them whole (no watermark).
+    pub fn with_pages(mut self, part: i64, (start, end): (u64, u64)) -> HttpSource {
+        self.key = format!("{}#part{part}", self.key);
+        self.pages = Some((start, end));
+        self
+    }
+
     /// The source of an inbound side with a `connection`.
     pub fn new(side: &Side, connection: &Connection, client: Arc<Client>) -> HttpSource {
         let entity = side.entity.clone().unwrap_or_default();
@@ -127,6 +137,7 @@ impl HttpSource {
             entity,
             filter: side.query_filter.clone(),
             log: Arc::default(),
+            pages: None,
         }
     }
 
@@ -167,12 +178,14 @@ impl HttpSource {
             let size = c.page_size.unwrap_or(100).to_string();
             match c.paging.as_str() {
                 "skip" => {
+                    let first = self.pages.map_or(0, |(start, _)| start) * c.page_size.unwrap_or(100);
                     q.append_pair(c.page_size_param.as_deref().unwrap_or("$top"), &size);
-                    q.append_pair(c.skip_param.as_deref().unwrap_or("$skip"), "0");
+                    q.append_pair(c.skip_param.as_deref().unwrap_or("$skip"), &first.to_string());
                 }
                 "page" => {
+                    let first = self.pages.map_or(0, |(start, _)| start) + 1;
                     q.append_pair(c.page_size_param.as_deref().unwrap_or("limit"), &size);
-                    q.append_pair(c.page_param.as_deref().unwrap_or("page"), "1");
+                    q.append_pair(c.page_param.as_deref().unwrap_or("page"), &first.to_string());
                 }
                 "cursor" => {
                     q.append_pair(c.page_size_param.as_deref().unwrap_or("limit"), &size);
@@ -188,6 +201,27 @@ impl HttpSource {
             url.set_query(None);
         }
         Ok(url.to_string())
+    }
+}
+
+impl HttpSource {
+    /// The index (from 0) of the page at `url`, for `skip` and `page` paging.
+    fn page_index(&self, url: &str) -> Option<u64> {
+        let c = &self.connection;
+        let url = url::Url::parse(url).ok()?;
+        let param = |name: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == name)
+                .and_then(|(_, v)| v.parse::<u64>().ok())
+        };
+        match c.paging.as_str() {
+            "skip" => Some(
+                param(c.skip_param.as_deref().unwrap_or("$skip"))?
+                    / c.page_size.unwrap_or(100).max(1),
+            ),
+            "page" => Some(param(c.page_param.as_deref().unwrap_or("page"))?.saturating_sub(1)),
+            _ => None,
+        }
     }
 }
 
@@ -214,7 +248,13 @@ impl Source for HttpSource {
         resume: Option<&Checkpoint>,
         settings: &ReadSettings,
     ) -> Result<Reading, Diag> {
-        let saved: Option<Cursor> = resume.and_then(|c| serde_json::from_str(&c.cursor).ok());
+        let saved: Option<Cursor> = resume
+            .and_then(|c| serde_json::from_str(&c.cursor).ok())
+            .map(|c: Cursor| match self.pages {
+                // A partition is read whole: no incremental pass over it.
+                Some(_) => Cursor { high: None, ..c },
+                None => c,
+            });
         let start = match saved {
             Some(cursor @ Cursor { page: Some(_), .. }) => cursor,
             Some(Cursor { high, .. }) => {
@@ -242,6 +282,10 @@ impl Source for HttpSource {
         let fetcher = Fetcher {
             client: Arc::clone(&self.client),
             connection: self.connection.clone(),
+            pages_left: self.pages.map(|(_, end)| {
+                let first = start.page.as_deref().and_then(|u| self.page_index(u));
+                first.map_or(0, |first| end.saturating_sub(first))
+            }),
         };
         let (pages, rx) = std::sync::mpsc::sync_channel(PREFETCH);
         let first = start.page.clone();
@@ -278,12 +322,19 @@ type Fetched = Result<(String, Vec<String>, Option<String>), Diag>;
 struct Fetcher {
     client: Arc<Client>,
     connection: Connection,
+    /// For a partition: how many pages it still has.
+    pages_left: Option<u64>,
 }
 
 impl Fetcher {
     /// Fetches from `next` until the last page, an error, or the reader is gone.
-    fn run(self, mut next: Option<String>, pages: &std::sync::mpsc::SyncSender<Fetched>) {
+    fn run(mut self, mut next: Option<String>, pages: &std::sync::mpsc::SyncSender<Fetched>) {
         while let Some(url) = next.take() {
+            match &mut self.pages_left {
+                Some(0) => return,
+                Some(left) => *left -= 1,
+                None => {}
+            }
             let page = self.page(url);
             next = page.as_ref().ok().and_then(|(_, _, next)| next.clone());
             let failed = page.is_err();
