@@ -858,3 +858,19 @@ pub fn parse_interval(text: &str) -> Option<u64> {
     };
     n.checked_mul(factor).filter(|s| *s > 0)
 }
+
+#[cfg(test)]
+mod store_url_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn export_hides_the_password_of_a_literal_store_url_and_keeps_env_references() {
+        let text = "name = 'n'\n[store]\nurl = 'postgres://sync:s3cret@db.example.com/sluice'\n[inbound]\ntype = 'ndjson'\n[outbound]\ntype = 'ndjson'\n";
+        let c = parse_connector(text, false).unwrap();
+        let url = c.redacted().store.unwrap().url;
+        assert_eq!(url, "postgres://sync:***@db.example.com/sluice");
+        let env = parse_connector(&text.replace("postgres://sync:s3cret@db.example.com/sluice", "env:DATABASE_URL"), false).unwrap();
+        assert_eq!(env.redacted().store.unwrap().url, "env:DATABASE_URL");
+    }
+}
