@@ -19,25 +19,15 @@ use sluice::executor::sync_store::LetterBatch;
 use sluice::transform::connector::Conflict;
 use sluice::value::{parse_record, Value};
 
+#[allow(dead_code)]
+#[path = "../tests/common/postgres.rs"]
+mod pg;
+
 const BATCH: usize = 10_000;
 
-fn server() -> String {
-    std::env::var("SLUICE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// A fresh PostgreSQL database `name`: its URL.
+/// A fresh PostgreSQL database for `name`, as the tests make them: its URL.
 fn fresh_database(name: &str) -> String {
-    let mut client = postgres::Client::connect(&server(), postgres::NoTls).unwrap();
-    client
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .unwrap();
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let mut url = url::Url::parse(&server()).unwrap();
-    url.set_path(&format!("/{name}"));
-    url.to_string()
+    pg::fresh_database(name).unwrap()
 }
 
 fn customer(i: usize, suffix: &str) -> Value {
@@ -161,9 +151,10 @@ fn backends(dir: &Path, records: usize) {
         "{:<10} {:>14} {:>16} {:>16} {:>12} {:>12}",
         "backend", "load rec/s", "update rec/s", "insert rec/s", "lookup p50", "lookup p99"
     );
+    let postgres_url = fresh_database("bench::backends");
     for (name, location) in [
         ("SQLite", dir.join("store.db").display().to_string()),
-        ("PostgreSQL", fresh_database("sluice_bench_backends")),
+        ("PostgreSQL", postgres_url.clone()),
     ] {
         let mut store = Store::open_or_create(Path::new(&location)).unwrap();
         let loaded = load(&mut store, records);
@@ -175,9 +166,14 @@ fn backends(dir: &Path, records: usize) {
         );
     }
     // Its autovacuum would compete with the runs below for this machine's two cores.
-    let mut client = postgres::Client::connect(&server(), postgres::NoTls).unwrap();
+    let mut client = postgres::Client::connect(&pg::server(), postgres::NoTls).unwrap();
+    let name = url::Url::parse(&postgres_url)
+        .unwrap()
+        .path()
+        .trim_start_matches('/')
+        .to_string();
     client
-        .batch_execute("DROP DATABASE IF EXISTS sluice_bench_backends WITH (FORCE)")
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .unwrap();
 }
 
@@ -210,7 +206,7 @@ fn partitioned(dir: &Path) {
         n as f64 / sqlite
     );
     for count in [1, 2, 3, 1] {
-        let url = fresh_database("sluice_bench_workers");
+        let url = fresh_database("bench::workers");
         let seconds = workers(
             dir,
             count,

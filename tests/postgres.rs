@@ -67,6 +67,36 @@ fn database(test: &str) -> Option<String> {
         .flatten()
 }
 
+/// Waits (polling every `poll`, for `limit` at most) until `victim` holds a partition and
+/// has committed part of it, then kills it with SIGKILL.
+fn kill_mid_partition(
+    client: &mut postgres::Client,
+    victim: &mut Child,
+    (poll, limit): (Duration, Duration),
+) {
+    let started = Instant::now();
+    loop {
+        assert!(started.elapsed() < limit, "the victim never got going");
+        std::thread::sleep(poll);
+        let mid = client
+            .query_opt(
+                "SELECT c.line FROM partitions p
+                 JOIN checkpoints c ON c.connector = p.connector AND c.input = p.input || '#part' || p.part
+                 WHERE p.owner LIKE $1 AND p.done = 0 AND c.complete = 0
+                   AND c.line >= p.first_line AND c.byte_offset < p.end_offset",
+                &[&format!("%:{}:%", victim.id())],
+            )
+            .ok()
+            .flatten();
+        if mid.is_some() {
+            break;
+        }
+    }
+    // SAFETY: a process this test started and has not waited for.
+    unsafe { libc::kill(victim.id() as i32, libc::SIGKILL) };
+    let _ = victim.wait();
+}
+
 fn query_count(client: &mut postgres::Client, sql: &str) -> i64 {
     client.query_one(sql, &[]).unwrap().get(0)
 }
@@ -86,29 +116,11 @@ fn three_workers_one_killed_mid_partition_write_every_record_exactly_once() {
     let victim = workers[0].id();
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let started = Instant::now();
-    // Wait until the victim holds a partition and has committed part of it.
-    loop {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the victim never got going"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-        let mid = client
-            .query_opt(
-                "SELECT c.line, p.first_line, p.end_offset, c.byte_offset FROM partitions p
-                 JOIN checkpoints c ON c.connector = p.connector AND c.input = p.input || '#part' || p.part
-                 WHERE p.owner LIKE $1 AND c.line >= p.first_line AND c.byte_offset < p.end_offset",
-                &[&format!("%:{victim}:%")],
-            )
-            .ok()
-            .flatten();
-        if mid.is_some() {
-            break;
-        }
-    }
-    // SAFETY: a process this test started and has not waited for.
-    unsafe { libc::kill(victim as i32, libc::SIGKILL) };
-    let _ = workers[0].wait();
+    kill_mid_partition(
+        &mut client,
+        &mut workers[0],
+        (Duration::from_millis(50), Duration::from_secs(120)),
+    );
     let taken_over: i64 = client
         .query_one(
             "SELECT count(*) FROM partitions WHERE owner LIKE $1",
@@ -359,31 +371,12 @@ field = "n"
             .unwrap()
     };
     let mut workers: Vec<Child> = (0..3).map(|_| spawn()).collect();
-    let victim = workers[0].id();
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    let started = Instant::now();
-    loop {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the victim never got going"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-        let mid = client
-            .query_opt(
-                "SELECT c.line FROM partitions p
-                 JOIN checkpoints c ON c.connector = p.connector AND c.input = p.input || '#part' || p.part
-                 WHERE p.owner LIKE $1 AND p.done = 0 AND c.line > 0 AND c.complete = 0",
-                &[&format!("%:{victim}:%")],
-            )
-            .ok()
-            .flatten();
-        if mid.is_some() {
-            break;
-        }
-    }
-    // SAFETY: a process this test started and has not waited for.
-    unsafe { libc::kill(victim as i32, libc::SIGKILL) };
-    let _ = workers[0].wait();
+    kill_mid_partition(
+        &mut client,
+        &mut workers[0],
+        (Duration::from_millis(5), Duration::from_secs(60)),
+    );
     for w in workers.drain(1..) {
         let err = finish(w);
         assert!(err.contains("every partition is done"), "{err}");

@@ -337,11 +337,6 @@ impl Store {
         }
     }
 
-    /// Whether the store is a PostgreSQL database.
-    pub fn is_postgres(&self) -> bool {
-        self.conn.is_postgres()
-    }
-
     /// The file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -686,30 +681,32 @@ pub(crate) fn write_objects(
 ) -> Result<Vec<i64>, DbError> {
     let mut ids: Vec<Option<i64>> = writes.iter().map(|w| w.id).collect();
     let json: Vec<String> = writes.iter().map(|w| w.data.to_json()).collect();
-    let new: Vec<usize> = (0..writes.len()).filter(|i| ids.get(*i) == Some(&None)).collect();
+    let new: Vec<(usize, &str, &str)> = writes
+        .iter()
+        .zip(&json)
+        .enumerate()
+        .filter(|(_, (w, _))| w.id.is_none())
+        .map(|(i, (w, text))| (i, text.as_str(), w.updated_at))
+        .collect();
     for chunk in new.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::from(
-            "INSERT INTO objects(type, data, updated_at) SELECT column1, column2, column3 FROM (VALUES ",
-        );
         let mut args = Vec::with_capacity(chunk.len() * 4);
-        for (n, i) in chunk.iter().enumerate() {
-            let (Some(write), Some(text)) = (writes.get(*i), json.get(*i)) else {
-                continue;
-            };
+        for (n, (_, text, updated_at)) in chunk.iter().enumerate() {
             args.extend([
                 Param::from(object_type),
-                Param::from(text.as_str()),
-                Param::from(write.updated_at),
+                Param::from(*text),
+                Param::from(*updated_at),
                 Param::from(n as i64),
             ]);
         }
-        sql.push_str(&numbered_rows(args.len() / 4, &["?", "?", "?", "CAST(? AS BIGINT)"]));
-        sql.push_str(") AS v ORDER BY column4 RETURNING id");
+        let sql = format!(
+            "INSERT INTO objects(type, data, updated_at) SELECT column1, column2, column3 FROM (VALUES {}) AS v ORDER BY column4 RETURNING id",
+            numbered_rows(chunk.len(), &["?", "?", "?", "CAST(? AS BIGINT)"])
+        );
         // Ids come from the sequence in the order the rows are inserted: sorted, they are
         // the rows' ids in the order of `chunk`.
         let mut made: Vec<i64> = tx.query(&sql, &args)?.iter().map(|r| r.int(0)).collect();
         made.sort_unstable();
-        for (i, id) in chunk.iter().zip(made) {
+        for ((i, _, _), id) in chunk.iter().zip(made) {
             if let Some(slot) = ids.get_mut(*i) {
                 *slot = Some(id);
             }
@@ -720,9 +717,30 @@ pub(crate) fn write_objects(
         .zip(&json)
         .filter_map(|(w, text)| Some((w.id?, text.as_str(), w.updated_at)))
         .collect();
-    if !tx.is_postgres() {
+    if tx.is_postgres() {
+        for chunk in stored.chunks(ROWS_PER_STATEMENT) {
+            let mut args = Vec::with_capacity(chunk.len() * 3);
+            for (id, text, updated_at) in chunk {
+                args.extend([Param::from(*id), Param::from(*text), Param::from(*updated_at)]);
+            }
+            let sql = format!(
+                "UPDATE objects SET data = v.column2, updated_at = v.column3 FROM (VALUES {}) AS v WHERE objects.id = v.column1",
+                numbered_rows(chunk.len(), &["CAST(? AS BIGINT)", "?", "?"])
+            );
+            tx.execute(&sql, &args)?;
+            let clear = format!(
+                "DELETE FROM object_values WHERE object_id IN ({})",
+                (1..=chunk.len())
+                    .map(|n| format!("?{n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let old: Vec<Param> = chunk.iter().map(|(id, _, _)| Param::from(*id)).collect();
+            tx.execute(&clear, &old)?;
+        }
+    } else {
         // In-process SQLite has no round trips to save, and a statement per record keeps
-        // its updates on the primary key.
+        // its updates on the primary key (its UPDATE ... FROM VALUES was slower).
         for (id, text, updated_at) in &stored {
             tx.execute(
                 "UPDATE objects SET data = ?2, updated_at = ?3 WHERE id = ?1",
@@ -733,26 +751,6 @@ pub(crate) fn write_objects(
                 params![*id],
             )?;
         }
-    }
-    for chunk in stored.chunks(ROWS_PER_STATEMENT).filter(|_| tx.is_postgres()) {
-        let mut sql =
-            String::from("UPDATE objects SET data = v.column2, updated_at = v.column3 FROM (VALUES ");
-        let mut args = Vec::with_capacity(chunk.len() * 3);
-        for (id, text, updated_at) in chunk {
-            args.extend([Param::from(*id), Param::from(*text), Param::from(*updated_at)]);
-        }
-        sql.push_str(&numbered_rows(chunk.len(), &["CAST(? AS BIGINT)", "?", "?"]));
-        sql.push_str(") AS v WHERE objects.id = v.column1");
-        tx.execute(&sql, &args)?;
-        let clear = format!(
-            "DELETE FROM object_values WHERE object_id IN ({})",
-            (1..=chunk.len())
-                .map(|n| format!("?{n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let old: Vec<Param> = chunk.iter().map(|(id, _, _)| Param::from(*id)).collect();
-        tx.execute(&clear, &old)?;
     }
     let mut rows: Vec<(i64, &str, String, Option<String>)> = Vec::new();
     for (write, id) in writes.iter().zip(&ids) {
