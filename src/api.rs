@@ -294,6 +294,7 @@ impl Program {
             primary_key: None,
             credentials: Default::default(),
             connection: None,
+            path: None,
         };
         let connector = Connector {
             name: "program".to_string(),
@@ -323,6 +324,7 @@ impl Program {
             objects,
             zone: None,
             store: None,
+            reverse: None,
         };
         let file = ConnectorFile {
             path: "program".to_string(),

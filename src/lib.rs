@@ -64,6 +64,8 @@ stages! {
     limits;
     native;
     runtime;
+    #[cfg(feature = "serve")]
+    serve;
     #[path = "../stdlib/mod.rs"]
     stdlib;
     syntax;

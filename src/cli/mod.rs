@@ -8,6 +8,7 @@ pub mod functions;
 pub mod objects;
 pub mod repl;
 pub mod run;
+pub mod serve;
 #[cfg(feature = "postgres")]
 pub mod workers;
 
@@ -54,6 +55,8 @@ enum Command {
     Review(run::ReviewArgs),
     /// Write and test formulas against sample records.
     Repl(repl::ReplArgs),
+    /// Keep connectors running by their frequency, with an HTTP API, metrics and a web page.
+    Serve(serve::ServeArgs),
     /// Time parsing, the transform per engine, and writing on records held in memory.
     Bench(bench::BenchArgs),
 }
@@ -74,6 +77,7 @@ pub fn main() -> i32 {
         Command::Review(args) => run::run_review(args),
         Command::Repl(args) => repl::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
 

@@ -111,7 +111,7 @@ pub fn run_run(args: RunArgs) -> i32 {
     let options = RunOptions {
         limits,
         engine: args.engine,
-        input: args.input,
+        input: args.input.or_else(|| file.inbound_path()),
         output: args.output,
         store,
         dead_letter: args.dead_letter,

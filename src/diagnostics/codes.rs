@@ -10,6 +10,7 @@
 //! | E501–E599 | input: records, files and command-line values |
 //! | E601–E699 | connector files and runs |
 //! | E701–E799 | the Connect Object store |
+//! | E801–E899 | `sluice serve` and its HTTP API |
 
 /// An error code with its title and its explanation page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -166,6 +167,14 @@ codes! {
         "The store holds no Connect Object of the type named. `sluice objects list` shows the types it holds, with their counts; the hint suggests the closest one.";
     E707_LEASE_LOST = "E707", "partition lease lost",
         "A worker of a partitioned run (`--partitions`) held a partition's lease too long without committing (it was paused, or its connection to PostgreSQL was cut), and another worker took the partition over. Its last batch was rolled back, not written: the partition goes on from its checkpoint under the other worker, so nothing is written twice. Give a longer `--lease` when batches take longer than it.";
+    E801_UNKNOWN_CONNECTOR = "E801", "no such connector is served",
+        "The HTTP API of `sluice serve` was asked about a connector (`/connectors/<name>`, `/hooks/<name>`) that it does not serve. `GET /connectors` lists the names; a file that does not pass `sluice check` is not served (its problems are in the server's log and on its web page).";
+    E802_CONNECTOR_INACTIVE = "E802", "connector is inactive",
+        "The connector's inbound side is `active = false`: `sluice serve` neither schedules nor starts its runs. Set `active = true` in its file; the server reloads it within a second or two, no restart needed.";
+    E803_LISTEN = "E803", "cannot listen on the address",
+        "`sluice serve --listen ADDR:PORT` could not bind the address: another process has the port, the address is not one of this machine's, or a port below 1024 needs privileges. Give another port, or 127.0.0.1:0 for any free one (the server prints the one it got).";
+    E804_WEBHOOK_REFUSED = "E804", "webhook not authenticated",
+        "A `POST /hooks/<name>` carried no credentials or wrong ones. Send the connector's `[sync] webhook_secret` as `Authorization: Bearer <secret>`, or sign the exact body: `X-Sluice-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>`. A connector without a `webhook_secret` takes no webhooks.";
 }
 
 /// Looks a code up by its id (`E101`, case-insensitive).

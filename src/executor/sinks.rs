@@ -35,6 +35,21 @@ impl NdjsonSink {
     }
 }
 
+impl NdjsonSink {
+    /// Appends to the file at `path` (the way back of a bidirectional connector to a
+    /// file it reads).
+    pub fn append(path: &str) -> Result<NdjsonSink, Diag> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| io_diag(&format!("cannot open {path}"), e))?;
+        Ok(NdjsonSink {
+            out: BufWriter::with_capacity(256 * 1024, Box::new(file)),
+        })
+    }
+}
+
 impl Sink for NdjsonSink {
     fn mode(&self) -> SinkMode {
         SinkMode::Lines
@@ -138,6 +153,9 @@ pub fn open_sink(
     }
     if let Some(path) = output {
         return Ok(Box::new(NdjsonSink::open(path)?));
+    }
+    if let Some(path) = &connector.outbound.path {
+        return Ok(Box::new(NdjsonSink::append(path)?));
     }
     #[cfg(feature = "http")]
     if let Some(connection) = &connector.outbound.connection {

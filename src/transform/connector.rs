@@ -46,6 +46,25 @@ pub struct Connector {
     /// The store of the connector's runs, unless `--store` says otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<StoreSettings>,
+    /// The way back of a bidirectional connector: from the stored object to the inbound side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverse: Option<Reverse>,
+}
+
+/// The `[reverse]` table: how a bidirectional connector maps the stored object (the
+/// outbound side) back to the inbound system.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Reverse {
+    /// The key of the inbound system's records: a reverse mapping target, and the field
+    /// that keys the records read from it.
+    pub primary_key: String,
+    /// Formulas over the stored record that must all hold for it to be sent back.
+    #[serde(default)]
+    pub conditions: Vec<String>,
+    /// The fields of the record sent back, in order.
+    #[serde(default)]
+    pub mappings: Vec<Mapping>,
 }
 
 /// The `[store]` table.
@@ -99,6 +118,10 @@ pub struct Side {
     /// How this side reaches a REST/OData system, when it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection: Option<super::connection::Connection>,
+    /// The file of an inbound side (NDJSON, or CSV by extension), read by runs without
+    /// `--input`; relative to the connector file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// A credential value. Only text is accepted, and a value of another type is rejected
@@ -110,6 +133,36 @@ pub struct Credential(pub String);
 impl<'de> Deserialize<'de> for Credential {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(CredentialVisitor)
+    }
+}
+
+impl Credential {
+    /// The value: a literal, an `env:VAR` read from the environment or a `file:PATH` read
+    /// from a file; `place` names the setting in errors (which never show the value).
+    pub fn resolve(&self, place: &str) -> Result<String, Diag> {
+        let Credential(value) = self;
+        if let Some(var) = value.strip_prefix("env:") {
+            std::env::var(var).map_err(|_| {
+                Diag::new(
+                    codes::E606_CREDENTIAL,
+                    format!("{place}: environment variable {var} is not set"),
+                )
+            })
+        } else if let Some(path) = value.strip_prefix("file:") {
+            std::fs::read_to_string(path).map_err(|e| {
+                Diag::new(
+                    codes::E606_CREDENTIAL,
+                    format!("{place}: cannot read {path}: {e}"),
+                )
+            })
+        } else {
+            Ok(value.clone())
+        }
+    }
+
+    /// Whether the value is written in the file (not an `env:` or `file:` reference).
+    pub fn is_literal(&self) -> bool {
+        !self.0.starts_with("env:") && !self.0.starts_with("file:")
     }
 }
 
@@ -167,6 +220,12 @@ pub struct SyncSettings {
     /// fentu_wins | external_wins | most_recent | manual_review
     #[serde(default)]
     pub conflict: Conflict,
+    /// `realtime`: how long `sluice serve` waits between looks at the source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<String>,
+    /// The shared secret of `POST /hooks/<name>` (a literal, `env:VAR` or `file:PATH`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<Credential>,
 }
 
 fn default_direction() -> String {
@@ -179,6 +238,8 @@ impl Default for SyncSettings {
             direction: default_direction(),
             frequency: Frequency::default(),
             conflict: Conflict::default(),
+            poll: None,
+            webhook_secret: None,
         }
     }
 }
@@ -341,6 +402,13 @@ impl ConnectorFile {
             text: text.to_string(),
             connector,
         })
+    }
+
+    /// The inbound side's `path`, relative to the directory of the connector file.
+    pub fn inbound_path(&self) -> Option<String> {
+        let path = self.connector.inbound.path.as_deref()?;
+        let dir = Path::new(&self.path).parent().unwrap_or(Path::new(""));
+        Some(dir.join(path).display().to_string())
     }
 
     /// The 1-based line of byte offset `at`.
@@ -655,16 +723,20 @@ impl Connector {
             );
         }
         match &self.sync.frequency {
-            Frequency::Named(n) if !NAMED_FREQUENCIES.contains(&n.as_str()) => push(
+            Frequency::Named(n)
+                if !NAMED_FREQUENCIES.contains(&n.as_str()) && parse_interval(n).is_none() =>
+            {
+                push(
                 Diag::new(
                     codes::E610_INVALID_SETTING,
                     format!("unknown frequency `{n}`"),
                 )
-                .help(
-                    "manual, realtime, event, { interval = \"15m\" } or { cron = \"0 2 * * *\" }",
-                ),
-                "frequency",
-            ),
+                    .help(
+                        "manual, realtime, event, hourly, daily, an interval such as \"15m\", or { cron = \"0 2 * * *\" }",
+                    ),
+                    "frequency",
+                )
+            }
             Frequency::Interval { interval } if parse_interval(interval).is_none() => push(
                 Diag::new(
                     codes::E610_INVALID_SETTING,
@@ -673,14 +745,44 @@ impl Connector {
                 .help("a whole number and a unit: 30s, 15m, 2h, 1d"),
                 "interval",
             ),
-            Frequency::Cron { cron } if cron.split_whitespace().count() != 5 => push(
+            Frequency::Cron { cron } => {
+                if let Err(why) = cron_schedule(cron) {
+                    push(
+                        Diag::new(
+                            codes::E610_INVALID_SETTING,
+                            format!("cron `{cron}` {why}"),
+                        )
+                        .help("five fields: minute hour day-of-month month day-of-week, e.g. \"0 2 * * *\""),
+                        "cron",
+                    )
+                }
+            }
+            _ => {}
+        }
+        if let Some(poll) = &self.sync.poll {
+            if crate::transform::connection::parse_duration(poll).is_none_or(|d| d.is_zero()) {
+                push(
+                    Diag::new(
+                        codes::E610_INVALID_SETTING,
+                        format!("poll `{poll}` is not a duration"),
+                    )
+                    .help("a number and a unit: 250ms, 5s, 1m"),
+                    "poll",
+                );
+            }
+        }
+        if self.outbound.path.is_some() {
+            push(
                 Diag::new(
                     codes::E610_INVALID_SETTING,
-                    format!("cron `{cron}` does not have five fields"),
-                ),
-                "cron",
-            ),
-            _ => {}
+                    "`path` is a file to read: only the inbound side has one",
+                )
+                .help("write mapped records to a file with `sluice run --output FILE`"),
+                "path",
+            );
+        }
+        for diag in self.bidirectional_problems() {
+            push(diag, "[reverse]");
         }
         let mut seen = std::collections::HashSet::new();
         for (i, m) in self.mappings.iter().enumerate() {
@@ -753,6 +855,97 @@ impl Connector {
         problems
     }
 
+    /// Whether records flow both ways.
+    pub fn is_bidirectional(&self) -> bool {
+        self.sync.direction == "bidirectional"
+    }
+
+    /// What a bidirectional connector lacks: a `[reverse]` table with a key and mappings,
+    /// a store-bound outbound side (the objects the way back reads); and a `[reverse]`
+    /// table on a connector that is not bidirectional.
+    fn bidirectional_problems(&self) -> Vec<Diag> {
+        let missing = |what: &str| {
+            Diag::new(
+                codes::E603_CONNECTOR_MISSING,
+                format!("a bidirectional connector needs {what}"),
+            )
+        };
+        let Some(reverse) = &self.reverse else {
+            return match self.is_bidirectional() {
+                true => vec![missing("a `[reverse]` table (primary_key and mappings)")
+                    .help("[reverse] maps the stored object back to the inbound system; see docs/serve.md")],
+                false => Vec::new(),
+            };
+        };
+        if !self.is_bidirectional() {
+            return vec![Diag::new(
+                codes::E610_INVALID_SETTING,
+                "`[reverse]` is read only when `[sync] direction = \"bidirectional\"`",
+            )];
+        }
+        let mut problems = Vec::new();
+        if reverse.mappings.is_empty() {
+            problems.push(missing("`[[reverse.mappings]]`"));
+        }
+        if !reverse.mappings.iter().any(|m| m.target == reverse.primary_key) {
+            problems.push(missing(&format!(
+                "a reverse mapping with target `{}` (its primary_key)",
+                reverse.primary_key
+            )));
+        }
+        if self.outbound.connection.is_some()
+            || self.outbound.object.is_none()
+            || self.outbound.primary_key.is_none()
+        {
+            problems.push(missing(
+                "a store-bound outbound side (`object` and `primary_key`, no connection)",
+            ));
+        }
+        if self.inbound.connection.is_none() && self.inbound.path.is_none() {
+            problems.push(missing(
+                "an inbound side it can write back to (`path` or a `[inbound.connection]`)",
+            ));
+        }
+        problems
+    }
+
+    /// The way back of a bidirectional connector as a connector of its own: the stored
+    /// object (read from the store) mapped by `[reverse]` and written to the inbound side.
+    pub fn reverse_connector(&self) -> Option<Connector> {
+        let reverse = self.reverse.as_ref()?;
+        let stored = Side {
+            system: "store".to_string(),
+            active: self.outbound.active,
+            object: self.outbound.object.clone(),
+            entity: None,
+            query_filter: None,
+            primary_key: self.outbound.primary_key.clone(),
+            credentials: BTreeMap::new(),
+            connection: None,
+            path: None,
+        };
+        let external = Side {
+            primary_key: Some(reverse.primary_key.clone()),
+            ..self.inbound.clone()
+        };
+        Some(Connector {
+            name: format!("{} (reverse)", self.name),
+            description: None,
+            conditions: reverse.conditions.clone(),
+            inbound: stored,
+            outbound: external,
+            sync: SyncSettings {
+                direction: "outbound".to_string(),
+                ..self.sync.clone()
+            },
+            mappings: reverse.mappings.clone(),
+            objects: self.objects.clone(),
+            zone: self.zone.clone(),
+            store: self.store.clone(),
+            reverse: None,
+        })
+    }
+
     /// The time zone of a run: `--tz` when given, else the connector's `zone`, else UTC
     /// (an invalid `zone` was reported by [`Connector::validate`]).
     pub fn zone_or(&self, tz: Option<chrono_tz::Tz>) -> chrono_tz::Tz {
@@ -783,10 +976,15 @@ impl Connector {
             }
         }
         for side in [&mut c.inbound, &mut c.outbound] {
-            for Credential(value) in side.credentials.values_mut() {
-                if !value.starts_with("env:") && !value.starts_with("file:") {
-                    *value = "***".to_string();
+            for credential in side.credentials.values_mut() {
+                if credential.is_literal() {
+                    *credential = Credential("***".to_string());
                 }
+            }
+        }
+        if let Some(secret) = &mut c.sync.webhook_secret {
+            if secret.is_literal() {
+                *secret = Credential("***".to_string());
             }
         }
         c
@@ -810,26 +1008,8 @@ impl Side {
     pub fn resolve_credentials(&self, label: &str) -> Result<BTreeMap<String, String>, Diag> {
         let mut resolved = BTreeMap::new();
         {
-            for (key, Credential(value)) in &self.credentials {
-                let v = if let Some(var) = value.strip_prefix("env:") {
-                    std::env::var(var).map_err(|_| {
-                        Diag::new(
-                            codes::E606_CREDENTIAL,
-                            format!(
-                                "{label}.credentials.{key}: environment variable {var} is not set"
-                            ),
-                        )
-                    })?
-                } else if let Some(path) = value.strip_prefix("file:") {
-                    std::fs::read_to_string(path).map_err(|e| {
-                        Diag::new(
-                            codes::E606_CREDENTIAL,
-                            format!("{label}.credentials.{key}: cannot read {path}: {e}"),
-                        )
-                    })?
-                } else {
-                    value.clone()
-                };
+            for (key, credential) in &self.credentials {
+                let v = credential.resolve(&format!("{label}.credentials.{key}"))?;
                 resolved.insert(key.clone(), v);
             }
         }
@@ -842,6 +1022,18 @@ pub(crate) fn one_of(value: &str, allowed: &[&str]) -> String {
     did_you_mean(value, allowed.iter().copied())
         .map(|s| format!("did you mean `{s}`?"))
         .unwrap_or_else(|| format!("allowed: {}", allowed.join(", ")))
+}
+
+/// A five-field cron expression (minute hour day-of-month month day-of-week) as a
+/// schedule, or why it is not one.
+pub fn cron_schedule(expr: &str) -> Result<cron::Schedule, String> {
+    let fields = expr.split_whitespace().count();
+    if fields != 5 {
+        return Err(format!("has {fields} fields, not five"));
+    }
+    format!("0 {expr}")
+        .parse::<cron::Schedule>()
+        .map_err(|e| format!("does not parse: {e}"))
 }
 
 /// `30s`, `15m`, `2h`, `1d` → seconds.

@@ -23,7 +23,7 @@ pub const SYSTEM_TYPES: &[&str] = &[
 pub const DIRECTIONS: &[&str] = &["inbound", "outbound", "bidirectional"];
 
 /// The named values of `[sync] frequency` (besides `{ interval }` and `{ cron }`).
-pub const NAMED_FREQUENCIES: &[&str] = &["manual", "realtime", "event"];
+pub const NAMED_FREQUENCIES: &[&str] = &["manual", "realtime", "event", "hourly", "daily"];
 
 /// The values of `[sync] conflict`.
 pub const CONFLICT_RULES: &[&str] = &[
@@ -107,7 +107,8 @@ pub const TABLES: &[(&str, &str)] = &[
     ("side.credentials", "`[inbound.credentials]` / `[outbound.credentials]`: any keys, each a text value or an `env:VAR` reference (resolved when a run starts, never printed; `sluice export` shows literal values as `***`)."),
     ("side.connection", "`[inbound.connection]` / `[outbound.connection]`: the side is a REST or OData system reached over HTTP (see the examples under *Connections* above). Without `--input`, an inbound side with a connection reads its pages; without `--output`, an outbound side with one writes each record to it. Credentials go in the side's `[credentials]`: `user`/`password` (basic, session), `company_db` (SAP B1 session), `api_key`, `client_id`/`client_secret` (OAuth 2.0), `client_cert`/`client_key` (PEM, a client certificate for mTLS, with any auth) and `ca_cert` (PEM, the CA to trust instead of the system's roots); `file:PATH` reads a value from a file. A request that times out, loses its connection or is answered 408, 429 or 5xx is retried (`retries`, waiting `backoff` doubled each time with jitter, or what `Retry-After` says, at most `max_backoff`); when the tries run out the run stops with E614 and the next run goes on from the last checkpoint."),
     ("store", "`[store]`: where the connector's runs keep their state and objects, when not in `sluice.db` beside them."),
-    ("sync", "`[sync]`: direction, frequency and the conflict rule of store-bound runs."),
+    ("sync", "`[sync]`: direction, frequency and the conflict rule of store-bound runs. `sluice serve` runs a connector by its frequency (docs/serve.md)."),
+    ("reverse", "`[reverse]`: the way back of a bidirectional connector: the stored object (the outbound side's `object`) mapped to records of the inbound system, which are written to the inbound side's connection or appended to its `path`. Takes `primary_key`, `conditions` and `[[reverse.mappings]]` (the same keys as `[[mappings]]`). Records that Sluice wrote to a side are not read back from it as changes (origin tracking, docs/serve.md)."),
     (
         "mappings",
         "`[[mappings]]`, one table per output field, in output order; each has a `target` and \
@@ -132,6 +133,7 @@ pub const KEYS: &[KeySpec] = &[
     key("", "outbound", "table", "Where mapped records go (see [inbound] and [outbound]).", r#"[outbound]"#).required(),
     key("", "sync", "table", "Direction, frequency and conflict rule (see [sync]).", r#"[sync]"#).default("{}"),
     key("", "mappings", "array of tables", "The output fields (see [[mappings]]).", r#"[[mappings]]"#).default("[]"),
+    key("", "reverse", "table", "The way back of a bidirectional connector (see [reverse]).", r#"[reverse]"#),
     key("", "objects", "table", "Schemas of Connect Objects (see [objects.<type>.fields]).", r#"[objects.sap_businesspartner.fields]"#).default("{}"),
     key("side", "type", "string", "The system on this side. `ndjson` and `csv` are files or streams (`--input`), `store` reads or writes the Connect Object store; the named systems describe where the records come from.", r#"type = "SAP B1""#).required().allowed(SYSTEM_TYPES),
     key("side", "active", "boolean", "Whether this side syncs; an inactive outbound side makes every run a dry run.", "active = true").default("true"),
@@ -139,6 +141,7 @@ pub const KEYS: &[KeySpec] = &[
     key("side", "entity", "string", "The entity (table, endpoint) in the remote system.", r#"entity = "BusinessPartners""#),
     key("side", "query_filter", "string", "A filter passed to the source system.", r#"query_filter = "CardType eq 'C'""#),
     key("side", "primary_key", "string", "The mapping target that keys upserts into the store; required for a store-bound active outbound side. A record whose key is null, an array or an object is a dead letter (E607).", r#"primary_key = "erp_id""#),
+    key("side", "path", "string", "Inbound only: the file runs read when no `--input` is given (NDJSON, or CSV by extension), relative to the connector file; what `sluice serve` reads. A bidirectional connector appends its way back to it.", r#"path = "data/business_partners.ndjson""#),
     key("side", "connection", "table", "How this side reaches a REST or OData system (see below).", r#"[inbound.connection]"#),
     key("side", "credentials", "table", "Credentials of this side (see below).", r#"credentials = { user = "env:SAP_USER", password = "env:SAP_PASSWORD" }"#).default("{}"),
     key("side.connection", "url", "string", "The service root; entity paths are under it.", r#"url = "https://sap.example.com:50000/b1s/v1""#).required(),
@@ -175,9 +178,14 @@ pub const KEYS: &[KeySpec] = &[
     key("side.connection", "batch_size", "integer", "Sink: records per batch request.", "batch_size = 100").default("100"),
     key("side.connection", "idempotency_header", "string", "Sink: every write carries this header with a SHA-256 of the entity and the record, so a server that honours it applies a retried write once.", r#"idempotency_header = "Idempotency-Key""#),
     key("side.connection", "concurrency", "integer", "Sink: requests in flight at once, over keep-alive connections.", "concurrency = 4").default("4"),
+    key("sync", "poll", "string", "`frequency = \"realtime\"`: how long `sluice serve` waits between looks at the source (a growing file, an API) when the last look found nothing new.", r#"poll = "2s""#).default("1s"),
+    key("sync", "webhook_secret", "string", "The shared secret of `POST /hooks/<name>` under `sluice serve`: a request carries it as `Authorization: Bearer <secret>` or signs its body with it (`X-Sluice-Signature: sha256=<hex HMAC-SHA256>`). A literal (hidden by `sluice export`), `env:VAR` or `file:PATH`. Without it the connector takes no webhooks.", r#"webhook_secret = "env:HOOK_SECRET""#),
+    key("reverse", "primary_key", "string", "The key of the inbound system's records: the reverse mapping target that keys writes to it, and the field that keys records read from it.", r#"primary_key = "CardCode""#).required(),
+    key("reverse", "conditions", "array of strings", "Formulas over the stored record that must all hold for it to be sent back.", r#"conditions = ["not isblank(data('name'))"]"#).default("[]"),
+    key("reverse", "mappings", "array of tables", "The fields of the records sent back, like `[[mappings]]`.", r#"[[reverse.mappings]]"#).default("[]"),
     key("store", "url", "string", "An SQLite file, or a PostgreSQL database `postgres://user@host/db` (a password in it is shown as `***` by `sluice export`); `env:VAR` reads it from the environment when a run starts.", r#"url = "env:DATABASE_URL""#).required(),
     key("sync", "direction", "string", "Which way records flow.", r#"direction = "inbound""#).default("inbound").allowed(DIRECTIONS),
-    key("sync", "frequency", "string or table", "When the connector syncs: a named frequency, `{ interval = \"15m\" }` (a whole number and s, m, h or d) or `{ cron = \"0 2 * * *\" }` (five fields).", r#"frequency = { interval = "15m" }"#).default("manual").allowed(NAMED_FREQUENCIES),
+    key("sync", "frequency", "string or table", "When `sluice serve` runs the connector: `manual` (only when triggered), `realtime` (follows the source, see `poll`), `event` (when a webhook arrives), `hourly`, `daily`, an interval (`\"15m\"` or `{ interval = \"15m\" }`: a whole number and s, m, h or d) or `{ cron = \"0 2 * * *\" }` (five fields: minute hour day month weekday, in the connector's zone).", r#"frequency = { interval = "15m" }"#).default("manual").allowed(NAMED_FREQUENCIES),
     key("sync", "conflict", "string", "How an incoming record meets a stored one with the same primary key: external_wins replaces it; fentu_wins keeps it (only new keys are added); most_recent keeps the later `updated_at` (a date-only value is that day's midnight in the run's zone); manual_review queues a differing record for `sluice review`.", r#"conflict = "external_wins""#).default("external_wins").allowed(CONFLICT_RULES),
     key("mappings", "target", "string", "The output field; unique among the mappings.", r#"target = "erp_id""#).required(),
     key("mappings", "field", "string", "Copy this source field; a path such as `Address.City` or `Lines[0].Qty` is allowed.", r#"field = "CardCode""#),
@@ -217,13 +225,14 @@ mod tests {
             "\n[[mappings]]\ntarget = \"b\"\nformula",
         );
         let text = format!(
-            "{}\n[store]\n{}\n[inbound]\n{}\n[inbound.connection]\n{}\n[outbound]\n{}\n[sync]\n{}\n[[mappings]]\n{}\n[objects.x.fields]\n{}",
+            "{}\n[store]\n{}\n[inbound]\n{}\n[inbound.connection]\n{}\n[outbound]\n{}\n[sync]\n{}\n[reverse]\n{}\n[[mappings]]\n{}\n[objects.x.fields]\n{}",
             examples_of(""),
             examples_of("store"),
             examples_of("side"),
             examples_of("side.connection"),
             examples_of("side"),
             examples_of("sync"),
+            examples_of("reverse"),
             mapping.replace("field = \"CardCode\"\n", "field = \"CardCode\"\n[[mappings]]\ntarget = \"a\"\n"),
             examples_of("objects.<type>.fields"),
         );
@@ -242,6 +251,7 @@ mod tests {
             ("side", base.replace("[outbound]", "zzz = 1\n[outbound]")),
             ("sync", format!("{base}[sync]\nzzz = 1\n")),
             ("store", format!("{base}[store]\nurl = 'x'\nzzz = 1\n")),
+            ("reverse", format!("{base}[reverse]\nprimary_key = 'x'\nzzz = 1\n")),
             (
                 "side.connection",
                 format!("{base}[outbound.connection]\nurl = 'http://x'\nzzz = 1\n"),

@@ -1,0 +1,252 @@
+//! Starting runs: the scheduler loop that starts what is due or queued (never two runs of
+//! one connector at once), and each run on a thread of its own, with retries of failed
+//! runs after a backoff.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::schedule::Schedule;
+use super::state::{Loaded, Status, Trigger};
+use super::Server;
+use crate::diagnostics::Diag;
+use crate::executor::run::{run, RunOptions, RunReport, DEFAULT_BATCH};
+
+/// How often the scheduler looks at the connectors when nothing wakes it.
+const TICK: Duration = Duration::from_millis(100);
+
+/// The longest wait before a failed run is tried again.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Starts due and queued runs until the server stops, then waits for the runs in
+/// progress to end (they commit their checkpoints at the next chunk).
+pub fn schedule_loop(server: &Arc<Server>) {
+    let mut threads = Vec::new();
+    let mut last_scan = std::time::Instant::now();
+    loop {
+        if server.stopping() {
+            break;
+        }
+        if last_scan.elapsed() >= server.config.watch_every {
+            server.rescan();
+            last_scan = std::time::Instant::now();
+        }
+        let starts = due_runs(server);
+        for (id, loaded) in starts {
+            let server = Arc::clone(server);
+            threads.push(std::thread::spawn(move || execute(&server, id, &loaded)));
+        }
+        threads.retain(|t: &std::thread::JoinHandle<()>| !t.is_finished());
+        let registry = server.lock();
+        let _ = server.wake.wait_timeout(registry, TICK);
+    }
+    for thread in threads {
+        let _ = thread.join();
+    }
+}
+
+/// Marks the runs to start now as running: for each idle active connector its first
+/// queued run, else a scheduled one when it is due.
+fn due_runs(server: &Server) -> Vec<(u64, Loaded)> {
+    let now = Utc::now();
+    let mut registry = server.lock();
+    let mut starts = Vec::new();
+    let paths: Vec<PathBuf> = registry.connectors.keys().cloned().collect();
+    for path in paths {
+        let Some(entry) = registry.connectors.get_mut(&path) else {
+            continue;
+        };
+        if entry.running.is_some() || !entry.loaded.active() {
+            continue;
+        }
+        let loaded = entry.loaded.clone();
+        let queued = entry.queue.pop_front();
+        let due = entry.next_run.is_some_and(|t| t <= now);
+        let retry = entry.failures > 0;
+        let id = match queued {
+            Some(id) => id,
+            None if due => {
+                entry.next_run = None;
+                let trigger = if retry {
+                    Trigger::Retry
+                } else {
+                    Trigger::Schedule
+                };
+                let input = entry.retry_input.take();
+                registry.new_run(loaded.name(), trigger, input)
+            }
+            None => continue,
+        };
+        if let Some(entry) = registry.connectors.get_mut(&path) {
+            entry.running = Some(id);
+            entry.last_started = Some(now);
+        }
+        if let Some(run) = registry.runs.get_mut(&id) {
+            run.status = Status::Running;
+            run.started_at = Some(now);
+        }
+        starts.push((id, loaded));
+    }
+    starts
+}
+
+/// Runs run `id` of a connector (its way back too, for a bidirectional one) and records
+/// how it ended.
+fn execute(server: &Server, id: u64, loaded: &Loaded) {
+    let input = server.lock().runs.get(&id).and_then(|r| r.input.clone());
+    let started = std::time::Instant::now();
+    let result = run_both_ways(server, loaded, input.as_deref());
+    let seconds = started.elapsed().as_secs_f64();
+    let now = Utc::now();
+    let mut registry = server.lock();
+    let status = match &result {
+        Ok((forward, _)) if forward.stopped_by.is_some() => Status::Stopped,
+        Ok(_) => Status::Succeeded,
+        Err(_) => Status::Failed,
+    };
+    let read_something = matches!(&result, Ok((f, _)) if f.metrics.counts.read > 0);
+    if let Some(run) = registry.runs.get_mut(&id) {
+        run.status = status;
+        run.ended_at = Some(now);
+        run.seconds = seconds;
+        match &result {
+            Ok((forward, reverse)) => {
+                let m = &forward.metrics;
+                run.counts = m.counts.clone();
+                run.error_rate = m.error_rate;
+                run.p50_us = m.p50_us;
+                run.p95_us = m.p95_us;
+                run.p99_us = m.p99_us;
+                run.reverse = reverse.as_ref().map(|r| r.metrics.counts.clone());
+            }
+            Err(diag) => run.error = Some(format!("{}: {}", diag.code.id, diag.message)),
+        }
+    }
+    let retries = server.config.retries;
+    let backoff = server.config.retry_backoff;
+    let Some(entry) = registry.connectors.values_mut().find(|e| e.running == Some(id)) else {
+        return;
+    };
+    entry.running = None;
+    entry.last_run = Some(id);
+    entry.totals.run_seconds += seconds;
+    match &result {
+        Ok((forward, reverse)) => {
+            entry.totals.add(&forward.metrics.counts);
+            if let Some(r) = reverse {
+                entry.totals.add(&r.metrics.counts);
+            }
+            if status == Status::Stopped {
+                entry.totals.runs_stopped += 1;
+            } else {
+                entry.totals.runs_succeeded += 1;
+                entry.last_success = Some(now);
+                if input.as_deref().is_some_and(|p| p.starts_with(&server.config.spool_dir())) {
+                    if let Some(path) = &input {
+                        let _ = std::fs::remove_file(path);
+                    }
+                }
+            }
+            entry.failures = 0;
+            entry.next_run = match &entry.loaded.schedule {
+                Schedule::Realtime(poll) if !read_something => {
+                    chrono::Duration::from_std(*poll).ok().map(|p| now + p)
+                }
+                schedule => schedule.next(entry.last_started, now),
+            };
+        }
+        Err(diag) => {
+            entry.totals.runs_failed += 1;
+            entry.failures += 1;
+            eprintln!(
+                "{}: run {id} failed ({} in a row): {}: {}",
+                entry.loaded.name(),
+                entry.failures,
+                diag.code.id,
+                diag.message
+            );
+            entry.next_run = if entry.failures <= retries {
+                entry.retry_input = input;
+                Some(now + backoff_after(backoff, entry.failures))
+            } else {
+                entry.loaded.schedule.next(entry.last_started, now)
+            };
+        }
+    }
+    drop(registry);
+    server.wake.notify_all();
+}
+
+/// The wait before try `failures + 1`: `base` doubled for each failure, at most
+/// [`MAX_BACKOFF`].
+fn backoff_after(base: Duration, failures: u32) -> chrono::Duration {
+    let wait = base
+        .saturating_mul(1u32 << failures.saturating_sub(1).min(16))
+        .min(MAX_BACKOFF);
+    chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(300))
+}
+
+/// The way in, then (for a bidirectional connector whose way in completed) the way back.
+fn run_both_ways(
+    server: &Server,
+    loaded: &Loaded,
+    input: Option<&std::path::Path>,
+) -> Result<(RunReport, Option<RunReport>), Diag> {
+    let input = input
+        .map(|p| p.display().to_string())
+        .or_else(|| loaded.file.inbound_path());
+    let forward = run(
+        &loaded.file,
+        &loaded.transform,
+        &server.options_for(&loaded.file, input),
+    )?;
+    let reverse = match &loaded.reverse {
+        Some((file, transform)) if forward.stopped_by.is_none() => {
+            Some(run(file, transform, &server.options_for(file, None))?)
+        }
+        _ => None,
+    };
+    Ok((forward, reverse))
+}
+
+impl Server {
+    /// The options of a run of `file` over `input` under this server.
+    fn options_for(
+        &self,
+        file: &crate::transform::connector::ConnectorFile,
+        input: Option<String>,
+    ) -> RunOptions {
+        let name = &file.connector.name;
+        RunOptions {
+            input,
+            output: None,
+            store: self.config.store.clone(),
+            dead_letter: Some(self.config.dead_letter_dir().join(format!(
+                "{}.dead.ndjson",
+                super::hooks::file_safe(name)
+            ))),
+            retry_dead_letters: false,
+            from_start: false,
+            batch: DEFAULT_BATCH,
+            progress: false,
+            now: now_fixed(),
+            tz: file.connector.zone_or(None),
+            limits: self.config.limits,
+            engine: self.config.engine,
+            stop: Arc::clone(&self.stop),
+            partition: None,
+        }
+    }
+
+    /// Whether SIGTERM or SIGINT asked the server to stop.
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst) != 0
+    }
+}
+
+fn now_fixed() -> DateTime<chrono::FixedOffset> {
+    Utc::now().fixed_offset()
+}

@@ -1,0 +1,189 @@
+//! Finding, loading and reloading the connector files `sluice serve` was given: a
+//! directory is a connector set (its `.toml` and `.json` files, and those of its
+//! subdirectories, each subdirectory a set of its own); a changed file is reloaded when it
+//! passes `sluice check`, else the version that runs keeps running and the problem is shown.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::schedule::Schedule;
+use super::state::{stamp_of, Entry, Loaded, Registry, Totals};
+use crate::limits::Limits;
+use crate::transform::connector::ConnectorFile;
+use crate::transform::Transform;
+
+/// The connector files under `paths`, sorted: files as given, directories searched.
+pub fn connector_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            collect(path, &mut files);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    files.sort();
+    files.dedup();
+    files
+}
+
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, files);
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml") || e.eq_ignore_ascii_case("json"))
+        {
+            files.push(path);
+        }
+    }
+}
+
+/// Loads and compiles a connector file as `sluice check` does; the rendered problems when
+/// it fails.
+pub fn load(path: &Path, limits: &Limits) -> Result<Loaded, String> {
+    let display = path.display().to_string();
+    let render = |problems: &[crate::transform::connector::ConnectorProblem], at: &str| {
+        problems.iter().map(|p| p.render(at)).collect::<String>()
+    };
+    let file = ConnectorFile::load(path).map_err(|p| render(&p, &display))?;
+    let transform = Transform::compile(&file, limits).map_err(|p| render(&p, &display))?;
+    let reverse = match file.connector.reverse_connector() {
+        Some(mut connector) => {
+            connector.outbound.path = file.inbound_path();
+            let reverse_file = ConnectorFile {
+                path: format!("{display} [reverse]"),
+                text: String::new(),
+                connector,
+            };
+            let compiled = Transform::compile(&reverse_file, limits)
+                .map_err(|p| render(&p, &reverse_file.path))?;
+            Some((Arc::new(reverse_file), Arc::new(compiled)))
+        }
+        None => None,
+    };
+    Ok(Loaded {
+        schedule: Schedule::of(&file.connector),
+        file: Arc::new(file),
+        transform: Arc::new(transform),
+        reverse,
+    })
+}
+
+/// The set of a connector file: its directory's name.
+fn set_of(path: &Path) -> String {
+    path.parent()
+        .and_then(|d| d.file_name())
+        .map_or_else(|| ".".to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// What a scan found: messages for the log.
+pub fn scan(
+    registry: &mut Registry,
+    paths: &[PathBuf],
+    limits: &Limits,
+    last_started: &dyn Fn(&str) -> Option<DateTime<Utc>>,
+) -> Vec<String> {
+    let mut log = Vec::new();
+    let files = connector_files(paths);
+    let gone: Vec<PathBuf> = registry
+        .connectors
+        .keys()
+        .filter(|p| !files.contains(p))
+        .cloned()
+        .collect();
+    for path in gone {
+        if registry.connectors.get(&path).is_some_and(|e| e.running.is_none()) {
+            registry.connectors.remove(&path);
+            log.push(format!("{}: removed; its connector is no longer served", path.display()));
+        }
+    }
+    registry.broken.retain(|p, _| files.contains(p));
+    for path in files {
+        let Some(stamp) = stamp_of(&path) else {
+            continue;
+        };
+        let known = registry.connectors.get(&path).map(|e| e.stamp);
+        if known == Some(stamp) || registry.broken.get(&path).is_some_and(|(s, _)| *s == stamp) {
+            continue;
+        }
+        let loaded = load(&path, limits);
+        let clash = loaded.as_ref().ok().and_then(|l| {
+            registry
+                .connectors
+                .iter()
+                .find(|(p, e)| **p != path && e.loaded.name() == l.name())
+                .map(|(p, _)| p.clone())
+        });
+        let loaded = match (loaded, clash) {
+            (Ok(_), Some(other)) => Err(format!(
+                "{}: a connector of this name is served already from {}\n",
+                path.display(),
+                other.display()
+            )),
+            (result, _) => result,
+        };
+        match (registry.connectors.get_mut(&path), loaded) {
+            (Some(entry), Ok(loaded)) => {
+                let now = Utc::now();
+                entry.next_run = loaded.schedule.next(entry.last_started, now);
+                entry.loaded = loaded;
+                entry.stamp = stamp;
+                entry.reload_error = None;
+                log.push(format!("{}: reloaded", path.display()));
+            }
+            (Some(entry), Err(problems)) => {
+                entry.stamp = stamp;
+                log.push(format!(
+                    "{}: changed, but does not pass `sluice check`; the version loaded before keeps running:\n{problems}",
+                    path.display()
+                ));
+                entry.reload_error = Some(problems);
+            }
+            (None, Ok(loaded)) => {
+                registry.broken.remove(&path);
+                let last = last_started(loaded.name());
+                log.push(format!(
+                    "{}: serving `{}` ({})",
+                    path.display(),
+                    loaded.name(),
+                    loaded.schedule.describe()
+                ));
+                registry.connectors.insert(
+                    path.clone(),
+                    Entry {
+                        set: set_of(&path),
+                        path,
+                        stamp,
+                        next_run: loaded.schedule.next(last, Utc::now()),
+                        loaded,
+                        reload_error: None,
+                        running: None,
+                        queue: Default::default(),
+                        last_started: last,
+                        last_run: None,
+                        last_success: None,
+                        failures: 0,
+                        retry_input: None,
+                        totals: Totals::default(),
+                    },
+                );
+            }
+            (None, Err(problems)) => {
+                log.push(format!(
+                    "{}: not served, it does not pass `sluice check`:\n{problems}",
+                    path.display()
+                ));
+                registry.broken.insert(path, (stamp, problems));
+            }
+        }
+    }
+    log
+}
