@@ -325,6 +325,7 @@ impl Program {
             zone: None,
             store: None,
             reverse: None,
+            back_of: None,
         };
         let file = ConnectorFile {
             path: "program".to_string(),

@@ -27,13 +27,20 @@ pub fn load_and_compile(
             return None;
         }
     };
-    match Transform::compile(&file, limits) {
-        Ok(t) => Some((file, t)),
+    let transform = match Transform::compile(&file, limits) {
+        Ok(t) => t,
         Err(problems) => {
             print_problems(&file.path, &problems);
-            None
+            return None;
+        }
+    };
+    if let Some(reverse) = file.reverse_file() {
+        if let Err(problems) = Transform::compile(&reverse, limits) {
+            print_problems(&reverse.path, &problems);
+            return None;
         }
     }
+    Some((file, transform))
 }
 
 fn print_problems(path: &str, problems: &[ConnectorProblem]) {

@@ -148,7 +148,10 @@ pub fn run_run(args: RunArgs) -> i32 {
             }
             Err(diag) => Err(diag),
         },
-        None => run(&file, &Arc::new(transform), &options),
+        None => run(&file, &Arc::new(transform), &options).and_then(|report| {
+            run_back(&file, &options, &report)?;
+            Ok(report)
+        }),
     };
     match result {
         Ok(report) => {
@@ -195,6 +198,43 @@ pub fn run_run(args: RunArgs) -> i32 {
             EXIT_RUNTIME
         }
     }
+}
+
+/// The way back of a bidirectional connector, after its way in ran to its end into the
+/// store: stored records changed since the last sync are mapped by `[reverse]` and written
+/// to the inbound side; its summary goes to stderr.
+fn run_back(
+    file: &ConnectorFile,
+    options: &RunOptions,
+    forward: &crate::executor::run::RunReport,
+) -> Result<(), crate::diagnostics::Diag> {
+    if forward.stopped_by.is_some() || options.output.is_some() || options.retry_dead_letters {
+        return Ok(());
+    }
+    let Some(reverse) = file.reverse_file() else {
+        return Ok(());
+    };
+    let compiled = Transform::compile(&reverse, &options.limits).map_err(|problems| {
+        let first = problems.into_iter().next();
+        first.map_or_else(
+            || {
+                crate::diagnostics::Diag::new(
+                    crate::diagnostics::codes::E604_MAPPING_SOURCE,
+                    "[reverse] does not compile",
+                )
+            },
+            |p| p.diag,
+        )
+    })?;
+    let back = RunOptions {
+        input: None,
+        dead_letter: None,
+        from_start: false,
+        ..options.clone()
+    };
+    let report = run(&reverse, &Arc::new(compiled), &back)?;
+    eprintln!("{}", report.summary());
+    Ok(())
 }
 
 /// `sluice run --partitions N`: this process works on partitions until all are done.

@@ -55,12 +55,14 @@ pub fn run(args: ServeArgs) -> i32 {
         }
     };
     let duration = |flag: &str, text: &str| {
-        parse_duration(text).filter(|d| !d.is_zero()).ok_or_else(|| {
-            crate::diagnostics::Diag::new(
-                crate::diagnostics::codes::E610_INVALID_SETTING,
-                format!("--{flag} `{text}` is not a duration such as 5s"),
-            )
-        })
+        parse_duration(text)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                crate::diagnostics::Diag::new(
+                    crate::diagnostics::codes::E610_INVALID_SETTING,
+                    format!("--{flag} `{text}` is not a duration such as 5s"),
+                )
+            })
     };
     let (watch_every, retry_backoff) = match (
         duration("watch", &args.watch),
@@ -74,7 +76,8 @@ pub fn run(args: ServeArgs) -> i32 {
     };
     let stop = Arc::new(AtomicUsize::new(0));
     for signal in [SIGTERM, SIGINT] {
-        if let Err(e) = signal_hook::flag::register_usize(signal, Arc::clone(&stop), signal as usize)
+        if let Err(e) =
+            signal_hook::flag::register_usize(signal, Arc::clone(&stop), signal as usize)
         {
             eprintln!("warning: cannot handle signal {signal}: {e}");
         }

@@ -9,6 +9,8 @@ pub mod dead_letters;
 pub mod http;
 #[cfg(feature = "store")]
 pub mod lookups;
+#[cfg(feature = "store")]
+pub mod origins;
 #[cfg(feature = "postgres")]
 pub mod partitions;
 #[cfg(feature = "postgres")]

@@ -11,11 +11,20 @@ use super::store::StoreError;
 use crate::diagnostics::{codes, Diag};
 
 /// The schema version this Sluice writes on PostgreSQL.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// The migration from each version to the next: `MIGRATIONS[i]` takes version `i + 1` to
-/// `i + 2` (none yet: version 1 is the first PostgreSQL schema).
-const MIGRATIONS: &[&str] = &[];
+/// `i + 2`. A new store is made at version 1 and migrated like any other.
+const MIGRATIONS: &[&str] = &["
+CREATE TABLE sync_baselines (
+    connector TEXT NOT NULL,
+    side TEXT NOT NULL,
+    key_value TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    fields TEXT,
+    PRIMARY KEY (connector, side, key_value)
+);
+"];
 
 /// Serialises schema changes between processes (`pg_advisory_xact_lock`).
 const SCHEMA_LOCK: i64 = 0x534c_5543;
@@ -159,10 +168,9 @@ pub fn prepare_schema(conn: &Conn, create: bool) -> Result<Result<(), Option<Str
             }
             tx.batch(SCHEMA)?;
             tx.execute(
-                "INSERT INTO sluice_meta(key, value) VALUES ('version', ?1)",
-                params![SCHEMA_VERSION.to_string().as_str()],
+                "INSERT INTO sluice_meta(key, value) VALUES ('version', '1')",
+                params![],
             )?;
-            return Ok(Ok(()));
         }
         let version: i64 = tx
             .query_row("SELECT value FROM sluice_meta WHERE key = 'version'", params![])?

@@ -222,4 +222,18 @@ pub trait StateStore {
 
     /// Lookups for one worker thread (each has its own connection and cache).
     fn lookups(&self) -> Option<Box<dyn Lookups + Send>>;
+
+    /// The baselines of a bidirectional connector's side, by key.
+    fn baselines(
+        &self,
+        owner: &str,
+        side: &str,
+    ) -> Result<std::collections::HashMap<String, crate::executor::origins::Baseline>, StoreError>;
+
+    /// The keys of `object` with a conflict of `connector` waiting for review.
+    fn pending_review_keys(
+        &self,
+        connector: &str,
+        object: &str,
+    ) -> Result<std::collections::HashSet<String>, StoreError>;
 }

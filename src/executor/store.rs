@@ -71,7 +71,7 @@ pub const BUSY_TIMEOUT_MS: u64 = 2_000;
 /// Identifies a Sluice store.
 const APPLICATION_ID: i64 = 0x534c_5543; // "SLUC"
 /// The schema version this Sluice writes; older stores are migrated when opened for writing.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// The migration from each version to the next: `MIGRATIONS[i]` takes version `i + 1` to
 /// `i + 2`. A new store is created at version 1 and migrated like any other.
@@ -97,6 +97,15 @@ ALTER TABLE runs ADD COLUMN stopped INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX reviews_pending ON reviews(object_type, key_value, status);
 ", "
 ALTER TABLE checkpoints ADD COLUMN cursor TEXT NOT NULL DEFAULT '';
+", "
+CREATE TABLE sync_baselines (
+    connector TEXT NOT NULL,
+    side TEXT NOT NULL,
+    key_value TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    fields TEXT,
+    PRIMARY KEY (connector, side, key_value)
+);
 "];
 
 const SCHEMA: &str = "

@@ -70,4 +70,21 @@ impl StateStore for Store {
             .ok()
             .map(|s| Box::new(StoreLookups::new(s)) as Box<dyn Lookups + Send>)
     }
+
+    fn baselines(
+        &self,
+        owner: &str,
+        side: &str,
+    ) -> Result<std::collections::HashMap<String, crate::executor::origins::Baseline>, StoreError>
+    {
+        Store::baselines(self, owner, side)
+    }
+
+    fn pending_review_keys(
+        &self,
+        connector: &str,
+        object: &str,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        Store::pending_review_keys(self, connector, object)
+    }
 }

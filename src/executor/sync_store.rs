@@ -2,7 +2,10 @@
 //! in the same transaction as the records they cover, run metrics, and the review queue.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use std::collections::HashMap;
+
 use super::db::{params, Conn, DbError, Row};
+use super::origins::{hash_of, Baseline, BaselineWrite, OUTBOUND};
 use super::store::{scalar_key, stored_objects, write_objects, ObjectWrite, Store, StoreError};
 use crate::transform::connector::Conflict;
 use crate::value::{Map, Value};
@@ -97,20 +100,27 @@ pub struct BatchCounts {
     pub failed: u64,
 }
 
-/// Dead letters to commit with a batch: letters to add, and letters (of retried records)
-/// to remove, each keyed by (input, line).
+/// The state committed with a batch besides records and the checkpoint: dead letters to
+/// add and to remove (of retried records), each keyed by (input, line), and the baselines
+/// of a bidirectional connector (`executor::origins`).
 #[derive(Debug, Clone, Default)]
 pub struct LetterBatch {
     /// (input, line, the letter's JSON line).
     pub add: Vec<(std::sync::Arc<str>, u64, String)>,
     /// (input, line) of letters whose records were retried.
     pub remove: Vec<(std::sync::Arc<str>, u64)>,
+    /// Baselines to record.
+    pub baselines: Vec<BaselineWrite>,
+    /// The bidirectional connector whose way in this batch's upserts are: a stored record
+    /// that still matches its baseline takes the incoming one whatever the conflict rule,
+    /// and every record written gets its baseline.
+    pub tracked_by: Option<std::sync::Arc<str>>,
 }
 
 impl LetterBatch {
     /// Nothing to commit.
     pub fn is_empty(&self) -> bool {
-        self.add.is_empty() && self.remove.is_empty()
+        self.add.is_empty() && self.remove.is_empty() && self.baselines.is_empty()
     }
 }
 
@@ -321,7 +331,8 @@ impl Store {
         checkpoint: Option<(&str, &Checkpoint)>,
     ) -> Result<BatchCounts, StoreError> {
         self.write_transaction(|tx| {
-            let counts = upsert_all(tx, connector, target, records, now, tz)?;
+            let tracked = letters.tracked_by.as_deref();
+            let counts = upsert_all(tx, (connector, tracked), target, records, now, tz)?;
             write_letters(tx, connector, letters)?;
             if let Some((input, cp)) = checkpoint {
                 let mut counts_so_far = cp.counts;
@@ -378,6 +389,34 @@ impl Store {
             )
             .map(|_| ())
             .map_err(|e| self.fail(e))
+    }
+
+    /// Every baseline of the bidirectional connector `owner` on `side`, by key.
+    pub fn baselines(&self, owner: &str, side: &str) -> Result<HashMap<String, Baseline>, StoreError> {
+        let rows = self
+            .conn()
+            .query(
+                "SELECT key_value, hash, fields FROM sync_baselines WHERE connector = ?1 AND side = ?2",
+                params![owner, side],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(rows.iter().map(|r| (r.text(0), baseline_of_row(r))).collect())
+    }
+
+    /// The keys of `object_type` with a conflict of `connector` waiting for review.
+    pub fn pending_review_keys(
+        &self,
+        connector: &str,
+        object_type: &str,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let rows = self
+            .conn()
+            .query(
+                "SELECT key_value FROM reviews WHERE status = 'pending' AND connector = ?1 AND object_type = ?2",
+                params![connector, object_type],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(rows.iter().map(|r| r.text(0)).collect())
     }
 
     /// The latest run of each connector (or of one) that read something, and the time of
@@ -477,7 +516,7 @@ impl Store {
                 };
                 upsert_all(
                     tx,
-                    &connector,
+                    (&connector, None),
                     (&object_type, &key_field, Conflict::ExternalWins),
                     &[record],
                     now,
@@ -495,7 +534,24 @@ impl Store {
     }
 }
 
+/// Records baselines (an existing one of the same key and side is replaced).
+fn write_baselines(tx: &Conn, baselines: &[BaselineWrite]) -> Result<(), DbError> {
+    for b in baselines {
+        let fields = b
+            .fields
+            .as_ref()
+            .map(|f| serde_json::to_string(f).unwrap_or_default());
+        tx.execute(
+            "INSERT INTO sync_baselines(connector, side, key_value, hash, fields) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(connector, side, key_value) DO UPDATE SET hash = excluded.hash, fields = excluded.fields",
+            params![&*b.owner, b.side, b.key.as_str(), b.hash.as_str(), fields.as_deref()],
+        )?;
+    }
+    Ok(())
+}
+
 fn write_letters(tx: &Conn, connector: &str, letters: &LetterBatch) -> Result<(), DbError> {
+    write_baselines(tx, &letters.baselines)?;
     for (input, line) in &letters.remove {
         tx.execute(
             "DELETE FROM dead_letters WHERE connector = ?1 AND input = ?2 AND line = ?3",
@@ -564,7 +620,7 @@ fn save_checkpoint(
 
 fn upsert_all(
     tx: &Conn,
-    connector: &str,
+    (connector, tracked_by): (&str, Option<&str>),
     target: (&str, &str, Conflict),
     records: &[Value],
     now: DateTime<Utc>,
@@ -578,6 +634,10 @@ fn upsert_all(
         .filter_map(|r| r.get_key(key_field).and_then(scalar_key))
         .collect();
     let stored = stored_objects(tx, object_type, key_field, &keys)?;
+    let baselines = match tracked_by {
+        Some(owner) => baselines_of(tx, owner, OUTBOUND, &keys)?,
+        None => HashMap::new(),
+    };
     // Decide every record in memory, in input order, against the stored record or the
     // one an earlier record of the batch made; then write what changed in a few
     // statements (a handful of round trips per batch to a database server).
@@ -616,6 +676,18 @@ fn upsert_all(
         };
         let Some(entry) = entries.get_mut(at) else {
             continue;
+        };
+        // A stored record unchanged since the last sync of a bidirectional connector: only
+        // the incoming side changed, so it applies; the rule is for changes on both sides.
+        let unchanged_here = entry.id.is_some()
+            && !entry.dirty
+            && baselines
+                .get(&key)
+                .is_some_and(|b| b.hash == hash_of(&entry.data, None));
+        let conflict = if unchanged_here {
+            Conflict::ExternalWins
+        } else {
+            conflict
         };
         match conflict {
             Conflict::ExternalWins => {
@@ -663,6 +735,21 @@ fn upsert_all(
             }
         }
     }
+    if let Some(owner) = tracked_by {
+        let owner: std::sync::Arc<str> = std::sync::Arc::from(owner);
+        let written: Vec<BaselineWrite> = by_key
+            .iter()
+            .filter_map(|(key, at)| entries.get(*at).filter(|e| e.dirty).map(|e| (key, e)))
+            .map(|(key, e)| BaselineWrite {
+                owner: owner.clone(),
+                side: OUTBOUND,
+                key: key.clone(),
+                hash: hash_of(&e.data, None),
+                fields: None,
+            })
+            .collect();
+        write_baselines(tx, &written)?;
+    }
     let writes: Vec<ObjectWrite> = entries
         .iter()
         .filter(|e| e.dirty)
@@ -674,6 +761,39 @@ fn upsert_all(
         .collect();
     write_objects(tx, object_type, &writes)?;
     Ok(counts)
+}
+
+/// The baselines of `owner`'s `side` for `keys` (all of them when `keys` is empty is not
+/// needed: callers pass the keys of a batch), 100 keys per query.
+fn baselines_of(
+    tx: &Conn,
+    owner: &str,
+    side: &str,
+    keys: &[String],
+) -> Result<HashMap<String, Baseline>, DbError> {
+    let mut found = HashMap::new();
+    for chunk in keys.chunks(100) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 3)).collect();
+        let sql = format!(
+            "SELECT key_value, hash, fields FROM sync_baselines WHERE connector = ?1 AND side = ?2 AND key_value IN ({})",
+            marks.join(", ")
+        );
+        let mut args: Vec<crate::executor::db::Param> = vec![owner.into(), side.into()];
+        args.extend(chunk.iter().map(|k| crate::executor::db::Param::from(k.as_str())));
+        for row in tx.query(&sql, &args)? {
+            found.insert(row.text(0), baseline_of_row(&row));
+        }
+    }
+    Ok(found)
+}
+
+fn baseline_of_row(row: &Row) -> Baseline {
+    Baseline {
+        hash: row.text(1),
+        fields: row
+            .opt_text(2)
+            .and_then(|f| serde_json::from_str::<Vec<String>>(&f).ok()),
+    }
 }
 
 /// What a batch holds for one key: the stored record (or the new one), as the batch's

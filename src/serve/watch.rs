@@ -55,14 +55,8 @@ pub fn load(path: &Path, limits: &Limits) -> Result<Loaded, String> {
     };
     let file = ConnectorFile::load(path).map_err(|p| render(&p, &display))?;
     let transform = Transform::compile(&file, limits).map_err(|p| render(&p, &display))?;
-    let reverse = match file.connector.reverse_connector() {
-        Some(mut connector) => {
-            connector.outbound.path = file.inbound_path();
-            let reverse_file = ConnectorFile {
-                path: format!("{display} [reverse]"),
-                text: String::new(),
-                connector,
-            };
+    let reverse = match file.reverse_file() {
+        Some(reverse_file) => {
             let compiled = Transform::compile(&reverse_file, limits)
                 .map_err(|p| render(&p, &reverse_file.path))?;
             Some((Arc::new(reverse_file), Arc::new(compiled)))

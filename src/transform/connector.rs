@@ -49,6 +49,10 @@ pub struct Connector {
     /// The way back of a bidirectional connector: from the stored object to the inbound side.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverse: Option<Reverse>,
+    /// Set on the connector [`Connector::reverse_connector`] makes: the name of the
+    /// bidirectional connector whose way back it is.
+    #[serde(skip)]
+    pub back_of: Option<String>,
 }
 
 /// The `[reverse]` table: how a bidirectional connector maps the stored object (the
@@ -400,6 +404,18 @@ impl ConnectorFile {
         Ok(ConnectorFile {
             path: path.to_string(),
             text: text.to_string(),
+            connector,
+        })
+    }
+
+    /// The way back of a bidirectional connector as a file of its own (it has no text: its
+    /// formulas' problems are reported without a line), writing to the inbound `path`.
+    pub fn reverse_file(&self) -> Option<ConnectorFile> {
+        let mut connector = self.connector.reverse_connector()?;
+        connector.outbound.path = self.inbound_path();
+        Some(ConnectorFile {
+            path: format!("{} [reverse]", self.path),
+            text: String::new(),
             connector,
         })
     }
@@ -771,7 +787,7 @@ impl Connector {
                 );
             }
         }
-        if self.outbound.path.is_some() {
+        if self.outbound.path.is_some() && self.back_of.is_none() {
             push(
                 Diag::new(
                     codes::E610_INVALID_SETTING,
@@ -943,6 +959,7 @@ impl Connector {
             zone: self.zone.clone(),
             store: self.store.clone(),
             reverse: None,
+            back_of: Some(self.name.clone()),
         })
     }
 

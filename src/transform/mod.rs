@@ -177,7 +177,12 @@ impl Transform {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let input_fields = input_fields(&conditions, &mappings);
+        // The way in of a bidirectional connector compares whole records read with what
+        // was written (origin tracking), so it reads them whole.
+        let input_fields = match connector.is_bidirectional() {
+            true => None,
+            false => input_fields(&conditions, &mappings),
+        };
         let slot_fields = input_fields
             .as_ref()
             .map(|_| bind_slots(&mut conditions, &mut mappings));

@@ -398,10 +398,7 @@ impl Sink for HttpSink {
     fn commit(&mut self, store: &mut dyn StateStore, state: StateCommit<'_>) -> Result<BatchCounts, Diag> {
         let outcomes = self.deliver()?;
         let mut counts = BatchCounts::default();
-        let mut letters = LetterBatch {
-            add: state.letters.add.clone(),
-            remove: state.letters.remove.clone(),
-        };
+        let mut letters = state.letters.clone();
         for (outcome, from) in outcomes.iter().zip(&self.provenance) {
             match outcome {
                 Outcome::Written => counts.written += 1,

@@ -67,6 +67,7 @@ impl Collector<'_> {
             }
         }
         if self.state.is_some() {
+            self.letters.baselines.extend(chunk.baselines);
             self.letters.remove.extend(chunk.retried);
             for d in &chunk.dead {
                 let input = d
@@ -122,7 +123,10 @@ impl Collector<'_> {
         self.counts.failed += batch.failed;
         self.counts.queued += batch.queued;
         self.counts.kept += batch.kept;
-        self.letters = LetterBatch::default();
+        self.letters = LetterBatch {
+            tracked_by: self.letters.tracked_by.take(),
+            ..LetterBatch::default()
+        };
         Ok(())
     }
 }

@@ -20,6 +20,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use chrono_tz::Tz;
 
 use super::dead_letters::write_file;
+use super::origins::{EchoFilter, Way, INBOUND, OUTBOUND};
 use super::resume::{fingerprint, verify_connector, RunLock};
 use super::seams::{ReadSettings, Reading, SinkMode, StateStore};
 use super::sinks::open_sink;
@@ -70,6 +71,45 @@ pub struct RunOptions {
     /// Only this partition of the input file, under its lease (a partitioned run; the
     /// lease takes the place of the connector's run lock).
     pub partition: Option<(Partition, Lease)>,
+}
+
+/// The origin tracking of a run of one way of a bidirectional connector: the way in skips
+/// records of the inbound system that match what the way back wrote; the way back skips
+/// stored records that match what the way in wrote, and those with a conflict waiting for
+/// review. `None` for a one-way connector.
+fn echo_filter(
+    connector: &crate::transform::connector::Connector,
+    state: &dyn StateStore,
+) -> Result<Option<EchoFilter>, Diag> {
+    let fail = |e: super::store::StoreError| e.to_diag();
+    if let (Some(reverse), true) = (&connector.reverse, connector.is_bidirectional()) {
+        return Ok(Some(EchoFilter {
+            owner: Arc::from(connector.name.as_str()),
+            way: Way::In,
+            key_field: reverse.primary_key.clone(),
+            baselines: state.baselines(&connector.name, INBOUND).map_err(fail)?,
+            held: Default::default(),
+        }));
+    }
+    let Some(owner) = &connector.back_of else {
+        return Ok(None);
+    };
+    let (Some(key), Some(object), Some(external_key)) = (
+        &connector.inbound.primary_key,
+        &connector.inbound.object,
+        &connector.outbound.primary_key,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(EchoFilter {
+        owner: Arc::from(owner.as_str()),
+        way: Way::Back {
+            external_key: external_key.clone(),
+        },
+        key_field: key.clone(),
+        baselines: state.baselines(owner, OUTBOUND).map_err(fail)?,
+        held: state.pending_review_keys(owner, object).map_err(fail)?,
+    }))
 }
 
 /// A partition of a partitioned run: its number, byte range and first line.
@@ -277,7 +317,12 @@ pub fn run(
         .filter(|n| opts.engine == Engine::Jit || crate::native::compiles_anything(n)),
         false => None,
     };
+    let echo = match state.as_deref() {
+        Some(state) if !dry_run => echo_filter(connector, state)?,
+        _ => None,
+    };
     let plan = Plan {
+        echo: echo.as_ref(),
         transform,
         targets: &targets,
         key: key.as_deref(),
@@ -304,11 +349,18 @@ pub fn run(
     let lookups: Vec<_> = (0..workers)
         .map(|_| state.as_deref().and_then(|s| s.lookups()))
         .collect();
+    let tracked_by = echo
+        .as_ref()
+        .filter(|e| e.way == Way::In)
+        .map(|e| e.owner.clone());
     let mut collector = Collector {
         sink,
         state: if dry_run { None } else { state },
         source: source.as_ref(),
-        letters: LetterBatch::default(),
+        letters: LetterBatch {
+            tracked_by,
+            ..LetterBatch::default()
+        },
         counts: position.counts,
         latencies: Vec::new(),
         position,

@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 
 use super::reading::RawChunk;
 use crate::diagnostics::codes;
+use crate::executor::origins::{EchoFilter, Seen, Way};
 use crate::executor::seams::{Provenance, SinkMode};
 use crate::interp::Interpreter;
 use crate::native::Native;
@@ -56,6 +57,8 @@ pub(super) struct Chunk {
     pub(super) retried: Vec<(Arc<str>, u64)>,
     /// Records mapped in a dry run.
     pub(super) not_written: u64,
+    /// Baselines of a bidirectional connector to record with the batch.
+    pub(super) baselines: Vec<crate::executor::origins::BaselineWrite>,
 }
 
 /// What every worker of a run shares: the transform, how its output is shaped, the
@@ -78,6 +81,8 @@ pub(super) struct Plan<'t> {
     pub(super) limits: crate::limits::Limits,
     /// The transform compiled with the JIT, shared by every worker.
     pub(super) jit: Option<&'t Native>,
+    /// What one way of a bidirectional connector skips and records.
+    pub(super) echo: Option<&'t EchoFilter>,
 }
 
 /// Everything one thread needs to turn records into a [`Chunk`].
@@ -92,6 +97,7 @@ pub(super) struct Worker<'t> {
     now: DateTime<FixedOffset>,
     tz: Tz,
     limits: crate::limits::Limits,
+    echo: Option<&'t EchoFilter>,
 }
 
 impl<'t> Worker<'t> {
@@ -108,6 +114,7 @@ impl<'t> Worker<'t> {
             now: plan.now,
             tz: plan.tz,
             limits: plan.limits,
+            echo: plan.echo,
         }
     }
 
@@ -141,6 +148,16 @@ impl<'t> Worker<'t> {
                 return;
             }
         };
+        let mut read_baseline = None;
+        if let Some(echo) = self.echo {
+            match echo.see(record) {
+                Seen::Unchanged | Seen::Held => {
+                    chunk.filtered += 1;
+                    return;
+                }
+                Seen::Changed(write) => read_baseline = write,
+            }
+        }
         let ctx = Ctx {
             record,
             now: self.now,
@@ -159,6 +176,19 @@ impl<'t> Worker<'t> {
             chunk
                 .latencies
                 .push(u32::try_from(t0.elapsed().as_nanos()).unwrap_or(u32::MAX));
+        }
+        if let Some(write) = read_baseline {
+            match (&outcome, self.echo.map(|e| &e.way)) {
+                (_, Some(Way::In)) => chunk.baselines.push(write),
+                (Outcome::Mapped(values), Some(Way::Back { .. })) => {
+                    let mapped = self.transform.record_of(values.clone());
+                    if let Some(back) = self.echo.and_then(|e| e.written_back(&mapped)) {
+                        chunk.baselines.push(write);
+                        chunk.baselines.push(back);
+                    }
+                }
+                _ => {}
+            }
         }
         match outcome {
             Outcome::Mapped(values) => match self.mode {
