@@ -391,6 +391,19 @@ impl Store {
             .map_err(|e| self.fail(e))
     }
 
+    /// Whether a run of `connector` stopped before the end of its input (a signal, a
+    /// crash): a checkpoint of it is not complete.
+    pub fn has_unfinished_run(&self, connector: &str) -> Result<bool, StoreError> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM checkpoints WHERE connector = ?1 AND complete = 0",
+                params![connector],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(row.is_some_and(|r| r.int(0) > 0))
+    }
+
     /// Every baseline of the bidirectional connector `owner` on `side`, by key.
     pub fn baselines(&self, owner: &str, side: &str) -> Result<HashMap<String, Baseline>, StoreError> {
         let rows = self

@@ -108,27 +108,42 @@ fn describe(server: &Server, entry: &Entry, registry: &super::state::Registry) -
     })
 }
 
-async fn connectors(State(server): State<Arc<Server>>) -> Json<Value> {
+/// Runs `answer` off the async threads: it reads the store, whose PostgreSQL client
+/// blocks (and may not run inside the server's runtime).
+async fn blocking(answer: impl FnOnce() -> Response + Send + 'static) -> Response {
+    tokio::task::spawn_blocking(answer)
+        .await
+        .unwrap_or_else(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
+}
+
+async fn connectors(State(server): State<Arc<Server>>) -> Response {
+    blocking(move || Json(list_connectors(&server)).into_response()).await
+}
+
+fn list_connectors(server: &Server) -> Value {
     let registry = server.lock();
     let list: Vec<Value> = registry
         .connectors
         .values()
-        .map(|e| describe(&server, e, &registry))
+        .map(|e| describe(server, e, &registry))
         .collect();
     let broken: Vec<Value> = registry
         .broken
         .iter()
         .map(|(path, (_, problems))| json!({"file": path.display().to_string(), "problems": problems}))
         .collect();
-    Json(json!({"connectors": list, "broken_files": broken}))
+    json!({"connectors": list, "broken_files": broken})
 }
 
 async fn connector(State(server): State<Arc<Server>>, Path(name): Path<String>) -> Response {
-    let registry = server.lock();
-    match registry.connectors.values().find(|e| e.loaded.name() == name) {
-        Some(entry) => Json(describe(&server, entry, &registry)).into_response(),
-        None => unknown(&name),
-    }
+    blocking(move || {
+        let registry = server.lock();
+        match registry.connectors.values().find(|e| e.loaded.name() == name) {
+            Some(entry) => Json(describe(&server, entry, &registry)).into_response(),
+            None => unknown(&name),
+        }
+    })
+    .await
 }
 
 async fn run_now(State(server): State<Arc<Server>>, Path(name): Path<String>) -> Response {
@@ -144,11 +159,15 @@ async fn run_now(State(server): State<Arc<Server>>, Path(name): Path<String>) ->
 }
 
 async fn dead_letters(State(server): State<Arc<Server>>, Path(name): Path<String>) -> Response {
-    if server.lock().by_name(&name).is_none() {
-        return unknown(&name);
+    blocking(move || letters_of(&server, &name)).await
+}
+
+fn letters_of(server: &Server, name: &str) -> Response {
+    if server.lock().by_name(name).is_none() {
+        return unknown(name);
     }
     let letters = server
-        .with_reader(|s| s.dead_letters(&name).ok())
+        .with_reader(|s| s.dead_letters(name).ok())
         .flatten()
         .unwrap_or_default();
     let parsed: Vec<Value> = letters
@@ -179,12 +198,14 @@ async fn run_of(State(server): State<Arc<Server>>, Path(id): Path<String>) -> Re
 }
 
 async fn metrics(State(server): State<Arc<Server>>) -> Response {
-    let text = super::metrics::render(&server, Utc::now());
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        text,
-    )
-        .into_response()
+    blocking(move || {
+        (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+            super::metrics::render(&server, Utc::now()),
+        )
+            .into_response()
+    })
+    .await
 }
 
 async fn hook(

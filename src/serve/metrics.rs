@@ -51,7 +51,7 @@ const FAMILIES: &[Family] = &[
         one(if c.read == 0 { 0.0 } else { c.failed as f64 / c.read as f64 })
     } },
     Family { name: "sluice_transform_latency_microseconds", kind: "gauge", help: "Transform latency per record in the last run that read records, by quantile.", samples: |e, r, _| {
-        let Some(run) = last_run(e, r) else { return Vec::new() };
+        let Some(run) = e.last_reading_run.and_then(|id| r.runs.get(&id)) else { return Vec::new() };
         [("0.5", run.p50_us), ("0.95", run.p95_us), ("0.99", run.p99_us)]
             .into_iter()
             .filter_map(|(q, v)| v.map(|v| (format!("quantile=\"{q}\""), v)))

@@ -101,8 +101,16 @@ impl Server {
         }
     }
 
-    /// When the store says the connector's last run started (or last found nothing new).
+    /// When the store says the connector's last run started (or last found nothing new);
+    /// `None` when it never ran, or when its last run did not finish (it was stopped or
+    /// killed): such a run is owed at once.
     fn last_started(&self, name: &str) -> Option<DateTime<Utc>> {
+        let unfinished = self
+            .with_reader(|store| store.has_unfinished_run(name).unwrap_or(false))
+            .unwrap_or(false);
+        if unfinished {
+            return None;
+        }
         let status = self
             .with_reader(|store| store.last_runs(Some(name)).ok())
             .flatten()?
@@ -160,11 +168,15 @@ impl Server {
 /// Serves until SIGTERM or SIGINT sets `stop`, then lets the runs in progress commit
 /// their checkpoints and returns.
 pub fn serve(config: ServeConfig, stop: Arc<AtomicUsize>) -> Result<(), Diag> {
+    let mut config = config;
     for dir in [config.spool_dir(), config.dead_letter_dir()] {
         std::fs::create_dir_all(&dir).map_err(|e| {
             crate::executor::io_diag(&format!("cannot create {}", dir.display()), e)
         })?;
     }
+    config.state_dir = std::fs::canonicalize(&config.state_dir).map_err(|e| {
+        crate::executor::io_diag(&format!("cannot find {}", config.state_dir.display()), e)
+    })?;
     let server = Arc::new(Server {
         registry: Mutex::new(Registry::default()),
         wake: Condvar::new(),

@@ -115,12 +115,12 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
         match &result {
             Ok((forward, reverse)) => {
                 let m = &forward.metrics;
-                run.counts = m.counts.clone();
+                run.counts = m.counts;
                 run.error_rate = m.error_rate;
                 run.p50_us = m.p50_us;
                 run.p95_us = m.p95_us;
                 run.p99_us = m.p99_us;
-                run.reverse = reverse.as_ref().map(|r| r.metrics.counts.clone());
+                run.reverse = reverse.as_ref().map(|r| r.metrics.counts);
             }
             Err(diag) => run.error = Some(format!("{}: {}", diag.code.id, diag.message)),
         }
@@ -132,6 +132,9 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
     };
     entry.running = None;
     entry.last_run = Some(id);
+    if read_something {
+        entry.last_reading_run = Some(id);
+    }
     entry.totals.run_seconds += seconds;
     match &result {
         Ok((forward, reverse)) => {
@@ -144,10 +147,9 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
             } else {
                 entry.totals.runs_succeeded += 1;
                 entry.last_success = Some(now);
-                if input.as_deref().is_some_and(|p| p.starts_with(&server.config.spool_dir())) {
-                    if let Some(path) = &input {
-                        let _ = std::fs::remove_file(path);
-                    }
+                // the webhook records it read are done with
+                if let Some(spooled) = input.filter(|p| p.starts_with(server.config.spool_dir())) {
+                    let _ = std::fs::remove_file(spooled);
                 }
             }
             entry.failures = 0;

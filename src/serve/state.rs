@@ -70,6 +70,8 @@ pub struct Entry {
     pub last_started: Option<DateTime<Utc>>,
     /// Its last finished run.
     pub last_run: Option<u64>,
+    /// Its last finished run that read records (its latencies are the ones to show).
+    pub last_reading_run: Option<u64>,
     /// When its last successful run ended.
     pub last_success: Option<DateTime<Utc>>,
     /// Failed runs in a row (reset by a success).

@@ -163,6 +163,7 @@ pub fn scan(
                         queue: Default::default(),
                         last_started: last,
                         last_run: None,
+                        last_reading_run: None,
                         last_success: None,
                         failures: 0,
                         retry_input: None,

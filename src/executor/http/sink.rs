@@ -18,7 +18,7 @@ use super::client::{Client, Reply};
 use crate::diagnostics::{codes, Code, Diag};
 use crate::executor::dead_letters::{letter_line, Failure};
 use crate::executor::seams::{Provenance, Sink, SinkMode, StateCommit, StateStore};
-use crate::executor::sync_store::{BatchCounts, LetterBatch};
+use crate::executor::sync_store::BatchCounts;
 use crate::transform::connection::Connection;
 use crate::transform::connector::Side;
 use crate::value::Value;
