@@ -21,12 +21,13 @@
 //! ```
 //!
 //! Cargo features: `jit` (native code with Cranelift), `store` (the SQLite store and the
-//! sync executor), `cli` (the `sluice` command; the default, implies both). Without them the
-//! crate is the language core.
+//! sync executor), `postgres` (the store on PostgreSQL), `http` (REST/OData connections),
+//! `serve` (`sluice serve`), `cli` (the `sluice` command; the default, implies them all).
+//! Without them the crate is the language core.
 //!
 //! The modules below the API are the stages of the pipeline, one folder each, dependencies
 //! running one way: text → syntax → values → function library → IR → checker →
-//! interpreter → transform → native code → API → executor → command line. They are
+//! interpreter → transform → native code → API → executor → server → command line. They are
 //! crate-private; the `internals` feature makes them public (hidden from these docs) for the
 //! project's own tests, benchmarks and fuzz targets, and they are not a stable API.
 

@@ -187,10 +187,11 @@ fn explain_unknown_code_names_the_real_range() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     let last = sluice::diagnostics::codes::ALL.last().unwrap().id;
-    assert!(last.starts_with("E7"));
+    assert!(last.starts_with("E8"));
     assert!(
         err.contains(&format!("codes run from E001 to {last}")),
         "{err}"
     );
     assert!(err.contains("E7xx the store"), "{err}");
+    assert!(err.contains("E8xx `sluice serve`"), "{err}");
 }

@@ -114,3 +114,114 @@ fn unknown_time_zone_of_a_connector_is_e610() {
     assert!(err.contains("E610"), "{err}");
     assert!(err.contains("Europe/Berlin"), "{err}");
 }
+
+#[test]
+fn serve_settings_are_checked_frequency_cron_poll_and_path() {
+    let (code, err) = check_edited(
+        "cron",
+        r#"frequency = { interval = "15m" }"#,
+        r#"frequency = { cron = "61 * * * *" }"#,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("E610") && err.contains("cron `61 * * * *`"),
+        "{err}"
+    );
+    let (code, err) = check_edited(
+        "cron4",
+        r#"frequency = { interval = "15m" }"#,
+        r#"frequency = { cron = "0 2 * *" }"#,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("has 4 fields, not five"), "{err}");
+    for ok in [
+        r#""hourly""#,
+        r#""daily""#,
+        r#""15m""#,
+        r#""realtime"
+poll = "250ms""#,
+        r#"{ cron = "*/5 8-18 * * 1-5" }"#,
+    ] {
+        let (code, err) = check_edited("freq-ok", r#"{ interval = "15m" }"#, ok);
+        assert_eq!(code, 0, "{ok}: {err}");
+    }
+    let (code, err) = check_edited("freq-bad", r#"{ interval = "15m" }"#, r#""weekly""#);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown frequency `weekly`"), "{err}");
+    let (code, err) = check_edited(
+        "poll",
+        r#"frequency = { interval = "15m" }"#,
+        "frequency = \"realtime\"\npoll = \"soon\"",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("poll `soon`"), "{err}");
+    let (code, err) = check_edited(
+        "outpath",
+        "primary_key = \"erp_id\"",
+        "primary_key = \"erp_id\"\npath = \"out.ndjson\"",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("only the inbound side has one"), "{err}");
+}
+
+#[test]
+fn a_bidirectional_connector_needs_a_reverse_way_with_its_key() {
+    let (code, err) = check_edited(
+        "bidi-none",
+        r#"direction = "inbound""#,
+        r#"direction = "bidirectional""#,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("E603") && err.contains("[reverse]"), "{err}");
+    let reverse = "\n[reverse]\nprimary_key = \"CardCode\"\n[[reverse.mappings]]\ntarget = \"CardName\"\nformula = \"upper(data('name')\"\n";
+    let dir = tempdir("check", "bidi-key");
+    let text = EXAMPLE
+        .replacen(
+            r#"direction = "inbound""#,
+            r#"direction = "bidirectional""#,
+            1,
+        )
+        .replacen(
+            r#"query_filter = "CardType eq 'C'""#,
+            r#"path = "bp.ndjson""#,
+            1,
+        )
+        + reverse;
+    std::fs::write(dir.join("c.toml"), &text).unwrap();
+    let (code, _, err) = run_in(&dir, &["check", "c.toml"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("a reverse mapping with target `CardCode`"),
+        "{err}"
+    );
+    // with its key, the reverse formulas are compiled too
+    let fixed = text.replace("target = \"CardName\"", "target = \"CardCode\"");
+    std::fs::write(dir.join("c.toml"), &fixed).unwrap();
+    let (code, _, err) = run_in(&dir, &["check", "c.toml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("[reverse]") && err.contains("E0"), "{err}");
+    let good = fixed.replace("upper(data('name')", "upper(data('name'))");
+    std::fs::write(dir.join("c.toml"), &good).unwrap();
+    let (code, out, err) = run_in(&dir, &["check", "c.toml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // a [reverse] on a one-way connector is a mistake, not ignored
+    let (code, err) = check_edited(
+        "rev-oneway",
+        "[[mappings]]",
+        &format!("{reverse}\n[[mappings]]"),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("only when `[sync] direction = \"bidirectional\"`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_served_examples_pass_check() {
+    for entry in std::fs::read_dir("examples/serve/erp").unwrap() {
+        let path = entry.unwrap().path();
+        let (code, out, err) = common::run(&["check", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{}: {out}{err}", path.display());
+    }
+}

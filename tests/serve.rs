@@ -1175,3 +1175,64 @@ fn chromium() -> Option<PathBuf> {
     }
     None
 }
+
+#[test]
+fn fentu_wins_decides_only_when_both_sides_changed_the_key() {
+    let dir = tempdir("serve", "fentu-wins");
+    write(
+        &dir.join("erp.ndjson"),
+        &[erp("C1", "Acme", 1), erp("C2", "Beta", 1)].concat(),
+    );
+    write(
+        &dir.join("both.toml"),
+        &BIDIRECTIONAL.replace("conflict = \"most_recent\"", "conflict = \"fentu_wins\""),
+    );
+    let store = store_in(&dir, "sluice.db");
+    let sync = || {
+        let (code, _, err) = run_in(&dir, &["run", "both.toml", "--store", &store]);
+        assert_eq!(code, 0, "{err}");
+        err
+    };
+    sync();
+    // C1 changes in the ERP only: it applies, although the FSM "wins" conflicts
+    append(&dir.join("erp.ndjson"), &erp("C1", "Acme AG", 2));
+    // C2 changes on both sides: the FSM's version is kept and sent back to the ERP
+    append(&dir.join("erp.ndjson"), &erp("C2", "Beta ERP", 2));
+    write(
+        &dir.join("fsm.ndjson"),
+        "{\"erp_id\": \"C2\", \"name\": \"Beta FSM\", \"updated_at\": \"2026-01-01T12:00:00Z\"}\n",
+    );
+    let (code, _, err) = run_in(
+        &dir,
+        &[
+            "objects",
+            "load",
+            "fsmcustomer",
+            "fsm.ndjson",
+            "--key",
+            "erp_id",
+            "--store",
+            &store,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let err = sync();
+    assert!(
+        err.contains("customers both ways (reverse): read 2, written 1"),
+        "{err}"
+    );
+    let expected: std::collections::BTreeMap<String, String> =
+        [("C1", "Acme AG"), ("C2", "Beta FSM")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    assert_eq!(fsm_state(&dir), expected);
+    assert_eq!(erp_state(&dir), expected);
+    // converged: a third sync writes nothing either way
+    let err = sync();
+    assert!(err.contains("(reverse): read 2, written 0"), "{err}");
+    assert!(
+        err.contains("customers both ways: read 1, written 0, filtered 1"),
+        "{err}"
+    );
+}

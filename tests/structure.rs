@@ -60,6 +60,7 @@ const LAYERS: &[&str] = &[
     "native",
     "api",
     "executor",
+    "serve",
     "docs",
     "cli",
 ];

@@ -29,7 +29,7 @@ pub fn run(args: ExplainArgs) -> i32 {
             eprintln!(
                 "error: no such error code '{}'{hint}\n  codes run from {first} to {last} in ranges: \
                  E0xx syntax, E1xx types, E2xx functions, E3xx runtime, E5xx input, \
-                 E6xx connectors, E7xx the store; `docs/errors.md` lists them all",
+                 E6xx connectors, E7xx the store, E8xx `sluice serve`; `docs/errors.md` lists them all",
                 args.code
             );
             EXIT_COMPILE

@@ -17,6 +17,9 @@ use super::state::{Entry, Trigger};
 use super::Server;
 use crate::diagnostics::{codes, Diag};
 
+/// The largest webhook body taken (larger ones are answered 413).
+const HOOK_BODY_LIMIT: usize = 64 << 20;
+
 /// The routes.
 pub fn router(server: Arc<Server>) -> Router {
     Router::new()
@@ -30,6 +33,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/runs", get(runs))
         .route("/runs/{id}", get(run_of))
         .route("/hooks/{name}", post(hook))
+        .layer(axum::extract::DefaultBodyLimit::max(HOOK_BODY_LIMIT))
         .with_state(server)
 }
 
