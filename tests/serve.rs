@@ -965,6 +965,24 @@ fn erp_state(dir: &Path) -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
+/// Changes records in the FSM (the store) as a user there would: `sluice objects load`.
+fn change_in_fsm(dir: &Path, lines: &str) {
+    write(&dir.join("fsm.ndjson"), lines);
+    let store = store_in(dir, "sluice.db");
+    let args = [
+        "objects",
+        "load",
+        "fsmcustomer",
+        "fsm.ndjson",
+        "--key",
+        "erp_id",
+        "--store",
+        &store,
+    ];
+    let (code, _, err) = run_in(dir, &args);
+    assert_eq!(code, 0, "{err}");
+}
+
 fn fsm_state(dir: &Path) -> std::collections::BTreeMap<String, String> {
     dump(dir, "fsmcustomer")
         .into_iter()
@@ -1011,25 +1029,7 @@ fn bidirectional_sync_between_two_local_systems_with_no_echo() {
         &dir.join("erp.ndjson"),
         &[erp("C1", "Acme AG", 2), erp("C3", "Gamma ERP", 2)].concat(),
     );
-    write(
-        &dir.join("fsm.ndjson"),
-        "{\"erp_id\": \"C2\", \"name\": \"Beta FSM\", \"updated_at\": \"2026-01-02T00:00:00Z\"}\n{\"erp_id\": \"C3\", \"name\": \"Gamma FSM\", \"updated_at\": \"2026-01-03T00:00:00Z\"}\n",
-    );
-    let store = store_in(&dir, "sluice.db");
-    let (code, _, err) = run_in(
-        &dir,
-        &[
-            "objects",
-            "load",
-            "fsmcustomer",
-            "fsm.ndjson",
-            "--key",
-            "erp_id",
-            "--store",
-            &store,
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
+    change_in_fsm(&dir, "{\"erp_id\": \"C2\", \"name\": \"Beta FSM\", \"updated_at\": \"2026-01-02T00:00:00Z\"}\n{\"erp_id\": \"C3\", \"name\": \"Gamma FSM\", \"updated_at\": \"2026-01-03T00:00:00Z\"}\n");
     let second = served.finished(served.trigger("customers both ways"));
     assert_eq!(second["written"], 1, "C1 comes in: {second}");
     assert_eq!(
@@ -1198,24 +1198,10 @@ fn fentu_wins_decides_only_when_both_sides_changed_the_key() {
     append(&dir.join("erp.ndjson"), &erp("C1", "Acme AG", 2));
     // C2 changes on both sides: the FSM's version is kept and sent back to the ERP
     append(&dir.join("erp.ndjson"), &erp("C2", "Beta ERP", 2));
-    write(
-        &dir.join("fsm.ndjson"),
+    change_in_fsm(
+        &dir,
         "{\"erp_id\": \"C2\", \"name\": \"Beta FSM\", \"updated_at\": \"2026-01-01T12:00:00Z\"}\n",
     );
-    let (code, _, err) = run_in(
-        &dir,
-        &[
-            "objects",
-            "load",
-            "fsmcustomer",
-            "fsm.ndjson",
-            "--key",
-            "erp_id",
-            "--store",
-            &store,
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
     let err = sync();
     assert!(
         err.contains("customers both ways (reverse): read 2, written 1"),
