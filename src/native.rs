@@ -69,4 +69,14 @@ impl Native {
     ) -> crate::transform::Outcome {
         match *self {}
     }
+
+    /// Never called: there is no native code without the `jit` feature.
+    pub fn apply_into(
+        &self,
+        _: &mut crate::interp::Interpreter,
+        _: &crate::runtime::Ctx,
+        _: &mut Vec<crate::value::Value>,
+    ) -> crate::transform::Verdict {
+        match *self {}
+    }
 }

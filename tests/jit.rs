@@ -310,6 +310,78 @@ fn other_expr() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Values of any type chosen and compared as they are (the JIT passes them on without
+/// converting): fields and constants of every kind, coalesce, ??, if, ifs, switch; text,
+/// date, boolean and mixed comparisons, isblank, isnull.
+fn value_expr() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("$s".to_string()),
+        Just("$a".to_string()),
+        Just("$d".to_string()),
+        Just("$n".to_string()),
+        Just("$flag".to_string()),
+        Just("$missing".to_string()),
+        Just("'text'".to_string()),
+        Just("'u'".to_string()),
+        Just("''".to_string()),
+        Just("' '".to_string()),
+        Just("1".to_string()),
+        Just("null".to_string()),
+        Just("true".to_string()),
+        Just("date(2024, 5, 1)".to_string()),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        let test = (
+            inner.clone(),
+            prop_oneof![
+                Just("="),
+                Just("!="),
+                Just("<"),
+                Just("<="),
+                Just(">"),
+                Just(">=")
+            ],
+            inner.clone(),
+        )
+            .prop_map(|(a, op, b)| format!("({a} {op} {b})"));
+        let test = prop_oneof![
+            test,
+            inner.clone().prop_map(|a| format!("isblank({a})")),
+            inner.clone().prop_map(|a| format!("isnull({a})")),
+            Just("$flag".to_string()),
+        ];
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("coalesce({a}, {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} ?? {b})")),
+            (test.clone(), inner.clone(), inner.clone())
+                .prop_map(|(c, a, b)| format!("if({c}, {a}, {b})")),
+            (test.clone(), inner.clone()).prop_map(|(c, a)| format!("if({c}, {a})")),
+            (
+                test.clone(),
+                inner.clone(),
+                test.clone(),
+                inner.clone(),
+                prop::option::of(inner.clone())
+            )
+                .prop_map(|(c1, a, c2, b, d)| match d {
+                    Some(d) => format!("ifs({c1}, {a}, {c2}, {b}, {d})"),
+                    None => format!("ifs({c1}, {a}, {c2}, {b})"),
+                }),
+            (
+                inner.clone(),
+                inner.clone(),
+                inner.clone(),
+                prop::option::of(inner.clone())
+            )
+                .prop_map(|(x, k, v, d)| match d {
+                    Some(d) => format!("switch({x}, {k}, {v}, {d})"),
+                    None => format!("switch({x}, {k}, {v})"),
+                }),
+            test,
+        ]
+    })
+}
+
 /// One mapping of a generated connector: a field copy, a static value, or a formula.
 fn mapping() -> impl Strategy<Value = sluice::Mapping<'static>> {
     prop_oneof![
@@ -318,25 +390,26 @@ fn mapping() -> impl Strategy<Value = sluice::Mapping<'static>> {
         Just(sluice::Mapping::Raw(serde_json::json!({"k": [1, 2.50]}))),
         num_expr().prop_map(|f| sluice::Mapping::Formula(Box::leak(f.into_boxed_str()))),
         other_expr().prop_map(|f| sluice::Mapping::Formula(Box::leak(f.into_boxed_str()))),
+        value_expr().prop_map(|f| sluice::Mapping::Formula(Box::leak(f.into_boxed_str()))),
     ]
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::with_cases(400))]
 
     /// The whole path an embedder or a run takes: a connector compiled with slots (field,
     /// raw and formula mappings), records given as raw NDJSON (only the read fields parsed,
     /// declared types enforced), step limits default or small, text/date/boolean values.
     #[test]
     fn jit_equals_interpreter_on_slot_bound_connectors(
-        condition in bool_expr(),
+        condition in prop_oneof![bool_expr(), value_expr().prop_map(|v| format!("isnull({v}) or {v} = 'text' or {v} > 0"))],
         mappings in prop::collection::vec(mapping(), 1..5),
         records in prop::collection::vec(record(), 1..4),
         typed in any::<bool>(),
         steps in prop_oneof![Just(1_000_000u64), 1u64..40],
     ) {
         let schema: Vec<(String, String)> = if typed {
-            [("a", "number"), ("b", "number"), ("c", "number"), ("big", "number"), ("d", "date"), ("s", "string")]
+            [("a", "number"), ("b", "number"), ("c", "number"), ("big", "number"), ("d", "date"), ("s", "string"), ("flag", "boolean")]
                 .iter()
                 .map(|(f, t)| (f.to_string(), t.to_string()))
                 .collect()

@@ -7,7 +7,7 @@ mod fold;
 mod ops;
 
 pub use fold::fold;
-pub use ops::{compare_values, decimal_op, ordering};
+pub use ops::{binary, compare_values, decimal_op, ordering};
 
 use crate::diagnostics::codes;
 use crate::ir::{Node, NodeKind};

@@ -10,7 +10,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     types, AbiParam, FuncRef, InstBuilder, StackSlotData, StackSlotKind, Value as Cv,
 };
-use cranelift_frontend::FunctionBuilder;
+use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_jit::JITModule;
 use cranelift_module::{Linkage, Module, ModuleError};
 
@@ -53,11 +53,16 @@ enum Helper {
     InterpCond,
     OutField,
     OutConst,
+    FieldRef,
+    ValTruth,
+    ValCmp,
+    ValIsNull,
+    ValBlank,
 }
 
 impl Helper {
     /// Every helper, in declaration order (`helper as usize` is its index).
-    const ALL: [Helper; 14] = [
+    const ALL: [Helper; 19] = [
         Helper::FieldNum,
         Helper::InterpNum,
         Helper::InterpBool,
@@ -72,6 +77,11 @@ impl Helper {
         Helper::InterpCond,
         Helper::OutField,
         Helper::OutConst,
+        Helper::FieldRef,
+        Helper::ValTruth,
+        Helper::ValCmp,
+        Helper::ValIsNull,
+        Helper::ValBlank,
     ];
 
     /// (symbol, address, parameter count, returns a value)
@@ -96,6 +106,11 @@ impl Helper {
             Helper::InterpCond => ("interp_cond", helpers::interp_cond as *const u8, 2, true),
             Helper::OutField => ("out_field", helpers::out_field as *const u8, 3, false),
             Helper::OutConst => ("out_const", helpers::out_const as *const u8, 2, false),
+            Helper::FieldRef => ("field_ref", helpers::field_ref as *const u8, 2, true),
+            Helper::ValTruth => ("val_truth", helpers::val_truth as *const u8, 1, true),
+            Helper::ValCmp => ("val_cmp", helpers::val_cmp as *const u8, 3, true),
+            Helper::ValIsNull => ("val_is_null", helpers::val_is_null as *const u8, 1, true),
+            Helper::ValBlank => ("val_blank", helpers::val_blank as *const u8, 1, true),
         }
     }
 }
@@ -137,8 +152,8 @@ pub struct Gen<'b, 'f> {
     refs: Vec<FuncRef>,
     ctx: Cv,
     num_slot: cranelift_codegen::ir::StackSlot,
-    /// Numeric fields read once in the entry block, by name.
-    fields: Vec<(std::sync::Arc<str>, (Cv, Cv, Cv))>,
+    /// Every field the formulas read, with the variables that cache it once read.
+    fields: Vec<FieldVars>,
     /// Nodes inside compiled formulas handed to the interpreter (each with its subtree).
     pub interpreted: usize,
     /// Formulas (conditions and mappings) whose root is compiled.
@@ -178,23 +193,90 @@ impl<'b, 'f> Gen<'b, 'f> {
         }
     }
 
-    /// Reads every field the schema declares a number once, up front (a record's fields do
-    /// not change while its transform runs), so each later use is a register.
-    pub fn prefetch_numbers<'n>(&mut self, roots: impl Iterator<Item = &'n Node>) {
+    /// Declares, in the entry block, the variables that cache each field the formulas read:
+    /// a field is read where it is first used on the path a record takes (a field used only
+    /// in a branch not taken is never read), then kept in registers for every later use (a
+    /// record's fields do not change while its transform runs).
+    pub fn declare_fields<'n>(&mut self, roots: impl Iterator<Item = &'n Node>) {
         let mut pending: Vec<&Node> = roots.collect();
         while let Some(n) = pending.pop() {
             if let NodeKind::Field(p) = &n.kind {
-                let declared_number = n.ty.non_null() == TypeSet::NUMBER;
-                if declared_number && !self.fields.iter().any(|(name, _)| *name == p.name) {
-                    let path = self.iconst(ptr(p));
-                    let slot = self.slot_addr();
-                    self.call(Helper::FieldNum, &[self.ctx, path, slot]);
-                    let v = self.load_num();
-                    self.fields.push((p.name.clone(), v));
+                if !self.fields.iter().any(|f| f.name == p.name) {
+                    let zero = self.iconst(0);
+                    let var = |b: &mut FunctionBuilder| {
+                        let v = b.declare_var(I64);
+                        b.def_var(v, zero);
+                        v
+                    };
+                    let fields = FieldVars {
+                        name: p.name.clone(),
+                        num_read: var(self.b),
+                        status: var(self.b),
+                        mantissa: var(self.b),
+                        scale: var(self.b),
+                        ref_read: var(self.b),
+                        at: var(self.b),
+                    };
+                    self.fields.push(fields);
                 }
             }
             pending.extend(n.children());
         }
+    }
+
+    /// Continues in a block where `read` holds, having run `load` first when it did not.
+    fn once(&mut self, read: Variable, load: impl FnOnce(&mut Self)) {
+        let have = self.b.create_block();
+        let fetch = self.b.create_block();
+        let flag = self.b.use_var(read);
+        self.b.ins().brif(flag, have, &[], fetch, &[]);
+        self.b.switch_to_block(fetch);
+        self.b.seal_block(fetch);
+        load(self);
+        let one = self.iconst(1);
+        self.b.def_var(read, one);
+        self.b.ins().jump(have, &[]);
+        self.b.switch_to_block(have);
+        self.b.seal_block(have);
+    }
+
+    /// A field as a number, read on its first use.
+    fn field_num(&mut self, p: &crate::value::FieldPath) -> (Cv, Cv, Cv) {
+        let Some(f) = self.fields.iter().find(|f| f.name == p.name).cloned() else {
+            let path = self.iconst(ptr(p));
+            let slot = self.slot_addr();
+            self.call(Helper::FieldNum, &[self.ctx, path, slot]);
+            return self.load_num();
+        };
+        self.once(f.num_read, |g| {
+            let path = g.iconst(ptr(p));
+            let slot = g.slot_addr();
+            g.call(Helper::FieldNum, &[g.ctx, path, slot]);
+            let (st, m, s) = g.load_num();
+            g.b.def_var(f.status, st);
+            g.b.def_var(f.mantissa, m);
+            g.b.def_var(f.scale, s);
+        });
+        (
+            self.b.use_var(f.status),
+            self.b.use_var(f.mantissa),
+            self.b.use_var(f.scale),
+        )
+    }
+
+    /// Where a field's value is (never 0), found on its first use.
+    fn field_ref(&mut self, p: &crate::value::FieldPath) -> Cv {
+        let zero = self.iconst(0);
+        let Some(f) = self.fields.iter().find(|f| f.name == p.name).cloned() else {
+            let path = self.iconst(ptr(p));
+            return self.call(Helper::FieldRef, &[self.ctx, path]).unwrap_or(zero);
+        };
+        self.once(f.ref_read, |g| {
+            let path = g.iconst(ptr(p));
+            let at = g.call(Helper::FieldRef, &[g.ctx, path]).unwrap_or(zero);
+            g.b.def_var(f.at, at);
+        });
+        self.b.use_var(f.at)
     }
 
     /// Calls `helper`; its result, for a helper that returns one.
@@ -339,9 +421,197 @@ impl<'b, 'f> Gen<'b, 'f> {
         match &n.kind {
             NodeKind::Const(Value::Bool(_) | Value::Null) | NodeKind::Not(_) => true,
             NodeKind::Binary(BinaryOp::And | BinaryOp::Or, _, _) => true,
-            NodeKind::Binary(op, a, b) if op.is_comparison() => numeric_pair(a, b),
+            NodeKind::Binary(op, a, b) if op.is_comparison() => {
+                numeric_pair(a, b) || (Self::value_native(a) && Self::value_native(b))
+            }
+            NodeKind::Field(_) => n.ty.non_null() == TypeSet::BOOLEAN,
+            NodeKind::Call(f, args) => match (f.name, args.as_slice()) {
+                ("isblank" | "isnull", [x]) => Self::value_native(x),
+                _ => false,
+            },
             _ => false,
         }
+    }
+
+    /// True for nodes `value` compiles natively: values of any type that are passed on as
+    /// they are (constants, fields, and the functions that choose among them).
+    pub fn value_native(n: &Node) -> bool {
+        match &n.kind {
+            NodeKind::Const(_) | NodeKind::Field(_) => true,
+            NodeKind::Binary(BinaryOp::Coalesce, a, b) => {
+                Self::value_native(a) && Self::value_native(b)
+            }
+            NodeKind::Call(f, args) => match (f.name, args.as_slice()) {
+                ("coalesce", [_, ..]) => args.iter().all(Self::value_native),
+                ("if", [_, then, rest @ ..]) if rest.len() <= 1 => {
+                    Self::value_native(then) && rest.iter().all(Self::value_native)
+                }
+                ("ifs", [_, _, ..]) => args
+                    .iter()
+                    .enumerate()
+                    .all(|(i, a)| i % 2 == 0 && i + 1 < args.len() || Self::value_native(a)),
+                ("switch", [_, _, ..]) => args.iter().all(Self::value_native),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// Where a value of any type is: a pointer to a constant of the IR or to a value in the
+    /// record; 0 when it cannot be had natively (the formula then goes to the interpreter).
+    pub fn value(&mut self, n: &Node) -> Cv {
+        match &n.kind {
+            NodeKind::Const(v) => self.iconst(ptr(v)),
+            NodeKind::Field(p) => self.field_ref(p),
+            NodeKind::Binary(BinaryOp::Coalesce, a, b) => self.first_not_null(&[a, b]),
+            NodeKind::Call(f, args) if f.name == "coalesce" && Self::value_native(n) => {
+                let args: Vec<&Node> = args.iter().collect();
+                self.first_not_null(&args)
+            }
+            NodeKind::Call(f, args) if f.name == "if" && Self::value_native(n) => {
+                let (Some(c), Some(then)) = (args.first(), args.get(1)) else {
+                    return self.iconst(0);
+                };
+                self.choose(&[(c, then)], args.get(2))
+            }
+            NodeKind::Call(f, args) if f.name == "ifs" && Self::value_native(n) => {
+                let pairs: Vec<(&Node, &Node)> = args
+                    .chunks_exact(2)
+                    .filter_map(|p| Some((p.first()?, p.get(1)?)))
+                    .collect();
+                let default = (args.len() % 2 == 1).then(|| args.last()).flatten();
+                self.choose(&pairs, default)
+            }
+            NodeKind::Call(f, args) if f.name == "switch" && Self::value_native(n) => {
+                self.switch(args)
+            }
+            _ => self.iconst(0),
+        }
+    }
+
+    /// The first of `nodes` that is not null (or the last, null), lazily as `coalesce`.
+    fn first_not_null(&mut self, nodes: &[&Node]) -> Cv {
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, I64);
+        let Some((last, init)) = nodes.split_last() else {
+            return self.iconst(0);
+        };
+        for n in init {
+            let at = self.value(n);
+            let next = self.b.create_block();
+            let check = self.b.create_block();
+            // a bail (0) goes straight to the merge and bails there
+            self.b.ins().brif(at, check, &[], merge, &[at.into()]);
+            self.b.switch_to_block(check);
+            self.b.seal_block(check);
+            let zero = self.iconst(0);
+            let null = self.call(Helper::ValIsNull, &[at]).unwrap_or(zero);
+            self.b.ins().brif(null, next, &[], merge, &[at.into()]);
+            self.b.switch_to_block(next);
+            self.b.seal_block(next);
+        }
+        let at = self.value(last);
+        self.close_one(merge, at)
+    }
+
+    /// The value of the first pair whose condition is true (conditions in order, lazily,
+    /// as `if` and `ifs`), else the default, else null; a bail when a condition bails.
+    fn choose(&mut self, pairs: &[(&Node, &Node)], default: Option<&Node>) -> Cv {
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, I64);
+        for (c, v) in pairs {
+            let code = self.boolean(c);
+            let then_b = self.b.create_block();
+            let not_true = self.b.create_block();
+            let next = self.b.create_block();
+            let is_true = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_TRUE);
+            self.b.ins().brif(is_true, then_b, &[], not_true, &[]);
+            self.b.switch_to_block(not_true);
+            self.b.seal_block(not_true);
+            let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_BAIL);
+            let bail = self.iconst(0);
+            self.b.ins().brif(is_bail, merge, &[bail.into()], next, &[]);
+            self.b.switch_to_block(then_b);
+            self.b.seal_block(then_b);
+            let at = self.value(v);
+            self.b.ins().jump(merge, &[at.into()]);
+            self.b.switch_to_block(next);
+            self.b.seal_block(next);
+        }
+        let at = match default {
+            Some(d) => self.value(d),
+            None => self.iconst(ptr(&NULL_CONST)),
+        };
+        self.close_one(merge, at)
+    }
+
+    /// `switch(subject, key, value, ..., default?)`: the value after the first key equal to
+    /// the subject (plain equality, keys in order, lazily), else the default, else null.
+    fn switch(&mut self, args: &[Node]) -> Cv {
+        let Some((subject, rest)) = args.split_first() else {
+            return self.iconst(0);
+        };
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, I64);
+        let s = self.value(subject);
+        let go = self.b.create_block();
+        self.b.ins().brif(s, go, &[], merge, &[s.into()]);
+        self.b.switch_to_block(go);
+        self.b.seal_block(go);
+        for pair in rest.chunks_exact(2) {
+            let (Some(key), Some(v)) = (pair.first(), pair.get(1)) else {
+                continue;
+            };
+            let k = self.value(key);
+            let compare = self.b.create_block();
+            self.b.ins().brif(k, compare, &[], merge, &[k.into()]);
+            self.b.switch_to_block(compare);
+            self.b.seal_block(compare);
+            let eq = self.iconst(0);
+            let code = self.call(Helper::ValCmp, &[eq, s, k]).unwrap_or(eq);
+            let then_b = self.b.create_block();
+            let next = self.b.create_block();
+            let is_true = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_TRUE);
+            self.b.ins().brif(is_true, then_b, &[], next, &[]);
+            self.b.switch_to_block(then_b);
+            self.b.seal_block(then_b);
+            let at = self.value(v);
+            self.b.ins().jump(merge, &[at.into()]);
+            self.b.switch_to_block(next);
+            self.b.seal_block(next);
+        }
+        let at = match (rest.len() % 2, rest.last()) {
+            (1, Some(default)) => self.value(default),
+            _ => self.iconst(ptr(&NULL_CONST)),
+        };
+        self.close_one(merge, at)
+    }
+
+    /// A boolean code from a helper over value pointers, or a bail when one of them is 0.
+    fn over_values(&mut self, at: &[Cv], helper: Helper, extra: Option<Cv>) -> Cv {
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, I64);
+        let mut any_bail = None;
+        for p in at {
+            let bail = self.b.ins().icmp_imm_s(IntCC::Equal, *p, 0);
+            any_bail = Some(match any_bail {
+                Some(before) => self.b.ins().bor(before, bail),
+                None => bail,
+            });
+        }
+        let Some(any_bail) = any_bail else {
+            return self.iconst(B_BAIL);
+        };
+        let go = self.b.create_block();
+        let bail_c = self.iconst(B_BAIL);
+        self.b.ins().brif(any_bail, merge, &[bail_c.into()], go, &[]);
+        self.b.switch_to_block(go);
+        self.b.seal_block(go);
+        let mut args: Vec<Cv> = extra.into_iter().collect();
+        args.extend_from_slice(at);
+        let zero = self.iconst(B_BAIL);
+        let r = self.call(helper, &args).unwrap_or(zero);
+        self.close_one(merge, r)
     }
 
     /// A number: (status, mantissa, scale).
@@ -355,18 +625,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 None => self.interp_num(n),
             },
             NodeKind::Const(_) => (self.iconst(NUM_NULL), self.iconst(0), self.iconst(0)),
-            NodeKind::Field(p) if self.fields.iter().any(|(name, _)| *name == p.name) => self
-                .fields
-                .iter()
-                .find(|(name, _)| *name == p.name)
-                .map(|(_, v)| *v)
-                .unwrap_or_else(|| self.interp_num(n)),
-            NodeKind::Field(p) => {
-                let path = self.iconst(ptr(p));
-                let slot = self.slot_addr();
-                self.call(Helper::FieldNum, &[self.ctx, path, slot]);
-                self.load_num()
-            }
+            NodeKind::Field(p) => self.field_num(p),
             NodeKind::Neg(e) => {
                 let (st, m, s) = self.num(e);
                 let zero = self.b.ins().icmp_imm_s(IntCC::Equal, m, 0);
@@ -691,10 +950,36 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let r = self.b.ins().select(b_bail, bail_c, r);
                 self.close_one(merge, r)
             }
-            NodeKind::Binary(op, a, b) => {
+            NodeKind::Binary(op, a, b) if numeric_pair(a, b) => {
                 let (sa, ma, xa) = self.num(a);
                 let (sb, mb, xb) = self.num(b);
                 self.compare(*op, (sa, ma, xa), (sb, mb, xb))
+            }
+            NodeKind::Binary(op, a, b) => {
+                let Some(index) = helpers::COMPARISONS.iter().position(|c| c == op) else {
+                    return self.interp_bool(n);
+                };
+                let pa = self.value(a);
+                let pb = self.value(b);
+                let op = self.iconst(i64::try_from(index).unwrap_or(0));
+                self.over_values(&[pa, pb], Helper::ValCmp, Some(op))
+            }
+            NodeKind::Field(p) => {
+                let at = self.field_ref(p);
+                self.over_values(&[at], Helper::ValTruth, None)
+            }
+            NodeKind::Call(f, args) => {
+                let Some(x) = args.first() else {
+                    return self.interp_bool(n);
+                };
+                let at = self.value(x);
+                let helper = if f.name == "isblank" {
+                    Helper::ValBlank
+                } else {
+                    Helper::ValIsNull
+                };
+                // 0 / 1 are B_FALSE / B_TRUE
+                self.over_values(&[at], helper, None)
             }
             _ => self.interp_bool(n),
         }
@@ -768,7 +1053,8 @@ impl<'b, 'f> Gen<'b, 'f> {
         let numeric =
             n.ty.non_null().contains(TypeSet::NUMBER) && n.ty.non_null() == TypeSet::NUMBER;
         let boolean = n.ty.non_null() == TypeSet::BOOLEAN;
-        if (numeric && Self::num_native(n)) || (boolean && Self::bool_native(n)) {
+        let passed_on = !numeric && !boolean && Self::value_native(n);
+        if (numeric && Self::num_native(n)) || (boolean && Self::bool_native(n)) || passed_on {
             self.native_roots += 1;
         } else {
             self.interpreted_roots += 1;
@@ -802,6 +1088,22 @@ impl<'b, 'f> Gen<'b, 'f> {
             self.b.switch_to_block(boxed);
             self.b.seal_block(boxed);
             self.call(Helper::BoxBool, &[code, out]);
+            self.b.ins().jump(done, &[zero.into()]);
+            self.b.switch_to_block(fallback);
+            self.b.seal_block(fallback);
+            let node = self.iconst(ptr(n));
+            let r = self
+                .call(Helper::InterpRoot, &[self.ctx, node, out])
+                .unwrap_or(zero);
+            self.b.ins().jump(done, &[r.into()]);
+        } else if passed_on {
+            let at = self.value(n);
+            let fallback = self.b.create_block();
+            let copy = self.b.create_block();
+            self.b.ins().brif(at, copy, &[], fallback, &[]);
+            self.b.switch_to_block(copy);
+            self.b.seal_block(copy);
+            self.call(Helper::OutConst, &[at, out]);
             self.b.ins().jump(done, &[zero.into()]);
             self.b.switch_to_block(fallback);
             self.b.seal_block(fallback);
@@ -871,6 +1173,22 @@ impl<'b, 'f> Gen<'b, 'f> {
     pub fn builder(&mut self) -> &mut FunctionBuilder<'f> {
         self.b
     }
+}
+
+/// The null a choice without a default gives.
+static NULL_CONST: Value = Value::Null;
+
+/// The variables caching one field: whether it was read as a number, and as what; whether
+/// its place was found, and where.
+#[derive(Clone)]
+struct FieldVars {
+    name: std::sync::Arc<str>,
+    num_read: Variable,
+    status: Variable,
+    mantissa: Variable,
+    scale: Variable,
+    ref_read: Variable,
+    at: Variable,
 }
 
 /// Both sides of a comparison are worth comparing unboxed: one is statically a number and

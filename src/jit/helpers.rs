@@ -281,3 +281,58 @@ pub extern "C" fn out_field(c: &mut JitCtx, path: &FieldPath, o: &mut Value) {
 pub extern "C" fn out_const(v: &Value, o: &mut Value) {
     *o = v.clone();
 }
+
+/// What an absent field reads as.
+static NULL: Value = Value::Null;
+
+/// Where a field's value is, without copying it (a null for an absent field); valid while
+/// the record and its slots are, that is for the call.
+pub extern "C" fn field_ref<'r>(c: &JitCtx<'_, 'r>, path: &FieldPath) -> &'r Value {
+    path.read_ref(c.ctx.record, c.ctx.slots).unwrap_or(&NULL)
+}
+
+/// A value as a boolean code: a boolean, null, or a bail for anything else (the
+/// interpreter then reports the type mismatch).
+pub extern "C" fn val_truth(v: &Value) -> i64 {
+    match v {
+        Value::Bool(true) => B_TRUE,
+        Value::Bool(false) => B_FALSE,
+        Value::Null => B_NULL,
+        _ => B_BAIL,
+    }
+}
+
+/// The comparisons [`val_cmp`] takes, by index.
+pub const COMPARISONS: [crate::syntax::BinaryOp; 6] = [
+    crate::syntax::BinaryOp::Eq,
+    crate::syntax::BinaryOp::NotEq,
+    crate::syntax::BinaryOp::Lt,
+    crate::syntax::BinaryOp::LtEq,
+    crate::syntax::BinaryOp::Gt,
+    crate::syntax::BinaryOp::GtEq,
+];
+
+/// `a op b` for values of any type, exactly as the interpreter compares them (plain
+/// equality; ordering of text, dates, booleans; null for an ordering with null); a bail
+/// where the interpreter fails.
+pub extern "C" fn val_cmp(op: i64, a: &Value, b: &Value) -> i64 {
+    let Some(op) = usize::try_from(op).ok().and_then(|i| COMPARISONS.get(i)) else {
+        return B_BAIL;
+    };
+    match crate::interp::binary(*op, a, b) {
+        Ok(Value::Bool(true)) => B_TRUE,
+        Ok(Value::Bool(false)) => B_FALSE,
+        Ok(Value::Null) => B_NULL,
+        _ => B_BAIL,
+    }
+}
+
+/// 1 when the value is null (`isnull`, and what `coalesce` and `??` skip), else 0.
+pub extern "C" fn val_is_null(v: &Value) -> i64 {
+    i64::from(v.is_null())
+}
+
+/// 1 when the value is blank as `isblank` says (null, or text of white space only).
+pub extern "C" fn val_blank(v: &Value) -> i64 {
+    i64::from(crate::stdlib::logic::is_blank(v))
+}

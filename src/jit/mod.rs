@@ -17,7 +17,7 @@ use cranelift_module::{default_libcall_names, Linkage, Module};
 
 use crate::interp::Interpreter;
 use crate::runtime::{Ctx, EvalError};
-use crate::transform::{MappingKind, Outcome, Transform};
+use crate::transform::{MappingKind, Outcome, Transform, Verdict};
 use crate::value::Value;
 use codegen::{Gen, Helpers, CONDITION_FAILED, FILTERED, MAPPING_FAILED};
 use helpers::JitCtx;
@@ -108,7 +108,7 @@ impl JitTransform {
                 }
             };
             let mut g = Gen::new(&mut b, &mut module, &helpers, jctx);
-            g.prefetch_numbers(transform.conditions.iter().map(|c| &c.ir).chain(
+            g.declare_fields(transform.conditions.iter().map(|c| &c.ir).chain(
                 transform.mappings.iter().filter_map(|m| match &m.kind {
                     MappingKind::Formula(f) => Some(&f.ir),
                     _ => None,
@@ -204,10 +204,18 @@ impl JitTransform {
     /// Runs the compiled transform on one record; the same outcome as
     /// [`Transform::apply`].
     pub fn apply(&self, interp: &mut Interpreter, ctx: &Ctx) -> Outcome {
+        let mut outs = Vec::new();
+        self.apply_into(interp, ctx, &mut outs).with_values(outs)
+    }
+
+    /// Runs the compiled transform on one record into `outs`; the same verdict and values
+    /// as [`Transform::apply_into`] (a caller that keeps `outs` allocates nothing for it).
+    pub fn apply_into(&self, interp: &mut Interpreter, ctx: &Ctx, outs: &mut Vec<Value>) -> Verdict {
         if self.max_nodes > ctx.limits.max_steps {
-            return self.transform.apply(interp, ctx);
+            return self.transform.apply_into(interp, ctx, outs);
         }
-        let mut outs = vec![Value::Null; self.transform.mappings.len()];
+        outs.clear();
+        outs.resize(self.transform.mappings.len(), Value::Null);
         let mut jctx = JitCtx {
             ctx,
             interp,
@@ -226,21 +234,21 @@ impl JitTransform {
                 .unwrap_or_else(|| EvalError::type_mismatch("the JIT lost an error"))
         };
         match code {
-            0 => Outcome::Mapped(outs),
+            0 => Verdict::Mapped,
             c if c >= MAPPING_FAILED => {
                 let j = usize::try_from(c - MAPPING_FAILED).unwrap_or(0);
-                Outcome::Failed {
+                Verdict::Failed {
                     target: self.transform.mappings.get(j).map(|m| m.target.clone()),
                     condition: None,
                     error: error(),
                 }
             }
-            c if c >= CONDITION_FAILED => Outcome::Failed {
+            c if c >= CONDITION_FAILED => Verdict::Failed {
                 target: None,
                 condition: Some(usize::try_from(c - CONDITION_FAILED).unwrap_or(0)),
                 error: error(),
             },
-            c => Outcome::Filtered(usize::try_from(c - FILTERED).unwrap_or(0)),
+            c => Verdict::Filtered(usize::try_from(c - FILTERED).unwrap_or(0)),
         }
     }
 }

@@ -82,6 +82,44 @@ pub enum Outcome {
     },
 }
 
+/// What the transform made of one record whose output values went to a buffer
+/// ([`Transform::apply_into`]).
+#[derive(Debug)]
+pub enum Verdict {
+    /// The buffer holds the output values, one per mapping, in mapping order.
+    Mapped,
+    /// Condition `index` (0-based) did not hold.
+    Filtered(usize),
+    /// A condition (`target` None) or a mapping failed.
+    Failed {
+        /// The mapping target, or None for a condition.
+        target: Option<Arc<str>>,
+        /// Which condition, when a condition failed.
+        condition: Option<usize>,
+        /// The error.
+        error: EvalError,
+    },
+}
+
+impl Verdict {
+    /// The [`Outcome`], with the buffer's values when mapped.
+    pub fn with_values(self, values: Vec<Value>) -> Outcome {
+        match self {
+            Verdict::Mapped => Outcome::Mapped(values),
+            Verdict::Filtered(i) => Outcome::Filtered(i),
+            Verdict::Failed {
+                target,
+                condition,
+                error,
+            } => Outcome::Failed {
+                target,
+                condition,
+                error,
+            },
+        }
+    }
+}
+
 /// All conditions and mappings of a connector.
 #[derive(Debug)]
 pub struct Transform {
@@ -315,19 +353,27 @@ impl Transform {
 
     /// Runs the conditions, then the mappings, on one record.
     pub fn apply(&self, interp: &mut Interpreter, ctx: &Ctx) -> Outcome {
+        let mut out = Vec::with_capacity(self.mappings.len());
+        self.apply_into(interp, ctx, &mut out).with_values(out)
+    }
+
+    /// [`Transform::apply`] into `out` (cleared first; when it is mapped, one value per
+    /// mapping): a caller that keeps `out` from record to record allocates nothing for it.
+    pub fn apply_into(&self, interp: &mut Interpreter, ctx: &Ctx, out: &mut Vec<Value>) -> Verdict {
+        out.clear();
         for (i, c) in self.conditions.iter().enumerate() {
             match interp.eval(&c.ir, ctx) {
                 Ok(Value::Bool(true)) => {}
-                Ok(Value::Bool(false) | Value::Null) => return Outcome::Filtered(i),
+                Ok(Value::Bool(false) | Value::Null) => return Verdict::Filtered(i),
                 Ok(other) => {
-                    return Outcome::Failed {
+                    return Verdict::Failed {
                         target: None,
                         condition: Some(i),
                         error: condition_not_boolean(&other, c.ir.span),
                     }
                 }
                 Err(error) => {
-                    return Outcome::Failed {
+                    return Verdict::Failed {
                         target: None,
                         condition: Some(i),
                         error,
@@ -335,7 +381,6 @@ impl Transform {
                 }
             }
         }
-        let mut out = Vec::with_capacity(self.mappings.len());
         for m in &self.mappings {
             let v = match &m.kind {
                 MappingKind::Field(path) => path.read_from(ctx.record, ctx.slots),
@@ -343,7 +388,7 @@ impl Transform {
                 MappingKind::Formula(f) => match interp.eval(&f.ir, ctx) {
                     Ok(v) => v,
                     Err(error) => {
-                        return Outcome::Failed {
+                        return Verdict::Failed {
                             target: Some(m.target.clone()),
                             condition: None,
                             error,
@@ -353,7 +398,7 @@ impl Transform {
             };
             out.push(v);
         }
-        Outcome::Mapped(out)
+        Verdict::Mapped
     }
 
     /// The formula that failed in an outcome (a condition by index, a mapping by target),

@@ -40,19 +40,30 @@ impl FieldPath {
     /// Reads the field from the slots the executor parsed, or from `record` when this
     /// path is not bound to slots.
     pub fn read_from(&self, record: &Value, slots: Option<&[Option<Value>]>) -> Value {
+        self.read_ref(record, slots).cloned().unwrap_or(Value::Null)
+    }
+
+    /// [`FieldPath::read_from`] without copying the value: where it is in `record` or
+    /// the slots; `None` when absent (null).
+    pub fn read_ref<'v>(
+        &self,
+        record: &'v Value,
+        slots: Option<&'v [Option<Value>]>,
+    ) -> Option<&'v Value> {
         let (Some((exact, root)), Some(slots)) = (self.slots, slots) else {
-            return self.read(record);
+            return match record.get_key(&self.name) {
+                Some(v) => Some(v),
+                None => walk(record, self.steps.as_deref()?),
+            };
         };
         if let Some(Some(v)) = exact.and_then(|i| slots.get(i)) {
-            return v.clone();
+            return Some(v);
         }
         match (&self.steps, root.and_then(|i| slots.get(i))) {
             (Some(steps), Some(Some(root_value))) => {
                 walk(root_value, steps.get(1..).unwrap_or(&[]))
-                    .cloned()
-                    .unwrap_or(Value::Null)
             }
-            _ => Value::Null,
+            _ => None,
         }
     }
 

@@ -15,7 +15,7 @@ use crate::interp::Interpreter;
 use crate::native::Native;
 use crate::runtime::{Ctx, Lookups};
 use crate::transform::source::{parse_line, raw_of_bad_line, raw_of_line, Raw, ReadError};
-use crate::transform::{Outcome, Transform};
+use crate::transform::{Transform, Verdict};
 use crate::value::Value;
 
 /// One record in this many has its transform latency measured.
@@ -98,6 +98,8 @@ pub(super) struct Worker<'t> {
     tz: Tz,
     limits: crate::limits::Limits,
     echo: Option<&'t EchoFilter>,
+    /// The output values of the record in hand, kept from record to record.
+    values: Vec<Value>,
 }
 
 impl<'t> Worker<'t> {
@@ -115,6 +117,7 @@ impl<'t> Worker<'t> {
             tz: plan.tz,
             limits: plan.limits,
             echo: plan.echo,
+            values: Vec::new(),
         }
     }
 
@@ -168,9 +171,11 @@ impl<'t> Worker<'t> {
         };
         let timed = chunk.read.is_multiple_of(LATENCY_SAMPLE);
         let t0 = timed.then(Instant::now);
-        let outcome = match &self.jit {
-            Some(jit) => jit.apply(&mut self.interp, &ctx),
-            None => self.transform.apply(&mut self.interp, &ctx),
+        let verdict = match &self.jit {
+            Some(jit) => jit.apply_into(&mut self.interp, &ctx, &mut self.values),
+            None => self
+                .transform
+                .apply_into(&mut self.interp, &ctx, &mut self.values),
         };
         if let Some(t0) = t0 {
             chunk
@@ -178,10 +183,10 @@ impl<'t> Worker<'t> {
                 .push(u32::try_from(t0.elapsed().as_nanos()).unwrap_or(u32::MAX));
         }
         if let Some(write) = read_baseline {
-            match (&outcome, self.echo.map(|e| &e.way)) {
+            match (&verdict, self.echo.map(|e| &e.way)) {
                 (_, Some(Way::In)) => chunk.baselines.push(write),
-                (Outcome::Mapped(values), Some(Way::Back { .. })) => {
-                    let mapped = self.transform.record_of(values.clone());
+                (Verdict::Mapped, Some(Way::Back { .. })) => {
+                    let mapped = self.transform.record_of(self.values.clone());
                     if let Some(back) = self.echo.and_then(|e| e.written_back(&mapped)) {
                         chunk.baselines.push(write);
                         chunk.baselines.push(back);
@@ -190,14 +195,14 @@ impl<'t> Worker<'t> {
                 _ => {}
             }
         }
-        match outcome {
-            Outcome::Mapped(values) => match self.mode {
+        match verdict {
+            Verdict::Mapped => match self.mode {
                 SinkMode::Lines => {
-                    Transform::write_line(self.targets, &values, &mut chunk.ndjson);
+                    Transform::write_line(self.targets, &self.values, &mut chunk.ndjson);
                     chunk.written += 1;
                 }
                 SinkMode::Values | SinkMode::Remote => {
-                    let mapped = self.transform.record_of(values);
+                    let mapped = self.transform.record_of(std::mem::take(&mut self.values));
                     let problem = self.key.and_then(|key| Some((key, key_problem(&mapped, key)?)));
                     match problem {
                         Some((key, problem)) => chunk.dead.push(DeadEntry {
@@ -222,8 +227,8 @@ impl<'t> Worker<'t> {
                 }
                 SinkMode::Nothing => chunk.not_written += 1,
             },
-            Outcome::Filtered(_) => chunk.filtered += 1,
-            Outcome::Failed {
+            Verdict::Filtered(_) => chunk.filtered += 1,
+            Verdict::Failed {
                 target,
                 condition,
                 error,
