@@ -30,6 +30,17 @@ fn num_expr() -> impl Strategy<Value = String> {
         Just("null".to_string()),
         Just("0".to_string()),
         Just("9223372036854775807".to_string()),
+        prop_oneof![
+            Just("1"),
+            Just("10"),
+            Just("100"),
+            Just("1000"),
+            Just("1e18"),
+            Just("0.05")
+        ]
+        .prop_map(str::to_string),
+        (-99_999i64..99_999, 0u32..6)
+            .prop_map(|(m, s)| rust_decimal::Decimal::new(m, s).to_string()),
     ];
     leaf.prop_recursive(4, 24, 3, |inner| {
         prop_oneof![
@@ -43,7 +54,8 @@ fn num_expr() -> impl Strategy<Value = String> {
             (
                 inner.clone(),
                 prop_oneof![
-                    (-3i64..4).prop_map(|d| d.to_string()),
+                    (-3i64..6).prop_map(|d| d.to_string()),
+                    Just("19".to_string()),
                     Just("1.5".to_string()),
                     Just("-0.5".to_string()),
                     Just("$a".to_string()),
@@ -52,6 +64,8 @@ fn num_expr() -> impl Strategy<Value = String> {
                     Just("half_up"),
                     Just("half_even"),
                     Just("floor"),
+                    Just("ceiling"),
+                    Just("down"),
                     Just("up")
                 ]
             )

@@ -8,7 +8,8 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, FuncRef, InstBuilder, StackSlotData, StackSlotKind, Value as Cv,
+    types, AbiParam, FuncRef, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind,
+    Value as Cv,
 };
 use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_jit::JITModule;
@@ -646,6 +647,11 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let (sb, mb, xb) = self.num(b);
                 self.close_num(merge, (sb, mb, xb))
             }
+            NodeKind::Binary(BinaryOp::Div, a, b) if power_of_ten(b).is_some() => {
+                let k = power_of_ten(b).unwrap_or(0);
+                let x = self.num(a);
+                self.div_pow10(x, k, b)
+            }
             NodeKind::Binary(op, a, b) => {
                 let (sa, ma, xa) = self.num(a);
                 let (sb, mb, xb) = self.num(b);
@@ -673,10 +679,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 };
                 let (sa, ma, xa) = self.num(a);
                 let (sb, mb, xb) = self.num(b);
-                let zero = self.iconst(0);
-                let ord = self
-                    .call(Helper::DecCmp, &[ma, xa, mb, xb])
-                    .unwrap_or(zero);
+                let ord = self.cmp3((ma, xa), (mb, xb));
                 // As the function does over [a, b]: min keeps the first of equals, max the
                 // last; nulls are skipped; a bail on either side bails.
                 let pick_a = if f.name == "min" {
@@ -732,6 +735,9 @@ impl<'b, 'f> Gen<'b, 'f> {
                     return self.div_round(a, b, digits, mode);
                 }
                 let (st, m, s) = self.num(x);
+                if digits >= 0 {
+                    return self.round_inline((st, m, s), digits, mode);
+                }
                 let merge = self.num_merge();
                 let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_OK);
                 self.compute_if(ok, (st, m, s), merge);
@@ -824,7 +830,38 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.close_num(merge, r)
     }
 
-    /// `a op b` on unboxed numbers: inline for + - * when the scales allow, else a helper.
+    /// 10^k from the table, for a runtime k (clamped to 18: the caller checks k ≤ 18).
+    fn pow10(&mut self, k: Cv) -> Cv {
+        let max = self.iconst(18);
+        let k = self.b.ins().umin(k, max);
+        let offset = self.b.ins().ishl_imm_s(k, 3);
+        let base = self.iconst(helpers::POW10.as_ptr() as i64);
+        let at = self.b.ins().iadd(base, offset);
+        self.b.ins().load(I64, MemFlagsData::trusted(), at, 0)
+    }
+
+    /// Both mantissas at the larger of the two scales: (a, b, scale, fits), `fits` false
+    /// when a rescale overflows or needs more than 10^18.
+    fn align(&mut self, (ma, xa): (Cv, Cv), (mb, xb): (Cv, Cv)) -> (Cv, Cv, Cv, Cv) {
+        let hi = self.b.ins().smax(xa, xb);
+        let da = self.b.ins().isub(hi, xa);
+        let db = self.b.ins().isub(hi, xb);
+        let pa = self.pow10(da);
+        let pb = self.pow10(db);
+        let (ma2, of_a) = self.b.ins().smul_overflow(ma, pa);
+        let (mb2, of_b) = self.b.ins().smul_overflow(mb, pb);
+        let small_a = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, da, 18);
+        let small_b = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, db, 18);
+        let of = self.b.ins().bor(of_a, of_b);
+        let no_of = self.b.ins().bxor_imm_s(of, 1);
+        let small = self.b.ins().band(small_a, small_b);
+        let fits = self.b.ins().band(small, no_of);
+        (ma2, mb2, hi, fits)
+    }
+
+    /// `a op b` on unboxed numbers: inline for + - * (any scales, rescaled as rust_decimal
+    /// does) and for a division by a power of ten; a helper otherwise, and wherever the
+    /// inline form would overflow or give zero (whose sign rust_decimal keeps).
     fn arith(
         &mut self,
         op: BinaryOp,
@@ -841,31 +878,30 @@ impl<'b, 'f> Gen<'b, 'f> {
             _ => 3,
         };
         if op_code < 3 {
-            let (r, overflow, scale) = match op {
-                BinaryOp::Add => {
-                    let (r, of) = self.b.ins().sadd_overflow(ma, mb);
-                    (r, of, xa)
-                }
-                BinaryOp::Sub => {
-                    let (r, of) = self.b.ins().ssub_overflow(ma, mb);
-                    (r, of, xa)
+            let (r, fast, scale) = match op {
+                BinaryOp::Mul => {
+                    let (r, of) = self.b.ins().smul_overflow(ma, mb);
+                    let scale = self.b.ins().iadd(xa, xb);
+                    let scale_ok =
+                        self.b
+                            .ins()
+                            .icmp_imm_s(IntCC::SignedLessThanOrEqual, scale, 28);
+                    let no_of = self.b.ins().bxor_imm_s(of, 1);
+                    (r, self.b.ins().band(scale_ok, no_of), scale)
                 }
                 _ => {
-                    let (r, of) = self.b.ins().smul_overflow(ma, mb);
-                    (r, of, self.b.ins().iadd(xa, xb))
+                    let (a2, b2, scale, fits) = self.align((ma, xa), (mb, xb));
+                    let (r, of) = if op == BinaryOp::Add {
+                        self.b.ins().sadd_overflow(a2, b2)
+                    } else {
+                        self.b.ins().ssub_overflow(a2, b2)
+                    };
+                    let no_of = self.b.ins().bxor_imm_s(of, 1);
+                    (r, self.b.ins().band(fits, no_of), scale)
                 }
             };
-            let scale_ok = if op == BinaryOp::Mul {
-                self.b
-                    .ins()
-                    .icmp_imm_s(IntCC::SignedLessThanOrEqual, scale, 28)
-            } else {
-                self.b.ins().icmp(IntCC::Equal, xa, xb)
-            };
             let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
-            let no_overflow = self.b.ins().bxor_imm_s(overflow, 1);
-            let fast = self.b.ins().band(scale_ok, nonzero);
-            let fast = self.b.ins().band(fast, no_overflow);
+            let fast = self.b.ins().band(fast, nonzero);
             let fast_b = self.b.create_block();
             self.b.ins().brif(fast, fast_b, &[], slow, &[]);
             self.b.switch_to_block(fast_b);
@@ -884,6 +920,158 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.call(Helper::DecOp, &[code, ma, xa, mb, xb, slot]);
         let (rs, rm, rx) = self.load_num();
         self.close_num(merge, (rs, rm, rx))
+    }
+
+    /// `a / 10^k` (k ≤ 18, a constant): the mantissa kept, the scale raised by k, then
+    /// trailing zeros dropped, as rust_decimal's division leaves an exact quotient. A zero,
+    /// or a scale over 28, goes to the helper.
+    fn div_pow10(&mut self, (st, m, s): (Cv, Cv, Cv), k: i64, divisor: &Node) -> (Cv, Cv, Cv) {
+        let merge = self.num_merge();
+        let is_ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_OK);
+        self.compute_if(is_ok, (st, m, s), merge);
+        let scale = self.b.ins().iadd_imm_s(s, k);
+        let scale_ok = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::SignedLessThanOrEqual, scale, 28);
+        let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, m, 0);
+        let fast = self.b.ins().band(scale_ok, nonzero);
+        let strip = self.b.create_block();
+        self.b.append_block_param(strip, I64);
+        self.b.append_block_param(strip, I64);
+        let slow = self.b.create_block();
+        self.b.ins().brif(fast, strip, &[m.into(), scale.into()], slow, &[]);
+        // strip: while scale > 0 and the mantissa ends in 0, drop the zero
+        self.b.switch_to_block(strip);
+        let (sm, ss) = match self.b.block_params(strip) {
+            [a, b] => (*a, *b),
+            _ => (m, scale),
+        };
+        let rem = self.b.ins().srem_imm_s(sm, 10);
+        let ends_in_zero = self.b.ins().icmp_imm_s(IntCC::Equal, rem, 0);
+        let has_scale = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, ss, 0);
+        let again = self.b.ins().band(ends_in_zero, has_scale);
+        let drop_zero = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().brif(again, drop_zero, &[], done, &[]);
+        self.b.switch_to_block(drop_zero);
+        self.b.seal_block(drop_zero);
+        let m2 = self.b.ins().sdiv_imm_s(sm, 10);
+        let s2 = self.b.ins().iadd_imm_s(ss, -1);
+        self.b.ins().jump(strip, &[m2.into(), s2.into()]);
+        self.b.seal_block(strip);
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        let ok = self.iconst(NUM_OK);
+        self.b.ins().jump(merge, &[ok.into(), sm.into(), ss.into()]);
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        let (sb, mb, xb) = self.num(divisor);
+        let _ = sb;
+        let code = self.iconst(3);
+        let slot = self.slot_addr();
+        self.call(Helper::DecOp, &[code, m, s, mb, xb, slot]);
+        let r = self.load_num();
+        self.close_num(merge, r)
+    }
+
+    /// `round(x, digits)` with literal digits ≥ 0 and a known mode, inline: scaled up when
+    /// x has fewer places, else divided by 10^(places − digits) and the remainder rounded
+    /// as the mode says (rust_decimal's strategies). A zero result, or places beyond 10^18,
+    /// go to the helper.
+    fn round_inline(&mut self, (st, m, s): (Cv, Cv, Cv), digits: i64, mode: usize) -> (Cv, Cv, Cv) {
+        let merge = self.num_merge();
+        let is_ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_OK);
+        self.compute_if(is_ok, (st, m, s), merge);
+        let slow = self.b.create_block();
+        let up_b = self.b.create_block();
+        let down_b = self.b.create_block();
+        let fewer = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::SignedLessThanOrEqual, s, digits);
+        self.b.ins().brif(fewer, up_b, &[], down_b, &[]);
+
+        // fewer places than digits: append zeros
+        self.b.switch_to_block(up_b);
+        self.b.seal_block(up_b);
+        let d = self.iconst(digits);
+        let k = self.b.ins().isub(d, s);
+        let p = self.pow10(k);
+        let (m2, of) = self.b.ins().smul_overflow(m, p);
+        let small = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, k, 18);
+        let no_of = self.b.ins().bxor_imm_s(of, 1);
+        let fast = self.b.ins().band(small, no_of);
+        let ok_b = self.b.create_block();
+        self.b.ins().brif(fast, ok_b, &[], slow, &[]);
+        self.b.switch_to_block(ok_b);
+        self.b.seal_block(ok_b);
+        let ok = self.iconst(NUM_OK);
+        self.b.ins().jump(merge, &[ok.into(), m2.into(), d.into()]);
+
+        // more places: divide and round the remainder
+        self.b.switch_to_block(down_b);
+        self.b.seal_block(down_b);
+        let k = self.b.ins().iadd_imm_s(s, -digits);
+        let p = self.pow10(k);
+        let q = self.b.ins().sdiv(m, p);
+        let r = self.b.ins().srem(m, p);
+        let negative = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, m, 0);
+        let minus = self.iconst(-1);
+        let plus = self.iconst(1);
+        let sign = self.b.ins().select(negative, minus, plus);
+        let zero = self.iconst(0);
+        let abs_r = self.b.ins().iabs(r);
+        let twice = self.b.ins().ishl_imm_s(abs_r, 1);
+        let name = helpers::ROUND_MODES.get(mode).map_or("half_up", |(n, _)| *n);
+        let step = match name {
+            "half_up" => {
+                let bump = self.b.ins().icmp(IntCC::SignedGreaterThanOrEqual, twice, p);
+                self.b.ins().select(bump, sign, zero)
+            }
+            "half_even" => {
+                let above = self.b.ins().icmp(IntCC::SignedGreaterThan, twice, p);
+                let half = self.b.ins().icmp(IntCC::Equal, twice, p);
+                let low = self.b.ins().band_imm_s(q, 1);
+                let odd = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
+                let tie_up = self.b.ins().band(half, odd);
+                let bump = self.b.ins().bor(above, tie_up);
+                self.b.ins().select(bump, sign, zero)
+            }
+            "up" => {
+                let bump = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+                self.b.ins().select(bump, sign, zero)
+            }
+            "floor" => {
+                let bump = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, r, 0);
+                self.b.ins().select(bump, minus, zero)
+            }
+            "ceiling" => {
+                let bump = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, r, 0);
+                self.b.ins().select(bump, plus, zero)
+            }
+            _ => zero,
+        };
+        let q2 = self.b.ins().iadd(q, step);
+        let small = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThanOrEqual, k, 18);
+        let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, q2, 0);
+        let fast = self.b.ins().band(small, nonzero);
+        let ok_b = self.b.create_block();
+        self.b.ins().brif(fast, ok_b, &[], slow, &[]);
+        self.b.switch_to_block(ok_b);
+        self.b.seal_block(ok_b);
+        let ok = self.iconst(NUM_OK);
+        let d = self.iconst(digits);
+        self.b.ins().jump(merge, &[ok.into(), q2.into(), d.into()]);
+
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        let d = self.iconst(digits);
+        let md = self.iconst(i64::try_from(mode).unwrap_or(0));
+        let slot = self.slot_addr();
+        self.call(Helper::DecRound, &[m, s, d, md, slot]);
+        let r = self.load_num();
+        self.close_num(merge, r)
     }
 
     /// A boolean code: false, true, null or bail.
@@ -1017,12 +1205,6 @@ impl<'b, 'f> Gen<'b, 'f> {
 
         self.b.switch_to_block(both_ok_b);
         self.b.seal_block(both_ok_b);
-        let same_scale = self.b.ins().icmp(IntCC::Equal, xa, xb);
-        let fast = self.b.create_block();
-        let slow = self.b.create_block();
-        self.b.ins().brif(same_scale, fast, &[], slow, &[]);
-        self.b.switch_to_block(fast);
-        self.b.seal_block(fast);
         let cc = match op {
             BinaryOp::Eq => IntCC::Equal,
             BinaryOp::NotEq => IntCC::NotEqual,
@@ -1031,17 +1213,36 @@ impl<'b, 'f> Gen<'b, 'f> {
             BinaryOp::Gt => IntCC::SignedGreaterThan,
             _ => IntCC::SignedGreaterThanOrEqual,
         };
-        let c = self.b.ins().icmp(cc, ma, mb);
-        let c = self.b.ins().uextend(I64, c);
-        self.b.ins().jump(merge, &[c.into()]);
-        self.b.switch_to_block(slow);
-        self.b.seal_block(slow);
-        let ord = self
-            .call(Helper::DecCmp, &[ma, xa, mb, xb])
-            .unwrap_or_else(|| self.b.ins().iconst(I64, 0));
+        let ord = self.cmp3((ma, xa), (mb, xb));
         let c = self.b.ins().icmp_imm_s(cc, ord, 0);
         let c = self.b.ins().uextend(I64, c);
         self.close_one(merge, c)
+    }
+
+    /// Compares two numbers: -1, 0 or 1; inline at a common scale, by the helper when a
+    /// rescale does not fit.
+    fn cmp3(&mut self, (ma, xa): (Cv, Cv), (mb, xb): (Cv, Cv)) -> Cv {
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, I64);
+        let (a2, b2, _, fits) = self.align((ma, xa), (mb, xb));
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        self.b.ins().brif(fits, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        self.b.seal_block(fast);
+        let gt = self.b.ins().icmp(IntCC::SignedGreaterThan, a2, b2);
+        let lt = self.b.ins().icmp(IntCC::SignedLessThan, a2, b2);
+        let gt = self.b.ins().uextend(I64, gt);
+        let lt = self.b.ins().uextend(I64, lt);
+        let ord = self.b.ins().isub(gt, lt);
+        self.b.ins().jump(merge, &[ord.into()]);
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        let zero = self.iconst(0);
+        let ord = self
+            .call(Helper::DecCmp, &[ma, xa, mb, xb])
+            .unwrap_or(zero);
+        self.close_one(merge, ord)
     }
 
     /// Writes the value of `n` to `out` (a `*mut Value`); returns 0, or 1 on an error (kept
@@ -1173,6 +1374,22 @@ impl<'b, 'f> Gen<'b, 'f> {
     pub fn builder(&mut self) -> &mut FunctionBuilder<'f> {
         self.b
     }
+}
+
+/// k when the node is the constant 10^k (k ≤ 18).
+fn power_of_ten(n: &Node) -> Option<i64> {
+    let Some(Value::Number(d)) = n.as_const() else {
+        return None;
+    };
+    let d = d.normalize();
+    if d.scale() != 0 || d.is_sign_negative() {
+        return None;
+    }
+    let m = i64::try_from(d.mantissa()).ok()?;
+    helpers::POW10
+        .iter()
+        .position(|p| *p == m)
+        .and_then(|k| i64::try_from(k).ok())
 }
 
 /// The null a choice without a default gives.

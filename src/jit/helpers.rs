@@ -84,7 +84,7 @@ fn put_num(o: &mut NumOut, v: &Value) {
 
 /// Reads a field as a number.
 pub extern "C" fn field_num(c: &mut JitCtx, path: &FieldPath, o: &mut NumOut) {
-    put_num(o, &path.read_from(c.ctx.record, c.ctx.slots));
+    put_num(o, path.read_ref(c.ctx.record, c.ctx.slots).unwrap_or(&NULL));
 }
 
 /// Evaluates a node with the interpreter and reads the result as a number (bail on error
@@ -202,6 +202,18 @@ pub extern "C" fn dec_round(m: i64, s: i64, digits: i64, mode: i64, o: &mut NumO
             .and_then(|(d, st)| crate::stdlib::numbers::round_with(d, digits, st).ok()),
     );
 }
+
+/// 10^k for k in 0..=18, the powers an i64 holds: the generated code rescales mantissas
+/// and rounds with them.
+pub static POW10: [i64; 19] = {
+    let mut table = [1i64; 19];
+    let mut k = 1;
+    while k < 19 {
+        table[k] = table[k - 1] * 10;
+        k += 1;
+    }
+    table
+};
 
 /// The rounding modes by index, as `round()` names them.
 pub const ROUND_MODES: [(&str, RoundingStrategy); 6] = [

@@ -214,8 +214,12 @@ impl JitTransform {
         if self.max_nodes > ctx.limits.max_steps {
             return self.transform.apply_into(interp, ctx, outs);
         }
-        outs.clear();
-        outs.resize(self.transform.mappings.len(), Value::Null);
+        // Every slot is written when the record maps; a buffer of the right length is
+        // reused as it is (its old values are dropped as they are overwritten).
+        if outs.len() != self.transform.mappings.len() {
+            outs.clear();
+            outs.resize(self.transform.mappings.len(), Value::Null);
+        }
         let mut jctx = JitCtx {
             ctx,
             interp,
