@@ -205,15 +205,27 @@ pub extern "C" fn dec_round(m: i64, s: i64, digits: i64, mode: i64, o: &mut NumO
 
 /// 10^k for k in 0..=18, the powers an i64 holds: the generated code rescales mantissas
 /// and rounds with them.
-pub static POW10: [i64; 19] = {
-    let mut table = [1i64; 19];
-    let mut k = 1;
-    while k < 19 {
-        table[k] = table[k - 1] * 10;
-        k += 1;
-    }
-    table
-};
+pub static POW10: [i64; 19] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+    10_000_000_000_000_000,
+    100_000_000_000_000_000,
+    1_000_000_000_000_000_000,
+];
 
 /// The rounding modes by index, as `round()` names them.
 pub const ROUND_MODES: [(&str, RoundingStrategy); 6] = [
