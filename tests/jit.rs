@@ -508,3 +508,54 @@ fn rounded_division_is_native_and_exact() {
         }
     }
 }
+
+/// A native step that fails (division by zero, a wrong kind of value) or whose result does
+/// not fit the unboxed form (an intermediate of 27 digits) is evaluated by the interpreter
+/// for that node only: the answer or the error is the interpreter's, and no formula is
+/// evaluated whole.
+#[test]
+fn a_failing_native_step_is_redone_for_that_node_not_the_formula() {
+    let schema = Schema::new(
+        [
+            ("a", TypeSet::NUMBER),
+            ("b", TypeSet::NUMBER),
+            ("s", TypeSet::ANY),
+        ]
+        .iter()
+        .map(|(f, t)| (f.to_string(), *t)),
+    );
+    let options = CompileOptions {
+        schema: Some(schema),
+        ..CompileOptions::default()
+    };
+    let cases = [
+        ("($a / $b) + 1", r#"{"a": 1, "b": 0}"#),
+        (
+            "round($a * $a * $a / $a / $a, 2) + 1",
+            r#"{"a": 1000000000, "b": 1}"#,
+        ),
+        ("$a + $s * 2", r#"{"a": 1, "b": 1, "s": "x"}"#),
+        ("mod($a, $b) - 1", r#"{"a": 5, "b": 0}"#),
+    ];
+    for (text, record) in cases {
+        let transform = Arc::new(Transform {
+            conditions: Vec::new(),
+            mappings: vec![CompiledMapping {
+                target: Arc::from("m"),
+                kind: MappingKind::Formula(formula(text, &options)),
+            }],
+            input_fields: None,
+            slot_fields: None,
+            conformed: Vec::new(),
+            slot_types: Vec::new(),
+        });
+        let jit = JitTransform::compile(Arc::clone(&transform)).unwrap();
+        assert_eq!(jit.native_formulas, 1, "{text} compiles natively");
+        let record = parse_record(record).unwrap();
+        let ctx = Ctx::new(&record);
+        let a = transform.apply(&mut Interpreter::new(), &ctx);
+        let b = jit.apply(&mut Interpreter::new(), &ctx);
+        assert!(same(&a, &b), "{text}: {a:?} / {b:?}");
+        assert_eq!(jit.whole_formula_runs(), 0, "{text} was evaluated whole");
+    }
+}

@@ -15,7 +15,9 @@ use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_jit::JITModule;
 use cranelift_module::{Linkage, Module, ModuleError};
 
-use super::helpers::{self, B_BAIL, B_FALSE, B_NULL, B_TRUE, NUM_BAIL, NUM_NULL, NUM_OK};
+use super::helpers::{
+    self, B_BAIL, B_FALSE, B_NULL, B_TRUE, NUM_BAIL, NUM_ERR, NUM_NULL, NUM_OK,
+};
 use crate::ir::{Node, NodeKind};
 use crate::stdlib::numbers::rounding_mode;
 use crate::syntax::BinaryOp;
@@ -615,11 +617,30 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.close_one(merge, r)
     }
 
-    /// A number: (status, mantissa, scale).
+    /// A number: (status, mantissa, scale). A node whose native result is not
+    /// representable (a bail) is evaluated by the interpreter — that node only, not the
+    /// formula — and an error anywhere is carried up as [`NUM_ERR`].
     pub fn num(&mut self, n: &Node) -> (Cv, Cv, Cv) {
         if !Self::num_native(n) {
             return self.interp_num(n);
         }
+        let r = self.num_unboxed(n);
+        match &n.kind {
+            NodeKind::Const(_) | NodeKind::Field(_) => r,
+            _ => self.recover(n, r),
+        }
+    }
+
+    /// A bail of `n`'s native result replaced by what the interpreter makes of `n`.
+    fn recover(&mut self, n: &Node, (st, m, s): (Cv, Cv, Cv)) -> (Cv, Cv, Cv) {
+        let merge = self.num_merge();
+        let bailed = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_BAIL);
+        self.compute_if(bailed, (st, m, s), merge);
+        let r = self.interp_num(n);
+        self.close_num(merge, r)
+    }
+
+    fn num_unboxed(&mut self, n: &Node) -> (Cv, Cv, Cv) {
         match &n.kind {
             NodeKind::Const(Value::Number(d)) => match helpers::split(*d) {
                 Some((m, s)) => (self.iconst(NUM_OK), self.iconst(m), self.iconst(s)),
@@ -693,12 +714,11 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let b_ok_and_a_wins = self.b.ins().band(b_ok, pick_a);
                 let b_out = self.b.ins().bor(b_null, b_ok_and_a_wins);
                 let choose_a = self.b.ins().band(a_ok, b_out);
-                let a_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_BAIL);
-                let b_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sb, NUM_BAIL);
-                let either_bail = self.b.ins().bor(a_bail, b_bail);
+                // an error or a bail on either side wins (the larger status)
+                let worst = self.b.ins().smax(sa, sb);
+                let either_bad = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, worst, NUM_BAIL);
                 let st = self.b.ins().select(choose_a, sa, sb);
-                let bail = self.iconst(NUM_BAIL);
-                let st = self.b.ins().select(either_bail, bail, st);
+                let st = self.b.ins().select(either_bad, worst, st);
                 let m = self.b.ins().select(choose_a, ma, mb);
                 let s = self.b.ins().select(choose_a, xa, xb);
                 (st, m, s)
@@ -786,7 +806,8 @@ impl<'b, 'f> Gen<'b, 'f> {
     }
 
     /// Branches on both operands being numbers. Returns the block where both are, and
-    /// leaves the builder in the other path with a flag: does either side bail?
+    /// leaves the builder in the other path with the worse status (error over bail over
+    /// null: the larger).
     fn unless_both_numbers(&mut self, sa: Cv, sb: Cv) -> (cranelift_codegen::ir::Block, Cv) {
         let both_ok_b = self.b.create_block();
         let not_ok_b = self.b.create_block();
@@ -795,18 +816,13 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.b.ins().brif(both_ok, both_ok_b, &[], not_ok_b, &[]);
         self.b.switch_to_block(not_ok_b);
         self.b.seal_block(not_ok_b);
-        let a_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_BAIL);
-        let b_bail = self.b.ins().icmp_imm_s(IntCC::Equal, sb, NUM_BAIL);
-        (both_ok_b, self.b.ins().bor(a_bail, b_bail))
+        (both_ok_b, self.b.ins().smax(sa, sb))
     }
 
-    /// Continues only when both statuses are numbers; otherwise jumps to `merge` with a
-    /// bail (either side bailed) or null (either side is null).
+    /// Continues only when both statuses are numbers; otherwise jumps to `merge` with the
+    /// worse status (an error, a bail, or null).
     fn when_both_numbers(&mut self, sa: Cv, sb: Cv, merge: cranelift_codegen::ir::Block) {
-        let (both_ok_b, bail) = self.unless_both_numbers(sa, sb);
-        let bail_c = self.iconst(NUM_BAIL);
-        let null_c = self.iconst(NUM_NULL);
-        let st = self.b.ins().select(bail, bail_c, null_c);
+        let (both_ok_b, st) = self.unless_both_numbers(sa, sb);
         let zero = self.iconst(0);
         self.b
             .ins()
@@ -1181,7 +1197,11 @@ impl<'b, 'f> Gen<'b, 'f> {
     ) -> Cv {
         let merge = self.b.create_block();
         self.b.append_block_param(merge, I64);
-        let (both_ok_b, bail) = self.unless_both_numbers(sa, sb);
+        let (both_ok_b, worst) = self.unless_both_numbers(sa, sb);
+        let bail = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, worst, NUM_BAIL);
         let null_result = match op {
             BinaryOp::Eq | BinaryOp::NotEq => {
                 // null = null is true; null = number is false.
@@ -1264,6 +1284,14 @@ impl<'b, 'f> Gen<'b, 'f> {
             let (st, m, s) = self.num(n);
             let fallback = self.b.create_block();
             let boxed = self.b.create_block();
+            let not_failed = self.b.create_block();
+            let failed = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_ERR);
+            let one = self.iconst(1);
+            self.b
+                .ins()
+                .brif(failed, done, &[one.into()], not_failed, &[]);
+            self.b.switch_to_block(not_failed);
+            self.b.seal_block(not_failed);
             let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_BAIL);
             self.b.ins().brif(is_bail, fallback, &[], boxed, &[]);
             self.b.switch_to_block(boxed);

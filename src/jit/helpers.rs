@@ -18,7 +18,8 @@ use crate::runtime::{Ctx, EvalError};
 use crate::value::{FieldPath, Value};
 
 /// A number between generated code and helpers: `status` 0 = number `mantissa × 10^-scale`,
-/// 1 = null, 2 = not representable here (the caller falls back to the interpreter).
+/// 1 = null, 2 = not representable here (the node is evaluated by the interpreter), 3 = an
+/// error (kept in the context). The statuses are ordered: of two operands, the larger wins.
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NumOut {
@@ -34,8 +35,10 @@ pub struct NumOut {
 pub const NUM_OK: i64 = 0;
 /// Null.
 pub const NUM_NULL: i64 = 1;
-/// Bail out to the interpreter.
+/// Not representable here: the node is evaluated by the interpreter instead.
 pub const NUM_BAIL: i64 = 2;
+/// The node failed; the error (the first of the formula) is in the context.
+pub const NUM_ERR: i64 = 3;
 
 /// Boolean result codes: false, true, null, bail.
 pub const B_FALSE: i64 = 0;
@@ -54,6 +57,8 @@ pub struct JitCtx<'a, 'r> {
     pub interp: &'a mut Interpreter,
     /// The error of a failed condition or mapping.
     pub error: Option<EvalError>,
+    /// Conditions and mappings the interpreter evaluated whole for this record.
+    pub whole_formulas: u64,
 }
 
 /// A decimal as (mantissa, scale) when its mantissa fits an i64 and it is not a
@@ -87,14 +92,19 @@ pub extern "C" fn field_num(c: &mut JitCtx, path: &FieldPath, o: &mut NumOut) {
     put_num(o, path.read_ref(c.ctx.record, c.ctx.slots).unwrap_or(&NULL));
 }
 
-/// Evaluates a node with the interpreter and reads the result as a number (bail on error
-/// or another kind: the enclosing formula is then evaluated by the interpreter).
+/// Evaluates a node with the interpreter and reads the result as a number: a bail for
+/// another kind of value or one too large for the unboxed form; an error is kept in the
+/// context (the first one: evaluation runs in the interpreter's order, so it is the error
+/// the interpreter reports) and given as [`NUM_ERR`].
 pub extern "C" fn interp_num(c: &mut JitCtx, n: &Node, o: &mut NumOut) {
     match c.interp.eval(n, c.ctx) {
         Ok(v) => put_num(o, &v),
-        Err(_) => {
+        Err(e) => {
+            if c.error.is_none() {
+                c.error = Some(e);
+            }
             *o = NumOut {
-                status: NUM_BAIL,
+                status: NUM_ERR,
                 ..NumOut::default()
             }
         }
@@ -262,6 +272,7 @@ pub extern "C" fn box_bool(code: i64, o: &mut Value) {
 /// Evaluates a node with the interpreter into an output value; 0 on success, 1 on error
 /// (kept in the context).
 pub extern "C" fn interp_root(c: &mut JitCtx, n: &Node, o: &mut Value) -> i64 {
+    c.whole_formulas += 1;
     match c.interp.eval(n, c.ctx) {
         Ok(v) => {
             *o = v;
@@ -276,6 +287,7 @@ pub extern "C" fn interp_root(c: &mut JitCtx, n: &Node, o: &mut Value) -> i64 {
 
 /// Evaluates a condition with the interpreter: 0 holds, 1 does not hold, 2 error (kept).
 pub extern "C" fn interp_cond(c: &mut JitCtx, n: &Node) -> i64 {
+    c.whole_formulas += 1;
     match c.interp.eval(n, c.ctx) {
         Ok(Value::Bool(true)) => 0,
         Ok(Value::Bool(false) | Value::Null) => 1,

@@ -47,6 +47,10 @@ pub struct JitTransform {
     pub native_formulas: usize,
     /// Conditions and formula mappings the interpreter evaluates as a whole.
     pub interpreted_formulas: usize,
+    /// How often, over every record so far, the interpreter evaluated a condition or
+    /// mapping whole: those it always evaluates, and native ones whose result was not
+    /// representable (a failing native step is redone node by node, not whole).
+    whole_formulas: std::sync::atomic::AtomicU64,
     /// The most IR nodes of one condition or mapping: no evaluation takes more steps (there
     /// are no loops), so under a step limit at least this large the code is exact without
     /// counting steps; under a smaller one the interpreter evaluates, and counts.
@@ -183,6 +187,7 @@ impl JitTransform {
             .unwrap_or(0);
         let (interpreted_nodes, native_formulas, interpreted_formulas) = counts;
         Ok(JitTransform {
+            whole_formulas: std::sync::atomic::AtomicU64::new(0),
             interpreted_nodes,
             native_formulas,
             interpreted_formulas,
@@ -194,6 +199,12 @@ impl JitTransform {
             compile_time: started.elapsed(),
             code_bytes,
         })
+    }
+
+    /// How often the interpreter evaluated a condition or mapping whole, over every record
+    /// run so far.
+    pub fn whole_formula_runs(&self) -> u64 {
+        self.whole_formulas.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The transform this code was compiled from.
@@ -224,6 +235,7 @@ impl JitTransform {
             ctx,
             interp,
             error: None,
+            whole_formulas: 0,
         };
         // SAFETY: the function was compiled for this transform; `jctx` and `outs` (one
         // slot per mapping) are live and exclusive for the call. The code passes the helpers
@@ -232,6 +244,10 @@ impl JitTransform {
         // which the `Arc` keeps alive and nothing mutates — so every reference a helper
         // receives is valid, and the mutable ones unaliased, for the call.
         let code = unsafe { (self.function)(&mut jctx, outs.as_mut_ptr()) };
+        if jctx.whole_formulas > 0 {
+            self.whole_formulas
+                .fetch_add(jctx.whole_formulas, std::sync::atomic::Ordering::Relaxed);
+        }
         let error = || {
             jctx.error
                 .clone()
