@@ -39,6 +39,13 @@ fn num_expr() -> impl Strategy<Value = String> {
             Just("0.05")
         ]
         .prop_map(str::to_string),
+        prop_oneof![
+            Just("number($a)"),
+            Just("number($s)"),
+            Just("number($n)"),
+            Just("number($flag)")
+        ]
+        .prop_map(str::to_string),
         (-99_999i64..99_999, 0u32..6)
             .prop_map(|(m, s)| rust_decimal::Decimal::new(m, s).to_string()),
     ];
@@ -320,6 +327,8 @@ fn other_expr() -> impl Strategy<Value = String> {
         Just("iferror(number($s), -1)".to_string()),
         Just("isblank($n) or isnull($s)".to_string()),
         Just("text(round($a, 2))".to_string()),
+        Just("text($a * 2 - $b)".to_string()),
+        Just("text(number($s) + 1)".to_string()),
         Just("switch($s, 'text', 1, 2)".to_string()),
     ]
 }

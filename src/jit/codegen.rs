@@ -61,11 +61,13 @@ enum Helper {
     ValCmp,
     ValIsNull,
     ValBlank,
+    ValNumber,
+    OutTextNum,
 }
 
 impl Helper {
     /// Every helper, in declaration order (`helper as usize` is its index).
-    const ALL: [Helper; 19] = [
+    const ALL: [Helper; 21] = [
         Helper::FieldNum,
         Helper::InterpNum,
         Helper::InterpBool,
@@ -85,6 +87,8 @@ impl Helper {
         Helper::ValCmp,
         Helper::ValIsNull,
         Helper::ValBlank,
+        Helper::ValNumber,
+        Helper::OutTextNum,
     ];
 
     /// (symbol, address, parameter count, returns a value)
@@ -114,6 +118,8 @@ impl Helper {
             Helper::ValCmp => ("val_cmp", helpers::val_cmp as *const u8, 3, true),
             Helper::ValIsNull => ("val_is_null", helpers::val_is_null as *const u8, 1, true),
             Helper::ValBlank => ("val_blank", helpers::val_blank as *const u8, 1, true),
+            Helper::ValNumber => ("val_number", helpers::val_number as *const u8, 2, false),
+            Helper::OutTextNum => ("out_text_num", helpers::out_text_num as *const u8, 4, true),
         }
     }
 }
@@ -410,6 +416,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 }
                 ("if", [_, _, ..]) => true,
                 ("abs", [x]) => x.ty.intersects(TypeSet::NUMBER),
+                ("number", [x]) => Self::value_native(x),
                 ("min" | "max", [a, b]) => {
                     a.ty.intersects(TypeSet::NUMBER) && b.ty.intersects(TypeSet::NUMBER)
                 }
@@ -677,6 +684,20 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let (sa, ma, xa) = self.num(a);
                 let (sb, mb, xb) = self.num(b);
                 self.arith(*op, (sa, ma, xa), (sb, mb, xb))
+            }
+            NodeKind::Call(f, args) if f.name == "number" => {
+                let Some(x) = args.first() else {
+                    return self.interp_num(n);
+                };
+                let at = self.value(x);
+                let merge = self.num_merge();
+                let bail = (self.iconst(NUM_BAIL), self.iconst(0), self.iconst(0));
+                let present = self.b.ins().icmp_imm_s(IntCC::NotEqual, at, 0);
+                self.compute_if(present, bail, merge);
+                let slot = self.slot_addr();
+                self.call(Helper::ValNumber, &[at, slot]);
+                let r = self.load_num();
+                self.close_num(merge, r)
             }
             NodeKind::Call(f, args) if f.name == "abs" => {
                 let Some(x) = args.first() else {
@@ -1275,13 +1296,29 @@ impl<'b, 'f> Gen<'b, 'f> {
             n.ty.non_null().contains(TypeSet::NUMBER) && n.ty.non_null() == TypeSet::NUMBER;
         let boolean = n.ty.non_null() == TypeSet::BOOLEAN;
         let passed_on = !numeric && !boolean && Self::value_native(n);
-        if (numeric && Self::num_native(n)) || (boolean && Self::bool_native(n)) || passed_on {
+        let text_of_number = match &n.kind {
+            NodeKind::Call(f, args) if f.name == "text" => match args.as_slice() {
+                [x] if x.ty.non_null() == TypeSet::NUMBER && Self::num_native(x) => Some(x),
+                _ => None,
+            },
+            _ => None,
+        };
+        if (numeric && Self::num_native(n))
+            || (boolean && Self::bool_native(n))
+            || passed_on
+            || text_of_number.is_some()
+        {
             self.native_roots += 1;
         } else {
             self.interpreted_roots += 1;
         }
-        if numeric && Self::num_native(n) {
-            let (st, m, s) = self.num(n);
+        let number = match text_of_number {
+            Some(x) => Some(x),
+            None if numeric && Self::num_native(n) => Some(n),
+            None => None,
+        };
+        if let Some(x) = number {
+            let (st, m, s) = self.num(x);
             let fallback = self.b.create_block();
             let boxed = self.b.create_block();
             let not_failed = self.b.create_block();
@@ -1296,7 +1333,11 @@ impl<'b, 'f> Gen<'b, 'f> {
             self.b.ins().brif(is_bail, fallback, &[], boxed, &[]);
             self.b.switch_to_block(boxed);
             self.b.seal_block(boxed);
-            let r = self.call(Helper::BoxNum, &[st, m, s, out]).unwrap_or(zero);
+            let writer = match text_of_number {
+                Some(_) => Helper::OutTextNum,
+                None => Helper::BoxNum,
+            };
+            let r = self.call(writer, &[st, m, s, out]).unwrap_or(zero);
             let failed = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
             self.b
                 .ins()

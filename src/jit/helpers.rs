@@ -372,3 +372,32 @@ pub extern "C" fn val_is_null(v: &Value) -> i64 {
 pub extern "C" fn val_blank(v: &Value) -> i64 {
     i64::from(crate::stdlib::logic::is_blank(v))
 }
+
+/// `number(x)` of a value: a number as it is, text parsed as `number()` parses it, null as
+/// null; a bail otherwise (the interpreter then reports E304 or the wrong kind).
+pub extern "C" fn val_number(v: &Value, o: &mut NumOut) {
+    *o = match v {
+        Value::String(s) => match crate::stdlib::convert::parse_number_text(s) {
+            Some(d) => num_out(Some(d)),
+            None => num_out(None),
+        },
+        Value::Null | Value::Number(_) => {
+            put_num(o, v);
+            return;
+        }
+        _ => num_out(None),
+    };
+}
+
+/// `text(x)` of a number (or null) into an output value, as `text()` writes it; 1 when it
+/// cannot be formed.
+pub extern "C" fn out_text_num(status: i64, m: i64, s: i64, o: &mut Value) -> i64 {
+    *o = match status {
+        NUM_NULL => Value::Null,
+        _ => match join(m, s) {
+            Some(d) => Value::string(Value::Number(d).to_text()),
+            None => return 1,
+        },
+    };
+    0
+}
