@@ -35,8 +35,8 @@ pub struct JitTransform {
     transform: Arc<Transform>,
     module: Option<JITModule>,
     function: TransformFn,
-    /// The generated Cranelift IR, as text.
-    pub clif: String,
+    /// The generated Cranelift IR as text, when asked for ([`JitTransform::compile_with_clif`]).
+    pub clif: Option<String>,
     /// How long compilation took.
     pub compile_time: Duration,
     /// Size of the generated machine code in bytes.
@@ -73,11 +73,26 @@ fn err(e: impl std::fmt::Display) -> JitError {
 impl JitTransform {
     /// Compiles `transform`.
     pub fn compile(transform: Arc<Transform>) -> Result<JitTransform, JitError> {
+        Self::compile_inner(transform, false)
+    }
+
+    /// Compiles `transform` and keeps the Cranelift IR as text (the REPL's `:clif`; writing
+    /// it out costs as much as compiling).
+    pub fn compile_with_clif(transform: Arc<Transform>) -> Result<JitTransform, JitError> {
+        Self::compile_inner(transform, true)
+    }
+
+    fn compile_inner(transform: Arc<Transform>, keep_clif: bool) -> Result<JitTransform, JitError> {
         let started = Instant::now();
         let mut flags = settings::builder();
         flags.set("use_colocated_libcalls", "false").map_err(err)?;
         flags.set("is_pic", "false").map_err(err)?;
         flags.set("opt_level", "speed").map_err(err)?;
+        // The verifier checks the generated IR: on in debug builds (the tests), where it
+        // catches a generator bug as a compile error; off in release builds, where it would
+        // take a fifth of the compile time.
+        let verify = if cfg!(debug_assertions) { "true" } else { "false" };
+        flags.set("enable_verifier", verify).map_err(err)?;
         let isa = cranelift_native::builder()
             .map_err(err)?
             .finish(settings::Flags::new(flags))
@@ -165,7 +180,7 @@ impl JitTransform {
             drop(g);
             b.finalize(module.target_config());
         }
-        let clif = ctx.func.display().to_string();
+        let clif = keep_clif.then(|| ctx.func.display().to_string());
         module.define_function(id, &mut ctx).map_err(err)?;
         let code_bytes = ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
         module.clear_context(&mut ctx);

@@ -246,10 +246,10 @@ impl Session {
             "clif" => match compile(arg, &self.options) {
                 Ok(f) => {
                     let transform = std::sync::Arc::new(Transform::single(arg, f.ir));
-                    let reply = match crate::jit::JitTransform::compile(transform) {
+                    let reply = match crate::jit::JitTransform::compile_with_clif(transform) {
                         Ok(jit) => Reply::out(format!(
                             "{}; {} bytes of machine code, compiled in {:.2} ms\n",
-                            jit.clif,
+                            jit.clif.as_deref().unwrap_or_default(),
                             jit.code_bytes,
                             jit.compile_time.as_secs_f64() * 1000.0
                         )),
