@@ -78,6 +78,7 @@ fn num_expr() -> impl Strategy<Value = String> {
             )
                 .prop_map(|(a, d, m)| format!("round({a}, {d}, '{m}')")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} ?? {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("iferror({a}, {b})")),
             (bool_expr_leaf(), inner.clone(), inner.clone())
                 .prop_map(|(c, a, b)| format!("if({c}, {a}, {b})")),
             inner.clone().prop_map(|a| format!("abs({a})")),
@@ -376,6 +377,7 @@ fn value_expr() -> impl Strategy<Value = String> {
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("coalesce({a}, {b})")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} ?? {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("iferror({a}, {b})")),
             (test.clone(), inner.clone(), inner.clone())
                 .prop_map(|(c, a, b)| format!("if({c}, {a}, {b})")),
             (test.clone(), inner.clone()).prop_map(|(c, a)| format!("if({c}, {a})")),

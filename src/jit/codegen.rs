@@ -63,11 +63,13 @@ enum Helper {
     ValBlank,
     ValNumber,
     OutTextNum,
+    ErrorMark,
+    ErrorClear,
 }
 
 impl Helper {
     /// Every helper, in declaration order (`helper as usize` is its index).
-    const ALL: [Helper; 21] = [
+    const ALL: [Helper; 23] = [
         Helper::FieldNum,
         Helper::InterpNum,
         Helper::InterpBool,
@@ -89,6 +91,8 @@ impl Helper {
         Helper::ValBlank,
         Helper::ValNumber,
         Helper::OutTextNum,
+        Helper::ErrorMark,
+        Helper::ErrorClear,
     ];
 
     /// (symbol, address, parameter count, returns a value)
@@ -120,6 +124,8 @@ impl Helper {
             Helper::ValBlank => ("val_blank", helpers::val_blank as *const u8, 1, true),
             Helper::ValNumber => ("val_number", helpers::val_number as *const u8, 2, false),
             Helper::OutTextNum => ("out_text_num", helpers::out_text_num as *const u8, 4, true),
+            Helper::ErrorMark => ("error_mark", helpers::error_mark as *const u8, 1, true),
+            Helper::ErrorClear => ("error_clear", helpers::error_clear as *const u8, 1, false),
         }
     }
 }
@@ -417,6 +423,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 ("if", [_, _, ..]) => true,
                 ("abs", [x]) => x.ty.intersects(TypeSet::NUMBER),
                 ("number", [x]) => Self::value_native(x),
+                ("iferror", [_, _]) => true,
                 ("min" | "max", [a, b]) => {
                     a.ty.intersects(TypeSet::NUMBER) && b.ty.intersects(TypeSet::NUMBER)
                 }
@@ -461,6 +468,8 @@ impl<'b, 'f> Gen<'b, 'f> {
                     .enumerate()
                     .all(|(i, a)| i % 2 == 0 && i + 1 < args.len() || Self::value_native(a)),
                 ("switch", [_, _, ..]) => args.iter().all(Self::value_native),
+                // a passed-on value cannot fail (a condition that does bails instead)
+                ("iferror", [x, _]) => Self::value_native(x),
                 _ => false,
             },
             _ => false,
@@ -494,6 +503,12 @@ impl<'b, 'f> Gen<'b, 'f> {
             }
             NodeKind::Call(f, args) if f.name == "switch" && Self::value_native(n) => {
                 self.switch(args)
+            }
+            NodeKind::Call(f, args) if f.name == "iferror" && Self::value_native(n) => {
+                match args.first() {
+                    Some(x) => self.value(x),
+                    None => self.iconst(0),
+                }
             }
             _ => self.iconst(0),
         }
@@ -684,6 +699,29 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let (sa, ma, xa) = self.num(a);
                 let (sb, mb, xb) = self.num(b);
                 self.arith(*op, (sa, ma, xa), (sb, mb, xb))
+            }
+            NodeKind::Call(f, args) if f.name == "iferror" => {
+                let [x, alt] = args.as_slice() else {
+                    return self.interp_num(n);
+                };
+                let zero = self.iconst(0);
+                let before = self.call(Helper::ErrorMark, &[self.ctx]).unwrap_or(zero);
+                let r = self.num(x);
+                let merge = self.num_merge();
+                let failed = self.b.ins().icmp_imm_s(IntCC::Equal, r.0, NUM_ERR);
+                self.compute_if(failed, r, merge);
+                // forget the error x made (not one kept before it), then the alternative
+                let clear = self.b.create_block();
+                let go_on = self.b.create_block();
+                self.b.ins().brif(before, go_on, &[], clear, &[]);
+                self.b.switch_to_block(clear);
+                self.b.seal_block(clear);
+                self.call(Helper::ErrorClear, &[self.ctx]);
+                self.b.ins().jump(go_on, &[]);
+                self.b.switch_to_block(go_on);
+                self.b.seal_block(go_on);
+                let other = self.num(alt);
+                self.close_num(merge, other)
             }
             NodeKind::Call(f, args) if f.name == "number" => {
                 let Some(x) = args.first() else {

@@ -401,3 +401,14 @@ pub extern "C" fn out_text_num(status: i64, m: i64, s: i64, o: &mut Value) -> i6
     };
     0
 }
+
+/// 1 when an error is kept in the context already, else 0 (`iferror` looks before its
+/// argument runs, so that it forgets only the error that argument made).
+pub extern "C" fn error_mark(c: &JitCtx) -> i64 {
+    i64::from(c.error.is_some())
+}
+
+/// Forgets the error kept in the context (`iferror` caught it).
+pub extern "C" fn error_clear(c: &mut JitCtx) {
+    c.error = None;
+}
