@@ -1382,11 +1382,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 .brif(failed, fallback, &[], done, &[zero.into()]);
             self.b.switch_to_block(fallback);
             self.b.seal_block(fallback);
-            let node = self.iconst(ptr(n));
-            let r = self
-                .call(Helper::InterpRoot, &[self.ctx, node, out])
-                .unwrap_or(zero);
-            self.b.ins().jump(done, &[r.into()]);
+            self.whole_root(n, out, done);
         } else if boolean && Self::bool_native(n) {
             let code = self.boolean(n);
             let fallback = self.b.create_block();
@@ -1399,11 +1395,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             self.b.ins().jump(done, &[zero.into()]);
             self.b.switch_to_block(fallback);
             self.b.seal_block(fallback);
-            let node = self.iconst(ptr(n));
-            let r = self
-                .call(Helper::InterpRoot, &[self.ctx, node, out])
-                .unwrap_or(zero);
-            self.b.ins().jump(done, &[r.into()]);
+            self.whole_root(n, out, done);
         } else if passed_on {
             let at = self.value(n);
             let fallback = self.b.create_block();
@@ -1415,21 +1407,24 @@ impl<'b, 'f> Gen<'b, 'f> {
             self.b.ins().jump(done, &[zero.into()]);
             self.b.switch_to_block(fallback);
             self.b.seal_block(fallback);
-            let node = self.iconst(ptr(n));
-            let r = self
-                .call(Helper::InterpRoot, &[self.ctx, node, out])
-                .unwrap_or(zero);
-            self.b.ins().jump(done, &[r.into()]);
+            self.whole_root(n, out, done);
         } else {
-            let node = self.iconst(ptr(n));
-            let r = self
-                .call(Helper::InterpRoot, &[self.ctx, node, out])
-                .unwrap_or(zero);
-            self.b.ins().jump(done, &[r.into()]);
+            self.whole_root(n, out, done);
         }
         self.b.switch_to_block(done);
         self.b.seal_block(done);
         self.param0(done)
+    }
+
+    /// Evaluates `n` whole with the interpreter into `out`, then jumps to `done` with its
+    /// code (0, or 1 on an error kept in the context).
+    fn whole_root(&mut self, n: &Node, out: Cv, done: cranelift_codegen::ir::Block) {
+        let zero = self.iconst(0);
+        let node = self.iconst(ptr(n));
+        let r = self
+            .call(Helper::InterpRoot, &[self.ctx, node, out])
+            .unwrap_or(zero);
+        self.b.ins().jump(done, &[r.into()]);
     }
 
     /// A condition: 0 holds, 1 does not hold, 2 failed (error in the context).
