@@ -77,6 +77,16 @@ fn hand_written(target: &str) -> Option<HandWritten> {
         "numeric/unit_price" => {
             |r| Some(Value::Number(round(num(r, "price")? / num(r, "qty")?, 2)))
         }
+        "numeric/per_unit" => |r| {
+            Some(Value::Number(
+                (num(r, "price")? / num(r, "qty")?).normalize(),
+            ))
+        },
+        "numeric/quarter" => |r| {
+            Some(Value::Number(
+                (num(r, "credit_limit")? / Decimal::from(4)).normalize(),
+            ))
+        },
         "numeric/discount" => |r| {
             let (p, q) = (num(r, "price")?, num(r, "qty")?);
             let off = if text(r, "segment") == Some("enterprise") {

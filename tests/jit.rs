@@ -520,10 +520,10 @@ fn rounded_division_is_native_and_exact() {
     }
 }
 
-/// A native step that fails (division by zero, a wrong kind of value) or whose result does
-/// not fit the unboxed form (an intermediate of 27 digits) is evaluated by the interpreter
-/// for that node only: the answer or the error is the interpreter's, and no formula is
-/// evaluated whole.
+/// A native step that fails (an overflow, a wrong kind of value, mod by zero) or whose
+/// result does not fit the unboxed form (an intermediate of 27 digits) is
+/// evaluated by the interpreter for that node only: the answer or the error is the
+/// interpreter's, and no formula is evaluated whole.
 #[test]
 fn a_failing_native_step_is_redone_for_that_node_not_the_formula() {
     let schema = Schema::new(
@@ -540,9 +540,9 @@ fn a_failing_native_step_is_redone_for_that_node_not_the_formula() {
         ..CompileOptions::default()
     };
     let cases = [
-        ("($a / $b) + 1", r#"{"a": 1, "b": 0}"#),
+        ("($a * $a * $a) + 1", r#"{"a": 10000000000, "b": 0}"#),
         (
-            "round($a * $a * $a / $a / $a, 2) + 1",
+            "round($a * $a * $a / 1000000000 / 1000000000, 2) + 1",
             r#"{"a": 1000000000, "b": 1}"#,
         ),
         ("$a + $s * 2", r#"{"a": 1, "b": 1, "s": "x"}"#),
@@ -568,5 +568,83 @@ fn a_failing_native_step_is_redone_for_that_node_not_the_formula() {
         let b = jit.apply(&mut Interpreter::new(), &ctx);
         assert!(same(&a, &b), "{text}: {a:?} / {b:?}");
         assert_eq!(jit.whole_formula_runs(), 0, "{text} was evaluated whole");
+    }
+}
+
+/// A division whose quotient terminates is computed inline: every pair of a grid of
+/// dividends and divisors (signs, scales, powers of two and five, quotients that do not
+/// terminate, zero) gives the interpreter's value, digit for digit and scale for scale.
+#[test]
+fn exact_division_matches_the_interpreter_digit_for_digit() {
+    let options = |engine| sluice::Options {
+        schema: vec![("a".into(), "number".into()), ("b".into(), "number".into())],
+        engine,
+        ..Default::default()
+    };
+    let interp =
+        sluice::Program::compile_with("$a / $b", &options(sluice::Engine::Interp)).unwrap();
+    let jit = sluice::Program::compile_with("$a / $b", &options(sluice::Engine::Jit)).unwrap();
+    let dividends = [
+        "0",
+        "1",
+        "-1",
+        "7",
+        "10",
+        "12.50",
+        "1.005",
+        "-3.75",
+        "1200",
+        "99999.99",
+        "0.001",
+        "123456789012",
+        "9223372036854775807",
+        "-40",
+        "2.000",
+        "1e-10",
+    ];
+    let divisors = [
+        "1", "2", "4", "8", "5", "25", "125", "10", "20", "40", "50", "64", "0.5", "0.25", "0.2",
+        "0.04", "3", "6", "7", "12", "1.5", "-8", "-0.125", "1024", "3125", "0", "1e-5", "2.50",
+    ];
+    let ctx = sluice::Context::at("2024-05-01T00:00:00Z").unwrap();
+    for a in dividends {
+        for b in divisors {
+            let record: serde_json::Value =
+                serde_json::from_str(&format!(r#"{{"a": {a}, "b": {b}}}"#)).unwrap();
+            let key = |o: Result<sluice::Output, sluice::Error>| match o {
+                Ok(sluice::Output::Mapped(m)) => Ok(serde_json::to_string(&m).unwrap()),
+                Ok(other) => Ok(format!("{other:?}")),
+                Err(e) => Err((e.code, e.message.clone())),
+            };
+            assert_eq!(
+                key(interp.execute(&record, &ctx)),
+                key(jit.execute(&record, &ctx)),
+                "{a} / {b}"
+            );
+        }
+    }
+}
+
+/// Regression: `1 + 0.0` is 1 in rust_decimal (a zero operand keeps the other's scale); the
+/// inline addition at a common scale gave 1.0.
+#[test]
+fn adding_a_zero_of_more_places_keeps_the_other_operands_scale() {
+    let options = |engine| sluice::Options {
+        schema: vec![("a".into(), "number".into()), ("z".into(), "number".into())],
+        engine,
+        ..Default::default()
+    };
+    let ctx = sluice::Context::at("2024-05-01T00:00:00Z").unwrap();
+    let record = serde_json::json!({"a": 1, "z": 0.00});
+    for formula in ["$a + $z", "$z + $a", "$a - $z", "$z - $a", "1 + abs($z)"] {
+        let run = |engine| {
+            let program = sluice::Program::compile_with(formula, &options(engine)).unwrap();
+            format!("{:?}", program.execute(&record, &ctx).unwrap())
+        };
+        assert_eq!(
+            run(sluice::Engine::Interp),
+            run(sluice::Engine::Jit),
+            "{formula}"
+        );
     }
 }

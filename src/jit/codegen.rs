@@ -399,6 +399,9 @@ impl<'b, 'f> Gen<'b, 'f> {
 
     /// True for nodes `num` compiles natively.
     pub fn num_native(n: &Node) -> bool {
+        if may_outgrow_unboxed(n) {
+            return false;
+        }
         match &n.kind {
             NodeKind::Const(Value::Number(d)) => helpers::split(*d).is_some(),
             NodeKind::Const(Value::Null) | NodeKind::Field(_) | NodeKind::Neg(_) => true,
@@ -439,7 +442,8 @@ impl<'b, 'f> Gen<'b, 'f> {
             NodeKind::Const(Value::Bool(_) | Value::Null) | NodeKind::Not(_) => true,
             NodeKind::Binary(BinaryOp::And | BinaryOp::Or, _, _) => true,
             NodeKind::Binary(op, a, b) if op.is_comparison() => {
-                numeric_pair(a, b) || (Self::value_native(a) && Self::value_native(b))
+                (numeric_pair(a, b) && !may_outgrow_unboxed(a) && !may_outgrow_unboxed(b))
+                    || (Self::value_native(a) && Self::value_native(b))
             }
             NodeKind::Field(_) => n.ty.non_null() == TypeSet::BOOLEAN,
             NodeKind::Call(f, args) => match (f.name, args.as_slice()) {
@@ -972,7 +976,13 @@ impl<'b, 'f> Gen<'b, 'f> {
                         self.b.ins().ssub_overflow(a2, b2)
                     };
                     let no_of = self.b.ins().bxor_imm_s(of, 1);
-                    (r, self.b.ins().band(fits, no_of), scale)
+                    // rust_decimal gives `1 + 0.0` as 1: a zero operand keeps the other's
+                    // scale, so that case is the helper's
+                    let a_nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, ma, 0);
+                    let b_nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, mb, 0);
+                    let nonzero = self.b.ins().band(a_nonzero, b_nonzero);
+                    let fast = self.b.ins().band(fits, no_of);
+                    (r, self.b.ins().band(fast, nonzero), scale)
                 }
             };
             let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
@@ -986,7 +996,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 .ins()
                 .jump(merge, &[ok.into(), r.into(), scale.into()]);
         } else {
-            self.b.ins().jump(slow, &[]);
+            self.exact_div((ma, xa), (mb, xb), merge, slow);
         }
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);
@@ -1011,16 +1021,38 @@ impl<'b, 'f> Gen<'b, 'f> {
             .icmp_imm_s(IntCC::SignedLessThanOrEqual, scale, 28);
         let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, m, 0);
         let fast = self.b.ins().band(scale_ok, nonzero);
+        let strip = self.strip_block();
+        let slow = self.b.create_block();
+        self.b.ins().brif(fast, strip, &[m.into(), scale.into()], slow, &[]);
+        self.fill_strip(strip, merge);
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        let (sb, mb, xb) = self.num(divisor);
+        let _ = sb;
+        let code = self.iconst(3);
+        let slot = self.slot_addr();
+        self.call(Helper::DecOp, &[code, m, s, mb, xb, slot]);
+        let r = self.load_num();
+        self.close_num(merge, r)
+    }
+
+    /// A block taking (mantissa, scale) of an exact quotient; [`Gen::fill_strip`] gives it
+    /// its code once every jump to it is written.
+    fn strip_block(&mut self) -> cranelift_codegen::ir::Block {
         let strip = self.b.create_block();
         self.b.append_block_param(strip, I64);
         self.b.append_block_param(strip, I64);
-        let slow = self.b.create_block();
-        self.b.ins().brif(fast, strip, &[m.into(), scale.into()], slow, &[]);
-        // strip: while scale > 0 and the mantissa ends in 0, drop the zero
+        strip
+    }
+
+    /// The code of a [`Gen::strip_block`] (the current block being filled): drops the
+    /// quotient's trailing zeros while its scale is above 0, as rust_decimal's division
+    /// leaves a quotient, and passes the number on to `merge`.
+    fn fill_strip(&mut self, strip: cranelift_codegen::ir::Block, merge: cranelift_codegen::ir::Block) {
         self.b.switch_to_block(strip);
         let (sm, ss) = match self.b.block_params(strip) {
             [a, b] => (*a, *b),
-            _ => (m, scale),
+            _ => return,
         };
         let rem = self.b.ins().srem_imm_s(sm, 10);
         let ends_in_zero = self.b.ins().icmp_imm_s(IntCC::Equal, rem, 0);
@@ -1039,15 +1071,113 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.b.seal_block(done);
         let ok = self.iconst(NUM_OK);
         self.b.ins().jump(merge, &[ok.into(), sm.into(), ss.into()]);
-        self.b.switch_to_block(slow);
-        self.b.seal_block(slow);
-        let (sb, mb, xb) = self.num(divisor);
-        let _ = sb;
-        let code = self.iconst(3);
-        let slot = self.slot_addr();
-        self.call(Helper::DecOp, &[code, m, s, mb, xb, slot]);
-        let r = self.load_num();
-        self.close_num(merge, r)
+    }
+
+    /// An exact quotient, inline, when it terminates: with b = 2^x·5^y·r (r prime to 10),
+    /// a / b terminates when r divides a, and then equals a·10^k / b for k = max(x, y); its
+    /// scale is the operands' difference plus k, trailing zeros dropped, as rust_decimal
+    /// gives it. Jumps to `merge` with the number,
+    /// or to `slow` (the helper: a quotient that does not terminate, which rust_decimal rounds
+    /// to 28 digits, a zero, a zero divisor, more than 10^18, an overflow).
+    fn exact_div(
+        &mut self,
+        (ma, xa): (Cv, Cv),
+        (mb, xb): (Cv, Cv),
+        merge: cranelift_codegen::ir::Block,
+        slow: cranelift_codegen::ir::Block,
+    ) {
+        let a_zero = self.b.ins().icmp_imm_s(IntCC::Equal, ma, 0);
+        let b_zero = self.b.ins().icmp_imm_s(IntCC::Equal, mb, 0);
+        let a_min = self.b.ins().icmp_imm_s(IntCC::Equal, ma, i64::MIN);
+        let b_min = self.b.ins().icmp_imm_s(IntCC::Equal, mb, i64::MIN);
+        let zero = self.b.ins().bor(a_zero, b_zero);
+        let min = self.b.ins().bor(a_min, b_min);
+        let awkward = self.b.ins().bor(zero, min);
+        let go = self.b.create_block();
+        self.b.ins().brif(awkward, slow, &[], go, &[]);
+        self.b.switch_to_block(go);
+        self.b.seal_block(go);
+        let a = self.b.ins().iabs(ma);
+        let b = self.b.ins().iabs(mb);
+        let twos = self.b.ins().ctz(b);
+        let r2 = self.b.ins().ushr(b, twos);
+        // count the fives of the divisor
+        let five_loop = self.b.create_block();
+        self.b.append_block_param(five_loop, I64);
+        self.b.append_block_param(five_loop, I64);
+        let five_done = self.b.create_block();
+        self.b.append_block_param(five_done, I64);
+        self.b.append_block_param(five_done, I64);
+        let zero_c = self.iconst(0);
+        self.b.ins().jump(five_loop, &[r2.into(), zero_c.into()]);
+        self.b.switch_to_block(five_loop);
+        let (fr, fy) = match self.b.block_params(five_loop) {
+            [r, y] => (*r, *y),
+            _ => (r2, zero_c),
+        };
+        let rem = self.b.ins().urem_imm_s(fr, 5);
+        let divides = self.b.ins().icmp_imm_s(IntCC::Equal, rem, 0);
+        let next_r = self.b.ins().udiv_imm_s(fr, 5);
+        let next_y = self.b.ins().iadd_imm_s(fy, 1);
+        self.b.ins().brif(
+            divides,
+            five_loop,
+            &[next_r.into(), next_y.into()],
+            five_done,
+            &[fr.into(), fy.into()],
+        );
+        self.b.seal_block(five_loop);
+        self.b.switch_to_block(five_done);
+        self.b.seal_block(five_done);
+        let (rest, fives) = match self.b.block_params(five_done) {
+            [r, y] => (*r, *y),
+            _ => (r2, zero_c),
+        };
+        // the rest of the divisor is prime to 10: the quotient terminates when it divides a
+        let left = self.b.ins().urem(a, rest);
+        let terminates = self.b.ins().icmp_imm_s(IntCC::Equal, left, 0);
+        let k = self.b.ins().umax(twos, fives);
+        let small = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, k, 18);
+        let p = self.pow10(k);
+        let (num, of) = self.b.ins().smul_overflow(ma, p);
+        let no_of = self.b.ins().bxor_imm_s(of, 1);
+        let fine = self.b.ins().band(terminates, small);
+        let fine = self.b.ins().band(fine, no_of);
+        let exact = self.b.create_block();
+        self.b.ins().brif(fine, exact, &[], slow, &[]);
+        self.b.switch_to_block(exact);
+        self.b.seal_block(exact);
+        let q = self.b.ins().sdiv(num, mb);
+        let diff = self.b.ins().isub(xa, xb);
+        let scale = self.b.ins().iadd(diff, k);
+        let strip = self.strip_block();
+        let negative = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, scale, 0);
+        let scale_up = self.b.create_block();
+        let keep = self.b.create_block();
+        self.b.ins().brif(negative, scale_up, &[], keep, &[]);
+        // a negative scale: the quotient is a whole number times 10^−scale
+        self.b.switch_to_block(scale_up);
+        self.b.seal_block(scale_up);
+        let e = self.b.ins().ineg(scale);
+        let pe = self.pow10(e);
+        let (q2, of2) = self.b.ins().smul_overflow(q, pe);
+        let e_small = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, e, 18);
+        let no_of2 = self.b.ins().bxor_imm_s(of2, 1);
+        let fits = self.b.ins().band(e_small, no_of2);
+        let zero_scale = self.iconst(0);
+        self.b
+            .ins()
+            .brif(fits, strip, &[q2.into(), zero_scale.into()], slow, &[]);
+        self.b.switch_to_block(keep);
+        self.b.seal_block(keep);
+        let fits = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::SignedLessThanOrEqual, scale, 28);
+        self.b
+            .ins()
+            .brif(fits, strip, &[q.into(), scale.into()], slow, &[]);
+        self.fill_strip(strip, merge);
     }
 
     /// `round(x, digits)` with literal digits ≥ 0 and a known mode, inline: scaled up when
@@ -1213,7 +1343,9 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let r = self.b.ins().select(b_bail, bail_c, r);
                 self.close_one(merge, r)
             }
-            NodeKind::Binary(op, a, b) if numeric_pair(a, b) => {
+            NodeKind::Binary(op, a, b)
+                if numeric_pair(a, b) && !may_outgrow_unboxed(a) && !may_outgrow_unboxed(b) =>
+            {
                 let (sa, ma, xa) = self.num(a);
                 let (sb, mb, xb) = self.num(b);
                 self.compare(*op, (sa, ma, xa), (sb, mb, xb))
@@ -1476,6 +1608,48 @@ impl<'b, 'f> Gen<'b, 'f> {
     pub fn builder(&mut self) -> &mut FunctionBuilder<'f> {
         self.b
     }
+}
+
+/// Whether a subtree's value may need more digits than the unboxed form holds: it holds a
+/// division that may not terminate (by anything but a constant 2^x·5^y) whose quotient is
+/// not rounded at once. Natively such a quotient would bail and be computed again by the
+/// interpreter (up to once per enclosing node), so the subtree is evaluated by the
+/// interpreter as one node instead, and a formula that is nothing else runs on it whole.
+fn may_outgrow_unboxed(n: &Node) -> bool {
+    match &n.kind {
+        NodeKind::Binary(BinaryOp::Div, a, b) => {
+            !terminating_divisor(b) || may_outgrow_unboxed(a) || may_outgrow_unboxed(b)
+        }
+        NodeKind::Call(f, args) if f.name == "round" || fixed_round_mode(f.name).is_some() => {
+            args.iter().enumerate().any(|(i, arg)| match (&arg.kind, i) {
+                // round(a / b, ...) divides and rounds in one step
+                (NodeKind::Binary(BinaryOp::Div, a, b), 0) => {
+                    may_outgrow_unboxed(a) || may_outgrow_unboxed(b)
+                }
+                _ => may_outgrow_unboxed(arg),
+            })
+        }
+        _ => n.children().into_iter().any(may_outgrow_unboxed),
+    }
+}
+
+/// A constant divisor whose quotients always terminate: a non-zero 2^x·5^y times a power
+/// of ten.
+fn terminating_divisor(n: &Node) -> bool {
+    let Some(Value::Number(d)) = n.as_const() else {
+        return false;
+    };
+    let mut m = d.normalize().mantissa().unsigned_abs();
+    if m == 0 {
+        return false;
+    }
+    while m % 2 == 0 {
+        m /= 2;
+    }
+    while m % 5 == 0 {
+        m /= 5;
+    }
+    m == 1
 }
 
 /// k when the node is the constant 10^k (k ≤ 18).
