@@ -245,14 +245,12 @@ impl<'b, 'f> Gen<'b, 'f> {
         let fetch = self.b.create_block();
         let flag = self.b.use_var(read);
         self.b.ins().brif(flag, have, &[], fetch, &[]);
-        self.b.switch_to_block(fetch);
-        self.b.seal_block(fetch);
+        self.enter(fetch);
         load(self);
         let one = self.iconst(1);
         self.b.def_var(read, one);
         self.b.ins().jump(have, &[]);
-        self.b.switch_to_block(have);
-        self.b.seal_block(have);
+        self.enter(have);
     }
 
     /// A field as a number, read on its first use.
@@ -302,6 +300,12 @@ impl<'b, 'f> Gen<'b, 'f> {
         let f = *self.refs.get(helper as usize)?;
         let inst = self.b.ins().call(f, args);
         self.b.inst_results(inst).first().copied()
+    }
+
+    /// Continues in `block`, all of whose predecessors are written (it is sealed).
+    fn enter(&mut self, block: cranelift_codegen::ir::Block) {
+        self.b.switch_to_block(block);
+        self.b.seal_block(block);
     }
 
     fn iconst(&mut self, v: i64) -> Cv {
@@ -358,16 +362,14 @@ impl<'b, 'f> Gen<'b, 'f> {
         (s, m, x): (Cv, Cv, Cv),
     ) -> (Cv, Cv, Cv) {
         self.b.ins().jump(merge, &[s.into(), m.into(), x.into()]);
-        self.b.switch_to_block(merge);
-        self.b.seal_block(merge);
+        self.enter(merge);
         self.params3(merge)
     }
 
     /// Jumps to `merge` with one value, continues there, and gives its parameter.
     fn close_one(&mut self, merge: cranelift_codegen::ir::Block, v: Cv) -> Cv {
         self.b.ins().jump(merge, &[v.into()]);
-        self.b.switch_to_block(merge);
-        self.b.seal_block(merge);
+        self.enter(merge);
         self.param0(merge)
     }
 
@@ -390,11 +392,9 @@ impl<'b, 'f> Gen<'b, 'f> {
         let compute = self.b.create_block();
         let pass = self.b.create_block();
         self.b.ins().brif(cond, compute, &[], pass, &[]);
-        self.b.switch_to_block(pass);
-        self.b.seal_block(pass);
+        self.enter(pass);
         self.b.ins().jump(merge, &[st.into(), m.into(), s.into()]);
-        self.b.switch_to_block(compute);
-        self.b.seal_block(compute);
+        self.enter(compute);
     }
 
     /// True for nodes `num` compiles natively.
@@ -531,13 +531,11 @@ impl<'b, 'f> Gen<'b, 'f> {
             let check = self.b.create_block();
             // a bail (0) goes straight to the merge and bails there
             self.b.ins().brif(at, check, &[], merge, &[at.into()]);
-            self.b.switch_to_block(check);
-            self.b.seal_block(check);
+            self.enter(check);
             let zero = self.iconst(0);
             let null = self.call(Helper::ValIsNull, &[at]).unwrap_or(zero);
             self.b.ins().brif(null, next, &[], merge, &[at.into()]);
-            self.b.switch_to_block(next);
-            self.b.seal_block(next);
+            self.enter(next);
         }
         let at = self.value(last);
         self.close_one(merge, at)
@@ -555,17 +553,14 @@ impl<'b, 'f> Gen<'b, 'f> {
             let next = self.b.create_block();
             let is_true = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_TRUE);
             self.b.ins().brif(is_true, then_b, &[], not_true, &[]);
-            self.b.switch_to_block(not_true);
-            self.b.seal_block(not_true);
+            self.enter(not_true);
             let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_BAIL);
             let bail = self.iconst(0);
             self.b.ins().brif(is_bail, merge, &[bail.into()], next, &[]);
-            self.b.switch_to_block(then_b);
-            self.b.seal_block(then_b);
+            self.enter(then_b);
             let at = self.value(v);
             self.b.ins().jump(merge, &[at.into()]);
-            self.b.switch_to_block(next);
-            self.b.seal_block(next);
+            self.enter(next);
         }
         let at = match default {
             Some(d) => self.value(d),
@@ -585,8 +580,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         let s = self.value(subject);
         let go = self.b.create_block();
         self.b.ins().brif(s, go, &[], merge, &[s.into()]);
-        self.b.switch_to_block(go);
-        self.b.seal_block(go);
+        self.enter(go);
         for pair in rest.chunks_exact(2) {
             let (Some(key), Some(v)) = (pair.first(), pair.get(1)) else {
                 continue;
@@ -594,20 +588,17 @@ impl<'b, 'f> Gen<'b, 'f> {
             let k = self.value(key);
             let compare = self.b.create_block();
             self.b.ins().brif(k, compare, &[], merge, &[k.into()]);
-            self.b.switch_to_block(compare);
-            self.b.seal_block(compare);
+            self.enter(compare);
             let eq = self.iconst(0);
             let code = self.call(Helper::ValCmp, &[eq, s, k]).unwrap_or(eq);
             let then_b = self.b.create_block();
             let next = self.b.create_block();
             let is_true = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_TRUE);
             self.b.ins().brif(is_true, then_b, &[], next, &[]);
-            self.b.switch_to_block(then_b);
-            self.b.seal_block(then_b);
+            self.enter(then_b);
             let at = self.value(v);
             self.b.ins().jump(merge, &[at.into()]);
-            self.b.switch_to_block(next);
-            self.b.seal_block(next);
+            self.enter(next);
         }
         let at = match (rest.len() % 2, rest.last()) {
             (1, Some(default)) => self.value(default),
@@ -634,8 +625,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         let go = self.b.create_block();
         let bail_c = self.iconst(B_BAIL);
         self.b.ins().brif(any_bail, merge, &[bail_c.into()], go, &[]);
-        self.b.switch_to_block(go);
-        self.b.seal_block(go);
+        self.enter(go);
         let mut args: Vec<Cv> = extra.into_iter().collect();
         args.extend_from_slice(at);
         let zero = self.iconst(B_BAIL);
@@ -718,12 +708,10 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let clear = self.b.create_block();
                 let go_on = self.b.create_block();
                 self.b.ins().brif(before, go_on, &[], clear, &[]);
-                self.b.switch_to_block(clear);
-                self.b.seal_block(clear);
+                self.enter(clear);
                 self.call(Helper::ErrorClear, &[self.ctx]);
                 self.b.ins().jump(go_on, &[]);
-                self.b.switch_to_block(go_on);
-                self.b.seal_block(go_on);
+                self.enter(go_on);
                 let other = self.num(alt);
                 self.close_num(merge, other)
             }
@@ -844,23 +832,19 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let bail_b = self.b.create_block();
                 let is_true = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_TRUE);
                 self.b.ins().brif(is_true, then_b, &[], not_true, &[]);
-                self.b.switch_to_block(not_true);
-                self.b.seal_block(not_true);
+                self.enter(not_true);
                 let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_BAIL);
                 self.b.ins().brif(is_bail, bail_b, &[], else_b, &[]);
-                self.b.switch_to_block(then_b);
-                self.b.seal_block(then_b);
+                self.enter(then_b);
                 let (s1, m1, x1) = self.num(then);
                 self.b.ins().jump(merge, &[s1.into(), m1.into(), x1.into()]);
-                self.b.switch_to_block(else_b);
-                self.b.seal_block(else_b);
+                self.enter(else_b);
                 let (s2, m2, x2) = match args.get(2) {
                     Some(e) => self.num(e),
                     None => (self.iconst(NUM_NULL), self.iconst(0), self.iconst(0)),
                 };
                 self.b.ins().jump(merge, &[s2.into(), m2.into(), x2.into()]);
-                self.b.switch_to_block(bail_b);
-                self.b.seal_block(bail_b);
+                self.enter(bail_b);
                 let (s3, m3, x3) = (self.iconst(NUM_BAIL), self.iconst(0), self.iconst(0));
                 self.close_num(merge, (s3, m3, x3))
             }
@@ -877,8 +861,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         let any = self.b.ins().bor(sa, sb);
         let both_ok = self.b.ins().icmp_imm_s(IntCC::Equal, any, NUM_OK);
         self.b.ins().brif(both_ok, both_ok_b, &[], not_ok_b, &[]);
-        self.b.switch_to_block(not_ok_b);
-        self.b.seal_block(not_ok_b);
+        self.enter(not_ok_b);
         (both_ok_b, self.b.ins().smax(sa, sb))
     }
 
@@ -890,8 +873,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.b
             .ins()
             .jump(merge, &[st.into(), zero.into(), zero.into()]);
-        self.b.switch_to_block(both_ok_b);
-        self.b.seal_block(both_ok_b);
+        self.enter(both_ok_b);
     }
 
     /// `round(a / b, digits, mode)` in one step: the exact quotient rarely fits the
@@ -989,8 +971,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             let fast = self.b.ins().band(fast, nonzero);
             let fast_b = self.b.create_block();
             self.b.ins().brif(fast, fast_b, &[], slow, &[]);
-            self.b.switch_to_block(fast_b);
-            self.b.seal_block(fast_b);
+            self.enter(fast_b);
             let ok = self.iconst(NUM_OK);
             self.b
                 .ins()
@@ -998,8 +979,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         } else {
             self.exact_div((ma, xa), (mb, xb), merge, slow);
         }
-        self.b.switch_to_block(slow);
-        self.b.seal_block(slow);
+        self.enter(slow);
         let code = self.iconst(op_code);
         let slot = self.slot_addr();
         self.call(Helper::DecOp, &[code, ma, xa, mb, xb, slot]);
@@ -1025,8 +1005,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         let slow = self.b.create_block();
         self.b.ins().brif(fast, strip, &[m.into(), scale.into()], slow, &[]);
         self.fill_strip(strip, merge);
-        self.b.switch_to_block(slow);
-        self.b.seal_block(slow);
+        self.enter(slow);
         let (sb, mb, xb) = self.num(divisor);
         let _ = sb;
         let code = self.iconst(3);
@@ -1061,14 +1040,12 @@ impl<'b, 'f> Gen<'b, 'f> {
         let drop_zero = self.b.create_block();
         let done = self.b.create_block();
         self.b.ins().brif(again, drop_zero, &[], done, &[]);
-        self.b.switch_to_block(drop_zero);
-        self.b.seal_block(drop_zero);
+        self.enter(drop_zero);
         let m2 = self.b.ins().sdiv_imm_s(sm, 10);
         let s2 = self.b.ins().iadd_imm_s(ss, -1);
         self.b.ins().jump(strip, &[m2.into(), s2.into()]);
         self.b.seal_block(strip);
-        self.b.switch_to_block(done);
-        self.b.seal_block(done);
+        self.enter(done);
         let ok = self.iconst(NUM_OK);
         self.b.ins().jump(merge, &[ok.into(), sm.into(), ss.into()]);
     }
@@ -1095,8 +1072,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         let awkward = self.b.ins().bor(zero, min);
         let go = self.b.create_block();
         self.b.ins().brif(awkward, slow, &[], go, &[]);
-        self.b.switch_to_block(go);
-        self.b.seal_block(go);
+        self.enter(go);
         let a = self.b.ins().iabs(ma);
         let b = self.b.ins().iabs(mb);
         let twos = self.b.ins().ctz(b);
@@ -1127,8 +1103,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             &[fr.into(), fy.into()],
         );
         self.b.seal_block(five_loop);
-        self.b.switch_to_block(five_done);
-        self.b.seal_block(five_done);
+        self.enter(five_done);
         let (rest, fives) = match self.b.block_params(five_done) {
             [r, y] => (*r, *y),
             _ => (r2, zero_c),
@@ -1145,8 +1120,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         let fine = self.b.ins().band(fine, no_of);
         let exact = self.b.create_block();
         self.b.ins().brif(fine, exact, &[], slow, &[]);
-        self.b.switch_to_block(exact);
-        self.b.seal_block(exact);
+        self.enter(exact);
         let q = self.b.ins().sdiv(num, mb);
         let diff = self.b.ins().isub(xa, xb);
         let scale = self.b.ins().iadd(diff, k);
@@ -1156,8 +1130,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         let keep = self.b.create_block();
         self.b.ins().brif(negative, scale_up, &[], keep, &[]);
         // a negative scale: the quotient is a whole number times 10^−scale
-        self.b.switch_to_block(scale_up);
-        self.b.seal_block(scale_up);
+        self.enter(scale_up);
         let e = self.b.ins().ineg(scale);
         let pe = self.pow10(e);
         let (q2, of2) = self.b.ins().smul_overflow(q, pe);
@@ -1168,8 +1141,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.b
             .ins()
             .brif(fits, strip, &[q2.into(), zero_scale.into()], slow, &[]);
-        self.b.switch_to_block(keep);
-        self.b.seal_block(keep);
+        self.enter(keep);
         let fits = self
             .b
             .ins()
@@ -1198,8 +1170,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.b.ins().brif(fewer, up_b, &[], down_b, &[]);
 
         // fewer places than digits: append zeros
-        self.b.switch_to_block(up_b);
-        self.b.seal_block(up_b);
+        self.enter(up_b);
         let d = self.iconst(digits);
         let k = self.b.ins().isub(d, s);
         let p = self.pow10(k);
@@ -1209,14 +1180,12 @@ impl<'b, 'f> Gen<'b, 'f> {
         let fast = self.b.ins().band(small, no_of);
         let ok_b = self.b.create_block();
         self.b.ins().brif(fast, ok_b, &[], slow, &[]);
-        self.b.switch_to_block(ok_b);
-        self.b.seal_block(ok_b);
+        self.enter(ok_b);
         let ok = self.iconst(NUM_OK);
         self.b.ins().jump(merge, &[ok.into(), m2.into(), d.into()]);
 
         // more places: divide and round the remainder
-        self.b.switch_to_block(down_b);
-        self.b.seal_block(down_b);
+        self.enter(down_b);
         let k = self.b.ins().iadd_imm_s(s, -digits);
         let p = self.pow10(k);
         let q = self.b.ins().sdiv(m, p);
@@ -1263,14 +1232,12 @@ impl<'b, 'f> Gen<'b, 'f> {
         let fast = self.b.ins().band(small, nonzero);
         let ok_b = self.b.create_block();
         self.b.ins().brif(fast, ok_b, &[], slow, &[]);
-        self.b.switch_to_block(ok_b);
-        self.b.seal_block(ok_b);
+        self.enter(ok_b);
         let ok = self.iconst(NUM_OK);
         let d = self.iconst(digits);
         self.b.ins().jump(merge, &[ok.into(), q2.into(), d.into()]);
 
-        self.b.switch_to_block(slow);
-        self.b.seal_block(slow);
+        self.enter(slow);
         let d = self.iconst(digits);
         let md = self.iconst(i64::try_from(mode).unwrap_or(0));
         let slot = self.slot_addr();
@@ -1310,17 +1277,14 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let check_bail = self.b.create_block();
                 let stops = self.b.ins().icmp_imm_s(IntCC::Equal, ca, stop);
                 self.b.ins().brif(stops, short, &[], check_bail, &[]);
-                self.b.switch_to_block(short);
-                self.b.seal_block(short);
+                self.enter(short);
                 let sc = self.iconst(stop_code);
                 self.b.ins().jump(merge, &[sc.into()]);
-                self.b.switch_to_block(check_bail);
-                self.b.seal_block(check_bail);
+                self.enter(check_bail);
                 let a_bail = self.b.ins().icmp_imm_s(IntCC::Equal, ca, B_BAIL);
                 let bail_c = self.iconst(B_BAIL);
                 self.b.ins().brif(a_bail, merge, &[bail_c.into()], rhs, &[]);
-                self.b.switch_to_block(rhs);
-                self.b.seal_block(rhs);
+                self.enter(rhs);
                 let cb = self.boolean(b);
                 // cb bail → bail; cb == stop → stop; both "go on" values true (and) /
                 // false (or) → that; otherwise null.
@@ -1414,8 +1378,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         let r = self.b.ins().select(bail, bail_c, null_result);
         self.b.ins().jump(merge, &[r.into()]);
 
-        self.b.switch_to_block(both_ok_b);
-        self.b.seal_block(both_ok_b);
+        self.enter(both_ok_b);
         let cc = match op {
             BinaryOp::Eq => IntCC::Equal,
             BinaryOp::NotEq => IntCC::NotEqual,
@@ -1439,16 +1402,14 @@ impl<'b, 'f> Gen<'b, 'f> {
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         self.b.ins().brif(fits, fast, &[], slow, &[]);
-        self.b.switch_to_block(fast);
-        self.b.seal_block(fast);
+        self.enter(fast);
         let gt = self.b.ins().icmp(IntCC::SignedGreaterThan, a2, b2);
         let lt = self.b.ins().icmp(IntCC::SignedLessThan, a2, b2);
         let gt = self.b.ins().uextend(I64, gt);
         let lt = self.b.ins().uextend(I64, lt);
         let ord = self.b.ins().isub(gt, lt);
         self.b.ins().jump(merge, &[ord.into()]);
-        self.b.switch_to_block(slow);
-        self.b.seal_block(slow);
+        self.enter(slow);
         let zero = self.iconst(0);
         let ord = self
             .call(Helper::DecCmp, &[ma, xa, mb, xb])
@@ -1497,12 +1458,10 @@ impl<'b, 'f> Gen<'b, 'f> {
             self.b
                 .ins()
                 .brif(failed, done, &[one.into()], not_failed, &[]);
-            self.b.switch_to_block(not_failed);
-            self.b.seal_block(not_failed);
+            self.enter(not_failed);
             let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_BAIL);
             self.b.ins().brif(is_bail, fallback, &[], boxed, &[]);
-            self.b.switch_to_block(boxed);
-            self.b.seal_block(boxed);
+            self.enter(boxed);
             let writer = match text_of_number {
                 Some(_) => Helper::OutTextNum,
                 None => Helper::BoxNum,
@@ -1512,8 +1471,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             self.b
                 .ins()
                 .brif(failed, fallback, &[], done, &[zero.into()]);
-            self.b.switch_to_block(fallback);
-            self.b.seal_block(fallback);
+            self.enter(fallback);
             self.whole_root(n, out, done);
         } else if boolean && Self::bool_native(n) {
             let code = self.boolean(n);
@@ -1521,30 +1479,25 @@ impl<'b, 'f> Gen<'b, 'f> {
             let boxed = self.b.create_block();
             let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_BAIL);
             self.b.ins().brif(is_bail, fallback, &[], boxed, &[]);
-            self.b.switch_to_block(boxed);
-            self.b.seal_block(boxed);
+            self.enter(boxed);
             self.call(Helper::BoxBool, &[code, out]);
             self.b.ins().jump(done, &[zero.into()]);
-            self.b.switch_to_block(fallback);
-            self.b.seal_block(fallback);
+            self.enter(fallback);
             self.whole_root(n, out, done);
         } else if passed_on {
             let at = self.value(n);
             let fallback = self.b.create_block();
             let copy = self.b.create_block();
             self.b.ins().brif(at, copy, &[], fallback, &[]);
-            self.b.switch_to_block(copy);
-            self.b.seal_block(copy);
+            self.enter(copy);
             self.call(Helper::OutConst, &[at, out]);
             self.b.ins().jump(done, &[zero.into()]);
-            self.b.switch_to_block(fallback);
-            self.b.seal_block(fallback);
+            self.enter(fallback);
             self.whole_root(n, out, done);
         } else {
             self.whole_root(n, out, done);
         }
-        self.b.switch_to_block(done);
-        self.b.seal_block(done);
+        self.enter(done);
         self.param0(done)
     }
 
@@ -1574,15 +1527,13 @@ impl<'b, 'f> Gen<'b, 'f> {
             let decided = self.b.create_block();
             let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_BAIL);
             self.b.ins().brif(is_bail, fallback, &[], decided, &[]);
-            self.b.switch_to_block(decided);
-            self.b.seal_block(decided);
+            self.enter(decided);
             let holds = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_TRUE);
             let zero = self.iconst(0);
             let one = self.iconst(1);
             let r = self.b.ins().select(holds, zero, one);
             self.b.ins().jump(done, &[r.into()]);
-            self.b.switch_to_block(fallback);
-            self.b.seal_block(fallback);
+            self.enter(fallback);
         }
         let node = self.iconst(ptr(n));
         let zero = self.iconst(0);
