@@ -1222,3 +1222,47 @@ fn fentu_wins_decides_only_when_both_sides_changed_the_key() {
         "{err}"
     );
 }
+
+#[test]
+fn a_connector_another_process_is_running_is_skipped_not_failed() {
+    use sha2::Digest;
+    let dir = tempdir("serve", "skipped");
+    write(&dir.join("people.ndjson"), &records(1, 3));
+    write(
+        &dir.join("people.toml"),
+        &file_connector(
+            "people",
+            "people.ndjson",
+            "person",
+            "frequency = \"manual\"",
+        ),
+    );
+    let served = Served::start(&dir, &["."], &[]);
+    // another process's run holds the connector's run lock (beside the SQLite store)
+    let digest: String = sha2::Sha256::digest(b"people")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(format!("sluice.db.{}.lock", &digest[..16])))
+        .unwrap();
+    lock.lock().unwrap();
+    let run = served.finished(served.trigger("people"));
+    assert_eq!(run["status"], "skipped", "{run}");
+    assert!(
+        run["error"].as_str().unwrap().contains("another run"),
+        "{run}"
+    );
+    let people = served.connector("people");
+    assert_eq!(people["failures_in_a_row"], 0, "{people}");
+    assert_eq!(people["totals"]["runs_skipped"], 1, "{people}");
+    lock.unlock().unwrap();
+    assert_eq!(
+        served.finished(served.trigger("people"))["status"],
+        "succeeded"
+    );
+    assert_eq!(dump(&dir, "person").len(), 3);
+}

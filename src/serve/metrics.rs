@@ -42,6 +42,7 @@ const FAMILIES: &[Family] = &[
         ("status=\"succeeded\"".into(), e.totals.runs_succeeded as f64),
         ("status=\"failed\"".into(), e.totals.runs_failed as f64),
         ("status=\"stopped\"".into(), e.totals.runs_stopped as f64),
+        ("status=\"skipped\"".into(), e.totals.runs_skipped as f64),
     ] },
     Family { name: "sluice_run_duration_seconds_total", kind: "counter", help: "Seconds spent in runs.", samples: |e, _, _| one(e.totals.run_seconds) },
     Family { name: "sluice_last_run_duration_seconds", kind: "gauge", help: "Wall time of the last finished run.", samples: |e, r, _| last_run(e, r).map_or_else(Vec::new, |run| one(run.seconds)) },

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use super::schedule::Schedule;
 use super::state::{Loaded, Status, Trigger};
 use super::Server;
-use crate::diagnostics::Diag;
+use crate::diagnostics::{codes, Diag};
 use crate::executor::run::{run, RunOptions, RunReport, DEFAULT_BATCH};
 
 /// How often the scheduler looks at the connectors when nothing wakes it.
@@ -105,6 +105,7 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
     let status = match &result {
         Ok((forward, _)) if forward.stopped_by.is_some() => Status::Stopped,
         Ok(_) => Status::Succeeded,
+        Err(diag) if diag.code == codes::E703_STORE_LOCKED => Status::Skipped,
         Err(_) => Status::Failed,
     };
     let read_something = matches!(&result, Ok((f, _)) if f.metrics.counts.read > 0);
@@ -158,6 +159,18 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
                     chrono::Duration::from_std(*poll).ok().map(|p| now + p)
                 }
                 schedule => schedule.next(entry.last_started, now),
+            };
+        }
+        Err(_) if status == Status::Skipped => {
+            // another process runs it: not a failure; records a hook brought wait for the
+            // next try
+            entry.totals.runs_skipped += 1;
+            entry.next_run = match input {
+                Some(spooled) => {
+                    entry.retry_input = Some(spooled);
+                    Some(now + backoff_after(backoff, 1))
+                }
+                None => entry.loaded.schedule.next(entry.last_started, now),
             };
         }
         Err(diag) => {

@@ -94,6 +94,8 @@ pub struct Totals {
     pub runs_failed: u64,
     /// Runs stopped by a signal before their end.
     pub runs_stopped: u64,
+    /// Runs not made because another process was running the connector.
+    pub runs_skipped: u64,
     /// Seconds spent in runs.
     pub run_seconds: f64,
 }
@@ -140,6 +142,8 @@ pub enum Status {
     Failed,
     /// Stopped by SIGTERM; the next start resumes it from its checkpoint.
     Stopped,
+    /// Not run: another process (a `sluice run`, another server) was running the connector.
+    Skipped,
 }
 
 /// One run of a connector (both ways, for a bidirectional one).

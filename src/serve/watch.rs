@@ -150,6 +150,12 @@ pub fn scan(
                     loaded.name(),
                     loaded.schedule.describe()
                 ));
+                if loaded.file.connector.store.is_some() {
+                    log.push(format!(
+                        "{}: warning: its `[store] url` is not used; `sluice serve` keeps every connector it serves in its own --store",
+                        path.display()
+                    ));
+                }
                 registry.connectors.insert(
                     path.clone(),
                     Entry {
