@@ -71,11 +71,13 @@ pub fn load(path: &Path, limits: &Limits) -> Result<Loaded, String> {
     })
 }
 
-/// The set of a connector file: its directory's name.
+/// The set of a connector file: its directory's name (of the directory as it is, so that
+/// a file served as `./x.toml` is in the set named after the working directory).
 fn set_of(path: &Path) -> String {
-    path.parent()
+    let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    full.parent()
         .and_then(|d| d.file_name())
-        .map_or_else(|| ".".to_string(), |n| n.to_string_lossy().into_owned())
+        .map_or_else(|| "/".to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// What a scan found: messages for the log.
