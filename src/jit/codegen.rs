@@ -684,10 +684,10 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let (sb, mb, xb) = self.num(b);
                 self.close_num(merge, (sb, mb, xb))
             }
-            NodeKind::Binary(BinaryOp::Div, a, b) if power_of_ten(b).is_some() => {
-                let k = power_of_ten(b).unwrap_or(0);
+            NodeKind::Binary(BinaryOp::Div, a, b) if terminating_divisor(b).is_some() => {
+                let divisor = terminating_divisor(b).unwrap_or_default();
                 let x = self.num(a);
-                self.div_pow10(x, k, b)
+                self.div_terminating(x, divisor, b)
             }
             NodeKind::Binary(op, a, b) => {
                 let (sa, ma, xa) = self.num(a);
@@ -921,8 +921,9 @@ impl<'b, 'f> Gen<'b, 'f> {
     }
 
     /// `a op b` on unboxed numbers: inline for + - * (any scales, rescaled as rust_decimal
-    /// does) and for a division by a power of ten; a helper otherwise, and wherever the
-    /// inline form would overflow or give zero (whose sign rust_decimal keeps).
+    /// does); a helper for a division (one by a constant that terminates is
+    /// [`Gen::div_terminating`]'s), and wherever the inline form would overflow or meet a
+    /// zero (whose sign and scale rust_decimal keeps).
     fn arith(
         &mut self,
         op: BinaryOp,
@@ -977,7 +978,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 .ins()
                 .jump(merge, &[ok.into(), r.into(), scale.into()]);
         } else {
-            self.exact_div((ma, xa), (mb, xb), merge, slow);
+            self.b.ins().jump(slow, &[]);
         }
         self.enter(slow);
         let code = self.iconst(op_code);
@@ -987,27 +988,61 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.close_num(merge, (rs, rm, rx))
     }
 
-    /// `a / 10^k` (k ≤ 18, a constant): the mantissa kept, the scale raised by k, then
-    /// trailing zeros dropped, as rust_decimal's division leaves an exact quotient. A zero,
-    /// or a scale over 28, goes to the helper.
-    fn div_pow10(&mut self, (st, m, s): (Cv, Cv, Cv), k: i64, divisor: &Node) -> (Cv, Cv, Cv) {
+    /// `a / b` for a constant b = 2^x·5^y·10^−places (see [`terminating_divisor`]): the
+    /// quotient is a·c at scale (a's places − b's places + k), with c = 10^k / b's mantissa
+    /// and k = max(x, y) known when compiling; a negative scale is multiplied out, and
+    /// trailing zeros are dropped as the interpreter normalizes a quotient. A zero, an
+    /// overflow, or a scale over 28 goes to the helper.
+    fn div_terminating(
+        &mut self,
+        (st, m, s): (Cv, Cv, Cv),
+        divisor: Divisor,
+        node: &Node,
+    ) -> (Cv, Cv, Cv) {
         let merge = self.num_merge();
         let is_ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_OK);
         self.compute_if(is_ok, (st, m, s), merge);
-        let scale = self.b.ins().iadd_imm_s(s, k);
-        let scale_ok = self
+        let slow = self.b.create_block();
+        let c = self.iconst(divisor.factor);
+        let (q, of) = self.b.ins().smul_overflow(m, c);
+        let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, m, 0);
+        let no_of = self.b.ins().bxor_imm_s(of, 1);
+        let fine = self.b.ins().band(nonzero, no_of);
+        let scale = self.b.ins().iadd_imm_s(s, divisor.shift);
+        let strip = self.strip_block();
+        let negative = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, scale, 0);
+        let scale_up = self.b.create_block();
+        let keep = self.b.create_block();
+        let go = self.b.create_block();
+        self.b.ins().brif(fine, go, &[], slow, &[]);
+        self.enter(go);
+        self.b.ins().brif(negative, scale_up, &[], keep, &[]);
+        // a negative scale: the quotient is a whole number times 10^−scale
+        self.enter(scale_up);
+        let e = self.b.ins().ineg(scale);
+        let pe = self.pow10(e);
+        let (q2, of2) = self.b.ins().smul_overflow(q, pe);
+        let e_small = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, e, 18);
+        let no_of2 = self.b.ins().bxor_imm_s(of2, 1);
+        let fits = self.b.ins().band(e_small, no_of2);
+        let zero_scale = self.iconst(0);
+        self.b
+            .ins()
+            .brif(fits, strip, &[q2.into(), zero_scale.into()], slow, &[]);
+        self.enter(keep);
+        let fits = self
             .b
             .ins()
             .icmp_imm_s(IntCC::SignedLessThanOrEqual, scale, 28);
-        let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, m, 0);
-        let fast = self.b.ins().band(scale_ok, nonzero);
-        let strip = self.strip_block();
-        let slow = self.b.create_block();
-        self.b.ins().brif(fast, strip, &[m.into(), scale.into()], slow, &[]);
+        self.b
+            .ins()
+            .brif(fits, strip, &[q.into(), scale.into()], slow, &[]);
         self.fill_strip(strip, merge);
         self.enter(slow);
-        let (sb, mb, xb) = self.num(divisor);
-        let _ = sb;
+        let (_, mb, xb) = self.num(node);
         let code = self.iconst(3);
         let slot = self.slot_addr();
         self.call(Helper::DecOp, &[code, m, s, mb, xb, slot]);
@@ -1048,108 +1083,6 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.enter(done);
         let ok = self.iconst(NUM_OK);
         self.b.ins().jump(merge, &[ok.into(), sm.into(), ss.into()]);
-    }
-
-    /// An exact quotient, inline, when it terminates: with b = 2^x·5^y·r (r prime to 10),
-    /// a / b terminates when r divides a, and then equals a·10^k / b for k = max(x, y); its
-    /// scale is the operands' difference plus k, trailing zeros dropped, as rust_decimal
-    /// gives it. Jumps to `merge` with the number,
-    /// or to `slow` (the helper: a quotient that does not terminate, which rust_decimal rounds
-    /// to 28 digits, a zero, a zero divisor, more than 10^18, an overflow).
-    fn exact_div(
-        &mut self,
-        (ma, xa): (Cv, Cv),
-        (mb, xb): (Cv, Cv),
-        merge: cranelift_codegen::ir::Block,
-        slow: cranelift_codegen::ir::Block,
-    ) {
-        let a_zero = self.b.ins().icmp_imm_s(IntCC::Equal, ma, 0);
-        let b_zero = self.b.ins().icmp_imm_s(IntCC::Equal, mb, 0);
-        let a_min = self.b.ins().icmp_imm_s(IntCC::Equal, ma, i64::MIN);
-        let b_min = self.b.ins().icmp_imm_s(IntCC::Equal, mb, i64::MIN);
-        let zero = self.b.ins().bor(a_zero, b_zero);
-        let min = self.b.ins().bor(a_min, b_min);
-        let awkward = self.b.ins().bor(zero, min);
-        let go = self.b.create_block();
-        self.b.ins().brif(awkward, slow, &[], go, &[]);
-        self.enter(go);
-        let a = self.b.ins().iabs(ma);
-        let b = self.b.ins().iabs(mb);
-        let twos = self.b.ins().ctz(b);
-        let r2 = self.b.ins().ushr(b, twos);
-        // count the fives of the divisor
-        let five_loop = self.b.create_block();
-        self.b.append_block_param(five_loop, I64);
-        self.b.append_block_param(five_loop, I64);
-        let five_done = self.b.create_block();
-        self.b.append_block_param(five_done, I64);
-        self.b.append_block_param(five_done, I64);
-        let zero_c = self.iconst(0);
-        self.b.ins().jump(five_loop, &[r2.into(), zero_c.into()]);
-        self.b.switch_to_block(five_loop);
-        let (fr, fy) = match self.b.block_params(five_loop) {
-            [r, y] => (*r, *y),
-            _ => (r2, zero_c),
-        };
-        let rem = self.b.ins().urem_imm_s(fr, 5);
-        let divides = self.b.ins().icmp_imm_s(IntCC::Equal, rem, 0);
-        let next_r = self.b.ins().udiv_imm_s(fr, 5);
-        let next_y = self.b.ins().iadd_imm_s(fy, 1);
-        self.b.ins().brif(
-            divides,
-            five_loop,
-            &[next_r.into(), next_y.into()],
-            five_done,
-            &[fr.into(), fy.into()],
-        );
-        self.b.seal_block(five_loop);
-        self.enter(five_done);
-        let (rest, fives) = match self.b.block_params(five_done) {
-            [r, y] => (*r, *y),
-            _ => (r2, zero_c),
-        };
-        // the rest of the divisor is prime to 10: the quotient terminates when it divides a
-        let left = self.b.ins().urem(a, rest);
-        let terminates = self.b.ins().icmp_imm_s(IntCC::Equal, left, 0);
-        let k = self.b.ins().umax(twos, fives);
-        let small = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, k, 18);
-        let p = self.pow10(k);
-        let (num, of) = self.b.ins().smul_overflow(ma, p);
-        let no_of = self.b.ins().bxor_imm_s(of, 1);
-        let fine = self.b.ins().band(terminates, small);
-        let fine = self.b.ins().band(fine, no_of);
-        let exact = self.b.create_block();
-        self.b.ins().brif(fine, exact, &[], slow, &[]);
-        self.enter(exact);
-        let q = self.b.ins().sdiv(num, mb);
-        let diff = self.b.ins().isub(xa, xb);
-        let scale = self.b.ins().iadd(diff, k);
-        let strip = self.strip_block();
-        let negative = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, scale, 0);
-        let scale_up = self.b.create_block();
-        let keep = self.b.create_block();
-        self.b.ins().brif(negative, scale_up, &[], keep, &[]);
-        // a negative scale: the quotient is a whole number times 10^−scale
-        self.enter(scale_up);
-        let e = self.b.ins().ineg(scale);
-        let pe = self.pow10(e);
-        let (q2, of2) = self.b.ins().smul_overflow(q, pe);
-        let e_small = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, e, 18);
-        let no_of2 = self.b.ins().bxor_imm_s(of2, 1);
-        let fits = self.b.ins().band(e_small, no_of2);
-        let zero_scale = self.iconst(0);
-        self.b
-            .ins()
-            .brif(fits, strip, &[q2.into(), zero_scale.into()], slow, &[]);
-        self.enter(keep);
-        let fits = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::SignedLessThanOrEqual, scale, 28);
-        self.b
-            .ins()
-            .brif(fits, strip, &[q.into(), scale.into()], slow, &[]);
-        self.fill_strip(strip, merge);
     }
 
     /// `round(x, digits)` with literal digits ≥ 0 and a known mode, inline: scaled up when
@@ -1569,7 +1502,7 @@ impl<'b, 'f> Gen<'b, 'f> {
 fn may_outgrow_unboxed(n: &Node) -> bool {
     match &n.kind {
         NodeKind::Binary(BinaryOp::Div, a, b) => {
-            !terminating_divisor(b) || may_outgrow_unboxed(a) || may_outgrow_unboxed(b)
+            terminating_divisor(b).is_none() || may_outgrow_unboxed(a) || may_outgrow_unboxed(b)
         }
         NodeKind::Call(f, args) if f.name == "round" || fixed_round_mode(f.name).is_some() => {
             args.iter().enumerate().any(|(i, arg)| match (&arg.kind, i) {
@@ -1584,39 +1517,38 @@ fn may_outgrow_unboxed(n: &Node) -> bool {
     }
 }
 
-/// A constant divisor whose quotients always terminate: a non-zero 2^x·5^y times a power
-/// of ten.
-fn terminating_divisor(n: &Node) -> bool {
-    let Some(Value::Number(d)) = n.as_const() else {
-        return false;
-    };
-    let mut m = d.normalize().mantissa().unsigned_abs();
-    if m == 0 {
-        return false;
-    }
-    while m % 2 == 0 {
-        m /= 2;
-    }
-    while m % 5 == 0 {
-        m /= 5;
-    }
-    m == 1
+/// A constant divisor whose quotients always terminate, as the code divides by it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Divisor {
+    /// 10^k / the divisor's mantissa (signed as the divisor).
+    factor: i64,
+    /// k − the divisor's places: what the quotient's scale adds to the dividend's.
+    shift: i64,
 }
 
-/// k when the node is the constant 10^k (k ≤ 18).
-fn power_of_ten(n: &Node) -> Option<i64> {
+/// The constant divisor `n` when its quotients always terminate: a non-zero 2^x·5^y·10^−p
+/// (`4`, `1000`, `0.25`) with k = max(x, y) ≤ 18.
+fn terminating_divisor(n: &Node) -> Option<Divisor> {
     let Some(Value::Number(d)) = n.as_const() else {
         return None;
     };
     let d = d.normalize();
-    if d.scale() != 0 || d.is_sign_negative() {
-        return None;
+    let mantissa = i64::try_from(d.mantissa()).ok().filter(|m| *m != 0)?;
+    let (mut rest, mut twos, mut fives) = (mantissa.unsigned_abs(), 0usize, 0usize);
+    while rest % 2 == 0 {
+        rest /= 2;
+        twos += 1;
     }
-    let m = i64::try_from(d.mantissa()).ok()?;
-    helpers::POW10
-        .iter()
-        .position(|p| *p == m)
-        .and_then(|k| i64::try_from(k).ok())
+    while rest % 5 == 0 {
+        rest /= 5;
+        fives += 1;
+    }
+    let k = twos.max(fives);
+    let power = *helpers::POW10.get(k)?;
+    (rest == 1).then(|| Divisor {
+        factor: power / mantissa,
+        shift: i64::try_from(k).unwrap_or(0) - i64::from(d.scale()),
+    })
 }
 
 /// The null a choice without a default gives.
