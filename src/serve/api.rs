@@ -142,7 +142,7 @@ fn list_connectors(server: &Server) -> Value {
 async fn connector(State(server): State<Arc<Server>>, Path(name): Path<String>) -> Response {
     blocking(move || {
         let registry = server.lock();
-        match registry.connectors.values().find(|e| e.loaded.name() == name) {
+        match registry.named(&name) {
             Some(entry) => Json(describe(&server, entry, &registry)).into_response(),
             None => unknown(&name),
         }
@@ -167,7 +167,7 @@ async fn dead_letters(State(server): State<Arc<Server>>, Path(name): Path<String
 }
 
 fn letters_of(server: &Server, name: &str) -> Response {
-    if server.lock().by_name(name).is_none() {
+    if server.lock().named(name).is_none() {
         return unknown(name);
     }
     let letters = server
@@ -219,8 +219,8 @@ async fn hook(
     body: Bytes,
 ) -> Response {
     let secret = {
-        let mut registry = server.lock();
-        match registry.by_name(&name) {
+        let registry = server.lock();
+        match registry.named(&name) {
             Some(entry) => entry.loaded.file.connector.sync.webhook_secret.clone(),
             None => return unknown(&name),
         }

@@ -204,6 +204,11 @@ pub struct Registry {
 
 impl Registry {
     /// The entry of the connector named `name`.
+    pub fn named(&self, name: &str) -> Option<&Entry> {
+        self.connectors.values().find(|e| e.loaded.name() == name)
+    }
+
+    /// The entry of the connector named `name`, to change it.
     pub fn by_name(&mut self, name: &str) -> Option<&mut Entry> {
         self.connectors
             .values_mut()
