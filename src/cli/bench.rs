@@ -7,7 +7,7 @@ use std::time::Instant;
 use chrono::Utc;
 use clap::Args;
 
-use super::check::load_and_compile;
+use super::check::{load_and_compile, Compiled};
 use super::{EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
 use crate::interp::Interpreter;
 use crate::jit::JitTransform;
@@ -50,7 +50,8 @@ fn per_record(ns: u128, n: usize) -> f64 {
 
 /// Runs `sluice bench`.
 pub fn run(args: BenchArgs) -> i32 {
-    let Some((_, transform)) = load_and_compile(&args.connector, &Default::default()) else {
+    let Some(Compiled { transform, .. }) = load_and_compile(&args.connector, &Default::default())
+    else {
         return EXIT_COMPILE;
     };
     let transform = std::sync::Arc::new(transform);

@@ -15,11 +15,22 @@ pub struct ConnectorArg {
     connector: PathBuf,
 }
 
-/// Loads and compiles a connector, printing every problem; `None` when there were any.
+/// A connector compiled: its file and transform, and the way back of a bidirectional one.
+pub struct Compiled {
+    /// The connector file.
+    pub file: ConnectorFile,
+    /// Its conditions and mappings.
+    pub transform: Transform,
+    /// The way back (`[reverse]`) as a file of its own, compiled.
+    pub reverse: Option<(ConnectorFile, Transform)>,
+}
+
+/// Loads and compiles a connector (and its way back), printing every problem; `None` when
+/// there were any.
 pub fn load_and_compile(
     path: &std::path::Path,
     limits: &crate::limits::Limits,
-) -> Option<(ConnectorFile, Transform)> {
+) -> Option<Compiled> {
     let file = match ConnectorFile::load(path) {
         Ok(f) => f,
         Err(problems) => {
@@ -34,13 +45,21 @@ pub fn load_and_compile(
             return None;
         }
     };
-    if let Some(reverse) = file.reverse_file() {
-        if let Err(problems) = Transform::compile(&reverse, limits) {
-            print_problems(&reverse.path, &problems);
-            return None;
-        }
-    }
-    Some((file, transform))
+    let reverse = match file.reverse_file() {
+        Some(reverse) => match Transform::compile(&reverse, limits) {
+            Ok(compiled) => Some((reverse, compiled)),
+            Err(problems) => {
+                print_problems(&reverse.path, &problems);
+                return None;
+            }
+        },
+        None => None,
+    };
+    Some(Compiled {
+        file,
+        transform,
+        reverse,
+    })
 }
 
 fn print_problems(path: &str, problems: &[ConnectorProblem]) {
@@ -57,12 +76,14 @@ fn print_problems(path: &str, problems: &[ConnectorProblem]) {
 /// Runs `sluice check`.
 pub fn run_check(args: ConnectorArg) -> i32 {
     match load_and_compile(&args.connector, &crate::limits::Limits::default()) {
-        Some((file, t)) => {
+        Some(Compiled {
+            file, transform, ..
+        }) => {
             println!(
                 "{}: ok ({} conditions, {} mappings)",
                 file.path,
-                t.conditions.len(),
-                t.mappings.len()
+                transform.conditions.len(),
+                transform.mappings.len()
             );
             EXIT_OK
         }

@@ -10,7 +10,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use chrono::Utc;
 use clap::{Args, Subcommand};
 
-use super::check::load_and_compile;
+use super::check::{load_and_compile, Compiled};
 use super::eval::{parse_now, parse_tz, DEFAULT_STORE};
 use super::{report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
 use crate::diagnostics::{render_plain, Report};
@@ -81,7 +81,14 @@ pub struct RunArgs {
 
 /// Runs `sluice run`.
 pub fn run_run(args: RunArgs) -> i32 {
-    let (limits, file, transform) = match prepare(&args.connector, &args.limits) {
+    let (
+        limits,
+        Compiled {
+            file,
+            transform,
+            reverse,
+        },
+    ) = match prepare(&args.connector, &args.limits) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -149,7 +156,7 @@ pub fn run_run(args: RunArgs) -> i32 {
             Err(diag) => Err(diag),
         },
         None => run(&file, &Arc::new(transform), &options).and_then(|report| {
-            run_back(&file, &options, &report)?;
+            run_back(reverse, &options, &report)?;
             Ok(report)
         }),
     };
@@ -204,28 +211,16 @@ pub fn run_run(args: RunArgs) -> i32 {
 /// store: stored records changed since the last sync are mapped by `[reverse]` and written
 /// to the inbound side; its summary goes to stderr.
 fn run_back(
-    file: &ConnectorFile,
+    reverse: Option<(ConnectorFile, Transform)>,
     options: &RunOptions,
     forward: &crate::executor::run::RunReport,
 ) -> Result<(), crate::diagnostics::Diag> {
     if forward.stopped_by.is_some() || options.output.is_some() || options.retry_dead_letters {
         return Ok(());
     }
-    let Some(reverse) = file.reverse_file() else {
+    let Some((reverse, compiled)) = reverse else {
         return Ok(());
     };
-    let compiled = Transform::compile(&reverse, &options.limits).map_err(|problems| {
-        let first = problems.into_iter().next();
-        first.map_or_else(
-            || {
-                crate::diagnostics::Diag::new(
-                    crate::diagnostics::codes::E604_MAPPING_SOURCE,
-                    "[reverse] does not compile",
-                )
-            },
-            |p| p.diag,
-        )
-    })?;
     let back = RunOptions {
         input: None,
         dead_letter: None,
@@ -315,13 +310,13 @@ fn store_of(
 fn prepare(
     connector: &std::path::Path,
     settings: &[String],
-) -> Result<(crate::limits::Limits, ConnectorFile, Transform), i32> {
+) -> Result<(crate::limits::Limits, Compiled), i32> {
     let limits = crate::limits::Limits::from_settings(settings).map_err(|e| {
         report_plain(crate::diagnostics::Diag::from(&e));
         EXIT_COMPILE
     })?;
-    let (file, transform) = load_and_compile(connector, &limits).ok_or(EXIT_COMPILE)?;
-    Ok((limits, file, transform))
+    let compiled = load_and_compile(connector, &limits).ok_or(EXIT_COMPILE)?;
+    Ok((limits, compiled))
 }
 
 /// `--now`, or the current time; the exit code when it does not parse (reported).
@@ -371,7 +366,12 @@ pub struct TestArgs {
 
 /// Runs `sluice test`: a dry run that explains each record.
 pub fn run_test(args: TestArgs) -> i32 {
-    let (limits, file, transform) = match prepare(&args.connector, &args.limits) {
+    let (
+        limits,
+        Compiled {
+            file, transform, ..
+        },
+    ) = match prepare(&args.connector, &args.limits) {
         Ok(p) => p,
         Err(code) => return code,
     };

@@ -467,7 +467,7 @@ pub fn run(args: ReplArgs) -> i32 {
     let connector = match &args.connector {
         Some(path) => match super::check::load_and_compile(path, &crate::limits::Limits::default())
         {
-            Some(c) => Some(c),
+            Some(c) => Some((c.file, c.transform)),
             None => return EXIT_COMPILE,
         },
         None => None,
