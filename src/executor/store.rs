@@ -626,22 +626,37 @@ pub(crate) fn stored_objects(
     keys: &[String],
 ) -> Result<std::collections::HashMap<String, (i64, String, String)>, DbError> {
     let mut found = std::collections::HashMap::new();
-    for chunk in keys.chunks(KEYS_PER_QUERY) {
-        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 3)).collect();
-        let sql = format!(
-            "SELECT v.value, o.id, o.data, o.updated_at FROM object_values v JOIN objects o ON o.id = v.object_id
-             WHERE v.type = ?1 AND v.field = ?2 AND v.value IN ({}) ORDER BY o.id",
-            marks.join(", ")
-        );
-        let mut args = vec![Param::from(object_type), Param::from(key_field)];
-        args.extend(chunk.iter().map(|k| Param::from(k.as_str())));
-        for row in tx.query(&sql, &args)? {
-            found
-                .entry(row.text(0))
-                .or_insert_with(|| (row.int(1), row.text(2), row.text(3)));
-        }
+    let rows = query_by_keys(
+        tx,
+        "SELECT v.value, o.id, o.data, o.updated_at FROM object_values v JOIN objects o ON o.id = v.object_id
+         WHERE v.type = ?1 AND v.field = ?2 AND v.value IN (KEYS) ORDER BY o.id",
+        [Param::from(object_type), Param::from(key_field)],
+        keys,
+    )?;
+    for row in rows {
+        found
+            .entry(row.text(0))
+            .or_insert_with(|| (row.int(1), row.text(2), row.text(3)));
     }
     Ok(found)
+}
+
+/// The rows of `sql` for every key of `keys`, [`KEYS_PER_QUERY`] keys a query: `sql` takes
+/// `leading` as ?1 and ?2 and the keys in its `IN (KEYS)`.
+pub(crate) fn query_by_keys(
+    tx: &Conn,
+    sql: &str,
+    leading: [Param<'_>; 2],
+    keys: &[String],
+) -> Result<Vec<Row>, DbError> {
+    let mut rows = Vec::new();
+    for chunk in keys.chunks(KEYS_PER_QUERY) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 3)).collect();
+        let mut args = leading.to_vec();
+        args.extend(chunk.iter().map(|k| Param::from(k.as_str())));
+        rows.extend(tx.query(&sql.replace("KEYS", &marks.join(", ")), &args)?);
+    }
+    Ok(rows)
 }
 
 /// `rows` rows of numbered parameters for a multi-row statement, each column a template

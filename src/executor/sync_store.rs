@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use super::db::{params, Conn, DbError, Row};
 use super::origins::{hash_of, Baseline, BaselineWrite, OUTBOUND};
-use super::store::{scalar_key, stored_objects, write_objects, ObjectWrite, Store, StoreError};
+use super::store::{
+    query_by_keys, scalar_key, stored_objects, write_objects, ObjectWrite, Store, StoreError,
+};
 use crate::transform::connector::Conflict;
 use crate::value::{Map, Value};
 
@@ -776,28 +778,23 @@ fn upsert_all(
     Ok(counts)
 }
 
-/// The baselines of `owner`'s `side` for `keys` (all of them when `keys` is empty is not
-/// needed: callers pass the keys of a batch), 100 keys per query.
+/// The baselines of `owner`'s `side` for `keys` (the keys of a batch).
 fn baselines_of(
     tx: &Conn,
     owner: &str,
     side: &str,
     keys: &[String],
 ) -> Result<HashMap<String, Baseline>, DbError> {
-    let mut found = HashMap::new();
-    for chunk in keys.chunks(100) {
-        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 3)).collect();
-        let sql = format!(
-            "SELECT key_value, hash, fields FROM sync_baselines WHERE connector = ?1 AND side = ?2 AND key_value IN ({})",
-            marks.join(", ")
-        );
-        let mut args: Vec<crate::executor::db::Param> = vec![owner.into(), side.into()];
-        args.extend(chunk.iter().map(|k| crate::executor::db::Param::from(k.as_str())));
-        for row in tx.query(&sql, &args)? {
-            found.insert(row.text(0), baseline_of_row(&row));
-        }
-    }
-    Ok(found)
+    let rows = query_by_keys(
+        tx,
+        "SELECT key_value, hash, fields FROM sync_baselines WHERE connector = ?1 AND side = ?2 AND key_value IN (KEYS)",
+        [owner.into(), side.into()],
+        keys,
+    )?;
+    Ok(rows
+        .iter()
+        .map(|row| (row.text(0), baseline_of_row(row)))
+        .collect())
 }
 
 fn baseline_of_row(row: &Row) -> Baseline {
