@@ -15,16 +15,7 @@ const SCHEMA_VERSION: i64 = 2;
 
 /// The migration from each version to the next: `MIGRATIONS[i]` takes version `i + 1` to
 /// `i + 2`. A new store is made at version 1 and migrated like any other.
-const MIGRATIONS: &[&str] = &["
-CREATE TABLE sync_baselines (
-    connector TEXT NOT NULL,
-    side TEXT NOT NULL,
-    key_value TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    fields TEXT,
-    PRIMARY KEY (connector, side, key_value)
-);
-"];
+const MIGRATIONS: &[&str] = &[super::store::SYNC_BASELINES];
 
 /// Serialises schema changes between processes (`pg_advisory_xact_lock`).
 const SCHEMA_LOCK: i64 = 0x534c_5543;

@@ -97,7 +97,10 @@ ALTER TABLE runs ADD COLUMN stopped INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX reviews_pending ON reviews(object_type, key_value, status);
 ", "
 ALTER TABLE checkpoints ADD COLUMN cursor TEXT NOT NULL DEFAULT '';
-", "
+", SYNC_BASELINES];
+
+/// The table of origin tracking (`executor::origins`), the same on SQLite and PostgreSQL.
+pub(crate) const SYNC_BASELINES: &str = "
 CREATE TABLE sync_baselines (
     connector TEXT NOT NULL,
     side TEXT NOT NULL,
@@ -106,7 +109,7 @@ CREATE TABLE sync_baselines (
     fields TEXT,
     PRIMARY KEY (connector, side, key_value)
 );
-"];
+";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS objects (
