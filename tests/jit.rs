@@ -574,6 +574,18 @@ fn a_failing_native_step_is_redone_for_that_node_not_the_formula() {
         assert!(same(&a, &b), "{text}: {a:?} / {b:?}");
         assert_eq!(jit.whole_formula_runs(), 0, "{text} was evaluated whole");
     }
+    // a result that does not fit the unboxed form even at the root is evaluated whole,
+    // and counted
+    let transform = single_mapping("($a / 4) + 1", &options);
+    let jit = JitTransform::compile(Arc::clone(&transform)).unwrap();
+    let record = parse_record(r#"{"a": 79228162514264337593543950335}"#).unwrap();
+    let ctx = Ctx::new(&record);
+    let (a, b) = (
+        transform.apply(&mut Interpreter::new(), &ctx),
+        jit.apply(&mut Interpreter::new(), &ctx),
+    );
+    assert!(same(&a, &b), "{a:?} / {b:?}");
+    assert_eq!(jit.whole_formula_runs(), 1);
 }
 
 /// A division by a constant whose quotients terminate (2^x·5^y, any places, either sign) is

@@ -65,11 +65,12 @@ enum Helper {
     OutTextNum,
     ErrorMark,
     ErrorClear,
+    FellBack,
 }
 
 impl Helper {
     /// Every helper, in declaration order (`helper as usize` is its index).
-    const ALL: [Helper; 23] = [
+    const ALL: [Helper; 24] = [
         Helper::FieldNum,
         Helper::InterpNum,
         Helper::InterpBool,
@@ -93,6 +94,7 @@ impl Helper {
         Helper::OutTextNum,
         Helper::ErrorMark,
         Helper::ErrorClear,
+        Helper::FellBack,
     ];
 
     /// (symbol, address, parameter count, returns a value)
@@ -126,6 +128,7 @@ impl Helper {
             Helper::OutTextNum => ("out_text_num", helpers::out_text_num as *const u8, 4, true),
             Helper::ErrorMark => ("error_mark", helpers::error_mark as *const u8, 1, true),
             Helper::ErrorClear => ("error_clear", helpers::error_clear as *const u8, 1, false),
+            Helper::FellBack => ("fell_back", helpers::fell_back as *const u8, 1, false),
         }
     }
 }
@@ -1404,8 +1407,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             self.b
                 .ins()
                 .brif(failed, fallback, &[], done, &[zero.into()]);
-            self.enter(fallback);
-            self.whole_root(n, out, done);
+            self.fall_back(fallback, n, out, done);
         } else if boolean && Self::bool_native(n) {
             let code = self.boolean(n);
             let fallback = self.b.create_block();
@@ -1415,8 +1417,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             self.enter(boxed);
             self.call(Helper::BoxBool, &[code, out]);
             self.b.ins().jump(done, &[zero.into()]);
-            self.enter(fallback);
-            self.whole_root(n, out, done);
+            self.fall_back(fallback, n, out, done);
         } else if passed_on {
             let at = self.value(n);
             let fallback = self.b.create_block();
@@ -1425,13 +1426,26 @@ impl<'b, 'f> Gen<'b, 'f> {
             self.enter(copy);
             self.call(Helper::OutConst, &[at, out]);
             self.b.ins().jump(done, &[zero.into()]);
-            self.enter(fallback);
-            self.whole_root(n, out, done);
+            self.fall_back(fallback, n, out, done);
         } else {
             self.whole_root(n, out, done);
         }
         self.enter(done);
         self.param0(done)
+    }
+
+    /// In `fallback`, where a native root's value could not be had natively: counts that,
+    /// and evaluates the formula whole ([`Gen::whole_root`]).
+    fn fall_back(
+        &mut self,
+        fallback: cranelift_codegen::ir::Block,
+        n: &Node,
+        out: Cv,
+        done: cranelift_codegen::ir::Block,
+    ) {
+        self.enter(fallback);
+        self.call(Helper::FellBack, &[self.ctx]);
+        self.whole_root(n, out, done);
     }
 
     /// Evaluates `n` whole with the interpreter into `out`, then jumps to `done` with its
@@ -1467,6 +1481,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             let r = self.b.ins().select(holds, zero, one);
             self.b.ins().jump(done, &[r.into()]);
             self.enter(fallback);
+            self.call(Helper::FellBack, &[self.ctx]);
         }
         let node = self.iconst(ptr(n));
         let zero = self.iconst(0);

@@ -57,7 +57,8 @@ pub struct JitCtx<'a, 'r> {
     pub interp: &'a mut Interpreter,
     /// The error of a failed condition or mapping.
     pub error: Option<EvalError>,
-    /// Conditions and mappings the interpreter evaluated whole for this record.
+    /// Native conditions and mappings the interpreter evaluated whole for this record
+    /// (their value could not be had natively).
     pub whole_formulas: u64,
 }
 
@@ -272,7 +273,6 @@ pub extern "C" fn box_bool(code: i64, o: &mut Value) {
 /// Evaluates a node with the interpreter into an output value; 0 on success, 1 on error
 /// (kept in the context).
 pub extern "C" fn interp_root(c: &mut JitCtx, n: &Node, o: &mut Value) -> i64 {
-    c.whole_formulas += 1;
     match c.interp.eval(n, c.ctx) {
         Ok(v) => {
             *o = v;
@@ -287,7 +287,6 @@ pub extern "C" fn interp_root(c: &mut JitCtx, n: &Node, o: &mut Value) -> i64 {
 
 /// Evaluates a condition with the interpreter: 0 holds, 1 does not hold, 2 error (kept).
 pub extern "C" fn interp_cond(c: &mut JitCtx, n: &Node) -> i64 {
-    c.whole_formulas += 1;
     match c.interp.eval(n, c.ctx) {
         Ok(Value::Bool(true)) => 0,
         Ok(Value::Bool(false) | Value::Null) => 1,
@@ -411,4 +410,9 @@ pub extern "C" fn error_mark(c: &JitCtx) -> i64 {
 /// Forgets the error kept in the context (`iferror` caught it).
 pub extern "C" fn error_clear(c: &mut JitCtx) {
     c.error = None;
+}
+
+/// Counts a native condition or mapping that the interpreter evaluates whole after all.
+pub extern "C" fn fell_back(c: &mut JitCtx) {
+    c.whole_formulas += 1;
 }

@@ -47,9 +47,10 @@ pub struct JitTransform {
     pub native_formulas: usize,
     /// Conditions and formula mappings the interpreter evaluates as a whole.
     pub interpreted_formulas: usize,
-    /// How often, over every record so far, the interpreter evaluated a condition or
-    /// mapping whole: those it always evaluates, and native ones whose result was not
-    /// representable (a failing native step is redone node by node, not whole).
+    /// How often, over every record so far, the interpreter evaluated a native condition or
+    /// mapping whole because its result could not be had natively (a failing native step is
+    /// redone node by node, not whole). Rare, so the shared counter costs the hot path
+    /// nothing; formulas that always run on the interpreter are not counted.
     whole_formulas: std::sync::atomic::AtomicU64,
     /// The most IR nodes of one condition or mapping: no evaluation takes more steps (there
     /// are no loops), so under a step limit at least this large the code is exact without
@@ -216,8 +217,8 @@ impl JitTransform {
         })
     }
 
-    /// How often the interpreter evaluated a condition or mapping whole, over every record
-    /// run so far.
+    /// How often the interpreter evaluated a native condition or mapping whole, over every
+    /// record run so far.
     pub fn whole_formula_runs(&self) -> u64 {
         self.whole_formulas.load(std::sync::atomic::Ordering::Relaxed)
     }
