@@ -297,6 +297,18 @@ impl Store {
         Ok(rows.iter().map(|r| r.text(0)).collect())
     }
 
+    /// How many dead letters `connector` has (without reading them).
+    pub fn dead_letter_count(&self, connector: &str) -> Result<u64, StoreError> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM dead_letters WHERE connector = ?1",
+                params![connector],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(row.map_or(0, |r| r.count(0)))
+    }
+
     /// Commits dead letters and a checkpoint together (runs that write no records to the
     /// store).
     pub fn commit_letters(

@@ -108,7 +108,7 @@ fn describe(server: &Server, entry: &Entry, registry: &super::state::Registry) -
         "failures_in_a_row": entry.failures,
         "reload_error": entry.reload_error,
         "totals": entry.totals,
-        "dead_letters": server.with_reader(|s| s.dead_letters(loaded.name()).map(|l| l.len()).ok()).flatten(),
+        "dead_letters": server.with_reader(|s| s.dead_letter_count(loaded.name()).ok()).flatten(),
     })
 }
 

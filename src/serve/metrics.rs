@@ -96,8 +96,8 @@ pub fn render(server: &Server, now: DateTime<Utc>) -> String {
     };
     server.with_reader(|store| {
         for (name, path) in &names {
-            if let Ok(letters) = store.dead_letters(name) {
-                context.dead_letters.insert(name.clone(), letters.len() as f64);
+            if let Ok(count) = store.dead_letter_count(name) {
+                context.dead_letters.insert(name.clone(), count as f64);
             }
             let Some(path) = path else { continue };
             let Ok(key) = std::fs::canonicalize(path) else { continue };

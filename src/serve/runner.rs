@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use super::schedule::Schedule;
 use super::state::{Loaded, Status, Trigger};
@@ -247,7 +247,7 @@ impl Server {
             from_start: false,
             batch: DEFAULT_BATCH,
             progress: false,
-            now: now_fixed(),
+            now: Utc::now().fixed_offset(),
             tz: file.connector.zone_or(None),
             limits: self.config.limits,
             engine: self.config.engine,
@@ -260,8 +260,4 @@ impl Server {
     pub fn stopping(&self) -> bool {
         self.stop.load(Ordering::SeqCst) != 0
     }
-}
-
-fn now_fixed() -> DateTime<chrono::FixedOffset> {
-    Utc::now().fixed_offset()
 }
