@@ -153,6 +153,10 @@ codes! {
         "A page of the source is not JSON, or holds no array at the connection's `records` path, or a lookup's answer has no records array. The message names the URL (without credentials) and what was found.";
     E618_AMBIGUOUS_MATCH = "E618", "match keys find more than one remote record",
         "An upsert looks the record up by its `match_keys` and the remote system returned several records: writing to one of them would be a guess. The record goes to the dead letters; make the match keys unique (add a key) or clean up the duplicates.";
+    E619_FOREIGN_ORIGIN = "E619", "request to another origin refused",
+        "A REST/OData system answered with a link (a next page, a cursor URL) to another scheme, host or port than the connection's `url`, or from https to http. Sluice sends a connection's credentials (API key, basic auth, OAuth token, session cookie) only to the origin of its `url`, and makes no request elsewhere: a link that leads away would hand the credentials to another host, or make Sluice a way into a network it can reach (SSRF). The run stops after committing what it read. If the system really serves pages from another origin, name it in the connection's `allowed_origins` (e.g. `[\"https://cdn.example.com\"]`); that origin is then trusted with the credentials too.";
+    E620_WEAK_WEBHOOK_SECRET = "E620", "webhook secret too short",
+        "A connector's `[sync] webhook_secret` is shorter than 16 bytes once surrounding white space is trimmed (an empty `env:` variable, a file holding only a newline). A short secret can be guessed, and an empty one would let anyone sign: `sluice check` refuses it and `sluice serve` does not serve the connector. Use at least 16 random bytes, e.g. `openssl rand -base64 32`, or a Standard Webhooks secret (`whsec_` followed by base64).";
     E701_STORE_NOT_FOUND = "E701", "store not found",
         "The store file named with --store does not exist. Create one by loading objects: sluice objects load TYPE FILE --store DB.";
     E702_STORE_CORRUPT = "E702", "store is corrupt or not a Sluice store",
@@ -174,7 +178,19 @@ codes! {
     E803_LISTEN = "E803", "cannot listen on the address",
         "`sluice serve --listen ADDR:PORT` could not bind the address: another process has the port, the address is not one of this machine's, or a port below 1024 needs privileges. Give another port, or 127.0.0.1:0 for any free one (the server prints the one it got).";
     E804_WEBHOOK_REFUSED = "E804", "webhook not authenticated",
-        "A `POST /hooks/<name>` carried no credentials or wrong ones. Send the connector's `[sync] webhook_secret` as `Authorization: Bearer <secret>`, or sign the exact body: `X-Sluice-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>`. A connector without a `webhook_secret` takes no webhooks.";
+        "A `POST /hooks/<name>` carried no valid signature. Webhooks are signed as Standard Webhooks says: `webhook-id` (a unique delivery id), `webhook-timestamp` (Unix seconds, within `[sync] webhook_tolerance` of the server's clock, 5 minutes by default) and `webhook-signature: v1,<base64 HMAC-SHA256 of `id.timestamp.body`>` made with the connector's `[sync] webhook_secret` (a `whsec_` secret is the base64 of the key). Several space-separated signatures are accepted, for rotating secrets. A connector with `legacy_signature = true` also takes `X-Sluice-Signature: sha256=<hex HMAC of the body>` or `Authorization: Bearer <secret>`. A connector without a `webhook_secret` takes no webhooks.";
+    E805_API_UNAUTHENTICATED = "E805", "API request not authenticated",
+        "The HTTP API of `sluice serve` holds tokens (`sluice token list`) and the request carried none, or one that is unknown or revoked. Send `Authorization: Bearer <token>`; create a token with `sluice token create NAME --role read|operate|admin`. The web page asks for a token once and keeps a session cookie. `/healthz` needs no token, nor `/metrics` when the server runs with `--open-metrics`.";
+    E806_API_FORBIDDEN = "E806", "the token's role does not allow this",
+        "Tokens have roles: `read` sees status, metrics and runs; `operate` also starts runs; `admin` also sees connector files and dead-letter contents (raw records). Ask for a token with the role the request needs.";
+    E807_REQUEST_REFUSED = "E807", "request from a foreign host or origin refused",
+        "The request's `Host` header names a host the server does not answer to (a DNS-rebinding page), or a state-changing request came from another site (`Origin` or `Sec-Fetch-Site: cross-site`: a cross-site request forgery). The server answers to loopback names and to the hosts of `--public-url` and `--allowed-host`; give those when it is reached by another name.";
+    E808_WEBHOOK_REPLAYED = "E808", "webhook delivery already received",
+        "A webhook with this `webhook-id` was received before: it is answered 200 and its records are not ingested again. A sender that retries a delivery must keep its id; a new event needs a new id.";
+    E809_SPOOL_FULL = "E809", "webhook spool full",
+        "The records of a connector's webhooks waiting for their run take more than `--spool-quota` bytes: the hook is answered 507 and nothing of it is kept. The sender should retry later; the connector's runs empty the spool as they read it. A connector that keeps failing keeps its spool: fix it, or raise the quota.";
+    E810_INSECURE_LISTEN = "E810", "API open beyond this machine without authentication",
+        "`sluice serve --listen` names an address other machines can reach, and the store holds no API token: anyone on the network could read dead letters (raw customer records) and start runs. Create a token first (`sluice token create NAME --role admin --store DB`), or listen on 127.0.0.1, or, knowingly, pass `--insecure-no-auth`.";
 }
 
 /// Looks a code up by its id (`E101`, case-insensitive).

@@ -2,6 +2,7 @@
 //! rendering, and did-you-mean suggestions.
 
 pub mod codes;
+pub mod redact;
 mod render;
 mod suggest;
 

@@ -118,15 +118,10 @@ CREATE TABLE dead_letters (
 );
 ";
 
-/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`.
+/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`, however malformed,
+/// and with any `password=` parameter hidden too.
 pub fn without_password(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_string(),
-    }
+    crate::diagnostics::redact::without_password(url)
 }
 
 /// Makes the schema (`create`, when the database has none) or migrates it to this

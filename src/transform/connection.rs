@@ -133,6 +133,10 @@ pub struct Connection {
     /// Sink: requests in flight at once (default 4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<usize>,
+    /// Other origins (`https://host:port`) that links in the answers may lead to, trusted
+    /// with the credentials like `url` itself; by default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_origins: Vec<String>,
 }
 
 fn none() -> String {
@@ -228,6 +232,25 @@ impl Connection {
                 ),
                 "url",
             ));
+        }
+        for origin in &self.allowed_origins {
+            let authority = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"))
+                .map(|rest| rest.strip_suffix('/').unwrap_or(rest));
+            let bare = authority.is_some_and(|a| {
+                !a.is_empty() && !a.starts_with(':') && !a.contains(['/', '?', '#', '@', ' '])
+            });
+            if !bare {
+                problems.push((
+                    Diag::new(
+                        codes::E610_INVALID_SETTING,
+                        format!("{side}.connection.allowed_origins: `{origin}` is not an origin"),
+                    )
+                    .help("scheme, host and port only, e.g. \"https://files.example.com:8443\""),
+                    "allowed_origins",
+                ));
+            }
         }
         let durations = [
             ("timeout", &self.timeout),

@@ -227,9 +227,40 @@ pub struct SyncSettings {
     /// `realtime`: how long `sluice serve` waits between looks at the source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<String>,
-    /// The shared secret of `POST /hooks/<name>` (a literal, `env:VAR` or `file:PATH`).
+    /// The secret of `POST /hooks/<name>` (a literal, `env:VAR` or `file:PATH`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_secret: Option<Credential>,
+    /// How far a webhook's timestamp may be from the server's clock (default `5m`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_tolerance: Option<String>,
+    /// Also take `X-Sluice-Signature` and bearer webhooks (no replay protection).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub legacy_signature: bool,
+}
+
+/// The HMAC key of a webhook secret: a Standard Webhooks `whsec_<base64>` secret is the
+/// key's base64; any other is its bytes, surrounding white space (a file's last newline)
+/// trimmed.
+pub fn webhook_key(secret: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let secret = secret.trim();
+    secret
+        .strip_prefix("whsec_")
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .unwrap_or_else(|| secret.as_bytes().to_vec())
+}
+
+/// The shortest webhook secret taken, in bytes (after trimming).
+pub const MIN_WEBHOOK_SECRET: usize = 16;
+
+impl SyncSettings {
+    /// How far a webhook's timestamp may be from the server's clock.
+    pub fn webhook_tolerance(&self) -> std::time::Duration {
+        self.webhook_tolerance
+            .as_deref()
+            .and_then(crate::transform::connection::parse_duration)
+            .unwrap_or(std::time::Duration::from_secs(300))
+    }
 }
 
 fn default_direction() -> String {
@@ -244,6 +275,8 @@ impl Default for SyncSettings {
             conflict: Conflict::default(),
             poll: None,
             webhook_secret: None,
+            webhook_tolerance: None,
+            legacy_signature: false,
         }
     }
 }
@@ -787,6 +820,36 @@ impl Connector {
                 );
             }
         }
+        if let Some(tolerance) = &self.sync.webhook_tolerance {
+            if crate::transform::connection::parse_duration(tolerance).is_none_or(|d| d.is_zero()) {
+                push(
+                    Diag::new(
+                        codes::E610_INVALID_SETTING,
+                        format!("webhook_tolerance `{tolerance}` is not a duration"),
+                    )
+                    .help("a number and a unit: 30s, 5m"),
+                    "webhook_tolerance",
+                );
+            }
+        }
+        if let Some(secret) = &self.sync.webhook_secret {
+            // An unresolvable reference is reported where it is used (a hook answers 500 and
+            // logs it); a resolved one must be long enough.
+            if let Ok(value) = secret.resolve("sync.webhook_secret") {
+                if webhook_key(&value).len() < MIN_WEBHOOK_SECRET {
+                    push(
+                        Diag::new(
+                            codes::E620_WEAK_WEBHOOK_SECRET,
+                            format!(
+                                "sync.webhook_secret is shorter than {MIN_WEBHOOK_SECRET} bytes (white space trimmed)"
+                            ),
+                        )
+                        .help("use at least 16 random bytes, e.g. the output of `openssl rand -base64 32`"),
+                        "webhook_secret",
+                    );
+                }
+            }
+        }
         if self.outbound.path.is_some() && self.back_of.is_none() {
             push(
                 Diag::new(
@@ -984,10 +1047,14 @@ impl Connector {
     pub fn redacted(&self) -> Connector {
         let mut c = self.clone();
         if let Some(store) = &mut c.store {
-            if let Some((scheme_user, rest)) = store.url.split_once('@') {
-                if let Some((user, _password)) = scheme_user.rsplit_once(':') {
-                    if !user.ends_with('/') && user.contains("//") {
-                        store.url = format!("{user}:***@{rest}");
+            store.url = crate::diagnostics::redact::without_password(&store.url);
+        }
+        for side in [&mut c.inbound, &mut c.outbound] {
+            if let Some(connection) = &mut side.connection {
+                connection.url = crate::diagnostics::redact::without_password(&connection.url);
+                for (name, value) in connection.query.iter_mut() {
+                    if crate::diagnostics::redact::is_secret_name(name) {
+                        *value = "***".to_string();
                     }
                 }
             }

@@ -114,6 +114,33 @@ impl Auth {
         })
     }
 
+    /// `url` without the API key's query parameter (a server may repeat it in its links).
+    pub(super) fn strip_query_key(&self, url: &str) -> String {
+        let Auth::ApiKey {
+            query: Some(param), ..
+        } = self
+        else {
+            return url.to_string();
+        };
+        let Ok(mut parsed) = url::Url::parse(url) else {
+            return url.to_string();
+        };
+        if !parsed.query_pairs().any(|(k, _)| k == param.as_str()) {
+            return url.to_string();
+        }
+        let kept: Vec<(String, String)> = parsed
+            .query_pairs()
+            .filter(|(k, _)| k != param.as_str())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            parsed.set_query(None);
+        } else {
+            parsed.query_pairs_mut().clear().extend_pairs(kept);
+        }
+        parsed.to_string()
+    }
+
     /// Whether any authentication is configured.
     pub(super) fn is_some(&self) -> bool {
         !matches!(self, Auth::None)
@@ -156,7 +183,15 @@ impl Auth {
                             format!("not a URL: {} ({e})", client.redact(url)),
                         ))
                     })?;
-                    url.query_pairs_mut().append_pair(param, key);
+                    let kept: Vec<(String, String)> = url
+                        .query_pairs()
+                        .filter(|(k, _)| k != param)
+                        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                        .collect();
+                    url.query_pairs_mut()
+                        .clear()
+                        .extend_pairs(kept)
+                        .append_pair(param, key);
                     return Ok((url.to_string(), String::new()));
                 }
             }

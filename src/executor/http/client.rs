@@ -87,6 +87,8 @@ impl Backoff {
 pub struct Client {
     agent: ureq::Agent,
     base: String,
+    /// The origins requests may go to: the `url`'s and the allow-listed ones.
+    origins: Vec<url::Origin>,
     auth: Auth,
     backoff: Backoff,
     secrets: Vec<String>,
@@ -115,12 +117,20 @@ impl Client {
             .build()
             .new_agent();
         let base = connection.url.trim_end_matches('/').to_string();
-        let secrets = credentials
+        let origins = std::iter::once(connection.url.as_str())
+            .chain(connection.allowed_origins.iter().map(String::as_str))
+            .filter_map(|u| url::Url::parse(u).ok().map(|u| u.origin()))
+            .collect();
+        let mut secrets: Vec<String> = credentials
             .values()
             .filter(|v| v.len() >= 3)
             .cloned()
             .collect();
+        if let Some(password) = url::Url::parse(&base).ok().and_then(|u| u.password().map(str::to_string)) {
+            secrets.push(password);
+        }
         Ok(Client {
+            origins,
             auth: Auth::new(label, connection, credentials, &base)?,
             agent,
             base,
@@ -254,12 +264,38 @@ impl Client {
         body: Option<&[u8]>,
         headers: &[(&str, String)],
     ) -> Result<(Reply, String), TryError> {
+        self.admit(url)?;
         let mut all: Vec<(String, String)> = headers
             .iter()
             .map(|(name, value)| (name.to_string(), value.clone()))
             .collect();
         let (url, used) = self.auth.apply(self, url, &mut all)?;
         Ok((self.raw(method, &url, body, all)?, used))
+    }
+
+    /// Refuses a request to an origin other than the connection's (or an allow-listed
+    /// one): the credentials go nowhere else, and a page cannot send Sluice elsewhere.
+    fn admit(&self, url: &str) -> Result<(), TryError> {
+        let origin = url::Url::parse(url).map(|u| u.origin());
+        match origin {
+            Ok(origin) if self.origins.contains(&origin) => Ok(()),
+            _ => Err(TryError::Final(Diag::new(
+                codes::E619_FOREIGN_ORIGIN,
+                format!(
+                    "refused to request {}: it is not on the connection's origin {} (nor in `allowed_origins`)",
+                    self.redact(&self.strip_credentials(url)),
+                    self.origins
+                        .first()
+                        .map_or_else(String::new, |o| o.ascii_serialization())
+                ),
+            ))),
+        }
+    }
+
+    /// `url` without the credential a query parameter carries (an API key that a server
+    /// repeats in its next links): what a cursor, a log line or a message may hold.
+    pub fn strip_credentials(&self, url: &str) -> String {
+        self.auth.strip_query_key(url)
     }
 
     /// One try, as given (the auth flows send their own requests through it).
@@ -340,8 +376,22 @@ fn retry_after(value: &str) -> Option<Duration> {
         .ok()
 }
 
-/// TLS: the platform's roots, or the side's `ca_cert`; a client certificate from
-/// `client_cert` and `client_key` (PEM) when given.
+/// The platform's trusted roots (`/etc/ssl/certs`, or `SSL_CERT_FILE`/`SSL_CERT_DIR`),
+/// loaded once.
+fn platform_roots() -> &'static [Certificate<'static>] {
+    static ROOTS: std::sync::OnceLock<Vec<Certificate<'static>>> = std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| {
+        rustls_native_certs::load_native_certs()
+            .certs
+            .iter()
+            .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+            .collect()
+    })
+}
+
+/// TLS: the platform's roots plus the side's `ca_cert` (Mozilla's bundled roots where the
+/// platform has none); a client certificate from `client_cert` and `client_key` (PEM) when
+/// given.
 fn tls_config(label: &str, credentials: &BTreeMap<String, String>) -> Result<TlsConfig, Diag> {
     let bad = |key: &str, why: String| {
         Diag::new(
@@ -362,8 +412,12 @@ fn tls_config(label: &str, credentials: &BTreeMap<String, String>) -> Result<Tls
         }
     };
     let mut tls = TlsConfig::builder();
+    let mut roots = platform_roots().to_vec();
     if let Some(pem) = credentials.get("ca_cert") {
-        tls = tls.root_certs(RootCerts::new_with_certs(&certs("ca_cert", pem)?));
+        roots.extend(certs("ca_cert", pem)?);
+    }
+    if !roots.is_empty() {
+        tls = tls.root_certs(RootCerts::new_with_certs(&roots));
     }
     match (credentials.get("client_cert"), credentials.get("client_key")) {
         (Some(cert), Some(key)) => {

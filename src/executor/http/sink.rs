@@ -126,8 +126,9 @@ impl HttpSink {
         match self.connection.write.as_str() {
             "upsert" => self.upsert(record, &body),
             method @ ("put" | "patch") => {
-                let Some(path) = self.item_path(record, None) else {
-                    return Ok(self.missing_field());
+                let path = match self.item_path(record, None) {
+                    Ok(path) => path,
+                    Err(refused) => return Ok(refused),
                 };
                 let method = method.to_ascii_uppercase();
                 self.judge(self.client.send(&method, &self.client.url(&path), Some(body.as_bytes()), &self.headers(&body))?)
@@ -175,8 +176,9 @@ impl HttpSink {
                             format!("the remote record found has no `{id_field}`"),
                         ));
                     };
-                    let Some(path) = self.item_path(record, Some(&id)) else {
-                        return Ok(self.missing_field());
+                    let path = match self.item_path(record, Some(&id)) {
+                        Ok(path) => path,
+                        Err(refused) => return Ok(refused),
                     };
                     ("PATCH", self.client.url(&path))
                 }
@@ -331,24 +333,37 @@ impl HttpSink {
         })
     }
 
-    /// The item path for `record`, or none when a placeholder's field is missing.
-    fn item_path(&self, record: &Value, id: Option<&str>) -> Option<String> {
+    /// The item path for `record`: each placeholder's value encoded as one RFC 3986 path
+    /// segment (`a b` → `a%20b`, `/` → `%2F`). A record lacking a placeholder's field, or
+    /// whose value is `.` or `..` (a dot-segment the remote would resolve to another path),
+    /// is refused.
+    fn item_path(&self, record: &Value, id: Option<&str>) -> Result<String, Outcome> {
         let template = self.item_template();
         let mut path = String::new();
         let mut rest = template.as_str();
-        while let Some(open) = rest.find('{') {
-            path.push_str(rest.get(..open)?);
-            let close = open + rest.get(open..)?.find('}')?;
-            let field = rest.get(open + 1..close)?;
+        while let Some((open, close)) = rest
+            .find('{')
+            .and_then(|open| Some((open, open + rest.get(open..)?.find('}')?)))
+        {
+            path.push_str(rest.get(..open).unwrap_or_default());
+            let field = rest.get(open + 1..close).unwrap_or_default();
             let value = match (field, id) {
                 ("id", Some(id)) => id.to_string(),
-                _ => record.get_key(field).and_then(super::watermark::text_of)?,
+                _ => record
+                    .get_key(field)
+                    .and_then(super::watermark::text_of)
+                    .ok_or_else(|| self.missing_field())?,
             };
-            path.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
-            rest = rest.get(close + 1..)?;
+            path.push_str(&path_segment(&value).ok_or_else(|| {
+                Outcome::Refused(
+                    codes::E607_PRIMARY_KEY,
+                    format!("`{field}` is `{value}`, a dot-segment that cannot name a record in the path `{template}`"),
+                )
+            })?);
+            rest = rest.get(close + 1..).unwrap_or_default();
         }
         path.push_str(rest);
-        Some(path)
+        Ok(path)
     }
 
     /// The headers of a write: JSON, and the idempotency key when configured.
@@ -364,6 +379,35 @@ impl HttpSink {
             headers.push((name.as_str(), key));
         }
         headers
+    }
+}
+
+/// `value` as one path segment, percent-encoded as RFC 3986 says for a segment (every byte
+/// but the unreserved and sub-delimiter characters, `:` and `@`; so `/`, `?`, `#`, `%` and
+/// space are encoded); `None` for `.`, `..` and the empty text, which a path cannot carry
+/// as a key.
+fn path_segment(value: &str) -> Option<String> {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'!')
+        .remove(b'$')
+        .remove(b'&')
+        .remove(b'\'')
+        .remove(b'(')
+        .remove(b')')
+        .remove(b'*')
+        .remove(b'+')
+        .remove(b',')
+        .remove(b';')
+        .remove(b'=')
+        .remove(b':')
+        .remove(b'@');
+    match value {
+        "" | "." | ".." => None,
+        _ => Some(percent_encoding::utf8_percent_encode(value, SEGMENT).to_string()),
     }
 }
 
@@ -437,5 +481,23 @@ impl Sink for HttpSink {
         self.pending.clear();
         self.provenance.clear();
         Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_segment;
+
+    #[test]
+    fn keys_are_encoded_as_path_segments_not_as_forms() {
+        assert_eq!(path_segment("a b").as_deref(), Some("a%20b"));
+        assert_eq!(path_segment("a+b").as_deref(), Some("a+b"));
+        assert_eq!(path_segment("x/y?z#w%").as_deref(), Some("x%2Fy%3Fz%23w%25"));
+        assert_eq!(path_segment("Müller").as_deref(), Some("M%C3%BCller"));
+        assert_eq!(path_segment("C-1.2_~:@").as_deref(), Some("C-1.2_~:@"));
+        assert_eq!(path_segment("..."), Some("...".into()));
+        for dot in [".", "..", ""] {
+            assert_eq!(path_segment(dot), None, "{dot:?}");
+        }
     }
 }

@@ -420,7 +420,7 @@ impl Fetcher {
                     Some(path) => text_at(path),
                     None => text_at("@odata.nextLink").or_else(|| text_at("odata.nextLink")),
                 };
-                Ok(link.map(|l| self.resolve(url, &l)))
+                Ok(link.map(|l| self.client.strip_credentials(&self.resolve(url, &l))))
             }
             "skip" if count > 0 && count >= size => {
                 let param = c.skip_param.as_deref().unwrap_or("$skip");
