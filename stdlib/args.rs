@@ -118,6 +118,15 @@ pub fn spread(args: &[Value]) -> &[Value] {
     }
 }
 
+/// A text argument as a message quotes it: whole when short, else its first 60 characters
+/// and how long it is (a 16 MB pattern is not echoed).
+pub fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(60) {
+        Some((at, _)) => format!("{}… ({} bytes)", text.get(..at).unwrap_or_default(), text.len()),
+        None => text.to_string(),
+    }
+}
+
 /// The E310 error for a result beyond the size limit.
 pub fn too_large(func: &str, what: &str, limit: usize) -> EvalError {
     EvalError::new(

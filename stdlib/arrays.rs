@@ -165,15 +165,54 @@ fn distinct(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     let mut out: Vec<Value> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for item in items {
-        let fresh = match item {
-            Value::Array(_) | Value::Object(_) => !out.contains(item),
-            scalar => seen.insert(scalar_key(scalar)),
+        let key = match item {
+            Value::Array(_) | Value::Object(_) => {
+                let mut key = String::from("c");
+                equality_key(item, &mut key);
+                key
+            }
+            scalar => scalar_key(scalar),
         };
-        if fresh {
+        if seen.insert(key) {
             out.push(item.clone());
         }
     }
     Ok(Value::array(out))
+}
+
+/// Writes a text that two arrays or objects share exactly when they are equal (`=`):
+/// numbers normalized (`1.0` is `1`), instants in UTC, an object's fields in key order
+/// (field order does not count). Hashed, it makes `distinct` one pass.
+fn equality_key(value: &Value, out: &mut String) {
+    use std::fmt::Write as _;
+    match value {
+        Value::Number(n) => {
+            let _ = write!(out, "n{}", n.normalize());
+        }
+        Value::DateTime(t) => {
+            let _ = write!(out, "t{}", t.to_utc().to_rfc3339());
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for item in items.iter() {
+                equality_key(item, out);
+                out.push(',');
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut fields: Vec<_> = map.iter().collect();
+            fields.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (key, item) in fields {
+                let _ = write!(out, "{:?}:", &**key);
+                equality_key(item, out);
+                out.push(',');
+            }
+            out.push('}');
+        }
+        scalar => out.push_str(&scalar_key(scalar)),
+    }
 }
 
 /// A hashable key equal for equal scalars (numbers by value: 1 and 1.0 are one key).

@@ -422,14 +422,26 @@ fn parsedate(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
 }
 
 /// Formats a date or datetime value by a strftime pattern, a datetime in `tz` when given.
-pub fn format_value(value: &Value, format: &str, tz: Option<Tz>) -> Result<String, EvalError> {
+pub fn format_value(
+    value: &Value,
+    format: &str,
+    tz: Option<Tz>,
+    ctx: &Ctx,
+    func: &str,
+) -> Result<String, EvalError> {
     let items: Vec<Item> = StrftimeItems::new(format).collect();
+    let shown = super::args::excerpt(format);
     if items.iter().any(|i| matches!(i, Item::Error)) {
         return Err(EvalError::invalid_argument(format!(
-            "'{format}' is not a valid strftime format"
+            "'{shown}' is not a valid strftime format"
         )));
     }
-    let mut out = String::new();
+    let limit = ctx.limits.max_string_bytes;
+    let mut out = Bounded {
+        text: String::new(),
+        limit,
+        over: false,
+    };
     let written = match (value, tz) {
         (Value::Date(d), _) => write!(out, "{}", d.format_with_items(items.iter())),
         (Value::DateTime(dt), Some(tz)) => write!(
@@ -440,13 +452,35 @@ pub fn format_value(value: &Value, format: &str, tz: Option<Tz>) -> Result<Strin
         (Value::DateTime(dt), None) => write!(out, "{}", dt.format_with_items(items.iter())),
         (other, _) => return Ok(other.to_text()),
     };
+    if out.over {
+        return Err(super::args::too_large(func, "text", limit));
+    }
     written.map_err(|_| {
         EvalError::invalid_argument(format!(
-            "'{format}' asks for a part a {} does not have",
+            "'{shown}' asks for a part a {} does not have",
             value.type_name()
         ))
     })?;
-    Ok(out)
+    Ok(out.text)
+}
+
+/// Text written up to a limit: a write past it fails (and stops the formatting) instead of
+/// growing the text.
+struct Bounded {
+    text: String,
+    limit: usize,
+    over: bool,
+}
+
+impl std::fmt::Write for Bounded {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.text.len() + s.len() > self.limit {
+            self.over = true;
+            return Err(std::fmt::Error);
+        }
+        self.text.push_str(s);
+        Ok(())
+    }
 }
 
 fn formatdate(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
@@ -460,7 +494,7 @@ fn formatdate(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
         None => None,
         Some(_) => Some(tz_arg(args, 2, "formatdate", ctx.tz)?),
     };
-    format_value(&d.into_value(), format, tz).map(Value::string)
+    format_value(&d.into_value(), format, tz, ctx, "formatdate").map(Value::string)
 }
 
 fn add_months(n: NaiveDateTime, months: i64) -> Option<NaiveDateTime> {

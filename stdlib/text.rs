@@ -509,7 +509,7 @@ fn regexreplace(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     Ok(Value::string(out))
 }
 
-fn text_fn(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+fn text_fn(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     let value = arg(args, 0);
     let Some(format) = text(args, 1, "text")? else {
         return Ok(match value {
@@ -531,7 +531,7 @@ fn text_fn(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
             )))
         }
         Value::Date(_) | Value::DateTime(_) => {
-            super::dates::format_value(value, format, None).map(Value::string)
+            super::dates::format_value(value, format, None, ctx, "text").map(Value::string)
         }
         other => Ok(Value::string(other.to_text())),
     }

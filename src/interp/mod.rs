@@ -107,7 +107,7 @@ impl Interpreter {
                     }
                     let result = func(self.stack.get(base..).unwrap_or(&[]), ctx);
                     self.stack.truncate(base);
-                    result
+                    within_string_limit(result, f.name, ctx)
                 }
                 Imp::Lazy(func) => {
                     let mut lazy = LazyNodes {
@@ -115,7 +115,7 @@ impl Interpreter {
                         args,
                         ctx,
                     };
-                    func(&mut lazy, ctx)
+                    within_string_limit(func(&mut lazy, ctx), f.name, ctx)
                 }
             },
         }
@@ -158,9 +158,28 @@ impl Interpreter {
             _ => {
                 let left = self.step(a, ctx)?;
                 let right = self.step(b, ctx)?;
-                ops::binary(op, &left, &right)
+                within_string_limit(ops::binary(op, &left, &right), op.symbol(), ctx)
             }
         }
+    }
+}
+
+/// A result checked against the string limit (E310): every function and operator that
+/// builds text is bounded, whether or not it checks as it builds.
+fn within_string_limit(
+    result: Result<Value, EvalError>,
+    what: &str,
+    ctx: &Ctx,
+) -> Result<Value, EvalError> {
+    match result {
+        Ok(Value::String(s)) if s.len() > ctx.limits.max_string_bytes => Err(EvalError::new(
+            crate::diagnostics::codes::E310_TOO_LARGE,
+            format!(
+                "`{what}` produced text beyond the limit of {} bytes",
+                ctx.limits.max_string_bytes
+            ),
+        )),
+        other => other,
     }
 }
 
