@@ -1,7 +1,11 @@
 //! The `sluice` binary.
 
 fn main() {
-    restore_default_sigpipe();
+    // `serve` keeps SIGPIPE ignored: a server whose log reader went away (journald
+    // restarted, `| head`) goes on serving; every other command stops as `cat` does.
+    if std::env::args().nth(1).as_deref() != Some("serve") {
+        restore_default_sigpipe();
+    }
     std::process::exit(sluice::cli::main());
 }
 

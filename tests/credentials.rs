@@ -48,7 +48,10 @@ struct Origin {
 
 fn origin(ip: &str, next_base: Arc<Mutex<Option<String>>>) -> Origin {
     let server = Arc::new(Server::http(format!("{ip}:0")).unwrap());
-    let base = format!("http://{ip}:{}", server.server_addr().to_ip().unwrap().port());
+    let base = format!(
+        "http://{ip}:{}",
+        server.server_addr().to_ip().unwrap().port()
+    );
     let seen = Arc::new(Mutex::new(Vec::new()));
     for _ in 0..4 {
         let server = Arc::clone(&server);
@@ -99,9 +102,7 @@ fn answer(url: &str, own: &str, next_base: Option<String>) -> (Value, Option<&'s
         .find(|(k, _)| k == "page")
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(1);
-    let items: Vec<Value> = (1..=3)
-        .map(|i| json!({"n": (page - 1) * 3 + i}))
-        .collect();
+    let items: Vec<Value> = (1..=3).map(|i| json!({"n": (page - 1) * 3 + i})).collect();
     let mut body = json!({ "value": items });
     if page < 3 {
         let rest: String = url::form_urlencoded::Serializer::new(String::new())
@@ -183,7 +184,11 @@ fn stored(dir: &Path) -> Vec<i64> {
     assert_eq!(code, 0, "{err}");
     let mut n: Vec<i64> = out
         .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["n"].as_i64().unwrap())
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["n"]
+                .as_i64()
+                .unwrap()
+        })
         .collect();
     n.sort_unstable();
     n
@@ -206,8 +211,14 @@ fn carries_a_secret(seen: &Seen) -> bool {
 fn a_link_to_another_origin_is_refused_before_any_credential_leaves() {
     for (kind, connection, credentials) in kinds() {
         let stranger = origin("127.0.0.2", Arc::new(Mutex::new(None)));
-        let home = origin("127.0.0.1", Arc::new(Mutex::new(Some(stranger.base.clone()))));
-        let dir = common::tempdir("credentials", &format!("foreign-{}", kind.replace(' ', "-")));
+        let home = origin(
+            "127.0.0.1",
+            Arc::new(Mutex::new(Some(stranger.base.clone()))),
+        );
+        let dir = common::tempdir(
+            "credentials",
+            &format!("foreign-{}", kind.replace(' ', "-")),
+        );
         std::fs::write(
             dir.join("c.toml"),
             connector(&home.base, connection, credentials, ""),
@@ -216,7 +227,10 @@ fn a_link_to_another_origin_is_refused_before_any_credential_leaves() {
         let (code, _, err) = common::run_in(&dir, &["run", "c.toml"]);
         assert_ne!(code, 0, "{kind}: {err}");
         assert!(err.contains("E619"), "{kind}: {err}");
-        assert!(err.contains("127.0.0.2"), "{kind}: the message names the link: {err}");
+        assert!(
+            err.contains("127.0.0.2"),
+            "{kind}: the message names the link: {err}"
+        );
         for secret in SECRETS {
             assert!(!err.contains(secret), "{kind}: {err}");
         }
@@ -229,7 +243,11 @@ fn a_link_to_another_origin_is_refused_before_any_credential_leaves() {
             home.seen.lock().unwrap().iter().any(carries_a_secret),
             "{kind}: the connection's own origin gets the credential"
         );
-        assert_eq!(stored(&dir), vec![1, 2, 3], "{kind}: what was read is committed");
+        assert_eq!(
+            stored(&dir),
+            vec![1, 2, 3],
+            "{kind}: what was read is committed"
+        );
     }
 }
 
@@ -237,7 +255,10 @@ fn a_link_to_another_origin_is_refused_before_any_credential_leaves() {
 fn an_allow_listed_origin_is_trusted_with_the_credentials() {
     let (kind, connection, credentials) = kinds().swap_remove(0);
     let stranger = origin("127.0.0.2", Arc::new(Mutex::new(None)));
-    let home = origin("127.0.0.1", Arc::new(Mutex::new(Some(stranger.base.clone()))));
+    let home = origin(
+        "127.0.0.1",
+        Arc::new(Mutex::new(Some(stranger.base.clone()))),
+    );
     let dir = common::tempdir("credentials", "allowed");
     let allowed = format!("allowed_origins = [\"{}\"]", stranger.base);
     std::fs::write(
@@ -267,7 +288,10 @@ fn check_refuses_an_allowed_origin_that_is_not_an_origin() {
     .unwrap();
     let (code, _, err) = common::run_in(&dir, &["check", "c.toml"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("`https://x.example.com/path` is not an origin"), "{err}");
+    assert!(
+        err.contains("`https://x.example.com/path` is not an origin"),
+        "{err}"
+    );
     assert!(err.contains("`ftp://y` is not an origin"), "{err}");
     assert!(!err.contains("`https://ok.example.com` is not"), "{err}");
 }
@@ -276,7 +300,10 @@ fn check_refuses_an_allowed_origin_that_is_not_an_origin() {
 fn no_secret_of_any_kind_rests_in_the_store_after_a_paged_run() {
     for (kind, connection, credentials) in kinds() {
         let home = origin("127.0.0.1", Arc::new(Mutex::new(None)));
-        let dir = common::tempdir("credentials", &format!("at-rest-{}", kind.replace(' ', "-")));
+        let dir = common::tempdir(
+            "credentials",
+            &format!("at-rest-{}", kind.replace(' ', "-")),
+        );
         std::fs::write(
             dir.join("c.toml"),
             connector(&home.base, connection, credentials, ""),
@@ -302,7 +329,11 @@ fn no_secret_of_any_kind_rests_in_the_store_after_a_paged_run() {
                     .arg(&url)
                     .output()
                     .unwrap();
-                assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+                assert!(
+                    dump.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&dump.stderr)
+                );
                 dump.stdout
             }
             None => {
@@ -314,9 +345,15 @@ fn no_secret_of_any_kind_rests_in_the_store_after_a_paged_run() {
             }
         };
         let text = String::from_utf8_lossy(&bytes);
-        assert!(text.contains("items"), "{kind}: the cursor is there to look at");
+        assert!(
+            text.contains("items"),
+            "{kind}: the cursor is there to look at"
+        );
         for secret in SECRETS {
-            assert!(!text.contains(secret), "{kind}: `{secret}` rests in the store");
+            assert!(
+                !text.contains(secret),
+                "{kind}: `{secret}` rests in the store"
+            );
         }
     }
 }

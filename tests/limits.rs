@@ -150,7 +150,10 @@ fn distinct_of_many_arrays_is_one_pass_under_both_engines() {
     // 400 000 one-item arrays, 200 000 of them different: ten times the 40 000 that took
     // 45 s when each new item was compared with every kept one.
     let items: Vec<String> = (0..400_000).map(|i| format!("[{}]", i % 200_000)).collect();
-    let record = temp_file("distinct.json", format!("{{\"a\": [{}]}}", items.join(",")).as_bytes());
+    let record = temp_file(
+        "distinct.json",
+        format!("{{\"a\": [{}]}}", items.join(",")).as_bytes(),
+    );
     for engine in ["interp", "jit"] {
         let (code, out, err) = eval_on(engine, &record, "count(distinct($a))");
         assert_eq!((code, out.as_str()), (0, "200000\n"), "{engine}: {err}");
@@ -159,7 +162,11 @@ fn distinct_of_many_arrays_is_one_pass_under_both_engines() {
             &record,
             "count(distinct([[1, 'a'], [1.0, 'a'], ['k' => 1, 'j' => 2], ['j' => 2, 'k' => 1.00], [1]]))",
         );
-        assert_eq!((code, out.as_str()), (0, "3\n"), "{engine}: equal items are one: {err}");
+        assert_eq!(
+            (code, out.as_str()),
+            (0, "3\n"),
+            "{engine}: equal items are one: {err}"
+        );
     }
     let _ = std::fs::remove_file(record);
 }
@@ -169,7 +176,10 @@ fn formatdate_stops_at_the_string_limit_under_both_engines() {
     // 16 MB of `%c` made 192 MB of text (2.85 GB of memory) past the 16 MiB limit; `%B`
     // (a month's name) is what a date has.
     let pattern = "%B".repeat(8 << 20);
-    let record = temp_file("formatdate.json", format!("{{\"p\": \"{pattern}\"}}").as_bytes());
+    let record = temp_file(
+        "formatdate.json",
+        format!("{{\"p\": \"{pattern}\"}}").as_bytes(),
+    );
     for engine in ["interp", "jit"] {
         for formula in [
             "formatdate(date(2024, 1, 2), $p)",
@@ -180,10 +190,18 @@ fn formatdate_stops_at_the_string_limit_under_both_engines() {
             assert!(err.contains("E310"), "{engine} {formula}: {err}");
         }
     }
-    let (code, _, err) = eval(&["--limit", "string_bytes=100", "formatdate(date(2024, 1, 2), repeat('%B', 20))"]);
+    let (code, _, err) = eval(&[
+        "--limit",
+        "string_bytes=100",
+        "formatdate(date(2024, 1, 2), repeat('%B', 20))",
+    ]);
     assert_eq!(code, 1);
     assert!(err.contains("E310"), "{err}");
-    let (code, _, err) = eval(&["--limit", "string_bytes=100", "repeat('ab', 40) & repeat('cd', 40)"]);
+    let (code, _, err) = eval(&[
+        "--limit",
+        "string_bytes=100",
+        "repeat('ab', 40) & repeat('cd', 40)",
+    ]);
     assert_eq!(code, 1, "the `&` operator is bounded too");
     assert!(err.contains("E310"), "{err}");
     let _ = std::fs::remove_file(record);
@@ -191,19 +209,32 @@ fn formatdate_stops_at_the_string_limit_under_both_engines() {
 
 #[test]
 fn a_long_formula_is_not_echoed_whole_in_its_diagnostic() {
-    let formula = format!("1 + {}", "1 + ".repeat(30_000)).trim_end_matches(" + ").to_string();
+    let formula = format!("1 + {}", "1 + ".repeat(30_000))
+        .trim_end_matches(" + ")
+        .to_string();
     let (code, _, err) = eval(&[&formula]);
     assert_eq!(code, 2);
     assert!(err.contains("E009"), "{}", &err[..err.len().min(500)]);
-    assert!(err.len() < 4096, "the diagnostic does not echo {} bytes", err.len());
+    assert!(
+        err.len() < 4096,
+        "the diagnostic does not echo {} bytes",
+        err.len()
+    );
     // With the limit raised, a syntax error at the end is shown in an excerpt around it.
     let broken = format!("{formula} +* 1");
     let (code, _, err) = eval(&["--limit", "formula_bytes=1000000", &broken]);
     assert_eq!(code, 2);
     assert!(err.contains("E004"), "{}", &err[..err.len().min(500)]);
-    assert!(err.len() < 4096, "the diagnostic shows an excerpt, not {} bytes", err.len());
+    assert!(
+        err.len() < 4096,
+        "the diagnostic shows an excerpt, not {} bytes",
+        err.len()
+    );
     assert!(err.contains("an excerpt: bytes"), "{err}");
-    assert!(err.contains("+* 1"), "the excerpt is around the error: {err}");
+    assert!(
+        err.contains("+* 1"),
+        "the excerpt is around the error: {err}"
+    );
     // A connector whose formula is 16 MB (ten times more would only take longer to write).
     let dir = std::env::temp_dir().join(format!("sluice-limits-{}-long", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -390,6 +390,7 @@ fn a_missed_schedule_runs_once_at_start_and_a_recent_one_waits() {
 
 #[test]
 fn webhooks_run_the_records_they_bring_when_signed_with_the_secret() {
+    const SECRET: &str = "whsec_aG9vay1zM2NyZXQtb2YtdGhlLW9yZGVycw==";
     let dir = tempdir("serve", "hooks");
     write(&dir.join("feed.ndjson"), &records(1, 2));
     let hooked = file_connector(
@@ -403,7 +404,7 @@ fn webhooks_run_the_records_they_bring_when_signed_with_the_secret() {
         &dir.join("closed.toml"),
         &file_connector("closed", "feed.ndjson", "closed", "frequency = \"event\""),
     );
-    let served = Served::start(&dir, &["."], &[("HOOK_SECRET", "hook-s3cret")]);
+    let served = Served::start(&dir, &["."], &[("HOOK_SECRET", SECRET)]);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         served.connector("orders")["last_run"],
@@ -412,16 +413,22 @@ fn webhooks_run_the_records_they_bring_when_signed_with_the_secret() {
     );
 
     let body = br#"[{"id": 100, "name": "from a hook"}, {"id": 101, "name": "another"}]"#;
-    let signature = sluice::serve::sign("hook-s3cret", body);
-    let (status, answer) = served.request(
-        "POST",
-        "/hooks/orders",
-        &[
-            ("X-Sluice-Signature", &signature),
-            ("Content-Type", "application/json"),
-        ],
-        body,
-    );
+    let now = chrono::Utc::now().timestamp();
+    let signature = sluice::serve::sign(SECRET, "msg_1", now, body);
+    let stamp = now.to_string();
+    let signed = |id: &'static str, signature: String| {
+        vec![
+            ("webhook-id", id.to_string()),
+            ("webhook-timestamp", stamp.clone()),
+            ("webhook-signature", signature),
+            ("Content-Type", "application/json".to_string()),
+        ]
+    };
+    let post = |headers: &[(&str, String)], body: &[u8]| {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        served.request("POST", "/hooks/orders", &headers, body)
+    };
+    let (status, answer) = post(&signed("msg_1", signature.clone()), body);
     assert_eq!(status, 202, "{answer}");
     let id = serde_json::from_str::<Value>(&answer).unwrap()["run"]
         .as_u64()
@@ -436,27 +443,38 @@ fn webhooks_run_the_records_they_bring_when_signed_with_the_secret() {
         .collect();
     assert_eq!(names, vec![json!("FROM A HOOK"), json!("ANOTHER")]);
 
-    // a wrong signature, a tampered body, no credentials: refused, nothing runs
+    // a wrong secret, another body (or id) than the one signed, an old-style signature, no
+    // credentials: refused
+    let evil = br#"[{"id": 666, "name": "evil"}]"#;
     for headers in [
-        vec![("X-Sluice-Signature", sluice::serve::sign("wrong", body))],
-        vec![("X-Sluice-Signature", signature.clone())],
+        signed(
+            "msg_2",
+            sluice::serve::sign(
+                "whsec_d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA==",
+                "msg_2",
+                now,
+                evil,
+            ),
+        ),
+        signed("msg_9", signature.clone()),
+        vec![(
+            "X-Sluice-Signature",
+            sluice::serve::sign_legacy(SECRET, evil),
+        )],
+        vec![("Authorization", format!("Bearer {SECRET}"))],
         vec![],
     ] {
-        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (status, answer) = served.request(
-            "POST",
-            "/hooks/orders",
-            &headers,
-            br#"[{"id": 666, "name": "evil"}]"#,
-        );
+        let (status, answer) = post(&headers, evil);
         assert_eq!(status, 401, "{answer}");
         assert!(answer.contains("E804"), "{answer}");
     }
-    // a nudge with the secret as a bearer token: the connector reads its own source
-    let (status, answer) = served.request(
-        "POST",
-        "/hooks/orders",
-        &[("Authorization", "Bearer hook-s3cret")],
+    // the same delivery again: answered 200, and nothing is taken again
+    let (status, answer) = post(&signed("msg_1", signature), body);
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("E808"), "{answer}");
+    // a nudge (an empty body, signed): the connector reads its own source
+    let (status, answer) = post(
+        &signed("msg_3", sluice::serve::sign(SECRET, "msg_3", now, b"")),
         b"",
     );
     assert_eq!(status, 202, "{answer}");
@@ -478,9 +496,12 @@ fn webhooks_run_the_records_they_bring_when_signed_with_the_secret() {
     let (status, _) = served.request("POST", "/hooks/nobody", &[], b"");
     assert_eq!(status, 404);
     // the spool file of a run that read its records is gone
-    let spooled: Vec<_> = std::fs::read_dir(dir.join("sluice-serve/spool/orders"))
+    let spool = std::fs::read_dir(dir.join("sluice-serve/spool"))
         .unwrap()
-        .collect();
+        .flatten()
+        .find(|d| d.file_name().to_string_lossy().starts_with("orders-"))
+        .unwrap();
+    let spooled: Vec<_> = std::fs::read_dir(spool.path()).unwrap().collect();
     assert!(spooled.is_empty(), "{spooled:?}");
 }
 

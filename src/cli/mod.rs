@@ -9,6 +9,7 @@ pub mod objects;
 pub mod repl;
 pub mod run;
 pub mod serve;
+pub mod token;
 #[cfg(feature = "postgres")]
 pub mod workers;
 
@@ -57,6 +58,8 @@ enum Command {
     Repl(repl::ReplArgs),
     /// Keep connectors running by their frequency, with an HTTP API, metrics and a web page.
     Serve(serve::ServeArgs),
+    /// Create, list and revoke the API tokens of `sluice serve`.
+    Token(token::TokenArgs),
     /// Time parsing, the transform per engine, and writing on records held in memory.
     Bench(bench::BenchArgs),
 }
@@ -78,6 +81,7 @@ pub fn main() -> i32 {
         Command::Repl(args) => repl::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Token(args) => token::run(args),
     }
 }
 

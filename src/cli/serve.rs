@@ -43,6 +43,51 @@ pub struct ServeArgs {
     /// The engine of every run.
     #[arg(long, value_enum, default_value_t = crate::native::Engine::Auto)]
     engine: crate::native::Engine,
+    /// Serve the API without tokens even on an address other machines reach (it warns at
+    /// every start).
+    #[arg(long)]
+    insecure_no_auth: bool,
+    /// Answer /metrics without a token (for a Prometheus that has none).
+    #[arg(long)]
+    open_metrics: bool,
+    /// A host name requests may name besides loopback ones, e.g. sluice.internal
+    /// (repeatable).
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    allowed_hosts: Vec<String>,
+    /// The URL users reach the server by, e.g. https://sluice.example.com (its host is
+    /// allowed).
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM; with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Connections served at once (more wait).
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    max_connections: usize,
+    /// The longest a client may take to send a request's headers.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    header_timeout: String,
+    /// The most webhook bytes waiting in one connector's spool, e.g. 512MiB (a hook past it
+    /// is answered 507).
+    #[arg(long, value_name = "SIZE", default_value = "1GiB")]
+    spool_quota: String,
+}
+
+/// A size: a whole number of bytes, or with KiB, MiB or GiB (or K, M, G).
+fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let digits = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let factor: u64 = match t.get(digits.len()..)?.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" | "kb" => 1 << 10,
+        "m" | "mib" | "mb" => 1 << 20,
+        "g" | "gib" | "gb" => 1 << 30,
+        _ => return None,
+    };
+    digits.trim().parse::<u64>().ok()?.checked_mul(factor)
 }
 
 /// Runs `sluice serve` until SIGTERM or SIGINT.
@@ -64,16 +109,47 @@ pub fn run(args: ServeArgs) -> i32 {
                 )
             })
     };
-    let (watch_every, retry_backoff) = match (
+    let (watch_every, retry_backoff, header_timeout) = match (
         duration("watch", &args.watch),
         duration("retry-backoff", &args.retry_backoff),
+        duration("header-timeout", &args.header_timeout),
     ) {
-        (Ok(w), Ok(r)) => (w, r),
-        (Err(d), _) | (_, Err(d)) => {
+        (Ok(w), Ok(r), Ok(h)) => (w, r, h),
+        (Err(d), _, _) | (_, Err(d), _) | (_, _, Err(d)) => {
             report_plain(d);
             return EXIT_COMPILE;
         }
     };
+    let Some(spool_quota) = parse_size(&args.spool_quota) else {
+        report_plain(crate::diagnostics::Diag::new(
+            crate::diagnostics::codes::E610_INVALID_SETTING,
+            format!(
+                "--spool-quota `{}` is not a size such as 512MiB",
+                args.spool_quota
+            ),
+        ));
+        return EXIT_COMPILE;
+    };
+    let mut allowed_hosts: Vec<String> = args
+        .allowed_hosts
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    if let Some(public) = &args.public_url {
+        match url::Url::parse(public)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+        {
+            Some(host) => allowed_hosts.push(host.to_ascii_lowercase()),
+            None => {
+                report_plain(crate::diagnostics::Diag::new(
+                    crate::diagnostics::codes::E610_INVALID_SETTING,
+                    format!("--public-url `{public}` is not a URL with a host"),
+                ));
+                return EXIT_COMPILE;
+            }
+        }
+    }
     let stop = Arc::new(AtomicUsize::new(0));
     for signal in [SIGTERM, SIGINT] {
         if let Err(e) =
@@ -92,10 +168,20 @@ pub fn run(args: ServeArgs) -> i32 {
         retries: args.retries,
         limits,
         engine: args.engine,
+        access: crate::serve::AccessConfig {
+            insecure_no_auth: args.insecure_no_auth,
+            open_metrics: args.open_metrics,
+            allowed_hosts,
+            loopback: true,
+        },
+        tls: args.tls_cert.zip(args.tls_key),
+        max_connections: args.max_connections,
+        header_timeout,
+        spool_quota,
     };
     match serve(config, stop) {
         Ok(()) => {
-            eprintln!("sluice serve: stopped");
+            crate::serve::log("sluice serve: stopped");
             EXIT_OK
         }
         Err(diag) => {

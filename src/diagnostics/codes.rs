@@ -189,6 +189,8 @@ codes! {
         "A webhook with this `webhook-id` was received before: it is answered 200 and its records are not ingested again. A sender that retries a delivery must keep its id; a new event needs a new id.";
     E809_SPOOL_FULL = "E809", "webhook spool full",
         "The records of a connector's webhooks waiting for their run take more than `--spool-quota` bytes: the hook is answered 507 and nothing of it is kept. The sender should retry later; the connector's runs empty the spool as they read it. A connector that keeps failing keeps its spool: fix it, or raise the quota.";
+    E811_TOKEN_NAME = "E811", "token name taken or unknown",
+        "`sluice token create NAME` names a token that exists (revoke it first, or choose another name), or `sluice token revoke NAME` names none (`sluice token list` shows them).";
     E810_INSECURE_LISTEN = "E810", "API open beyond this machine without authentication",
         "`sluice serve --listen` names an address other machines can reach, and the store holds no API token: anyone on the network could read dead letters (raw customer records) and start runs. Create a token first (`sluice token create NAME --role admin --store DB`), or listen on 127.0.0.1, or, knowingly, pass `--insecure-no-auth`.";
 }

@@ -2,6 +2,8 @@
 //! SQLite state store, checkpoints, dead letters and metrics.
 
 #[cfg(feature = "store")]
+pub mod access;
+#[cfg(feature = "store")]
 pub mod db;
 #[cfg(feature = "store")]
 pub mod dead_letters;

@@ -11,11 +11,11 @@ use super::store::StoreError;
 use crate::diagnostics::{codes, Diag};
 
 /// The schema version this Sluice writes on PostgreSQL.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// The migration from each version to the next: `MIGRATIONS[i]` takes version `i + 1` to
 /// `i + 2`. A new store is made at version 1 and migrated like any other.
-const MIGRATIONS: &[&str] = &[super::store::SYNC_BASELINES];
+const MIGRATIONS: &[&str] = &[super::store::SYNC_BASELINES, super::store::ACCESS];
 
 /// Serialises schema changes between processes (`pg_advisory_xact_lock`).
 const SCHEMA_LOCK: i64 = 0x534c_5543;

@@ -71,7 +71,7 @@ pub const BUSY_TIMEOUT_MS: u64 = 2_000;
 /// Identifies a Sluice store.
 const APPLICATION_ID: i64 = 0x534c_5543; // "SLUC"
 /// The schema version this Sluice writes; older stores are migrated when opened for writing.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// The migration from each version to the next: `MIGRATIONS[i]` takes version `i + 1` to
 /// `i + 2`. A new store is created at version 1 and migrated like any other.
@@ -97,7 +97,25 @@ ALTER TABLE runs ADD COLUMN stopped INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX reviews_pending ON reviews(object_type, key_value, status);
 ", "
 ALTER TABLE checkpoints ADD COLUMN cursor TEXT NOT NULL DEFAULT '';
-", SYNC_BASELINES];
+", SYNC_BASELINES, ACCESS];
+
+/// The tables of `sluice serve`'s access control (`executor::access`): API tokens, kept as
+/// SHA-256 hashes, and the webhook deliveries already received. The same on SQLite and
+/// PostgreSQL.
+pub(crate) const ACCESS: &str = "
+CREATE TABLE api_tokens (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE webhook_deliveries (
+    connector TEXT NOT NULL,
+    id TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (connector, id)
+);
+";
 
 /// The table of origin tracking (`executor::origins`), the same on SQLite and PostgreSQL.
 pub(crate) const SYNC_BASELINES: &str = "

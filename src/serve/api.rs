@@ -3,27 +3,39 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
+use http_body_util::BodyExt as _;
 use serde_json::{json, Value};
 
-use super::hooks::{self, Refusal, SIGNATURE_HEADER};
+use super::hooks::{self, HookHeaders, Refusal, LEGACY_SIGNATURE_HEADER};
 use super::state::{Entry, Trigger};
 use super::Server;
 use crate::diagnostics::{codes, Diag};
 
 /// The largest webhook body taken (larger ones are answered 413).
-const HOOK_BODY_LIMIT: usize = 64 << 20;
+const HOOK_BODY_LIMIT: u64 = 64 << 20;
 
-/// The routes.
+/// The largest body of any other request (a login).
+const SMALL_BODY_LIMIT: usize = 16 << 10;
+
+/// The dead letters `GET /connectors/<name>/dead-letters` shows.
+const LETTERS_SHOWN: u64 = 100;
+
+/// The routes, behind the access guard (host, origin, token and role; security headers).
 pub fn router(server: Arc<Server>) -> Router {
     Router::new()
         .route("/", get(page))
+        .route("/app.js", get(script))
+        .route("/app.css", get(style))
+        .route("/session", get(session))
+        .route("/login", post(login))
+        .route("/logout", post(logout))
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .route("/connectors", get(connectors))
@@ -33,12 +45,23 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/runs", get(runs))
         .route("/runs/{id}", get(run_of))
         .route("/hooks/{name}", post(hook))
-        .layer(axum::extract::DefaultBodyLimit::max(HOOK_BODY_LIMIT))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&server),
+            super::access::guard,
+        ))
         .with_state(server)
 }
 
+async fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        &Diag::new(codes::E801_UNKNOWN_CONNECTOR, "no such route"),
+    )
+}
+
 /// A diagnostic as a JSON error answer.
-fn error(status: StatusCode, diag: &Diag) -> Response {
+pub fn error(status: StatusCode, diag: &Diag) -> Response {
     (
         status,
         Json(json!({"error": {"code": diag.code.id, "message": diag.message}})),
@@ -58,6 +81,61 @@ fn unknown(name: &str) -> Response {
 
 async fn page() -> Html<&'static str> {
     Html(include_str!("page.html"))
+}
+
+async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("page.js"),
+    )
+        .into_response()
+}
+
+async fn style() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("page.css"),
+    )
+        .into_response()
+}
+
+async fn session(State(server): State<Arc<Server>>, headers: HeaderMap) -> Response {
+    blocking(move || Json(super::access::whoami(&server, &headers)).into_response()).await
+}
+
+async fn login(State(server): State<Arc<Server>>, body: Body) -> Response {
+    let body = match axum::body::to_bytes(body, SMALL_BODY_LIMIT).await {
+        Ok(body) => body,
+        Err(_) => return too_large(SMALL_BODY_LIMIT as u64),
+    };
+    let token = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("token").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_default();
+    blocking(move || match server.access.log_in(&server, &token) {
+        Ok((id, principal)) => super::access::logged_in(&id, &principal),
+        Err(refused) => refused.into_response(),
+    })
+    .await
+}
+
+async fn logout(State(server): State<Arc<Server>>, headers: HeaderMap) -> Response {
+    server.access.log_out(&headers);
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(value) = header::HeaderValue::from_str(&super::access::session_cookie_header(None)) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+fn too_large(limit: u64) -> Response {
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &Diag::new(
+            codes::E804_WEBHOOK_REFUSED,
+            format!("the body is larger than {limit} bytes"),
+        ),
+    )
 }
 
 async fn health(State(server): State<Arc<Server>>) -> Response {
@@ -170,17 +248,20 @@ fn letters_of(server: &Server, name: &str) -> Response {
     if server.lock().named(name).is_none() {
         return unknown(name);
     }
-    let letters = server
-        .with_reader(|s| s.dead_letters(name).ok())
+    let (count, latest) = server
+        .with_reader(|s| {
+            Some((
+                s.dead_letter_count(name).ok()?,
+                s.latest_dead_letters(name, LETTERS_SHOWN).ok()?,
+            ))
+        })
         .flatten()
         .unwrap_or_default();
-    let parsed: Vec<Value> = letters
+    let parsed: Vec<Value> = latest
         .iter()
-        .rev()
-        .take(100)
         .map(|l| serde_json::from_str(l).unwrap_or_else(|_| Value::String(l.clone())))
         .collect();
-    Json(json!({"connector": name, "count": letters.len(), "latest": parsed})).into_response()
+    Json(json!({"connector": name, "count": count, "latest": parsed})).into_response()
 }
 
 async fn runs(State(server): State<Arc<Server>>) -> Json<Value> {
@@ -195,7 +276,7 @@ async fn run_of(State(server): State<Arc<Server>>, Path(id): Path<String>) -> Re
         Some(run) => Json(json!(run)).into_response(),
         None => (
             StatusCode::NOT_FOUND,
-            Json(json!({"error": {"message": format!("no run {id} (the server keeps the runs since it started)")}})),
+            Json(json!({"error": {"code": codes::E801_UNKNOWN_CONNECTOR.id, "message": format!("no run {id} (the server keeps the runs since it started)")}})),
         )
             .into_response(),
     }
@@ -212,73 +293,270 @@ async fn metrics(State(server): State<Arc<Server>>) -> Response {
     .await
 }
 
-async fn hook(
-    State(server): State<Arc<Server>>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let secret = {
+/// What a webhook's connector asks of it.
+struct HookSettings {
+    key: Vec<u8>,
+    legacy: bool,
+    tolerance: i64,
+}
+
+/// The webhook settings of connector `name`, its secret read (a `file:` secret is read
+/// here, off the async threads); the answer when it takes no hooks.
+fn hook_settings(server: &Server, name: &str) -> Result<HookSettings, Box<Response>> {
+    let (secret, sync) = {
         let registry = server.lock();
-        match registry.named(&name) {
-            Some(entry) => entry.loaded.file.connector.sync.webhook_secret.clone(),
-            None => return unknown(&name),
+        match registry.named(name) {
+            Some(entry) => (
+                entry.loaded.file.connector.sync.webhook_secret.clone(),
+                entry.loaded.file.connector.sync.clone(),
+            ),
+            None => return Err(Box::new(unknown(name))),
         }
     };
-    let refuse = |message: String| {
-        error(
-            StatusCode::UNAUTHORIZED,
-            &Diag::new(codes::E804_WEBHOOK_REFUSED, message),
-        )
-    };
     let Some(secret) = secret else {
-        return error(
+        return Err(Box::new(error(
             StatusCode::FORBIDDEN,
             &Diag::new(
                 codes::E804_WEBHOOK_REFUSED,
                 format!("`{name}` takes no webhooks: it has no `[sync] webhook_secret`"),
             ),
-        );
+        )));
     };
-    let secret = match secret.resolve(&format!("{name}: sync.webhook_secret")) {
-        Ok(s) => s,
-        Err(diag) => return error(StatusCode::INTERNAL_SERVER_ERROR, &diag),
-    };
-    let header_text = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
-    let bearer = header_text("authorization").and_then(|v| v.strip_prefix("Bearer "));
-    match hooks::verify(secret.trim_end_matches('\n'), header_text(SIGNATURE_HEADER), bearer, &body) {
-        Ok(()) => {}
-        Err(Refusal::Unsigned) => {
-            return refuse(format!(
-                "a hook of `{name}` needs `Authorization: Bearer <secret>` or `{SIGNATURE_HEADER}: sha256=<HMAC>`"
-            ))
+    let secret = secret
+        .resolve(&format!("{name}: sync.webhook_secret"))
+        .map_err(|diag| Box::new(error(StatusCode::INTERNAL_SERVER_ERROR, &diag)))?;
+    let key = crate::transform::connector::webhook_key(&secret);
+    if key.len() < crate::transform::connector::MIN_WEBHOOK_SECRET {
+        return Err(Box::new(error(
+            StatusCode::FORBIDDEN,
+            &Diag::new(
+                codes::E620_WEAK_WEBHOOK_SECRET,
+                format!("`{name}` takes no webhooks: its webhook_secret is too short"),
+            ),
+        )));
+    }
+    Ok(HookSettings {
+        key,
+        legacy: sync.legacy_signature,
+        tolerance: i64::try_from(sync.webhook_tolerance().as_secs()).unwrap_or(300),
+    })
+}
+
+/// `POST /hooks/<name>`: the headers are checked before the body is read (credentials,
+/// timestamp, a delivery already received); the body streams into a spool file, split
+/// into records as it arrives, within the spool quota and the body limit, and is kept only
+/// when its signature matches.
+async fn hook(
+    State(server): State<Arc<Server>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let settings = {
+        let (server, name) = (Arc::clone(&server), name.clone());
+        match tokio::task::spawn_blocking(move || hook_settings(&server, &name)).await {
+            Ok(Ok(settings)) => settings,
+            Ok(Err(answer)) => return *answer,
+            Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
         }
-        Err(Refusal::Mismatch) => {
-            return refuse(format!(
-                "the signature or token of this hook of `{name}` does not match its secret"
-            ))
+    };
+    let text = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
+    let hook_headers = HookHeaders {
+        id: text("webhook-id"),
+        timestamp: text("webhook-timestamp"),
+        signature: text("webhook-signature"),
+        legacy_signature: text(LEGACY_SIGNATURE_HEADER),
+        bearer: text("authorization").and_then(|v| v.strip_prefix("Bearer ")),
+    };
+    let refuse = |refusal: Refusal| {
+        error(
+            StatusCode::UNAUTHORIZED,
+            &Diag::new(codes::E804_WEBHOOK_REFUSED, refusal.message(&name)),
+        )
+    };
+    let credentials = match hooks::authenticate(
+        &settings.key,
+        &hook_headers,
+        settings.legacy,
+        Utc::now().timestamp(),
+        settings.tolerance,
+    ) {
+        Ok(credentials) => credentials,
+        Err(refusal) => return refuse(refusal),
+    };
+    let delivery = match &credentials {
+        hooks::Credentials::Standard { id, .. } => Some(id.clone()),
+        _ => None,
+    };
+    if let Some(id) = &delivery {
+        let (server, connector, id) = (Arc::clone(&server), name.clone(), id.clone());
+        let seen = tokio::task::spawn_blocking(move || {
+            server.with_reader(|s| s.delivery_seen(&connector, &id).ok()).flatten()
+        })
+        .await;
+        if matches!(seen, Ok(Some(true))) {
+            return replayed(&name);
         }
     }
-    let input = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        match hooks::spool(&server.config.spool_dir(), &name, &hooks::as_ndjson(&body)) {
-            Ok(path) => Some(path),
-            Err(e) => {
+    let signing = hooks::Signing::new(&settings.key, credentials);
+    let spooled = match receive(&server, &name, body, signing).await {
+        Ok(spooled) => spooled,
+        Err(answer) => return *answer,
+    };
+    if let Some(id) = delivery {
+        let tolerance = chrono::Duration::seconds(settings.tolerance.saturating_mul(2));
+        let (server, connector) = (Arc::clone(&server), name.clone());
+        let file = spooled.file.clone();
+        let fresh = tokio::task::spawn_blocking(move || {
+            let now = Utc::now();
+            let fresh = server.with_writer(|s| s.record_delivery(&connector, &id, now, now - tolerance));
+            if !matches!(fresh, Some(Ok(true))) {
+                if let Some(file) = file {
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+            fresh
+        })
+        .await;
+        match fresh {
+            Ok(Some(Ok(true))) => {}
+            Ok(Some(Ok(false))) => return replayed(&name),
+            Ok(Some(Err(e))) => return error(StatusCode::SERVICE_UNAVAILABLE, &e.to_diag()),
+            _ => {
                 return error(
-                    StatusCode::INSUFFICIENT_STORAGE,
-                    &crate::executor::io_diag("cannot keep the hook's records", e),
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &Diag::new(codes::E705_STORE_FAILED, "the store cannot record the delivery"),
                 )
             }
         }
-    };
-    let records = input.is_some();
-    match server.trigger(&name, Trigger::Webhook, input) {
+    }
+    let records = spooled.file.is_some();
+    match server.trigger(&name, Trigger::Webhook, spooled.file) {
         Ok(id) => (
             StatusCode::ACCEPTED,
             Json(json!({"run": id, "records": records, "status_url": format!("/runs/{id}")})),
         )
             .into_response(),
         Err(diag) => error(StatusCode::CONFLICT, &diag),
+    }
+}
+
+/// The answer to a delivery received before: 200, and nothing ingested.
+fn replayed(name: &str) -> Response {
+    let diag = Diag::new(
+        codes::E808_WEBHOOK_REPLAYED,
+        format!("this delivery of `{name}` was received before: its records are not taken again"),
+    );
+    (
+        StatusCode::OK,
+        Json(json!({"duplicate": true, "error": {"code": diag.code.id, "message": diag.message}})),
+    )
+        .into_response()
+}
+
+/// A body received into the spool: its file (none for an empty body, a nudge).
+struct Spooled {
+    file: Option<std::path::PathBuf>,
+}
+
+/// How long a webhook body may pause between two of its chunks.
+const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Streams `body` into a new spool file of `name` (written on a blocking thread), signing
+/// it as it comes; refuses it past the body limit or the spool quota, and keeps it only
+/// when its signature matches (the file becomes a spool file only then).
+async fn receive(
+    server: &Arc<Server>,
+    name: &str,
+    body: Body,
+    mut signing: hooks::Signing,
+) -> Result<Spooled, Box<Response>> {
+    let quota = server.config.spool_quota;
+    let spool_dir = server.config.spool_dir();
+    let used = {
+        let (dir, name) = (spool_dir.clone(), name.to_string());
+        tokio::task::spawn_blocking(move || hooks::spool_bytes(&dir, &name))
+            .await
+            .unwrap_or(0)
+    };
+    let reservation = server.reserve_spool(name);
+    let (chunks, mut writes) = tokio::sync::mpsc::channel::<Bytes>(8);
+    let (verdict, decided) = tokio::sync::oneshot::channel::<bool>();
+    let writer = {
+        let (dir, name) = (spool_dir, name.to_string());
+        tokio::task::spawn_blocking(move || -> std::io::Result<Option<std::path::PathBuf>> {
+            let mut file = hooks::SpoolFile::create(&dir, &name)?;
+            while let Some(chunk) = writes.blocking_recv() {
+                if let Err(e) = file.write(&chunk) {
+                    file.abort();
+                    return Err(e);
+                }
+            }
+            match decided.blocking_recv() {
+                Ok(true) => file.commit(),
+                _ => {
+                    file.abort();
+                    Ok(None)
+                }
+            }
+        })
+    };
+    let mut body = body;
+    let mut read: u64 = 0;
+    let failure = loop {
+        let frame = match tokio::time::timeout(BODY_IDLE, body.frame()).await {
+            Err(_) => break Some(error(
+                StatusCode::REQUEST_TIMEOUT,
+                &Diag::new(codes::E804_WEBHOOK_REFUSED, "the body stopped arriving"),
+            )),
+            Ok(None) => break None,
+            Ok(Some(Err(e))) => break Some(error(
+                StatusCode::BAD_REQUEST,
+                &Diag::new(codes::E804_WEBHOOK_REFUSED, format!("the body could not be read: {e}")),
+            )),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        read += data.len() as u64;
+        if read > HOOK_BODY_LIMIT {
+            break Some(too_large(HOOK_BODY_LIMIT));
+        }
+        if used + reservation.add(data.len() as u64) > quota {
+            break Some(error(
+                StatusCode::INSUFFICIENT_STORAGE,
+                &Diag::new(
+                    codes::E809_SPOOL_FULL,
+                    format!("the spool of `{name}` is full ({quota} bytes): retry later"),
+                ),
+            ));
+        }
+        signing.update(&data);
+        if chunks.send(data).await.is_err() {
+            break None;
+        }
+    };
+    drop(chunks);
+    let failure = failure.or_else(|| {
+        signing.verify().err().map(|refusal| {
+            error(
+                StatusCode::UNAUTHORIZED,
+                &Diag::new(codes::E804_WEBHOOK_REFUSED, refusal.message(name)),
+            )
+        })
+    });
+    let _ = verdict.send(failure.is_none());
+    let written = writer.await;
+    match (failure, written) {
+        (Some(answer), _) => Err(Box::new(answer)),
+        (None, Ok(Ok(file))) => Ok(Spooled { file }),
+        (None, Ok(Err(e))) => Err(Box::new(error(
+            StatusCode::INSUFFICIENT_STORAGE,
+            &crate::executor::io_diag("cannot keep the hook's records", e),
+        ))),
+        (None, Err(e)) => Err(Box::new(
+            (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        )),
     }
 }

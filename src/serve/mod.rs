@@ -3,14 +3,17 @@
 //! change, and reports over HTTP (`/connectors`, `/runs/<id>`, `/metrics`, a web page).
 //! Reference: `docs/serve.md`.
 
+mod access;
 mod api;
 mod hooks;
+mod listen;
 mod metrics;
 mod runner;
 pub mod schedule;
 mod state;
 mod watch;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
@@ -25,7 +28,8 @@ use crate::limits::Limits;
 use crate::native::Engine;
 use state::{Registry, Trigger};
 
-pub use hooks::sign;
+pub use access::AccessConfig;
+pub use hooks::{sign, sign_legacy};
 
 /// What `sluice serve` was asked to do.
 #[derive(Debug, Clone)]
@@ -48,6 +52,16 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// The engine of every run.
     pub engine: Engine,
+    /// Who may reach the API, and how.
+    pub access: AccessConfig,
+    /// A certificate chain and its private key (PEM files): serve HTTPS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// The longest a client may take to send a request's headers.
+    pub header_timeout: Duration,
+    /// The most bytes of webhook records waiting in one connector's spool.
+    pub spool_quota: u64,
 }
 
 impl ServeConfig {
@@ -75,6 +89,45 @@ pub struct Server {
     reader: Mutex<Option<Store>>,
     /// When the server started.
     started: DateTime<Utc>,
+    /// Who may do what over the API.
+    access: access::Access,
+    /// Webhook bytes being received, per connector (not yet in its spool).
+    receiving: Mutex<HashMap<String, u64>>,
+}
+
+/// Webhook bytes one request is receiving into a connector's spool: counted with the other
+/// requests' against the quota, and released when the request ends.
+pub struct Reservation<'a> {
+    receiving: &'a Mutex<HashMap<String, u64>>,
+    name: String,
+    mine: std::cell::Cell<u64>,
+}
+
+impl Reservation<'_> {
+    /// Adds `bytes`; the bytes all requests to this connector are receiving.
+    pub fn add(&self, bytes: u64) -> u64 {
+        let mut receiving = self.receiving.lock().unwrap_or_else(|e| e.into_inner());
+        let total = receiving.entry(self.name.clone()).or_default();
+        *total += bytes;
+        self.mine.set(self.mine.get() + bytes);
+        *total
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        let mut receiving = self.receiving.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(total) = receiving.get_mut(&self.name) {
+            *total = total.saturating_sub(self.mine.get());
+        }
+    }
+}
+
+/// Writes a line to the server's log (stderr), ignoring a closed stderr: the server goes
+/// on when the pipe to its log reader (journald, `| head`) is gone.
+pub fn log(line: impl std::fmt::Display) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 impl Server {
@@ -97,7 +150,7 @@ impl Server {
             )
         };
         for line in log {
-            eprintln!("{line}");
+            self::log(line);
         }
     }
 
@@ -130,6 +183,25 @@ impl Server {
             *reader = Store::open_for_reading(&self.config.store).ok();
         }
         reader.as_ref().map(read)
+    }
+
+    /// Runs `write` on the API's store connection (as [`Server::with_reader`]; the store
+    /// is made when there is none yet).
+    fn with_writer<T>(&self, write: impl FnOnce(&mut Store) -> T) -> Option<T> {
+        let mut reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        if reader.is_none() {
+            *reader = Store::open_or_create(&self.config.store).ok();
+        }
+        reader.as_mut().map(write)
+    }
+
+    /// Starts counting the webhook bytes a request receives for connector `name`.
+    fn reserve_spool(&self, name: &str) -> Reservation<'_> {
+        Reservation {
+            receiving: &self.receiving,
+            name: name.to_string(),
+            mine: std::cell::Cell::new(0),
+        }
     }
 
     /// Queues a run of the connector named `name`; its id, or why it cannot run.
@@ -177,15 +249,36 @@ pub fn serve(config: ServeConfig, stop: Arc<AtomicUsize>) -> Result<(), Diag> {
     config.state_dir = std::fs::canonicalize(&config.state_dir).map_err(|e| {
         crate::executor::io_diag(&format!("cannot find {}", config.state_dir.display()), e)
     })?;
+    config.access.loopback = config.listen.ip().is_loopback();
+    if !config.listen.ip().is_unspecified() && !config.access.loopback {
+        config.access.allowed_hosts.push(config.listen.ip().to_string());
+    }
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(listen::tls_acceptor(cert, key)?),
+        None => None,
+    };
     let server = Arc::new(Server {
         registry: Mutex::new(Registry::default()),
         wake: Condvar::new(),
         stop,
         reader: Mutex::new(None),
         started: Utc::now(),
+        access: access::Access::new(config.access.clone()),
+        receiving: Mutex::new(HashMap::new()),
         config,
     });
+    refuse_an_open_network_api(&server)?;
+    hooks::remove_parts(&server.config.spool_dir());
     server.rescan();
+    let names: Vec<String> = server
+        .lock()
+        .connectors
+        .values()
+        .map(|e| e.loaded.name().to_string())
+        .collect();
+    for line in hooks::migrate_spools(&server.config.spool_dir(), &names) {
+        log(line);
+    }
     queue_spooled(&server);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -201,7 +294,8 @@ pub fn serve(config: ServeConfig, stop: Arc<AtomicUsize>) -> Result<(), Diag> {
             )
         })?;
     if let Ok(addr) = listener.local_addr() {
-        eprintln!("sluice serve: listening on http://{addr}/");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        log(format!("sluice serve: listening on {scheme}://{addr}/"));
     }
     let scheduler = {
         let server = Arc::clone(&server);
@@ -216,15 +310,49 @@ pub fn serve(config: ServeConfig, stop: Arc<AtomicUsize>) -> Result<(), Diag> {
             }
         }
     };
-    let served = runtime.block_on(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(drained)
-            .await
-    });
-    eprintln!("sluice serve: stopping; runs in progress commit their checkpoints");
+    let listening = listen::Listening {
+        tls,
+        max_connections: server.config.max_connections,
+        header_timeout: server.config.header_timeout,
+    };
+    runtime.block_on(listen::serve(
+        listener,
+        app,
+        listening,
+        drained,
+        Duration::from_secs(5),
+    ));
+    log("sluice serve: stopping; runs in progress commit their checkpoints");
     let _ = scheduler.join();
     runtime.shutdown_timeout(Duration::from_secs(1));
-    served.map_err(|e| crate::executor::io_diag("the HTTP server failed", e))
+    Ok(())
+}
+
+/// Refuses to serve an API beyond loopback without tokens (E810), unless told to; says at
+/// every start how the API is protected.
+fn refuse_an_open_network_api(server: &Server) -> Result<(), Diag> {
+    let access = &server.config.access;
+    let tokens = server
+        .with_reader(|store| store.token_hashes().map(|t| t.len()).unwrap_or(0))
+        .unwrap_or(0);
+    let listen = server.config.listen;
+    match (access.loopback, access.insecure_no_auth, tokens) {
+        (_, true, _) => log(format!(
+            "warning: --insecure-no-auth: anyone who can reach {listen} reads dead letters (raw records) and starts runs"
+        )),
+        (false, false, 0) => {
+            return Err(Diag::new(
+                codes::E810_INSECURE_LISTEN,
+                format!("--listen {listen} is reachable from other machines and the store holds no API token"),
+            )
+            .help("create one first: sluice token create NAME --role admin --store DB (or listen on 127.0.0.1, or pass --insecure-no-auth)"))
+        }
+        (true, false, 0) => log(
+            "sluice serve: no API token in the store: the API is open to this machine's users (sluice token create NAME --role admin makes it ask for one)",
+        ),
+        (_, false, n) => log(format!("sluice serve: the API asks for one of {n} tokens")),
+    }
+    Ok(())
 }
 
 /// Queues a run for each spool file a previous server left (webhook records not yet read).
@@ -238,7 +366,7 @@ fn queue_spooled(server: &Server) {
     for name in names {
         for file in hooks::spooled(&server.config.spool_dir(), &name) {
             if let Err(diag) = server.trigger(&name, Trigger::Webhook, Some(file)) {
-                eprintln!("{name}: {}", diag.message);
+                log(format!("{name}: {}", diag.message));
             }
         }
     }

@@ -176,13 +176,13 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
         Err(diag) => {
             entry.totals.runs_failed += 1;
             entry.failures += 1;
-            eprintln!(
+            super::log(format!(
                 "{}: run {id} failed ({} in a row): {}: {}",
                 entry.loaded.name(),
                 entry.failures,
                 diag.code.id,
                 diag.message
-            );
+            ));
             entry.next_run = if entry.failures <= retries {
                 entry.retry_input = input;
                 Some(now + backoff_after(backoff, entry.failures))
