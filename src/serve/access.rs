@@ -53,6 +53,9 @@ struct Session {
 struct Tokens {
     read_at: Option<Instant>,
     by_hash: HashMap<String, (String, Role)>,
+    /// Whether the store has held a token since the server started: from then on the API
+    /// asks for one, even when the last one is revoked.
+    ever: bool,
 }
 
 /// The access control of one server.
@@ -80,14 +83,16 @@ impl Access {
             tokens: Mutex::new(Tokens {
                 read_at: None,
                 by_hash: HashMap::new(),
+                ever: false,
             }),
             sessions: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The tokens, read from the store again when they are older than a second. Blocking:
-    /// call it off the async threads.
-    fn tokens(&self, server: &Server) -> HashMap<String, (String, Role)> {
+    /// The tokens, read from the store again when they are older than a second, and
+    /// whether the store has held any since the server started. Blocking: call it off the
+    /// async threads.
+    fn tokens(&self, server: &Server) -> (HashMap<String, (String, Role)>, bool) {
         let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         if tokens.read_at.is_none_or(|at| at.elapsed() >= TOKENS_FRESH) {
             if let Some(Ok(rows)) = server.with_reader(|store| store.token_hashes()) {
@@ -96,21 +101,22 @@ impl Access {
                     .map(|(hash, name, role)| (hash, (name, role)))
                     .collect();
                 tokens.read_at = Some(Instant::now());
+                tokens.ever |= !tokens.by_hash.is_empty();
             }
         }
-        tokens.by_hash.clone()
+        (tokens.by_hash.clone(), tokens.ever)
     }
 
     /// Whether requests need a token: always beyond loopback (unless the server was started
-    /// `--insecure-no-auth`), and on loopback as soon as the store holds a token.
-    fn required(&self, tokens: &HashMap<String, (String, Role)>) -> bool {
-        !self.config.insecure_no_auth && (!self.config.loopback || !tokens.is_empty())
+    /// `--insecure-no-auth`), and on loopback once the store has held a token.
+    fn required(&self, ever_had_tokens: bool) -> bool {
+        !self.config.insecure_no_auth && (!self.config.loopback || ever_had_tokens)
     }
 
     /// Who made the request, from its bearer token or session cookie (blocking).
     fn principal(&self, server: &Server, headers: &HeaderMap) -> Result<Principal, Refused> {
-        let tokens = self.tokens(server);
-        if !self.required(&tokens) {
+        let (tokens, ever) = self.tokens(server);
+        if !self.required(ever) {
             return Ok(Principal {
                 name: "anonymous".into(),
                 role: Role::Admin,
@@ -148,7 +154,7 @@ impl Access {
 
     /// Opens a page session for `token`: the session id, and who it is (blocking).
     pub fn log_in(&self, server: &Server, token: &str) -> Result<(String, Principal), Refused> {
-        let tokens = self.tokens(server);
+        let (tokens, _) = self.tokens(server);
         let Some((name, role)) = tokens.get(&token_hash(token.trim())).cloned() else {
             return Err(Refused::unauthenticated("the token is unknown or revoked"));
         };
@@ -357,7 +363,7 @@ async fn check(
 
 /// Who the request's credentials name, for `GET /session` (blocking).
 pub fn whoami(server: &Server, headers: &HeaderMap) -> serde_json::Value {
-    let required = server.access.required(&server.access.tokens(server));
+    let required = server.access.required(server.access.tokens(server).1);
     match server.access.principal(server, headers) {
         Ok(p) => json!({"auth_required": required, "name": p.name, "role": p.role.name()}),
         Err(_) => json!({"auth_required": required, "name": null, "role": null}),

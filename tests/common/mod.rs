@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 pub mod postgres;
+pub mod served;
 
 /// The `sluice` binary built for these tests, with the store of the running test: the
 /// PostgreSQL database a test on PostgreSQL made (as `SLUICE_STORE`), else none (the
