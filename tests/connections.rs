@@ -716,6 +716,15 @@ field = "CardName"
     assert_ne!(code, 0, "{err}");
     assert!(err.contains("E614"), "{err}");
     assert!(err.contains("UnknownIssuer"), "{err}");
+    // A CA the platform trusts (here through SSL_CERT_FILE, as an OS-installed CA would be)
+    // is trusted without `ca_cert`.
+    let (code, _, err) = common::outcome(
+        common::sluice()
+            .current_dir(&dir)
+            .env("SSL_CERT_FILE", dir.join("ca.pem"))
+            .args(["run", "c.toml", "--from-start"]),
+    );
+    assert_eq!(code, 0, "the platform's roots are trusted: {err}");
 }
 
 #[test]

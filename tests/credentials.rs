@@ -357,3 +357,38 @@ fn no_secret_of_any_kind_rests_in_the_store_after_a_paged_run() {
         }
     }
 }
+
+#[test]
+fn export_and_store_errors_never_show_a_password() {
+    let dir = common::tempdir("credentials", "shown");
+    std::fs::write(
+        dir.join("c.toml"),
+        connector(
+            "https://sapuser:PW-hunter2-secret@sap.example.com:50000/b1s/v1",
+            "auth = \"none\"\nquery = { api_key = \"K-query-secret\", page = \"1\" }",
+            "",
+            "",
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = common::run_in(&dir, &["export", "c.toml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.contains("PW-hunter2-secret") && !out.contains("K-query-secret"),
+        "{out}"
+    );
+    assert!(out.contains("sapuser:***@sap.example.com"), "{out}");
+    // A store URL that does not parse, or with its password as a parameter.
+    for store in [
+        "postgres://u:hunter2secret@127.0.0.1:99999/db",
+        "postgres://u@127.0.0.1:1/db?password=hunter2secret",
+    ] {
+        let (code, out, err) = common::run_in(&dir, &["status", "--store", store]);
+        assert_ne!(code, 0);
+        assert!(
+            !out.contains("hunter2secret") && !err.contains("hunter2secret"),
+            "{err}"
+        );
+        assert!(err.contains("E70"), "{err}");
+    }
+}
