@@ -200,6 +200,13 @@ pub fn run_run(args: RunArgs) -> i32 {
                 None => EXIT_OK,
             }
         }
+        Err(diag) if diag.code == crate::diagnostics::codes::E613_STOPPED => {
+            // stopped while a request waited to be retried: nothing of the batch in hand
+            // was committed, and the checkpoint is where the last commit left it
+            let signal = options.stop.load(std::sync::atomic::Ordering::SeqCst);
+            report_plain(diag);
+            128 + i32::try_from(signal).unwrap_or(15)
+        }
         Err(diag) => {
             report_plain(diag);
             EXIT_RUNTIME

@@ -184,6 +184,9 @@ fn describe(server: &Server, entry: &Entry, registry: &super::state::Registry) -
         "last_run": last,
         "last_success": entry.last_success,
         "failures_in_a_row": entry.failures,
+        "failing": entry.failing,
+        "last_checked": entry.last_checked,
+        "runnable": loaded.reads_without_input(),
         "reload_error": entry.reload_error,
         "totals": entry.totals,
         "dead_letters": server.with_reader(|s| s.dead_letter_count(loaded.name()).ok()).flatten(),
@@ -240,6 +243,7 @@ async fn run_now(State(server): State<Arc<Server>>, Path(name): Path<String>) ->
     }
 }
 
+
 async fn dead_letters(State(server): State<Arc<Server>>, Path(name): Path<String>) -> Response {
     blocking(move || letters_of(&server, &name)).await
 }
@@ -264,10 +268,20 @@ fn letters_of(server: &Server, name: &str) -> Response {
     Json(json!({"connector": name, "count": count, "latest": parsed})).into_response()
 }
 
-async fn runs(State(server): State<Arc<Server>>) -> Json<Value> {
+/// How many runs `GET /runs` lists unless `?limit=N` says otherwise.
+const RUNS_LISTED: usize = 100;
+
+async fn runs(
+    State(server): State<Arc<Server>>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Json<Value> {
+    let limit = query
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(RUNS_LISTED);
     let registry = server.lock();
-    let latest: Vec<&super::state::RunInfo> = registry.runs.values().rev().take(100).collect();
-    Json(json!({ "runs": latest }))
+    let latest: Vec<&super::state::RunInfo> = registry.runs.values().rev().take(limit).collect();
+    Json(json!({ "runs": latest, "kept": registry.runs.len() }))
 }
 
 async fn run_of(State(server): State<Arc<Server>>, Path(id): Path<String>) -> Response {

@@ -69,6 +69,7 @@ const FAMILIES: &[Family] = &[
     } },
     Family { name: "sluice_connector_active", kind: "gauge", help: "1 when the connector is active.", samples: |e, _, _| one(if e.loaded.active() { 1.0 } else { 0.0 }) },
     Family { name: "sluice_connector_running", kind: "gauge", help: "1 while a run of the connector is in progress.", samples: |e, _, _| one(if e.running.is_some() { 1.0 } else { 0.0 }) },
+    Family { name: "sluice_connector_failing", kind: "gauge", help: "1 while the connector's runs keep failing (it retries with backoff up to 5 minutes apart; the reason is on the page and in /connectors).", samples: |e, _, _| one(if e.failing.is_some() { 1.0 } else { 0.0 }) },
     Family { name: "sluice_connector_failures_in_a_row", kind: "gauge", help: "Failed runs in a row (retried with backoff).", samples: |e, _, _| one(e.failures as f64) },
     Family { name: "sluice_connector_reload_failed", kind: "gauge", help: "1 when the connector's file changed but does not pass `sluice check` (the earlier version runs).", samples: |e, _, _| one(if e.reload_error.is_some() { 1.0 } else { 0.0 }) },
 ];

@@ -154,25 +154,30 @@ impl Server {
         }
     }
 
-    /// When the store says the connector's last run started (or last found nothing new);
-    /// `None` when it never ran, or when its last run did not finish (it was stopped or
-    /// killed): such a run is owed at once.
-    fn last_started(&self, name: &str) -> Option<DateTime<Utc>> {
+    /// What the store says of the connector's last run: when it started (or last found
+    /// nothing new), and whether it did not finish (it was stopped or killed: such a run is
+    /// owed at once, whatever the schedule).
+    fn last_started(&self, name: &str) -> watch::LastRun {
         let unfinished = self
             .with_reader(|store| store.has_unfinished_run(name).unwrap_or(false))
             .unwrap_or(false);
         if unfinished {
-            return None;
+            return watch::LastRun::Unfinished;
         }
-        let status = self
+        let Some(status) = self
             .with_reader(|store| store.last_runs(Some(name)).ok())
-            .flatten()?
-            .into_iter()
-            .next()?;
+            .flatten()
+            .and_then(|runs| runs.into_iter().next())
+        else {
+            return watch::LastRun::Never;
+        };
         let parse = |t: &str| DateTime::parse_from_rfc3339(t).ok().map(|t| t.to_utc());
         let started = parse(&status.run.started_at);
         let checked = status.last_checked.as_deref().and_then(parse);
-        started.max(checked)
+        match started.max(checked) {
+            Some(at) => watch::LastRun::Started(at),
+            None => watch::LastRun::Never,
+        }
     }
 
     /// Runs `read` on the API's store connection, opened when first needed (`None` while
@@ -218,6 +223,13 @@ impl Server {
                 codes::E802_CONNECTOR_INACTIVE,
                 format!("`{name}` is inactive (`[inbound] active = false`)"),
             ));
+        }
+        if input.is_none() && !entry.loaded.reads_without_input() {
+            return Err(Diag::new(
+                codes::E608_NO_INPUT,
+                format!("`{name}` has no source of its own (no `[inbound] path` or connection): it runs over the records its webhooks bring"),
+            )
+            .help("send the records to POST /hooks/<name>, or give the connector an `[inbound] path`"));
         }
         // A second trigger while one waits is the same run: it reads what both would.
         let waiting = entry.queue.back().copied();

@@ -53,6 +53,12 @@ async function refresh() {
       const row = document.createElement("tr");
       row.dataset.connector = c.name;
       const name = cell(row, c.name);
+      if (c.failing) {
+        const p = document.createElement("div");
+        p.className = "problem";
+        p.textContent = "failing (" + c.failures_in_a_row + " in a row, retried with backoff): " + c.failing;
+        name.appendChild(p);
+      }
       if (c.reload_error) {
         const p = document.createElement("div");
         p.className = "problem";
@@ -75,7 +81,8 @@ async function refresh() {
       if (c.dead_letters) letters(c.name, dl);
       const button = document.createElement("button");
       button.textContent = "Run now";
-      button.disabled = !c.active;
+      button.disabled = !c.active || !c.runnable;
+      if (!c.runnable) button.title = "runs over the records its webhooks bring";
       button.addEventListener("click", () => fetch("/connectors/" + encodeURIComponent(c.name) + "/run", {method: "POST"}).then(refresh));
       cell(row, button);
       rows.appendChild(row);

@@ -109,6 +109,16 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
         Err(_) => Status::Failed,
     };
     let read_something = matches!(&result, Ok((f, _)) if f.metrics.counts.read > 0);
+    let scheduled = registry
+        .runs
+        .get(&id)
+        .is_some_and(|r| matches!(r.trigger, Trigger::Schedule));
+    // A realtime look that found nothing new is not a run: it is not listed, and the
+    // connector's last run stays the last one that read records.
+    let idle_poll = status == Status::Succeeded
+        && !read_something
+        && scheduled
+        && matches!(loaded.schedule, Schedule::Realtime(_));
     if let Some(run) = registry.runs.get_mut(&id) {
         run.status = status;
         run.ended_at = Some(now);
@@ -132,7 +142,11 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
         return;
     };
     entry.running = None;
-    entry.last_run = Some(id);
+    if idle_poll {
+        entry.last_checked = Some(now);
+    } else {
+        entry.last_run = Some(id);
+    }
     if read_something {
         entry.last_reading_run = Some(id);
     }
@@ -154,6 +168,7 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
                 }
             }
             entry.failures = 0;
+            entry.failing = None;
             entry.next_run = match &entry.loaded.schedule {
                 Schedule::Realtime(poll) if !read_something => {
                     chrono::Duration::from_std(*poll).ok().map(|p| now + p)
@@ -176,6 +191,7 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
         Err(diag) => {
             entry.totals.runs_failed += 1;
             entry.failures += 1;
+            entry.failing = Some(format!("{}: {}", diag.code.id, diag.message));
             super::log(format!(
                 "{}: run {id} failed ({} in a row): {}: {}",
                 entry.loaded.name(),
@@ -183,13 +199,24 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
                 diag.code.id,
                 diag.message
             ));
-            entry.next_run = if entry.failures <= retries {
-                entry.retry_input = input;
-                Some(now + backoff_after(backoff, entry.failures))
+            // Whatever the frequency, a failing connector waits longer after each failure,
+            // up to the ceiling, and stays there; the records a hook brought wait in the
+            // spool for the next try, however many fail.
+            let not_before = now + backoff_after(backoff, entry.failures);
+            entry.retry_input = input.filter(|p| p.starts_with(server.config.spool_dir()));
+            entry.next_run = if entry.failures <= retries || entry.retry_input.is_some() {
+                Some(not_before)
             } else {
-                entry.loaded.schedule.next(entry.last_started, now)
+                entry
+                    .loaded
+                    .schedule
+                    .next(entry.last_started, now)
+                    .map(|t| t.max(not_before))
             };
         }
+    }
+    if idle_poll {
+        registry.runs.remove(&id);
     }
     drop(registry);
     server.wake.notify_all();

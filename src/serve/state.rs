@@ -33,6 +33,15 @@ impl Loaded {
         &self.file.connector.name
     }
 
+    /// Whether a run needs no records brought to it: its inbound side has a file, a
+    /// connection or the store to read.
+    pub fn reads_without_input(&self) -> bool {
+        let inbound = &self.file.connector.inbound;
+        self.file.inbound_path().is_some()
+            || inbound.connection.is_some()
+            || inbound.system == "store"
+    }
+
     /// Whether it runs at all: its inbound side is active.
     pub fn active(&self) -> bool {
         self.file.connector.inbound.active
@@ -78,6 +87,11 @@ pub struct Entry {
     pub failures: u32,
     /// The webhook records a failed run was over, for its retry.
     pub retry_input: Option<PathBuf>,
+    /// Why its runs keep failing (the last failure), while they do.
+    pub failing: Option<String>,
+    /// When a realtime connector last looked at its source and found nothing new (such a
+    /// look is not a run: it leaves `last_run` as it was).
+    pub last_checked: Option<DateTime<Utc>>,
     /// Everything its runs did since the server started.
     pub totals: Totals,
 }
@@ -240,8 +254,18 @@ impl Registry {
                 error: None,
             },
         );
-        while self.runs.len() > RUNS_KEPT {
-            self.runs.pop_first();
+        // The oldest finished runs are forgotten; a queued or running one never is (its
+        // input, a webhook's records, would be lost with it).
+        let excess = self.runs.len().saturating_sub(RUNS_KEPT);
+        let forget: Vec<u64> = self
+            .runs
+            .values()
+            .filter(|r| !matches!(r.status, Status::Queued | Status::Running))
+            .take(excess)
+            .map(|r| r.id)
+            .collect();
+        for old in forget {
+            self.runs.remove(&old);
         }
         id
     }
@@ -249,5 +273,24 @@ impl Registry {
     /// Whether any run is in progress.
     pub fn any_running(&self) -> bool {
         self.connectors.values().any(|e| e.running.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queued_run_is_never_forgotten_to_make_room() {
+        let mut registry = Registry::default();
+        let waiting = registry.new_run("hooked", Trigger::Webhook, Some(PathBuf::from("spool.ndjson")));
+        for _ in 0..RUNS_KEPT + 50 {
+            let id = registry.new_run("busy", Trigger::Schedule, None);
+            if let Some(run) = registry.runs.get_mut(&id) {
+                run.status = Status::Succeeded;
+            }
+        }
+        assert!(registry.runs.contains_key(&waiting), "the queued run was evicted");
+        assert!(registry.runs.len() <= RUNS_KEPT + 1);
     }
 }

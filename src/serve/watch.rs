@@ -80,12 +80,22 @@ fn set_of(path: &Path) -> String {
         .map_or_else(|| "/".to_string(), |n| n.to_string_lossy().into_owned())
 }
 
+/// What the store says of a connector's last run.
+pub enum LastRun {
+    /// It never ran.
+    Never,
+    /// It was stopped or killed before the end of its input: owed at once.
+    Unfinished,
+    /// Its last run started (or last found nothing new) then.
+    Started(DateTime<Utc>),
+}
+
 /// What a scan found: messages for the log.
 pub fn scan(
     registry: &mut Registry,
     paths: &[PathBuf],
     limits: &Limits,
-    last_started: &dyn Fn(&str) -> Option<DateTime<Utc>>,
+    last_started: &dyn Fn(&str) -> LastRun,
 ) -> Vec<String> {
     let mut log = Vec::new();
     let files = connector_files(paths);
@@ -145,7 +155,14 @@ pub fn scan(
             }
             (None, Ok(loaded)) => {
                 registry.broken.remove(&path);
-                let last = last_started(loaded.name());
+                let now = Utc::now();
+                // An unfinished run resumes at once, whatever the schedule (a connector that
+                // reads only what its hooks bring resumes when its spool is queued).
+                let (last, next_run) = match last_started(loaded.name()) {
+                    LastRun::Unfinished if loaded.reads_without_input() => (None, Some(now)),
+                    LastRun::Unfinished | LastRun::Never => (None, loaded.schedule.next(None, now)),
+                    LastRun::Started(at) => (Some(at), loaded.schedule.next(Some(at), now)),
+                };
                 log.push(format!(
                     "{}: serving `{}` ({})",
                     path.display(),
@@ -164,7 +181,7 @@ pub fn scan(
                         set: set_of(&path),
                         path,
                         stamp,
-                        next_run: loaded.schedule.next(last, Utc::now()),
+                        next_run,
                         loaded,
                         reload_error: None,
                         running: None,
@@ -175,6 +192,8 @@ pub fn scan(
                         last_success: None,
                         failures: 0,
                         retry_input: None,
+                        failing: None,
+                        last_checked: None,
                         totals: Totals::default(),
                     },
                 );

@@ -12,6 +12,9 @@ use crate::diagnostics::{codes, Diag};
 /// The values of `connection.auth`.
 pub const AUTH_METHODS: &[&str] = &["none", "api_key", "basic", "oauth2", "session"];
 
+/// The values of `connection.token_auth`.
+pub const TOKEN_AUTH: &[&str] = &["client_secret_post", "client_secret_basic"];
+
 /// The values of `connection.paging`.
 pub const PAGING: &[&str] = &["next_link", "skip", "cursor", "page", "none"];
 
@@ -37,6 +40,11 @@ pub struct Connection {
     /// OAuth 2.0: the token endpoint (a full URL, or a path under `url`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_url: Option<String>,
+    /// OAuth 2.0: how the client authenticates at the token endpoint:
+    /// `client_secret_post` (in the form; the default) or `client_secret_basic` (HTTP Basic,
+    /// which RFC 6749 says every server supports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_auth: Option<String>,
     /// OAuth 2.0: the scope asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
@@ -206,8 +214,13 @@ impl Connection {
     pub fn problems(&self, side: &str) -> Vec<(Diag, &'static str)> {
         let mut problems = Vec::new();
         let lookup = self.lookup.clone().unwrap_or_else(|| "params".into());
+        let token_auth = self
+            .token_auth
+            .clone()
+            .unwrap_or_else(|| "client_secret_post".into());
         let closed = [
             ("auth", &self.auth, AUTH_METHODS),
+            ("token_auth", &token_auth, TOKEN_AUTH),
             ("paging", &self.paging, PAGING),
             ("write", &self.write, WRITE_METHODS),
             ("lookup", &lookup, LOOKUP_STYLES),

@@ -80,10 +80,15 @@ impl Served {
             .arg("serve")
             .args(paths)
             .args(["--store", &store])
-            .args(["--watch", "100ms", "--retry-backoff", "200ms"])
             .args(args);
-        if !args.contains(&"--listen") {
-            command.args(["--listen", "127.0.0.1:0"]);
+        for (flag, default) in [
+            ("--listen", "127.0.0.1:0"),
+            ("--watch", "100ms"),
+            ("--retry-backoff", "200ms"),
+        ] {
+            if !args.contains(&flag) {
+                command.args([flag, default]);
+            }
         }
         command
     }

@@ -28,6 +28,8 @@ pub(super) enum Auth {
     OAuth2 {
         token_url: String,
         form: String,
+        /// `Authorization: Basic …` of the client, when it authenticates so.
+        basic: Option<String>,
         token: Mutex<Option<(String, Instant)>>,
     },
     Session {
@@ -84,16 +86,29 @@ impl Auth {
                     .encode(format!("{}:{}", get("user")?, get("password")?))
             )),
             "oauth2" => {
+                let (id, secret) = (get("client_id")?, get("client_secret")?);
+                let in_basic = connection.token_auth.as_deref() == Some("client_secret_basic");
                 let mut form = url::form_urlencoded::Serializer::new(String::new());
-                form.append_pair("grant_type", "client_credentials")
-                    .append_pair("client_id", &get("client_id")?)
-                    .append_pair("client_secret", &get("client_secret")?);
+                form.append_pair("grant_type", "client_credentials");
+                if !in_basic {
+                    form.append_pair("client_id", &id)
+                        .append_pair("client_secret", &secret);
+                }
                 if let Some(scope) = &connection.scope {
                     form.append_pair("scope", scope);
                 }
+                // RFC 6749 2.3.1: each part form-encoded, then joined and base64-encoded.
+                let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
                 Auth::OAuth2 {
                     token_url: under(connection.token_url.as_deref().unwrap_or("token")),
                     form: form.finish(),
+                    basic: in_basic.then(|| {
+                        format!(
+                            "Basic {}",
+                            base64::engine::general_purpose::STANDARD
+                                .encode(format!("{}:{}", encode(&id), encode(&secret)))
+                        )
+                    }),
                     token: Mutex::new(None),
                 }
             }
@@ -199,13 +214,14 @@ impl Auth {
             Auth::OAuth2 {
                 token_url,
                 form,
+                basic,
                 token,
             } => {
                 let mut slot = lock(token)?;
                 let bearer = match slot.as_ref() {
                     Some((t, expires)) if Instant::now() + REFRESH_EARLY < *expires => t.clone(),
                     _ => {
-                        let fresh = fetch_token(client, token_url, form)?;
+                        let fresh = fetch_token(client, token_url, form, basic.as_deref())?;
                         let value = fresh.0.clone();
                         *slot = Some(fresh);
                         value
@@ -266,11 +282,19 @@ fn auth_failed(client: &Client, what: &str, url: &str, status: u16, excerpt: &st
 
 /// The OAuth 2.0 client-credentials grant: POST the form, keep the token until a minute
 /// before `expires_in` runs out (an hour when the server does not say).
-fn fetch_token(client: &Client, url: &str, form: &str) -> Result<(String, Instant), TryError> {
-    let headers = vec![(
+fn fetch_token(
+    client: &Client,
+    url: &str,
+    form: &str,
+    basic: Option<&str>,
+) -> Result<(String, Instant), TryError> {
+    let mut headers = vec![(
         "Content-Type".to_string(),
         "application/x-www-form-urlencoded".to_string(),
     )];
+    if let Some(basic) = basic {
+        headers.push(("Authorization".to_string(), basic.to_string()));
+    }
     let reply = client.raw("POST", url, Some(form.as_bytes()), headers)?;
     if matches!(reply.status, 429) || reply.status >= 500 {
         return Err(TryError::Transient(format!(

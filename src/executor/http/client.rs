@@ -190,9 +190,22 @@ impl Client {
         self.backoff.retries
     }
 
-    /// Waits before retry `n` (0-based) of something the caller redoes.
-    pub fn pause(&self, n: u32) {
-        self.sleep(self.backoff.wait(n));
+    /// Waits before retry `n` (0-based) of something the caller redoes: as long as the
+    /// answer's `Retry-After` says (at most `max_backoff`), else the backoff; E613 when the
+    /// run is stopped meanwhile.
+    pub fn pause(&self, n: u32, answer: Option<&Reply>) -> Result<(), Diag> {
+        let wait = answer
+            .and_then(|a| a.retry_after)
+            .unwrap_or_else(|| self.backoff.wait(n))
+            .min(self.backoff.max);
+        self.sleep(wait);
+        match self.stop.load(Ordering::SeqCst) {
+            0 => Ok(()),
+            _ => Err(Diag::new(
+                codes::E613_STOPPED,
+                "stopped by a signal while a write waited to be retried; run the same command to go on from the last commit",
+            )),
+        }
     }
 
     fn send_tries(
@@ -232,7 +245,10 @@ impl Client {
                 Err(TryError::Transient(reason)) => (reason, None),
                 Err(TryError::Final(diag)) => return Err(diag),
             };
-            if tries > retries || self.stop.load(Ordering::SeqCst) != 0 {
+            if self.stop.load(Ordering::SeqCst) != 0 {
+                return Err(self.stopped(method, url, &reason));
+            }
+            if tries > retries {
                 return Err(Diag::new(
                     codes::E614_REMOTE_UNREACHABLE,
                     format!(
@@ -245,7 +261,21 @@ impl Client {
                 .unwrap_or_else(|| self.backoff.wait(tries - 1))
                 .min(self.backoff.max);
             self.sleep(wait);
+            if self.stop.load(Ordering::SeqCst) != 0 {
+                return Err(self.stopped(method, url, &reason));
+            }
         }
+    }
+
+    /// E613: the run was stopped (SIGTERM, SIGINT) while a request waited to be retried.
+    fn stopped(&self, method: &str, url: &str, reason: &str) -> Diag {
+        Diag::new(
+            codes::E613_STOPPED,
+            format!(
+                "stopped by a signal while {method} {} waited to be retried ({reason}); run the same command to go on from the last commit",
+                self.redact(&self.strip_credentials(url))
+            ),
+        )
     }
 
     /// Waits `wait`, or less when the run is stopped.
@@ -317,7 +347,7 @@ impl Client {
             .body(body.unwrap_or_default().to_vec())
             .map_err(|e| {
                 TryError::Final(Diag::new(
-                    codes::E610_INVALID_SETTING,
+                    codes::E617_REMOTE_RESPONSE,
                     format!("cannot make a request to {}: {e}", self.redact(url)),
                 ))
             })?;
@@ -351,6 +381,15 @@ impl Client {
     /// Sorts a transport error: worth a retry, or final.
     fn try_error(&self, url: &str, e: ureq::Error) -> TryError {
         let message = self.redact(&e.to_string());
+        // A certificate the client does not trust, or a handshake the server refuses, is
+        // not cured by trying again.
+        let tls = ["certificate", "UnknownIssuer", "HandshakeFailure", "AlertReceived", "NotValidForName"];
+        if tls.iter().any(|t| message.contains(t)) {
+            return TryError::Final(Diag::new(
+                codes::E614_REMOTE_UNREACHABLE,
+                format!("{}: TLS: {message} (not retried: check `ca_cert` or the client certificate)", self.redact(url)),
+            ));
+        }
         match e {
             ureq::Error::Timeout(_)
             | ureq::Error::Io(_)
@@ -363,6 +402,12 @@ impl Client {
             )),
         }
     }
+}
+
+/// Whether a failure of [`Client::send_once`] is one a retry may cure: the connection
+/// failed or timed out (not bad TLS, refused credentials or a stop).
+pub fn transient(diag: &Diag) -> bool {
+    diag.code == codes::E614_REMOTE_UNREACHABLE && diag.message.contains("(gave up after")
 }
 
 /// `Retry-After`: seconds, or an HTTP date.

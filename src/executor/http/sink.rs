@@ -197,13 +197,13 @@ impl HttpSink {
                     ))
                 }
             };
-            match self.client.send_once(method, &url, Some(body.as_bytes()), &self.headers(body)) {
-                Ok(reply) if reply.retryable() && tries < self.client.retries() => {}
+            let answer = match self.client.send_once(method, &url, Some(body.as_bytes()), &self.headers(body)) {
+                Ok(reply) if reply.retryable() && tries < self.client.retries() => Some(reply),
                 Ok(reply) => return self.judge(reply),
-                Err(_) if tries < self.client.retries() => {}
+                Err(diag) if tries < self.client.retries() && super::client::transient(&diag) => None,
                 Err(diag) => return Err(diag),
-            }
-            self.client.pause(tries);
+            };
+            self.client.pause(tries, answer.as_ref())?;
             tries += 1;
         }
     }

@@ -200,7 +200,7 @@ impl HttpSource {
         if url.query() == Some("") {
             url.set_query(None);
         }
-        Ok(url.to_string())
+        Ok(spaces_as_percent20(url))
     }
 }
 
@@ -402,7 +402,7 @@ impl Fetcher {
                 .clear()
                 .extend_pairs(pairs)
                 .append_pair(param, &value);
-            Ok(Some(parsed.to_string()))
+            Ok(Some(spaces_as_percent20(parsed)))
         };
         let number = |param: &str| -> u64 {
             url::Url::parse(url)
@@ -441,18 +441,32 @@ impl Fetcher {
     }
 
     /// A next link as a full URL: absolute as it is, `/path` on the same host, anything
-    /// else under the service root (SAP B1 gives `BusinessPartners?$skip=20`).
+    /// else under the service root (SAP B1 gives `BusinessPartners?$skip=20`); characters a
+    /// URI may not hold (spaces, quotes) percent-encoded, as servers that write them raw mean.
     fn resolve(&self, current: &str, link: &str) -> String {
-        if link.starts_with("http://") || link.starts_with("https://") {
-            return link.to_string();
-        }
-        match url::Url::parse(current) {
-            Ok(base) if link.starts_with('/') => base
-                .join(link)
-                .map_or_else(|_| link.to_string(), |u| u.to_string()),
-            _ => self.client.url(link),
-        }
+        let full = if link.starts_with("http://") || link.starts_with("https://") {
+            link.to_string()
+        } else {
+            match url::Url::parse(current) {
+                Ok(base) if link.starts_with('/') => base
+                    .join(link)
+                    .map_or_else(|_| link.to_string(), |u| u.to_string()),
+                _ => self.client.url(link),
+            }
+        };
+        url::Url::parse(&full).map_or(full, |u| u.to_string())
     }
+}
+
+/// A URL with its query's spaces as `%20` and `$` as itself: the query is written as a form
+/// would be (`+` for a space, a literal `+` as `%2B`, `$` as `%24`), which strict OData
+/// servers (Microsoft Graph) refuse in `$filter`; every `+` of such a query is a space, and
+/// `$` may stand in a query as it is (RFC 3986).
+fn spaces_as_percent20(mut url: url::Url) -> String {
+    if let Some(query) = url.query().map(|q| q.replace('+', "%20").replace("%24", "$")) {
+        url.set_query(Some(&query));
+    }
+    url.to_string()
 }
 
 /// The value at a dotted path of a JSON document (`value`, `data.items`; `.` is the whole

@@ -1,0 +1,269 @@
+//! What `docs/serve.md` promises, kept: an unfinished run is resumed at start whatever the
+//! connector's frequency (killed by SIGKILL or stopped by SIGTERM), a failing connector
+//! backs off instead of spinning, a connector with no source of its own is not started by
+//! hand, a realtime connector's idle looks are not runs, and `/runs` lists as many as asked.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use common::served::Served;
+use common::{run_in, store_in, tempdir};
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+fn records(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("{{\"id\": {i}, \"name\": \"person {i}\"}}\n"))
+        .collect()
+}
+
+/// A connector of `path` into the store object `object`, with `[sync]` lines.
+fn connector(name: &str, path: Option<&str>, sync: &str) -> String {
+    let path = path
+        .map(|p| format!("path = \"{p}\"\n"))
+        .unwrap_or_default();
+    format!(
+        r#"name = "{name}"
+
+[inbound]
+type = "ndjson"
+{path}
+[outbound]
+type = "store"
+object = "{name}"
+primary_key = "id"
+
+[sync]
+{sync}
+
+[[mappings]]
+target = "id"
+field = "id"
+
+[[mappings]]
+target = "name"
+formula = "upper(data('name'))"
+"#
+    )
+}
+
+fn status(dir: &Path, name: &str) -> Value {
+    let store = store_in(dir, "sluice.db");
+    let (_, out, _) = run_in(dir, &["status", name, "--json", "--store", &store]);
+    serde_json::from_str(&out).unwrap_or(Value::Null)
+}
+
+fn stored(dir: &Path, object: &str) -> usize {
+    let store = store_in(dir, "sluice.db");
+    let (code, out, _) = run_in(dir, &["objects", "dump", object, "--store", &store]);
+    if code != 0 {
+        return 0;
+    }
+    out.lines().count()
+}
+
+#[test]
+fn an_unfinished_run_resumes_at_start_whatever_the_frequency() {
+    let n = 150_000;
+    let hook = "whsec_cmVzdW1lLXRlc3RzLXdlYmhvb2stc2VjcmV0";
+    for (frequency, signal) in [
+        ("\"manual\"", libc::SIGKILL),
+        ("\"manual\"", libc::SIGTERM),
+        ("\"1h\"", libc::SIGKILL),
+        ("{ cron = \"0 3 * * *\" }", libc::SIGTERM),
+        ("\"event\"", libc::SIGKILL),
+        ("\"realtime\"", libc::SIGTERM),
+    ] {
+        let label = format!("{frequency} {signal}");
+        let dir = tempdir(
+            "serve-promises",
+            &format!(
+                "resume-{}",
+                label.replace(['"', ' ', '{', '}', '*', '='], "")
+            ),
+        );
+        write(&dir.join("big.ndjson"), &records(0, n));
+        let sync = format!("frequency = {frequency}\nwebhook_secret = \"{hook}\"");
+        write(
+            &dir.join("big.toml"),
+            &connector("big", Some("big.ndjson"), &sync),
+        );
+        let served = Served::start(&dir, &["big.toml"], &[]);
+        // start it the way its frequency does; interval and realtime start on their own
+        match frequency {
+            "\"manual\"" => {
+                served.trigger("big");
+            }
+            "\"event\"" => {
+                let now = chrono::Utc::now().timestamp();
+                let headers = [
+                    ("webhook-id", "nudge-1".to_string()),
+                    ("webhook-timestamp", now.to_string()),
+                    (
+                        "webhook-signature",
+                        sluice::serve::sign(hook, "nudge-1", now, b""),
+                    ),
+                ];
+                let headers: Vec<(&str, &str)> =
+                    headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                assert_eq!(served.request("POST", "/hooks/big", &headers, b"").0, 202);
+            }
+            f if f.contains("cron") => {
+                served.trigger("big");
+            }
+            _ => {}
+        }
+        served.wait_until("the run to start", 30, |s| {
+            s.connector("big")["state"] == "running"
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        // SAFETY: a signal to our own child process.
+        unsafe { libc::kill(served.pid(), signal) };
+        let mut served = served;
+        let _ = served.child.wait();
+        drop(served);
+        let before = stored(&dir, "big");
+        assert!(
+            before < n,
+            "{label}: the run was interrupted ({before} of {n} stored)"
+        );
+        // restarted, nobody triggers anything: the run is owed and resumes
+        let served = Served::start(&dir, &["big.toml"], &[]);
+        served.wait_until(
+            &format!("{label}: the run to resume and finish"),
+            120,
+            |_| stored(&dir, "big") == n,
+        );
+        served.wait_until(&format!("{label}: the run to be recorded"), 30, |_| {
+            status(&dir, "big")[0]["read"].as_u64() == Some(n as u64)
+        });
+        let last = &status(&dir, "big")[0];
+        assert_eq!(last["written"].as_u64(), Some(n as u64), "{label}: {last}");
+    }
+}
+
+#[test]
+fn a_failing_realtime_connector_backs_off_instead_of_spinning() {
+    let dir = tempdir("serve-promises", "spin");
+    write(
+        &dir.join("rt.toml"),
+        &connector(
+            "rt",
+            Some("rotated-away.ndjson"),
+            "frequency = \"realtime\"\npoll = \"50ms\"",
+        ),
+    );
+    let served = Served::start_with(
+        &dir,
+        &["rt.toml"],
+        &[],
+        &["--retries", "1", "--retry-backoff", "100ms"],
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let runs = served.json("/runs?limit=10000");
+    let tried = runs["runs"].as_array().unwrap().len();
+    // 100 ms, 200, 400, 800, 1600: at most about six tries in three seconds
+    assert!(tried <= 8, "{tried} runs in 3 s: it spins");
+    let c = served.connector("rt");
+    assert!(c["failing"].as_str().unwrap().contains("E50"), "{c}");
+    let (_, metrics) = served.get("/metrics");
+    assert!(
+        metrics.contains("sluice_connector_failing{connector=\"rt\"} 1"),
+        "{metrics}"
+    );
+    // the file comes back: it recovers at its next try
+    write(&dir.join("rotated-away.ndjson"), &records(0, 3));
+    served.wait_until("the connector to recover", 30, |s| {
+        s.connector("rt")["failing"].is_null()
+    });
+    assert_eq!(stored(&dir, "rt"), 3);
+    let (_, metrics) = served.get("/metrics");
+    assert!(
+        metrics.contains("sluice_connector_failing{connector=\"rt\"} 0"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn a_connector_without_a_source_of_its_own_is_not_started_by_hand() {
+    let dir = tempdir("serve-promises", "no-source");
+    write(
+        &dir.join("hooked.toml"),
+        &connector("hooked", None, "frequency = \"event\"\nwebhook_secret = \"whsec_bm8tc291cmNlLW9mLWl0cy1vd24tc2VjcmV0\""),
+    );
+    let served = Served::start(&dir, &["hooked.toml"], &[]);
+    let c = served.connector("hooked");
+    assert_eq!(c["runnable"], false, "{c}");
+    let (status, body) = served.request("POST", "/connectors/hooked/run", &[], b"");
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("E608"), "{body}");
+    std::thread::sleep(Duration::from_millis(500));
+    let c = served.connector("hooked");
+    assert_eq!(
+        c["failures_in_a_row"], 0,
+        "nothing ran, nothing failed: {c}"
+    );
+}
+
+#[test]
+fn a_realtime_connectors_idle_looks_are_not_runs() {
+    let dir = tempdir("serve-promises", "idle");
+    write(&dir.join("feed.ndjson"), "");
+    write(
+        &dir.join("rt.toml"),
+        &connector(
+            "rt",
+            Some("feed.ndjson"),
+            "frequency = \"realtime\"\npoll = \"50ms\"",
+        ),
+    );
+    let served = Served::start(&dir, &["rt.toml"], &[]);
+    std::thread::sleep(Duration::from_millis(500));
+    // 100 lines, 50 of them without a name (upper() of a missing field fails? no: null) —
+    // half of them are not JSON, so they are dead letters
+    let lines: String = (0..100)
+        .map(|i| match i % 2 {
+            0 => format!("{{\"id\": {i}, \"name\": \"n{i}\"}}\n"),
+            _ => format!("{{\"id\": {i}, \"name\": \n"),
+        })
+        .collect();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("feed.ndjson"))
+        .and_then(|mut f| std::io::Write::write_all(&mut f, lines.as_bytes()))
+        .unwrap();
+    served.wait_until("the lines to be read", 30, |s| {
+        s.connector("rt")["totals"]["read"].as_u64() == Some(100)
+    });
+    // several idle looks later, the last run is still the one that read them
+    std::thread::sleep(Duration::from_millis(600));
+    let c = served.connector("rt");
+    assert_eq!(c["last_run"]["read"], 100, "{c}");
+    assert_eq!(c["last_run"]["failed"], 50, "{c}");
+    assert!(c["last_checked"].is_string(), "{c}");
+    let (_, metrics) = served.get("/metrics");
+    assert!(
+        metrics.contains("sluice_error_rate{connector=\"rt\"} 0.5"),
+        "{metrics}"
+    );
+    let runs = served.json("/runs?limit=10000");
+    let listed = runs["runs"].as_array().unwrap();
+    assert!(
+        listed.iter().all(|r| r["read"].as_u64() > Some(0)),
+        "idle looks listed: {runs}"
+    );
+    let one = served.json("/runs?limit=1");
+    assert_eq!(one["runs"].as_array().unwrap().len(), 1);
+}
