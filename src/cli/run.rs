@@ -51,6 +51,9 @@ pub struct RunArgs {
     /// Records per store transaction.
     #[arg(long, default_value_t = DEFAULT_BATCH)]
     batch: usize,
+    /// The runs of this connector the store keeps (older records are pruned).
+    #[arg(long, value_name = "N", default_value_t = crate::executor::run::DEFAULT_KEEP_RUNS)]
+    keep_runs: u64,
     /// now() for the whole run, RFC 3339 (default: the time the run starts).
     #[arg(long, value_name = "RFC3339")]
     now: Option<String>,
@@ -130,6 +133,7 @@ pub fn run_run(args: RunArgs) -> i32 {
         tz,
         stop,
         partition: None,
+        keep_runs: args.keep_runs,
     };
     if let Some(count) = args.partitions {
         return run_partitions(&file, transform, &options, count, &args.lease);

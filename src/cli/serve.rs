@@ -74,6 +74,9 @@ pub struct ServeArgs {
     /// is answered 507).
     #[arg(long, value_name = "SIZE", default_value = "1GiB")]
     spool_quota: String,
+    /// The runs of each connector the store keeps (older records are pruned).
+    #[arg(long, value_name = "N", default_value_t = crate::executor::run::DEFAULT_KEEP_RUNS)]
+    keep_runs: u64,
 }
 
 /// A size: a whole number of bytes, or with KiB, MiB or GiB (or K, M, G).
@@ -178,6 +181,7 @@ pub fn run(args: ServeArgs) -> i32 {
         max_connections: args.max_connections,
         header_timeout,
         spool_quota,
+        keep_runs: args.keep_runs,
     };
     match serve(config, stop) {
         Ok(()) => {

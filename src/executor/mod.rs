@@ -10,6 +10,8 @@ pub mod dead_letters;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "store")]
+pub mod leftovers;
+#[cfg(feature = "store")]
 pub mod lookups;
 #[cfg(feature = "store")]
 pub mod origins;

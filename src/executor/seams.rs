@@ -217,8 +217,17 @@ pub trait StateStore {
     /// Every dead letter of `connector`, by input and line.
     fn dead_letters(&self, connector: &str) -> Result<Vec<String>, StoreError>;
 
-    /// Records the metrics of a finished or stopped run.
-    fn record_run(&mut self, metrics: &RunMetrics) -> Result<(), StoreError>;
+    /// Ends a run in one transaction: its last checkpoint (when it keeps one) and its record
+    /// (an idle run replaces the connector's previous idle record; runs beyond `keep` are
+    /// pruned).
+    fn finish_run(
+        &mut self,
+        connector: &str,
+        checkpoint: Option<(&str, &Checkpoint)>,
+        metrics: &RunMetrics,
+        keep: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     /// Lookups for one worker thread (each has its own connection and cache).
     fn lookups(&self) -> Option<Box<dyn Lookups + Send>>;

@@ -243,6 +243,7 @@ impl Store {
         if is_database_url(path) {
             return Store::open_postgres(path, true);
         }
+        super::leftovers::remove_leftovers(path, ".creating-");
         if !path.exists() {
             create_atomically(path)?;
         }

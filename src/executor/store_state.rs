@@ -61,8 +61,15 @@ impl StateStore for Store {
         Store::dead_letters(self, connector)
     }
 
-    fn record_run(&mut self, metrics: &RunMetrics) -> Result<(), StoreError> {
-        Store::record_run(self, metrics)
+    fn finish_run(
+        &mut self,
+        connector: &str,
+        checkpoint: Option<(&str, &Checkpoint)>,
+        metrics: &RunMetrics,
+        keep: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        Store::finish_run(self, connector, checkpoint, metrics, keep, now)
     }
 
     fn lookups(&self) -> Option<Box<dyn Lookups + Send>> {

@@ -388,10 +388,29 @@ impl Store {
             .map_err(|e| self.fail(e))
     }
 
-    /// Records the metrics of a finished (or stopped) run.
-    pub fn record_run(&self, m: &RunMetrics) -> Result<(), StoreError> {
-        self.conn()
-            .execute(
+    /// Ends a run in one transaction: its last checkpoint (when it keeps one) and its
+    /// record. An idle run (it found nothing new) replaces the connector's previous idle
+    /// record, so that polling leaves one row, not one per poll; records beyond the newest
+    /// `keep` of the connector are pruned.
+    pub fn finish_run(
+        &mut self,
+        connector: &str,
+        checkpoint: Option<(&str, &Checkpoint)>,
+        m: &RunMetrics,
+        keep: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write_transaction(|tx| {
+            if let Some((input, cp)) = checkpoint {
+                save_checkpoint(tx, connector, input, cp, &cp.counts, now)?;
+            }
+            if m.noop {
+                tx.execute(
+                    "DELETE FROM runs WHERE connector = ?1 AND noop <> 0 AND id > coalesce((SELECT max(id) FROM runs WHERE connector = ?1 AND noop = 0), 0)",
+                    params![m.connector.as_str()],
+                )?;
+            }
+            tx.execute(
                 "INSERT INTO runs(connector, started_at, ended_at, read, written, filtered, failed, queued, error_rate, p50_us, p95_us, p99_us, dry_run, kept, segments, noop, stopped)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 params![
@@ -413,9 +432,13 @@ impl Store {
                     m.noop,
                     m.stopped
                 ],
-            )
-            .map(|_| ())
-            .map_err(|e| self.fail(e))
+            )?;
+            tx.execute(
+                "DELETE FROM runs WHERE connector = ?1 AND id <= (SELECT id FROM runs WHERE connector = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+                params![m.connector.as_str(), keep.max(1)],
+            )?;
+            Ok(())
+        })
     }
 
     /// Whether a run of `connector` stopped before the end of its input (a signal, a

@@ -160,8 +160,32 @@ async fn health(State(server): State<Arc<Server>>) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// One connector as `GET /connectors` shows it.
-fn describe(server: &Server, entry: &Entry, registry: &super::state::Registry) -> Value {
+/// The dead letters of each served connector (or of the one named), counted in the store
+/// before the registry is locked: no store query runs under the registry's lock.
+fn letter_counts(server: &Server, only: Option<&str>) -> std::collections::HashMap<String, u64> {
+    let names: Vec<String> = server
+        .lock()
+        .connectors
+        .values()
+        .map(|e| e.loaded.name().to_string())
+        .filter(|n| only.is_none_or(|o| o == n))
+        .collect();
+    server
+        .with_reader(|s| {
+            names
+                .into_iter()
+                .filter_map(|n| s.dead_letter_count(&n).ok().map(|c| (n, c)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One connector as `GET /connectors` shows it, with its dead letters as counted.
+fn describe(
+    entry: &Entry,
+    registry: &super::state::Registry,
+    letters: &std::collections::HashMap<String, u64>,
+) -> Value {
     let loaded = &entry.loaded;
     let state = match (entry.running, loaded.active(), entry.queue.is_empty()) {
         (Some(_), _, _) => "running",
@@ -189,7 +213,7 @@ fn describe(server: &Server, entry: &Entry, registry: &super::state::Registry) -
         "runnable": loaded.reads_without_input(),
         "reload_error": entry.reload_error,
         "totals": entry.totals,
-        "dead_letters": server.with_reader(|s| s.dead_letter_count(loaded.name()).ok()).flatten(),
+        "dead_letters": letters.get(loaded.name()),
     })
 }
 
@@ -206,11 +230,12 @@ async fn connectors(State(server): State<Arc<Server>>) -> Response {
 }
 
 fn list_connectors(server: &Server) -> Value {
+    let letters = letter_counts(server, None);
     let registry = server.lock();
     let list: Vec<Value> = registry
         .connectors
         .values()
-        .map(|e| describe(server, e, &registry))
+        .map(|e| describe(e, &registry, &letters))
         .collect();
     let broken: Vec<Value> = registry
         .broken
@@ -222,9 +247,10 @@ fn list_connectors(server: &Server) -> Value {
 
 async fn connector(State(server): State<Arc<Server>>, Path(name): Path<String>) -> Response {
     blocking(move || {
+        let letters = letter_counts(&server, Some(&name));
         let registry = server.lock();
         match registry.named(&name) {
-            Some(entry) => Json(describe(&server, entry, &registry)).into_response(),
+            Some(entry) => Json(describe(entry, &registry, &letters)).into_response(),
             None => unknown(&name),
         }
     })

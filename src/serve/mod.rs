@@ -62,6 +62,8 @@ pub struct ServeConfig {
     pub header_timeout: Duration,
     /// The most bytes of webhook records waiting in one connector's spool.
     pub spool_quota: u64,
+    /// The runs of each connector the store keeps.
+    pub keep_runs: u64,
 }
 
 impl ServeConfig {
@@ -139,16 +141,11 @@ impl Server {
     /// Looks at the connector files again: new ones are served, changed ones reloaded
     /// when they pass `sluice check`, removed ones dropped.
     fn rescan(&self) {
+        let changed = watch::changed_files(&self.lock(), &self.config.paths);
+        let served = |path: &std::path::Path| self.lock().connectors.contains_key(path);
         let last_started = |name: &str| self.last_started(name);
-        let log = {
-            let mut registry = self.lock();
-            watch::scan(
-                &mut registry,
-                &self.config.paths,
-                &self.config.limits,
-                &last_started,
-            )
-        };
+        let changed = watch::load_changed(changed, &self.config.limits, &served, &last_started);
+        let log = watch::scan(&mut self.lock(), &self.config.paths, changed);
         for line in log {
             self::log(line);
         }

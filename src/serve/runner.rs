@@ -280,6 +280,7 @@ impl Server {
             engine: self.config.engine,
             stop: Arc::clone(&self.stop),
             partition: None,
+            keep_runs: self.config.keep_runs,
         }
     }
 

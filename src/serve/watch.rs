@@ -90,13 +90,59 @@ pub enum LastRun {
     Started(DateTime<Utc>),
 }
 
-/// What a scan found: messages for the log.
-pub fn scan(
-    registry: &mut Registry,
-    paths: &[PathBuf],
+/// A file whose stamp changed since it was last read, loaded (off the registry's lock),
+/// with what the store says of its connector's last run when it is new.
+pub struct Changed {
+    path: PathBuf,
+    stamp: super::state::Stamp,
+    loaded: Result<Loaded, String>,
+    last: LastRun,
+}
+
+/// The connector files under `paths` whose stamp differs from what `registry` knows (a
+/// quick look, under the lock).
+pub fn changed_files(registry: &Registry, paths: &[PathBuf]) -> Vec<(PathBuf, super::state::Stamp)> {
+    connector_files(paths)
+        .into_iter()
+        .filter_map(|path| {
+            let stamp = stamp_of(&path)?;
+            let known = registry.connectors.get(&path).map(|e| e.stamp);
+            let unchanged = known == Some(stamp)
+                || registry.broken.get(&path).is_some_and(|(s, _)| *s == stamp);
+            (!unchanged).then_some((path, stamp))
+        })
+        .collect()
+}
+
+/// Loads and compiles the changed files, and reads the last run of each new connector
+/// from the store: the slow part of a scan, done without the registry's lock.
+pub fn load_changed(
+    changed: Vec<(PathBuf, super::state::Stamp)>,
     limits: &Limits,
+    served: &dyn Fn(&Path) -> bool,
     last_started: &dyn Fn(&str) -> LastRun,
-) -> Vec<String> {
+) -> Vec<Changed> {
+    changed
+        .into_iter()
+        .map(|(path, stamp)| {
+            let loaded = load(&path, limits);
+            let last = match &loaded {
+                Ok(l) if !served(&path) => last_started(l.name()),
+                _ => LastRun::Never,
+            };
+            Changed {
+                path,
+                stamp,
+                loaded,
+                last,
+            }
+        })
+        .collect()
+}
+
+/// Applies a scan to the registry (under its lock): files gone are dropped, changed ones
+/// reloaded or marked broken, new ones served. Messages for the log.
+pub fn scan(registry: &mut Registry, paths: &[PathBuf], changed: Vec<Changed>) -> Vec<String> {
     let mut log = Vec::new();
     let files = connector_files(paths);
     let gone: Vec<PathBuf> = registry
@@ -112,15 +158,13 @@ pub fn scan(
         }
     }
     registry.broken.retain(|p, _| files.contains(p));
-    for path in files {
-        let Some(stamp) = stamp_of(&path) else {
-            continue;
-        };
-        let known = registry.connectors.get(&path).map(|e| e.stamp);
-        if known == Some(stamp) || registry.broken.get(&path).is_some_and(|(s, _)| *s == stamp) {
-            continue;
-        }
-        let loaded = load(&path, limits);
+    for Changed {
+        path,
+        stamp,
+        loaded,
+        last,
+    } in changed
+    {
         let clash = loaded.as_ref().ok().and_then(|l| {
             registry
                 .connectors
@@ -158,7 +202,7 @@ pub fn scan(
                 let now = Utc::now();
                 // An unfinished run resumes at once, whatever the schedule (a connector that
                 // reads only what its hooks bring resumes when its spool is queued).
-                let (last, next_run) = match last_started(loaded.name()) {
+                let (last, next_run) = match last {
                     LastRun::Unfinished if loaded.reads_without_input() => (None, Some(now)),
                     LastRun::Unfinished | LastRun::Never => (None, loaded.schedule.next(None, now)),
                     LastRun::Started(at) => (Some(at), loaded.schedule.next(Some(at), now)),

@@ -9,6 +9,10 @@ use std::sync::Arc;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+/// How deep a skipped field's value may nest: the record's own object is one level of
+/// serde_json's 128, so a skipped value fails where a parsed one would (E509 on every path).
+const SKIP_DEPTH: u8 = 127;
+
 use super::{Map, Value};
 use crate::syntax::parser::parse_decimal_literal;
 
@@ -210,7 +214,7 @@ impl<'de> Visitor<'de> for PickFields<'_> {
                     out.insert(k, v);
                 }
                 None => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value_seed(Skip(SKIP_DEPTH))?;
                 }
             }
         }
@@ -363,7 +367,7 @@ impl<'de> Visitor<'de> for PickVisitor<'_> {
                     }
                 }
                 Lookup::Other => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value_seed(Skip(SKIP_DEPTH))?;
                 }
             }
         }
@@ -458,7 +462,7 @@ impl<'de> Visitor<'de> for SlotFiller<'_> {
                     }
                 }
                 Lookup::Number | Lookup::Other => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value_seed(Skip(SKIP_DEPTH))?;
                 }
             }
         }
@@ -491,5 +495,59 @@ mod slot_tests {
         assert!(slots[2].is_none());
         assert!(parse_into_slots(b"{\"id\": ", &fields, &mut slots).is_err());
         assert!(parse_into_slots(b"[1]", &fields, &mut slots).is_err());
+    }
+}
+
+/// Skips a value no mapping reads, as `IgnoredAny` does, but within `.0` more levels of
+/// nesting: serde_json skips a value without its recursion limit, so without this a line
+/// too deep in a field no mapping reads would pass where a full parse fails.
+struct Skip(u8);
+
+impl<'de> DeserializeSeed<'de> for Skip {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let inner = self.0.checked_sub(1).ok_or_else(|| serde::de::Error::custom("recursion limit exceeded"))?;
+        while seq.next_element_seed(Skip(inner))?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let inner = self.0.checked_sub(1).ok_or_else(|| serde::de::Error::custom("recursion limit exceeded"))?;
+        while map.next_key::<IgnoredAny>()?.is_some() {
+            map.next_value_seed(Skip(inner))?;
+        }
+        Ok(())
     }
 }

@@ -71,7 +71,12 @@ pub struct RunOptions {
     /// Only this partition of the input file, under its lease (a partitioned run; the
     /// lease takes the place of the connector's run lock).
     pub partition: Option<(Partition, Lease)>,
+    /// The runs of a connector the store keeps; older ones are pruned as runs are recorded.
+    pub keep_runs: u64,
 }
+
+/// The runs of a connector the store keeps by default (`--keep-runs`).
+pub const DEFAULT_KEEP_RUNS: u64 = 10_000;
 
 /// The origin tracking of a run of one way of a bidirectional connector: the way in skips
 /// records of the inbound system that match what the way back wrote; the way back skips
@@ -415,25 +420,6 @@ pub fn run(
     };
     let segment_read = counts.read - before.read;
     let noop = segment_read == 0 && resumed_from.as_ref().is_some_and(|c| c.complete);
-    if let Some(state) = state.as_deref_mut() {
-        let fail = |e: super::store::StoreError| e.to_diag();
-        if let Some(input) = &checkpointed {
-            position.complete = stopped_by.is_none();
-            position.counts = counts;
-            state
-                .commit_state(
-                    &connector.name,
-                    &LetterBatch::default(),
-                    Some((input, &position)),
-                    Utc::now(),
-                )
-                .map_err(fail)?;
-        }
-        let letters = state.dead_letters(&connector.name).map_err(fail)?;
-        write_file(&dead_path, &letters)
-            .map_err(|e| super::io_diag(&format!("cannot write {}", dead_path.display()), e))?;
-    }
-
     latencies.sort_unstable();
     let pct = |p: f64| -> Option<f64> {
         if latencies.is_empty() {
@@ -467,7 +453,26 @@ pub fn run(
         ));
     }
     if let Some(state) = state.as_deref_mut() {
-        state.record_run(&metrics).map_err(|e| e.to_diag())?;
+        let fail = |e: super::store::StoreError| e.to_diag();
+        // The run's record is committed with its last checkpoint: a kill between the two
+        // can no longer leave a finished run without its record.
+        position.complete = stopped_by.is_none();
+        position.counts = counts;
+        let last = checkpointed.as_deref().map(|input| (input, &position));
+        state
+            .finish_run(&connector.name, last, &metrics, opts.keep_runs, Utc::now())
+            .map_err(fail)?;
+        // The dead-letter file is written again only when the letters may have changed.
+        let letters_changed = counts.failed > before.failed
+            || opts.retry_dead_letters
+            || opts.from_start
+            || !dead_path.exists();
+        if letters_changed {
+            let letters = state.dead_letters(&connector.name).map_err(fail)?;
+            write_file(&dead_path, &letters).map_err(|e| {
+                super::io_diag(&format!("cannot write {}", dead_path.display()), e)
+            })?;
+        }
     }
     Ok(RunReport {
         metrics,
