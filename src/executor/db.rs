@@ -145,6 +145,9 @@ pub enum DbError {
     /// A partition's lease was taken over by another worker: the transaction is rolled back.
     #[error("the lease on the partition was taken over by another worker")]
     LeaseLost,
+    /// The run lock's fencing token is no longer the newest: the transaction is rolled back.
+    #[error("the run lock was lost: another run holds the connector")]
+    FenceLost,
     /// Taking a connection from the pool failed.
     #[cfg(feature = "postgres")]
     #[error("no connection to PostgreSQL: {0}")]
@@ -154,12 +157,16 @@ pub enum DbError {
 /// PostgreSQL's message, with its detail when it gives one.
 #[cfg(feature = "postgres")]
 fn postgres_message(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => match db.detail() {
+    use std::error::Error as _;
+    match (e.as_db_error(), e.source()) {
+        (Some(db), _) => match db.detail() {
             Some(detail) => format!("{} ({detail})", db.message()),
             None => db.message().to_string(),
         },
-        None => e.to_string(),
+        // "error connecting to server" says little: the cause (connection refused, a
+        // time-out, TLS required) is what a user can act on
+        (None, Some(cause)) => format!("{e}: {cause}"),
+        (None, None) => e.to_string(),
     }
 }
 
@@ -297,6 +304,34 @@ pub mod postgres_conn {
         POOLS.get_or_init(Mutex::default)
     }
 
+    /// The connection settings of `url`: named `sluice` for the server's session list unless
+    /// the URL names it (`?application_name=`), and giving up a connection attempt after 5 s
+    /// unless it says otherwise (`?connect_timeout=`).
+    pub fn config_of(url: &str) -> Result<postgres::Config, DbError> {
+        let mut config: postgres::Config = url.parse()?;
+        if config.get_application_name().is_none() {
+            config.application_name("sluice");
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(5));
+        }
+        Ok(config)
+    }
+
+    /// The connections a process keeps to one database at most: one per core (the run's
+    /// workers each look up on their own) and two (the writer, a lock), opened only when
+    /// needed; `SLUICE_PG_POOL_SIZE` sets it.
+    fn pool_size() -> u32 {
+        std::env::var("SLUICE_PG_POOL_SIZE")
+            .ok()
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or_else(|| {
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+                u32::try_from(cores).unwrap_or(8).min(16) + 2
+            })
+    }
+
     /// How many prepared statements a connection keeps.
     const STATEMENTS_KEPT: usize = 256;
 
@@ -314,13 +349,16 @@ pub mod postgres_conn {
                 match pools.get(url) {
                     Some(pool) => pool.clone(),
                     None => {
-                        let config: postgres::Config =
-                            url.parse().map_err(|e: postgres::Error| DbError::Pool(e.to_string()))?;
+                        let config = config_of(url)?;
+                        // One connection first: a wrong database, role, password or port is
+                        // reported at once, with PostgreSQL's own reason and code, instead
+                        // of as the pool's time-out.
+                        drop(config.connect(NoTls)?);
                         let pool = r2d2::Pool::builder()
-                            .max_size(16)
-                            .connection_timeout(std::time::Duration::from_secs(10))
-                            .build(PostgresConnectionManager::new(config, NoTls))
-                            .map_err(|e| DbError::Pool(e.to_string()))?;
+                            .max_size(pool_size())
+                            .min_idle(Some(0))
+                            .connection_timeout(std::time::Duration::from_secs(30))
+                            .build_unchecked(PostgresConnectionManager::new(config, NoTls));
                         pools.insert(url.to_string(), pool.clone());
                         pool
                     }

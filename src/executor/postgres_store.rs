@@ -8,14 +8,19 @@ use sha2::{Digest, Sha256};
 
 use super::db::{params, Conn, DbError};
 use super::store::StoreError;
+use super::sync_store::Fence;
 use crate::diagnostics::{codes, Diag};
 
 /// The schema version this Sluice writes on PostgreSQL.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// The migration from each version to the next: `MIGRATIONS[i]` takes version `i + 1` to
 /// `i + 2`. A new store is made at version 1 and migrated like any other.
-const MIGRATIONS: &[&str] = &[super::store::SYNC_BASELINES, super::store::ACCESS];
+const MIGRATIONS: &[&str] = &[
+    super::store::SYNC_BASELINES,
+    super::store::ACCESS,
+    super::store::FENCES,
+];
 
 /// Serialises schema changes between processes (`pg_advisory_xact_lock`).
 const SCHEMA_LOCK: i64 = 0x534c_5543;
@@ -212,16 +217,22 @@ pub fn run_lock(
     url: &Path,
     connector: &str,
     wait: std::time::Duration,
-) -> Result<postgres::Client, Diag> {
+) -> Result<(postgres::Client, Fence), Diag> {
     let url = url.to_string_lossy();
     let shown = without_password(&url);
     let failed = |e: postgres::Error| {
         Diag::new(
             codes::E705_STORE_FAILED,
-            format!("cannot take the run lock in {shown}: {e}"),
+            format!("cannot take the run lock in {shown}: {}", DbError::from(e)),
         )
     };
-    let mut client = postgres::Client::connect(&url, postgres::NoTls).map_err(failed)?;
+    let mut config = super::db::postgres_conn::config_of(&url).map_err(|e| {
+        Diag::new(codes::E705_STORE_FAILED, format!("cannot take the run lock in {shown}: {e}"))
+    })?;
+    if config.get_application_name() == Some("sluice") {
+        config.application_name(&format!("sluice {connector} (run lock)"));
+    }
+    let mut client = config.connect(postgres::NoTls).map_err(failed)?;
     let key = lock_key(&format!("run:{connector}"));
     let started = std::time::Instant::now();
     loop {
@@ -230,7 +241,24 @@ pub fn run_lock(
             .and_then(|row| row.try_get(0))
             .map_err(failed)?;
         if taken {
-            return Ok(client);
+            // The newest generation is this run's fencing token: a run that held the lock
+            // before and lost it fails its next commit.
+            let generation: i64 = client
+                .query_one(
+                    "INSERT INTO run_fences(connector, generation) VALUES ($1, 1)
+                     ON CONFLICT (connector) DO UPDATE SET generation = run_fences.generation + 1
+                     RETURNING generation",
+                    &[&connector],
+                )
+                .and_then(|row| row.try_get(0))
+                .map_err(failed)?;
+            return Ok((
+                client,
+                Fence {
+                    connector: connector.to_string(),
+                    generation,
+                },
+            ));
         }
         if started.elapsed() >= wait {
             return Err(Diag::new(

@@ -100,6 +100,7 @@ pub fn verify_connector(
 /// releases it when the connection ends, however the process ends).
 pub struct RunLock {
     _held: Held,
+    fence: Option<super::sync_store::Fence>,
 }
 
 /// What holds a run lock.
@@ -110,6 +111,12 @@ enum Held {
 }
 
 impl RunLock {
+    /// The lock's fencing token, which every commit of the run checks (PostgreSQL; an
+    /// SQLite run's file lock cannot be lost while its process lives).
+    pub fn fence(&self) -> Option<super::sync_store::Fence> {
+        self.fence.clone()
+    }
+
     /// Takes the lock of `connector` in the store at `store`, waiting up to `wait` for a
     /// run holding it; E703 when it is still held then.
     pub fn acquire(
@@ -119,11 +126,14 @@ impl RunLock {
     ) -> Result<RunLock, Diag> {
         #[cfg(feature = "postgres")]
         if super::store::is_database_url(store) {
+            // the lock's fencing token lives in the store: make (or migrate) it first
+            super::store::Store::open_or_create(store).map_err(|e| e.to_diag())?;
             return super::postgres_store::run_lock(store, connector, wait)
-                .map(|client| RunLock {
+                .map(|(client, fence)| RunLock {
                     _held: Held::Session {
                         _client: Box::new(client),
                     },
+                    fence: Some(fence),
                 });
         }
         let digest = hex(&Sha256::digest(connector.as_bytes()));
@@ -147,6 +157,7 @@ impl RunLock {
                 Ok(()) => {
                     return Ok(RunLock {
                         _held: Held::File { _file: file },
+                        fence: None,
                     })
                 }
                 Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {

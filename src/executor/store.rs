@@ -37,6 +37,9 @@ pub enum StoreError {
     /// Another worker took over the partition this one was writing.
     #[error("store {0}: another worker took over this partition (its lease ran out)")]
     LeaseLost(PathBuf),
+    /// The run's lock was lost and another run took the connector over.
+    #[error("store {0}: this run's lock on its connector was lost (its session ended) and another run may hold it now")]
+    LockLost(PathBuf),
     /// Anything else SQLite reports.
     #[error("store {path}: {reason}")]
     Failed {
@@ -56,6 +59,7 @@ impl StoreError {
             StoreError::Locked(_) => codes::E703_STORE_LOCKED,
             StoreError::Full(_) => codes::E704_STORE_FULL,
             StoreError::LeaseLost(_) => codes::E707_LEASE_LOST,
+            StoreError::LockLost(_) => codes::E708_RUN_LOCK_LOST,
             StoreError::Failed { .. } => codes::E705_STORE_FAILED,
         }
     }
@@ -71,7 +75,7 @@ pub const BUSY_TIMEOUT_MS: u64 = 2_000;
 /// Identifies a Sluice store.
 const APPLICATION_ID: i64 = 0x534c_5543; // "SLUC"
 /// The schema version this Sluice writes; older stores are migrated when opened for writing.
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// The migration from each version to the next: `MIGRATIONS[i]` takes version `i + 1` to
 /// `i + 2`. A new store is created at version 1 and migrated like any other.
@@ -97,7 +101,7 @@ ALTER TABLE runs ADD COLUMN stopped INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX reviews_pending ON reviews(object_type, key_value, status);
 ", "
 ALTER TABLE checkpoints ADD COLUMN cursor TEXT NOT NULL DEFAULT '';
-", SYNC_BASELINES, ACCESS];
+", SYNC_BASELINES, ACCESS, FENCES];
 
 /// The tables of `sluice serve`'s access control (`executor::access`): API tokens, kept as
 /// SHA-256 hashes, and the webhook deliveries already received. The same on SQLite and
@@ -114,6 +118,17 @@ CREATE TABLE webhook_deliveries (
     id TEXT NOT NULL,
     received_at TEXT NOT NULL,
     PRIMARY KEY (connector, id)
+);
+";
+
+/// The fencing tokens of the run locks (PostgreSQL): each run that takes a connector's lock
+/// makes its generation the newest, and every commit of a run checks that its generation
+/// still is. The same on SQLite (where the operating system's file lock cannot be lost
+/// silently, so it is not used) and PostgreSQL.
+pub(crate) const FENCES: &str = "
+CREATE TABLE run_fences (
+    connector TEXT PRIMARY KEY,
+    generation BIGINT NOT NULL
 );
 ";
 
@@ -432,6 +447,7 @@ impl Store {
                     .collect(),
                 None => Vec::new(),
             };
+            lock_keys(tx, object_type, &keys)?;
             let stored = match key_field {
                 Some(k) => stored_objects(tx, object_type, k, &keys)?,
                 None => std::collections::HashMap::new(),
@@ -684,6 +700,46 @@ pub(crate) fn query_by_keys(
 /// `rows` rows of numbered parameters for a multi-row statement, each column a template
 /// with one `?`: `numbered_rows(2, &["?", "CAST(? AS BIGINT)"])` is
 /// `(?1, CAST(?2 AS BIGINT)),(?3, CAST(?4 AS BIGINT))`.
+/// On PostgreSQL, locks the keys `keys` of `object_type` until the transaction ends
+/// (advisory transaction locks, taken in one global order so that batches sharing keys never
+/// deadlock): a concurrent writer of one of them waits, then reads the committed row. So
+/// two writers never both insert a new key, and a conflict rule always decides against the
+/// committed record, never a stale read. SQLite serializes writers already.
+pub(crate) fn lock_keys(tx: &Conn, object_type: &str, keys: &[String]) -> Result<(), DbError> {
+    if !tx.is_postgres() {
+        return Ok(());
+    }
+    let mut ids: Vec<i64> = keys
+        .iter()
+        .map(|key| key_lock(object_type, key))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let args: Vec<Param> = chunk.iter().map(|id| Param::from(*id)).collect();
+        let sql = format!(
+            "SELECT count(pg_advisory_xact_lock(column1)) FROM (VALUES {}) AS v",
+            numbered_rows(chunk.len(), &["CAST(? AS BIGINT)"])
+        );
+        tx.query(&sql, &args)?;
+    }
+    Ok(())
+}
+
+/// The advisory-lock id of one key of an object type: 8 bytes of a SHA-256.
+fn key_lock(object_type: &str, key: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"object:")
+        .chain_update(object_type.as_bytes())
+        .chain_update([0])
+        .chain_update(key.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(digest.get(..8).unwrap_or(&[0; 8]));
+    i64::from_be_bytes(bytes)
+}
+
 fn numbered_rows(rows: usize, columns: &[&str]) -> String {
     let mut out = String::new();
     let mut n = 0;
@@ -972,6 +1028,7 @@ pub(crate) fn classify_db(err: DbError, path: &Path) -> StoreError {
     match err {
         DbError::Sqlite(e) => classify(e, path),
         DbError::LeaseLost => StoreError::LeaseLost(path.to_path_buf()),
+        DbError::FenceLost => StoreError::LockLost(path.to_path_buf()),
         #[cfg(feature = "postgres")]
         other => super::postgres_store::classify(other, path),
     }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use super::db::{params, Conn, DbError, Row};
 use super::origins::{hash_of, Baseline, BaselineWrite, OUTBOUND};
 use super::store::{
+    lock_keys,
     query_by_keys, scalar_key, stored_objects, write_objects, ObjectWrite, Store, StoreError,
 };
 use crate::transform::connector::Conflict;
@@ -40,6 +41,18 @@ pub struct Checkpoint {
     /// The lease under which a partition's checkpoint is written (not stored): each
     /// commit renews it, and fails when another worker has taken the partition over.
     pub lease: Option<Lease>,
+    /// The fencing token of the run lock under which the checkpoint is written (not
+    /// stored; PostgreSQL): each commit checks it is still the newest.
+    pub fence: Option<Fence>,
+}
+
+/// A run lock's fencing token: the generation its run got when it took the lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    /// The connector.
+    pub connector: String,
+    /// The generation, compared by each commit with the newest.
+    pub generation: i64,
 }
 
 /// A worker's lease on a partition of a partitioned run (PostgreSQL).
@@ -249,6 +262,7 @@ impl Store {
             counts: serde_json::from_str(&r.text(8)).unwrap_or_default(),
             cursor: r.text(9),
             lease: None,
+            fence: None,
         }))
     }
 
@@ -639,6 +653,19 @@ fn save_checkpoint(
     counts: &Counts,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    if let Some(fence) = &cp.fence {
+        // FOR SHARE: a run taking the lock over waits for this commit to end before its
+        // new generation is in, so no commit of this run lands after the takeover.
+        let newest = conn
+            .query_row(
+                "SELECT generation FROM run_fences WHERE connector = ?1 FOR SHARE",
+                params![fence.connector.as_str()],
+            )?
+            .map(|r| r.int(0));
+        if newest != Some(fence.generation) {
+            return Err(DbError::FenceLost);
+        }
+    }
     if let Some(lease) = &cp.lease {
         let renewed = conn.execute(
             "UPDATE partitions SET lease_until = now() + make_interval(secs => ?4)
@@ -696,6 +723,7 @@ fn upsert_all(
         .iter()
         .filter_map(|r| r.get_key(key_field).and_then(scalar_key))
         .collect();
+    lock_keys(tx, object_type, &keys)?;
     let stored = stored_objects(tx, object_type, key_field, &keys)?;
     let baselines = match tracked_by {
         Some(owner) => baselines_of(tx, owner, OUTBOUND, &keys)?,

@@ -231,7 +231,7 @@ pub fn run(
         .clone()
         .unwrap_or_else(|| default_dead_letter_path(&connector.name));
     let dry_run = !connector.outbound.active;
-    let _lock = match dry_run || opts.partition.is_some() {
+    let lock = match dry_run || opts.partition.is_some() {
         true => None,
         false => Some(RunLock::acquire(
             &opts.store,
@@ -268,6 +268,7 @@ pub fn run(
             .as_ref()
             .map_or(0, |(p, _)| p.first_line.saturating_sub(1)),
         lease: opts.partition.as_ref().map(|(_, lease)| lease.clone()),
+        fence: lock.as_ref().and_then(RunLock::fence),
         ..Checkpoint::default()
     };
     let mut position = fresh.clone();
