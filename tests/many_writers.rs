@@ -282,3 +282,81 @@ fn a_store_password_is_never_printed_however_it_is_given() {
         assert!(err.contains("E70"), "{err}");
     }
 }
+
+/// The server's certificate file when it serves TLS (`None` when it does not, or the file is
+/// not readable here).
+fn server_certificate(admin: &mut postgres::Client) -> Option<String> {
+    let on: String = admin.query_one("SHOW ssl", &[]).ok()?.get(0);
+    let file: String = admin.query_one("SHOW ssl_cert_file", &[]).ok()?.get(0);
+    (on == "on" && std::fs::read(&file).is_ok()).then_some(file)
+}
+
+#[test]
+fn the_store_on_postgresql_speaks_tls_and_verify_full_checks_the_certificate() {
+    let Ok(url) = common::postgres::fresh_database("many_writers::tls") else {
+        return;
+    };
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let Some(cert) = server_certificate(&mut admin) else {
+        eprintln!("skipped: the PostgreSQL server here serves no TLS");
+        return;
+    };
+    let dir = common::tempdir("many-writers", "tls");
+    std::fs::write(dir.join("p.toml"), connector("people", "external_wins")).unwrap();
+    std::fs::write(dir.join("in.ndjson"), input("x", 20_000, 1)).unwrap();
+    // require: encrypted (the session shows in pg_stat_ssl while the run goes on)
+    let required = format!("{url}?sslmode=require");
+    let child = spawn(
+        &dir,
+        &[
+            "run",
+            "p.toml",
+            "--input",
+            "in.ndjson",
+            "--batch",
+            "100",
+            "--store",
+            &required,
+        ],
+    );
+    let mut encrypted = false;
+    for _ in 0..500 {
+        let rows = admin
+            .query(
+                "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a ON a.pid = s.pid
+                 WHERE a.datname = current_database() AND a.application_name LIKE 'sluice%'",
+                &[],
+            )
+            .unwrap();
+        if !rows.is_empty() {
+            encrypted = rows.iter().all(|r| r.get::<_, bool>(0));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (code, err) = finish(child);
+    assert_eq!(code, 0, "{err}");
+    assert!(encrypted, "the run's sessions were not encrypted");
+    // verify-full: a certificate that does not name the host is refused, one that does passes
+    let by_ip = format!("{url}?sslmode=verify-full&sslrootcert={cert}");
+    let (code, _, err) = common::run_in(&dir, &["status", "--store", &by_ip]);
+    assert_ne!(code, 0);
+    assert!(err.contains("certificate"), "{err}");
+    let named = url::Url::parse(&url).unwrap();
+    let host = format!(
+        "postgres://{}@localhost:{}{}?sslmode=verify-full&sslrootcert={cert}",
+        named.username(),
+        named.port().unwrap_or(5432),
+        named.path()
+    );
+    let (code, out, err) = common::run_in(&dir, &["status", "people", "--json", "--store", &host]);
+    if err.contains("not valid for name") {
+        eprintln!("skipped the positive check: the server's certificate does not name localhost");
+        return;
+    }
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("\"read\": 20000") || out.contains("\"read\":20000"),
+        "{out}"
+    );
+}

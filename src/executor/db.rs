@@ -290,24 +290,26 @@ pub mod postgres_conn {
     use std::sync::{Mutex, OnceLock};
 
     use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
-    use postgres::NoTls;
+    use tokio_postgres_rustls::MakeRustlsConnect;
     use r2d2_postgres::PostgresConnectionManager;
 
     use super::{Cell, DbError, Param, Row};
 
     /// A pool per database URL, shared by the stores of a process (the run's writer, each
     /// worker's lookups).
-    type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+    type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
 
     fn pools() -> &'static Mutex<HashMap<String, Pool>> {
         static POOLS: OnceLock<Mutex<HashMap<String, Pool>>> = OnceLock::new();
         POOLS.get_or_init(Mutex::default)
     }
 
-    /// The connection settings of `url`: named `sluice` for the server's session list unless
-    /// the URL names it (`?application_name=`), and giving up a connection attempt after 5 s
+    /// The connection settings of `url` and its TLS (`sslmode`, see
+    /// [`crate::executor::pg_tls`]): named `sluice` for the server's session list unless the
+    /// URL names it (`?application_name=`), and giving up a connection attempt after 5 s
     /// unless it says otherwise (`?connect_timeout=`).
-    pub fn config_of(url: &str) -> Result<postgres::Config, DbError> {
+    pub fn config_of(url: &str) -> Result<(postgres::Config, MakeRustlsConnect), DbError> {
+        let (url, tls) = crate::executor::pg_tls::tls_for(url).map_err(DbError::Pool)?;
         let mut config: postgres::Config = url.parse()?;
         if config.get_application_name().is_none() {
             config.application_name("sluice");
@@ -315,7 +317,7 @@ pub mod postgres_conn {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(std::time::Duration::from_secs(5));
         }
-        Ok(config)
+        Ok((config, tls))
     }
 
     /// The connections a process keeps to one database at most: one per core (the run's
@@ -337,7 +339,7 @@ pub mod postgres_conn {
 
     /// One pooled connection and the statements prepared on it.
     pub struct PgConn {
-        client: r2d2::PooledConnection<PostgresConnectionManager<NoTls>>,
+        client: r2d2::PooledConnection<PostgresConnectionManager<MakeRustlsConnect>>,
         statements: HashMap<String, postgres::Statement>,
     }
 
@@ -349,16 +351,16 @@ pub mod postgres_conn {
                 match pools.get(url) {
                     Some(pool) => pool.clone(),
                     None => {
-                        let config = config_of(url)?;
+                        let (config, tls) = config_of(url)?;
                         // One connection first: a wrong database, role, password or port is
                         // reported at once, with PostgreSQL's own reason and code, instead
                         // of as the pool's time-out.
-                        drop(config.connect(NoTls)?);
+                        drop(config.connect(tls.clone())?);
                         let pool = r2d2::Pool::builder()
                             .max_size(pool_size())
                             .min_idle(Some(0))
                             .connection_timeout(std::time::Duration::from_secs(30))
-                            .build_unchecked(PostgresConnectionManager::new(config, NoTls));
+                            .build_unchecked(PostgresConnectionManager::new(config, tls));
                         pools.insert(url.to_string(), pool.clone());
                         pool
                     }

@@ -18,6 +18,8 @@ pub mod origins;
 #[cfg(feature = "postgres")]
 pub mod partitions;
 #[cfg(feature = "postgres")]
+pub mod pg_tls;
+#[cfg(feature = "postgres")]
 pub mod postgres_store;
 #[cfg(feature = "postgres")]
 pub mod slots;

@@ -226,13 +226,13 @@ pub fn run_lock(
             format!("cannot take the run lock in {shown}: {}", DbError::from(e)),
         )
     };
-    let mut config = super::db::postgres_conn::config_of(&url).map_err(|e| {
+    let (mut config, tls) = super::db::postgres_conn::config_of(&url).map_err(|e| {
         Diag::new(codes::E705_STORE_FAILED, format!("cannot take the run lock in {shown}: {e}"))
     })?;
     if config.get_application_name() == Some("sluice") {
         config.application_name(&format!("sluice {connector} (run lock)"));
     }
-    let mut client = config.connect(postgres::NoTls).map_err(failed)?;
+    let mut client = config.connect(tls).map_err(failed)?;
     let key = lock_key(&format!("run:{connector}"));
     let started = std::time::Instant::now();
     loop {
