@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use common::served::Served;
+use common::served::{samples, Served};
 use common::{run_in, store_in, tempdir};
 
 on_postgres!(
@@ -331,25 +331,6 @@ fn webhooks_run_the_records_they_bring_when_signed_with_the_secret() {
         .unwrap();
     let spooled: Vec<_> = std::fs::read_dir(spool.path()).unwrap().collect();
     assert!(spooled.is_empty(), "{spooled:?}");
-}
-
-/// One sample of the metrics page: name, labels, value.
-fn samples(text: &str) -> Vec<(String, String, f64)> {
-    let line = regex::Regex::new(r#"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.e+-]+|NaN)$"#)
-        .unwrap();
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let c = line
-                .captures(l)
-                .unwrap_or_else(|| panic!("not a sample: {l}"));
-            (
-                c[1].to_string(),
-                c.get(2).map_or(String::new(), |m| m.as_str().to_string()),
-                c[3].parse().unwrap(),
-            )
-        })
-        .collect()
 }
 
 #[test]

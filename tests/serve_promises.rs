@@ -267,3 +267,126 @@ fn a_realtime_connectors_idle_looks_are_not_runs() {
     let one = served.json("/runs?limit=1");
     assert_eq!(one["runs"].as_array().unwrap().len(), 1);
 }
+
+/// The value of metric `name` for `connector` (and `extra` labels) in a metrics page.
+fn metric(page: &str, name: &str, connector: &str, extra: &str) -> f64 {
+    let labels = format!("connector=\"{connector}\"{extra}");
+    common::served::samples(page)
+        .into_iter()
+        .find(|(n, l, _)| n == name && l.trim_matches(|c| c == '{' || c == '}') == labels)
+        .map_or(f64::NAN, |(_, _, v)| v)
+}
+
+#[test]
+fn metrics_agree_with_the_store_after_mixed_runs() {
+    if common::postgres::current().is_some() {
+        return;
+    }
+    let dir = tempdir("serve-promises", "metrics");
+    // good: 10 records, 2 filtered by the condition, 3 that fail (not JSON)
+    let mut lines = records(0, 5);
+    lines.push_str("{\"id\": 5, \"name\": \"skip\"}\n{\"id\": 6, \"name\": \"skip\"}\n");
+    lines.push_str("{\"id\": 7,\n{\"id\": 8,\n{\"id\": 9,\n");
+    write(&dir.join("good.ndjson"), &lines);
+    let good = format!(
+        "conditions = [\"data('name') <> 'skip'\"]\n{}",
+        connector("good", Some("good.ndjson"), "frequency = \"1h\"")
+    );
+    write(&dir.join("good.toml"), &good);
+    write(
+        &dir.join("broken.toml"),
+        &connector("broken", Some("missing.ndjson"), "frequency = \"manual\""),
+    );
+    write(&dir.join("rt.ndjson"), "");
+    write(
+        &dir.join("rt.toml"),
+        &connector(
+            "rt",
+            Some("rt.ndjson"),
+            "frequency = \"realtime\"\npoll = \"50ms\"",
+        ),
+    );
+    let served = Served::start_with(
+        &dir,
+        &["good.toml", "broken.toml", "rt.toml"],
+        &[],
+        &["--retries", "0"],
+    );
+    served.trigger("broken");
+    served.wait_until("the good run", 30, |s| {
+        s.connector("good")["totals"]["read"] == 10
+    });
+    std::thread::sleep(Duration::from_millis(400)); // idle looks of rt
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("rt.ndjson"))
+        .and_then(|mut f| std::io::Write::write_all(&mut f, records(100, 4).as_bytes()))
+        .unwrap();
+    served.wait_until("rt to read", 30, |s| {
+        s.connector("rt")["totals"]["read"] == 4
+    });
+    std::thread::sleep(Duration::from_millis(400)); // more idle looks
+    served.wait_until("broken to fail", 30, |s| {
+        s.connector("broken")["failures_in_a_row"] == 1
+    });
+    let (_, page) = served.get("/metrics");
+    let db = rusqlite::Connection::open(dir.join("sluice.db")).unwrap();
+    for name in ["good", "rt", "broken"] {
+        let (read, written, filtered, failed, runs): (i64, i64, i64, i64, i64) = db
+            .query_row(
+                "SELECT coalesce(sum(read),0), coalesce(sum(written),0), coalesce(sum(filtered),0), coalesce(sum(failed),0), count(*)
+                 FROM runs WHERE connector = ?1 AND noop = 0",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        let letters: i64 = db
+            .query_row(
+                "SELECT count(*) FROM dead_letters WHERE connector = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap();
+        for (metric_name, stored) in [
+            ("sluice_records_read_total", read),
+            ("sluice_records_written_total", written),
+            ("sluice_records_filtered_total", filtered),
+            ("sluice_records_failed_total", failed),
+        ] {
+            assert_eq!(
+                metric(&page, metric_name, name, ""),
+                stored as f64,
+                "{name} {metric_name}\n{page}"
+            );
+        }
+        assert_eq!(
+            metric(&page, "sluice_runs_total", name, ",status=\"succeeded\""),
+            runs as f64,
+            "{name}: runs that read are the succeeded runs the store records\n{page}"
+        );
+        let dead = metric(&page, "sluice_dead_letters", name, "");
+        assert!(
+            dead.is_nan() && letters == 0 || dead == letters as f64,
+            "{name} dead letters {dead} vs {letters}"
+        );
+    }
+    let listed = served.json("/runs?limit=10000");
+    let failed_runs = listed["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["connector"] == "broken" && r["status"] == "failed")
+        .count();
+    assert_eq!(
+        metric(&page, "sluice_runs_total", "broken", ",status=\"failed\""),
+        failed_runs as f64
+    );
+    assert_eq!(metric(&page, "sluice_connector_failing", "broken", ""), 1.0);
+    assert_eq!(metric(&page, "sluice_connector_failing", "good", ""), 0.0);
+    assert_eq!(metric(&page, "sluice_error_rate", "good", ""), 0.3);
+    assert_eq!(
+        metric(&page, "sluice_error_rate", "rt", ""),
+        0.0,
+        "the last run that read, not an idle look"
+    );
+}

@@ -33,9 +33,15 @@ async function logIn(event) {
   const answer = await fetch("/login", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({token})});
   document.getElementById("token").value = "";
   if (!answer.ok) { showLogin("that token is unknown or revoked"); return; }
+  const who = await answer.json();
+  showWho(who);
   document.getElementById("login").hidden = true;
   document.getElementById("main").hidden = false;
   refresh();
+}
+function showWho(who) {
+  document.getElementById("who-name").textContent = who.name + " (" + who.role + ") ";
+  document.getElementById("logout").hidden = false;
 }
 async function logOut() {
   await fetch("/logout", {method: "POST"});
@@ -107,7 +113,7 @@ async function start() {
   if (who.auth_required && !who.name) { showLogin(""); }
   else {
     document.getElementById("main").hidden = false;
-    if (who.auth_required) document.getElementById("who-name").textContent = who.name + " (" + who.role + ") ";
+    if (who.auth_required) showWho(who);
     else document.getElementById("logout").hidden = true;
   }
   refresh();

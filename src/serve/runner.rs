@@ -160,7 +160,9 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
             if status == Status::Stopped {
                 entry.totals.runs_stopped += 1;
             } else {
-                entry.totals.runs_succeeded += 1;
+                if !idle_poll {
+                    entry.totals.runs_succeeded += 1;
+                }
                 entry.last_success = Some(now);
                 // the webhook records it read are done with
                 if let Some(spooled) = input.filter(|p| p.starts_with(server.config.spool_dir())) {

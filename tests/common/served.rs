@@ -225,3 +225,22 @@ pub fn dechunk(body: &str) -> String {
 pub fn escape(name: &str) -> String {
     name.replace(' ', "%20")
 }
+
+/// One sample of the metrics page: name, labels, value.
+pub fn samples(text: &str) -> Vec<(String, String, f64)> {
+    let line = regex::Regex::new(r#"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.e+-]+|NaN)$"#)
+        .unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let c = line
+                .captures(l)
+                .unwrap_or_else(|| panic!("not a sample: {l}"));
+            (
+                c[1].to_string(),
+                c.get(2).map_or(String::new(), |m| m.as_str().to_string()),
+                c[3].parse().unwrap(),
+            )
+        })
+        .collect()
+}

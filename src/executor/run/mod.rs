@@ -420,7 +420,9 @@ pub fn run(
         _ => None,
     };
     let segment_read = counts.read - before.read;
-    let noop = segment_read == 0 && resumed_from.as_ref().is_some_and(|c| c.complete);
+    // A run that read nothing and resumed nothing unfinished found nothing new: it is not
+    // a run of its own (it replaces the last idle record and leaves the counts alone).
+    let noop = segment_read == 0 && resumed_from.as_ref().is_none_or(|c| c.complete);
     latencies.sort_unstable();
     let pct = |p: f64| -> Option<f64> {
         if latencies.is_empty() {
