@@ -88,6 +88,33 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
 
+/// A connector from a REST source at `base` (entity `items`) into the store, with
+/// `inbound` lines in `[inbound]` and `connection` lines in `[inbound.connection]`.
+fn source_connector(base: &str, inbound: &str, connection: &str) -> String {
+    format!(
+        r#"name = "in"
+
+[inbound]
+type = "Salesforce"
+entity = "items"
+{inbound}
+
+[inbound.connection]
+url = "{base}"
+{connection}
+
+[outbound]
+type = "store"
+object = "item"
+primary_key = "id"
+
+[[mappings]]
+target = "id"
+field = "id"
+"#
+    )
+}
+
 /// A connector from `in.ndjson` to a REST sink at `base` upserting by `id`.
 fn sink_connector(base: &str, extra: &str) -> String {
     format!(
@@ -243,27 +270,10 @@ fn odata_queries_use_percent_20_and_raw_links_are_followed() {
     write(
         &dir,
         "c.toml",
-        &format!(
-            r#"name = "in"
-
-[inbound]
-type = "Salesforce"
-entity = "items"
-query_filter = "name eq 'a b' and n gt 1+1"
-
-[inbound.connection]
-url = "{base}"
-retries = 0
-
-[outbound]
-type = "store"
-object = "item"
-primary_key = "id"
-
-[[mappings]]
-target = "id"
-field = "id"
-"#
+        &source_connector(
+            &base,
+            r#"query_filter = "name eq 'a b' and n gt 1+1""#,
+            r#"retries = 0"#,
         ),
     );
     let (code, _, err) = common::run_in(&dir, &["run", "c.toml"]);
@@ -298,33 +308,15 @@ fn oauth_client_credentials_go_as_http_basic_when_asked() {
     write(
         &dir,
         "c.toml",
-        &format!(
-            r#"name = "in"
-
-[inbound]
-type = "Salesforce"
-entity = "items"
-
-[inbound.credentials]
+        &source_connector(
+            &base,
+            r#"[inbound.credentials]
 client_id = "my client"
-client_secret = "s3cret:with/odd chars"
-
-[inbound.connection]
-url = "{base}"
-auth = "oauth2"
+client_secret = "s3cret:with/odd chars""#,
+            r#"auth = "oauth2"
 token_url = "token"
 token_auth = "client_secret_basic"
-paging = "none"
-
-[outbound]
-type = "store"
-object = "item"
-primary_key = "id"
-
-[[mappings]]
-target = "id"
-field = "id"
-"#
+paging = "none""#,
         ),
     );
     let (code, _, err) = common::run_in(&dir, &["run", "c.toml"]);
@@ -346,4 +338,51 @@ field = "id"
     );
     let page = seen.iter().find(|s| s.url.starts_with("/items")).unwrap();
     assert_eq!(page.header("Authorization"), Some("Bearer tok-1"));
+}
+
+#[test]
+fn retry_after_is_honoured_on_a_token_request() {
+    let (base, seen) = stand_in(|req, before| {
+        let tokens = before
+            .iter()
+            .filter(|s| s.url.starts_with("/token"))
+            .count();
+        match (req.url.starts_with("/token"), tokens) {
+            (true, 0) => (429, vec![("Retry-After", "1".to_string())], json!({})),
+            (true, _) => (
+                200,
+                vec![],
+                json!({"access_token": "tok-2", "expires_in": 3600}),
+            ),
+            _ => (200, vec![], json!({"value": [{"id": 1}]})),
+        }
+    });
+    let dir = common::tempdir("http-promises", "token-retry-after");
+    write(
+        &dir,
+        "c.toml",
+        &source_connector(
+            &base,
+            r#"[inbound.credentials]
+client_id = "c"
+client_secret = "s""#,
+            r#"auth = "oauth2"
+token_url = "token"
+paging = "none"
+backoff = "10ms""#,
+        ),
+    );
+    let (code, _, err) = common::run_in(&dir, &["run", "c.toml"]);
+    assert_eq!(code, 0, "{err}");
+    let seen = seen.lock().unwrap();
+    let tokens: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| s.url.starts_with("/token"))
+        .collect();
+    assert_eq!(tokens.len(), 2);
+    let waited = tokens[1].at - tokens[0].at;
+    assert!(
+        waited >= Duration::from_millis(900),
+        "retried after {waited:?}"
+    );
 }

@@ -21,6 +21,7 @@ use serde_json::Value;
 on_postgres!(
     writers_of_one_object_store_every_key_once_under_every_rule,
     a_run_whose_lock_session_dies_stops_and_the_next_goes_on_alone,
+    twenty_workers_fit_a_default_server,
 );
 
 fn connector(name: &str, conflict: &str) -> String {
@@ -359,4 +360,65 @@ fn the_store_on_postgresql_speaks_tls_and_verify_full_checks_the_certificate() {
         out.contains("\"read\": 20000") || out.contains("\"read\":20000"),
         "{out}"
     );
+}
+
+#[test]
+fn twenty_workers_fit_a_default_server() {
+    let Some(url) = common::postgres::current() else {
+        return; // partitions are PostgreSQL's
+    };
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let allowed: String = admin.query_one("SHOW max_connections", &[]).unwrap().get(0);
+    let dir = common::tempdir("many-writers", "twenty");
+    let n = 20_000;
+    std::fs::write(dir.join("p.toml"), connector("people", "external_wins")).unwrap();
+    std::fs::write(dir.join("in.ndjson"), input("x", n, 1)).unwrap();
+    let workers: Vec<Child> = (0..20)
+        .map(|_| {
+            spawn(
+                &dir,
+                &[
+                    "run",
+                    "p.toml",
+                    "--input",
+                    "in.ndjson",
+                    "--partitions",
+                    "20",
+                    "--lease",
+                    "60s",
+                ],
+            )
+        })
+        .collect();
+    let mut peak = 0i64;
+    // sample the sessions while the partitions are worked on (at most two minutes)
+    for _ in 0..2400 {
+        let now: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'sluice%'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        peak = peak.max(now);
+        let running: i64 = admin
+            .query_one("SELECT count(*) FROM partitions WHERE done = 0", &[])
+            .map(|r| r.get(0))
+            .unwrap_or(1);
+        if running == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for worker in workers {
+        let (code, err) = finish(worker);
+        assert_eq!(
+            code, 0,
+            "a worker failed (max_connections {allowed}, peak {peak}): {err}"
+        );
+    }
+    let by_key = stored(&dir);
+    assert_eq!(by_key.len(), n);
+    assert!(by_key.values().all(|v| v.len() == 1));
+    assert!(peak <= 3 * 20, "{peak} sessions for 20 workers");
 }

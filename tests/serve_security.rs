@@ -62,6 +62,19 @@ field = "name"
     )
 }
 
+/// A manual connector `h` (object `h`) taking webhooks signed with `$SECRET`.
+fn hooked(dir: &Path) {
+    write(&dir.join("feed.ndjson"), "");
+    write(
+        &dir.join("h.toml"),
+        &connector(
+            "h",
+            "h",
+            "frequency = \"manual\"\nwebhook_secret = \"env:SECRET\"",
+        ),
+    );
+}
+
 /// Makes a token with `role` in the test's store: the token.
 fn token(dir: &Path, name: &str, role: &str) -> String {
     let store = store_in(dir, "sluice.db");
@@ -625,15 +638,7 @@ fn webhooks_are_never_replayed_nor_taken_stale_and_old_style_ones_only_when_allo
 #[test]
 fn an_unauthenticated_body_is_never_read_and_the_spool_has_a_quota() {
     let dir = tempdir("serve-security", "quota");
-    write(&dir.join("feed.ndjson"), "");
-    write(
-        &dir.join("h.toml"),
-        &connector(
-            "h",
-            "h",
-            "frequency = \"manual\"\nwebhook_secret = \"env:SECRET\"",
-        ),
-    );
+    hooked(&dir);
     let served = Served::start_with(
         &dir,
         &["h.toml"],
@@ -702,15 +707,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn a_large_signed_body_streams_into_the_spool_without_being_held_in_memory() {
     let dir = tempdir("serve-security", "stream");
-    write(&dir.join("feed.ndjson"), "");
-    write(
-        &dir.join("h.toml"),
-        &connector(
-            "h",
-            "h",
-            "frequency = \"manual\"\nwebhook_secret = \"env:SECRET\"",
-        ),
-    );
+    hooked(&dir);
     let served = Served::start(&dir, &["h.toml"], &[("SECRET", SECRET)]);
     let peak = |pid: i32| -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();

@@ -121,14 +121,21 @@ CREATE TABLE webhook_deliveries (
 );
 ";
 
-/// The fencing tokens of the run locks (PostgreSQL): each run that takes a connector's lock
-/// makes its generation the newest, and every commit of a run checks that its generation
-/// still is. The same on SQLite (where the operating system's file lock cannot be lost
-/// silently, so it is not used) and PostgreSQL.
+/// What concurrent writers on PostgreSQL coordinate through: the fencing tokens of the run
+/// locks (each run that takes a connector's lock makes its generation the newest, and every
+/// commit of a run checks that its generation still is) and a row per stored key, which a
+/// batch locks before it reads the key's record (`lock_keys`). The same on SQLite, where
+/// the operating system's file lock and the one writer at a time make them unneeded.
 pub(crate) const FENCES: &str = "
 CREATE TABLE run_fences (
     connector TEXT PRIMARY KEY,
     generation BIGINT NOT NULL
+);
+CREATE TABLE object_keys (
+    type TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (type, field, value)
 );
 ";
 
@@ -447,7 +454,9 @@ impl Store {
                     .collect(),
                 None => Vec::new(),
             };
-            lock_keys(tx, object_type, &keys)?;
+            if let Some(k) = key_field {
+                lock_keys(tx, object_type, k, &keys)?;
+            }
             let stored = match key_field {
                 Some(k) => stored_objects(tx, object_type, k, &keys)?,
                 None => std::collections::HashMap::new(),
@@ -700,44 +709,40 @@ pub(crate) fn query_by_keys(
 /// `rows` rows of numbered parameters for a multi-row statement, each column a template
 /// with one `?`: `numbered_rows(2, &["?", "CAST(? AS BIGINT)"])` is
 /// `(?1, CAST(?2 AS BIGINT)),(?3, CAST(?4 AS BIGINT))`.
-/// On PostgreSQL, locks the keys `keys` of `object_type` until the transaction ends
-/// (advisory transaction locks, taken in one global order so that batches sharing keys never
-/// deadlock): a concurrent writer of one of them waits, then reads the committed row. So
-/// two writers never both insert a new key, and a conflict rule always decides against the
-/// committed record, never a stale read. SQLite serializes writers already.
-pub(crate) fn lock_keys(tx: &Conn, object_type: &str, keys: &[String]) -> Result<(), DbError> {
+/// On PostgreSQL, locks the keys `keys` (of field `key_field`) of `object_type` until the
+/// transaction ends: each key has a row in `object_keys`, inserted or (when it is there)
+/// locked by one `INSERT … ON CONFLICT DO UPDATE … WHERE false` in key order, so batches
+/// sharing keys take them in one order and never deadlock, and the locks are row locks (no
+/// limit on how many a batch holds). A concurrent writer of one of these keys waits, then
+/// reads the committed record: two writers never both insert a new key, and a conflict
+/// rule always decides against the committed record, never a stale read. SQLite
+/// serializes writers already.
+pub(crate) fn lock_keys(
+    tx: &Conn,
+    object_type: &str,
+    key_field: &str,
+    keys: &[String],
+) -> Result<(), DbError> {
     if !tx.is_postgres() {
         return Ok(());
     }
-    let mut ids: Vec<i64> = keys
-        .iter()
-        .map(|key| key_lock(object_type, key))
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let args: Vec<Param> = chunk.iter().map(|id| Param::from(*id)).collect();
+    let mut sorted: Vec<&str> = keys.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    for chunk in sorted.chunks(ROWS_PER_STATEMENT) {
+        let mut args = vec![Param::from(object_type), Param::from(key_field)];
+        args.extend(chunk.iter().map(|k| Param::from(*k)));
+        let values = (3..3 + chunk.len())
+            .map(|n| format!("(?{n})"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "SELECT count(pg_advisory_xact_lock(column1)) FROM (VALUES {}) AS v",
-            numbered_rows(chunk.len(), &["CAST(? AS BIGINT)"])
+            "INSERT INTO object_keys(type, field, value) SELECT ?1, ?2, column1 FROM (VALUES {values}) AS v ORDER BY column1
+             ON CONFLICT (type, field, value) DO UPDATE SET value = excluded.value WHERE false"
         );
-        tx.query(&sql, &args)?;
+        tx.execute(&sql, &args)?;
     }
     Ok(())
-}
-
-/// The advisory-lock id of one key of an object type: 8 bytes of a SHA-256.
-fn key_lock(object_type: &str, key: &str) -> i64 {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::new()
-        .chain_update(b"object:")
-        .chain_update(object_type.as_bytes())
-        .chain_update([0])
-        .chain_update(key.as_bytes())
-        .finalize();
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(digest.get(..8).unwrap_or(&[0; 8]));
-    i64::from_be_bytes(bytes)
 }
 
 fn numbered_rows(rows: usize, columns: &[&str]) -> String {

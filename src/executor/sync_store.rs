@@ -723,7 +723,7 @@ fn upsert_all(
         .iter()
         .filter_map(|r| r.get_key(key_field).and_then(scalar_key))
         .collect();
-    lock_keys(tx, object_type, &keys)?;
+    lock_keys(tx, object_type, key_field, &keys)?;
     let stored = stored_objects(tx, object_type, key_field, &keys)?;
     let baselines = match tracked_by {
         Some(owner) => baselines_of(tx, owner, OUTBOUND, &keys)?,

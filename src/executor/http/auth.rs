@@ -297,10 +297,10 @@ fn fetch_token(
     }
     let reply = client.raw("POST", url, Some(form.as_bytes()), headers)?;
     if matches!(reply.status, 429) || reply.status >= 500 {
-        return Err(TryError::Transient(format!(
-            "token request: HTTP {}",
-            reply.status
-        )));
+        return Err(TryError::Transient(
+            format!("token request: HTTP {}", reply.status),
+            reply.retry_after,
+        ));
     }
     if !reply.ok() {
         return Err(auth_failed(client, "the token request", url, reply.status, &reply.excerpt()));
@@ -330,7 +330,10 @@ fn log_in(client: &Client, url: &str, body: &[u8]) -> Result<String, TryError> {
     let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
     let reply = client.raw("POST", url, Some(body), headers)?;
     if matches!(reply.status, 429) || reply.status >= 500 {
-        return Err(TryError::Transient(format!("login: HTTP {}", reply.status)));
+        return Err(TryError::Transient(
+            format!("login: HTTP {}", reply.status),
+            reply.retry_after,
+        ));
     }
     if !reply.ok() {
         return Err(auth_failed(client, "the login", url, reply.status, &reply.excerpt()));

@@ -26,7 +26,7 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// `Set-Cookie` values (a session login reads them).
     pub cookies: Vec<String>,
-    retry_after: Option<Duration>,
+    pub(super) retry_after: Option<Duration>,
 }
 
 impl Reply {
@@ -53,8 +53,9 @@ impl Reply {
 
 /// Why one try failed.
 pub(super) enum TryError {
-    /// Worth another try: a timeout, a dropped or refused connection.
-    Transient(String),
+    /// Worth another try: a timeout, a dropped or refused connection, or a token or login
+    /// request answered 429/5xx (with its `Retry-After`).
+    Transient(String, Option<Duration>),
     /// Final: the request cannot succeed as made (bad TLS, refused credentials).
     Final(Diag),
 }
@@ -242,7 +243,7 @@ impl Client {
                     reply.retry_after,
                 ),
                 Ok((reply, _)) => return Ok(reply),
-                Err(TryError::Transient(reason)) => (reason, None),
+                Err(TryError::Transient(reason, wait)) => (reason, wait),
                 Err(TryError::Final(diag)) => return Err(diag),
             };
             if self.stop.load(Ordering::SeqCst) != 0 {
@@ -395,7 +396,7 @@ impl Client {
             | ureq::Error::Io(_)
             | ureq::Error::ConnectionFailed
             | ureq::Error::HostNotFound
-            | ureq::Error::Protocol(_) => TryError::Transient(message),
+            | ureq::Error::Protocol(_) => TryError::Transient(message, None),
             _ => TryError::Final(Diag::new(
                 codes::E614_REMOTE_UNREACHABLE,
                 format!("{}: {message}", self.redact(url)),
