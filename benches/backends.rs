@@ -1,7 +1,7 @@
 //! The store on SQLite and on PostgreSQL side by side, in one run: load (insert)
 //! throughput up to 1 000 000 records, upsert throughput of the run's write path (updates
 //! and inserts) on top of them, lookup latency against them; then a partitioned run of
-//! 300 000 records with 1, 2 and 3 workers on PostgreSQL (the release binary), next to one
+//! 300 000 records with 1, 2 and 4 workers on PostgreSQL (the release binary), next to one
 //! SQLite run of the same input. `cargo bench --bench backends [-- RECORDS]`; the server is
 //! `SLUICE_TEST_POSTGRES` (default postgres://postgres@127.0.0.1:5432/postgres).
 #![allow(
@@ -108,8 +108,29 @@ target = "name"
 formula = "upper(data('name'))"
 "#;
 
-/// Wall time of `workers` concurrent `sluice run` processes with `args`.
-fn workers(dir: &Path, workers: usize, args: &[&str]) -> f64 {
+/// The CPU seconds this process's waited-for children have used (user and system, from
+/// `/proc/self/stat`; clock ticks of 1/100 s, as Linux counts them for user space).
+fn children_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // after the command name in parentheses: fields 3.. ; cutime and cstime are 16 and 17
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(13) + ticks(14)) / 100.0
+}
+
+/// Wall time and CPU time (all workers together) of `workers` concurrent `sluice run`
+/// processes with `args`.
+fn workers(dir: &Path, workers: usize, args: &[&str]) -> (f64, f64) {
+    let cpu_before = children_cpu_seconds();
     let started = Instant::now();
     let children: Vec<_> = (0..workers)
         .map(|_| {
@@ -125,7 +146,10 @@ fn workers(dir: &Path, workers: usize, args: &[&str]) -> f64 {
     for mut child in children {
         assert!(child.wait().unwrap().success());
     }
-    started.elapsed().as_secs_f64()
+    (
+        started.elapsed().as_secs_f64(),
+        children_cpu_seconds() - cpu_before,
+    )
 }
 
 fn main() {
@@ -186,8 +210,8 @@ fn partitioned(dir: &Path) {
         .collect();
     std::fs::write(dir.join("in.ndjson"), lines).unwrap();
     std::fs::write(dir.join("people.toml"), CONNECTOR).unwrap();
-    println!("\none input of {n} records, release binary, wall time of the whole run\n");
-    let sqlite = workers(
+    println!("\none input of {n} records, release binary: wall time of the whole run, and the CPU time of all its workers per record (the database server's not counted)\n");
+    let (sqlite, sqlite_cpu) = workers(
         dir,
         1,
         &[
@@ -200,14 +224,15 @@ fn partitioned(dir: &Path) {
         ],
     );
     println!(
-        "{:<44} {:>8.1} s {:>10.0} rec/s",
+        "{:<44} {:>8.1} s {:>10.0} rec/s {:>8.2} µs CPU/rec",
         "SQLite, one run",
         sqlite,
-        n as f64 / sqlite
+        n as f64 / sqlite,
+        sqlite_cpu * 1e6 / n as f64
     );
-    for count in [1, 2, 3, 1] {
+    for count in [1, 2, 4, 1] {
         let url = fresh_database("bench::workers");
-        let seconds = workers(
+        let (seconds, cpu) = workers(
             dir,
             count,
             &[
@@ -222,10 +247,11 @@ fn partitioned(dir: &Path) {
             ],
         );
         println!(
-            "{:<44} {:>8.1} s {:>10.0} rec/s",
+            "{:<44} {:>8.1} s {:>10.0} rec/s {:>8.2} µs CPU/rec",
             format!("PostgreSQL, --partitions 12, {count} worker(s)"),
             seconds,
-            n as f64 / seconds
+            n as f64 / seconds,
+            cpu * 1e6 / n as f64
         );
     }
 }

@@ -22,6 +22,9 @@ on_postgres!(
     writers_of_one_object_store_every_key_once_under_every_rule,
     a_run_whose_lock_session_dies_stops_and_the_next_goes_on_alone,
     twenty_workers_fit_a_default_server,
+    a_wrong_database_role_or_port_is_said_at_once,
+    a_key_an_older_sluice_stored_twice_is_merged_when_written_again,
+    partitions_whose_input_has_a_key_twice_store_it_once,
 );
 
 fn connector(name: &str, conflict: &str) -> String {
@@ -421,4 +424,100 @@ fn twenty_workers_fit_a_default_server() {
     assert_eq!(by_key.len(), n);
     assert!(by_key.values().all(|v| v.len() == 1));
     assert!(peak <= 3 * 20, "{peak} sessions for 20 workers");
+}
+
+#[test]
+fn a_wrong_database_role_or_port_is_said_at_once() {
+    if common::postgres::current().is_none() {
+        return;
+    }
+    let server = url::Url::parse(&common::postgres::server()).unwrap();
+    let dir = common::tempdir("many-writers", "errors");
+    let mut url = server.clone();
+    url.set_path("/no_such_database_for_sluice");
+    let mut role = server.clone();
+    let _ = role.set_username("no_such_role_for_sluice");
+    let mut port = server.clone();
+    let _ = port.set_port(Some(1));
+    for (url, code, says) in [
+        (url.to_string(), "E701", "does not exist"),
+        (
+            role.to_string(),
+            "E705",
+            "\"no_such_role_for_sluice\" does not exist",
+        ),
+        (port.to_string(), "E705", "Connection refused"),
+    ] {
+        let started = std::time::Instant::now();
+        let (exit, _, err) = common::run_in(&dir, &["status", "--store", &url]);
+        assert_ne!(exit, 0);
+        assert!(err.contains(code) && err.contains(says), "{url}: {err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{url}: took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn a_key_an_older_sluice_stored_twice_is_merged_when_written_again() {
+    let dir = common::tempdir("many-writers", "merge");
+    std::fs::write(dir.join("p.toml"), connector("people", "most_recent")).unwrap();
+    // the same three keys loaded twice without a key: each stored twice, the second newer
+    std::fs::write(dir.join("old.ndjson"), input("old", 3, 1)).unwrap();
+    std::fs::write(dir.join("newer.ndjson"), input("newer", 3, 5)).unwrap();
+    for file in ["old.ndjson", "newer.ndjson"] {
+        let (code, _, err) = common::run_in(&dir, &["objects", "load", "customer", file]);
+        assert_eq!(code, 0, "{err}");
+    }
+    assert!(stored(&dir).values().all(|v| v.len() == 2));
+    // an incoming record older than both: most_recent keeps the newest stored version
+    std::fs::write(dir.join("in.ndjson"), input("incoming", 3, 3)).unwrap();
+    let (code, _, err) = common::run_in(&dir, &["run", "p.toml", "--input", "in.ndjson"]);
+    assert_eq!(code, 0, "{err}");
+    let by_key = stored(&dir);
+    assert_eq!(by_key.len(), 3);
+    for (key, values) in by_key {
+        assert_eq!(values, vec!["newer".to_string()], "{key}");
+    }
+}
+
+#[test]
+fn partitions_whose_input_has_a_key_twice_store_it_once() {
+    if common::postgres::current().is_none() {
+        return; // partitions are PostgreSQL's
+    }
+    let dir = common::tempdir("many-writers", "shared-keys");
+    let n = 4000;
+    std::fs::write(dir.join("p.toml"), connector("people", "most_recent")).unwrap();
+    // every key twice, far apart: in different partitions, the later one newer
+    let lines = format!("{}{}", input("first", n, 1), input("second", n, 9));
+    std::fs::write(dir.join("in.ndjson"), lines).unwrap();
+    let workers: Vec<Child> = (0..3)
+        .map(|_| {
+            spawn(
+                &dir,
+                &[
+                    "run",
+                    "p.toml",
+                    "--input",
+                    "in.ndjson",
+                    "--partitions",
+                    "8",
+                    "--batch",
+                    "100",
+                ],
+            )
+        })
+        .collect();
+    for worker in workers {
+        let (code, err) = finish(worker);
+        assert_eq!(code, 0, "{err}");
+    }
+    let by_key = stored(&dir);
+    assert_eq!(by_key.len(), n);
+    for (key, values) in by_key {
+        assert_eq!(values, vec!["second".to_string()], "{key}");
+    }
 }

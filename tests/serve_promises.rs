@@ -76,16 +76,19 @@ fn stored(dir: &Path, object: &str) -> usize {
 
 #[test]
 fn an_unfinished_run_resumes_at_start_whatever_the_frequency() {
-    let n = 150_000;
+    let n = 120_000;
     let hook = "whsec_cmVzdW1lLXRlc3RzLXdlYmhvb2stc2VjcmV0";
-    for (frequency, signal) in [
-        ("\"manual\"", libc::SIGKILL),
-        ("\"manual\"", libc::SIGTERM),
-        ("\"1h\"", libc::SIGKILL),
-        ("{ cron = \"0 3 * * *\" }", libc::SIGTERM),
-        ("\"event\"", libc::SIGKILL),
-        ("\"realtime\"", libc::SIGTERM),
-    ] {
+    let frequencies = [
+        "\"manual\"",
+        "\"1h\"",
+        "{ cron = \"0 3 * * *\" }",
+        "\"event\"",
+        "\"realtime\"",
+    ];
+    for (frequency, signal) in frequencies
+        .iter()
+        .flat_map(|f| [(*f, libc::SIGKILL), (*f, libc::SIGTERM)])
+    {
         let label = format!("{frequency} {signal}");
         let dir = tempdir(
             "serve-promises",
@@ -389,4 +392,45 @@ fn metrics_agree_with_the_store_after_mixed_runs() {
         0.0,
         "the last run that read, not an idle look"
     );
+}
+
+#[test]
+fn every_error_answer_is_json_with_a_code() {
+    let dir = tempdir("serve-promises", "json-errors");
+    write(
+        &dir.join("h.toml"),
+        &connector(
+            "h",
+            None,
+            "frequency = \"event\"\nwebhook_secret = \"whsec_ZXZlcnktZXJyb3ItaXMtanNvbi10b28=\"",
+        ),
+    );
+    let served = Served::start(&dir, &["h.toml"], &[]);
+    let big = vec![b' '; (64 << 20) + 10];
+    let now = chrono::Utc::now().timestamp();
+    let headers = [
+        ("webhook-id", "big".to_string()),
+        ("webhook-timestamp", now.to_string()),
+        (
+            "webhook-signature",
+            sluice::serve::sign("whsec_ZXZlcnktZXJyb3ItaXMtanNvbi10b28=", "big", now, &big),
+        ),
+    ];
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for (status, body) in [
+        served.request("POST", "/hooks/h", &headers, &big),
+        served.get("/runs/424242"),
+        served.get("/no/such/route"),
+        served.get("/connectors/nobody"),
+    ] {
+        assert!(status >= 400, "{status} {body}");
+        let parsed: Value =
+            serde_json::from_str(&body).unwrap_or_else(|_| panic!("{status}: {body}"));
+        assert!(
+            parsed["error"]["code"]
+                .as_str()
+                .is_some_and(|c| c.starts_with('E')),
+            "{status}: {body}"
+        );
+    }
 }

@@ -672,7 +672,22 @@ pub(crate) fn stored_objects(
     key_field: &str,
     keys: &[String],
 ) -> Result<std::collections::HashMap<String, (i64, String, String)>, DbError> {
-    let mut found = std::collections::HashMap::new();
+    Ok(stored_object_versions(tx, object_type, key_field, keys)?
+        .into_iter()
+        .filter_map(|(key, mut versions)| Some((key, versions.drain(..).next()?)))
+        .collect())
+}
+
+/// Every stored object of each key, oldest first: more than one when a key was stored
+/// twice (by concurrent writers of an older Sluice).
+pub(crate) fn stored_object_versions(
+    tx: &Conn,
+    object_type: &str,
+    key_field: &str,
+    keys: &[String],
+) -> Result<std::collections::HashMap<String, Vec<(i64, String, String)>>, DbError> {
+    let mut found: std::collections::HashMap<String, Vec<(i64, String, String)>> =
+        std::collections::HashMap::new();
     let rows = query_by_keys(
         tx,
         "SELECT v.value, o.id, o.data, o.updated_at FROM object_values v JOIN objects o ON o.id = v.object_id
@@ -683,9 +698,24 @@ pub(crate) fn stored_objects(
     for row in rows {
         found
             .entry(row.text(0))
-            .or_insert_with(|| (row.int(1), row.text(2), row.text(3)));
+            .or_default()
+            .push((row.int(1), row.text(2), row.text(3)));
     }
     Ok(found)
+}
+
+/// Removes stored objects (and their index rows) by id.
+pub(crate) fn delete_objects(tx: &Conn, ids: &[i64]) -> Result<(), DbError> {
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let list = (1..=chunk.len())
+            .map(|n| format!("?{n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let args: Vec<Param> = chunk.iter().map(|id| Param::from(*id)).collect();
+        tx.execute(&format!("DELETE FROM object_values WHERE object_id IN ({list})"), &args)?;
+        tx.execute(&format!("DELETE FROM objects WHERE id IN ({list})"), &args)?;
+    }
+    Ok(())
 }
 
 /// The rows of `sql` for every key of `keys`, [`KEYS_PER_QUERY`] keys a query: `sql` takes

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::db::{params, Conn, DbError, Row};
 use super::origins::{hash_of, Baseline, BaselineWrite, OUTBOUND};
 use super::store::{
-    lock_keys,
+    delete_objects, lock_keys, stored_object_versions,
     query_by_keys, scalar_key, stored_objects, write_objects, ObjectWrite, Store, StoreError,
 };
 use crate::transform::connector::Conflict;
@@ -724,7 +724,27 @@ fn upsert_all(
         .filter_map(|r| r.get_key(key_field).and_then(scalar_key))
         .collect();
     lock_keys(tx, object_type, key_field, &keys)?;
-    let stored = stored_objects(tx, object_type, key_field, &keys)?;
+    // A key stored more than once (concurrent writers of an older Sluice) is merged the
+    // first time it is written again: the version the rule keeps stays, the others go.
+    let mut duplicates = Vec::new();
+    let stored: HashMap<String, (i64, String, String)> =
+        stored_object_versions(tx, object_type, key_field, &keys)?
+            .into_iter()
+            .filter_map(|(key, mut versions)| {
+                let keep = match conflict {
+                    Conflict::MostRecent => versions
+                        .iter()
+                        .enumerate()
+                        .max_by(|a, b| a.1 .2.cmp(&b.1 .2).then(b.0.cmp(&a.0)))
+                        .map_or(0, |(i, _)| i),
+                    _ => 0,
+                };
+                let kept = (keep < versions.len()).then(|| versions.swap_remove(keep))?;
+                duplicates.extend(versions.iter().map(|(id, _, _)| *id));
+                Some((key, kept))
+            })
+            .collect();
+    delete_objects(tx, &duplicates)?;
     let baselines = match tracked_by {
         Some(owner) => baselines_of(tx, owner, OUTBOUND, &keys)?,
         None => HashMap::new(),
