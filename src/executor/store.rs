@@ -678,6 +678,9 @@ pub(crate) fn stored_objects(
         .collect())
 }
 
+/// A stored object: its id, its record as JSON, when it was last updated.
+pub(crate) type StoredVersion = (i64, String, String);
+
 /// Every stored object of each key, oldest first: more than one when a key was stored
 /// twice (by concurrent writers of an older Sluice).
 pub(crate) fn stored_object_versions(
@@ -685,8 +688,8 @@ pub(crate) fn stored_object_versions(
     object_type: &str,
     key_field: &str,
     keys: &[String],
-) -> Result<std::collections::HashMap<String, Vec<(i64, String, String)>>, DbError> {
-    let mut found: std::collections::HashMap<String, Vec<(i64, String, String)>> =
+) -> Result<std::collections::HashMap<String, Vec<StoredVersion>>, DbError> {
+    let mut found: std::collections::HashMap<String, Vec<StoredVersion>> =
         std::collections::HashMap::new();
     let rows = query_by_keys(
         tx,

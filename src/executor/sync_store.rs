@@ -8,7 +8,7 @@ use super::db::{params, Conn, DbError, Row};
 use super::origins::{hash_of, Baseline, BaselineWrite, OUTBOUND};
 use super::store::{
     delete_objects, lock_keys, stored_object_versions,
-    query_by_keys, scalar_key, stored_objects, write_objects, ObjectWrite, Store, StoreError,
+    query_by_keys, scalar_key, write_objects, ObjectWrite, Store, StoreError,
 };
 use crate::transform::connector::Conflict;
 use crate::value::{Map, Value};
