@@ -119,8 +119,17 @@ fn writers_of_one_object_store_every_key_once_under_every_rule() {
                 spawn(&dir, &["run", &toml, "--input", &data, "--batch", "200"])
             })
             .collect();
-        for child in children {
+        for (name, child) in ["a", "b", "c"].iter().zip(children) {
             let (code, err) = finish(child);
+            // SQLite has one writer at a time: on a loaded machine a writer can wait longer
+            // than the busy timeout and give up (E703, as documented); run again, it goes
+            // on from its checkpoint
+            if code != 0 && err.contains("E703") && common::postgres::current().is_none() {
+                let (toml, data) = (format!("{name}.toml"), format!("{name}.ndjson"));
+                let (code, _, err) = common::run_in(&dir, &["run", &toml, "--input", &data]);
+                assert_eq!(code, 0, "{conflict}: {err}");
+                continue;
+            }
             assert_eq!(code, 0, "{conflict}: {err}");
         }
         let by_key = stored(&dir);

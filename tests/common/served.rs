@@ -48,6 +48,9 @@ impl Served {
             let log = Arc::clone(&log);
             std::thread::spawn(move || {
                 for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    // kept before the address is handed over: a test that starts reading
+                    // the log then finds the line that said where the server listens
+                    log.lock().unwrap().push_str(&format!("{line}\n"));
                     let addr = line
                         .split("listening on ")
                         .nth(1)
@@ -56,7 +59,6 @@ impl Served {
                     if let Some(addr) = addr {
                         let _ = tx.send(addr.trim_end_matches('/').to_string());
                     }
-                    log.lock().unwrap().push_str(&format!("{line}\n"));
                 }
             });
         }
