@@ -228,8 +228,7 @@ fn metrics_can_stay_open_and_the_page_logs_in_with_a_session_cookie() {
         br#"{"token": "slt_wrong"}"#,
     );
     assert_eq!(status, 401, "{answer}");
-    let (head, body) = raw(
-        &served,
+    let (head, body) = served.exchange(
         "POST",
         "/login",
         &[],
@@ -272,36 +271,6 @@ fn metrics_can_stay_open_and_the_page_logs_in_with_a_session_cookie() {
             .0
             == 401
     });
-}
-
-/// One request, answered with its head and body as text.
-fn raw(
-    served: &Served,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> (String, String) {
-    let mut stream = TcpStream::connect(&served.addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        served.addr,
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).unwrap();
-    let answer = String::from_utf8_lossy(&answer).to_string();
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-    (head.to_string(), body.to_string())
 }
 
 #[test]
@@ -354,7 +323,7 @@ fn foreign_hosts_and_cross_site_requests_are_refused_and_answers_carry_security_
     assert_eq!(status, 202, "{body}");
     // security headers on the page, its script and the API; no inline script
     for path in ["/", "/app.js", "/connectors", "/nowhere"] {
-        let (head, body) = raw(&served, "GET", path, &[], b"");
+        let (head, body) = served.exchange("GET", path, &[], b"");
         let head = head.to_ascii_lowercase();
         for header in [
             "x-content-type-options: nosniff",

@@ -108,6 +108,20 @@ impl Served {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> (u16, String) {
+        let (head, body) = self.exchange(method, path, headers, body);
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, body)
+    }
+
+    /// One HTTP/1.1 request: the answer's head (status line and headers) and body (a
+    /// chunked one joined).
+    pub fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (String, String) {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
@@ -129,7 +143,6 @@ impl Served {
         stream.read_to_end(&mut answer).unwrap();
         let answer = String::from_utf8(answer).unwrap();
         let (head, body) = answer.split_once("\r\n\r\n").unwrap();
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
         let body = match head
             .to_ascii_lowercase()
             .contains("transfer-encoding: chunked")
@@ -137,7 +150,7 @@ impl Served {
             true => dechunk(body),
             false => body.to_string(),
         };
-        (status, body)
+        (head.to_string(), body)
     }
 
     /// `GET path`: status and body.
