@@ -58,10 +58,7 @@ pub struct TokenInfo {
 /// The stored form of a token: its SHA-256, hex. Tokens are 256 random bits, so a plain
 /// hash is as strong as a slow one.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// A new token: `slt_` and 256 random bits in base64url.
@@ -87,17 +84,11 @@ impl Store {
         let hash = token_hash(token);
         let created = now.to_rfc3339_opts(SecondsFormat::Secs, true);
         self.write_transaction(|tx| {
-            let taken = tx
-                .query_row("SELECT count(*) FROM api_tokens WHERE name = ?1", params![name])?
-                .is_some_and(|r| r.int(0) > 0);
-            if taken {
-                return Ok(false);
-            }
-            tx.execute(
-                "INSERT INTO api_tokens(name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            Ok(tx.execute(
+                "INSERT INTO api_tokens(name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(name) DO NOTHING",
                 params![name, role.name(), hash.as_str(), created.as_str()],
-            )?;
-            Ok(true)
+            )? == 1)
         })
     }
 
@@ -169,20 +160,11 @@ impl Store {
                 "DELETE FROM webhook_deliveries WHERE connector = ?1 AND received_at < ?2",
                 params![connector, old.as_str()],
             )?;
-            let seen = tx
-                .query_row(
-                    "SELECT count(*) FROM webhook_deliveries WHERE connector = ?1 AND id = ?2",
-                    params![connector, id],
-                )?
-                .is_some_and(|r| r.int(0) > 0);
-            if seen {
-                return Ok(false);
-            }
-            tx.execute(
-                "INSERT INTO webhook_deliveries(connector, id, received_at) VALUES (?1, ?2, ?3)",
+            Ok(tx.execute(
+                "INSERT INTO webhook_deliveries(connector, id, received_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(connector, id) DO NOTHING",
                 params![connector, id, at.as_str()],
-            )?;
-            Ok(true)
+            )? == 1)
         })
     }
 }

@@ -40,6 +40,11 @@ pub mod store;
 #[cfg(feature = "store")]
 pub mod sync_store;
 
+/// Bytes as lowercase hex (digests in the store, file names, signatures).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A diagnostic carried through an `io::Error` (a record source can only fail with one):
 /// [`io_diag`] gives it back as it was.
 #[derive(Debug)]

@@ -65,10 +65,7 @@ pub fn hash_of(record: &Value, fields: Option<&[String]>) -> String {
             format!("{{{}}}", projected.join(","))
         }
     };
-    Sha256::digest(json.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::hex(&Sha256::digest(json.as_bytes()))
 }
 
 /// The fields of a record, in order.

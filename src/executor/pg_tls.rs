@@ -20,13 +20,15 @@ pub fn tls_for(url: &str) -> Result<(String, MakeRustlsConnect), String> {
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?;
+    let unchecked = |builder: rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier>| {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Unchecked(Arc::clone(&provider))))
+            .with_no_client_auth()
+    };
     let Ok(mut parsed) = url::Url::parse(url) else {
         // a `key=value` connection string: the driver's own modes
-        let config = builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Unchecked(provider)))
-            .with_no_client_auth();
-        return Ok((url.to_string(), MakeRustlsConnect::new(config)));
+        return Ok((url.to_string(), MakeRustlsConnect::new(unchecked(builder))));
     };
     let pairs: Vec<(String, String)> = parsed
         .query_pairs()
@@ -69,10 +71,7 @@ pub fn tls_for(url: &str) -> Result<(String, MakeRustlsConnect), String> {
         }
         builder.with_root_certificates(roots).with_no_client_auth()
     } else {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Unchecked(provider)))
-            .with_no_client_auth()
+        unchecked(builder)
     };
     Ok((parsed.to_string(), MakeRustlsConnect::new(config)))
 }

@@ -9,6 +9,7 @@ use std::os::unix::fs::FileExt;
 use sha2::{Digest, Sha256};
 
 use super::sync_store::Checkpoint;
+use super::hex;
 use crate::diagnostics::{codes, Diag};
 use crate::transform::connector::Connector;
 
@@ -30,10 +31,6 @@ pub fn head_hash(file: &File, offset: u64) -> std::io::Result<String> {
     let mut buf = vec![0u8; usize::try_from(offset - start).unwrap_or(0)];
     file.read_exact_at(&mut buf, start)?;
     Ok(hex(&Sha256::digest(&buf)))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Checks that `checkpoint` was taken on `file` as it is now: the input is at least as

@@ -674,7 +674,7 @@ pub(crate) fn stored_objects(
 ) -> Result<std::collections::HashMap<String, (i64, String, String)>, DbError> {
     Ok(stored_object_versions(tx, object_type, key_field, keys)?
         .into_iter()
-        .filter_map(|(key, mut versions)| Some((key, versions.drain(..).next()?)))
+        .filter_map(|(key, versions)| Some((key, versions.into_iter().next()?)))
         .collect())
 }
 
@@ -710,10 +710,7 @@ pub(crate) fn stored_object_versions(
 /// Removes stored objects (and their index rows) by id.
 pub(crate) fn delete_objects(tx: &Conn, ids: &[i64]) -> Result<(), DbError> {
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let list = (1..=chunk.len())
-            .map(|n| format!("?{n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = numbered_list(chunk.len());
         let args: Vec<Param> = chunk.iter().map(|id| Param::from(*id)).collect();
         tx.execute(&format!("DELETE FROM object_values WHERE object_id IN ({list})"), &args)?;
         tx.execute(&format!("DELETE FROM objects WHERE id IN ({list})"), &args)?;
@@ -739,9 +736,6 @@ pub(crate) fn query_by_keys(
     Ok(rows)
 }
 
-/// `rows` rows of numbered parameters for a multi-row statement, each column a template
-/// with one `?`: `numbered_rows(2, &["?", "CAST(? AS BIGINT)"])` is
-/// `(?1, CAST(?2 AS BIGINT)),(?3, CAST(?4 AS BIGINT))`.
 /// On PostgreSQL, locks the keys `keys` (of field `key_field`) of `object_type` until the
 /// transaction ends: each key has a row in `object_keys`, inserted or (when it is there)
 /// locked by one `INSERT … ON CONFLICT DO UPDATE … WHERE false` in key order, so batches
@@ -778,6 +772,14 @@ pub(crate) fn lock_keys(
     Ok(())
 }
 
+/// `?1, ?2, … ?n`: the parameters of an `IN (…)` list.
+fn numbered_list(n: usize) -> String {
+    (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `rows` rows of numbered parameters for a multi-row statement, each column a template
+/// with one `?`: `numbered_rows(2, &["?", "CAST(? AS BIGINT)"])` is
+/// `(?1, CAST(?2 AS BIGINT)),(?3, CAST(?4 AS BIGINT))`.
 fn numbered_rows(rows: usize, columns: &[&str]) -> String {
     let mut out = String::new();
     let mut n = 0;
@@ -870,10 +872,7 @@ pub(crate) fn write_objects(
             tx.execute(&sql, &args)?;
             let clear = format!(
                 "DELETE FROM object_values WHERE object_id IN ({})",
-                (1..=chunk.len())
-                    .map(|n| format!("?{n}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                numbered_list(chunk.len())
             );
             let old: Vec<Param> = chunk.iter().map(|(id, _, _)| Param::from(*id)).collect();
             tx.execute(&clear, &old)?;

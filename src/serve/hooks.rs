@@ -224,11 +224,7 @@ pub fn sign_legacy(secret: &str, body: &[u8]) -> String {
         return String::new();
     };
     mac.update(body);
-    let bytes = mac.finalize().into_bytes();
-    format!(
-        "sha256={}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
+    format!("sha256={}", crate::executor::hex(&mac.finalize().into_bytes()))
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
@@ -245,14 +241,9 @@ fn decode_hex(hex: &str) -> Option<Vec<u8>> {
 /// `_` (the rest `_`, at most 40), then `-` and 16 hex digits of the SHA-256 of the exact
 /// name, so that `orders EU` and `orders_EU` never share a spool or a dead-letter file.
 pub fn file_safe(name: &str) -> String {
-    let readable: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-        .take(40)
-        .collect();
+    let readable: String = legacy_dir_name(name).chars().take(40).collect();
     let digest = Sha256::digest(name.as_bytes());
-    let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("{readable}-{hash}")
+    format!("{readable}-{}", crate::executor::hex(digest.get(..8).unwrap_or_default()))
 }
 
 /// The spool directory of `connector` before names were made unique (only its readable

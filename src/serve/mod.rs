@@ -288,7 +288,7 @@ pub fn serve(config: ServeConfig, stop: Arc<AtomicUsize>) -> Result<(), Diag> {
     for line in hooks::migrate_spools(&server.config.spool_dir(), &names) {
         log(line);
     }
-    queue_spooled(&server);
+    queue_spooled(&server, &names);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -365,16 +365,10 @@ fn refuse_an_open_network_api(server: &Server) -> Result<(), Diag> {
 }
 
 /// Queues a run for each spool file a previous server left (webhook records not yet read).
-fn queue_spooled(server: &Server) {
-    let names: Vec<String> = server
-        .lock()
-        .connectors
-        .values()
-        .map(|e| e.loaded.name().to_string())
-        .collect();
+fn queue_spooled(server: &Server, names: &[String]) {
     for name in names {
-        for file in hooks::spooled(&server.config.spool_dir(), &name) {
-            if let Err(diag) = server.trigger(&name, Trigger::Webhook, Some(file)) {
+        for file in hooks::spooled(&server.config.spool_dir(), name) {
+            if let Err(diag) = server.trigger(name, Trigger::Webhook, Some(file)) {
                 log(format!("{name}: {}", diag.message));
             }
         }

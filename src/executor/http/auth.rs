@@ -143,16 +143,7 @@ impl Auth {
         if !parsed.query_pairs().any(|(k, _)| k == param.as_str()) {
             return url.to_string();
         }
-        let kept: Vec<(String, String)> = parsed
-            .query_pairs()
-            .filter(|(k, _)| k != param.as_str())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        if kept.is_empty() {
-            parsed.set_query(None);
-        } else {
-            parsed.query_pairs_mut().clear().extend_pairs(kept);
-        }
+        super::set_query_param(&mut parsed, param, None);
         parsed.to_string()
     }
 
@@ -198,15 +189,7 @@ impl Auth {
                             format!("not a URL: {} ({e})", client.redact(url)),
                         ))
                     })?;
-                    let kept: Vec<(String, String)> = url
-                        .query_pairs()
-                        .filter(|(k, _)| k != param)
-                        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                        .collect();
-                    url.query_pairs_mut()
-                        .clear()
-                        .extend_pairs(kept)
-                        .append_pair(param, key);
+                    super::set_query_param(&mut url, param, Some(key));
                     return Ok((url.to_string(), String::new()));
                 }
             }

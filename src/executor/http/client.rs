@@ -51,6 +51,25 @@ impl Reply {
     }
 }
 
+/// Why a request failed: the diagnostic, and whether trying it again may cure it (the
+/// connection failed or timed out; not bad TLS, refused credentials or a stop).
+#[derive(Debug)]
+pub struct Failure {
+    /// What went wrong.
+    pub diag: Box<Diag>,
+    /// Whether another try may succeed.
+    pub retryable: bool,
+}
+
+impl Failure {
+    fn not_retryable(diag: Diag) -> Failure {
+        Failure {
+            diag: Box::new(diag),
+            retryable: false,
+        }
+    }
+}
+
 /// Why one try failed.
 pub(super) enum TryError {
     /// Worth another try: a timeout, a dropped or refused connection, or a token or login
@@ -172,17 +191,19 @@ impl Client {
         headers: &[(&str, String)],
     ) -> Result<Reply, Diag> {
         self.send_tries(method, url, body, headers, self.backoff.retries)
+            .map_err(|f| *f.diag)
     }
 
     /// Sends a request once (a 401 still logs in again): every answer is returned, and a
-    /// transport failure is E614. The caller retries what it must redo as a whole.
+    /// transport failure is E614, said to be retryable. The caller retries what it must
+    /// redo as a whole.
     pub fn send_once(
         &self,
         method: &str,
         url: &str,
         body: Option<&[u8]>,
         headers: &[(&str, String)],
-    ) -> Result<Reply, Diag> {
+    ) -> Result<Reply, Failure> {
         self.send_tries(method, url, body, headers, 0)
     }
 
@@ -195,18 +216,24 @@ impl Client {
     /// answer's `Retry-After` says (at most `max_backoff`), else the backoff; E613 when the
     /// run is stopped meanwhile.
     pub fn pause(&self, n: u32, answer: Option<&Reply>) -> Result<(), Diag> {
-        let wait = answer
-            .and_then(|a| a.retry_after)
-            .unwrap_or_else(|| self.backoff.wait(n))
-            .min(self.backoff.max);
-        self.sleep(wait);
-        match self.stop.load(Ordering::SeqCst) {
-            0 => Ok(()),
-            _ => Err(Diag::new(
+        match self.wait_to_retry(n, answer.and_then(|a| a.retry_after)) {
+            true => Ok(()),
+            false => Err(Diag::new(
                 codes::E613_STOPPED,
                 "stopped by a signal while a write waited to be retried; run the same command to go on from the last commit",
             )),
         }
+    }
+
+    /// Waits before retry `n` (0-based): `retry_after` when the answer said so, else the
+    /// backoff, at most `max_backoff`. Whether the run goes on (`false`: it was stopped).
+    fn wait_to_retry(&self, n: u32, retry_after: Option<Duration>) -> bool {
+        self.sleep(
+            retry_after
+                .unwrap_or_else(|| self.backoff.wait(n))
+                .min(self.backoff.max),
+        );
+        self.stop.load(Ordering::SeqCst) == 0
     }
 
     fn send_tries(
@@ -216,7 +243,7 @@ impl Client {
         body: Option<&[u8]>,
         headers: &[(&str, String)],
         retries: u32,
-    ) -> Result<Reply, Diag> {
+    ) -> Result<Reply, Failure> {
         let mut renewed = false;
         let mut tries = 0;
         loop {
@@ -229,13 +256,13 @@ impl Client {
                     continue;
                 }
                 Ok((reply, _)) if reply.status == 401 && self.auth.is_some() => {
-                    return Err(Diag::new(
+                    return Err(Failure::not_retryable(Diag::new(
                         codes::E616_REMOTE_AUTH,
                         format!(
                             "{method} {} was refused (HTTP 401) after authenticating",
                             self.redact(url)
                         ),
-                    ))
+                    )))
                 }
                 Ok((reply, _)) if reply.retryable() && retries == 0 => return Ok(reply),
                 Ok((reply, _)) if reply.retryable() => (
@@ -244,26 +271,25 @@ impl Client {
                 ),
                 Ok((reply, _)) => return Ok(reply),
                 Err(TryError::Transient(reason, wait)) => (reason, wait),
-                Err(TryError::Final(diag)) => return Err(diag),
+                Err(TryError::Final(diag)) => return Err(Failure::not_retryable(diag)),
             };
             if self.stop.load(Ordering::SeqCst) != 0 {
-                return Err(self.stopped(method, url, &reason));
+                return Err(Failure::not_retryable(self.stopped(method, url, &reason)));
             }
             if tries > retries {
-                return Err(Diag::new(
-                    codes::E614_REMOTE_UNREACHABLE,
-                    format!(
-                        "{method} {}: {reason} (gave up after {tries} tries)",
-                        self.redact(url)
-                    ),
-                ));
+                return Err(Failure {
+                    diag: Box::new(Diag::new(
+                        codes::E614_REMOTE_UNREACHABLE,
+                        format!(
+                            "{method} {}: {reason} (gave up after {tries} tries)",
+                            self.redact(url)
+                        ),
+                    )),
+                    retryable: true,
+                });
             }
-            let wait = wait
-                .unwrap_or_else(|| self.backoff.wait(tries - 1))
-                .min(self.backoff.max);
-            self.sleep(wait);
-            if self.stop.load(Ordering::SeqCst) != 0 {
-                return Err(self.stopped(method, url, &reason));
+            if !self.wait_to_retry(tries - 1, wait) {
+                return Err(Failure::not_retryable(self.stopped(method, url, &reason)));
             }
         }
     }
@@ -383,9 +409,13 @@ impl Client {
     fn try_error(&self, url: &str, e: ureq::Error) -> TryError {
         let message = self.redact(&e.to_string());
         // A certificate the client does not trust, or a handshake the server refuses, is
-        // not cured by trying again.
-        let tls = ["certificate", "UnknownIssuer", "HandshakeFailure", "AlertReceived", "NotValidForName"];
-        if tls.iter().any(|t| message.contains(t)) {
+        // not cured by trying again: rustls's error, carried through the I/O error.
+        let tls = match &e {
+            ureq::Error::Rustls(_) | ureq::Error::Tls(_) => true,
+            ureq::Error::Io(io) => io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()),
+            _ => false,
+        };
+        if tls {
             return TryError::Final(Diag::new(
                 codes::E614_REMOTE_UNREACHABLE,
                 format!("{}: TLS: {message} (not retried: check `ca_cert` or the client certificate)", self.redact(url)),
@@ -403,12 +433,6 @@ impl Client {
             )),
         }
     }
-}
-
-/// Whether a failure of [`Client::send_once`] is one a retry may cure: the connection
-/// failed or timed out (not bad TLS, refused credentials or a stop).
-pub fn transient(diag: &Diag) -> bool {
-    diag.code == codes::E614_REMOTE_UNREACHABLE && diag.message.contains("(gave up after")
 }
 
 /// `Retry-After`: seconds, or an HTTP date.

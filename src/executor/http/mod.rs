@@ -15,6 +15,25 @@ use std::sync::Arc;
 use crate::diagnostics::{codes, Diag};
 use crate::transform::connector::Side;
 
+/// Sets query parameter `name` of `url` to `value` (appended after the others), or removes
+/// it when `value` is `None`; a query left empty is dropped.
+pub fn set_query_param(url: &mut url::Url, name: &str, value: Option<&str>) {
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != name)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() && value.is_none() {
+        url.set_query(None);
+        return;
+    }
+    let mut query = url.query_pairs_mut();
+    query.clear().extend_pairs(kept);
+    if let Some(value) = value {
+        query.append_pair(name, value);
+    }
+}
+
 /// The client of a side with a `connection`, its credentials resolved; `label` names the
 /// side in errors.
 pub fn client_of(

@@ -200,8 +200,8 @@ impl HttpSink {
             let answer = match self.client.send_once(method, &url, Some(body.as_bytes()), &self.headers(body)) {
                 Ok(reply) if reply.retryable() && tries < self.client.retries() => Some(reply),
                 Ok(reply) => return self.judge(reply),
-                Err(diag) if tries < self.client.retries() && super::client::transient(&diag) => None,
-                Err(diag) => return Err(diag),
+                Err(failure) if tries < self.client.retries() && failure.retryable => None,
+                Err(failure) => return Err(*failure.diag),
             };
             self.client.pause(tries, answer.as_ref())?;
             tries += 1;
@@ -375,7 +375,7 @@ impl HttpSink {
                 .chain_update([0])
                 .chain_update(body.as_bytes())
                 .finalize();
-            let key: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            let key = crate::executor::hex(&digest);
             headers.push((name.as_str(), key));
         }
         headers

@@ -392,16 +392,7 @@ impl Fetcher {
             let mut parsed = url::Url::parse(url).map_err(|e| {
                 Diag::new(codes::E617_REMOTE_RESPONSE, format!("not a URL ({e})"))
             })?;
-            let pairs: Vec<(String, String)> = parsed
-                .query_pairs()
-                .filter(|(k, _)| k != param)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            parsed
-                .query_pairs_mut()
-                .clear()
-                .extend_pairs(pairs)
-                .append_pair(param, &value);
+            super::set_query_param(&mut parsed, param, Some(&value));
             Ok(Some(spaces_as_percent20(parsed)))
         };
         let number = |param: &str| -> u64 {
