@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use sluice::executor::store::Store;
-use sluice::executor::sync_store::LetterBatch;
+use sluice::executor::sync_store::{LetterBatch, UpsertTarget};
 use sluice::transform::connector::Conflict;
 use sluice::value::{parse_record, Value};
 
@@ -61,7 +61,12 @@ fn upsert(store: &mut Store, first: usize, count: usize) -> f64 {
         store
             .apply_batch(
                 "bench",
-                ("fsmcustomer", "erp_id", Conflict::ExternalWins),
+                UpsertTarget {
+                    object: "fsmcustomer",
+                    key: "erp_id",
+                    conflict: Conflict::ExternalWins,
+                    time_field: "updated_at",
+                },
                 &records,
                 &LetterBatch::default(),
                 chrono::Utc::now(),

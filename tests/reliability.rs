@@ -160,7 +160,7 @@ on_postgres!(
     reruns_from_start_and_to_output_replace_their_letters,
     no_op_rerun_over_an_older_input_keeps_the_other_inputs_letters,
     plain_run_after_a_retry_keeps_every_letter_whole,
-    most_recent_counts_kept_records_and_compares_dates_as_instants,
+    most_recent_counts_lost_records_and_compares_dates_as_instants,
     sigterm_finishes_the_batch_commits_and_resumes,
     a_second_run_of_the_same_connector_gets_the_lock_error,
 );
@@ -210,10 +210,17 @@ fn crash_loop_every_record_and_every_dead_letter_exactly_once() {
     let (_, out, _) = run_in(&dir, &["status", "people", "--json"]);
     let status: serde_json::Value = serde_json::from_str(&out).unwrap();
     let last = &status[0];
-    let sum: u64 = ["written", "filtered", "failed", "queued", "kept"]
-        .iter()
-        .map(|k| last[k].as_u64().unwrap())
-        .sum();
+    let sum: u64 = [
+        "written",
+        "filtered",
+        "failed",
+        "queued",
+        "unchanged",
+        "lost",
+    ]
+    .iter()
+    .map(|k| last[k].as_u64().unwrap())
+    .sum();
     assert_eq!(last["read"].as_u64().unwrap(), sum, "{last}");
 }
 
@@ -379,7 +386,7 @@ fn a_second_writer_waits_for_the_lock_as_documented() {
 }
 
 #[test]
-fn most_recent_counts_kept_records_and_compares_dates_as_instants() {
+fn most_recent_counts_lost_records_and_compares_dates_as_instants() {
     let dir = setup("mostrecent", "most_recent");
     std::fs::write(
         dir.join("in.ndjson"),
@@ -396,7 +403,7 @@ fn most_recent_counts_kept_records_and_compares_dates_as_instants() {
     let (code, _, err) = run_in(&dir, &["run", "people.toml", "--input", "old.ndjson"]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        err.contains("read 2, written 1, filtered 0, failed 0, kept by the conflict rule 1"),
+        err.contains("read 2, written 1, filtered 0, failed 0, lost a conflict 1"),
         "{err}"
     );
     let (_, out, _) = run_in(&dir, &["objects", "dump", "person"]);
@@ -566,7 +573,7 @@ fn newer_store_schema_is_refused_and_an_older_one_migrated() {
          ALTER TABLE checkpoints DROP COLUMN head_hash; ALTER TABLE checkpoints DROP COLUMN complete;
          ALTER TABLE checkpoints DROP COLUMN run_started; ALTER TABLE checkpoints DROP COLUMN segments;
          ALTER TABLE checkpoints DROP COLUMN counts; ALTER TABLE checkpoints DROP COLUMN cursor;
-         ALTER TABLE runs DROP COLUMN kept;
+         ALTER TABLE runs DROP COLUMN kept; ALTER TABLE runs DROP COLUMN lost;
          ALTER TABLE runs DROP COLUMN segments; ALTER TABLE runs DROP COLUMN noop;
          ALTER TABLE runs DROP COLUMN stopped; PRAGMA user_version = 1;",
     )

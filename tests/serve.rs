@@ -863,7 +863,7 @@ fn bidirectional_sync_between_two_local_systems_with_no_echo() {
     let second = served.finished(served.trigger("customers both ways"));
     assert_eq!(second["written"], 1, "C1 comes in: {second}");
     assert_eq!(
-        second["kept"], 1,
+        second["lost"], 1,
         "C3: the FSM's later change wins: {second}"
     );
     assert_eq!(

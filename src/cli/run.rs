@@ -18,6 +18,7 @@ use crate::executor::run::{key_problem, run, RunOptions, DEFAULT_BATCH};
 use crate::executor::seams::ReadSettings;
 use crate::executor::sources::open_source;
 use crate::executor::store::Store;
+use crate::executor::sync_store::ReviewFilter;
 use crate::interp::Interpreter;
 use crate::runtime::Ctx;
 use crate::transform::connector::ConnectorFile;
@@ -573,7 +574,7 @@ pub fn run_status(args: StatusArgs) -> i32 {
             String::new()
         };
         println!(
-            "{}\n  last sync  {} → {}{}{}{}\n  records    read {}, written {}, filtered {}, failed {}, queued {}, kept by the conflict rule {}\n  error rate {:.2}%\n  latency    p50 {}, p95 {}, p99 {}",
+            "{}\n  last sync  {} → {}{}{}{}\n  records    read {}, written {}, filtered {}, failed {}, queued {}, unchanged {}, lost a conflict {}\n  error rate {:.2}%\n  latency    p50 {}, p95 {}, p99 {}",
             m.connector,
             m.started_at,
             m.ended_at,
@@ -585,7 +586,8 @@ pub fn run_status(args: StatusArgs) -> i32 {
             m.counts.filtered,
             m.counts.failed,
             m.counts.queued,
-            m.counts.kept,
+            m.counts.unchanged,
+            m.counts.lost,
             m.error_rate * 100.0,
             pct(m.p50_us),
             pct(m.p95_us),
@@ -612,11 +614,15 @@ pub struct ReviewArgs {
 enum ReviewCommand {
     /// List pending conflicts (one JSON object per line).
     List {
-        /// Include accepted and rejected ones.
-        #[arg(long)]
+        /// Include accepted, rejected and lost ones.
+        #[arg(long, conflicts_with = "lost")]
         all: bool,
+        /// Only the records that lost a conflict (fentu_wins, most_recent): the stored
+        /// record differed and the rule kept it.
+        #[arg(long)]
+        lost: bool,
     },
-    /// Apply the incoming record of a conflict.
+    /// Apply the incoming record of a conflict (a pending one, or one that was lost).
     Accept {
         /// The review id.
         id: i64,
@@ -626,6 +632,15 @@ enum ReviewCommand {
         /// The review id.
         id: i64,
     },
+}
+
+/// The reviews `sluice review list` shows for its flags.
+fn which(all: bool, lost: bool) -> ReviewFilter {
+    match (all, lost) {
+        (true, _) => ReviewFilter::All,
+        (false, true) => ReviewFilter::Lost,
+        (false, false) => ReviewFilter::Pending,
+    }
 }
 
 /// Runs `sluice review`.
@@ -638,7 +653,7 @@ pub fn run_review(args: ReviewArgs) -> i32 {
         }
     };
     let result = match args.command {
-        ReviewCommand::List { all } => store.reviews(all).map(|reviews| {
+        ReviewCommand::List { all, lost } => store.reviews(which(all, lost)).map(|reviews| {
             for r in reviews {
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
             }

@@ -12,7 +12,7 @@ use super::sync_store::Fence;
 use crate::diagnostics::{codes, Diag};
 
 /// The schema version this Sluice writes on PostgreSQL.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// The migration from each version to the next: `MIGRATIONS[i]` takes version `i + 1` to
 /// `i + 2`. A new store is made at version 1 and migrated like any other.
@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     super::store::SYNC_BASELINES,
     super::store::ACCESS,
     super::store::FENCES,
+    super::store::CONFLICT_LOSSES,
 ];
 
 /// Serialises schema changes between processes (`pg_advisory_xact_lock`).

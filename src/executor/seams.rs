@@ -138,6 +138,8 @@ pub struct StateCommit<'a> {
     pub input: &'a str,
     /// The conflict rule (for sinks that upsert).
     pub conflict: Conflict,
+    /// The record field holding the time each record changed (`[sync] updated_at`).
+    pub time_field: &'a str,
     /// Letters to add and remove.
     pub letters: &'a LetterBatch,
     /// The input's key and its checkpoint, for a resumable input.

@@ -75,7 +75,7 @@ pub const BUSY_TIMEOUT_MS: u64 = 2_000;
 /// Identifies a Sluice store.
 const APPLICATION_ID: i64 = 0x534c_5543; // "SLUC"
 /// The schema version this Sluice writes; older stores are migrated when opened for writing.
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 /// The migration from each version to the next: `MIGRATIONS[i]` takes version `i + 1` to
 /// `i + 2`. A new store is created at version 1 and migrated like any other.
@@ -101,7 +101,7 @@ ALTER TABLE runs ADD COLUMN stopped INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX reviews_pending ON reviews(object_type, key_value, status);
 ", "
 ALTER TABLE checkpoints ADD COLUMN cursor TEXT NOT NULL DEFAULT '';
-", SYNC_BASELINES, ACCESS, FENCES];
+", SYNC_BASELINES, ACCESS, FENCES, CONFLICT_LOSSES];
 
 /// The tables of `sluice serve`'s access control (`executor::access`): API tokens, kept as
 /// SHA-256 hashes, and the webhook deliveries already received. The same on SQLite and
@@ -137,6 +137,13 @@ CREATE TABLE object_keys (
     value TEXT NOT NULL,
     PRIMARY KEY (type, field, value)
 );
+";
+
+/// The count of records that lost a conflict, beside the unchanged ones (`kept`); the
+/// losers themselves are kept in `reviews` with the status `lost`. The same on SQLite and
+/// PostgreSQL.
+pub(crate) const CONFLICT_LOSSES: &str = "
+ALTER TABLE runs ADD COLUMN lost BIGINT NOT NULL DEFAULT 0;
 ";
 
 /// The table of origin tracking (`executor::origins`), the same on SQLite and PostgreSQL.

@@ -48,7 +48,12 @@ impl StateStore for Store {
     ) -> Result<BatchCounts, StoreError> {
         self.apply_batch(
             state.connector,
-            (object, key, state.conflict),
+            crate::executor::sync_store::UpsertTarget {
+                object,
+                key,
+                conflict: state.conflict,
+                time_field: state.time_field,
+            },
             records,
             state.letters,
             now,

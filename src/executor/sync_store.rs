@@ -83,8 +83,13 @@ pub struct Counts {
     pub failed: u64,
     /// Records queued for manual review.
     pub queued: u64,
-    /// Records kept out by the conflict rule (the stored record won, or nothing changed).
-    pub kept: u64,
+    /// Records that matched their stored one and changed nothing.
+    #[serde(alias = "kept")]
+    pub unchanged: u64,
+    /// Records that lost a conflict: the stored record differs and the rule kept it (they
+    /// are listed by `sluice review list --lost`).
+    #[serde(default)]
+    pub lost: u64,
     /// Records mapped but not written because the run is a dry run.
     pub not_written: u64,
 }
@@ -97,7 +102,8 @@ impl Counts {
                 + self.filtered
                 + self.failed
                 + self.queued
-                + self.kept
+                + self.unchanged
+                + self.lost
                 + self.not_written
     }
 }
@@ -107,8 +113,10 @@ impl Counts {
 pub struct BatchCounts {
     /// Records inserted or changed.
     pub written: u64,
-    /// Records that matched a stored one and changed nothing (fentu_wins, most_recent).
-    pub kept: u64,
+    /// Records that matched their stored one and changed nothing.
+    pub unchanged: u64,
+    /// Records that differ from their stored one and lost to it under the conflict rule.
+    pub lost: u64,
     /// Records queued for manual review.
     pub queued: u64,
     /// Records the sink refused (a remote system's 4xx): they are dead letters now.
@@ -199,8 +207,19 @@ pub struct Review {
     pub incoming: serde_json::Value,
     /// When it was queued.
     pub created_at: String,
-    /// pending | accepted | rejected
+    /// pending | accepted | rejected | lost (a record the conflict rule kept out)
     pub status: String,
+}
+
+/// Which reviews to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewFilter {
+    /// Conflicts waiting for a decision (manual_review).
+    Pending,
+    /// Records that lost a conflict (fentu_wins, most_recent).
+    Lost,
+    /// Every review, decided or not.
+    All,
 }
 
 fn timestamp(t: DateTime<Utc>) -> String {
@@ -228,9 +247,28 @@ pub fn instant_of(value: &Value, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
     }
 }
 
-fn incoming_time(record: &Value, fallback: DateTime<Utc>, tz: chrono_tz::Tz) -> DateTime<Utc> {
+/// Where a batch of records is upserted: the object type, the key field, the conflict rule
+/// and the record field holding the time each record changed (`[sync] updated_at`).
+#[derive(Debug, Clone, Copy)]
+pub struct UpsertTarget<'a> {
+    /// The Connect Object type.
+    pub object: &'a str,
+    /// The primary key field.
+    pub key: &'a str,
+    /// The conflict rule.
+    pub conflict: Conflict,
+    /// The field whose time is each record's `updated_at` (most_recent compares it).
+    pub time_field: &'a str,
+}
+
+fn incoming_time(
+    record: &Value,
+    time_field: &str,
+    fallback: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> DateTime<Utc> {
     record
-        .get_key("updated_at")
+        .get_key(time_field)
         .and_then(|v| instant_of(v, tz))
         .unwrap_or(fallback)
 }
@@ -357,14 +395,14 @@ impl Store {
         })
     }
 
-    /// Upserts `records` into `object_type` by `key_field` under `conflict`, and records the
-    /// dead letters and the checkpoint, all in one transaction: after a crash either all of
-    /// it happened or none. A date-only `updated_at` is midnight in `tz`.
+    /// Upserts `records` into the target under its conflict rule, and records the dead
+    /// letters and the checkpoint, all in one transaction: after a crash either all of it
+    /// happened or none. A date-only time is midnight in `tz`.
     #[allow(clippy::too_many_arguments)]
     pub fn apply_batch(
         &mut self,
         connector: &str,
-        target: (&str, &str, Conflict),
+        target: UpsertTarget<'_>,
         records: &[Value],
         letters: &LetterBatch,
         now: DateTime<Utc>,
@@ -378,7 +416,8 @@ impl Store {
             if let Some((input, cp)) = checkpoint {
                 let mut counts_so_far = cp.counts;
                 counts_so_far.written += counts.written;
-                counts_so_far.kept += counts.kept;
+                counts_so_far.unchanged += counts.unchanged;
+                counts_so_far.lost += counts.lost;
                 counts_so_far.queued += counts.queued;
                 save_checkpoint(tx, connector, input, cp, &counts_so_far, now)?;
             }
@@ -425,8 +464,8 @@ impl Store {
                 )?;
             }
             tx.execute(
-                "INSERT INTO runs(connector, started_at, ended_at, read, written, filtered, failed, queued, error_rate, p50_us, p95_us, p99_us, dry_run, kept, segments, noop, stopped)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                "INSERT INTO runs(connector, started_at, ended_at, read, written, filtered, failed, queued, error_rate, p50_us, p95_us, p99_us, dry_run, kept, segments, noop, stopped, lost)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 params![
                     m.connector.as_str(),
                     m.started_at.as_str(),
@@ -441,10 +480,11 @@ impl Store {
                     m.p95_us,
                     m.p99_us,
                     m.dry_run,
-                    m.counts.kept,
+                    m.counts.unchanged,
                     m.segments,
                     m.noop,
-                    m.stopped
+                    m.stopped,
+                    m.counts.lost
                 ],
             )?;
             tx.execute(
@@ -503,7 +543,7 @@ impl Store {
             .conn()
             .query(
                 "SELECT connector, started_at, ended_at, read, written, filtered, failed, queued, error_rate, p50_us, p95_us, p99_us, dry_run, kept, segments, noop, stopped,
-                        (SELECT max(ended_at) FROM runs n WHERE n.connector = r.connector AND n.noop <> 0 AND n.id > r.id)
+                        (SELECT max(ended_at) FROM runs n WHERE n.connector = r.connector AND n.noop <> 0 AND n.id > r.id), lost
                  FROM runs r WHERE id = (SELECT coalesce(max(CASE WHEN noop <> 0 THEN NULL ELSE id END), max(id)) FROM runs WHERE connector = r.connector)
                  AND (CAST(?1 AS TEXT) IS NULL OR connector = CAST(?1 AS TEXT)) ORDER BY connector",
                 params![connector],
@@ -522,7 +562,8 @@ impl Store {
                         filtered: r.count(5),
                         failed: r.count(6),
                         queued: r.count(7),
-                        kept: r.count(13),
+                        unchanged: r.count(13),
+                        lost: r.count(18),
                         not_written: 0,
                     },
                     error_rate: r.real(8).unwrap_or(0.0),
@@ -539,14 +580,19 @@ impl Store {
             .collect())
     }
 
-    /// Reviews, pending ones only unless `all`.
-    pub fn reviews(&self, all: bool) -> Result<Vec<Review>, StoreError> {
+    /// The reviews `which` asks for, oldest first.
+    pub fn reviews(&self, which: ReviewFilter) -> Result<Vec<Review>, StoreError> {
+        let status = match which {
+            ReviewFilter::Pending => Some("pending"),
+            ReviewFilter::Lost => Some("lost"),
+            ReviewFilter::All => None,
+        };
         let rows = self
             .conn()
             .query(
                 "SELECT id, connector, object_type, key_field, key_value, existing, incoming, created_at, status
-                 FROM reviews WHERE ?1 <> 0 OR status = 'pending' ORDER BY id",
-                params![all],
+                 FROM reviews WHERE CAST(?1 AS TEXT) IS NULL OR status = CAST(?1 AS TEXT) ORDER BY id",
+                params![status],
             )
             .map_err(|e| self.fail(e))?;
         let json = |r: &Row, i: usize| {
@@ -579,7 +625,7 @@ impl Store {
         let path = self.path().to_path_buf();
         let decided = self.write_transaction(|tx| {
             let row = tx.query_row(
-                "SELECT connector, object_type, key_field, incoming FROM reviews WHERE id = ?1 AND status = 'pending'",
+                "SELECT connector, object_type, key_field, incoming FROM reviews WHERE id = ?1 AND status IN ('pending', 'lost')",
                 params![id],
             )?;
             let Some(row) = row else {
@@ -594,7 +640,12 @@ impl Store {
                 upsert_all(
                     tx,
                     (&connector, None),
-                    (&object_type, &key_field, Conflict::ExternalWins),
+                    UpsertTarget {
+                        object: &object_type,
+                        key: &key_field,
+                        conflict: Conflict::ExternalWins,
+                        time_field: crate::transform::connector::DEFAULT_TIME_FIELD,
+                    },
                     &[record],
                     now,
                     chrono_tz::Tz::UTC,
@@ -711,12 +762,12 @@ fn save_checkpoint(
 fn upsert_all(
     tx: &Conn,
     (connector, tracked_by): (&str, Option<&str>),
-    target: (&str, &str, Conflict),
+    target: UpsertTarget<'_>,
     records: &[Value],
     now: DateTime<Utc>,
     tz: chrono_tz::Tz,
 ) -> Result<BatchCounts, DbError> {
-    let (object_type, key_field, conflict) = target;
+    let (object_type, key_field, conflict) = (target.object, target.key, target.conflict);
     let mut counts = BatchCounts::default();
     let stamp = timestamp(now);
     let keys: Vec<String> = records
@@ -758,7 +809,7 @@ fn upsert_all(
         let Some(key) = record.get_key(key_field).and_then(scalar_key) else {
             continue;
         };
-        let incoming_stamp = timestamp(incoming_time(record, now, tz));
+        let incoming_stamp = timestamp(incoming_time(record, target.time_field, now, tz));
         let at = match by_key.get(&key) {
             Some(at) => *at,
             None => match stored.get(&key) {
@@ -807,25 +858,31 @@ fn upsert_all(
             }
             Conflict::FentuWins => {
                 let merged = merge_missing(&entry.data, record);
-                if merged == entry.data {
-                    counts.kept += 1;
-                } else {
+                if merged != entry.data {
                     let kept_time = entry.updated_at.clone();
                     entry.replace(merged, kept_time);
                     counts.written += 1;
+                } else if agrees_with(&entry.data, record) {
+                    counts.unchanged += 1;
+                } else {
+                    record_loss(tx, connector, target, &key, &entry.data, record, &stamp)?;
+                    counts.lost += 1;
                 }
             }
             Conflict::MostRecent => {
                 if incoming_stamp > entry.updated_at {
                     entry.replace(record.clone(), incoming_stamp);
                     counts.written += 1;
+                } else if agrees_with(&entry.data, record) {
+                    counts.unchanged += 1;
                 } else {
-                    counts.kept += 1;
+                    record_loss(tx, connector, target, &key, &entry.data, record, &stamp)?;
+                    counts.lost += 1;
                 }
             }
             Conflict::ManualReview => {
                 if entry.data == *record {
-                    counts.kept += 1;
+                    counts.unchanged += 1;
                 } else {
                     tx.execute(
                         "INSERT INTO reviews(connector, object_type, key_field, key_value, existing, incoming, created_at, status)
@@ -872,6 +929,44 @@ fn upsert_all(
         .collect();
     write_objects(tx, object_type, &writes)?;
     Ok(counts)
+}
+
+/// Whether every field of `incoming` has the same value in `stored` (nothing to change).
+fn agrees_with(stored: &Value, incoming: &Value) -> bool {
+    match incoming {
+        Value::Object(fields) => fields
+            .iter()
+            .all(|(name, value)| stored.get_key(name) == Some(value)),
+        other => stored == other,
+    }
+}
+
+/// Keeps a record that lost its conflict with the stored one, for `sluice review list
+/// --lost` (once per key and incoming record).
+fn record_loss(
+    tx: &Conn,
+    connector: &str,
+    target: UpsertTarget<'_>,
+    key: &str,
+    stored: &Value,
+    incoming: &Value,
+    stamp: &str,
+) -> Result<(), DbError> {
+    tx.execute(
+        "INSERT INTO reviews(connector, object_type, key_field, key_value, existing, incoming, created_at, status)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'lost'
+         WHERE NOT EXISTS (SELECT 1 FROM reviews WHERE status = 'lost' AND object_type = ?2 AND key_value = ?4 AND incoming = ?6)",
+        params![
+            connector,
+            target.object,
+            target.key,
+            key,
+            stored.to_json().as_str(),
+            incoming.to_json().as_str(),
+            stamp
+        ],
+    )?;
+    Ok(())
 }
 
 /// The baselines of `owner`'s `side` for `keys` (the keys of a batch).

@@ -123,7 +123,8 @@ impl Totals {
         t.filtered += c.filtered;
         t.failed += c.failed;
         t.queued += c.queued;
-        t.kept += c.kept;
+        t.unchanged += c.unchanged;
+        t.lost += c.lost;
         t.not_written += c.not_written;
     }
 }

@@ -224,6 +224,10 @@ pub struct SyncSettings {
     /// fentu_wins | external_wins | most_recent | manual_review
     #[serde(default)]
     pub conflict: Conflict,
+    /// The mapping target holding the time each record last changed (default `updated_at`):
+    /// `most_recent` compares it, and every rule stores it as the record's time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
     /// `realtime`: how long `sluice serve` waits between looks at the source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<String>,
@@ -254,6 +258,13 @@ pub fn webhook_key(secret: &str) -> Vec<u8> {
 pub const MIN_WEBHOOK_SECRET: usize = 16;
 
 impl SyncSettings {
+    /// The record field holding the time each record changed.
+    pub fn time_field(&self) -> &str {
+        self.updated_at
+            .as_deref()
+            .unwrap_or(DEFAULT_TIME_FIELD)
+    }
+
     /// How far a webhook's timestamp may be from the server's clock.
     pub fn webhook_tolerance(&self) -> std::time::Duration {
         self.webhook_tolerance
@@ -262,6 +273,10 @@ impl SyncSettings {
             .unwrap_or(std::time::Duration::from_secs(300))
     }
 }
+
+/// The mapping target whose time is a record's `updated_at` when `[sync] updated_at` names
+/// none.
+pub const DEFAULT_TIME_FIELD: &str = "updated_at";
 
 fn default_direction() -> String {
     "inbound".to_string()
@@ -273,6 +288,7 @@ impl Default for SyncSettings {
             direction: default_direction(),
             frequency: Frequency::default(),
             conflict: Conflict::default(),
+            updated_at: None,
             poll: None,
             webhook_secret: None,
             webhook_tolerance: None,
@@ -419,7 +435,7 @@ impl ConnectorFile {
         let is_json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        let connector = parse_connector(&text, is_json).map_err(|p| vec![*p])?;
+        let connector = parse_connector_file(&text, is_json)?;
         Ok(ConnectorFile {
             path: display,
             text,
@@ -433,7 +449,7 @@ impl ConnectorFile {
         text: &str,
         is_json: bool,
     ) -> Result<ConnectorFile, Vec<ConnectorProblem>> {
-        let connector = parse_connector(text, is_json).map_err(|p| vec![*p])?;
+        let connector = parse_connector_file(text, is_json)?;
         Ok(ConnectorFile {
             path: path.to_string(),
             text: text.to_string(),
@@ -593,6 +609,24 @@ fn without_formula_position(message: &str) -> &str {
         }
         _ => message,
     }
+}
+
+/// Parses connector text. When a TOML file does not deserialize, every structural problem
+/// of it is reported at once, not only the first one serde met; one that does goes on to
+/// `validate`, which reports the rest with the formulas'.
+fn parse_connector_file(text: &str, is_json: bool) -> Result<Connector, Vec<ConnectorProblem>> {
+    parse_connector(text, is_json).map_err(|first| {
+        let problems = if is_json {
+            Vec::new()
+        } else {
+            super::connector_shape::shape_problems(text)
+        };
+        if problems.is_empty() {
+            vec![*first]
+        } else {
+            problems
+        }
+    })
 }
 
 /// Parses connector text (TOML, or JSON when `is_json`).
@@ -771,6 +805,14 @@ impl Connector {
                 "direction",
             );
         }
+        if let Some(diag) = self.time_field_problem() {
+            let needle = if self.sync.updated_at.is_some() {
+                "updated_at"
+            } else {
+                "most_recent"
+            };
+            push(diag, needle);
+        }
         match &self.sync.frequency {
             Frequency::Named(n)
                 if !NAMED_FREQUENCIES.contains(&n.as_str()) && parse_interval(n).is_none() =>
@@ -934,6 +976,45 @@ impl Connector {
         problems
     }
 
+    /// `most_recent` without the time it compares, or `[sync] updated_at` naming a field no
+    /// mapping writes: the rule would compare run times, not change times.
+    fn time_field_problem(&self) -> Option<Diag> {
+        if self.back_of.is_some() {
+            return None;
+        }
+        let field = self.sync.time_field();
+        if self.mappings.iter().any(|m| m.target == field) {
+            return None;
+        }
+        let targets: Vec<&str> = self.mappings.iter().map(|m| m.target.as_str()).collect();
+        let close = did_you_mean(field, targets.iter().copied())
+            .map(|t| format!("did you mean `{t}`? "))
+            .unwrap_or_default();
+        match (&self.sync.updated_at, self.sync.conflict) {
+            (Some(named), _) => Some(
+                Diag::new(
+                    codes::E610_INVALID_SETTING,
+                    format!("[sync] updated_at names `{named}`, which no mapping writes"),
+                )
+                .help(format!(
+                    "{close}name the mapping target that holds the time each record changed"
+                )),
+            ),
+            (None, Conflict::MostRecent) => Some(
+                Diag::new(
+                    codes::E603_CONNECTOR_MISSING,
+                    "conflict = \"most_recent\" needs the time each record changed, and no mapping writes `updated_at`",
+                )
+                .help(format!(
+                    "{close}map the source's change time to `updated_at` ([[mappings]] target = \"updated_at\", field = \"UpdateDate\"), \
+                     or name the target that holds it: [sync] updated_at = \"lastChange\"; \
+                     without one every record would count as changed at the time of the run"
+                )),
+            ),
+            (None, _) => None,
+        }
+    }
+
     /// Whether records flow both ways.
     pub fn is_bidirectional(&self) -> bool {
         self.sync.direction == "bidirectional"
@@ -1015,6 +1096,12 @@ impl Connector {
             outbound: external,
             sync: SyncSettings {
                 direction: "outbound".to_string(),
+                // The way back's time is the field its mappings copy the stored time to.
+                updated_at: reverse
+                    .mappings
+                    .iter()
+                    .find(|m| m.field.as_deref() == Some(self.sync.time_field()))
+                    .map(|m| m.target.clone()),
                 ..self.sync.clone()
             },
             mappings: reverse.mappings.clone(),

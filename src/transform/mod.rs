@@ -8,6 +8,7 @@ pub mod conform;
 pub mod connection;
 pub mod connector;
 pub mod connector_reference;
+mod connector_shape;
 pub mod source;
 
 use std::sync::Arc;

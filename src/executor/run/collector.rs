@@ -111,6 +111,7 @@ impl Collector<'_> {
                 connector: &self.connector.name,
                 input: &self.letter_input,
                 conflict: self.connector.sync.conflict,
+                time_field: self.connector.sync.time_field(),
                 letters: &self.letters,
                 checkpoint: self
                     .checkpointed
@@ -122,7 +123,8 @@ impl Collector<'_> {
         self.counts.written += batch.written;
         self.counts.failed += batch.failed;
         self.counts.queued += batch.queued;
-        self.counts.kept += batch.kept;
+        self.counts.unchanged += batch.unchanged;
+        self.counts.lost += batch.lost;
         self.letters = LetterBatch {
             tracked_by: self.letters.tracked_by.take(),
             ..LetterBatch::default()

@@ -167,8 +167,14 @@ impl RunReport {
         if c.queued > 0 {
             s.push_str(&format!(", queued for review {}", c.queued));
         }
-        if c.kept > 0 {
-            s.push_str(&format!(", kept by the conflict rule {}", c.kept));
+        if c.unchanged > 0 {
+            s.push_str(&format!(", unchanged {}", c.unchanged));
+        }
+        if c.lost > 0 {
+            s.push_str(&format!(
+                ", lost a conflict {} (`sluice review list --lost` shows them)",
+                c.lost
+            ));
         }
         if m.segments > 1 {
             s.push_str(&format!(" (over {} segments)", m.segments));

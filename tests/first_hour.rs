@@ -1,0 +1,183 @@
+//! The traps of a newcomer's first hour, closed: `most_recent` names the time it compares
+//! and `check` refuses it without one, the losers of a conflict are counted apart from the
+//! unchanged records and listed, and `check` reports every structural problem at once.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+mod common;
+
+use common::{run_in, tempdir};
+use std::path::Path;
+
+const CUSTOMERS: &str = r#"name = "customers"
+
+[inbound]
+type = "ndjson"
+
+[outbound]
+type = "store"
+object = "customer"
+primary_key = "id"
+
+[sync]
+conflict = "most_recent"
+TIME
+
+[[mappings]]
+target = "id"
+field = "CardCode"
+
+[[mappings]]
+target = "name"
+field = "CardName"
+"#;
+
+fn connector(dir: &Path, time: &str, extra_mapping: &str) -> String {
+    let text = CUSTOMERS.replace("TIME", time) + extra_mapping;
+    std::fs::write(dir.join("customers.toml"), text).unwrap();
+    "customers.toml".to_string()
+}
+
+#[test]
+fn most_recent_without_a_time_field_is_refused_with_the_fix() {
+    let dir = tempdir("first_hour", "no_time");
+    let file = connector(&dir, "", "");
+    let (code, _, err) = run_in(&dir, &["check", &file]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("E603"), "{err}");
+    assert!(err.contains("no mapping writes `updated_at`"), "{err}");
+    assert!(err.contains("[sync] updated_at = \"lastChange\""), "{err}");
+    assert!(
+        err.contains("customers.toml:12"),
+        "points at the rule: {err}"
+    );
+    std::fs::write(
+        dir.join("in.ndjson"),
+        "{\"CardCode\": \"C1\", \"CardName\": \"A\"}\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_in(&dir, &["run", &file, "--input", "in.ndjson"]);
+    assert_eq!(code, 2, "a run refuses it too: {err}");
+}
+
+#[test]
+fn a_time_field_no_mapping_writes_is_refused_with_a_did_you_mean() {
+    let dir = tempdir("first_hour", "unknown_time");
+    let mapping = "\n[[mappings]]\ntarget = \"lastChange\"\nfield = \"UpdateDate\"\n";
+    let file = connector(&dir, "updated_at = \"lastChnage\"", mapping);
+    let (code, _, err) = run_in(&dir, &["check", &file]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("E610") && err.contains("`lastChnage`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `lastChange`?"), "{err}");
+}
+
+#[test]
+fn most_recent_compares_the_named_time_field_and_lists_the_losers() {
+    let dir = tempdir("first_hour", "named_time");
+    let mapping = "\n[[mappings]]\ntarget = \"lastChange\"\nfield = \"UpdateDate\"\n";
+    let file = connector(&dir, "updated_at = \"lastChange\"", mapping);
+    let (code, _, err) = run_in(&dir, &["check", &file]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(
+        dir.join("first.ndjson"),
+        "{\"CardCode\": \"C1\", \"CardName\": \"One (June)\", \"UpdateDate\": \"2026-06-01\"}\n\
+         {\"CardCode\": \"C2\", \"CardName\": \"Two\", \"UpdateDate\": \"2026-06-01\"}\n\
+         {\"CardCode\": \"C3\", \"CardName\": \"Three\", \"UpdateDate\": \"2026-06-01\"}\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_in(&dir, &["run", &file, "--input", "first.ndjson"]);
+    assert_eq!(code, 0, "{err}");
+    // C1 comes again, older and different: it loses; C2 is the same: unchanged; C3 is newer.
+    std::fs::write(
+        dir.join("second.ndjson"),
+        "{\"CardCode\": \"C1\", \"CardName\": \"One (May)\", \"UpdateDate\": \"2026-05-01\"}\n\
+         {\"CardCode\": \"C2\", \"CardName\": \"Two\", \"UpdateDate\": \"2026-06-01\"}\n\
+         {\"CardCode\": \"C3\", \"CardName\": \"Three (July)\", \"UpdateDate\": \"2026-07-01\"}\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_in(&dir, &["run", &file, "--input", "second.ndjson"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("read 3, written 1, filtered 0, failed 0, unchanged 1, lost a conflict 1"),
+        "{err}"
+    );
+    let (_, out, _) = run_in(&dir, &["objects", "dump", "customer"]);
+    assert!(
+        out.contains("One (June)"),
+        "the older change did not win: {out}"
+    );
+    assert!(out.contains("Three (July)"), "the newer change did: {out}");
+
+    let (code, out, _) = run_in(&dir, &["review", "list", "--lost"]);
+    assert_eq!(code, 0);
+    let lost: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lost.len(), 1, "{out}");
+    assert_eq!(
+        lost[0]["key_value"], "\"C1\"",
+        "keys are kept as JSON, as for reviews"
+    );
+    assert_eq!(lost[0]["status"], "lost");
+    assert_eq!(lost[0]["incoming"]["name"], "One (May)");
+    assert_eq!(lost[0]["existing"]["name"], "One (June)");
+    let (_, pending, _) = run_in(&dir, &["review", "list"]);
+    assert_eq!(pending, "", "a loser is not a pending review");
+
+    let (_, out, _) = run_in(&dir, &["status", "customers"]);
+    assert!(out.contains("unchanged 1, lost a conflict 1"), "{out}");
+    let (_, out, _) = run_in(&dir, &["status", "customers", "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status[0]["unchanged"], 1, "{status}");
+    assert_eq!(status[0]["lost"], 1, "{status}");
+
+    // The same input again loses again, but is listed once.
+    let (code, _, err) = run_in(
+        &dir,
+        &["run", &file, "--input", "second.ndjson", "--from-start"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = run_in(&dir, &["review", "list", "--lost"]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+
+    // Accepting a loser applies it after all.
+    let id = lost[0]["id"].as_i64().unwrap().to_string();
+    let (code, _, err) = run_in(&dir, &["review", "accept", &id]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = run_in(&dir, &["objects", "dump", "customer"]);
+    assert!(out.contains("One (May)"), "{out}");
+}
+
+#[test]
+fn check_reports_every_structural_problem_in_one_pass() {
+    let dir = tempdir("first_hour", "typos");
+    std::fs::write(
+        dir.join("typos.toml"),
+        "name = \"typos\"\ndescripton = \"three typos\"\n\n[inbound]\ntype = \"ndjson\"\nactiv = true\n\n\
+         [outbound]\ntype = \"ndjson\"\n\n[sync]\nconflict = \"newest\"\n\n[[mappings]]\ntarget = \"a\"\nfeild = \"A\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_in(&dir, &["check", "typos.toml"]);
+    assert_eq!(code, 2, "{err}");
+    for (needle, line) in [
+        ("unknown key `descripton`", 2),
+        ("unknown key `activ`", 6),
+        ("`newest` is not one of", 12),
+        ("unknown key `feild`", 16),
+    ] {
+        assert!(err.contains(needle), "{needle} missing: {err}");
+        assert!(
+            err.contains(&format!("typos.toml:{line}")),
+            "line {line}: {err}"
+        );
+    }
+    for help in ["`description`", "`active`", "`field`"] {
+        assert!(
+            err.contains(&format!("did you mean {help}?")),
+            "{help}: {err}"
+        );
+    }
+}
