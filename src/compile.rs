@@ -52,12 +52,19 @@ pub fn syntax_diag(err: &SyntaxError, text: &str) -> Diag {
                     .get(err.span.start..)
                     .and_then(|s| s.chars().next())
                     .unwrap_or('?');
+                let help = if ch == ';' {
+                    "arguments are separated by `,`: write concat('a', 'b'); `;` is the \
+                     separator of spreadsheets set to some languages (German Excel), not of \
+                     formulas"
+                } else {
+                    "strings are single-quoted: 'text'; fields are data('Name') or $Name"
+                };
                 Diag::new(
                     codes::E001_UNEXPECTED_CHAR,
                     format!("unexpected character `{ch}` {at}"),
                 )
                 .label(err.span, "not part of any token")
-                .help("strings are single-quoted: 'text'; fields are data('Name') or $Name")
+                .help(help)
             }
             LexErrorKind::UnterminatedString => Diag::new(
                 codes::E002_UNTERMINATED_STRING,
@@ -70,7 +77,10 @@ pub fn syntax_diag(err: &SyntaxError, text: &str) -> Diag {
                 format!("invalid escape `{esc}` in string {at}"),
             )
             .label(err.span, "in this string")
-            .help("valid escapes: \\n \\t \\r \\\\ \\\" \\'"),
+            .help(format!(
+                "in a double-quoted string a backslash starts an escape (\\n \\t \\r \\\\ \\\" \\'); \
+                 in single quotes it is just a backslash, as a regular expression wants: '{esc}'"
+            )),
             LexErrorKind::NumberOutOfRange => Diag::new(
                 codes::E006_NUMBER_OUT_OF_RANGE,
                 format!("number literal out of range {at}"),

@@ -429,6 +429,16 @@ pub fn format_value(
     ctx: &Ctx,
     func: &str,
 ) -> Result<String, EvalError> {
+    if !format.contains('%') {
+        let local = match (value, tz) {
+            (Value::Date(d), _) => d.and_time(chrono::NaiveTime::MIN),
+            (Value::DateTime(dt), Some(tz)) => dt.with_timezone(&tz).naive_local(),
+            (Value::DateTime(dt), None) => dt.naive_local(),
+            (other, _) => return Ok(other.to_text()),
+        };
+        return super::excel_format::format_date(local, format)
+            .map_err(|why| EvalError::invalid_argument(format!("{func}: {why}")));
+    }
     let items: Vec<Item> = StrftimeItems::new(format).collect();
     let shown = super::args::excerpt(format);
     if items.iter().any(|i| matches!(i, Item::Error)) {

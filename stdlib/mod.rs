@@ -8,7 +8,9 @@ pub mod arrays;
 pub mod convert;
 pub mod data;
 pub mod dates;
+mod excel_format;
 pub mod logic;
+pub mod math;
 pub mod numbers;
 pub mod text;
 
@@ -225,6 +227,7 @@ const GROUPS: &[&[Function]] = &[
     logic::FUNCTIONS,
     text::FUNCTIONS,
     numbers::FUNCTIONS,
+    math::FUNCTIONS,
     dates::FUNCTIONS,
     arrays::FUNCTIONS,
     convert::FUNCTIONS,

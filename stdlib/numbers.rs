@@ -1,7 +1,6 @@
 //! Numbers: exact decimal arithmetic (rust_decimal), six rounding modes, locale-aware
 //! formatting and parsing. Nothing goes through binary floating point.
 
-use rust_decimal::prelude::*;
 use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 
 use super::args::{arg, integer, number, spread, text};
@@ -143,24 +142,6 @@ pub const FUNCTIONS: &[Function] = &[
             ex("mod(1, 0)", "{}", "error E302"),
         ],
         modulo
-    ),
-    num_fn!(
-        "power",
-        &[req("base", NUM), req("exponent", NUM)],
-        "base raised to exponent: exact for whole exponents, otherwise to 28 significant digits; an error on overflow.",
-        [
-            ex("power(2, 10)", "{}", "1024"),
-            ex("power(1.1, 2)", "{}", "1.21"),
-            ex("power(10, 40)", "{}", "error E303"),
-        ],
-        power
-    ),
-    num_fn!(
-        "sqrt",
-        &[req("x", NUM)],
-        "The square root; an error (E306) for a negative number.",
-        [ex("sqrt(16)", "{}", "4"), ex("sqrt(-1)", "{}", "error E306"), ex("sqrt(null)", "{}", "null")],
-        sqrt
     ),
     aggregate_fn!(
         "min",
@@ -367,48 +348,6 @@ pub fn modulo_of(a: Decimal, b: Decimal) -> Result<Decimal, EvalError> {
         r
     };
     Ok(r.normalize())
-}
-
-fn power(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    let (Some(base), Some(exp)) = (number(args, 0, "power")?, number(args, 1, "power")?) else {
-        return Ok(Value::Null);
-    };
-    let result = if exp.fract().is_zero() {
-        let e = exp.to_i64().ok_or_else(overflow)?;
-        if e >= 0 {
-            base.checked_powi(e)
-        } else {
-            if base.is_zero() {
-                return Err(EvalError::new(
-                    codes::E302_DIVISION_BY_ZERO,
-                    "0 raised to a negative power",
-                ));
-            }
-            base.checked_powi(e.checked_neg().ok_or_else(overflow)?)
-                .and_then(|p| Decimal::ONE.checked_div(p))
-        }
-    } else {
-        if base.is_sign_negative() {
-            return Err(EvalError::invalid_argument(format!(
-                "power({base}, {exp}): a negative base needs a whole exponent"
-            )));
-        }
-        base.checked_powd(exp)
-    };
-    result
-        .map(|r| Value::Number(r.normalize()))
-        .ok_or_else(overflow)
-}
-
-fn sqrt(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    let Some(x) = number(args, 0, "sqrt")? else {
-        return Ok(Value::Null);
-    };
-    x.sqrt()
-        .map(|r| Value::Number(r.normalize()))
-        .ok_or_else(|| {
-            EvalError::invalid_argument(format!("sqrt({x}): no square root of a negative number"))
-        })
 }
 
 /// The non-null numbers of a variadic call (or of its one array argument).

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::served::Served;
 use common::{run_in, tempdir};
 use std::path::Path;
 
@@ -180,4 +181,56 @@ fn check_reports_every_structural_problem_in_one_pass() {
             "{help}: {err}"
         );
     }
+}
+
+#[test]
+fn serve_logs_each_run_and_its_page_says_where_the_status_is_without_javascript() {
+    let dir = tempdir("first_hour", "serve_log");
+    std::fs::write(
+        dir.join("orders.toml"),
+        "name = \"orders\"\n[inbound]\ntype = \"ndjson\"\npath = \"orders.ndjson\"\n\
+         [outbound]\ntype = \"store\"\nobject = \"order\"\nprimary_key = \"id\"\n\
+         [[mappings]]\ntarget = \"id\"\nfield = \"id\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("orders.ndjson"), "{\"id\": 1}\n{\"id\": 2}\n").unwrap();
+    let served = Served::start(&dir, &["orders.toml"], &[]);
+    let run = served.finished(served.trigger("orders"));
+    assert_eq!(run["written"], 2, "{run}");
+    served.wait_until("the run is logged", 10, |s| {
+        s.log().contains("orders: read 2, written 2")
+    });
+    let log = served.log();
+    let line = log.lines().find(|l| l.contains("orders: read 2")).unwrap();
+    assert!(line.starts_with(&format!("run {}: ", run["id"])), "{line}");
+
+    let (status, page) = served.get("/");
+    assert_eq!(status, 200);
+    let noscript = page.split("<noscript>").nth(1).unwrap();
+    assert!(
+        noscript.contains("/connectors") && noscript.contains("sluice status"),
+        "{page}"
+    );
+}
+
+#[test]
+fn a_semicolon_between_arguments_and_a_backslash_in_double_quotes_get_their_fix() {
+    let (code, _, err) = common::run(&["eval", "concat('a'; 'b')"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("E001") && err.contains("arguments are separated by `,`"),
+        "{err}"
+    );
+    let (code, _, err) = common::run(&["eval", "regexmatch('a1', \"\\d\")"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("E003"), "{err}");
+    let flowing = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flowing.contains("in single quotes it is just a backslash"),
+        "{err}"
+    );
+    assert!(
+        err.contains("'\\d'"),
+        "the fix shows the formula's own escape: {err}"
+    );
 }

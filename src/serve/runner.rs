@@ -153,6 +153,19 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
     entry.totals.run_seconds += seconds;
     match &result {
         Ok((forward, reverse)) => {
+            // One line per run that did something (a realtime look that found nothing new
+            // is not logged): what `sluice run` prints at its end.
+            if !idle_poll {
+                let stopped = if status == Status::Stopped {
+                    " (stopped; it resumes at the next run)"
+                } else {
+                    ""
+                };
+                super::log(format!("run {id}: {}{stopped}", forward.summary()));
+                if let Some(r) = reverse {
+                    super::log(format!("run {id}: {}", r.summary()));
+                }
+            }
             entry.totals.add(&forward.metrics.counts);
             if let Some(r) = reverse {
                 entry.totals.add(&r.metrics.counts);

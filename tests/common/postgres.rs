@@ -6,9 +6,50 @@
 
 use std::cell::RefCell;
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Once;
 
 thread_local! {
     static STORE: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The databases this test thread made, dropped when it ends (passed or not).
+    static MADE: RefCell<Made> = const { RefCell::new(Made(Vec::new())) };
+}
+
+/// Databases to drop: (server URL, name).
+struct Made(Vec<(String, String)>);
+
+impl Drop for Made {
+    fn drop(&mut self) {
+        for (server, name) in self.0.drain(..) {
+            if let Ok(mut client) = ::postgres::Client::connect(&server, ::postgres::NoTls) {
+                let _ =
+                    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// The databases of this process are named `sluice_test_<test>_<pid>_<n>`: unique per run,
+/// so two suites on one server never drop each other's.
+static NEXT: AtomicU64 = AtomicU64::new(0);
+static SWEEP: Once = Once::new();
+
+/// Drops the test databases left by processes that are gone (a killed suite).
+fn sweep_orphans(client: &mut ::postgres::Client) {
+    let Ok(rows) = client.query(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'sluice\\_test\\_%'",
+        &[],
+    ) else {
+        return;
+    };
+    for row in rows {
+        let name: String = row.get(0);
+        let pid = name.split('_').nth(3).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
 }
 
 /// The database URL of the test running on this thread, when it runs on PostgreSQL.
@@ -22,7 +63,8 @@ pub fn server() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
 }
 
-/// A fresh, empty database for `test`: its URL, or why there is none.
+/// A fresh, empty database for `test`, dropped when the test's thread ends: its URL, or
+/// why there is none.
 pub fn fresh_database(test: &str) -> Result<String, String> {
     let server = server();
     let mut client = ::postgres::Client::connect(&server, ::postgres::NoTls)
@@ -30,18 +72,21 @@ pub fn fresh_database(test: &str) -> Result<String, String> {
     let digest: u64 = test.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     });
-    let name = format!("sluice_test_{digest:016x}");
-    for statement in [
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        client.batch_execute(&statement).map_err(|e| {
+    SWEEP.call_once(|| sweep_orphans(&mut client));
+    let name = format!(
+        "sluice_test_{digest:016x}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .map_err(|e| {
             let reason = e
                 .as_db_error()
                 .map_or_else(|| e.to_string(), |d| d.message().to_string());
             format!("cannot make a database on {server}: {reason}")
         })?;
-    }
+    MADE.with(|m| m.borrow_mut().0.push((server.clone(), name.clone())));
     let mut url = url::Url::parse(&server).map_err(|e| e.to_string())?;
     url.set_path(&format!("/{name}"));
     Ok(url.to_string())
