@@ -18,6 +18,26 @@ use crate::value::Value;
 /// The conversion functions.
 pub const FUNCTIONS: &[Function] = &[
     Function {
+        name: "value",
+        category: Category::Conversion,
+        params: &[req("x", TypeSet::NUMBER.union(TypeSet::STRING))],
+        variadic: false,
+        returns: Returns::Fixed(TypeSet::NUMBER.union(TypeSet::NULL)),
+        doc: "Excel's VALUE: a number from text as a spreadsheet shows it: a currency sign ($ € £ ¥) and thousands commas are dropped, a trailing % divides by 100, (parentheses) make it negative; an error (E304) for other text.",
+        examples: &[
+            ex("value('$1,234.50')", "{}", "1234.50"),
+            ex("value('12%')", "{}", "0.12"),
+            ex("value('(1,000)')", "{}", "-1000"),
+            ex("value(' -7.5 € ')", "{}", "-7.5"),
+            ex("value(42)", "{}", "42"),
+            ex("value('12 apples')", "{}", "error E304"),
+        ],
+        imp: Imp::Eager(value),
+        pure: true,
+        check: None,
+        reads: super::Reads::Arguments,
+    },
+    Function {
         name: "tostring",
         category: Category::Conversion,
         params: &[req("x", TypeSet::ANY)],
@@ -159,6 +179,43 @@ pub fn parse_number_text(text: &str) -> Option<Decimal> {
         Decimal::from_str(digits).ok()?
     };
     Some(if negative { -d } else { d })
+}
+
+fn value(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+    let shown = match arg(args, 0) {
+        Value::Null => return Ok(Value::Null),
+        Value::Number(n) => return Ok(Value::Number(*n)),
+        other => other.to_text(),
+    };
+    spreadsheet_number(&shown)
+        .map(Value::Number)
+        .ok_or_else(|| {
+            EvalError::new(
+                codes::E304_NUMBER_PARSE,
+                format!("value('{}'): not a number as a spreadsheet shows one", super::args::excerpt(&shown)),
+            )
+        })
+}
+
+/// A number as a spreadsheet shows it: `$1,234.50`, `12%`, `(1,000)`, `-7.5 €`.
+fn spreadsheet_number(text: &str) -> Option<Decimal> {
+    let mut t = text.trim();
+    let mut negative = false;
+    if let Some(inner) = t.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+        negative = true;
+        t = inner.trim();
+    }
+    let percent = t.ends_with('%');
+    let t = t.trim_end_matches('%');
+    let cleaned: String = t
+        .chars()
+        .filter(|c| !matches!(c, '$' | '€' | '£' | '¥' | ',') && !c.is_whitespace())
+        .collect();
+    let mut n = parse_number_text(&cleaned)?;
+    if percent {
+        n /= Decimal::ONE_HUNDRED;
+    }
+    Some(if negative { -n } else { n })
 }
 
 fn tostring(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {

@@ -135,7 +135,6 @@ pub const FUNCTIONS: &[Function] = &[
     part_fn!("hour", "The hour, 0–23, in the value's own offset (0 for a date).", "hour('2024-05-01T14:30:00+02:00')", "14", |d: &NaiveDateTime| d.hour().into()),
     part_fn!("minute", "The minute, 0–59.", "minute('2024-05-01T14:30:00Z')", "30", |d: &NaiveDateTime| d.minute().into()),
     part_fn!("second", "The second, 0–59.", "second('2024-05-01T14:30:15Z')", "15", |d: &NaiveDateTime| d.second().into()),
-    part_fn!("weekday", "The ISO weekday: Monday = 1 ... Sunday = 7.", "weekday('2024-05-05')", "7", |d: &NaiveDateTime| d.weekday().number_from_monday().into()),
     date_fn!("startof", &[req("d", WHEN), req("unit", STR)], EITHER_OR_NULL,
         "The start of the unit containing d: 'year', 'month', 'week' (Monday), 'day', 'hour', 'minute', 'second'.",
         [
@@ -165,7 +164,8 @@ pub enum When {
 }
 
 impl When {
-    fn local(self) -> NaiveDateTime {
+    /// Its local date and time (a date at midnight).
+    pub fn local(self) -> NaiveDateTime {
         match self {
             When::Date(d) => d.and_time(NaiveTime::MIN),
             When::DateTime(dt) => dt.naive_local(),
@@ -192,7 +192,7 @@ fn date_error(message: String) -> EvalError {
 }
 
 /// Reads a date argument: a date, a datetime, or ISO 8601 text; `None` for null.
-fn when(args: &[Value], i: usize, func: &str, tz: Tz) -> Result<Option<When>, EvalError> {
+pub fn when(args: &[Value], i: usize, func: &str, tz: Tz) -> Result<Option<When>, EvalError> {
     match arg(args, i) {
         Value::Null => Ok(None),
         Value::Date(d) => Ok(Some(When::Date(*d))),

@@ -5,6 +5,7 @@
 mod args;
 
 pub mod arrays;
+pub mod calendar;
 pub mod convert;
 pub mod data;
 pub mod dates;
@@ -229,6 +230,7 @@ const GROUPS: &[&[Function]] = &[
     numbers::FUNCTIONS,
     math::FUNCTIONS,
     dates::FUNCTIONS,
+    calendar::FUNCTIONS,
     arrays::FUNCTIONS,
     convert::FUNCTIONS,
 ];

@@ -112,17 +112,59 @@ pub const FUNCTIONS: &[Function] = &[
     ),
     num_fn!(
         "floor",
-        &[req("x", NUM), opt("digits", NUM)],
-        "Rounds down (toward negative infinity) to `digits` decimal places (default 0).",
-        [ex("floor(2.7)", "{}", "2"), ex("floor(-2.1)", "{}", "-3"), ex("floor(null)", "{}", "null")],
+        &[req("x", NUM), opt("significance", NUM)],
+        "Excel's FLOOR: x rounded down to a multiple of significance (default 1: toward negative infinity); a negative x with a negative significance rounds toward zero; E306 for a positive x with a negative significance. Decimal places: round(x, digits, 'floor').",
+        [
+            ex("floor(2.7)", "{}", "2"),
+            ex("floor(-2.1)", "{}", "-3"),
+            ex("floor(1000, 15)", "{}", "990"),
+            ex("floor(3.7, 2)", "{}", "2"),
+            ex("floor(-2.5, -2)", "{}", "-2"),
+            ex("floor(2.567, 0.01)", "{}", "2.56"),
+            ex("floor(2.5, -2)", "{}", "error E306"),
+            ex("floor(null)", "{}", "null"),
+        ],
         floor
     ),
     num_fn!(
         "ceiling",
-        &[req("x", NUM), opt("digits", NUM)],
-        "Rounds up (toward positive infinity) to `digits` decimal places (default 0).",
-        [ex("ceiling(2.1)", "{}", "3"), ex("ceiling(-2.7)", "{}", "-2")],
+        &[req("x", NUM), opt("significance", NUM)],
+        "Excel's CEILING: x rounded up to a multiple of significance (default 1: toward positive infinity); a negative x with a negative significance rounds away from zero; E306 for a positive x with a negative significance. Decimal places: round(x, digits, 'ceiling').",
+        [
+            ex("ceiling(2.1)", "{}", "3"),
+            ex("ceiling(-2.7)", "{}", "-2"),
+            ex("ceiling(4.1, 1)", "{}", "5"),
+            ex("ceiling(2.5, 2)", "{}", "4"),
+            ex("ceiling(-2.5, -2)", "{}", "-4"),
+            ex("ceiling(4.42, 0.05)", "{}", "4.45"),
+            ex("ceiling(1.5, 0)", "{}", "0"),
+        ],
         ceiling
+    ),
+    num_fn!(
+        "mround",
+        &[req("x", NUM), req("multiple", NUM)],
+        "Excel's MROUND: x rounded to the nearest multiple of multiple, halves away from zero; 0 for a multiple of 0; E306 when x and multiple have different signs.",
+        [
+            ex("mround(10, 3)", "{}", "9"),
+            ex("mround(-10, -3)", "{}", "-9"),
+            ex("mround(1.3, 0.2)", "{}", "1.4"),
+            ex("mround(7.5, 5)", "{}", "10"),
+            ex("mround(5, -2)", "{}", "error E306"),
+        ],
+        mround
+    ),
+    num_fn!(
+        "quotient",
+        &[req("a", NUM), req("b", NUM)],
+        "Excel's QUOTIENT: the whole part of a / b (truncated toward zero); E302 for b = 0.",
+        [
+            ex("quotient(5, 2)", "{}", "2"),
+            ex("quotient(4.5, 3.1)", "{}", "1"),
+            ex("quotient(-10, 3)", "{}", "-3"),
+            ex("quotient(1, 0)", "{}", "error E302"),
+        ],
+        quotient
     ),
     num_fn!(
         "abs",
@@ -315,11 +357,75 @@ fn rounddown(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
 }
 
 fn floor(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    rounded(args, "floor", RoundingStrategy::ToNegativeInfinity)
+    to_multiple(args, "floor", false)
 }
 
 fn ceiling(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    rounded(args, "ceiling", RoundingStrategy::ToPositiveInfinity)
+    to_multiple(args, "ceiling", true)
+}
+
+/// Excel's FLOOR and CEILING: `x` to a multiple of the significance (default 1), up or
+/// down; with both negative, toward zero (FLOOR) or away from it (CEILING).
+fn to_multiple(args: &[Value], func: &str, up: bool) -> Result<Value, EvalError> {
+    let Some(x) = number(args, 0, func)? else {
+        return Ok(Value::Null);
+    };
+    let significance = match args.get(1) {
+        None => Decimal::ONE,
+        Some(_) => match number(args, 1, func)? {
+            Some(s) => s,
+            None => return Ok(Value::Null),
+        },
+    };
+    if significance.is_zero() {
+        return Ok(Value::Number(Decimal::ZERO));
+    }
+    if x.is_sign_positive() && !x.is_zero() && significance.is_sign_negative() {
+        return Err(EvalError::invalid_argument(format!(
+            "{func}({x}, {significance}): a positive number takes a positive significance"
+        )));
+    }
+    // in steps of the significance: with both negative, flooring the (positive) count of
+    // steps moves toward zero, as Excel's FLOOR does
+    let steps = x.checked_div(significance).ok_or_else(overflow)?;
+    let whole = if up { steps.ceil() } else { steps.floor() };
+    let result = whole.checked_mul(significance).ok_or_else(overflow)?;
+    Ok(Value::Number(result.normalize()))
+}
+
+fn mround(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+    let (Some(x), Some(multiple)) = (number(args, 0, "mround")?, number(args, 1, "mround")?)
+    else {
+        return Ok(Value::Null);
+    };
+    if multiple.is_zero() || x.is_zero() {
+        return Ok(Value::Number(Decimal::ZERO));
+    }
+    if x.is_sign_negative() != multiple.is_sign_negative() {
+        return Err(EvalError::invalid_argument(format!(
+            "mround({x}, {multiple}): the number and the multiple need the same sign"
+        )));
+    }
+    let steps = x
+        .checked_div(multiple)
+        .ok_or_else(overflow)?
+        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+    let result = steps.checked_mul(multiple).ok_or_else(overflow)?;
+    Ok(Value::Number(result.normalize()))
+}
+
+fn quotient(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
+    let (Some(a), Some(b)) = (number(args, 0, "quotient")?, number(args, 1, "quotient")?) else {
+        return Ok(Value::Null);
+    };
+    if b.is_zero() {
+        return Err(EvalError::new(
+            codes::E302_DIVISION_BY_ZERO,
+            format!("quotient({a}, 0): the divisor is 0, and nothing divides by zero"),
+        ));
+    }
+    let q = a.checked_div(b).ok_or_else(overflow)?.trunc();
+    Ok(Value::Number(q.normalize()))
 }
 
 fn abs(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
@@ -338,7 +444,7 @@ pub fn modulo_of(a: Decimal, b: Decimal) -> Result<Decimal, EvalError> {
     if b.is_zero() {
         return Err(EvalError::new(
             codes::E302_DIVISION_BY_ZERO,
-            format!("mod({a}, 0)"),
+            format!("mod({a}, 0): the divisor is 0, and nothing divides by zero"),
         ));
     }
     let r = a.checked_rem(b).ok_or_else(overflow)?;

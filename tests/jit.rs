@@ -97,9 +97,21 @@ fn num_expr() -> impl Strategy<Value = String> {
             (
                 inner.clone(),
                 inner.clone(),
-                prop_oneof![Just("min"), Just("max")]
+                prop_oneof![
+                    Just("min"),
+                    Just("max"),
+                    Just("mround"),
+                    Just("quotient"),
+                    Just("power"),
+                    Just("log")
+                ]
             )
                 .prop_map(|(a, b, f)| format!("{f}({a}, {b})")),
+            (
+                inner.clone(),
+                prop_oneof![Just("sqrt"), Just("exp"), Just("ln"), Just("log")]
+            )
+                .prop_map(|(a, f)| format!("{f}({a})")),
         ]
     })
 }

@@ -415,7 +415,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             ) => true,
             NodeKind::Call(f, args) => match (f.name, args.as_slice()) {
                 (name, [_]) if fixed_round_mode(name).is_some() => true,
-                (name, [_, d]) if fixed_round_mode(name).is_some() => {
+                (name, [_, d]) if fixed_round_mode(name).is_some() && takes_places(name) => {
                     matches!(d.as_const(), Some(Value::Number(_)))
                 }
                 ("round", [_]) => true,
@@ -791,6 +791,9 @@ impl<'b, 'f> Gen<'b, 'f> {
                 self.close_num(merge, r)
             }
             NodeKind::Call(f, args) if f.name == "round" || fixed_round_mode(f.name).is_some() => {
+                if args.len() > 1 && f.name != "round" && !takes_places(f.name) {
+                    return self.interp_num(n);
+                }
                 let digits = match args.get(1).and_then(Node::as_const) {
                     Some(Value::Number(d)) if !d.fract().is_zero() => return self.interp_num(n),
                     Some(Value::Number(d)) => match i64::try_from(*d) {
@@ -1589,6 +1592,12 @@ fn numeric_pair(a: &Node, b: &Node) -> bool {
         |n: &Node| !n.ty.non_null().is_never() && TypeSet::NUMBER.contains(n.ty.non_null());
     let maybe = |n: &Node| n.ty.intersects(TypeSet::NUMBER);
     (number(a) && maybe(b)) || (number(b) && maybe(a))
+}
+
+/// Whether a rounding function's second argument is decimal places (`roundup`,
+/// `rounddown`), not Excel's significance (`floor`, `ceiling`: left to the interpreter).
+fn takes_places(function: &str) -> bool {
+    matches!(function, "roundup" | "rounddown")
 }
 
 /// The rounding mode (index into [`helpers::ROUND_MODES`]) a rounding function always
