@@ -37,11 +37,43 @@ pub fn functions_markdown() -> String {
             );
         }
     }
+    out.push_str(&compatibility_markdown());
     out.push_str(
         "\n## Objects the lookup examples use\n\nThe lookup examples run against a store holding:\n\n",
     );
     for (object_type, ndjson) in stdlib::data::EXAMPLE_OBJECTS {
         let _ = write!(out, "`{object_type}`:\n\n```json\n{ndjson}\n```\n");
+    }
+    out
+}
+
+/// The compatibility section of `docs/functions.md`: what holds for every function, then
+/// each function's Excel, Power Fx and JSONata counterparts and its deliberate differences.
+fn compatibility_markdown() -> String {
+    let mut out = String::from(
+        "\n## Compatibility with Excel, Power Fx and JSONata\n\nFor a person porting a formula: \
+         each function's counterparts and every deliberate difference, with the reason. Where \
+         the peers disagree, names that are Excel's behave as Excel's.\n\n",
+    );
+    for (title, text) in stdlib::compat::GENERAL {
+        let _ = writeln!(out, "- **{title}.** {text}");
+    }
+    out.push_str("\n| function | Excel | Power Fx | JSONata | differences |\n|---|---|---|---|---|\n");
+    for f in stdlib::all() {
+        if let Some(c) = stdlib::compat::COUNTERPARTS
+            .iter()
+            .find(|c| c.function == f.name)
+        {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} |",
+                c.function,
+                cell(c.excel),
+                cell(c.power_fx),
+                cell(c.jsonata),
+                cell(c.differences)
+            );
+        }
     }
     out
 }

@@ -6,6 +6,7 @@ mod args;
 
 pub mod arrays;
 pub mod calendar;
+pub mod compat;
 pub mod convert;
 pub mod data;
 pub mod dates;

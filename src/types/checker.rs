@@ -203,8 +203,11 @@ impl Checker<'_> {
             for a in args {
                 self.expr(a);
             }
-            let hint = did_you_mean(name, stdlib::all().map(|f| f.name))
-                .map(|s| format!("did you mean `{s}`?"))
+            let hint = stdlib::compat::peer_name(name)
+                .or_else(|| {
+                    did_you_mean(name, stdlib::all().map(|f| f.name))
+                        .map(|s| format!("did you mean `{s}`?"))
+                })
                 .unwrap_or_else(|| "`sluice functions` lists every function".to_string());
             self.errors.push(
                 Diag::new(
@@ -301,7 +304,10 @@ impl Checker<'_> {
                 format!("{given} argument{} here", if given == 1 { "" } else { "s" }),
             )
             .label(name_span, "this function")
-            .help(format!("signature: {}", func.signature())),
+            .help(match stdlib::compat::arity_hint(func.name, given) {
+                Some(hint) => format!("{hint}; signature: {}", func.signature()),
+                None => format!("signature: {}", func.signature()),
+            }),
         );
     }
 
