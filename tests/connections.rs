@@ -552,7 +552,7 @@ fn a_run_killed_mid_way_delivers_every_record_exactly_once_after_resuming() {
     let started = Instant::now();
     while fsm.lock().unwrap().customers.len() < 230 {
         assert!(
-            started.elapsed() < Duration::from_secs(60),
+            started.elapsed() < common::patience(60),
             "the run did not get going"
         );
         std::thread::sleep(Duration::from_millis(2));

@@ -234,3 +234,55 @@ fn a_semicolon_between_arguments_and_a_backslash_in_double_quotes_get_their_fix(
         "the fix shows the formula's own escape: {err}"
     );
 }
+
+#[test]
+fn the_sample_header_of_a_connector_is_what_test_and_the_repl_read() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempdir("first_hour", "sample_header");
+    let connector = root.join("examples/customers.toml").display().to_string();
+    let (code, out, err) = run_in(&dir, &["test", &connector, "--tz", "Europe/Berlin"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("C001"),
+        "the records of business_partners.ndjson: {out}"
+    );
+    let with_flag = run_in(
+        &dir,
+        &[
+            "test",
+            &connector,
+            "--tz",
+            "Europe/Berlin",
+            "--sample",
+            &root
+                .join("examples/business_partners.ndjson")
+                .display()
+                .to_string(),
+        ],
+    );
+    assert_eq!(
+        with_flag.1, out,
+        "the header names the same sample as the flag"
+    );
+
+    let (code, out, err) = common::outcome(
+        common::sluice()
+            .current_dir(&dir)
+            .args(["repl", "--connector", &connector])
+            .write_stdin("data('CardCode')\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("C001"),
+        "the REPL starts on the first sample: {out}"
+    );
+
+    std::fs::write(
+        dir.join("bare.toml"),
+        "name = \"bare\"\n[inbound]\ntype = \"ndjson\"\n[outbound]\ntype = \"ndjson\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_in(&dir, &["test", "bare.toml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("# sample: FILE"), "{err}");
+}

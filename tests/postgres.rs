@@ -119,7 +119,7 @@ fn three_workers_one_killed_mid_partition_write_every_record_exactly_once() {
     kill_mid_partition(
         &mut client,
         &mut workers[0],
-        (Duration::from_millis(50), Duration::from_secs(120)),
+        (Duration::from_millis(50), common::patience(120)),
     );
     let taken_over: i64 = client
         .query_one(
@@ -161,7 +161,7 @@ fn three_workers_one_killed_mid_partition_write_every_record_exactly_once() {
         RECORDS as i64,
         "every id once"
     );
-    assert!(started.elapsed() < Duration::from_secs(300));
+    assert!(started.elapsed() < common::patience(300));
 }
 
 #[test]
@@ -278,7 +278,7 @@ fn of_the_workers_given_one_slot_one_runs_it_and_a_dead_ones_slot_is_taken_over(
     let started = Instant::now();
     while query_count(&mut client, "SELECT count(*) FROM objects") < 25_000 {
         assert!(
-            started.elapsed() < Duration::from_secs(60),
+            started.elapsed() < common::patience(60),
             "the run never got going"
         );
         std::thread::sleep(Duration::from_millis(20));
@@ -375,7 +375,7 @@ field = "n"
     kill_mid_partition(
         &mut client,
         &mut workers[0],
-        (Duration::from_millis(5), Duration::from_secs(60)),
+        (Duration::from_millis(5), common::patience(60)),
     );
     for w in workers.drain(1..) {
         let err = finish(w);

@@ -61,7 +61,7 @@ impl Tmux {
                 return screen;
             }
             assert!(
-                start.elapsed() < Duration::from_secs(10),
+                start.elapsed() < common::patience(10),
                 "timed out waiting for {needle:?}; screen:\n{screen}"
             );
             std::thread::sleep(Duration::from_millis(50));
@@ -166,7 +166,7 @@ fn a_person_at_the_terminal() {
     let start = Instant::now();
     while t.alive() {
         assert!(
-            start.elapsed() < Duration::from_secs(10),
+            start.elapsed() < common::patience(10),
             "Ctrl-D did not quit"
         );
         std::thread::sleep(Duration::from_millis(50));

@@ -611,7 +611,7 @@ fn sigterm_drains_the_running_sync_and_commits_its_checkpoint() {
             break status;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(30),
+            started.elapsed() < common::patience(30),
             "no exit after SIGTERM"
         );
         std::thread::sleep(Duration::from_millis(20));

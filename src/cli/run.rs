@@ -359,9 +359,10 @@ fn zone_of(file: &ConnectorFile, arg: Option<&str>) -> Result<chrono_tz::Tz, i32
 pub struct TestArgs {
     /// The connector file.
     connector: PathBuf,
-    /// Sample records: NDJSON, or CSV by extension.
+    /// Sample records: NDJSON, or CSV by extension (default: the file a `# sample: FILE`
+    /// line at the top of the connector names, relative to it).
     #[arg(long, value_name = "FILE")]
-    sample: String,
+    sample: Option<String>,
     /// The store used by lookups (read only).
     #[arg(long, value_name = "DB", env = "SLUICE_STORE", default_value = DEFAULT_STORE)]
     store: PathBuf,
@@ -405,15 +406,20 @@ pub fn run_test(args: TestArgs) -> i32 {
         limits,
         schema: file.connector.inbound_schema(),
     };
+    let Some(sample) = args
+        .sample
+        .clone()
+        .or_else(|| file.sample_path().map(|p| p.display().to_string()))
+    else {
+        eprintln!(
+            "error: no sample records: give --sample FILE, or name them in a `# sample: FILE` line at the top of {}",
+            args.connector.display()
+        );
+        return EXIT_COMPILE;
+    };
     let stop = std::sync::Arc::default();
-    let records = match open_source(
-        &file.connector,
-        Some(&args.sample),
-        &args.store,
-        None,
-        &stop,
-    )
-    .and_then(|mut source| source.open(None, &settings))
+    let records = match open_source(&file.connector, Some(&sample), &args.store, None, &stop)
+        .and_then(|mut source| source.open(None, &settings))
     {
         Ok(reading) => reading.into_records(&settings),
         Err(d) => {
@@ -431,7 +437,7 @@ pub fn run_test(args: TestArgs) -> i32 {
         let rec = match item {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("error: cannot read {}: {e}", args.sample);
+                eprintln!("error: cannot read {}: {e}", sample);
                 return EXIT_RUNTIME;
             }
         };

@@ -567,6 +567,20 @@ impl ConnectorFile {
         crate::diagnostics::render_plain(&report)
     }
 
+    /// The sample records a `# sample: FILE` comment at the top of the file names, relative
+    /// to the file's directory: what `sluice test` and `sluice repl --connector` read when
+    /// no sample is given.
+    pub fn sample_path(&self) -> Option<std::path::PathBuf> {
+        let name = self
+            .text
+            .lines()
+            .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+            .find_map(|l| l.trim_start().strip_prefix('#')?.trim().strip_prefix("sample:"))?
+            .trim();
+        let dir = Path::new(&self.path).parent().unwrap_or(Path::new(""));
+        (!name.is_empty()).then(|| dir.join(name))
+    }
+
     /// The 1-based line where `needle` first occurs in the file.
     pub fn line_of(&self, needle: &str) -> Option<usize> {
         if needle.is_empty() {

@@ -21,6 +21,28 @@ pub fn sluice() -> Command {
     command
 }
 
+/// How long a test waits for something that takes `secs` seconds at most on a quiet machine:
+/// longer on a loaded one, so that a suite run beside other work (CI's two cores shared with
+/// a build) waits instead of failing. The factor is `SLUICE_TEST_PATIENCE` when set, else
+/// the load per core (the 1-minute load average over the cores) when above 1, at most 10.
+pub fn patience(secs: u64) -> std::time::Duration {
+    let factor = std::env::var("SLUICE_TEST_PATIENCE")
+        .ok()
+        .and_then(|f| f.parse::<f64>().ok())
+        .unwrap_or_else(load_per_core)
+        .clamp(1.0, 10.0);
+    std::time::Duration::from_secs_f64(secs as f64 * factor)
+}
+
+fn load_per_core() -> f64 {
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next()?.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    load / cores
+}
+
 /// A process of the `sluice` binary, with the store of the running test (as [`sluice`]).
 pub fn process() -> std::process::Command {
     let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("sluice"));

@@ -62,7 +62,7 @@ impl Served {
                 }
             });
         }
-        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
+        let addr = match rx.recv_timeout(super::patience(30)) {
             Ok(addr) => addr,
             Err(_) => {
                 let _ = child.kill();
@@ -123,9 +123,7 @@ impl Served {
         body: &[u8],
     ) -> (String, String) {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
+        stream.set_read_timeout(Some(super::patience(30))).unwrap();
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
             body.len()
@@ -186,7 +184,7 @@ impl Served {
 
     /// Waits until `ready` holds (at most `secs`), failing with `what` and the server's log.
     pub fn wait_until(&self, what: &str, secs: u64, ready: impl Fn(&Served) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
+        let deadline = Instant::now() + super::patience(secs);
         while Instant::now() < deadline {
             if ready(self) {
                 return;

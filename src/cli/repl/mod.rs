@@ -475,7 +475,11 @@ pub fn run(args: ReplArgs) -> i32 {
     let schema = connector
         .as_ref()
         .and_then(|(f, _)| f.connector.inbound_schema());
-    let samples = match &args.input {
+    let sample_path = args
+        .input
+        .clone()
+        .or_else(|| connector.as_ref().and_then(|(f, _)| f.sample_path()));
+    let samples = match &sample_path {
         Some(path) => match load_samples(path, schema) {
             Ok(s) => s,
             Err(e) => {
