@@ -5,7 +5,7 @@
 use chrono::{Datelike, Months, NaiveDate, Weekday};
 
 use super::args::{number, text};
-use super::dates::when;
+use super::dates::{date_fn, when};
 use super::{ex, opt, req, Category, Function, Imp, Returns};
 use crate::diagnostics::codes;
 use crate::runtime::{Ctx, EvalError};
@@ -19,27 +19,9 @@ const WHEN: TypeSet = TypeSet::DATE
 const NUM_OR_NULL: TypeSet = TypeSet::NUMBER.union(TypeSet::NULL);
 const DATE_OR_NULL: TypeSet = TypeSet::DATE.union(TypeSet::NULL);
 
-macro_rules! calendar_fn {
-    ($name:literal, $params:expr, $ret:expr, $doc:literal, [$($ex:expr),* $(,)?], $imp:expr) => {
-        Function {
-            name: $name,
-            category: Category::Dates,
-            params: $params,
-            variadic: false,
-            returns: Returns::Fixed($ret),
-            doc: $doc,
-            examples: &[$($ex),*],
-            imp: Imp::Eager($imp),
-            pure: true,
-            check: None,
-            reads: super::Reads::Arguments,
-        }
-    };
-}
-
 /// The functions of this file.
 pub const FUNCTIONS: &[Function] = &[
-    calendar_fn!("weekday", &[req("d", WHEN), opt("type", NUM)], NUM_OR_NULL,
+    date_fn!("weekday", &[req("d", WHEN), opt("type", NUM)], NUM_OR_NULL,
         "The weekday as a number: by default ISO (Monday = 1 ... Sunday = 7, Excel's type 2); Excel's types 1 and 17 (Sunday = 1), 2 and 11 (Monday = 1), 3 (Monday = 0), 12–16 (Tuesday ... Saturday = 1). Excel's own default is type 1.",
         [
             ex("weekday('2024-05-05')", "{}", "7"),
@@ -48,36 +30,36 @@ pub const FUNCTIONS: &[Function] = &[
             ex("weekday('2024-05-08', 13)", "{}", "1"),
             ex("weekday('2024-05-05', 4)", "{}", "error E306"),
             ex("weekday(null)", "{}", "null"),
-        ], weekday),
-    calendar_fn!("weeknum", &[req("d", WHEN), opt("type", NUM)], NUM_OR_NULL,
+        ], weekday, None),
+    date_fn!("weeknum", &[req("d", WHEN), opt("type", NUM)], NUM_OR_NULL,
         "Excel's WEEKNUM: the week of the year, the week holding January 1 being week 1; weeks start on Sunday (type 1, the default, and 17), Monday (2, 11), Tuesday (12) ... Saturday (16); type 21 is the ISO week (isoweeknum).",
         [
             ex("weeknum('2012-03-09')", "{}", "10"),
             ex("weeknum('2012-03-09', 2)", "{}", "11"),
             ex("weeknum('2021-01-01', 21)", "{}", "53"),
             ex("weeknum('2024-01-01', 5)", "{}", "error E306"),
-        ], weeknum),
-    calendar_fn!("isoweeknum", &[req("d", WHEN)], NUM_OR_NULL,
+        ], weeknum, None),
+    date_fn!("isoweeknum", &[req("d", WHEN)], NUM_OR_NULL,
         "The ISO 8601 week number (weeks start on Monday; week 1 holds the year's first Thursday).",
-        [ex("isoweeknum('2012-03-09')", "{}", "10"), ex("isoweeknum('2021-01-01')", "{}", "53"), ex("isoweeknum(null)", "{}", "null")], isoweeknum),
-    calendar_fn!("dayofyear", &[req("d", WHEN)], NUM_OR_NULL,
+        [ex("isoweeknum('2012-03-09')", "{}", "10"), ex("isoweeknum('2021-01-01')", "{}", "53"), ex("isoweeknum(null)", "{}", "null")], isoweeknum, None),
+    date_fn!("dayofyear", &[req("d", WHEN)], NUM_OR_NULL,
         "The day of the year, 1–366.",
-        [ex("dayofyear('2024-12-31')", "{}", "366"), ex("dayofyear('2023-02-01')", "{}", "32")], dayofyear),
-    calendar_fn!("eomonth", &[req("d", WHEN), req("months", NUM)], DATE_OR_NULL,
+        [ex("dayofyear('2024-12-31')", "{}", "366"), ex("dayofyear('2023-02-01')", "{}", "32")], dayofyear, None),
+    date_fn!("eomonth", &[req("d", WHEN), req("months", NUM)], DATE_OR_NULL,
         "Excel's EOMONTH: the last day of the month `months` after d's (negative: before; a fraction is truncated).",
         [
             ex("eomonth('2011-01-01', 1)", "{}", r#""2011-02-28""#),
             ex("eomonth('2011-01-01', -3)", "{}", r#""2010-10-31""#),
             ex("eomonth('2024-01-15', 1.9)", "{}", r#""2024-02-29""#),
-        ], eomonth),
-    calendar_fn!("edate", &[req("d", WHEN), req("months", NUM)], DATE_OR_NULL,
+        ], eomonth, None),
+    date_fn!("edate", &[req("d", WHEN), req("months", NUM)], DATE_OR_NULL,
         "Excel's EDATE: the same day `months` months after d (before, when negative), the month's last day when it has no such day.",
         [
             ex("edate('2011-01-15', 1)", "{}", r#""2011-02-15""#),
             ex("edate('2011-01-31', 1)", "{}", r#""2011-02-28""#),
             ex("edate('2011-01-15', -1)", "{}", r#""2010-12-15""#),
-        ], edate),
-    calendar_fn!("datedif", &[req("start", WHEN), req("end", WHEN), req("unit", STR)], NUM_OR_NULL,
+        ], edate, None),
+    date_fn!("datedif", &[req("start", WHEN), req("end", WHEN), req("unit", STR)], NUM_OR_NULL,
         "Excel's DATEDIF: whole years 'Y', months 'M' or days 'D' from start to end; 'YM' months and 'MD' days left over after whole years and months, 'YD' days as if in the same year. E306 when start is after end, as in Excel.",
         [
             ex("datedif('2001-01-01', '2003-01-01', 'Y')", "{}", "2"),
@@ -86,7 +68,7 @@ pub const FUNCTIONS: &[Function] = &[
             ex("datedif('2001-06-01', '2002-08-15', 'YM')", "{}", "2"),
             ex("datedif('2001-06-20', '2002-08-15', 'MD')", "{}", "26"),
             ex("datedif('2003-01-01', '2001-01-01', 'Y')", "{}", "error E306"),
-        ], datedif),
+        ], datedif, None),
 ];
 
 /// Argument `i` as a local date; `None` for null.
@@ -101,6 +83,15 @@ fn truncated(args: &[Value], i: usize, func: &str) -> Result<Option<i64>, EvalEr
         Some(n) => i64::try_from(n.trunc()).map(Some).map_err(|_| {
             EvalError::invalid_argument(format!("{func}() argument {} is out of range: {n}", i + 1))
         }),
+    }
+}
+
+/// The numbering type of a weekday or week number: `default` when left out, `None` when
+/// null.
+fn kind_arg(args: &[Value], i: usize, func: &str, default: i64) -> Result<Option<i64>, EvalError> {
+    match args.get(i) {
+        None => Ok(Some(default)),
+        Some(_) => truncated(args, i, func),
     }
 }
 
@@ -134,12 +125,8 @@ fn weekday(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     let Some(d) = date_arg(args, 0, "weekday", ctx)? else {
         return Ok(Value::Null);
     };
-    let kind = match args.get(1) {
-        None => 2,
-        Some(_) => match truncated(args, 1, "weekday")? {
-            Some(k) => k,
-            None => return Ok(Value::Null),
-        },
+    let Some(kind) = kind_arg(args, 1, "weekday", 2)? else {
+        return Ok(Value::Null);
     };
     let (start, first) = week_start(kind, "weekday")?;
     let since_start = (i64::from(d.weekday().num_days_from_monday())
@@ -152,12 +139,8 @@ fn weeknum(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     let Some(d) = date_arg(args, 0, "weeknum", ctx)? else {
         return Ok(Value::Null);
     };
-    let kind = match args.get(1) {
-        None => 1,
-        Some(_) => match truncated(args, 1, "weeknum")? {
-            Some(k) => k,
-            None => return Ok(Value::Null),
-        },
+    let Some(kind) = kind_arg(args, 1, "weeknum", 1)? else {
+        return Ok(Value::Null);
     };
     if kind == 21 {
         return Ok(Value::Number(d.iso_week().week().into()));

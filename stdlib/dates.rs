@@ -53,6 +53,7 @@ macro_rules! date_fn {
         }
     };
 }
+pub(super) use date_fn;
 
 macro_rules! part_fn {
     ($name:literal, $doc:literal, $example:literal, $result:literal, $part:expr) => {

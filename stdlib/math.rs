@@ -11,6 +11,7 @@ use rust_decimal::prelude::*;
 use rust_decimal::Decimal;
 
 use super::args::number;
+use super::numbers::num_fn;
 use super::{ex, opt, req, Category, Function, Imp, Returns};
 use crate::diagnostics::codes;
 use crate::runtime::{Ctx, EvalError};
@@ -19,27 +20,9 @@ use crate::value::{TypeSet, Value};
 const NUM: TypeSet = TypeSet::NUMBER;
 const NUM_OR_NULL: TypeSet = TypeSet::NUMBER.union(TypeSet::NULL);
 
-macro_rules! math_fn {
-    ($name:literal, $params:expr, $doc:literal, [$($ex:expr),* $(,)?], $imp:expr) => {
-        Function {
-            name: $name,
-            category: Category::Numbers,
-            params: $params,
-            variadic: false,
-            returns: Returns::Fixed(NUM_OR_NULL),
-            doc: $doc,
-            examples: &[$($ex),*],
-            imp: Imp::Eager($imp),
-            pure: true,
-            check: None,
-            reads: super::Reads::Arguments,
-        }
-    };
-}
-
 /// The functions of this file.
 pub const FUNCTIONS: &[Function] = &[
-    math_fn!(
+    num_fn!(
         "power",
         &[req("base", NUM), req("exponent", NUM)],
         "base raised to exponent: exact for whole exponents and whenever the exact result has at most 28 significant digits, otherwise rounded to 28 significant digits; an error (E303) on overflow, E306 for a negative base with a fractional exponent.",
@@ -56,7 +39,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         power
     ),
-    math_fn!(
+    num_fn!(
         "sqrt",
         &[req("x", NUM)],
         "The square root: exact when it has at most 28 significant digits, otherwise rounded to 28; an error (E306) for a negative number.",
@@ -69,7 +52,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         sqrt
     ),
-    math_fn!(
+    num_fn!(
         "exp",
         &[req("x", NUM)],
         "e raised to x, to 28 significant digits (exp(0) is 1); an error (E303) when it does not fit.",
@@ -80,7 +63,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         exp
     ),
-    math_fn!(
+    num_fn!(
         "ln",
         &[req("x", NUM)],
         "The natural logarithm, to 28 significant digits (ln(1) is 0); an error (E306) for x ≤ 0.",
@@ -91,7 +74,7 @@ pub const FUNCTIONS: &[Function] = &[
         ],
         ln
     ),
-    math_fn!(
+    num_fn!(
         "log",
         &[req("x", NUM), opt("base", NUM)],
         "The logarithm of x to base (default 10, as in Excel), to 28 significant digits, exact when it is a whole or simple fraction (log(1000) is 3, log(8, 4) is 1.5); an error (E306) for x ≤ 0 or a base ≤ 0 or 1.",

@@ -36,6 +36,7 @@ macro_rules! num_fn {
         }
     };
 }
+pub(super) use num_fn;
 
 macro_rules! aggregate_fn {
     ($name:literal, $doc:literal, [$($ex:expr),* $(,)?], $imp:expr) => {

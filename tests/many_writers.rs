@@ -432,7 +432,17 @@ fn twenty_workers_fit_a_default_server() {
     let by_key = stored(&dir);
     assert_eq!(by_key.len(), n);
     assert!(by_key.values().all(|v| v.len() == 1));
-    assert!(peak <= 3 * 20, "{peak} sessions for 20 workers");
+    // the documented bound (docs/executor.md): a process's pool keeps at most one
+    // connection per core plus two; under load every worker may reach it, and twenty of
+    // them still fit the server
+    let cores = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(16) as i64;
+    let allowed: i64 = allowed.parse().unwrap();
+    assert!(
+        peak <= 20 * (cores + 2) && peak < allowed,
+        "{peak} sessions for 20 workers (max_connections {allowed})"
+    );
 }
 
 #[test]

@@ -865,7 +865,14 @@ fn upsert_all(
                 } else if agrees_with(&entry.data, record) {
                     counts.unchanged += 1;
                 } else {
-                    record_loss(tx, connector, target, &key, &entry.data, record, &stamp)?;
+                    keep_review(
+                        tx,
+                        "lost",
+                        (connector, target),
+                        &key,
+                        (&entry.data, record),
+                        &stamp,
+                    )?;
                     counts.lost += 1;
                 }
             }
@@ -876,7 +883,14 @@ fn upsert_all(
                 } else if agrees_with(&entry.data, record) {
                     counts.unchanged += 1;
                 } else {
-                    record_loss(tx, connector, target, &key, &entry.data, record, &stamp)?;
+                    keep_review(
+                        tx,
+                        "lost",
+                        (connector, target),
+                        &key,
+                        (&entry.data, record),
+                        &stamp,
+                    )?;
                     counts.lost += 1;
                 }
             }
@@ -884,19 +898,13 @@ fn upsert_all(
                 if entry.data == *record {
                     counts.unchanged += 1;
                 } else {
-                    tx.execute(
-                        "INSERT INTO reviews(connector, object_type, key_field, key_value, existing, incoming, created_at, status)
-                         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending'
-                         WHERE NOT EXISTS (SELECT 1 FROM reviews WHERE status = 'pending' AND object_type = ?2 AND key_value = ?4 AND incoming = ?6)",
-                        params![
-                            connector,
-                            object_type,
-                            key_field,
-                            key.as_str(),
-                            entry.data.to_json().as_str(),
-                            record.to_json().as_str(),
-                            stamp.as_str()
-                        ],
+                    keep_review(
+                        tx,
+                        "pending",
+                        (connector, target),
+                        &key,
+                        (&entry.data, record),
+                        &stamp,
                     )?;
                     counts.queued += 1;
                 }
@@ -941,21 +949,21 @@ fn agrees_with(stored: &Value, incoming: &Value) -> bool {
     }
 }
 
-/// Keeps a record that lost its conflict with the stored one, for `sluice review list
-/// --lost` (once per key and incoming record).
-fn record_loss(
+/// Keeps a stored record and the incoming one that differs from it in the review table,
+/// once per key and incoming record: `pending` for manual_review (`sluice review`), `lost`
+/// for a record its conflict rule kept out (`sluice review list --lost`).
+fn keep_review(
     tx: &Conn,
-    connector: &str,
-    target: UpsertTarget<'_>,
+    status: &str,
+    (connector, target): (&str, UpsertTarget<'_>),
     key: &str,
-    stored: &Value,
-    incoming: &Value,
+    (stored, incoming): (&Value, &Value),
     stamp: &str,
 ) -> Result<(), DbError> {
     tx.execute(
         "INSERT INTO reviews(connector, object_type, key_field, key_value, existing, incoming, created_at, status)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'lost'
-         WHERE NOT EXISTS (SELECT 1 FROM reviews WHERE status = 'lost' AND object_type = ?2 AND key_value = ?4 AND incoming = ?6)",
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+         WHERE NOT EXISTS (SELECT 1 FROM reviews WHERE status = ?8 AND object_type = ?2 AND key_value = ?4 AND incoming = ?6)",
         params![
             connector,
             target.object,
@@ -963,7 +971,8 @@ fn record_loss(
             key,
             stored.to_json().as_str(),
             incoming.to_json().as_str(),
-            stamp
+            stamp,
+            status
         ],
     )?;
     Ok(())
