@@ -314,7 +314,7 @@ pub fn round_with(
         rounded.rescale(dp);
         return Ok(rounded);
     }
-    let shift = u32::try_from(-digits).unwrap_or(u32::MAX);
+    let shift = u32::try_from(digits.unsigned_abs()).unwrap_or(u32::MAX);
     if shift > 28 {
         return Ok(Decimal::ZERO);
     }

@@ -797,7 +797,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 let digits = match args.get(1).and_then(Node::as_const) {
                     Some(Value::Number(d)) if !d.fract().is_zero() => return self.interp_num(n),
                     Some(Value::Number(d)) => match i64::try_from(*d) {
-                        Ok(d) if d.abs() <= 28 => d,
+                        Ok(d) if d.unsigned_abs() <= 28 => d,
                         _ => return self.interp_num(n),
                     },
                     _ => 0,
