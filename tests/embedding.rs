@@ -182,3 +182,75 @@ fn lookups_come_from_the_embedder() {
         sluice::Output::Mapped(expected.as_object().unwrap().clone())
     );
 }
+
+/// Regression: a panic in an embedder's lookup under the JIT ended the host with "panic in a
+/// function that cannot unwind" (exit 134); it now reaches the host as a panic, as it does
+/// under the interpreter, whatever the call that reached the lookup (a whole mapping, a
+/// number inside native arithmetic, a condition).
+#[test]
+fn a_panicking_lookup_under_the_jit_unwinds_to_the_host_instead_of_aborting() {
+    struct Panics;
+    impl sluice::ObjectLookups for Panics {
+        fn latest_equal(
+            &self,
+            _: &str,
+            _: &str,
+            _: &serde_json::Value,
+        ) -> Result<Option<serde_json::Value>, String> {
+            panic!("the embedder's database driver panicked")
+        }
+        fn oldest_containing(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+        ) -> Result<Option<serde_json::Value>, String> {
+            Ok(None)
+        }
+        fn all_matching(
+            &self,
+            _: &str,
+            _: &serde_json::Map<String, serde_json::Value>,
+        ) -> Result<Vec<serde_json::Value>, String> {
+            Ok(vec![])
+        }
+    }
+    let mut ctx = sluice::Context::at("2024-05-01T00:00:00Z").unwrap();
+    ctx.lookups = Some(std::sync::Arc::new(Panics));
+    let lookup = "vlookup('CardCode', 'fsmcustomer', 'erp_id', 'customer_id')";
+    // (condition, mapping): the lookup as a whole mapping, inside native arithmetic, and in
+    // a condition
+    let cases = [
+        (None, lookup.to_string()),
+        (None, format!("{lookup} + data('n') * 2")),
+        (
+            Some(format!("data('n') > 0 and {lookup} = 1")),
+            "data('n')".to_string(),
+        ),
+    ];
+    for engine in [sluice::Engine::Interp, sluice::Engine::Jit] {
+        let options = sluice::Options {
+            engine,
+            ..Default::default()
+        };
+        for (i, (condition, mapping)) in cases.iter().enumerate() {
+            let conditions: Vec<&str> = condition.iter().map(String::as_str).collect();
+            let program = sluice::Program::from_mappings(
+                &conditions,
+                &[("result", sluice::Mapping::Formula(mapping.as_str()))],
+                &options,
+            )
+            .unwrap();
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                program.execute(&serde_json::json!({"CardCode": "C1", "n": 2}), &ctx)
+            }));
+            let payload = caught.expect_err(&format!("case {i} under {engine:?} did not panic"));
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            assert!(message.contains("database driver panicked"), "{message}");
+        }
+    }
+}

@@ -286,3 +286,46 @@ fn the_sample_header_of_a_connector_is_what_test_and_the_repl_read() {
     assert_eq!(code, 2);
     assert!(err.contains("# sample: FILE"), "{err}");
 }
+
+/// Regression: a run thread that panicked under `serve` left its connector marked running,
+/// so it never ran again and SIGTERM waited for it for ever.
+#[test]
+fn a_panicking_run_under_serve_fails_frees_its_connector_and_lets_the_server_stop() {
+    let dir = tempdir("first_hour", "run_panic");
+    std::fs::write(
+        dir.join("orders.toml"),
+        "name = \"orders\"\n[inbound]\ntype = \"ndjson\"\npath = \"orders.ndjson\"\n\
+         [outbound]\ntype = \"store\"\nobject = \"order\"\nprimary_key = \"id\"\n\
+         [[mappings]]\ntarget = \"id\"\nfield = \"id\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("orders.ndjson"), "{\"id\": 1}\n").unwrap();
+    let mut served = Served::start(
+        &dir,
+        &["orders.toml"],
+        &[("SLUICE_FAILPOINT", "serve-run-panic")],
+    );
+    for _ in 0..2 {
+        let run = served.finished(served.trigger("orders"));
+        assert_eq!(run["status"], "failed", "{run}");
+        assert!(run["error"].as_str().unwrap().contains("E812"), "{run}");
+        assert_ne!(served.connector("orders")["state"], "running");
+    }
+    assert!(
+        served.log().contains("failpoint serve-run-panic"),
+        "{}",
+        served.log()
+    );
+    // SAFETY: a signal to our own child process.
+    unsafe { libc::kill(served.pid(), libc::SIGTERM) };
+    let started = std::time::Instant::now();
+    loop {
+        match served.child.try_wait().unwrap() {
+            Some(_) => break,
+            None if started.elapsed() < common::patience(10) => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            None => panic!("serve did not stop after SIGTERM"),
+        }
+    }
+}

@@ -24,7 +24,16 @@ const EXTREMES: [&str; 5] = [
 
 /// Text arguments to try until the call compiles (options are checked when literal).
 const TEXTS: [&str; 10] = [
-    "'2024-01-02'", "'day'", "'half_up'", "'UTC'", "'sha256'", "'Y'", "'0.00'", "'a'", "'x'", "','",
+    "'2024-01-02'",
+    "'day'",
+    "'half_up'",
+    "'UTC'",
+    "'sha256'",
+    "'Y'",
+    "'0.00'",
+    "'a'",
+    "'x'",
+    "','",
 ];
 
 fn sample(ty: TypeSet, text: &str) -> String {
@@ -77,7 +86,13 @@ fn every_number_argument_at_the_integer_extremes_is_a_value_or_an_error() {
                         .params
                         .iter()
                         .enumerate()
-                        .map(|(j, p)| if j == i { extreme.to_string() } else { sample(p.ty, t) })
+                        .map(|(j, p)| {
+                            if j == i {
+                                extreme.to_string()
+                            } else {
+                                sample(p.ty, t)
+                            }
+                        })
                         .collect();
                     let text = format!("{}({})", function.name, args.join(", "));
                     transform_of(&text).map(|tr| (text, tr))

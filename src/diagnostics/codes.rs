@@ -195,6 +195,8 @@ codes! {
         "`sluice token create NAME` names a token that exists (revoke it first, or choose another name), or `sluice token revoke NAME` names none (`sluice token list` shows them).";
     E810_INSECURE_LISTEN = "E810", "API open beyond this machine without authentication",
         "`sluice serve --listen` names an address other machines can reach, and the store holds no API token: anyone on the network could read dead letters (raw customer records) and start runs. Create a token first (`sluice token create NAME --role admin --store DB`), or listen on 127.0.0.1, or, knowingly, pass `--insecure-no-auth`.";
+    E812_RUN_PANICKED = "E812", "a run stopped on an internal error",
+        "A run under `sluice serve` met a bug (a panic in Sluice or in a function it called) and stopped. What it committed stands, as after a crash: the next run resumes from its last checkpoint. The run is recorded as failed with the panic's message, the connector is free for its next run (it is retried with the usual back-off), and the server goes on. Please report the message.";
 }
 
 /// Looks a code up by its id (`E101`, case-insensitive).

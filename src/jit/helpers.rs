@@ -60,6 +60,27 @@ pub struct JitCtx<'a, 'r> {
     /// Native conditions and mappings the interpreter evaluated whole for this record
     /// (their value could not be had natively).
     pub whole_formulas: u64,
+    /// A panic caught inside a helper (in a function, or in an embedder's lookup the
+    /// interpreter called): it cannot unwind through generated code, so the helper reports
+    /// an error and the caller of the generated code resumes the panic once it has returned,
+    /// as it would have surfaced under the interpreter.
+    pub panic: Option<Box<dyn std::any::Any + Send>>,
+}
+
+/// Runs `f` (which calls into the interpreter) so that a panic in it does not cross the
+/// generated code: the panic is kept in the context and `failed` returned; once one has
+/// been kept, nothing more is evaluated.
+fn guarded<T>(c: &mut JitCtx, failed: T, f: impl FnOnce(&mut JitCtx) -> T) -> T {
+    if c.panic.is_some() {
+        return failed;
+    }
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(c))) {
+        Ok(v) => v,
+        Err(payload) => {
+            c.panic = Some(payload);
+            failed
+        }
+    }
 }
 
 /// A decimal as (mantissa, scale) when its mantissa fits an i64 and it is not a
@@ -98,28 +119,33 @@ pub extern "C" fn field_num(c: &mut JitCtx, path: &FieldPath, o: &mut NumOut) {
 /// context (the first one: evaluation runs in the interpreter's order, so it is the error
 /// the interpreter reports) and given as [`NUM_ERR`].
 pub extern "C" fn interp_num(c: &mut JitCtx, n: &Node, o: &mut NumOut) {
-    match c.interp.eval(n, c.ctx) {
-        Ok(v) => put_num(o, &v),
+    let failed = NumOut {
+        status: NUM_ERR,
+        ..NumOut::default()
+    };
+    *o = guarded(c, failed, |c| match c.interp.eval(n, c.ctx) {
+        Ok(v) => {
+            let mut out = NumOut::default();
+            put_num(&mut out, &v);
+            out
+        }
         Err(e) => {
             if c.error.is_none() {
                 c.error = Some(e);
             }
-            *o = NumOut {
-                status: NUM_ERR,
-                ..NumOut::default()
-            }
+            failed
         }
-    }
+    });
 }
 
 /// Evaluates a node with the interpreter as a boolean code.
 pub extern "C" fn interp_bool(c: &mut JitCtx, n: &Node) -> i64 {
-    match c.interp.eval(n, c.ctx) {
+    guarded(c, B_BAIL, |c| match c.interp.eval(n, c.ctx) {
         Ok(Value::Bool(true)) => B_TRUE,
         Ok(Value::Bool(false)) => B_FALSE,
         Ok(Value::Null) => B_NULL,
         _ => B_BAIL,
-    }
+    })
 }
 
 /// A decimal result as a [`NumOut`]: a number when there is one and it fits the
@@ -273,7 +299,7 @@ pub extern "C" fn box_bool(code: i64, o: &mut Value) {
 /// Evaluates a node with the interpreter into an output value; 0 on success, 1 on error
 /// (kept in the context).
 pub extern "C" fn interp_root(c: &mut JitCtx, n: &Node, o: &mut Value) -> i64 {
-    match c.interp.eval(n, c.ctx) {
+    guarded(c, 1, |c| match c.interp.eval(n, c.ctx) {
         Ok(v) => {
             *o = v;
             0
@@ -282,12 +308,12 @@ pub extern "C" fn interp_root(c: &mut JitCtx, n: &Node, o: &mut Value) -> i64 {
             c.error = Some(e);
             1
         }
-    }
+    })
 }
 
 /// Evaluates a condition with the interpreter: 0 holds, 1 does not hold, 2 error (kept).
 pub extern "C" fn interp_cond(c: &mut JitCtx, n: &Node) -> i64 {
-    match c.interp.eval(n, c.ctx) {
+    guarded(c, 2, |c| match c.interp.eval(n, c.ctx) {
         Ok(Value::Bool(true)) => 0,
         Ok(Value::Bool(false) | Value::Null) => 1,
         Ok(other) => {
@@ -304,7 +330,7 @@ pub extern "C" fn interp_cond(c: &mut JitCtx, n: &Node) -> i64 {
             c.error = Some(e);
             2
         }
-    }
+    })
 }
 
 /// Copies a field into an output value.

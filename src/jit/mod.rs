@@ -252,6 +252,7 @@ impl JitTransform {
             interp,
             error: None,
             whole_formulas: 0,
+            panic: None,
         };
         // SAFETY: the function was compiled for this transform; `jctx` and `outs` (one
         // slot per mapping) are live and exclusive for the call. The code passes the helpers
@@ -260,6 +261,9 @@ impl JitTransform {
         // which the `Arc` keeps alive and nothing mutates — so every reference a helper
         // receives is valid, and the mutable ones unaliased, for the call.
         let code = unsafe { (self.function)(&mut jctx, outs.as_mut_ptr()) };
+        if let Some(payload) = jctx.panic.take() {
+            std::panic::resume_unwind(payload);
+        }
         if jctx.whole_formulas > 0 {
             self.whole_formulas
                 .fetch_add(jctx.whole_formulas, std::sync::atomic::Ordering::Relaxed);

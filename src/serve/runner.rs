@@ -93,12 +93,34 @@ fn due_runs(server: &Server) -> Vec<(u64, Loaded)> {
     starts
 }
 
+/// `SLUICE_FAILPOINT=serve-run-panic` makes every run panic as it starts: how the tests
+/// (and an operator checking their alerting) see that a panicking run is contained.
+const FAILPOINT: &str = "SLUICE_FAILPOINT";
+
 /// Runs run `id` of a connector (its way back too, for a bidirectional one) and records
 /// how it ended.
 fn execute(server: &Server, id: u64, loaded: &Loaded) {
     let input = server.lock().runs.get(&id).and_then(|r| r.input.clone());
     let started = std::time::Instant::now();
-    let result = run_both_ways(server, loaded, input.as_deref());
+    // A panic in the run (a bug) must not leave the connector marked running for ever: it
+    // is a failed run like any other, and the server goes on.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if std::env::var_os(FAILPOINT).is_some_and(|v| v == "serve-run-panic") {
+            panic!("failpoint serve-run-panic");
+        }
+        run_both_ways(server, loaded, input.as_deref())
+    }))
+    .unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_string());
+        Err(Diag::new(
+            codes::E812_RUN_PANICKED,
+            format!("the run stopped on an internal error: {message}"),
+        ))
+    });
     let seconds = started.elapsed().as_secs_f64();
     let now = Utc::now();
     let mut registry = server.lock();
