@@ -106,7 +106,7 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
     // is a failed run like any other, and the server goes on.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         if std::env::var_os(FAILPOINT).is_some_and(|v| v == "serve-run-panic") {
-            panic!("failpoint serve-run-panic");
+            std::panic::panic_any("failpoint serve-run-panic");
         }
         run_both_ways(server, loaded, input.as_deref())
     }))
