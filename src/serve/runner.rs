@@ -105,8 +105,9 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
     // A panic in the run (a bug) must not leave the connector marked running for ever: it
     // is a failed run like any other, and the server goes on.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        #[allow(clippy::panic, reason = "the failpoint's whole job is to panic")]
         if std::env::var_os(FAILPOINT).is_some_and(|v| v == "serve-run-panic") {
-            std::panic::panic_any("failpoint serve-run-panic");
+            panic!("failpoint serve-run-panic");
         }
         run_both_ways(server, loaded, input.as_deref())
     }))
