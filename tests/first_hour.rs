@@ -183,9 +183,9 @@ fn check_reports_every_structural_problem_in_one_pass() {
     }
 }
 
-#[test]
-fn serve_logs_each_run_and_its_page_says_where_the_status_is_without_javascript() {
-    let dir = tempdir("first_hour", "serve_log");
+/// A directory with a served connector `orders` that stores the records of `orders.ndjson`.
+fn orders(name: &str, records: &str) -> std::path::PathBuf {
+    let dir = tempdir("first_hour", name);
     std::fs::write(
         dir.join("orders.toml"),
         "name = \"orders\"\n[inbound]\ntype = \"ndjson\"\npath = \"orders.ndjson\"\n\
@@ -193,7 +193,13 @@ fn serve_logs_each_run_and_its_page_says_where_the_status_is_without_javascript(
          [[mappings]]\ntarget = \"id\"\nfield = \"id\"\n",
     )
     .unwrap();
-    std::fs::write(dir.join("orders.ndjson"), "{\"id\": 1}\n{\"id\": 2}\n").unwrap();
+    std::fs::write(dir.join("orders.ndjson"), records).unwrap();
+    dir
+}
+
+#[test]
+fn serve_logs_each_run_and_its_page_says_where_the_status_is_without_javascript() {
+    let dir = orders("serve_log", "{\"id\": 1}\n{\"id\": 2}\n");
     let served = Served::start(&dir, &["orders.toml"], &[]);
     let run = served.finished(served.trigger("orders"));
     assert_eq!(run["written"], 2, "{run}");
@@ -291,15 +297,7 @@ fn the_sample_header_of_a_connector_is_what_test_and_the_repl_read() {
 /// so it never ran again and SIGTERM waited for it for ever.
 #[test]
 fn a_panicking_run_under_serve_fails_frees_its_connector_and_lets_the_server_stop() {
-    let dir = tempdir("first_hour", "run_panic");
-    std::fs::write(
-        dir.join("orders.toml"),
-        "name = \"orders\"\n[inbound]\ntype = \"ndjson\"\npath = \"orders.ndjson\"\n\
-         [outbound]\ntype = \"store\"\nobject = \"order\"\nprimary_key = \"id\"\n\
-         [[mappings]]\ntarget = \"id\"\nfield = \"id\"\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("orders.ndjson"), "{\"id\": 1}\n").unwrap();
+    let dir = orders("run_panic", "{\"id\": 1}\n");
     let mut served = Served::start(
         &dir,
         &["orders.toml"],

@@ -862,36 +862,18 @@ fn upsert_all(
                     let kept_time = entry.updated_at.clone();
                     entry.replace(merged, kept_time);
                     counts.written += 1;
-                } else if agrees_with(&entry.data, record) {
-                    counts.unchanged += 1;
                 } else {
-                    keep_review(
-                        tx,
-                        "lost",
-                        (connector, target),
-                        &key,
-                        (&entry.data, record),
-                        &stamp,
-                    )?;
-                    counts.lost += 1;
+                    let outcome = (&entry.data, record);
+                    kept_out(tx, (connector, target), &key, outcome, &stamp, &mut counts)?;
                 }
             }
             Conflict::MostRecent => {
                 if incoming_stamp > entry.updated_at {
                     entry.replace(record.clone(), incoming_stamp);
                     counts.written += 1;
-                } else if agrees_with(&entry.data, record) {
-                    counts.unchanged += 1;
                 } else {
-                    keep_review(
-                        tx,
-                        "lost",
-                        (connector, target),
-                        &key,
-                        (&entry.data, record),
-                        &stamp,
-                    )?;
-                    counts.lost += 1;
+                    let outcome = (&entry.data, record);
+                    kept_out(tx, (connector, target), &key, outcome, &stamp, &mut counts)?;
                 }
             }
             Conflict::ManualReview => {
@@ -947,6 +929,25 @@ fn agrees_with(stored: &Value, incoming: &Value) -> bool {
             .all(|(name, value)| stored.get_key(name) == Some(value)),
         other => stored == other,
     }
+}
+
+/// Counts a record its conflict rule kept out: unchanged when it agrees with the stored one,
+/// else lost, and kept for `sluice review list --lost`.
+fn kept_out(
+    tx: &Conn,
+    (connector, target): (&str, UpsertTarget<'_>),
+    key: &str,
+    (stored, incoming): (&Value, &Value),
+    stamp: &str,
+    counts: &mut BatchCounts,
+) -> Result<(), DbError> {
+    if agrees_with(stored, incoming) {
+        counts.unchanged += 1;
+        return Ok(());
+    }
+    keep_review(tx, "lost", (connector, target), key, (stored, incoming), stamp)?;
+    counts.lost += 1;
+    Ok(())
 }
 
 /// Keeps a stored record and the incoming one that differs from it in the review table,
