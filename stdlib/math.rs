@@ -35,6 +35,8 @@ pub const FUNCTIONS: &[Function] = &[
             ex("power(32, 0.2)", "{}", "2"),
             ex("power(2, 0.5)", "{}", "1.414213562373095048801688724"),
             ex("power(10, 40)", "{}", "error E303"),
+            ex("power(79228162514264337593543950335, 12345678901234567890123.5)", "{}", "error E303"),
+            ex("power(2, -1000.5)", "{}", "0"),
             ex("power(-8, 0.5)", "{}", "error E306"),
         ],
         power
@@ -224,6 +226,16 @@ fn power(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
         )));
     }
     if base.is_zero() {
+        return Ok(Value::Number(Decimal::ZERO));
+    }
+    // The result's size before computing it: beyond a decimal's range it is an overflow,
+    // below its 28 places it is 0 (and dashu's exp is not asked for e^(10^22), which it
+    // refuses with a panic).
+    let natural_log = base.to_f64().map(f64::ln).unwrap_or(0.0) * exponent.to_f64().unwrap_or(0.0);
+    if natural_log > 67.0 {
+        return Err(overflow(shown()));
+    }
+    if natural_log < -67.0 {
         return Ok(Value::Number(Decimal::ZERO));
     }
     let computed = if exponent == Decimal::new(5, 1) {

@@ -1,7 +1,8 @@
 //! Every integer argument a formula controls is checked: each function of the library is
 //! called with each of its number arguments at `i64::MIN`, `i64::MAX` and beyond, under the
 //! interpreter and the JIT, in the debug build the tests run (where an unchecked overflow
-//! panics): the answer is a value or an error, never a panic.
+//! panics): the answer is a value or an error, never a panic. The largest decimal and huge
+//! fractions too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -14,12 +15,17 @@ use sluice::transform::{CompiledFormula, CompiledMapping, MappingKind, Transform
 use sluice::types::TypeSet;
 use sluice::value::parse_record;
 
-const EXTREMES: [&str; 5] = [
+const EXTREMES: [&str; 8] = [
     "-9223372036854775808",
     "9223372036854775807",
     "-9223372036854775809",
     "100000000000000000000",
     "-100000000000000000000",
+    // the largest decimal, and a huge fraction: found by the JIT property test, where
+    // power(79228162514264337593543950335, 12345678901234567890123.5) panicked in dashu
+    "79228162514264337593543950335",
+    "12345678901234567890123.5",
+    "-12345678901234567890123.5",
 ];
 
 /// Text arguments to try until the call compiles (options are checked when literal).
