@@ -25,12 +25,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         .iter()
                         .filter(|line| !line.is_empty())
                         .map(|line| match program.execute_ndjson(line, ctx) {
-                            Ok(sluice::Output::Mapped(fields)) => {
-                                serde_json::Value::Object(fields).to_string()
-                            }
                             Ok(sluice::Output::Filtered { condition }) => {
                                 format!("# filtered by condition {condition}")
                             }
+                            Ok(out) => out.to_json().unwrap_or_default(),
                             Err(e) => format!("# {e}"),
                         })
                         .collect()

@@ -15,6 +15,8 @@ pub struct CompileOptions {
     pub limits: Limits,
     /// The schema of the records the formula reads, if declared.
     pub schema: Option<Schema>,
+    /// Functions the host program registered.
+    pub host: crate::stdlib::HostFunctions,
 }
 
 /// A compiled formula.
@@ -34,7 +36,7 @@ pub fn compile(text: &str, options: &CompileOptions) -> Result<Formula, Vec<Diag
             .map(|e| syntax_diag(e, text))
             .collect::<Vec<_>>()
     })?;
-    let ir = types::check(&ast, options.schema.as_ref())?;
+    let ir = types::check(&ast, options.schema.as_ref(), &options.host)?;
     Ok(Formula {
         ir: crate::interp::fold(ir, &options.limits),
         ast,

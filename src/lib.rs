@@ -76,8 +76,16 @@ stages! {
 }
 
 pub use api::{
-    Context, Engine, Error, ErrorDetail, Limits, Mapping, ObjectLookups, Options, Output, Program,
+    functions, Context, Engine, Error, ErrorDetail, ErrorKind, FieldType, FunctionInfo, Functions,
+    HostFunction, Limits, Mapping, ObjectLookups, Options, Output, Program, AUTO_NATIVE_AFTER,
 };
+/// A value: null, a boolean, an exact decimal, text, a date, a date-time, an array or an
+/// object (shared, cheap to clone).
+pub use value::Value;
+/// The fields of an object value, in order.
+pub use value::Map;
+/// The crates whose types the API uses, re-exported so a host names the same versions.
+pub use {chrono, chrono_tz, indexmap, rust_decimal, serde_json};
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub use compile::{compile, CompileOptions, Formula};

@@ -43,6 +43,8 @@ pub enum Category {
     Arrays,
     /// conversion and types
     Conversion,
+    /// registered by the host program
+    Host,
 }
 
 impl Category {
@@ -56,6 +58,7 @@ impl Category {
             Category::Dates => "Dates",
             Category::Arrays => "Arrays & objects",
             Category::Conversion => "Conversion & types",
+            Category::Host => "Host functions",
         }
     }
 }
@@ -90,6 +93,42 @@ pub enum Imp {
     Eager(EagerFn),
     /// The function evaluates the arguments it needs, when it needs them.
     Lazy(fn(&mut dyn LazyArgs, &Ctx) -> Result<Value, EvalError>),
+    /// A function the host program registered, over evaluated arguments.
+    Host(&'static dyn HostCall),
+}
+
+/// The implementation of a function a host program registered: evaluated arguments in, a
+/// value or a message out.
+pub trait HostCall: Send + Sync {
+    /// Computes the result.
+    fn call(&self, args: &[Value]) -> Result<Value, String>;
+}
+
+/// Functions a host program registered, looked up after the library's own.
+#[derive(Clone, Default)]
+pub struct HostFunctions(Vec<&'static Function>);
+
+impl HostFunctions {
+    /// Adds a function (the caller checked that its name is free).
+    pub fn push(&mut self, function: &'static Function) {
+        self.0.push(function);
+    }
+
+    /// The registered functions.
+    pub fn iter(&self) -> impl Iterator<Item = &'static Function> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// The library's function of this name, else the host's (case-insensitive).
+    pub fn lookup(&self, name: &str) -> Option<&'static Function> {
+        lookup(name).or_else(|| self.iter().find(|f| f.name.eq_ignore_ascii_case(name)))
+    }
+}
+
+impl std::fmt::Debug for HostFunctions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter().map(|f| f.name)).finish()
+    }
 }
 
 /// A function over evaluated arguments.

@@ -305,17 +305,14 @@ fn condition_not_boolean_message_is_the_same_in_both_engines() {
 #[test]
 fn step_limit_is_enforced_exactly_under_the_jit() {
     let formula = "if(data('a') > 0, data('a') + data('a') + data('a'), 0) + data('a') + data('a')";
-    let record = serde_json::json!({"a": 1});
+    let record = sluice::Value::parse_json(r#"{"a": 1}"#).unwrap();
     for steps in 1..=16 {
         let mut outcomes = Vec::new();
         for engine in [sluice::Engine::Interp, sluice::Engine::Jit] {
-            let options = sluice::Options {
-                engine,
-                ..Default::default()
-            };
+            let mut options = api_options(engine, &[]);
+            options.limits.max_steps = steps;
             let program = sluice::Program::compile_with(formula, &options).unwrap();
-            let mut ctx = sluice::Context::at("2024-05-01T00:00:00Z").unwrap();
-            ctx.limits.max_steps = steps;
+            let ctx = sluice::Context::at("2024-05-01T00:00:00Z").unwrap();
             outcomes.push(
                 program
                     .execute(&record, &ctx)
@@ -439,7 +436,7 @@ fn mapping() -> impl Strategy<Value = sluice::Mapping<'static>> {
     prop_oneof![
         prop_oneof![Just("a"), Just("s"), Just("d"), Just("missing")]
             .prop_map(sluice::Mapping::Field),
-        Just(sluice::Mapping::Raw(serde_json::json!({"k": [1, 2.50]}))),
+        Just(sluice::Mapping::Raw(sluice::Value::parse_json(r#"{"k": [1, 2.50]}"#).unwrap())),
         num_expr().prop_map(|f| sluice::Mapping::Formula(Box::leak(f.into_boxed_str()))),
         other_expr().prop_map(|f| sluice::Mapping::Formula(Box::leak(f.into_boxed_str()))),
         value_expr().prop_map(|f| sluice::Mapping::Formula(Box::leak(f.into_boxed_str()))),
@@ -460,10 +457,11 @@ proptest! {
         typed in any::<bool>(),
         steps in prop_oneof![Just(1_000_000u64), 1u64..40],
     ) {
-        let schema: Vec<(String, String)> = if typed {
-            [("a", "number"), ("b", "number"), ("c", "number"), ("big", "number"), ("d", "date"), ("s", "string"), ("flag", "boolean")]
+        use sluice::FieldType::{Boolean, Date, Number};
+        let schema: Vec<(String, sluice::FieldType)> = if typed {
+            [("a", Number), ("b", Number), ("c", Number), ("big", Number), ("d", Date), ("s", sluice::FieldType::String), ("flag", Boolean)]
                 .iter()
-                .map(|(f, t)| (f.to_string(), t.to_string()))
+                .map(|(f, t)| (f.to_string(), *t))
                 .collect()
         } else {
             Vec::new()
@@ -478,7 +476,12 @@ proptest! {
             sluice::Program::from_mappings(
                 &[condition.as_str()],
                 &named,
-                &sluice::Options { schema: schema.clone(), engine, ..Default::default() },
+                &{
+                    let mut options = api_options(engine, &[]);
+                    options.schema = schema.clone();
+                    options.limits.max_steps = steps;
+                    options
+                },
             )
         };
         let (interp, jit) = match (program(sluice::Engine::Interp), program(sluice::Engine::Jit)) {
@@ -489,17 +492,13 @@ proptest! {
             }
             (a, b) => panic!("one engine compiled and the other did not: {a:?} / {b:?}"),
         };
-        let mut ctx = sluice::Context::at("2024-05-01T12:00:00Z").unwrap();
-        ctx.limits.max_steps = steps;
+        let ctx = sluice::Context::at("2024-05-01T12:00:00Z").unwrap();
         for r in &records {
             let r = r.replace("\"n\": null", "\"n\": null, \"d\": \"2024-05-01\"");
             let a = interp.execute_ndjson(r.as_bytes(), &ctx);
             let b = jit.execute_ndjson(r.as_bytes(), &ctx);
             let key = |o: &Result<sluice::Output, sluice::Error>| match o {
-                Ok(out) => Ok(serde_json::to_string(&match out {
-                    sluice::Output::Mapped(m) => serde_json::Value::Object(m.clone()),
-                    sluice::Output::Filtered { condition } => serde_json::json!({ "filtered": condition }),
-                }).unwrap()),
+                Ok(out) => Ok(format!("{out:?}")),
                 Err(e) => Err((e.code, e.message.clone(), e.span.clone(), e.target.clone())),
             };
             prop_assert_eq!(key(&a), key(&b), "record {}\ncondition {}\nmappings {:?}", r, condition, named);
@@ -511,11 +510,7 @@ proptest! {
 /// form): same values and errors as the interpreter, null and division by zero included.
 #[test]
 fn rounded_division_is_native_and_exact() {
-    let options = |engine| sluice::Options {
-        engine,
-        schema: vec![("a".into(), "number".into()), ("b".into(), "number".into())],
-        ..Default::default()
-    };
+    let options = |engine| api_options(engine, &["a", "b"]);
     let formulas = [
         "round(data('a') / data('b'), 2)",
         "round(data('a') / data('b'), 4, 'half_even')",
@@ -523,13 +518,14 @@ fn rounded_division_is_native_and_exact() {
         "round(data('a') / data('b'), -1)",
     ];
     let records = [
-        serde_json::json!({"a": 10, "b": 3}),
-        serde_json::json!({"a": 2, "b": 3}),
-        serde_json::json!({"a": -7.5, "b": 4}),
-        serde_json::json!({"a": 1, "b": 0}),
-        serde_json::json!({"a": null, "b": 0}),
-        serde_json::json!({"a": 79228162514264337593543950335u128, "b": 0.5}),
-    ];
+        r#"{"a": 10, "b": 3}"#,
+        r#"{"a": 2, "b": 3}"#,
+        r#"{"a": -7.5, "b": 4}"#,
+        r#"{"a": 1, "b": 0}"#,
+        r#"{"a": null, "b": 0}"#,
+        r#"{"a": 79228162514264337593543950335, "b": 0.5}"#,
+    ]
+    .map(|r| sluice::Value::parse_json(r).unwrap());
     let ctx = sluice::Context::at("2024-05-01T00:00:00Z").unwrap();
     for formula in formulas {
         let interp =
@@ -542,7 +538,7 @@ fn rounded_division_is_native_and_exact() {
             let b = jit
                 .execute(record, &ctx)
                 .map_err(|e| (e.code, e.span.clone()));
-            assert_eq!(a, b, "{formula} on {record}");
+            assert_eq!(a, b, "{formula} on {}", record.to_json());
         }
     }
 }
@@ -654,13 +650,9 @@ fn exact_division_matches_the_interpreter_digit_for_digit() {
 /// inline addition at a common scale gave 1.0.
 #[test]
 fn adding_a_zero_of_more_places_keeps_the_other_operands_scale() {
-    let options = |engine| sluice::Options {
-        schema: vec![("a".into(), "number".into()), ("z".into(), "number".into())],
-        engine,
-        ..Default::default()
-    };
+    let options = |engine| api_options(engine, &["a", "z"]);
     let ctx = sluice::Context::at("2024-05-01T00:00:00Z").unwrap();
-    let record = serde_json::json!({"a": 1, "z": 0.00});
+    let record = sluice::Value::parse_json(r#"{"a": 1, "z": 0.00}"#).unwrap();
     for formula in ["$a + $z", "$z + $a", "$a - $z", "$z - $a", "1 + abs($z)"] {
         let run = |engine| {
             let program = sluice::Program::compile_with(formula, &options(engine)).unwrap();
@@ -672,4 +664,15 @@ fn adding_a_zero_of_more_places_keeps_the_other_operands_scale() {
             "{formula}"
         );
     }
+}
+
+/// API options for `engine`, with `numbers` declared as number fields.
+fn api_options(engine: sluice::Engine, numbers: &[&str]) -> sluice::Options {
+    let mut options = sluice::Options::default();
+    options.engine = engine;
+    options.schema = numbers
+        .iter()
+        .map(|n| (n.to_string(), sluice::FieldType::Number))
+        .collect();
+    options
 }

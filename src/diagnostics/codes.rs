@@ -71,6 +71,8 @@ codes! {
         "A literal pattern given to regexmatch, regexextract or regexreplace does not compile (Rust `regex` syntax). Literal patterns are compiled once, when the formula is checked.";
     E204_INVALID_OPTION = "E204", "invalid option literal",
         "A literal option argument is not one of the accepted values: a rounding mode, a date unit, a hash algorithm or a time zone name.";
+    E205_HOST_FUNCTION_NAME = "E205", "host function cannot be registered",
+        "A program embedding Sluice registered a function whose name is not an identifier, is already taken by a library or registered function, or whose optional parameters come before required ones.";
     E301_TYPE_MISMATCH = "E301", "type mismatch at run time",
         "A value of type `any` (typically a field without a schema) turned out to have a type the operation does not accept, for example a string field multiplied by a number.\n\nCatch it with iferror(x, fallback) or try(x), or convert first: number(data('Qty')).";
     E302_DIVISION_BY_ZERO = "E302", "division by zero",
@@ -95,6 +97,8 @@ codes! {
         "Evaluating the formula for this record took more steps than the limit (1 000 000 by default; `--limit steps=N`). Formulas have no loops, so this takes a very large generated formula or huge arrays.";
     E312_JIT = "E312", "JIT compilation failed",
         "Cranelift could not compile the transform for this machine. Run with --engine interp; please report the formula.";
+    E313_HOST_FUNCTION = "E313", "host function failed",
+        "A function the program embedding Sluice registered returned an error (or panicked) for these arguments; the message is the host's.";
     E501_RECORD_JSON = "E501", "record is not valid JSON",
         "The record given with --record (or read from a file) is not valid JSON. The message gives the line and column.";
     E502_RECORD_NOT_OBJECT = "E502", "record is not a JSON object",

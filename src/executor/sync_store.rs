@@ -189,7 +189,7 @@ pub struct RunStatus {
 }
 
 /// A queued conflict.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Review {
     /// Its id.
     pub id: i64,
@@ -201,10 +201,10 @@ pub struct Review {
     pub key_field: String,
     /// The primary key value (indexed form).
     pub key_value: String,
-    /// The stored record.
-    pub existing: serde_json::Value,
-    /// The incoming record.
-    pub incoming: serde_json::Value,
+    /// The stored record, as stored (exact numbers, fields in order).
+    pub existing: Box<serde_json::value::RawValue>,
+    /// The incoming record, as stored.
+    pub incoming: Box<serde_json::value::RawValue>,
     /// When it was queued.
     pub created_at: String,
     /// pending | accepted | rejected | lost (a record the conflict rule kept out)
@@ -596,7 +596,9 @@ impl Store {
             )
             .map_err(|e| self.fail(e))?;
         let json = |r: &Row, i: usize| {
-            serde_json::from_str(&r.text(i)).unwrap_or(serde_json::Value::Null)
+            serde_json::value::RawValue::from_string(r.text(i)).unwrap_or_else(|_| {
+                serde_json::value::RawValue::NULL.to_owned()
+            })
         };
         Ok(rows
             .iter()

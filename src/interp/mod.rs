@@ -95,17 +95,21 @@ impl Interpreter {
             }
             NodeKind::Call(f, args) => match f.imp {
                 Imp::Eager(func) => {
-                    let base = self.stack.len();
-                    for arg in args {
-                        match self.step(arg, ctx) {
-                            Ok(v) => self.stack.push(v),
-                            Err(e) => {
-                                self.stack.truncate(base);
-                                return Err(e);
-                            }
-                        }
-                    }
+                    let base = self.push_args(args, ctx)?;
                     let result = func(self.stack.get(base..).unwrap_or(&[]), ctx);
+                    self.stack.truncate(base);
+                    within_string_limit(result, f.name, ctx)
+                }
+                Imp::Host(host) => {
+                    let base = self.push_args(args, ctx)?;
+                    let result = host
+                        .call(self.stack.get(base..).unwrap_or(&[]))
+                        .map_err(|message| {
+                            EvalError::new(
+                                codes::E313_HOST_FUNCTION,
+                                format!("{}: {message}", f.name),
+                            )
+                        });
                     self.stack.truncate(base);
                     within_string_limit(result, f.name, ctx)
                 }
@@ -119,6 +123,21 @@ impl Interpreter {
                 }
             },
         }
+    }
+
+    /// Evaluates `args` onto the stack; where they start (the stack is as it was on error).
+    fn push_args(&mut self, args: &[Node], ctx: &Ctx) -> Result<usize, EvalError> {
+        let base = self.stack.len();
+        for arg in args {
+            match self.step(arg, ctx) {
+                Ok(v) => self.stack.push(v),
+                Err(e) => {
+                    self.stack.truncate(base);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(base)
     }
 
     fn binary(&mut self, op: BinaryOp, a: &Node, b: &Node, ctx: &Ctx) -> Result<Value, EvalError> {

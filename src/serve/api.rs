@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use http_body_util::BodyExt as _;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::hooks::{self, HookHeaders, Refusal, LEGACY_SIGNATURE_HEADER};
@@ -287,11 +288,29 @@ fn letters_of(server: &Server, name: &str) -> Response {
         })
         .flatten()
         .unwrap_or_default();
-    let parsed: Vec<Value> = latest
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| Value::String(l.clone())))
+    let latest = latest
+        .into_iter()
+        .map(|l| {
+            RawValue::from_string(l.clone()).unwrap_or_else(|_| {
+                serde_json::value::to_raw_value(&l).unwrap_or_else(|_| RawValue::NULL.to_owned())
+            })
+        })
         .collect();
-    Json(json!({"connector": name, "count": count, "latest": parsed})).into_response()
+    Json(DeadLetters {
+        connector: name,
+        count,
+        latest,
+    })
+    .into_response()
+}
+
+/// `GET /connectors/{name}/dead-letters`: the newest lines kept as they were written
+/// (exact numbers, fields in order), or as a string when one is not JSON.
+#[derive(serde::Serialize)]
+struct DeadLetters<'a> {
+    connector: &'a str,
+    count: u64,
+    latest: Vec<Box<RawValue>>,
 }
 
 /// How many runs `GET /runs` lists unless `?limit=N` says otherwise.

@@ -346,8 +346,12 @@ pub struct Mapping {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// A static value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw: Option<serde_json::Value>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::value::serde_value"
+    )]
+    pub raw: Option<crate::value::Value>,
     /// A formula.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub formula: Option<String>,
@@ -371,6 +375,19 @@ pub struct ConnectorProblem {
     pub line: Option<usize>,
     /// The rendered diagnostic of a formula, pointing into the formula text.
     pub rendered: Option<String>,
+    /// The formula it is in, when it is in one.
+    pub formula: Option<ProblemFormula>,
+}
+
+/// Where a formula with a problem is: its place in the connector, and where its text starts
+/// in the file (when it is written there verbatim), so a span in the formula is a span in
+/// the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProblemFormula {
+    /// `conditions[i]` or `mappings[i]`.
+    pub place: FormulaPlace,
+    /// The byte offset of the formula's text in the file.
+    pub offset: Option<usize>,
 }
 
 impl ConnectorProblem {
@@ -420,6 +437,7 @@ impl ConnectorFile {
                 diag: Diag::new(codes::E506_READ_FILE, format!("cannot read {display}: {e}")),
                 line: None,
                 rendered: None,
+                formula: None,
             }]
         })?;
         let text = String::from_utf8(bytes).map_err(|e| {
@@ -430,6 +448,7 @@ impl ConnectorFile {
                 ),
                 line: None,
                 rendered: None,
+                formula: None,
             }]
         })?;
         let is_json = path
@@ -697,6 +716,7 @@ fn problem_from_message(
         diag,
         line,
         rendered: None,
+        formula: None,
     })
 }
 
@@ -739,6 +759,25 @@ fn quoted_after(message: &str, prefix: &str) -> Option<String> {
 }
 
 impl Connector {
+    /// Its systems that the sync engine does not know (an embedder compiling a connector
+    /// for its own systems does not ask: to the language, a system type is a name).
+    pub fn unknown_systems(&self, file: &ConnectorFile) -> Vec<ConnectorProblem> {
+        [("inbound", &self.inbound), ("outbound", &self.outbound)]
+            .into_iter()
+            .filter(|(_, side)| !SYSTEM_TYPES.contains(&side.system.as_str()))
+            .map(|(label, side)| ConnectorProblem {
+                diag: Diag::new(
+                    codes::E610_INVALID_SETTING,
+                    format!("unknown {label} type `{}`", side.system),
+                )
+                .help(one_of(&side.system, SYSTEM_TYPES)),
+                line: file.line_of(&format!("\"{}\"", side.system)),
+                rendered: None,
+                formula: None,
+            })
+            .collect()
+    }
+
     /// Every problem that is not a formula's own (formulas are checked when compiled).
     pub fn validate(&self, file: &ConnectorFile) -> Vec<ConnectorProblem> {
         let mut problems = Vec::new();
@@ -747,6 +786,7 @@ impl Connector {
                 diag,
                 line: file.line_of(needle),
                 rendered: None,
+                formula: None,
             })
         };
         if self.name.trim().is_empty() {
@@ -757,18 +797,6 @@ impl Connector {
                 ),
                 "name",
             );
-        }
-        for (label, side) in [("inbound", &self.inbound), ("outbound", &self.outbound)] {
-            if !SYSTEM_TYPES.contains(&side.system.as_str()) {
-                push(
-                    Diag::new(
-                        codes::E610_INVALID_SETTING,
-                        format!("unknown {label} type `{}`", side.system),
-                    )
-                    .help(one_of(&side.system, SYSTEM_TYPES)),
-                    &format!("\"{}\"", side.system),
-                );
-            }
         }
         for (label, side) in [("inbound", &self.inbound), ("outbound", &self.outbound)] {
             let Some(connection) = &side.connection else {
@@ -926,6 +954,7 @@ impl Connector {
                     diag,
                     line: file.mapping_line(i),
                     rendered: None,
+                    formula: None,
                 })
             };
             if m.target.trim().is_empty() {
@@ -959,6 +988,7 @@ impl Connector {
                 diag,
                 line: file.line_of(needle),
                 rendered: None,
+                formula: None,
             })
         };
         for (object, schema) in &self.objects {

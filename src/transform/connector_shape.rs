@@ -42,6 +42,7 @@ impl Walk<'_> {
             diag,
             line,
             rendered: None,
+            formula: None,
         });
     }
 

@@ -147,11 +147,30 @@ impl Transform {
         file: &ConnectorFile,
         limits: &crate::limits::Limits,
     ) -> Result<Transform, Vec<ConnectorProblem>> {
+        let mut problems = file.connector.unknown_systems(file);
+        match Transform::compile_with(file, limits, &crate::stdlib::HostFunctions::default()) {
+            Ok(transform) if problems.is_empty() => Ok(transform),
+            Ok(_) => Err(problems),
+            Err(more) => {
+                problems.extend(more);
+                Err(problems)
+            }
+        }
+    }
+
+    /// Compiles for an embedder: with the functions a host program registered besides the
+    /// library's, and any system type (the sync engine's own list is not asked).
+    pub fn compile_with(
+        file: &ConnectorFile,
+        limits: &crate::limits::Limits,
+        host: &crate::stdlib::HostFunctions,
+    ) -> Result<Transform, Vec<ConnectorProblem>> {
         let connector = &file.connector;
         let mut problems = connector.validate(file);
         let options = CompileOptions {
             schema: connector.inbound_schema(),
             limits: *limits,
+            host: host.clone(),
         };
         let mut conditions = Vec::new();
         for (i, text) in connector.conditions.iter().enumerate() {
@@ -183,20 +202,7 @@ impl Transform {
                     check_field(file, options.schema.as_ref(), field, &mut problems);
                     MappingKind::Field(FieldPath::new(field))
                 }
-                (None, Some(raw), None) => match crate::value::value_from_json(raw, "raw") {
-                    Ok(v) => MappingKind::Raw(v),
-                    Err(e) => {
-                        problems.push(ConnectorProblem {
-                            diag: Diag::new(
-                                codes::E610_INVALID_SETTING,
-                                format!("mapping `{}`: {e}", m.target),
-                            ),
-                            line: file.mapping_line(i),
-                            rendered: None,
-                        });
-                        continue;
-                    }
-                },
+                (None, Some(raw), None) => MappingKind::Raw(raw.clone()),
                 (None, None, Some(formula)) => {
                     match compile_one(file, formula, FormulaPlace::Mapping(i), &options) {
                         Ok(f) => MappingKind::Formula(f),
@@ -465,6 +471,7 @@ fn problem(
         },
         line,
         rendered: Some(rendered),
+        formula: Some(crate::transform::connector::ProblemFormula { place, offset }),
     }
 }
 
@@ -488,6 +495,7 @@ fn check_field(
             .maybe_help(hint),
             line: file.line_of(&format!("\"{field}\"")),
             rendered: None,
+            formula: None,
         });
     }
 }

@@ -22,9 +22,14 @@ const ORDERABLE: TypeSet = TypeSet::NUMBER
     .union(TypeSet::DATETIME);
 
 /// Checks `expr` against an optional record schema and lowers it to typed IR.
-pub fn check(expr: &Expr, schema: Option<&Schema>) -> Result<Node, Vec<Diag>> {
+pub fn check(
+    expr: &Expr,
+    schema: Option<&Schema>,
+    host: &stdlib::HostFunctions,
+) -> Result<Node, Vec<Diag>> {
     let mut checker = Checker {
         schema,
+        host,
         errors: Vec::new(),
     };
     let node = checker.expr(expr);
@@ -37,6 +42,7 @@ pub fn check(expr: &Expr, schema: Option<&Schema>) -> Result<Node, Vec<Diag>> {
 
 struct Checker<'s> {
     schema: Option<&'s Schema>,
+    host: &'s stdlib::HostFunctions,
     errors: Vec<Diag>,
 }
 
@@ -199,13 +205,13 @@ impl Checker<'_> {
     }
 
     fn call(&mut self, name: &str, name_span: Span, args: &[Expr], span: Span) -> Node {
-        let Some(func) = stdlib::lookup(name) else {
+        let Some(func) = self.host.lookup(name) else {
             for a in args {
                 self.expr(a);
             }
             let hint = stdlib::compat::peer_name(name)
                 .or_else(|| {
-                    did_you_mean(name, stdlib::all().map(|f| f.name))
+                    did_you_mean(name, stdlib::all().chain(self.host.iter()).map(|f| f.name))
                         .map(|s| format!("did you mean `{s}`?"))
                 })
                 .unwrap_or_else(|| "`sluice functions` lists every function".to_string());

@@ -1,38 +1,48 @@
 //! Reading values straight from JSON text with serde, without an intermediate tree.
 //!
-//! Numbers keep their exact digits: serde_json's `arbitrary_precision` hands them over as a
-//! one-entry map with a private key, which [`ValueSeed`] turns into a decimal. [`PickFields`]
-//! reads only the top-level fields a connector uses and skips the rest unparsed.
+//! Numbers keep their exact digits without serde_json's `arbitrary_precision` (a Cargo
+//! feature would switch it on for every crate of a host's build, changing how the host's
+//! own types deserialize): each value is asked for as its raw JSON text (the newtype name
+//! serde_json's `raw_value` feature answers), a number's digits become a decimal, a string
+//! without escapes is taken as it stands, and an array or object is read from its own text.
+//! [`PickFields`] reads only the top-level fields a connector uses and skips the rest
+//! unparsed.
 
 use std::fmt;
 use std::sync::Arc;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-/// How deep a skipped field's value may nest: the record's own object is one level of
-/// serde_json's 128, so a skipped value fails where a parsed one would (E509 on every path).
-const SKIP_DEPTH: u8 = 127;
-
 use super::{Map, Value};
 use crate::syntax::parser::parse_decimal_literal;
 
-/// The key serde_json uses to pass a number's text under `arbitrary_precision`.
-const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+/// The newtype name under which serde_json hands over a value's raw text.
+const RAW_TOKEN: &str = "$serde_json::private::RawValue";
 
-/// Deserializes one [`Value`].
+/// How many arrays and objects may nest inside a record's field: the record's own object
+/// is one level of serde_json's 128, so a value fails where serde_json would (E509).
+const MAX_DEPTH: u8 = 127;
+
+/// The whole of a value.
+static ALL: Want = Want::All;
+
+/// Deserializes one whole [`Value`], numbers exactly.
 #[derive(Clone, Copy)]
 pub struct ValueSeed;
 
 impl<'de> DeserializeSeed<'de> for ValueSeed {
     type Value = Value;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(ValueVisitor)
+        WantSeed {
+            want: &ALL,
+            depth: MAX_DEPTH,
+        }
+        .deserialize(d)
     }
 }
 
-struct ValueVisitor;
-
-/// The visits of JSON scalars, the same for every value visitor here.
+/// The visits of scalars from a deserializer that hands them over typed (TOML, a
+/// `serde_json::Value`), the same for every value visitor here.
 macro_rules! scalar_visits {
     () => {
         fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
@@ -79,7 +89,156 @@ fn decimal<E: serde::de::Error>(text: &str) -> Result<Value, E> {
         })
 }
 
-impl<'de> Visitor<'de> for ValueVisitor {
+fn too_deep<E: serde::de::Error>() -> E {
+    E::custom("recursion limit exceeded")
+}
+
+/// A serde_json error's message without its position (the position inside a value's own
+/// text means nothing to a reader; the outer error adds the record's).
+fn message_of(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text.get(..at).unwrap_or(&text).to_string(),
+        None => text,
+    }
+}
+
+/// A value as raw JSON text: what `want` asks for of it, `depth` more levels allowed.
+fn parse_raw<E: serde::de::Error>(text: &str, want: &Want, depth: u8) -> Result<Value, E> {
+    match text.as_bytes().first() {
+        Some(b'"') => {
+            let inner = text.get(1..text.len().saturating_sub(1)).unwrap_or("");
+            if inner.contains('\\') {
+                serde_json::from_str::<String>(text)
+                    .map(Value::string)
+                    .map_err(|e| E::custom(message_of(&e)))
+            } else {
+                Ok(Value::str(inner))
+            }
+        }
+        Some(b'{' | b'[') => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            de.deserialize_any(TreeVisitor { want, depth })
+                .map_err(|e| E::custom(message_of(&e)))
+        }
+        Some(b't') => Ok(Value::Bool(true)),
+        Some(b'f') => Ok(Value::Bool(false)),
+        Some(b'n') => Ok(Value::Null),
+        _ => decimal(text),
+    }
+}
+
+/// Deserializes a value keeping only what `want` asks for, within `depth` levels.
+struct WantSeed<'w> {
+    want: &'w Want,
+    depth: u8,
+}
+
+impl<'de> DeserializeSeed<'de> for WantSeed<'_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_newtype_struct(
+            RAW_TOKEN,
+            RawVisitor {
+                want: self.want,
+                depth: self.depth,
+            },
+        )
+    }
+}
+
+/// Takes the raw text serde_json hands over; from any other deserializer, the value itself.
+struct RawVisitor<'w> {
+    want: &'w Want,
+    depth: u8,
+}
+
+impl<'de> Visitor<'de> for RawVisitor<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    scalar_visits!();
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(TreeVisitor {
+            want: self.want,
+            depth: self.depth,
+        })
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
+        TreeVisitor {
+            want: self.want,
+            depth: self.depth,
+        }
+        .visit_seq(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let first = match map.next_key_seed(KeySeed)? {
+            None => return Ok(Value::object(Map::default())),
+            Some(k) if &*k == RAW_TOKEN => {
+                return map.next_value_seed(RawText {
+                    want: self.want,
+                    depth: self.depth,
+                })
+            }
+            Some(k) => k,
+        };
+        let inner = self.depth.checked_sub(1).ok_or_else(too_deep)?;
+        let mut out = Map::default();
+        out.insert(
+            first,
+            map.next_value_seed(WantSeed {
+                want: &ALL,
+                depth: inner,
+            })?,
+        );
+        while let Some(k) = map.next_key_seed(KeySeed)? {
+            let v = map.next_value_seed(WantSeed {
+                want: &ALL,
+                depth: inner,
+            })?;
+            out.insert(k, v);
+        }
+        Ok(Value::object(out))
+    }
+}
+
+/// A value's raw JSON text, parsed for what `want` asks.
+struct RawText<'w> {
+    want: &'w Want,
+    depth: u8,
+}
+
+impl<'de> DeserializeSeed<'de> for RawText<'_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for RawText<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("raw JSON text")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value, E> {
+        parse_raw(v, self.want, self.depth)
+    }
+}
+
+/// An array or object (or, from a typed deserializer, any value), its items and wanted
+/// fields read as values in turn.
+struct TreeVisitor<'w> {
+    want: &'w Want,
+    depth: u8,
+}
+
+impl<'de> Visitor<'de> for TreeVisitor<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -89,74 +248,43 @@ impl<'de> Visitor<'de> for ValueVisitor {
     scalar_visits!();
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = self.depth.checked_sub(1).ok_or_else(too_deep)?;
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(v) = seq.next_element_seed(ValueSeed)? {
+        while let Some(v) = seq.next_element_seed(WantSeed {
+            want: &ALL,
+            depth: inner,
+        })? {
             items.push(v);
         }
         Ok(Value::array(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let first = match map.next_key_seed(FirstKeySeed)? {
-            None => return Ok(Value::object(Map::default())),
-            Some(FirstKey::Number) => return map.next_value_seed(DecimalSeed),
-            Some(FirstKey::Key(k)) => k,
-        };
+        let inner = self.depth.checked_sub(1).ok_or_else(too_deep)?;
         let mut out = Map::default();
-        out.insert(first, map.next_value_seed(ValueSeed)?);
-        while let Some(k) = map.next_key_seed(KeySeed)? {
-            out.insert(k, map.next_value_seed(ValueSeed)?);
+        match self.want {
+            Want::All => {
+                while let Some(k) = map.next_key_seed(KeySeed)? {
+                    let v = map.next_value_seed(WantSeed {
+                        want: &ALL,
+                        depth: inner,
+                    })?;
+                    out.insert(k, v);
+                }
+            }
+            Want::Keys(keys) => {
+                while let Some(key) = map.next_key_seed(KeyLookup { keys })? {
+                    match key.and_then(|i| keys.get(i)) {
+                        Some((k, want)) => {
+                            let v = map.next_value_seed(WantSeed { want, depth: inner })?;
+                            out.insert(k.clone(), v);
+                        }
+                        None => map.next_value_seed(Skip(inner))?,
+                    }
+                }
+            }
         }
         Ok(Value::object(out))
-    }
-}
-
-/// The first key of a map: serde_json's number token, or a real key.
-enum FirstKey {
-    Number,
-    Key(Arc<str>),
-}
-
-struct FirstKeySeed;
-
-impl<'de> DeserializeSeed<'de> for FirstKeySeed {
-    type Value = FirstKey;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<FirstKey, D::Error> {
-        d.deserialize_str(FirstKeySeed)
-    }
-}
-
-impl Visitor<'_> for FirstKeySeed {
-    type Value = FirstKey;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a key")
-    }
-    fn visit_str<E>(self, v: &str) -> Result<FirstKey, E> {
-        Ok(if v == NUMBER_TOKEN {
-            FirstKey::Number
-        } else {
-            FirstKey::Key(Arc::from(v))
-        })
-    }
-}
-
-/// A number's text, read without copying it, as an exact decimal.
-struct DecimalSeed;
-
-impl<'de> DeserializeSeed<'de> for DecimalSeed {
-    type Value = Value;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_str(DecimalSeed)
-    }
-}
-
-impl Visitor<'_> for DecimalSeed {
-    type Value = Value;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a number")
-    }
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value, E> {
-        decimal(v)
     }
 }
 
@@ -213,9 +341,7 @@ impl<'de> Visitor<'de> for PickFields<'_> {
                     let v = map.next_value_seed(ValueSeed)?;
                     out.insert(k, v);
                 }
-                None => {
-                    map.next_value_seed(Skip(SKIP_DEPTH))?;
-                }
+                None => map.next_value_seed(Skip(MAX_DEPTH))?,
             }
         }
         Ok(Value::object(out))
@@ -322,92 +448,27 @@ impl Want {
     }
 }
 
-/// Deserializes a value keeping only what `want` asks for.
-struct WantSeed<'w>(&'w Want);
-
-impl<'de> DeserializeSeed<'de> for WantSeed<'_> {
-    type Value = Value;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        match self.0 {
-            Want::All => d.deserialize_any(ValueVisitor),
-            Want::Keys(keys) => d.deserialize_any(PickVisitor(keys)),
-        }
-    }
-}
-
-struct PickVisitor<'w>(&'w [(Arc<str>, Want)]);
-
-impl<'de> Visitor<'de> for PickVisitor<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    scalar_visits!();
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
-        ValueVisitor.visit_seq(seq)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::default();
-        let mut first = true;
-        while let Some(key) = map.next_key_seed(KeyLookup {
-            keys: self.0,
-            check_number: first,
-        })? {
-            first = false;
-            match key {
-                Lookup::Number => return map.next_value_seed(DecimalSeed),
-                Lookup::Wanted(i) => {
-                    if let Some((k, want)) = self.0.get(i) {
-                        let v = map.next_value_seed(WantSeed(want))?;
-                        out.insert(k.clone(), v);
-                    }
-                }
-                Lookup::Other => {
-                    map.next_value_seed(Skip(SKIP_DEPTH))?;
-                }
-            }
-        }
-        Ok(Value::object(out))
-    }
-}
-
-enum Lookup {
-    Number,
-    Wanted(usize),
-    Other,
-}
-
+/// The index of a key among the wanted keys, if it is one.
 struct KeyLookup<'w> {
     keys: &'w [(Arc<str>, Want)],
-    check_number: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for KeyLookup<'_> {
-    type Value = Lookup;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Lookup, D::Error> {
+    type Value = Option<usize>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
         d.deserialize_str(self)
     }
 }
 
 impl Visitor<'_> for KeyLookup<'_> {
-    type Value = Lookup;
+    type Value = Option<usize>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a key")
     }
-    fn visit_str<E>(self, v: &str) -> Result<Lookup, E> {
-        if self.check_number && v == NUMBER_TOKEN {
-            return Ok(Lookup::Number);
-        }
+    fn visit_str<E>(self, v: &str) -> Result<Option<usize>, E> {
         let (len, first) = (v.len(), v.as_bytes().first());
         let same = |k: &str| k.len() == len && k.as_bytes().first() == first && k == v;
-        Ok(match self.keys.iter().position(|(k, _)| same(k)) {
-            Some(i) => Lookup::Wanted(i),
-            None => Lookup::Other,
-        })
+        Ok(self.keys.iter().position(|(k, _)| same(k)))
     }
 }
 
@@ -449,21 +510,15 @@ impl<'de> Visitor<'de> for SlotFiller<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key_seed(KeyLookup {
-            keys: self.fields,
-            check_number: false,
-        })? {
-            match key {
-                Lookup::Wanted(i) => {
-                    let want = self.fields.get(i).map_or(&Want::All, |(_, w)| w);
-                    let v = map.next_value_seed(WantSeed(want))?;
-                    if let Some(slot) = self.slots.get_mut(i) {
-                        *slot = Some(v);
-                    }
+        while let Some(key) = map.next_key_seed(KeyLookup { keys: self.fields })? {
+            match key.and_then(|i| Some((self.fields.get(i)?, self.slots.get_mut(i)?))) {
+                Some(((_, want), slot)) => {
+                    *slot = Some(map.next_value_seed(WantSeed {
+                        want,
+                        depth: MAX_DEPTH,
+                    })?);
                 }
-                Lookup::Number | Lookup::Other => {
-                    map.next_value_seed(Skip(SKIP_DEPTH))?;
-                }
+                None => map.next_value_seed(Skip(MAX_DEPTH))?,
             }
         }
         Ok(())
@@ -500,14 +555,15 @@ mod slot_tests {
 
 /// Skips a value no mapping reads, as `IgnoredAny` does, but within `.0` more levels of
 /// nesting: serde_json skips a value without its recursion limit, so without this a line
-/// too deep in a field no mapping reads would pass where a full parse fails.
+/// too deep in a field no mapping reads would pass where a full parse fails. Its numbers are
+/// not read at all (one outside every range is no error where nothing reads it).
 struct Skip(u8);
 
 impl<'de> DeserializeSeed<'de> for Skip {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
+        d.deserialize_newtype_struct(RAW_TOKEN, self)
     }
 }
 
@@ -518,36 +574,41 @@ impl<'de> Visitor<'de> for Skip {
         f.write_str("any JSON value")
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let inner = self.0.checked_sub(1).ok_or_else(|| serde::de::Error::custom("recursion limit exceeded"))?;
-        while seq.next_element_seed(Skip(inner))?.is_some() {}
-        Ok(())
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_ignored_any(IgnoredAny).map(|_| ())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let inner = self.0.checked_sub(1).ok_or_else(|| serde::de::Error::custom("recursion limit exceeded"))?;
-        while map.next_key::<IgnoredAny>()?.is_some() {
-            map.next_value_seed(Skip(inner))?;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            if &*key == RAW_TOKEN {
+                return map.next_value_seed(SkipText(self.0));
+            }
+            map.next_value::<IgnoredAny>()?;
         }
         Ok(())
+    }
+}
+
+/// A skipped value's raw text, checked for its depth only.
+struct SkipText(u8);
+
+impl<'de> DeserializeSeed<'de> for SkipText {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for SkipText {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("raw JSON text")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        if crate::limits::json_depth_exceeds(v.as_bytes(), usize::from(self.0)) {
+            Err(too_deep())
+        } else {
+            Ok(())
+        }
     }
 }

@@ -38,12 +38,16 @@ pub enum JsonError {
 
 /// Parses JSON text into a value.
 pub fn value_from_json_text(text: &str) -> Result<Value, JsonError> {
-    let parsed: serde_json::Value = serde_json::from_str(text).map_err(|e| JsonError::Syntax {
+    use serde::de::DeserializeSeed;
+    let syntax = |e: serde_json::Error| JsonError::Syntax {
         message: e.to_string(),
         line: e.line(),
         column: e.column(),
-    })?;
-    value_from_json(&parsed, "$")
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = super::ValueSeed.deserialize(&mut de).map_err(syntax)?;
+    de.end().map_err(syntax)?;
+    Ok(value)
 }
 
 /// Parses one record (a JSON object).
@@ -92,4 +96,29 @@ fn decimal_from_json_number(n: &serde_json::Number, path: &str) -> Result<Decima
             text,
             path: path.to_string(),
         })
+}
+
+/// Serde for a [`Value`] inside a serde-modelled structure (a connector's `raw` mapping):
+/// read exactly from JSON (numbers with their digits), as typed values from other formats
+/// (TOML); written as its JSON text.
+pub mod serde_value {
+    use serde::de::DeserializeSeed;
+    use serde::{Deserializer, Serialize, Serializer};
+
+    use crate::value::Value;
+
+    /// Reads an optional value (`null` is the null value, not absence).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+        crate::value::ValueSeed.deserialize(d).map(Some)
+    }
+
+    /// Writes an optional value as JSON.
+    pub fn serialize<S: Serializer>(value: &Option<Value>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(v) => serde_json::value::RawValue::from_string(v.to_json())
+                .map_err(serde::ser::Error::custom)?
+                .serialize(s),
+            None => s.serialize_none(),
+        }
+    }
 }

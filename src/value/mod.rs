@@ -18,7 +18,7 @@ use indexmap::IndexMap;
 use rust_decimal::Decimal;
 
 pub use de::{parse_into_slots, parse_record_fields, ValueSeed, Want};
-pub use json::{parse_record, value_from_json, value_from_json_text, JsonError};
+pub use json::{parse_record, serde_value, value_from_json, value_from_json_text, JsonError};
 pub use path::{index_of, FieldPath, Step};
 
 pub use schema::Schema;

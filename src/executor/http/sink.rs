@@ -170,7 +170,7 @@ impl HttpSink {
                 [] => ("POST", self.client.url(&self.entity)),
                 [one] => {
                     let id_field = self.connection.id_field.as_deref().unwrap_or("id");
-                    let Some(id) = one.get(id_field).and_then(json_text) else {
+                    let Some(id) = one.get_key(id_field).and_then(json_text) else {
                         return Ok(Outcome::Refused(
                             codes::E617_REMOTE_RESPONSE,
                             format!("the remote record found has no `{id_field}`"),
@@ -209,7 +209,7 @@ impl HttpSink {
     }
 
     /// The remote records whose match keys equal the record's.
-    fn lookup(&self, pairs: &[(&str, String)]) -> Result<Vec<serde_json::Value>, Diag> {
+    fn lookup(&self, pairs: &[(&str, String)]) -> Result<Vec<Value>, Diag> {
         let mut url = url::Url::parse(&self.client.url(&self.entity)).map_err(|e| {
             Diag::new(codes::E610_INVALID_SETTING, format!("outbound.connection.url: {e}"))
         })?;
@@ -240,16 +240,19 @@ impl HttpSink {
                 format!("lookup GET {shown}: HTTP {} {}", reply.status, self.client.redact(&reply.excerpt())),
             ));
         }
-        let answer: serde_json::Value = serde_json::from_slice(&reply.body).map_err(|e| {
-            Diag::new(codes::E617_REMOTE_RESPONSE, format!("lookup GET {shown}: not JSON ({e})"))
-        })?;
+        let answer = std::str::from_utf8(&reply.body)
+            .map_err(|e| e.to_string())
+            .and_then(|text| crate::value::value_from_json_text(text).map_err(|e| e.to_string()))
+            .map_err(|e| {
+                Diag::new(codes::E617_REMOTE_RESPONSE, format!("lookup GET {shown}: not JSON ({e})"))
+            })?;
         let path = self.connection.records.as_deref().unwrap_or("value");
         let found = match path {
             "" | "." => Some(&answer),
-            path => path.split('.').try_fold(&answer, |at, key| at.get(key)),
+            path => path.split('.').try_fold(&answer, |at, key| at.get_key(key)),
         };
         match found {
-            Some(serde_json::Value::Array(records)) => Ok(records.clone()),
+            Some(Value::Array(records)) => Ok(records.to_vec()),
             _ => Err(Diag::new(
                 codes::E617_REMOTE_RESPONSE,
                 format!("lookup GET {shown}: no array of records at `{path}`"),
@@ -412,10 +415,10 @@ fn path_segment(value: &str) -> Option<String> {
 }
 
 /// A JSON scalar as text (a remote id).
-fn json_text(value: &serde_json::Value) -> Option<String> {
+fn json_text(value: &Value) -> Option<String> {
     match value {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(s.to_string()),
+        Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
 }
