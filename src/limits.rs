@@ -4,13 +4,15 @@
 /// Bounds on what one formula or one record may cost.
 ///
 /// ```
-/// let mut ctx = sluice::Context::at("2024-05-01T00:00:00Z")?;
-/// ctx.limits = sluice::Limits { max_steps: 10, ..Default::default() };
-/// let program = sluice::Program::compile("data('a') + data('a') + data('a') + data('a') + data('a') + data('a')")?;
-/// let err = program.execute(&serde_json::json!({"a": 1}), &ctx).unwrap_err();
+/// let ctx = sluice::Context::at("2024-05-01T00:00:00Z")?;
+/// let mut options = sluice::Options::default();
+/// options.limits.max_steps = 10;
+/// let program = sluice::Program::compile_with("data('a') + data('a') + data('a') + data('a') + data('a') + data('a')", &options)?;
+/// let err = program.execute_ndjson(br#"{"a": 1}"#, &ctx).unwrap_err();
 /// assert_eq!(err.code, "E311");
 /// # Ok::<(), sluice::Error>(())
 /// ```
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Longest formula text in bytes (E009).

@@ -9,10 +9,12 @@ use crate::transform::Transform;
 /// Which engine evaluates formulas.
 ///
 /// ```
-/// let options = sluice::Options { engine: sluice::Engine::Interp, ..Default::default() };
+/// let mut options = sluice::Options::default();
+/// options.engine = sluice::Engine::Interp;
 /// let program = sluice::Program::compile_with("1 + 1", &options)?;
 /// # Ok::<(), sluice::Error>(())
 /// ```
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Engine {
@@ -20,7 +22,8 @@ pub enum Engine {
     Interp,
     /// Native code generated with Cranelift.
     Jit,
-    /// The JIT for large inputs, the interpreter for a one-off evaluation.
+    /// The JIT for large inputs, the interpreter for a one-off evaluation (in the API:
+    /// native code after the first records, see `AUTO_NATIVE_AFTER`).
     #[default]
     Auto,
 }

@@ -1,7 +1,12 @@
 //! The embedding API as a connector runtime uses it: the example program `embed` (built by
 //! `cargo test` with the other examples) transforms a stream with a compiled connector on
 //! every core, and gives what `sluice run` gives on the same records.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 
@@ -22,16 +27,7 @@ fn the_embedding_example_transforms_a_stream_like_sluice_run() {
     for _ in 0..200 {
         input.push_str(&std::fs::read_to_string(&records).unwrap());
     }
-    let embed = example("embed");
-    if !embed.exists() {
-        // `cargo test` builds the examples; a run of this test alone may not have.
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "--example", "embed"])
-            .current_dir(root)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
+    let embed = built_example("embed");
     let out = std::process::Command::new(&embed)
         .arg(&connector)
         .stdin(std::process::Stdio::piped())
@@ -85,6 +81,94 @@ fn the_embedding_example_transforms_a_stream_like_sluice_run() {
     assert_eq!(errors.matches("E507").count(), 200, "{errors}");
 }
 
+/// The example binary `name`, built if a run of this test alone did not build it.
+fn built_example(name: &str) -> PathBuf {
+    let path = example(name);
+    if !path.exists() {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "--example", name])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    path
+}
+
+/// One HTTP/1.1 exchange with a server on `addr`: status and body.
+fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(common::patience(30))).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, body.to_string())
+}
+
+/// The Axum example: connectors compiled from request bodies, NDJSON transformed.
+#[test]
+fn the_axum_example_compiles_connectors_from_requests_and_transforms_ndjson() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(built_example("axum_service"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    let connector = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/customers.toml"),
+    )
+    .unwrap();
+    let (status, body) = http(&addr, "PUT", "/connectors/customers", &connector);
+    assert_eq!(status, 201, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["targets"][0], "erp_id");
+    let records = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/business_partners.ndjson"),
+    )
+    .unwrap();
+    let (status, body) = http(&addr, "POST", "/connectors/customers/run", &records);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body.lines().count(),
+        records.lines().filter(|l| !l.is_empty()).count()
+    );
+    assert_eq!(
+        body.lines()
+            .filter(|l| l.starts_with(r#"{"erp_id":"#))
+            .count(),
+        4,
+        "{body}"
+    );
+    assert!(body.contains(r#""code":"E511""#), "{body}");
+
+    let broken = connector.replacen("formula = \"", "formula = \"upper(", 1);
+    let (status, body) = http(&addr, "PUT", "/connectors/broken", &broken);
+    assert_eq!(status, 422, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["error"]["kind"], "Compile");
+    assert!(answer["error"]["line"].as_u64().is_some(), "{body}");
+    let (status, _) = http(&addr, "POST", "/connectors/broken/run", "{}");
+    assert_eq!(status, 404);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 fn ctx() -> sluice::Context {
     sluice::Context::at("2024-05-01T00:00:00Z").unwrap()
 }
@@ -131,10 +215,17 @@ fn errors_carry_kind_code_span_and_target() {
     let err = program
         .execute(&record(r#"{"a": 1, "b": 0}"#), &ctx())
         .unwrap_err();
-    assert_eq!((err.kind, err.code), (sluice::ErrorKind::Evaluation, "E302"));
+    assert_eq!(
+        (err.kind, err.code),
+        (sluice::ErrorKind::Evaluation, "E302")
+    );
     assert_eq!(err.target.as_deref(), Some("ratio"));
     assert_eq!(err.span, Some(0..21));
-    assert!(err.rendered.contains("division by zero"), "{}", err.rendered);
+    assert!(
+        err.rendered.contains("division by zero"),
+        "{}",
+        err.rendered
+    );
     // conditions count from 1, as dead letters do
     let out = program.execute(&record(r#"{"a": -1}"#), &ctx()).unwrap();
     assert_eq!(out, sluice::Output::Filtered { condition: 1 });
@@ -146,8 +237,15 @@ fn errors_carry_kind_code_span_and_target() {
     assert_eq!(err.code, "E201");
     let err = sluice::Program::compile("frobnicate(1)").unwrap_err();
     assert_eq!(err.message, "unknown function `frobnicate`");
-    assert_eq!(err.help.as_deref(), Some("`sluice::functions()` lists every function"));
-    assert!(!err.rendered.contains("`sluice functions`"), "{}", err.rendered);
+    assert_eq!(
+        err.help.as_deref(),
+        Some("`sluice::functions()` lists every function")
+    );
+    assert!(
+        !err.rendered.contains("`sluice functions`"),
+        "{}",
+        err.rendered
+    );
 
     let err = sluice::Program::compile("1")
         .unwrap()
@@ -177,8 +275,21 @@ formula = "data('q') * 'x'"
     let span = err.span.clone().unwrap();
     assert_eq!(&text[span], "'x'");
 
-    let err = sluice::Program::from_toml(&text.replace("ndjson\"\n[outbound]", "ndjson\"\nspeed = 3\n[outbound]"), &Default::default()).unwrap_err();
+    let err = sluice::Program::from_toml(
+        &text.replace("ndjson\"\n[outbound]", "ndjson\"\nspeed = 3\n[outbound]"),
+        &Default::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.kind, sluice::ErrorKind::Connector);
+
+    // at run time too, the span is in the file
+    let text = text.replace("data('q') * 'x'", "data('q') / data('d')");
+    let program = sluice::Program::from_toml(&text, &Default::default()).unwrap();
+    let err = program
+        .execute_ndjson(br#"{"Code": 1, "q": 1, "d": 0}"#, &ctx())
+        .unwrap_err();
+    assert_eq!((err.code, err.target.as_deref()), ("E302", Some("total")));
+    assert_eq!(&text[err.span.clone().unwrap()], "data('q') / data('d')");
 }
 
 /// An embedder's own system type is the embedder's business, not an error of the language.
@@ -202,9 +313,16 @@ fn lookups_come_from_the_embedder() {
     use sluice::{Map, Value};
     struct Customers;
     impl sluice::ObjectLookups for Customers {
-        fn latest_equal(&self, object: &str, field: &str, value: &Value) -> Result<Option<Value>, String> {
-            Ok((object == "fsmcustomer" && field == "erp_id" && *value == Value::str("C1"))
-                .then(|| record(r#"{"erp_id": "C1", "customer_id": 42}"#)))
+        fn latest_equal(
+            &self,
+            object: &str,
+            field: &str,
+            value: &Value,
+        ) -> Result<Option<Value>, String> {
+            Ok(
+                (object == "fsmcustomer" && field == "erp_id" && *value == Value::str("C1"))
+                    .then(|| record(r#"{"erp_id": "C1", "customer_id": 42}"#)),
+            )
         }
         fn oldest_containing(&self, _: &str, _: &str, _: &str) -> Result<Option<Value>, String> {
             Ok(None)
@@ -217,7 +335,9 @@ fn lookups_come_from_the_embedder() {
     let program =
         sluice::Program::compile("vlookup('CardCode', 'fsmcustomer', 'erp_id', 'customer_id')")
             .unwrap();
-    let out = program.execute(&record(r#"{"CardCode": "C1"}"#), &ctx).unwrap();
+    let out = program
+        .execute(&record(r#"{"CardCode": "C1"}"#), &ctx)
+        .unwrap();
     assert_eq!(out.to_json().as_deref(), Some(r#"{"result":42}"#));
 }
 
@@ -265,8 +385,17 @@ fn a_panicking_lookup_is_an_error_record_under_each_engine_not_an_abort() {
             let err = program
                 .execute(&record(r#"{"CardCode": "C1", "n": 2}"#), &ctx)
                 .expect_err(&format!("case {i} under {engine:?}"));
-            assert_eq!((err.kind, err.code), (sluice::ErrorKind::Lookup, "E307"), "case {i}");
-            assert!(err.message.contains("panicked: the embedder's database driver panicked"), "{}", err.message);
+            assert_eq!(
+                (err.kind, err.code),
+                (sluice::ErrorKind::Lookup, "E307"),
+                "case {i}"
+            );
+            assert!(
+                err.message
+                    .contains("panicked: the embedder's database driver panicked"),
+                "{}",
+                err.message
+            );
         }
     }
 }
@@ -275,7 +404,9 @@ fn vat() -> sluice::HostFunction {
     use sluice::{FieldType, HostFunction, Value};
     HostFunction::new("vat", FieldType::Number, |args: &[Value]| match args {
         [Value::Number(n), ..] if n.is_zero() => panic!("a host bug"),
-        [Value::Number(n)] => Ok(Value::Number(*n * sluice::rust_decimal::Decimal::new(19, 2))),
+        [Value::Number(n)] => Ok(Value::Number(
+            *n * sluice::rust_decimal::Decimal::new(19, 2),
+        )),
         [Value::Number(n), Value::Number(rate)] => Ok(Value::Number(*n * *rate)),
         [Value::Null, ..] => Ok(Value::Null),
         _ => Err("vat(amount, rate?) needs numbers".to_string()),
@@ -298,7 +429,10 @@ fn host_functions_are_called_by_both_engines_and_their_failures_are_errors() {
             &[],
             &[
                 ("vat", sluice::Mapping::Formula("vat(data('net'))")),
-                ("gross", sluice::Mapping::Formula("data('net') + vat(data('net'), 0.07)")),
+                (
+                    "gross",
+                    sluice::Mapping::Formula("data('net') + vat(data('net'), 0.07)"),
+                ),
                 ("folded", sluice::Mapping::Formula("VAT(100)")),
             ],
             &options,
@@ -310,11 +444,22 @@ fn host_functions_are_called_by_both_engines_and_their_failures_are_errors() {
             Some(r#"{"vat":38.00,"gross":214.00,"folded":19.00}"#),
             "{engine:?}"
         );
-        let err = program.execute_ndjson(br#"{"net": "x"}"#, &ctx()).unwrap_err();
-        assert_eq!((err.kind, err.code), (sluice::ErrorKind::HostFunction, "E313"));
-        let err = program.execute_ndjson(br#"{"net": 0}"#, &ctx()).unwrap_err();
+        let err = program
+            .execute_ndjson(br#"{"net": "x"}"#, &ctx())
+            .unwrap_err();
+        assert_eq!(
+            (err.kind, err.code),
+            (sluice::ErrorKind::HostFunction, "E313")
+        );
+        let err = program
+            .execute_ndjson(br#"{"net": 0}"#, &ctx())
+            .unwrap_err();
         assert_eq!(err.code, "E313");
-        assert!(err.message.contains("panicked: a host bug"), "{}", err.message);
+        assert!(
+            err.message.contains("panicked: a host bug"),
+            "{}",
+            err.message
+        );
     }
     // the checker knows its signature
     let mut options = sluice::Options::default();
@@ -323,12 +468,18 @@ fn host_functions_are_called_by_both_engines_and_their_failures_are_errors() {
     assert_eq!(err.code, "E102");
     let err = sluice::Program::compile_with("vat(1, 2, 3)", &options).unwrap_err();
     assert_eq!(err.code, "E202");
-    assert!(sluice::functions(&functions).any(|f| f.name == "vat" && f.signature.starts_with("vat(amount: number, rate?: number)")));
+    assert!(sluice::functions(&functions).any(|f| f.name == "vat"
+        && f.signature
+            .starts_with("vat(amount: number, rate?: number)")));
     // names are checked
     for name in ["round", "vat", "2x", "a-b", "and"] {
         let err = functions
             .clone()
-            .register(sluice::HostFunction::new(name, sluice::FieldType::Any, |_| Ok(sluice::Value::Null)))
+            .register(sluice::HostFunction::new(
+                name,
+                sluice::FieldType::Any,
+                |_| Ok(sluice::Value::Null),
+            ))
             .unwrap_err();
         assert_eq!(err.code, "E205", "{name}");
     }
@@ -340,7 +491,10 @@ fn a_program_says_which_fields_it_reads() {
         &["data('Type') = 'C'"],
         &[
             ("id", sluice::Mapping::Field("Code")),
-            ("city", sluice::Mapping::Formula("upper(data('address.city'))")),
+            (
+                "city",
+                sluice::Mapping::Formula("upper(data('address.city'))"),
+            ),
             ("again", sluice::Mapping::Formula("lower(data('Code'))")),
         ],
         &Default::default(),
@@ -361,8 +515,12 @@ fn a_typed_schema_conforms_fields_and_checks_statically() {
         ("Qty".to_string(), sluice::FieldType::Number),
         ("Due".to_string(), sluice::FieldType::Date),
     ];
-    let program = sluice::Program::compile_with("dateadd(data('Due'), data('Qty'), 'day')", &options).unwrap();
-    let out = program.execute_ndjson(br#"{"Qty": 2, "Due": "2024-05-30"}"#, &ctx()).unwrap();
+    let program =
+        sluice::Program::compile_with("dateadd(data('Due'), data('Qty'), 'day')", &options)
+            .unwrap();
+    let out = program
+        .execute_ndjson(br#"{"Qty": 2, "Due": "2024-05-30"}"#, &ctx())
+        .unwrap();
     assert_eq!(out.to_json().as_deref(), Some(r#"{"result":"2024-06-01"}"#));
     let err = sluice::Program::compile_with("upper(data('Qty'))", &options).unwrap_err();
     assert_eq!(err.code, "E102");
@@ -406,7 +564,9 @@ fn numbers_stay_exact_and_fields_stay_in_order() {
     let out = program.execute_ndjson(line, &ctx()).unwrap();
     assert_eq!(
         out.to_json().as_deref(),
-        Some(r#"{"z":0.10000000000000000000000001,"a":0.30000000000000000000000003,"m":{"y":12.50,"b":[1.0]}}"#)
+        Some(
+            r#"{"z":0.10000000000000000000000001,"a":0.30000000000000000000000003,"m":{"y":12.50,"b":[1.0]}}"#
+        )
     );
     let value = sluice::Value::parse_json(std::str::from_utf8(line).unwrap()).unwrap();
     assert_eq!(program.execute(&value, &ctx()).unwrap(), out);

@@ -436,7 +436,9 @@ fn mapping() -> impl Strategy<Value = sluice::Mapping<'static>> {
     prop_oneof![
         prop_oneof![Just("a"), Just("s"), Just("d"), Just("missing")]
             .prop_map(sluice::Mapping::Field),
-        Just(sluice::Mapping::Raw(sluice::Value::parse_json(r#"{"k": [1, 2.50]}"#).unwrap())),
+        Just(sluice::Mapping::Raw(
+            sluice::Value::parse_json(r#"{"k": [1, 2.50]}"#).unwrap()
+        )),
         num_expr().prop_map(|f| sluice::Mapping::Formula(Box::leak(f.into_boxed_str()))),
         other_expr().prop_map(|f| sluice::Mapping::Formula(Box::leak(f.into_boxed_str()))),
         value_expr().prop_map(|f| sluice::Mapping::Formula(Box::leak(f.into_boxed_str()))),

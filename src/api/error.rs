@@ -160,7 +160,10 @@ impl Error {
         problems: &[ConnectorProblem],
     ) -> Error {
         let Some(first) = problems.first() else {
-            return Error::new(codes::E601_CONNECTOR_SYNTAX, "invalid connector".to_string());
+            return Error::new(
+                codes::E601_CONNECTOR_SYNTAX,
+                "invalid connector".to_string(),
+            );
         };
         let name = if text.is_empty() {
             "program"

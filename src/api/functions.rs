@@ -36,8 +36,11 @@ pub struct HostFunction {
     returns: FieldType,
     pure: bool,
     doc: String,
-    imp: Arc<dyn Fn(&[Value]) -> Result<Value, String> + Send + Sync>,
+    imp: HostImp,
 }
+
+/// A host function's implementation.
+type HostImp = Arc<dyn Fn(&[Value]) -> Result<Value, String> + Send + Sync>;
 
 impl HostFunction {
     /// A function `name` returning `returns`, computed by `imp` (an `Err` is error E313).
@@ -90,7 +93,7 @@ impl HostFunction {
 }
 
 /// A host closure as the library's implementation.
-struct Closure(Arc<dyn Fn(&[Value]) -> Result<Value, String> + Send + Sync>);
+struct Closure(HostImp);
 
 impl HostCall for Closure {
     fn call(&self, args: &[Value]) -> Result<Value, String> {
@@ -129,7 +132,9 @@ impl Functions {
                 format!("`{name}` is not a function name (a letter, then letters, digits or `_`)"),
             ));
         }
-        if self.0.lookup(name).is_some() || matches!(name, "and" | "or" | "not" | "true" | "false" | "null") {
+        if self.0.lookup(name).is_some()
+            || matches!(name, "and" | "or" | "not" | "true" | "false" | "null")
+        {
             return Err(Error::new(
                 codes::E205_HOST_FUNCTION_NAME,
                 format!("a function named `{name}` already exists"),

@@ -282,11 +282,10 @@ impl Program {
     }
 
     fn from_file(file: &ConnectorFile, options: &Options) -> Result<Program, Error> {
-        let transform =
-            Transform::compile_with(file, &options.limits, &options.functions.0)
-                .map_err(|problems| {
-                    Error::from_problems(&file.text, Some(&file.connector), &problems)
-                })?;
+        let transform = Transform::compile_with(file, &options.limits, &options.functions.0)
+            .map_err(|problems| {
+                Error::from_problems(&file.text, Some(&file.connector), &problems)
+            })?;
         let program = Program {
             transform: Arc::new(transform),
             limits: options.limits,
@@ -345,9 +344,9 @@ impl Program {
         self.transform.mappings.iter().map(|m| &*m.target)
     }
 
-    /// The top-level fields of a record the program reads, in first-read order; `None`
-    /// when a formula reads a field whose name it computes (`data(concat('a', x))`), so
-    /// any field may be read.
+    /// The top-level fields of a record the program reads (a dotted name as written and by
+    /// its first part: a record may hold either); `None` when a formula reads a field whose
+    /// name it computes (`data(concat('a', x))`), so any field may be read.
     ///
     /// ```
     /// let program = sluice::Program::from_mappings(
@@ -355,7 +354,9 @@ impl Program {
     ///     &[("id", sluice::Mapping::Field("Code")), ("city", sluice::Mapping::Formula("upper(data('address.city'))"))],
     ///     &Default::default(),
     /// )?;
-    /// assert_eq!(program.input_fields(), Some(vec!["Type", "Code", "address"]));
+    /// let mut fields = program.input_fields().unwrap();
+    /// fields.sort_unstable();
+    /// assert_eq!(fields, ["Code", "Type", "address", "address.city"]);
     /// # Ok::<(), sluice::Error>(())
     /// ```
     pub fn input_fields(&self) -> Option<Vec<&str>> {

@@ -25,14 +25,7 @@ impl Value {
     /// # Ok::<(), sluice::Error>(())
     /// ```
     pub fn parse_json(text: &str) -> Result<Value, Error> {
-        value_from_json_text(text).map_err(|e| match e {
-            JsonError::Syntax { message, .. }
-                if message.contains("outside the decimal range") =>
-            {
-                Error::new(codes::E503_RECORD_NUMBER, message)
-            }
-            other => json_error(other),
-        })
+        value_from_json_text(text).map_err(json_error)
     }
 
     /// A `serde_json` value as a Sluice value (its numbers as exact as the host's

@@ -759,9 +759,11 @@ fn quoted_after(message: &str, prefix: &str) -> Option<String> {
 }
 
 impl Connector {
-    /// Its systems that the sync engine does not know (an embedder compiling a connector
-    /// for its own systems does not ask: to the language, a system type is a name).
-    pub fn unknown_systems(&self, file: &ConnectorFile) -> Vec<ConnectorProblem> {
+    /// What the sync engine cannot run: a system type it does not know, a cron schedule
+    /// that does not parse. (An embedder compiling a connector for its own systems does not
+    /// ask: to the language, a system type is a name and a schedule is not its business.)
+    pub fn engine_problems(&self, file: &ConnectorFile) -> Vec<ConnectorProblem> {
+        let schedule = self.schedule_problem(file);
         [("inbound", &self.inbound), ("outbound", &self.outbound)]
             .into_iter()
             .filter(|(_, side)| !SYSTEM_TYPES.contains(&side.system.as_str()))
@@ -775,7 +777,30 @@ impl Connector {
                 rendered: None,
                 formula: None,
             })
+            .chain(schedule)
             .collect()
+    }
+
+    /// A cron schedule that does not parse.
+    #[cfg(feature = "store")]
+    fn schedule_problem(&self, file: &ConnectorFile) -> Option<ConnectorProblem> {
+        let Frequency::Cron { cron } = &self.sync.frequency else {
+            return None;
+        };
+        let why = cron_schedule(cron).err()?;
+        Some(ConnectorProblem {
+            diag: Diag::new(codes::E610_INVALID_SETTING, format!("cron `{cron}` {why}"))
+                .help("five fields: minute hour day-of-month month day-of-week, e.g. \"0 2 * * *\""),
+            line: file.line_of("cron"),
+            rendered: None,
+            formula: None,
+        })
+    }
+
+    /// Without the sync engine there is no schedule to run.
+    #[cfg(not(feature = "store"))]
+    fn schedule_problem(&self, _: &ConnectorFile) -> Option<ConnectorProblem> {
+        None
     }
 
     /// Every problem that is not a formula's own (formulas are checked when compiled).
@@ -878,18 +903,6 @@ impl Connector {
                 .help("a whole number and a unit: 30s, 15m, 2h, 1d"),
                 "interval",
             ),
-            Frequency::Cron { cron } => {
-                if let Err(why) = cron_schedule(cron) {
-                    push(
-                        Diag::new(
-                            codes::E610_INVALID_SETTING,
-                            format!("cron `{cron}` {why}"),
-                        )
-                        .help("five fields: minute hour day-of-month month day-of-week, e.g. \"0 2 * * *\""),
-                        "cron",
-                    )
-                }
-            }
             _ => {}
         }
         if let Some(poll) = &self.sync.poll {
@@ -1241,6 +1254,7 @@ pub(crate) fn one_of(value: &str, allowed: &[&str]) -> String {
 
 /// A five-field cron expression (minute hour day-of-month month day-of-week) as a
 /// schedule, or why it is not one.
+#[cfg(feature = "store")]
 pub fn cron_schedule(expr: &str) -> Result<cron::Schedule, String> {
     let fields = expr.split_whitespace().count();
     if fields != 5 {

@@ -147,7 +147,7 @@ impl Transform {
         file: &ConnectorFile,
         limits: &crate::limits::Limits,
     ) -> Result<Transform, Vec<ConnectorProblem>> {
-        let mut problems = file.connector.unknown_systems(file);
+        let mut problems = file.connector.engine_problems(file);
         match Transform::compile_with(file, limits, &crate::stdlib::HostFunctions::default()) {
             Ok(transform) if problems.is_empty() => Ok(transform),
             Ok(_) => Err(problems),

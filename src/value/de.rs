@@ -26,6 +26,26 @@ const MAX_DEPTH: u8 = 127;
 /// The whole of a value.
 static ALL: Want = Want::All;
 
+/// The start of the message of a number outside the decimal range.
+pub const OUT_OF_RANGE: &str = "outside the decimal range";
+
+/// Parses one JSON document, numbers exactly. Errors carry their position in `text`.
+pub fn value_from_text(text: &str) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let trimmed = text.trim_start();
+    let value = if trimmed.starts_with(['{', '[']) {
+        // read as a container here, so that an error inside is placed in `text`
+        de.deserialize_any(TreeVisitor {
+            want: &ALL,
+            depth: MAX_DEPTH + 1,
+        })?
+    } else {
+        ValueSeed.deserialize(&mut de)?
+    };
+    de.end()?;
+    Ok(value)
+}
+
 /// Deserializes one whole [`Value`], numbers exactly.
 #[derive(Clone, Copy)]
 pub struct ValueSeed;
@@ -84,7 +104,7 @@ fn decimal<E: serde::de::Error>(text: &str) -> Result<Value, E> {
         .map(|d| Value::Number(if neg { -d } else { d }))
         .ok_or_else(|| {
             E::custom(format!(
-                "number {text} is outside the decimal range (28 significant digits)"
+                "number {text} is {OUT_OF_RANGE} (28 significant digits)"
             ))
         })
 }

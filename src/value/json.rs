@@ -38,16 +38,24 @@ pub enum JsonError {
 
 /// Parses JSON text into a value.
 pub fn value_from_json_text(text: &str) -> Result<Value, JsonError> {
-    use serde::de::DeserializeSeed;
-    let syntax = |e: serde_json::Error| JsonError::Syntax {
-        message: e.to_string(),
-        line: e.line(),
-        column: e.column(),
-    };
-    let mut de = serde_json::Deserializer::from_str(text);
-    let value = super::ValueSeed.deserialize(&mut de).map_err(syntax)?;
-    de.end().map_err(syntax)?;
-    Ok(value)
+    super::de::value_from_text(text).map_err(|e| {
+        let message = e.to_string();
+        let (line, column) = (e.line(), e.column());
+        match message
+            .strip_prefix("number ")
+            .and_then(|m| m.split_once(&format!(" is {}", super::de::OUT_OF_RANGE)))
+        {
+            Some((number, _)) => JsonError::NumberOutOfRange {
+                text: number.to_string(),
+                path: format!("line {line}, column {column}"),
+            },
+            None => JsonError::Syntax {
+                message,
+                line,
+                column,
+            },
+        }
+    })
 }
 
 /// Parses one record (a JSON object).
