@@ -9,7 +9,7 @@ use crate::stdlib;
 /// `docs/functions.md`: every function by group, with signature, doc and examples.
 pub fn functions_markdown() -> String {
     let mut out = String::from(
-        "# Functions\n\nGenerated from the function table (`stdlib/`); do not edit by hand. \
+        "# Functions\n\nGenerated from the function table (`crates/core/src/stdlib/`); do not edit by hand. \
          Names are case-insensitive. Every example is run as a test.\n",
     );
     let mut category = None;
@@ -147,7 +147,7 @@ pub fn connectors_markdown() -> String {
     use crate::transform::connector_reference::{KEYS, TABLES};
     let mut out = String::from(
         "# Connector reference\n\nGenerated from the table `sluice check` validates against \
-         (`src/executor/connector_reference.rs`); do not edit by hand. A connector is a TOML \
+         (`crates/core/src/transform/connector_reference.rs`); do not edit by hand. A connector is a TOML \
          file, or the same structure as JSON (`.json`); unknown keys are an error (E602) with \
          a did-you-mean, values outside their set are E610. `sluice check FILE` reports \
          every problem with `file:line`; `sluice export FILE` prints it as JSON with \

@@ -24,11 +24,13 @@
 //! `serve` (`sluice serve`), `cli` (the `sluice` command; the default, implies them all).
 //! Without them the crate is the language core.
 //!
-//! The modules below the API are the stages of the pipeline, one folder each, dependencies
-//! running one way: text → syntax → values → function library → IR → checker →
-//! interpreter → transform → native code → API → executor → server → command line. They are
-//! crate-private; the `internals` feature makes them public (hidden from these docs) for the
-//! project's own tests, benchmarks and fuzz targets, and they are not a stable API.
+//! The layers are crates, so the compiler keeps dependencies running one way: `sluice-core`
+//! (text → syntax → values → function library → IR → checker → interpreter → transform),
+//! `sluice-jit` (native code), `sluice-engine` (the sync engine: executor, stores,
+//! connections), and this crate (the embedding API, `sluice serve`, the command line).
+//! The lower crates' modules are re-exported here under their old names; the `internals`
+//! feature makes them public (hidden from these docs) for the project's own tests,
+//! benchmarks and fuzz targets, and they are not a stable API.
 
 mod api;
 /// The `sluice` command (the binary's entry point).
@@ -36,9 +38,8 @@ mod api;
 #[doc(hidden)]
 pub mod cli;
 
-/// Declares the internal stages: public (and hidden from the docs) with the `internals`
-/// feature, which the project's tests, benchmarks and fuzz targets enable; crate-private
-/// otherwise.
+/// Declares this crate's own internal stages: public (and hidden from the docs) with the
+/// `internals` feature, crate-private otherwise.
 macro_rules! stages {
     ($($(#[$attr:meta])* $name:ident;)*) => {$(
         $(#[$attr])*
@@ -53,25 +54,43 @@ macro_rules! stages {
 }
 
 stages! {
-    compile;
-    diagnostics;
     docs;
-    executor;
-    interp;
-    ir;
-    #[cfg(feature = "jit")]
-    jit;
-    limits;
-    native;
-    runtime;
     #[cfg(feature = "serve")]
     serve;
-    #[path = "../stdlib/mod.rs"]
-    stdlib;
-    syntax;
-    transform;
-    types;
-    value;
+}
+
+/// Re-exports the lower crates' modules under the names this crate's code uses: public
+/// (and hidden) with the `internals` feature, crate-private otherwise.
+macro_rules! layers {
+    ($($(#[$attr:meta])* $path:path as $name:ident;)*) => {$(
+        $(#[$attr])*
+        #[cfg(feature = "internals")]
+        #[doc(hidden)]
+        pub use $path as $name;
+        $(#[$attr])*
+        #[cfg(not(feature = "internals"))]
+        #[allow(unused_imports)]
+        pub(crate) use $path as $name;
+    )*};
+}
+
+layers! {
+    sluice_core::compile as compile;
+    sluice_core::diagnostics as diagnostics;
+    sluice_core::interp as interp;
+    sluice_core::ir as ir;
+    sluice_core::limits as limits;
+    sluice_core::runtime as runtime;
+    sluice_core::stdlib as stdlib;
+    sluice_core::syntax as syntax;
+    sluice_core::transform as transform;
+    sluice_core::types as types;
+    sluice_core::value as value;
+    sluice_jit::native as native;
+    #[cfg(feature = "jit")]
+    sluice_jit::jit as jit;
+    #[cfg(feature = "store")]
+    sluice_engine::executor as executor;
 }
 
 pub use api::{
@@ -81,6 +100,8 @@ pub use api::{
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub use compile::{compile, CompileOptions, Formula};
+/// Why JSON did not become a value (it converts into [`Error`]).
+pub use value::JsonError;
 /// The fields of an object value, in order.
 pub use value::Map;
 /// A value: null, a boolean, an exact decimal, text, a date, a date-time, an array or an

@@ -570,6 +570,6 @@ fn numbers_stay_exact_and_fields_stay_in_order() {
     );
     let value = sluice::Value::parse_json(std::str::from_utf8(line).unwrap()).unwrap();
     assert_eq!(program.execute(&value, &ctx()).unwrap(), out);
-    let err = sluice::Value::parse_json(r#"{"a": 1e99}"#).unwrap_err();
-    assert_eq!(err.code, "E503");
+    let err = sluice::Error::from(sluice::Value::parse_json(r#"{"a": 1e99}"#).unwrap_err());
+    assert_eq!((err.kind, err.code), (sluice::ErrorKind::Input, "E503"));
 }

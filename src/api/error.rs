@@ -97,6 +97,20 @@ impl std::ops::Deref for Error {
     }
 }
 
+/// JSON that did not become a value: E501 (syntax), E502 (not an object), E503 (a number
+/// outside the decimal range).
+impl From<crate::value::JsonError> for Error {
+    fn from(e: crate::value::JsonError) -> Error {
+        use crate::value::JsonError;
+        let code = match e {
+            JsonError::NumberOutOfRange { .. } => codes::E503_RECORD_NUMBER,
+            JsonError::Syntax { .. } => codes::E501_RECORD_JSON,
+            JsonError::NotAnObject { .. } => codes::E502_RECORD_NOT_OBJECT,
+        };
+        Error::new(code, e.to_string())
+    }
+}
+
 /// Help written for the command line, said in the library's terms.
 fn library_help(help: &str) -> String {
     help.replace("`sluice functions`", "`sluice::functions()`")

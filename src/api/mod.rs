@@ -16,7 +16,6 @@ mod context;
 mod error;
 mod functions;
 mod schema;
-mod values;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -302,7 +301,7 @@ impl Program {
                     .map_err(|e| Error::new(codes::E312_JIT, e.to_string()))?;
                 let _ = program.native.set(Some(Arc::new(native)));
             }
-            Engine::Auto => {}
+            _ => {}
         }
         Ok(program)
     }

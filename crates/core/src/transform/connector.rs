@@ -1,0 +1,1312 @@
+//! The connector model (reference: `docs/connectors.md`): loaded from TOML, or the same structure as JSON, with
+//! unknown keys rejected; then validated as a whole, so that `sluice check` reports every
+//! problem at once.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use super::connector_reference::{
+    self as reference, CONFLICT_RULES, DIRECTIONS, FIELD_TYPES, NAMED_FREQUENCIES, SYSTEM_TYPES,
+};
+use crate::diagnostics::{codes, did_you_mean, Diag, Report};
+use crate::syntax::Span;
+use crate::value::{Schema, TypeSet};
+
+/// A connector: conditions, mappings and the two sides of a sync.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Connector {
+    /// Unique name.
+    pub name: String,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Formulas that must all hold for a record to sync.
+    #[serde(default)]
+    pub conditions: Vec<String>,
+    /// Where records come from.
+    pub inbound: Side,
+    /// Where mapped records go.
+    pub outbound: Side,
+    /// Direction, frequency and conflict rule.
+    #[serde(default)]
+    pub sync: SyncSettings,
+    /// Output fields, in order.
+    #[serde(default)]
+    pub mappings: Vec<Mapping>,
+    /// Optional schemas of Connect Objects: object type → fields.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub objects: IndexMap<String, ObjectSchema>,
+    /// The IANA time zone of the connector's runs, unless `--tz` says otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    /// The store of the connector's runs, unless `--store` says otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreSettings>,
+    /// The way back of a bidirectional connector: from the stored object to the inbound side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverse: Option<Reverse>,
+    /// Set on the connector [`Connector::reverse_connector`] makes: the name of the
+    /// bidirectional connector whose way back it is.
+    #[serde(skip)]
+    pub back_of: Option<String>,
+}
+
+/// The `[reverse]` table: how a bidirectional connector maps the stored object (the
+/// outbound side) back to the inbound system.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Reverse {
+    /// The key of the inbound system's records: a reverse mapping target, and the field
+    /// that keys the records read from it.
+    pub primary_key: String,
+    /// Formulas over the stored record that must all hold for it to be sent back.
+    #[serde(default)]
+    pub conditions: Vec<String>,
+    /// The fields of the record sent back, in order.
+    #[serde(default)]
+    pub mappings: Vec<Mapping>,
+}
+
+/// The `[store]` table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// An SQLite file or a `postgres://` URL; `env:VAR` reads it from the environment.
+    pub url: String,
+}
+
+impl StoreSettings {
+    /// The store's location, an `env:` reference resolved.
+    pub fn resolve(&self) -> Result<String, Diag> {
+        match self.url.strip_prefix("env:") {
+            Some(var) => std::env::var(var).map_err(|_| {
+                Diag::new(
+                    codes::E606_CREDENTIAL,
+                    format!("store.url: environment variable {var} is not set"),
+                )
+            }),
+            None => Ok(self.url.clone()),
+        }
+    }
+}
+
+/// One side of a connector.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Side {
+    /// The system type (SAP B1, Fentu-FSM, ..., ndjson, csv, store).
+    #[serde(rename = "type")]
+    pub system: String,
+    /// Whether this side syncs; an inactive outbound side makes a run a dry run.
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// The Connect Object type of its records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// The entity in the remote system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
+    /// A filter passed to the source system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_filter: Option<String>,
+    /// The upsert key of the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key: Option<String>,
+    /// Credentials: literal values, `env:VAR` or `file:PATH` references.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub credentials: BTreeMap<String, Credential>,
+    /// How this side reaches a REST/OData system, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<super::connection::Connection>,
+    /// The file of an inbound side (NDJSON, or CSV by extension), read by runs without
+    /// `--input`; relative to the connector file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// A credential value. Only text is accepted, and a value of another type is rejected
+/// without being echoed: the error names the type, never the secret.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(transparent)]
+pub struct Credential(pub String);
+
+impl<'de> Deserialize<'de> for Credential {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CredentialVisitor)
+    }
+}
+
+impl Credential {
+    /// The value: a literal, an `env:VAR` read from the environment or a `file:PATH` read
+    /// from a file; `place` names the setting in errors (which never show the value).
+    pub fn resolve(&self, place: &str) -> Result<String, Diag> {
+        let Credential(value) = self;
+        if let Some(var) = value.strip_prefix("env:") {
+            std::env::var(var).map_err(|_| {
+                Diag::new(
+                    codes::E606_CREDENTIAL,
+                    format!("{place}: environment variable {var} is not set"),
+                )
+            })
+        } else if let Some(path) = value.strip_prefix("file:") {
+            std::fs::read_to_string(path).map_err(|e| {
+                Diag::new(
+                    codes::E606_CREDENTIAL,
+                    format!("{place}: cannot read {path}: {e}"),
+                )
+            })
+        } else {
+            Ok(value.clone())
+        }
+    }
+
+    /// Whether the value is written in the file (not an `env:` or `file:` reference).
+    pub fn is_literal(&self) -> bool {
+        !self.0.starts_with("env:") && !self.0.starts_with("file:")
+    }
+}
+
+/// Accepts text only; every other type is refused by its kind, never its value.
+struct CredentialVisitor;
+
+fn refuse_credential<E: serde::de::Error>(kind: &str) -> E {
+    E::custom(format!(
+        "a credential must be text, found {kind} (value not shown): quote it, or use env:VAR"
+    ))
+}
+
+impl<'de> serde::de::Visitor<'de> for CredentialVisitor {
+    type Value = Credential;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a credential as text")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Credential, E> {
+        Ok(Credential(v.to_string()))
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Credential, E> {
+        Err(refuse_credential("a number"))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Credential, E> {
+        Err(refuse_credential("a number"))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Credential, E> {
+        Err(refuse_credential("a number"))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Credential, E> {
+        Err(refuse_credential("a boolean"))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<Credential, A::Error> {
+        Err(refuse_credential("a table (or a number)"))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Credential, A::Error> {
+        Err(refuse_credential("an array"))
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The `[sync]` table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSettings {
+    /// inbound | outbound | bidirectional
+    #[serde(default = "default_direction")]
+    pub direction: String,
+    /// manual | realtime | event | { interval = "15m" } | { cron = "0 2 * * *" }
+    #[serde(default)]
+    pub frequency: Frequency,
+    /// fentu_wins | external_wins | most_recent | manual_review
+    #[serde(default)]
+    pub conflict: Conflict,
+    /// The mapping target holding the time each record last changed (default `updated_at`):
+    /// `most_recent` compares it, and every rule stores it as the record's time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// `realtime`: how long `sluice serve` waits between looks at the source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<String>,
+    /// The secret of `POST /hooks/<name>` (a literal, `env:VAR` or `file:PATH`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<Credential>,
+    /// How far a webhook's timestamp may be from the server's clock (default `5m`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_tolerance: Option<String>,
+    /// Also take `X-Sluice-Signature` and bearer webhooks (no replay protection).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub legacy_signature: bool,
+}
+
+/// The HMAC key of a webhook secret: a Standard Webhooks `whsec_<base64>` secret is the
+/// key's base64; any other is its bytes, surrounding white space (a file's last newline)
+/// trimmed.
+pub fn webhook_key(secret: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let secret = secret.trim();
+    secret
+        .strip_prefix("whsec_")
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .unwrap_or_else(|| secret.as_bytes().to_vec())
+}
+
+/// The shortest webhook secret taken, in bytes (after trimming).
+pub const MIN_WEBHOOK_SECRET: usize = 16;
+
+impl SyncSettings {
+    /// The record field holding the time each record changed.
+    pub fn time_field(&self) -> &str {
+        self.updated_at.as_deref().unwrap_or(DEFAULT_TIME_FIELD)
+    }
+
+    /// How far a webhook's timestamp may be from the server's clock.
+    pub fn webhook_tolerance(&self) -> std::time::Duration {
+        self.webhook_tolerance
+            .as_deref()
+            .and_then(crate::transform::connection::parse_duration)
+            .unwrap_or(std::time::Duration::from_secs(300))
+    }
+}
+
+/// The mapping target whose time is a record's `updated_at` when `[sync] updated_at` names
+/// none.
+pub const DEFAULT_TIME_FIELD: &str = "updated_at";
+
+fn default_direction() -> String {
+    "inbound".to_string()
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings {
+            direction: default_direction(),
+            frequency: Frequency::default(),
+            conflict: Conflict::default(),
+            updated_at: None,
+            poll: None,
+            webhook_secret: None,
+            webhook_tolerance: None,
+            legacy_signature: false,
+        }
+    }
+}
+
+/// When a connector syncs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Frequency {
+    /// `manual`, `realtime` or `event`.
+    Named(String),
+    /// `{ interval = "15m" }`
+    Interval {
+        /// A number and a unit: s, m, h, d.
+        interval: String,
+    },
+    /// `{ cron = "0 2 * * *" }`
+    Cron {
+        /// A five-field cron expression.
+        cron: String,
+    },
+}
+
+impl Default for Frequency {
+    fn default() -> Self {
+        Frequency::Named("manual".to_string())
+    }
+}
+
+/// How an incoming record meets a stored one with the same primary key.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Conflict {
+    /// The stored record is kept; only keys it lacks are added.
+    FentuWins,
+    /// The incoming record replaces the stored one.
+    #[default]
+    ExternalWins,
+    /// The record with the later `updated_at` wins.
+    MostRecent,
+    /// A differing incoming record is queued for review and not applied.
+    ManualReview,
+}
+
+/// One output field.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// The output field.
+    pub target: String,
+    /// Copy this source field (a path is allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// A static value.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::value::serde_value"
+    )]
+    pub raw: Option<crate::value::Value>,
+    /// A formula.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formula: Option<String>,
+}
+
+/// The declared fields of a Connect Object.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectSchema {
+    /// Field → type name.
+    #[serde(default)]
+    pub fields: IndexMap<String, String>,
+}
+
+/// A problem in a connector file, with the line it is on when known.
+#[derive(Debug, Clone)]
+pub struct ConnectorProblem {
+    /// The diagnostic.
+    pub diag: Diag,
+    /// 1-based line in the file.
+    pub line: Option<usize>,
+    /// The rendered diagnostic of a formula, pointing into the formula text.
+    pub rendered: Option<String>,
+    /// The formula it is in, when it is in one.
+    pub formula: Option<ProblemFormula>,
+}
+
+/// Where a formula with a problem is: its place in the connector, and where its text starts
+/// in the file (when it is written there verbatim), so a span in the formula is a span in
+/// the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProblemFormula {
+    /// `conditions[i]` or `mappings[i]`.
+    pub place: FormulaPlace,
+    /// The byte offset of the formula's text in the file.
+    pub offset: Option<usize>,
+}
+
+impl ConnectorProblem {
+    /// Attaches the rendered formula diagnostic.
+    pub fn with_rendered(mut self, rendered: String) -> Self {
+        self.rendered = Some(rendered);
+        self
+    }
+
+    /// The text `sluice check` prints for this problem.
+    pub fn render(&self, path: &str) -> String {
+        match &self.rendered {
+            Some(r) => r.clone(),
+            None => {
+                let at = self.line.map_or(String::new(), |l| format!(":{l}"));
+                let help = self
+                    .diag
+                    .help
+                    .as_ref()
+                    .map_or(String::new(), |h| format!("\n  help: {h}"));
+                format!(
+                    "{}: {path}{at}: {}{help}\n",
+                    self.diag.code.id, self.diag.message
+                )
+            }
+        }
+    }
+}
+
+/// A connector file read from disk: the text and the parsed model.
+#[derive(Debug, Clone)]
+pub struct ConnectorFile {
+    /// The path as given.
+    pub path: String,
+    /// The file text.
+    pub text: String,
+    /// The connector.
+    pub connector: Connector,
+}
+
+impl ConnectorFile {
+    /// Reads and parses a connector (`.json` as JSON, anything else as TOML).
+    pub fn load(path: &Path) -> Result<ConnectorFile, Vec<ConnectorProblem>> {
+        let display = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| {
+            vec![ConnectorProblem {
+                diag: Diag::new(codes::E506_READ_FILE, format!("cannot read {display}: {e}")),
+                line: None,
+                rendered: None,
+                formula: None,
+            }]
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            vec![ConnectorProblem {
+                diag: Diag::new(
+                    codes::E601_CONNECTOR_SYNTAX,
+                    format!("{display}: not valid UTF-8 ({e})"),
+                ),
+                line: None,
+                rendered: None,
+                formula: None,
+            }]
+        })?;
+        let is_json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let connector = parse_connector_file(&text, is_json)?;
+        Ok(ConnectorFile {
+            path: display,
+            text,
+            connector,
+        })
+    }
+
+    /// A connector from text already read (`is_json` picks the format).
+    pub fn from_text(
+        path: &str,
+        text: &str,
+        is_json: bool,
+    ) -> Result<ConnectorFile, Vec<ConnectorProblem>> {
+        let connector = parse_connector_file(text, is_json)?;
+        Ok(ConnectorFile {
+            path: path.to_string(),
+            text: text.to_string(),
+            connector,
+        })
+    }
+
+    /// The way back of a bidirectional connector as a file of its own (it has no text: its
+    /// formulas' problems are reported without a line), writing to the inbound `path`.
+    pub fn reverse_file(&self) -> Option<ConnectorFile> {
+        let mut connector = self.connector.reverse_connector()?;
+        connector.outbound.path = self.inbound_path();
+        Some(ConnectorFile {
+            path: format!("{} [reverse]", self.path),
+            text: String::new(),
+            connector,
+        })
+    }
+
+    /// The inbound side's `path`, relative to the directory of the connector file.
+    pub fn inbound_path(&self) -> Option<String> {
+        let path = self.connector.inbound.path.as_deref()?;
+        let dir = Path::new(&self.path).parent().unwrap_or(Path::new(""));
+        Some(dir.join(path).display().to_string())
+    }
+
+    /// The 1-based line of byte offset `at`.
+    pub fn line_at(&self, at: usize) -> usize {
+        self.text
+            .get(..at)
+            .map_or(1, |before| before.matches('\n').count() + 1)
+    }
+
+    /// The byte offset of the `target` key of mapping `index` (0-based), in TOML
+    /// (`target = ...`, also in inline tables) or JSON (`"target": ...`).
+    pub fn mapping_offset(&self, index: usize) -> Option<usize> {
+        TARGET_KEY
+            .get_or_init(|| regex::Regex::new(r#"(?m)(?:^|[\s{,])"?target"?\s*[=:]"#).ok())
+            .as_ref()?
+            .find_iter(&self.text)
+            .nth(index)
+            .map(|m| m.start() + m.as_str().find('t').unwrap_or(0))
+    }
+
+    /// The 1-based line of mapping `index`'s `target` key.
+    pub fn mapping_line(&self, index: usize) -> Option<usize> {
+        self.mapping_offset(index).map(|at| self.line_at(at))
+    }
+
+    /// Where the text of a formula starts in the file, when it is written there verbatim
+    /// (no TOML escapes in it): searched after the mapping's `target` key, or after the
+    /// `conditions` key.
+    pub fn formula_offset(&self, place: FormulaPlace, formula: &str) -> Option<usize> {
+        let from = match place {
+            FormulaPlace::Condition(_) => self.text.find("conditions")?,
+            FormulaPlace::Mapping(i) => self.mapping_offset(i)?,
+        };
+        self.text
+            .get(from..)?
+            .find(formula)
+            .map(|at| from + at)
+            .filter(|_| !formula.is_empty())
+    }
+
+    /// Renders diagnostics of a formula at its place in the file, so that every location
+    /// reads `file:line:column`; `offset` is [`ConnectorFile::formula_offset`]. A formula
+    /// not written verbatim in the file is shown on its own, under `file:line`.
+    pub fn render_formula(
+        &self,
+        place: FormulaPlace,
+        offset: Option<usize>,
+        formula: &str,
+        diags: Vec<Diag>,
+    ) -> String {
+        let label = place.to_string();
+        let report = match offset {
+            Some(at) => Report {
+                source_name: self.path.clone(),
+                source: self.text.clone(),
+                diags: diags
+                    .into_iter()
+                    .map(|d| {
+                        let located = if d.labels.is_empty() {
+                            format!("{}:{}: ", self.path, self.line_at(at))
+                        } else {
+                            String::new()
+                        };
+                        Diag {
+                            message: format!(
+                                "{located}{label}: {}",
+                                without_formula_position(&d.message)
+                            ),
+                            labels: d
+                                .labels
+                                .into_iter()
+                                .map(|(span, text)| {
+                                    (Span::new(span.start + at, span.end + at), text)
+                                })
+                                .collect(),
+                            ..d
+                        }
+                    })
+                    .collect(),
+            },
+            None => Report {
+                source_name: format!(
+                    "{}:{} {label}",
+                    self.path,
+                    self.line_of(formula).unwrap_or(1)
+                ),
+                source: formula.to_string(),
+                diags,
+            },
+        };
+        crate::diagnostics::render_plain(&report)
+    }
+
+    /// The sample records a `# sample: FILE` comment at the top of the file names, relative
+    /// to the file's directory: what `sluice test` and `sluice repl --connector` read when
+    /// no sample is given.
+    pub fn sample_path(&self) -> Option<std::path::PathBuf> {
+        let name = self
+            .text
+            .lines()
+            .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+            .find_map(|l| {
+                l.trim_start()
+                    .strip_prefix('#')?
+                    .trim()
+                    .strip_prefix("sample:")
+            })?
+            .trim();
+        let dir = Path::new(&self.path).parent().unwrap_or(Path::new(""));
+        (!name.is_empty()).then(|| dir.join(name))
+    }
+
+    /// The 1-based line where `needle` first occurs in the file.
+    pub fn line_of(&self, needle: &str) -> Option<usize> {
+        if needle.is_empty() {
+            return None;
+        }
+        self.text.find(needle).map(|at| {
+            self.text
+                .get(..at)
+                .map_or(1, |before| before.matches('\n').count() + 1)
+        })
+    }
+}
+
+static TARGET_KEY: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+
+/// A formula's place in a connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormulaPlace {
+    /// `conditions[i]`.
+    Condition(usize),
+    /// `mappings[i]`.
+    Mapping(usize),
+}
+
+impl std::fmt::Display for FormulaPlace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FormulaPlace::Condition(i) => write!(f, "conditions[{i}]"),
+            FormulaPlace::Mapping(i) => write!(f, "mappings[{i}]"),
+        }
+    }
+}
+
+/// A syntax message without its formula-relative ` at line L, column C` (the rendered
+/// location in the file says where).
+fn without_formula_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(at) if message.get(at..).is_some_and(|t| t.contains(", column ")) => {
+            message.get(..at).unwrap_or(message)
+        }
+        _ => message,
+    }
+}
+
+/// Parses connector text. When a TOML file does not deserialize, every structural problem
+/// of it is reported at once, not only the first one serde met; one that does goes on to
+/// `validate`, which reports the rest with the formulas'.
+fn parse_connector_file(text: &str, is_json: bool) -> Result<Connector, Vec<ConnectorProblem>> {
+    parse_connector(text, is_json).map_err(|first| {
+        let problems = if is_json {
+            Vec::new()
+        } else {
+            super::connector_shape::shape_problems(text)
+        };
+        if problems.is_empty() {
+            vec![*first]
+        } else {
+            problems
+        }
+    })
+}
+
+/// Parses connector text (TOML, or JSON when `is_json`).
+pub fn parse_connector(text: &str, is_json: bool) -> Result<Connector, Box<ConnectorProblem>> {
+    if is_json {
+        serde_json::from_str(text).map_err(|e| {
+            let message = e.to_string();
+            problem_from_message(&message, Some(e.line()), None)
+        })
+    } else {
+        toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| {
+                text.get(..s.start)
+                    .map_or(1, |b| b.matches('\n').count() + 1)
+            });
+            let line_text = line.and_then(|l| text.lines().nth(l - 1));
+            problem_from_message(e.message(), line, line_text)
+        })
+    }
+}
+
+/// Turns serde's message into a problem: unknown keys and values outside their set get
+/// their own codes and a did-you-mean; TOML quoting mistakes in a formula get the fix.
+fn problem_from_message(
+    message: &str,
+    line: Option<usize>,
+    line_text: Option<&str>,
+) -> Box<ConnectorProblem> {
+    let first = message.lines().next().unwrap_or(message).to_string();
+    let diag = if let Some(key) = quoted_after(&first, "unknown field `") {
+        let known: Vec<&str> = reference::KEYS.iter().map(|k| k.key).collect();
+        Diag::new(
+            codes::E602_CONNECTOR_UNKNOWN_KEY,
+            format!("unknown key `{key}`"),
+        )
+        .maybe_help(did_you_mean(&key, known).map(|k| format!("did you mean `{k}`?")))
+    } else if let Some(value) = quoted_after(&first, "unknown variant `") {
+        let allowed = [CONFLICT_RULES, DIRECTIONS, NAMED_FREQUENCIES]
+            .into_iter()
+            .find(|set| set.iter().any(|a| first.contains(&format!("`{a}`"))))
+            .unwrap_or(CONFLICT_RULES);
+        Diag::new(
+            codes::E610_INVALID_SETTING,
+            format!("`{value}` is not one of {}", allowed.join(", ")),
+        )
+        .help(one_of(&value, allowed))
+    } else if first.starts_with("missing field") {
+        Diag::new(codes::E603_CONNECTOR_MISSING, first)
+    } else {
+        Diag::new(codes::E601_CONNECTOR_SYNTAX, first.clone())
+            .maybe_help(line_text.and_then(|l| toml_quoting_help(&first, l)))
+    };
+    Box::new(ConnectorProblem {
+        diag,
+        line,
+        rendered: None,
+        formula: None,
+    })
+}
+
+/// The fix for the two TOML quoting traps of formulas: double quotes inside a basic
+/// string (`formula = "data("Name")"`), and a backslash in one (`'^A\d{4}$'`).
+fn toml_quoting_help(message: &str, line: &str) -> Option<String> {
+    let (key, value) = line.split_once('=')?;
+    let (key, value, shown) = (key.trim(), value.trim(), line.trim());
+    if !value.starts_with('"') || value.starts_with(TRIPLE_DQ) {
+        return None;
+    }
+    if message.contains("escape") {
+        let inner = value.trim_matches('"');
+        let quote = if inner.contains('\'') { TRIPLE_SQ } else { "'" };
+        return Some(format!(
+            "in `{shown}` a backslash starts a TOML escape, because \"...\" is a basic string; \
+             write the formula in a literal string, where a backslash is just a backslash: \
+             {key} = {quote}{inner}{quote}, or double each backslash (\\\\d)"
+        ));
+    }
+    if value.matches('"').count() > 2 {
+        let inner = value.get(1..value.rfind('"')?)?;
+        return Some(format!(
+            "in `{shown}` the `\"` inside the formula ends the TOML string; use single quotes \
+             inside the formula ({key} = \"{}\"), or write it in a literal string: {key} = '{inner}' \
+             ('''...''' when it holds single quotes too)",
+            inner.replace('"', "'"),
+        ));
+    }
+    None
+}
+
+const TRIPLE_DQ: &str = "\"\"\"";
+const TRIPLE_SQ: &str = "\'\'\'";
+
+/// The text between `prefix` and the next backquote of `message`.
+fn quoted_after(message: &str, prefix: &str) -> Option<String> {
+    let rest = message.strip_prefix(prefix)?;
+    rest.split('`').next().map(str::to_string)
+}
+
+impl Connector {
+    /// What the sync engine cannot run: a system type it does not know, a cron schedule
+    /// that does not parse. (An embedder compiling a connector for its own systems does not
+    /// ask: to the language, a system type is a name and a schedule is not its business.)
+    pub fn engine_problems(&self, file: &ConnectorFile) -> Vec<ConnectorProblem> {
+        let schedule = self.schedule_problem(file);
+        [("inbound", &self.inbound), ("outbound", &self.outbound)]
+            .into_iter()
+            .filter(|(_, side)| !SYSTEM_TYPES.contains(&side.system.as_str()))
+            .map(|(label, side)| ConnectorProblem {
+                diag: Diag::new(
+                    codes::E610_INVALID_SETTING,
+                    format!("unknown {label} type `{}`", side.system),
+                )
+                .help(one_of(&side.system, SYSTEM_TYPES)),
+                line: file.line_of(&format!("\"{}\"", side.system)),
+                rendered: None,
+                formula: None,
+            })
+            .chain(schedule)
+            .collect()
+    }
+
+    /// A cron schedule that does not parse.
+    #[cfg(feature = "engine")]
+    fn schedule_problem(&self, file: &ConnectorFile) -> Option<ConnectorProblem> {
+        let Frequency::Cron { cron } = &self.sync.frequency else {
+            return None;
+        };
+        let why = cron_schedule(cron).err()?;
+        Some(ConnectorProblem {
+            diag: Diag::new(codes::E610_INVALID_SETTING, format!("cron `{cron}` {why}")).help(
+                "five fields: minute hour day-of-month month day-of-week, e.g. \"0 2 * * *\"",
+            ),
+            line: file.line_of("cron"),
+            rendered: None,
+            formula: None,
+        })
+    }
+
+    /// Without the sync engine there is no schedule to run.
+    #[cfg(not(feature = "engine"))]
+    fn schedule_problem(&self, _: &ConnectorFile) -> Option<ConnectorProblem> {
+        None
+    }
+
+    /// Every problem that is not a formula's own (formulas are checked when compiled).
+    pub fn validate(&self, file: &ConnectorFile) -> Vec<ConnectorProblem> {
+        let mut problems = Vec::new();
+        let mut push = |diag: Diag, needle: &str| {
+            problems.push(ConnectorProblem {
+                diag,
+                line: file.line_of(needle),
+                rendered: None,
+                formula: None,
+            })
+        };
+        if self.name.trim().is_empty() {
+            push(
+                Diag::new(
+                    codes::E603_CONNECTOR_MISSING,
+                    "the connector `name` is empty",
+                ),
+                "name",
+            );
+        }
+        for (label, side) in [("inbound", &self.inbound), ("outbound", &self.outbound)] {
+            let Some(connection) = &side.connection else {
+                continue;
+            };
+            for (diag, key) in connection.problems(label) {
+                push(diag, key);
+            }
+            for needed in connection.needed_credentials() {
+                if !side.credentials.contains_key(*needed) {
+                    push(
+                        Diag::new(
+                            codes::E603_CONNECTOR_MISSING,
+                            format!(
+                                "{label}.connection: auth = \"{}\" needs `{label}.credentials.{needed}`",
+                                connection.auth
+                            ),
+                        ),
+                        "auth",
+                    );
+                }
+            }
+        }
+        if let Some(zone) = &self.zone {
+            if zone.parse::<chrono_tz::Tz>().is_err() {
+                let zones = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
+                push(
+                    Diag::new(
+                        codes::E610_INVALID_SETTING,
+                        format!("unknown time zone `{zone}`"),
+                    )
+                    .help(
+                        did_you_mean(zone, zones)
+                            .map(|z| format!("did you mean `{z}`?"))
+                            .unwrap_or_else(|| "an IANA name such as Europe/Berlin, or UTC".into()),
+                    ),
+                    "zone",
+                );
+            }
+        }
+        if !DIRECTIONS.contains(&self.sync.direction.as_str()) {
+            push(
+                Diag::new(
+                    codes::E610_INVALID_SETTING,
+                    format!("unknown direction `{}`", self.sync.direction),
+                )
+                .help(one_of(&self.sync.direction, DIRECTIONS)),
+                "direction",
+            );
+        }
+        if let Some(diag) = self.time_field_problem() {
+            let needle = if self.sync.updated_at.is_some() {
+                "updated_at"
+            } else {
+                "most_recent"
+            };
+            push(diag, needle);
+        }
+        match &self.sync.frequency {
+            Frequency::Named(n)
+                if !NAMED_FREQUENCIES.contains(&n.as_str()) && parse_interval(n).is_none() =>
+            {
+                push(
+                Diag::new(
+                    codes::E610_INVALID_SETTING,
+                    format!("unknown frequency `{n}`"),
+                )
+                    .help(
+                        "manual, realtime, event, hourly, daily, an interval such as \"15m\", or { cron = \"0 2 * * *\" }",
+                    ),
+                    "frequency",
+                )
+            }
+            Frequency::Interval { interval } if parse_interval(interval).is_none() => push(
+                Diag::new(
+                    codes::E610_INVALID_SETTING,
+                    format!("interval `{interval}` does not parse"),
+                )
+                .help("a whole number and a unit: 30s, 15m, 2h, 1d"),
+                "interval",
+            ),
+            _ => {}
+        }
+        if let Some(poll) = &self.sync.poll {
+            if crate::transform::connection::parse_duration(poll).is_none_or(|d| d.is_zero()) {
+                push(
+                    Diag::new(
+                        codes::E610_INVALID_SETTING,
+                        format!("poll `{poll}` is not a duration"),
+                    )
+                    .help("a number and a unit: 250ms, 5s, 1m"),
+                    "poll",
+                );
+            }
+        }
+        if let Some(tolerance) = &self.sync.webhook_tolerance {
+            if crate::transform::connection::parse_duration(tolerance).is_none_or(|d| d.is_zero()) {
+                push(
+                    Diag::new(
+                        codes::E610_INVALID_SETTING,
+                        format!("webhook_tolerance `{tolerance}` is not a duration"),
+                    )
+                    .help("a number and a unit: 30s, 5m"),
+                    "webhook_tolerance",
+                );
+            }
+        }
+        if let Some(secret) = &self.sync.webhook_secret {
+            // An unresolvable reference is reported where it is used (a hook answers 500 and
+            // logs it); a resolved one must be long enough.
+            if let Ok(value) = secret.resolve("sync.webhook_secret") {
+                if webhook_key(&value).len() < MIN_WEBHOOK_SECRET {
+                    push(
+                        Diag::new(
+                            codes::E620_WEAK_WEBHOOK_SECRET,
+                            format!(
+                                "sync.webhook_secret is shorter than {MIN_WEBHOOK_SECRET} bytes (white space trimmed)"
+                            ),
+                        )
+                        .help("use at least 16 random bytes, e.g. the output of `openssl rand -base64 32`"),
+                        "webhook_secret",
+                    );
+                }
+            }
+        }
+        if self.outbound.path.is_some() && self.back_of.is_none() {
+            push(
+                Diag::new(
+                    codes::E610_INVALID_SETTING,
+                    "`path` is a file to read: only the inbound side has one",
+                )
+                .help("write mapped records to a file with `sluice run --output FILE`"),
+                "path",
+            );
+        }
+        for diag in self.bidirectional_problems() {
+            push(diag, "[reverse]");
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, m) in self.mappings.iter().enumerate() {
+            let mut push = |diag: Diag| {
+                problems.push(ConnectorProblem {
+                    diag,
+                    line: file.mapping_line(i),
+                    rendered: None,
+                    formula: None,
+                })
+            };
+            if m.target.trim().is_empty() {
+                push(Diag::new(
+                    codes::E603_CONNECTOR_MISSING,
+                    format!("mappings[{i}] has an empty target"),
+                ));
+            }
+            let sources = [m.field.is_some(), m.raw.is_some(), m.formula.is_some()]
+                .iter()
+                .filter(|s| **s)
+                .count();
+            if sources != 1 {
+                push(Diag::new(
+                    codes::E604_MAPPING_SOURCE,
+                    format!(
+                        "mappings[{i}] `{}` has {sources} of field/raw/formula, needs exactly one",
+                        m.target
+                    ),
+                ));
+            }
+            if !seen.insert(m.target.as_str()) {
+                push(Diag::new(
+                    codes::E609_DUPLICATE_TARGET,
+                    format!("mappings[{i}]: target `{}` is mapped twice", m.target),
+                ));
+            }
+        }
+        let mut push = |diag: Diag, needle: &str| {
+            problems.push(ConnectorProblem {
+                diag,
+                line: file.line_of(needle),
+                rendered: None,
+                formula: None,
+            })
+        };
+        for (object, schema) in &self.objects {
+            for (field, ty) in &schema.fields {
+                if !FIELD_TYPES.contains(&ty.as_str()) || TypeSet::from_name(ty).is_none() {
+                    push(
+                        Diag::new(
+                            codes::E605_SCHEMA_TYPE,
+                            format!("objects.{object}: field `{field}` has unknown type `{ty}`"),
+                        )
+                        .help(one_of(ty, FIELD_TYPES)),
+                        &format!("\"{ty}\""),
+                    );
+                }
+            }
+        }
+        if self.outbound.active
+            && self.outbound.system == "store"
+            && self.outbound.primary_key.is_none()
+        {
+            push(
+                Diag::new(
+                    codes::E603_CONNECTOR_MISSING,
+                    "a store-bound outbound side needs `primary_key`",
+                ),
+                "[outbound]",
+            );
+        }
+        problems
+    }
+
+    /// `most_recent` without the time it compares, or `[sync] updated_at` naming a field no
+    /// mapping writes: the rule would compare run times, not change times.
+    fn time_field_problem(&self) -> Option<Diag> {
+        if self.back_of.is_some() {
+            return None;
+        }
+        let field = self.sync.time_field();
+        if self.mappings.iter().any(|m| m.target == field) {
+            return None;
+        }
+        let targets: Vec<&str> = self.mappings.iter().map(|m| m.target.as_str()).collect();
+        let close = did_you_mean(field, targets.iter().copied())
+            .map(|t| format!("did you mean `{t}`? "))
+            .unwrap_or_default();
+        match (&self.sync.updated_at, self.sync.conflict) {
+            (Some(named), _) => Some(
+                Diag::new(
+                    codes::E610_INVALID_SETTING,
+                    format!("[sync] updated_at names `{named}`, which no mapping writes"),
+                )
+                .help(format!(
+                    "{close}name the mapping target that holds the time each record changed"
+                )),
+            ),
+            (None, Conflict::MostRecent) => Some(
+                Diag::new(
+                    codes::E603_CONNECTOR_MISSING,
+                    "conflict = \"most_recent\" needs the time each record changed, and no mapping writes `updated_at`",
+                )
+                .help(format!(
+                    "{close}map the source's change time to `updated_at` ([[mappings]] target = \"updated_at\", field = \"UpdateDate\"), \
+                     or name the target that holds it: [sync] updated_at = \"lastChange\"; \
+                     without one every record would count as changed at the time of the run"
+                )),
+            ),
+            (None, _) => None,
+        }
+    }
+
+    /// Whether records flow both ways.
+    pub fn is_bidirectional(&self) -> bool {
+        self.sync.direction == "bidirectional"
+    }
+
+    /// What a bidirectional connector lacks: a `[reverse]` table with a key and mappings,
+    /// a store-bound outbound side (the objects the way back reads); and a `[reverse]`
+    /// table on a connector that is not bidirectional.
+    fn bidirectional_problems(&self) -> Vec<Diag> {
+        let missing = |what: &str| {
+            Diag::new(
+                codes::E603_CONNECTOR_MISSING,
+                format!("a bidirectional connector needs {what}"),
+            )
+        };
+        let Some(reverse) = &self.reverse else {
+            return match self.is_bidirectional() {
+                true => vec![missing("a `[reverse]` table (primary_key and mappings)")
+                    .help("[reverse] maps the stored object back to the inbound system; see docs/serve.md")],
+                false => Vec::new(),
+            };
+        };
+        if !self.is_bidirectional() {
+            return vec![Diag::new(
+                codes::E610_INVALID_SETTING,
+                "`[reverse]` is read only when `[sync] direction = \"bidirectional\"`",
+            )];
+        }
+        let mut problems = Vec::new();
+        if reverse.mappings.is_empty() {
+            problems.push(missing("`[[reverse.mappings]]`"));
+        }
+        if !reverse
+            .mappings
+            .iter()
+            .any(|m| m.target == reverse.primary_key)
+        {
+            problems.push(missing(&format!(
+                "a reverse mapping with target `{}` (its primary_key)",
+                reverse.primary_key
+            )));
+        }
+        if self.outbound.connection.is_some()
+            || self.outbound.object.is_none()
+            || self.outbound.primary_key.is_none()
+        {
+            problems.push(missing(
+                "a store-bound outbound side (`object` and `primary_key`, no connection)",
+            ));
+        }
+        if self.inbound.connection.is_none() && self.inbound.path.is_none() {
+            problems.push(missing(
+                "an inbound side it can write back to (`path` or a `[inbound.connection]`)",
+            ));
+        }
+        problems
+    }
+
+    /// The way back of a bidirectional connector as a connector of its own: the stored
+    /// object (read from the store) mapped by `[reverse]` and written to the inbound side.
+    pub fn reverse_connector(&self) -> Option<Connector> {
+        let reverse = self.reverse.as_ref()?;
+        let stored = Side {
+            system: "store".to_string(),
+            active: self.outbound.active,
+            object: self.outbound.object.clone(),
+            entity: None,
+            query_filter: None,
+            primary_key: self.outbound.primary_key.clone(),
+            credentials: BTreeMap::new(),
+            connection: None,
+            path: None,
+        };
+        let external = Side {
+            primary_key: Some(reverse.primary_key.clone()),
+            ..self.inbound.clone()
+        };
+        Some(Connector {
+            name: format!("{} (reverse)", self.name),
+            description: None,
+            conditions: reverse.conditions.clone(),
+            inbound: stored,
+            outbound: external,
+            sync: SyncSettings {
+                direction: "outbound".to_string(),
+                // The way back's time is the field its mappings copy the stored time to.
+                updated_at: reverse
+                    .mappings
+                    .iter()
+                    .find(|m| m.field.as_deref() == Some(self.sync.time_field()))
+                    .map(|m| m.target.clone()),
+                ..self.sync.clone()
+            },
+            mappings: reverse.mappings.clone(),
+            objects: self.objects.clone(),
+            zone: self.zone.clone(),
+            store: self.store.clone(),
+            reverse: None,
+            back_of: Some(self.name.clone()),
+        })
+    }
+
+    /// The time zone of a run: `--tz` when given, else the connector's `zone`, else UTC
+    /// (an invalid `zone` was reported by [`Connector::validate`]).
+    pub fn zone_or(&self, tz: Option<chrono_tz::Tz>) -> chrono_tz::Tz {
+        tz.or_else(|| self.zone.as_deref().and_then(|z| z.parse().ok()))
+            .unwrap_or(chrono_tz::Tz::UTC)
+    }
+
+    /// The schema of the inbound object, when declared.
+    pub fn inbound_schema(&self) -> Option<Schema> {
+        let object = self.inbound.object.as_ref()?;
+        let declared = self.objects.get(object)?;
+        Some(Schema::new(declared.fields.iter().map(|(k, v)| {
+            (k.clone(), TypeSet::from_name(v).unwrap_or(TypeSet::ANY))
+        })))
+    }
+
+    /// A copy with every credential value replaced by `***` (env: references are kept
+    /// as references, since they hold no secret), and the password of a literal store URL.
+    pub fn redacted(&self) -> Connector {
+        let mut c = self.clone();
+        if let Some(store) = &mut c.store {
+            store.url = crate::diagnostics::redact::without_password(&store.url);
+        }
+        for side in [&mut c.inbound, &mut c.outbound] {
+            if let Some(connection) = &mut side.connection {
+                connection.url = crate::diagnostics::redact::without_password(&connection.url);
+                for (name, value) in connection.query.iter_mut() {
+                    if crate::diagnostics::redact::is_secret_name(name) {
+                        *value = "***".to_string();
+                    }
+                }
+            }
+        }
+        for side in [&mut c.inbound, &mut c.outbound] {
+            for credential in side.credentials.values_mut() {
+                if credential.is_literal() {
+                    *credential = Credential("***".to_string());
+                }
+            }
+        }
+        if let Some(secret) = &mut c.sync.webhook_secret {
+            if secret.is_literal() {
+                *secret = Credential("***".to_string());
+            }
+        }
+        c
+    }
+
+    /// Resolves `env:VAR` credentials (values are never printed).
+    pub fn resolve_credentials(&self) -> Result<BTreeMap<String, String>, Diag> {
+        let mut resolved = BTreeMap::new();
+        for (label, side) in [("inbound", &self.inbound), ("outbound", &self.outbound)] {
+            for (key, value) in side.resolve_credentials(label)? {
+                resolved.insert(format!("{label}.{key}"), value);
+            }
+        }
+        Ok(resolved)
+    }
+}
+
+impl Side {
+    /// Resolves this side's `env:VAR` and `file:PATH` credentials, key → value (values are
+    /// never printed); `label` names the side in errors.
+    pub fn resolve_credentials(&self, label: &str) -> Result<BTreeMap<String, String>, Diag> {
+        let mut resolved = BTreeMap::new();
+        {
+            for (key, credential) in &self.credentials {
+                let v = credential.resolve(&format!("{label}.credentials.{key}"))?;
+                resolved.insert(key.clone(), v);
+            }
+        }
+        Ok(resolved)
+    }
+}
+
+/// "did you mean `x`?" when a value is close to an allowed one, else the allowed values.
+pub(crate) fn one_of(value: &str, allowed: &[&str]) -> String {
+    did_you_mean(value, allowed.iter().copied())
+        .map(|s| format!("did you mean `{s}`?"))
+        .unwrap_or_else(|| format!("allowed: {}", allowed.join(", ")))
+}
+
+/// A five-field cron expression (minute hour day-of-month month day-of-week) as a
+/// schedule, or why it is not one.
+#[cfg(feature = "engine")]
+pub fn cron_schedule(expr: &str) -> Result<cron::Schedule, String> {
+    let fields = expr.split_whitespace().count();
+    if fields != 5 {
+        return Err(format!("has {fields} fields, not five"));
+    }
+    format!("0 {expr}")
+        .parse::<cron::Schedule>()
+        .map_err(|e| format!("does not parse: {e}"))
+}
+
+/// `30s`, `15m`, `2h`, `1d` → seconds.
+pub fn parse_interval(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let unit = t.chars().last()?;
+    let n: u64 = t.get(..t.len() - unit.len_utf8())?.parse().ok()?;
+    let factor = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(factor).filter(|s| *s > 0)
+}
+
+#[cfg(test)]
+mod store_url_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn export_hides_the_password_of_a_literal_store_url_and_keeps_env_references() {
+        let text = "name = 'n'\n[store]\nurl = 'postgres://sync:s3cret@db.example.com/sluice'\n[inbound]\ntype = 'ndjson'\n[outbound]\ntype = 'ndjson'\n";
+        let c = parse_connector(text, false).unwrap();
+        let url = c.redacted().store.unwrap().url;
+        assert_eq!(url, "postgres://sync:***@db.example.com/sluice");
+        let env = parse_connector(
+            &text.replace(
+                "postgres://sync:s3cret@db.example.com/sluice",
+                "env:DATABASE_URL",
+            ),
+            false,
+        )
+        .unwrap();
+        assert_eq!(env.redacted().store.unwrap().url, "env:DATABASE_URL");
+    }
+}

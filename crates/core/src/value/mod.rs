@@ -1,0 +1,219 @@
+//! Runtime values: exact decimals, strings, dates, arrays and objects.
+//!
+//! Strings, arrays and objects are reference-counted so that reading a field or passing a
+//! value to a function never copies its contents.
+
+mod convert;
+mod de;
+mod json;
+pub mod order;
+mod path;
+pub mod schema;
+mod typeset;
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat};
+use indexmap::IndexMap;
+use rust_decimal::Decimal;
+
+pub use de::{parse_into_slots, parse_record_fields, ValueSeed, Want};
+pub use json::{parse_record, serde_value, value_from_json, value_from_json_text, JsonError};
+pub use path::{index_of, FieldPath, Step};
+
+pub use schema::Schema;
+pub use typeset::TypeSet;
+
+/// The fields of an object, in their original order (FxHash: keys are short field names,
+/// hashed on every field read, and records are not attacker-chosen hash tables).
+pub type Map = IndexMap<Arc<str>, Value, rustc_hash::FxBuildHasher>;
+
+/// A runtime value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Value {
+    /// `null`
+    #[default]
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// An exact decimal number.
+    Number(Decimal),
+    /// Text.
+    String(Arc<str>),
+    /// A calendar date without time.
+    Date(NaiveDate),
+    /// An instant with its UTC offset.
+    DateTime(DateTime<FixedOffset>),
+    /// An ordered list.
+    Array(Arc<Vec<Value>>),
+    /// Fields in order.
+    Object(Arc<Map>),
+}
+
+impl Value {
+    /// A string value.
+    pub fn str(s: &str) -> Value {
+        Value::String(Arc::from(s))
+    }
+
+    /// A string value from an owned string.
+    pub fn string(s: String) -> Value {
+        Value::String(Arc::from(s))
+    }
+
+    /// An array value.
+    pub fn array(items: Vec<Value>) -> Value {
+        Value::Array(Arc::new(items))
+    }
+
+    /// An object value.
+    pub fn object(map: Map) -> Value {
+        Value::Object(Arc::new(map))
+    }
+
+    /// The single kind of this value, as a [`TypeSet`].
+    pub fn kind(&self) -> TypeSet {
+        match self {
+            Value::Null => TypeSet::NULL,
+            Value::Bool(_) => TypeSet::BOOLEAN,
+            Value::Number(_) => TypeSet::NUMBER,
+            Value::String(_) => TypeSet::STRING,
+            Value::Date(_) => TypeSet::DATE,
+            Value::DateTime(_) => TypeSet::DATETIME,
+            Value::Array(_) => TypeSet::ARRAY,
+            Value::Object(_) => TypeSet::OBJECT,
+        }
+    }
+
+    /// The name of this value's kind, as `typeof` returns it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Date(_) => "date",
+            Value::DateTime(_) => "datetime",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        }
+    }
+
+    /// True for `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The field `key` of an object (null when absent or not an object).
+    pub fn get_key(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(map) => map.get(key),
+            _ => None,
+        }
+    }
+
+    /// Text form used by `&`, `concat` and `tostring`: null is '', strings as they are,
+    /// numbers with their digits, dates in ISO 8601, arrays and objects as compact JSON.
+    pub fn to_text(&self) -> String {
+        match self {
+            Value::Null => String::new(),
+            Value::String(s) => s.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::Date(d) => format_date(d),
+            Value::DateTime(dt) => format_datetime(dt),
+            Value::Array(_) | Value::Object(_) => self.to_json(),
+        }
+    }
+
+    /// Appends the text form (see [`Value::to_text`]) to `out`.
+    pub fn write_text(&self, out: &mut String) {
+        match self {
+            Value::Null => {}
+            Value::String(s) => out.push_str(s),
+            Value::Number(n) => {
+                let _ = write!(out, "{n}");
+            }
+            other => out.push_str(&other.to_text()),
+        }
+    }
+
+    /// Compact JSON; numbers with their exact digits, dates as ISO 8601 strings.
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        self.write_json(&mut out);
+        out
+    }
+
+    /// Appends compact JSON to `out`.
+    pub fn write_json(&self, out: &mut String) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::String(s) => write_json_string(s, out),
+            Value::Date(d) => write_json_string(&format_date(d), out),
+            Value::DateTime(dt) => write_json_string(&format_datetime(dt), out),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write_json(out);
+                }
+                out.push(']');
+            }
+            Value::Object(map) => {
+                out.push('{');
+                for (i, (k, v)) in map.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_json_string(k, out);
+                    out.push(':');
+                    v.write_json(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+/// ISO 8601 text of a date: `2024-01-31`.
+pub fn format_date(d: &NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// RFC 3339 text of an instant, `Z` for UTC, fractional seconds only when present.
+pub fn format_datetime(dt: &DateTime<FixedOffset>) -> String {
+    dt.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn write_json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// "a string", "an array": a kind name with its indefinite article.
+pub fn with_article(name: &str) -> String {
+    let an = name.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {name}", if an { "an" } else { "a" })
+}

@@ -1,0 +1,1666 @@
+//! CLIF generation from the typed IR of a whole transform: conditions and mappings in one
+//! function. Numbers whose mantissa fits an i64 and booleans stay unboxed in registers;
+//! `+ - *` on equal scales run inline with overflow checks; everything else calls a helper,
+//! and a node the JIT does not compile is evaluated by the interpreter, that node only.
+//! When an unboxed computation cannot go on (an overflow, a value of another kind, an
+//! error), the formula it belongs to is evaluated by the interpreter, so results and errors
+//! are always the interpreter's.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, AbiParam, FuncRef, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value as Cv,
+};
+use cranelift_frontend::{FunctionBuilder, Variable};
+use cranelift_jit::JITModule;
+use cranelift_module::{Linkage, Module, ModuleError};
+
+use super::helpers::{self, B_BAIL, B_FALSE, B_NULL, B_TRUE, NUM_BAIL, NUM_ERR, NUM_NULL, NUM_OK};
+use crate::ir::{Node, NodeKind};
+use crate::stdlib::numbers::rounding_mode;
+use crate::syntax::BinaryOp;
+use crate::value::TypeSet;
+use crate::value::Value;
+
+const I64: types::Type = types::I64;
+
+/// Return codes of the generated transform.
+pub const FILTERED: i64 = 1_000_000;
+/// A condition failed (the error is in the context).
+pub const CONDITION_FAILED: i64 = 2_000_000;
+/// A mapping failed (the error is in the context).
+pub const MAPPING_FAILED: i64 = 3_000_000;
+
+/// The helpers, declared in the module, in [`Helper::ALL`] order.
+pub struct Helpers {
+    ids: Vec<cranelift_module::FuncId>,
+}
+
+/// The runtime helpers compiled code calls. Each has its symbol, address and signature in
+/// [`Helper::spec`], an exhaustive match: a helper without them does not compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Helper {
+    FieldNum,
+    InterpNum,
+    InterpBool,
+    DecOp,
+    DecCmp,
+    DecRound,
+    DecDivRound,
+    DecMod,
+    BoxNum,
+    BoxBool,
+    InterpRoot,
+    InterpCond,
+    OutField,
+    OutConst,
+    FieldRef,
+    ValTruth,
+    ValCmp,
+    ValIsNull,
+    ValBlank,
+    ValNumber,
+    OutTextNum,
+    ErrorMark,
+    ErrorClear,
+    FellBack,
+}
+
+impl Helper {
+    /// Every helper, in declaration order (`helper as usize` is its index).
+    const ALL: [Helper; 24] = [
+        Helper::FieldNum,
+        Helper::InterpNum,
+        Helper::InterpBool,
+        Helper::DecOp,
+        Helper::DecCmp,
+        Helper::DecRound,
+        Helper::DecDivRound,
+        Helper::DecMod,
+        Helper::BoxNum,
+        Helper::BoxBool,
+        Helper::InterpRoot,
+        Helper::InterpCond,
+        Helper::OutField,
+        Helper::OutConst,
+        Helper::FieldRef,
+        Helper::ValTruth,
+        Helper::ValCmp,
+        Helper::ValIsNull,
+        Helper::ValBlank,
+        Helper::ValNumber,
+        Helper::OutTextNum,
+        Helper::ErrorMark,
+        Helper::ErrorClear,
+        Helper::FellBack,
+    ];
+
+    /// (symbol, address, parameter count, returns a value)
+    fn spec(self) -> (&'static str, *const u8, usize, bool) {
+        match self {
+            Helper::FieldNum => ("field_num", helpers::field_num as *const u8, 3, false),
+            Helper::InterpNum => ("interp_num", helpers::interp_num as *const u8, 3, false),
+            Helper::InterpBool => ("interp_bool", helpers::interp_bool as *const u8, 2, true),
+            Helper::DecOp => ("dec_op", helpers::dec_op as *const u8, 6, false),
+            Helper::DecCmp => ("dec_cmp", helpers::dec_cmp as *const u8, 4, true),
+            Helper::DecRound => ("dec_round", helpers::dec_round as *const u8, 5, false),
+            Helper::DecDivRound => (
+                "dec_div_round",
+                helpers::dec_div_round as *const u8,
+                7,
+                false,
+            ),
+            Helper::DecMod => ("dec_mod", helpers::dec_mod as *const u8, 5, false),
+            Helper::BoxNum => ("box_num", helpers::box_num as *const u8, 4, true),
+            Helper::BoxBool => ("box_bool", helpers::box_bool as *const u8, 2, false),
+            Helper::InterpRoot => ("interp_root", helpers::interp_root as *const u8, 3, true),
+            Helper::InterpCond => ("interp_cond", helpers::interp_cond as *const u8, 2, true),
+            Helper::OutField => ("out_field", helpers::out_field as *const u8, 3, false),
+            Helper::OutConst => ("out_const", helpers::out_const as *const u8, 2, false),
+            Helper::FieldRef => ("field_ref", helpers::field_ref as *const u8, 2, true),
+            Helper::ValTruth => ("val_truth", helpers::val_truth as *const u8, 1, true),
+            Helper::ValCmp => ("val_cmp", helpers::val_cmp as *const u8, 3, true),
+            Helper::ValIsNull => ("val_is_null", helpers::val_is_null as *const u8, 1, true),
+            Helper::ValBlank => ("val_blank", helpers::val_blank as *const u8, 1, true),
+            Helper::ValNumber => ("val_number", helpers::val_number as *const u8, 2, false),
+            Helper::OutTextNum => ("out_text_num", helpers::out_text_num as *const u8, 4, true),
+            Helper::ErrorMark => ("error_mark", helpers::error_mark as *const u8, 1, true),
+            Helper::ErrorClear => ("error_clear", helpers::error_clear as *const u8, 1, false),
+            Helper::FellBack => ("fell_back", helpers::fell_back as *const u8, 1, false),
+        }
+    }
+}
+
+/// Registers the helper symbols with the JIT builder.
+pub fn register_symbols(builder: &mut cranelift_jit::JITBuilder) {
+    for helper in Helper::ALL {
+        let (name, addr, _, _) = helper.spec();
+        builder.symbol(name, addr);
+    }
+}
+
+impl Helpers {
+    /// Declares every helper in `module`.
+    pub fn declare(module: &mut JITModule) -> Result<Helpers, Box<ModuleError>> {
+        let mut ids = Vec::new();
+        for helper in Helper::ALL {
+            let (name, _, params, returns) = helper.spec();
+            let mut sig = module.make_signature();
+            for _ in 0..params {
+                sig.params.push(AbiParam::new(I64));
+            }
+            if returns {
+                sig.returns.push(AbiParam::new(I64));
+            }
+            ids.push(
+                module
+                    .declare_function(name, Linkage::Import, &sig)
+                    .map_err(Box::new)?,
+            );
+        }
+        Ok(Helpers { ids })
+    }
+}
+
+/// Generates the body of one transform function.
+pub struct Gen<'b, 'f> {
+    b: &'b mut FunctionBuilder<'f>,
+    refs: Vec<FuncRef>,
+    ctx: Cv,
+    num_slot: cranelift_codegen::ir::StackSlot,
+    /// Every field the formulas read, with the variables that cache it once read.
+    fields: Vec<FieldVars>,
+    /// Nodes inside compiled formulas handed to the interpreter (each with its subtree).
+    pub interpreted: usize,
+    /// Formulas (conditions and mappings) whose root is compiled.
+    pub native_roots: usize,
+    /// Formulas evaluated by the interpreter as a whole.
+    pub interpreted_roots: usize,
+}
+
+fn ptr<T>(p: &T) -> i64 {
+    p as *const T as i64
+}
+
+impl<'b, 'f> Gen<'b, 'f> {
+    /// A generator over `b`, whose entry block is current; `ctx` is the context pointer.
+    pub fn new(
+        b: &'b mut FunctionBuilder<'f>,
+        module: &mut JITModule,
+        helpers: &Helpers,
+        ctx: Cv,
+    ) -> Self {
+        let refs = helpers
+            .ids
+            .iter()
+            .map(|id| module.declare_func_in_func(*id, b.func))
+            .collect();
+        let num_slot =
+            b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 24, 3));
+        Gen {
+            b,
+            refs,
+            ctx,
+            num_slot,
+            fields: Vec::new(),
+            interpreted: 0,
+            native_roots: 0,
+            interpreted_roots: 0,
+        }
+    }
+
+    /// Declares, in the entry block, the variables that cache each field the formulas read:
+    /// a field is read where it is first used on the path a record takes (a field used only
+    /// in a branch not taken is never read), then kept in registers for every later use (a
+    /// record's fields do not change while its transform runs).
+    pub fn declare_fields<'n>(&mut self, roots: impl Iterator<Item = &'n Node>) {
+        let mut pending: Vec<&Node> = roots.collect();
+        while let Some(n) = pending.pop() {
+            if let NodeKind::Field(p) = &n.kind {
+                if !self.fields.iter().any(|f| f.name == p.name) {
+                    let zero = self.iconst(0);
+                    let var = |b: &mut FunctionBuilder| {
+                        let v = b.declare_var(I64);
+                        b.def_var(v, zero);
+                        v
+                    };
+                    let fields = FieldVars {
+                        name: p.name.clone(),
+                        num_read: var(self.b),
+                        status: var(self.b),
+                        mantissa: var(self.b),
+                        scale: var(self.b),
+                        ref_read: var(self.b),
+                        at: var(self.b),
+                    };
+                    self.fields.push(fields);
+                }
+            }
+            pending.extend(n.children());
+        }
+    }
+
+    /// Continues in a block where `read` holds, having run `load` first when it did not.
+    fn once(&mut self, read: Variable, load: impl FnOnce(&mut Self)) {
+        let have = self.b.create_block();
+        let fetch = self.b.create_block();
+        let flag = self.b.use_var(read);
+        self.b.ins().brif(flag, have, &[], fetch, &[]);
+        self.enter(fetch);
+        load(self);
+        let one = self.iconst(1);
+        self.b.def_var(read, one);
+        self.b.ins().jump(have, &[]);
+        self.enter(have);
+    }
+
+    /// A field as a number, read on its first use.
+    fn field_num(&mut self, p: &crate::value::FieldPath) -> (Cv, Cv, Cv) {
+        let Some(f) = self.fields.iter().find(|f| f.name == p.name).cloned() else {
+            let path = self.iconst(ptr(p));
+            let slot = self.slot_addr();
+            self.call(Helper::FieldNum, &[self.ctx, path, slot]);
+            return self.load_num();
+        };
+        self.once(f.num_read, |g| {
+            let path = g.iconst(ptr(p));
+            let slot = g.slot_addr();
+            g.call(Helper::FieldNum, &[g.ctx, path, slot]);
+            let (st, m, s) = g.load_num();
+            g.b.def_var(f.status, st);
+            g.b.def_var(f.mantissa, m);
+            g.b.def_var(f.scale, s);
+        });
+        (
+            self.b.use_var(f.status),
+            self.b.use_var(f.mantissa),
+            self.b.use_var(f.scale),
+        )
+    }
+
+    /// Where a field's value is (never 0), found on its first use.
+    fn field_ref(&mut self, p: &crate::value::FieldPath) -> Cv {
+        let zero = self.iconst(0);
+        let Some(f) = self.fields.iter().find(|f| f.name == p.name).cloned() else {
+            let path = self.iconst(ptr(p));
+            return self
+                .call(Helper::FieldRef, &[self.ctx, path])
+                .unwrap_or(zero);
+        };
+        self.once(f.ref_read, |g| {
+            let path = g.iconst(ptr(p));
+            let at = g.call(Helper::FieldRef, &[g.ctx, path]).unwrap_or(zero);
+            g.b.def_var(f.at, at);
+        });
+        self.b.use_var(f.at)
+    }
+
+    /// Calls `helper`; its result, for a helper that returns one.
+    fn call(&mut self, helper: Helper, args: &[Cv]) -> Option<Cv> {
+        if matches!(helper, Helper::InterpNum | Helper::InterpBool) {
+            self.interpreted += 1;
+        }
+        let f = *self.refs.get(helper as usize)?;
+        let inst = self.b.ins().call(f, args);
+        self.b.inst_results(inst).first().copied()
+    }
+
+    /// Continues in `block`, all of whose predecessors are written (it is sealed).
+    fn enter(&mut self, block: cranelift_codegen::ir::Block) {
+        self.b.switch_to_block(block);
+        self.b.seal_block(block);
+    }
+
+    fn iconst(&mut self, v: i64) -> Cv {
+        self.b.ins().iconst(I64, v)
+    }
+
+    fn slot_addr(&mut self) -> Cv {
+        self.b.ins().stack_addr(I64, self.num_slot, 0)
+    }
+
+    fn load_num(&mut self) -> (Cv, Cv, Cv) {
+        let st = self.b.ins().stack_load(I64, I64, self.num_slot, 0);
+        let m = self.b.ins().stack_load(I64, I64, self.num_slot, 8);
+        let s = self.b.ins().stack_load(I64, I64, self.num_slot, 16);
+        (st, m, s)
+    }
+
+    fn interp_num(&mut self, n: &Node) -> (Cv, Cv, Cv) {
+        let node = self.iconst(ptr(n));
+        let slot = self.slot_addr();
+        self.call(Helper::InterpNum, &[self.ctx, node, slot]);
+        self.load_num()
+    }
+
+    fn interp_bool(&mut self, n: &Node) -> Cv {
+        let node = self.iconst(ptr(n));
+        self.call(Helper::InterpBool, &[self.ctx, node])
+            .unwrap_or_else(|| self.b.ins().iconst(I64, B_BAIL))
+    }
+
+    /// A block with three i64 parameters, the merge point of numeric branches.
+    fn num_merge(&mut self) -> cranelift_codegen::ir::Block {
+        let block = self.b.create_block();
+        for _ in 0..3 {
+            self.b.append_block_param(block, I64);
+        }
+        block
+    }
+
+    fn params3(&mut self, block: cranelift_codegen::ir::Block) -> (Cv, Cv, Cv) {
+        match self.b.block_params(block) {
+            [a, b, c] => (*a, *b, *c),
+            _ => {
+                let z = self.iconst(0);
+                (z, z, z)
+            }
+        }
+    }
+
+    /// Jumps to `merge` with a number, continues there, and gives its parameters.
+    fn close_num(
+        &mut self,
+        merge: cranelift_codegen::ir::Block,
+        (s, m, x): (Cv, Cv, Cv),
+    ) -> (Cv, Cv, Cv) {
+        self.b.ins().jump(merge, &[s.into(), m.into(), x.into()]);
+        self.enter(merge);
+        self.params3(merge)
+    }
+
+    /// Jumps to `merge` with one value, continues there, and gives its parameter.
+    fn close_one(&mut self, merge: cranelift_codegen::ir::Block, v: Cv) -> Cv {
+        self.b.ins().jump(merge, &[v.into()]);
+        self.enter(merge);
+        self.param0(merge)
+    }
+
+    /// The first parameter of a block (every merge block here has one).
+    fn param0(&mut self, block: cranelift_codegen::ir::Block) -> Cv {
+        match self.b.block_params(block).first() {
+            Some(v) => *v,
+            None => self.iconst(0),
+        }
+    }
+
+    /// When `cond` holds, continues in a new block (current on return) that computes a
+    /// replacement; otherwise passes `value` on to `merge` unchanged.
+    fn compute_if(
+        &mut self,
+        cond: Cv,
+        (st, m, s): (Cv, Cv, Cv),
+        merge: cranelift_codegen::ir::Block,
+    ) {
+        let compute = self.b.create_block();
+        let pass = self.b.create_block();
+        self.b.ins().brif(cond, compute, &[], pass, &[]);
+        self.enter(pass);
+        self.b.ins().jump(merge, &[st.into(), m.into(), s.into()]);
+        self.enter(compute);
+    }
+
+    /// True for nodes `num` compiles natively.
+    pub fn num_native(n: &Node) -> bool {
+        if may_outgrow_unboxed(n) {
+            return false;
+        }
+        match &n.kind {
+            NodeKind::Const(Value::Number(d)) => helpers::split(*d).is_some(),
+            NodeKind::Const(Value::Null) | NodeKind::Field(_) | NodeKind::Neg(_) => true,
+            NodeKind::Binary(
+                BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Coalesce,
+                _,
+                _,
+            ) => true,
+            NodeKind::Call(f, args) => match (f.name, args.as_slice()) {
+                (name, [_]) if fixed_round_mode(name).is_some() => true,
+                (name, [_, d]) if fixed_round_mode(name).is_some() && takes_places(name) => {
+                    matches!(d.as_const(), Some(Value::Number(_)))
+                }
+                ("round", [_]) => true,
+                ("round", [_, d]) => matches!(d.as_const(), Some(Value::Number(_))),
+                ("mod", [a, b]) => {
+                    a.ty.intersects(TypeSet::NUMBER) && b.ty.intersects(TypeSet::NUMBER)
+                }
+                ("round", [_, d, m]) => {
+                    matches!(d.as_const(), Some(Value::Number(_))) && round_mode_index(m).is_some()
+                }
+                ("if", [_, _, ..]) => true,
+                ("abs", [x]) => x.ty.intersects(TypeSet::NUMBER),
+                ("number", [x]) => Self::value_native(x),
+                ("iferror", [_, _]) => true,
+                ("min" | "max", [a, b]) => {
+                    a.ty.intersects(TypeSet::NUMBER) && b.ty.intersects(TypeSet::NUMBER)
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// True for nodes `boolean` compiles natively.
+    pub fn bool_native(n: &Node) -> bool {
+        match &n.kind {
+            NodeKind::Const(Value::Bool(_) | Value::Null) | NodeKind::Not(_) => true,
+            NodeKind::Binary(BinaryOp::And | BinaryOp::Or, _, _) => true,
+            NodeKind::Binary(op, a, b) if op.is_comparison() => {
+                (numeric_pair(a, b) && !may_outgrow_unboxed(a) && !may_outgrow_unboxed(b))
+                    || (Self::value_native(a) && Self::value_native(b))
+            }
+            NodeKind::Field(_) => n.ty.non_null() == TypeSet::BOOLEAN,
+            NodeKind::Call(f, args) => match (f.name, args.as_slice()) {
+                ("isblank" | "isnull", [x]) => Self::value_native(x),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// True for nodes `value` compiles natively: values of any type that are passed on as
+    /// they are (constants, fields, and the functions that choose among them).
+    pub fn value_native(n: &Node) -> bool {
+        match &n.kind {
+            NodeKind::Const(_) | NodeKind::Field(_) => true,
+            NodeKind::Binary(BinaryOp::Coalesce, a, b) => {
+                Self::value_native(a) && Self::value_native(b)
+            }
+            NodeKind::Call(f, args) => match (f.name, args.as_slice()) {
+                ("coalesce", [_, ..]) => args.iter().all(Self::value_native),
+                ("if", [_, then, rest @ ..]) if rest.len() <= 1 => {
+                    Self::value_native(then) && rest.iter().all(Self::value_native)
+                }
+                ("ifs", [_, _, ..]) => args
+                    .iter()
+                    .enumerate()
+                    .all(|(i, a)| i % 2 == 0 && i + 1 < args.len() || Self::value_native(a)),
+                ("switch", [_, _, ..]) => args.iter().all(Self::value_native),
+                // a passed-on value cannot fail (a condition that does bails instead)
+                ("iferror", [x, _]) => Self::value_native(x),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// Where a value of any type is: a pointer to a constant of the IR or to a value in the
+    /// record; 0 when it cannot be had natively (the formula then goes to the interpreter).
+    pub fn value(&mut self, n: &Node) -> Cv {
+        match &n.kind {
+            NodeKind::Const(v) => self.iconst(ptr(v)),
+            NodeKind::Field(p) => self.field_ref(p),
+            NodeKind::Binary(BinaryOp::Coalesce, a, b) => self.first_not_null(&[a, b]),
+            NodeKind::Call(f, args) if f.name == "coalesce" && Self::value_native(n) => {
+                let args: Vec<&Node> = args.iter().collect();
+                self.first_not_null(&args)
+            }
+            NodeKind::Call(f, args) if f.name == "if" && Self::value_native(n) => {
+                let (Some(c), Some(then)) = (args.first(), args.get(1)) else {
+                    return self.iconst(0);
+                };
+                self.choose(&[(c, then)], args.get(2))
+            }
+            NodeKind::Call(f, args) if f.name == "ifs" && Self::value_native(n) => {
+                let pairs: Vec<(&Node, &Node)> = args
+                    .chunks_exact(2)
+                    .filter_map(|p| Some((p.first()?, p.get(1)?)))
+                    .collect();
+                let default = (args.len() % 2 == 1).then(|| args.last()).flatten();
+                self.choose(&pairs, default)
+            }
+            NodeKind::Call(f, args) if f.name == "switch" && Self::value_native(n) => {
+                self.switch(args)
+            }
+            NodeKind::Call(f, args) if f.name == "iferror" && Self::value_native(n) => {
+                match args.first() {
+                    Some(x) => self.value(x),
+                    None => self.iconst(0),
+                }
+            }
+            _ => self.iconst(0),
+        }
+    }
+
+    /// The first of `nodes` that is not null (or the last, null), lazily as `coalesce`.
+    fn first_not_null(&mut self, nodes: &[&Node]) -> Cv {
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, I64);
+        let Some((last, init)) = nodes.split_last() else {
+            return self.iconst(0);
+        };
+        for n in init {
+            let at = self.value(n);
+            let next = self.b.create_block();
+            let check = self.b.create_block();
+            // a bail (0) goes straight to the merge and bails there
+            self.b.ins().brif(at, check, &[], merge, &[at.into()]);
+            self.enter(check);
+            let zero = self.iconst(0);
+            let null = self.call(Helper::ValIsNull, &[at]).unwrap_or(zero);
+            self.b.ins().brif(null, next, &[], merge, &[at.into()]);
+            self.enter(next);
+        }
+        let at = self.value(last);
+        self.close_one(merge, at)
+    }
+
+    /// The value of the first pair whose condition is true (conditions in order, lazily,
+    /// as `if` and `ifs`), else the default, else null; a bail when a condition bails.
+    fn choose(&mut self, pairs: &[(&Node, &Node)], default: Option<&Node>) -> Cv {
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, I64);
+        for (c, v) in pairs {
+            let code = self.boolean(c);
+            let then_b = self.b.create_block();
+            let not_true = self.b.create_block();
+            let next = self.b.create_block();
+            let is_true = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_TRUE);
+            self.b.ins().brif(is_true, then_b, &[], not_true, &[]);
+            self.enter(not_true);
+            let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_BAIL);
+            let bail = self.iconst(0);
+            self.b.ins().brif(is_bail, merge, &[bail.into()], next, &[]);
+            self.enter(then_b);
+            let at = self.value(v);
+            self.b.ins().jump(merge, &[at.into()]);
+            self.enter(next);
+        }
+        let at = match default {
+            Some(d) => self.value(d),
+            None => self.iconst(ptr(&NULL_CONST)),
+        };
+        self.close_one(merge, at)
+    }
+
+    /// `switch(subject, key, value, ..., default?)`: the value after the first key equal to
+    /// the subject (plain equality, keys in order, lazily), else the default, else null.
+    fn switch(&mut self, args: &[Node]) -> Cv {
+        let Some((subject, rest)) = args.split_first() else {
+            return self.iconst(0);
+        };
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, I64);
+        let s = self.value(subject);
+        let go = self.b.create_block();
+        self.b.ins().brif(s, go, &[], merge, &[s.into()]);
+        self.enter(go);
+        for pair in rest.chunks_exact(2) {
+            let (Some(key), Some(v)) = (pair.first(), pair.get(1)) else {
+                continue;
+            };
+            let k = self.value(key);
+            let compare = self.b.create_block();
+            self.b.ins().brif(k, compare, &[], merge, &[k.into()]);
+            self.enter(compare);
+            let eq = self.iconst(0);
+            let code = self.call(Helper::ValCmp, &[eq, s, k]).unwrap_or(eq);
+            let then_b = self.b.create_block();
+            let next = self.b.create_block();
+            let is_true = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_TRUE);
+            self.b.ins().brif(is_true, then_b, &[], next, &[]);
+            self.enter(then_b);
+            let at = self.value(v);
+            self.b.ins().jump(merge, &[at.into()]);
+            self.enter(next);
+        }
+        let at = match (rest.len() % 2, rest.last()) {
+            (1, Some(default)) => self.value(default),
+            _ => self.iconst(ptr(&NULL_CONST)),
+        };
+        self.close_one(merge, at)
+    }
+
+    /// A boolean code from a helper over value pointers, or a bail when one of them is 0.
+    fn over_values(&mut self, at: &[Cv], helper: Helper, extra: Option<Cv>) -> Cv {
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, I64);
+        let mut any_bail = None;
+        for p in at {
+            let bail = self.b.ins().icmp_imm_s(IntCC::Equal, *p, 0);
+            any_bail = Some(match any_bail {
+                Some(before) => self.b.ins().bor(before, bail),
+                None => bail,
+            });
+        }
+        let Some(any_bail) = any_bail else {
+            return self.iconst(B_BAIL);
+        };
+        let go = self.b.create_block();
+        let bail_c = self.iconst(B_BAIL);
+        self.b
+            .ins()
+            .brif(any_bail, merge, &[bail_c.into()], go, &[]);
+        self.enter(go);
+        let mut args: Vec<Cv> = extra.into_iter().collect();
+        args.extend_from_slice(at);
+        let zero = self.iconst(B_BAIL);
+        let r = self.call(helper, &args).unwrap_or(zero);
+        self.close_one(merge, r)
+    }
+
+    /// A number: (status, mantissa, scale). A node whose native result is not
+    /// representable (a bail) is evaluated by the interpreter — that node only, not the
+    /// formula — and an error anywhere is carried up as [`NUM_ERR`].
+    pub fn num(&mut self, n: &Node) -> (Cv, Cv, Cv) {
+        if !Self::num_native(n) {
+            return self.interp_num(n);
+        }
+        let r = self.num_unboxed(n);
+        match &n.kind {
+            NodeKind::Const(_) | NodeKind::Field(_) => r,
+            _ => self.recover(n, r),
+        }
+    }
+
+    /// A bail of `n`'s native result replaced by what the interpreter makes of `n`.
+    fn recover(&mut self, n: &Node, (st, m, s): (Cv, Cv, Cv)) -> (Cv, Cv, Cv) {
+        let merge = self.num_merge();
+        let bailed = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_BAIL);
+        self.compute_if(bailed, (st, m, s), merge);
+        let r = self.interp_num(n);
+        self.close_num(merge, r)
+    }
+
+    fn num_unboxed(&mut self, n: &Node) -> (Cv, Cv, Cv) {
+        match &n.kind {
+            NodeKind::Const(Value::Number(d)) => match helpers::split(*d) {
+                Some((m, s)) => (self.iconst(NUM_OK), self.iconst(m), self.iconst(s)),
+                None => self.interp_num(n),
+            },
+            NodeKind::Const(_) => (self.iconst(NUM_NULL), self.iconst(0), self.iconst(0)),
+            NodeKind::Field(p) => self.field_num(p),
+            NodeKind::Neg(e) => {
+                let (st, m, s) = self.num(e);
+                let zero = self.b.ins().icmp_imm_s(IntCC::Equal, m, 0);
+                let min = self.b.ins().icmp_imm_s(IntCC::Equal, m, i64::MIN);
+                let awkward = self.b.ins().bor(zero, min);
+                let bail = self.iconst(NUM_BAIL);
+                let ok_st = self.b.ins().select(awkward, bail, st);
+                let is_ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_OK);
+                let st2 = self.b.ins().select(is_ok, ok_st, st);
+                let neg = self.b.ins().ineg(m);
+                (st2, neg, s)
+            }
+            NodeKind::Binary(BinaryOp::Coalesce, a, b) => {
+                let (sa, ma, xa) = self.num(a);
+                let merge = self.num_merge();
+                let is_null = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_NULL);
+                self.compute_if(is_null, (sa, ma, xa), merge);
+                let (sb, mb, xb) = self.num(b);
+                self.close_num(merge, (sb, mb, xb))
+            }
+            NodeKind::Binary(BinaryOp::Div, a, b) if terminating_divisor(b).is_some() => {
+                let divisor = terminating_divisor(b).unwrap_or_default();
+                let x = self.num(a);
+                self.div_terminating(x, divisor, b)
+            }
+            NodeKind::Binary(op, a, b) => {
+                let (sa, ma, xa) = self.num(a);
+                let (sb, mb, xb) = self.num(b);
+                self.arith(*op, (sa, ma, xa), (sb, mb, xb))
+            }
+            NodeKind::Call(f, args) if f.name == "iferror" => {
+                let [x, alt] = args.as_slice() else {
+                    return self.interp_num(n);
+                };
+                let zero = self.iconst(0);
+                let before = self.call(Helper::ErrorMark, &[self.ctx]).unwrap_or(zero);
+                let r = self.num(x);
+                let merge = self.num_merge();
+                let failed = self.b.ins().icmp_imm_s(IntCC::Equal, r.0, NUM_ERR);
+                self.compute_if(failed, r, merge);
+                // forget the error x made (not one kept before it), then the alternative
+                let clear = self.b.create_block();
+                let go_on = self.b.create_block();
+                self.b.ins().brif(before, go_on, &[], clear, &[]);
+                self.enter(clear);
+                self.call(Helper::ErrorClear, &[self.ctx]);
+                self.b.ins().jump(go_on, &[]);
+                self.enter(go_on);
+                let other = self.num(alt);
+                self.close_num(merge, other)
+            }
+            NodeKind::Call(f, args) if f.name == "number" => {
+                let Some(x) = args.first() else {
+                    return self.interp_num(n);
+                };
+                let at = self.value(x);
+                let merge = self.num_merge();
+                let bail = (self.iconst(NUM_BAIL), self.iconst(0), self.iconst(0));
+                let present = self.b.ins().icmp_imm_s(IntCC::NotEqual, at, 0);
+                self.compute_if(present, bail, merge);
+                let slot = self.slot_addr();
+                self.call(Helper::ValNumber, &[at, slot]);
+                let r = self.load_num();
+                self.close_num(merge, r)
+            }
+            NodeKind::Call(f, args) if f.name == "abs" => {
+                let Some(x) = args.first() else {
+                    return self.interp_num(n);
+                };
+                let (st, m, s) = self.num(x);
+                // |i64::MIN| does not fit: the interpreter takes it.
+                let min = self.b.ins().icmp_imm_s(IntCC::Equal, m, i64::MIN);
+                let is_ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_OK);
+                let awkward = self.b.ins().band(min, is_ok);
+                let bail = self.iconst(NUM_BAIL);
+                let st = self.b.ins().select(awkward, bail, st);
+                let negative = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, m, 0);
+                let flipped = self.b.ins().ineg(m);
+                let m = self.b.ins().select(negative, flipped, m);
+                (st, m, s)
+            }
+            NodeKind::Call(f, args) if f.name == "min" || f.name == "max" => {
+                let [a, b] = args.as_slice() else {
+                    return self.interp_num(n);
+                };
+                let (sa, ma, xa) = self.num(a);
+                let (sb, mb, xb) = self.num(b);
+                let ord = self.cmp3((ma, xa), (mb, xb));
+                // As the function does over [a, b]: min keeps the first of equals, max the
+                // last; nulls are skipped; a bail on either side bails.
+                let pick_a = if f.name == "min" {
+                    self.b
+                        .ins()
+                        .icmp_imm_s(IntCC::SignedLessThanOrEqual, ord, 0)
+                } else {
+                    self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, ord, 0)
+                };
+                let a_ok = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_OK);
+                let b_ok = self.b.ins().icmp_imm_s(IntCC::Equal, sb, NUM_OK);
+                let b_null = self.b.ins().icmp_imm_s(IntCC::Equal, sb, NUM_NULL);
+                let b_ok_and_a_wins = self.b.ins().band(b_ok, pick_a);
+                let b_out = self.b.ins().bor(b_null, b_ok_and_a_wins);
+                let choose_a = self.b.ins().band(a_ok, b_out);
+                // an error or a bail on either side wins (the larger status)
+                let worst = self.b.ins().smax(sa, sb);
+                let either_bad =
+                    self.b
+                        .ins()
+                        .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, worst, NUM_BAIL);
+                let st = self.b.ins().select(choose_a, sa, sb);
+                let st = self.b.ins().select(either_bad, worst, st);
+                let m = self.b.ins().select(choose_a, ma, mb);
+                let s = self.b.ins().select(choose_a, xa, xb);
+                (st, m, s)
+            }
+            NodeKind::Call(f, args) if f.name == "mod" => {
+                let [a, b] = args.as_slice() else {
+                    return self.interp_num(n);
+                };
+                let (sa, ma, xa) = self.num(a);
+                let (sb, mb, xb) = self.num(b);
+                let merge = self.num_merge();
+                self.when_both_numbers(sa, sb, merge);
+                let slot = self.slot_addr();
+                self.call(Helper::DecMod, &[ma, xa, mb, xb, slot]);
+                let r = self.load_num();
+                self.close_num(merge, r)
+            }
+            NodeKind::Call(f, args) if f.name == "round" || fixed_round_mode(f.name).is_some() => {
+                if args.len() > 1 && f.name != "round" && !takes_places(f.name) {
+                    return self.interp_num(n);
+                }
+                let digits = match args.get(1).and_then(Node::as_const) {
+                    Some(Value::Number(d)) if !d.fract().is_zero() => return self.interp_num(n),
+                    Some(Value::Number(d)) => match i64::try_from(*d) {
+                        Ok(d) if d.unsigned_abs() <= 28 => d,
+                        _ => return self.interp_num(n),
+                    },
+                    _ => 0,
+                };
+                let mode = fixed_round_mode(f.name)
+                    .or_else(|| args.get(2).and_then(round_mode_index))
+                    .unwrap_or(0);
+                let Some(x) = args.first() else {
+                    return self.interp_num(n);
+                };
+                if let NodeKind::Binary(BinaryOp::Div, a, b) = &x.kind {
+                    return self.div_round(a, b, digits, mode);
+                }
+                let (st, m, s) = self.num(x);
+                if digits >= 0 {
+                    return self.round_inline((st, m, s), digits, mode);
+                }
+                let merge = self.num_merge();
+                let ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_OK);
+                self.compute_if(ok, (st, m, s), merge);
+                let d = self.iconst(digits);
+                let md = self.iconst(i64::try_from(mode).unwrap_or(0));
+                let slot = self.slot_addr();
+                self.call(Helper::DecRound, &[m, s, d, md, slot]);
+                let (rs, rm, rx) = self.load_num();
+                self.close_num(merge, (rs, rm, rx))
+            }
+            NodeKind::Call(_, args) => {
+                // if(condition, then, else?)
+                let (Some(c), Some(then)) = (args.first(), args.get(1)) else {
+                    return self.interp_num(n);
+                };
+                let code = self.boolean(c);
+                let merge = self.num_merge();
+                let then_b = self.b.create_block();
+                let not_true = self.b.create_block();
+                let else_b = self.b.create_block();
+                let bail_b = self.b.create_block();
+                let is_true = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_TRUE);
+                self.b.ins().brif(is_true, then_b, &[], not_true, &[]);
+                self.enter(not_true);
+                let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_BAIL);
+                self.b.ins().brif(is_bail, bail_b, &[], else_b, &[]);
+                self.enter(then_b);
+                let (s1, m1, x1) = self.num(then);
+                self.b.ins().jump(merge, &[s1.into(), m1.into(), x1.into()]);
+                self.enter(else_b);
+                let (s2, m2, x2) = match args.get(2) {
+                    Some(e) => self.num(e),
+                    None => (self.iconst(NUM_NULL), self.iconst(0), self.iconst(0)),
+                };
+                self.b.ins().jump(merge, &[s2.into(), m2.into(), x2.into()]);
+                self.enter(bail_b);
+                let (s3, m3, x3) = (self.iconst(NUM_BAIL), self.iconst(0), self.iconst(0));
+                self.close_num(merge, (s3, m3, x3))
+            }
+            _ => self.interp_num(n),
+        }
+    }
+
+    /// Branches on both operands being numbers. Returns the block where both are, and
+    /// leaves the builder in the other path with the worse status (error over bail over
+    /// null: the larger).
+    fn unless_both_numbers(&mut self, sa: Cv, sb: Cv) -> (cranelift_codegen::ir::Block, Cv) {
+        let both_ok_b = self.b.create_block();
+        let not_ok_b = self.b.create_block();
+        let any = self.b.ins().bor(sa, sb);
+        let both_ok = self.b.ins().icmp_imm_s(IntCC::Equal, any, NUM_OK);
+        self.b.ins().brif(both_ok, both_ok_b, &[], not_ok_b, &[]);
+        self.enter(not_ok_b);
+        (both_ok_b, self.b.ins().smax(sa, sb))
+    }
+
+    /// Continues only when both statuses are numbers; otherwise jumps to `merge` with the
+    /// worse status (an error, a bail, or null).
+    fn when_both_numbers(&mut self, sa: Cv, sb: Cv, merge: cranelift_codegen::ir::Block) {
+        let (both_ok_b, st) = self.unless_both_numbers(sa, sb);
+        let zero = self.iconst(0);
+        self.b
+            .ins()
+            .jump(merge, &[st.into(), zero.into(), zero.into()]);
+        self.enter(both_ok_b);
+    }
+
+    /// `round(a / b, digits, mode)` in one step: the exact quotient rarely fits the
+    /// unboxed form (28 digits), the rounded one does, so the division is not a bail.
+    fn div_round(&mut self, a: &Node, b: &Node, digits: i64, mode: usize) -> (Cv, Cv, Cv) {
+        let (sa, ma, xa) = self.num(a);
+        let (sb, mb, xb) = self.num(b);
+        let merge = self.num_merge();
+        self.when_both_numbers(sa, sb, merge);
+        let d = self.iconst(digits);
+        let md = self.iconst(i64::try_from(mode).unwrap_or(0));
+        let slot = self.slot_addr();
+        self.call(Helper::DecDivRound, &[ma, xa, mb, xb, d, md, slot]);
+        let r = self.load_num();
+        self.close_num(merge, r)
+    }
+
+    /// 10^k from the table, for a runtime k (clamped to 18: the caller checks k ≤ 18).
+    fn pow10(&mut self, k: Cv) -> Cv {
+        let max = self.iconst(18);
+        let k = self.b.ins().umin(k, max);
+        let offset = self.b.ins().ishl_imm_s(k, 3);
+        let base = self.iconst(helpers::POW10.as_ptr() as i64);
+        let at = self.b.ins().iadd(base, offset);
+        self.b.ins().load(I64, MemFlagsData::trusted(), at, 0)
+    }
+
+    /// Both mantissas at the larger of the two scales: (a, b, scale, fits), `fits` false
+    /// when a rescale overflows or needs more than 10^18.
+    fn align(&mut self, (ma, xa): (Cv, Cv), (mb, xb): (Cv, Cv)) -> (Cv, Cv, Cv, Cv) {
+        let hi = self.b.ins().smax(xa, xb);
+        let da = self.b.ins().isub(hi, xa);
+        let db = self.b.ins().isub(hi, xb);
+        let pa = self.pow10(da);
+        let pb = self.pow10(db);
+        let (ma2, of_a) = self.b.ins().smul_overflow(ma, pa);
+        let (mb2, of_b) = self.b.ins().smul_overflow(mb, pb);
+        let small_a = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedLessThanOrEqual, da, 18);
+        let small_b = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedLessThanOrEqual, db, 18);
+        let of = self.b.ins().bor(of_a, of_b);
+        let no_of = self.b.ins().bxor_imm_s(of, 1);
+        let small = self.b.ins().band(small_a, small_b);
+        let fits = self.b.ins().band(small, no_of);
+        (ma2, mb2, hi, fits)
+    }
+
+    /// `a op b` on unboxed numbers: inline for + - * (any scales, rescaled as rust_decimal
+    /// does); a helper for a division (one by a constant that terminates is
+    /// [`Gen::div_terminating`]'s), and wherever the inline form would overflow or meet a
+    /// zero (whose sign and scale rust_decimal keeps).
+    fn arith(
+        &mut self,
+        op: BinaryOp,
+        (sa, ma, xa): (Cv, Cv, Cv),
+        (sb, mb, xb): (Cv, Cv, Cv),
+    ) -> (Cv, Cv, Cv) {
+        let merge = self.num_merge();
+        self.when_both_numbers(sa, sb, merge);
+        let slow = self.b.create_block();
+        let op_code = match op {
+            BinaryOp::Add => 0,
+            BinaryOp::Sub => 1,
+            BinaryOp::Mul => 2,
+            _ => 3,
+        };
+        if op_code < 3 {
+            let (r, fast, scale) = match op {
+                BinaryOp::Mul => {
+                    let (r, of) = self.b.ins().smul_overflow(ma, mb);
+                    let scale = self.b.ins().iadd(xa, xb);
+                    let scale_ok = self
+                        .b
+                        .ins()
+                        .icmp_imm_s(IntCC::SignedLessThanOrEqual, scale, 28);
+                    let no_of = self.b.ins().bxor_imm_s(of, 1);
+                    (r, self.b.ins().band(scale_ok, no_of), scale)
+                }
+                _ => {
+                    let (a2, b2, scale, fits) = self.align((ma, xa), (mb, xb));
+                    let (r, of) = if op == BinaryOp::Add {
+                        self.b.ins().sadd_overflow(a2, b2)
+                    } else {
+                        self.b.ins().ssub_overflow(a2, b2)
+                    };
+                    let no_of = self.b.ins().bxor_imm_s(of, 1);
+                    // rust_decimal gives `1 + 0.0` as 1: a zero operand keeps the other's
+                    // scale, so that case is the helper's
+                    let a_nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, ma, 0);
+                    let b_nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, mb, 0);
+                    let nonzero = self.b.ins().band(a_nonzero, b_nonzero);
+                    let fast = self.b.ins().band(fits, no_of);
+                    (r, self.b.ins().band(fast, nonzero), scale)
+                }
+            };
+            let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+            let fast = self.b.ins().band(fast, nonzero);
+            let fast_b = self.b.create_block();
+            self.b.ins().brif(fast, fast_b, &[], slow, &[]);
+            self.enter(fast_b);
+            let ok = self.iconst(NUM_OK);
+            self.b
+                .ins()
+                .jump(merge, &[ok.into(), r.into(), scale.into()]);
+        } else {
+            self.b.ins().jump(slow, &[]);
+        }
+        self.enter(slow);
+        let code = self.iconst(op_code);
+        let slot = self.slot_addr();
+        self.call(Helper::DecOp, &[code, ma, xa, mb, xb, slot]);
+        let (rs, rm, rx) = self.load_num();
+        self.close_num(merge, (rs, rm, rx))
+    }
+
+    /// `a / b` for a constant b = 2^x·5^y·10^−places (see [`terminating_divisor`]): the
+    /// quotient is a·c at scale (a's places − b's places + k), with c = 10^k / b's mantissa
+    /// and k = max(x, y) known when compiling; a negative scale is multiplied out, and
+    /// trailing zeros are dropped as the interpreter normalizes a quotient. A zero, an
+    /// overflow, or a scale over 28 goes to the helper.
+    fn div_terminating(
+        &mut self,
+        (st, m, s): (Cv, Cv, Cv),
+        divisor: Divisor,
+        node: &Node,
+    ) -> (Cv, Cv, Cv) {
+        let merge = self.num_merge();
+        let is_ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_OK);
+        self.compute_if(is_ok, (st, m, s), merge);
+        let slow = self.b.create_block();
+        let c = self.iconst(divisor.factor);
+        let (q, of) = self.b.ins().smul_overflow(m, c);
+        let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, m, 0);
+        let no_of = self.b.ins().bxor_imm_s(of, 1);
+        let fine = self.b.ins().band(nonzero, no_of);
+        let scale = self.b.ins().iadd_imm_s(s, divisor.shift);
+        let strip = self.strip_block();
+        let negative = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, scale, 0);
+        let scale_up = self.b.create_block();
+        let keep = self.b.create_block();
+        let go = self.b.create_block();
+        self.b.ins().brif(fine, go, &[], slow, &[]);
+        self.enter(go);
+        self.b.ins().brif(negative, scale_up, &[], keep, &[]);
+        // a negative scale: the quotient is a whole number times 10^−scale
+        self.enter(scale_up);
+        let e = self.b.ins().ineg(scale);
+        let pe = self.pow10(e);
+        let (q2, of2) = self.b.ins().smul_overflow(q, pe);
+        let e_small = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, e, 18);
+        let no_of2 = self.b.ins().bxor_imm_s(of2, 1);
+        let fits = self.b.ins().band(e_small, no_of2);
+        let zero_scale = self.iconst(0);
+        self.b
+            .ins()
+            .brif(fits, strip, &[q2.into(), zero_scale.into()], slow, &[]);
+        self.enter(keep);
+        let fits = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::SignedLessThanOrEqual, scale, 28);
+        self.b
+            .ins()
+            .brif(fits, strip, &[q.into(), scale.into()], slow, &[]);
+        self.fill_strip(strip, merge);
+        self.enter(slow);
+        let (_, mb, xb) = self.num(node);
+        let code = self.iconst(3);
+        let slot = self.slot_addr();
+        self.call(Helper::DecOp, &[code, m, s, mb, xb, slot]);
+        let r = self.load_num();
+        self.close_num(merge, r)
+    }
+
+    /// A block taking (mantissa, scale) of an exact quotient; [`Gen::fill_strip`] gives it
+    /// its code once every jump to it is written.
+    fn strip_block(&mut self) -> cranelift_codegen::ir::Block {
+        let strip = self.b.create_block();
+        self.b.append_block_param(strip, I64);
+        self.b.append_block_param(strip, I64);
+        strip
+    }
+
+    /// The code of a [`Gen::strip_block`] (the current block being filled): drops the
+    /// quotient's trailing zeros while its scale is above 0, as rust_decimal's division
+    /// leaves a quotient, and passes the number on to `merge`.
+    fn fill_strip(
+        &mut self,
+        strip: cranelift_codegen::ir::Block,
+        merge: cranelift_codegen::ir::Block,
+    ) {
+        self.b.switch_to_block(strip);
+        let (sm, ss) = match self.b.block_params(strip) {
+            [a, b] => (*a, *b),
+            _ => return,
+        };
+        let rem = self.b.ins().srem_imm_s(sm, 10);
+        let ends_in_zero = self.b.ins().icmp_imm_s(IntCC::Equal, rem, 0);
+        let has_scale = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, ss, 0);
+        let again = self.b.ins().band(ends_in_zero, has_scale);
+        let drop_zero = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().brif(again, drop_zero, &[], done, &[]);
+        self.enter(drop_zero);
+        let m2 = self.b.ins().sdiv_imm_s(sm, 10);
+        let s2 = self.b.ins().iadd_imm_s(ss, -1);
+        self.b.ins().jump(strip, &[m2.into(), s2.into()]);
+        self.b.seal_block(strip);
+        self.enter(done);
+        let ok = self.iconst(NUM_OK);
+        self.b.ins().jump(merge, &[ok.into(), sm.into(), ss.into()]);
+    }
+
+    /// `round(x, digits)` with literal digits ≥ 0 and a known mode, inline: scaled up when
+    /// x has fewer places, else divided by 10^(places − digits) and the remainder rounded
+    /// as the mode says (rust_decimal's strategies). A zero result, or places beyond 10^18,
+    /// go to the helper.
+    fn round_inline(&mut self, (st, m, s): (Cv, Cv, Cv), digits: i64, mode: usize) -> (Cv, Cv, Cv) {
+        let merge = self.num_merge();
+        let is_ok = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_OK);
+        self.compute_if(is_ok, (st, m, s), merge);
+        let slow = self.b.create_block();
+        let up_b = self.b.create_block();
+        let down_b = self.b.create_block();
+        let fewer = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::SignedLessThanOrEqual, s, digits);
+        self.b.ins().brif(fewer, up_b, &[], down_b, &[]);
+
+        // fewer places than digits: append zeros
+        self.enter(up_b);
+        let d = self.iconst(digits);
+        let k = self.b.ins().isub(d, s);
+        let p = self.pow10(k);
+        let (m2, of) = self.b.ins().smul_overflow(m, p);
+        let small = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedLessThanOrEqual, k, 18);
+        let no_of = self.b.ins().bxor_imm_s(of, 1);
+        let fast = self.b.ins().band(small, no_of);
+        let ok_b = self.b.create_block();
+        self.b.ins().brif(fast, ok_b, &[], slow, &[]);
+        self.enter(ok_b);
+        let ok = self.iconst(NUM_OK);
+        self.b.ins().jump(merge, &[ok.into(), m2.into(), d.into()]);
+
+        // more places: divide and round the remainder
+        self.enter(down_b);
+        let k = self.b.ins().iadd_imm_s(s, -digits);
+        let p = self.pow10(k);
+        let q = self.b.ins().sdiv(m, p);
+        let r = self.b.ins().srem(m, p);
+        let negative = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, m, 0);
+        let minus = self.iconst(-1);
+        let plus = self.iconst(1);
+        let sign = self.b.ins().select(negative, minus, plus);
+        let zero = self.iconst(0);
+        let abs_r = self.b.ins().iabs(r);
+        let twice = self.b.ins().ishl_imm_s(abs_r, 1);
+        let name = helpers::ROUND_MODES
+            .get(mode)
+            .map_or("half_up", |(n, _)| *n);
+        let step = match name {
+            "half_up" => {
+                let bump = self.b.ins().icmp(IntCC::SignedGreaterThanOrEqual, twice, p);
+                self.b.ins().select(bump, sign, zero)
+            }
+            "half_even" => {
+                let above = self.b.ins().icmp(IntCC::SignedGreaterThan, twice, p);
+                let half = self.b.ins().icmp(IntCC::Equal, twice, p);
+                let low = self.b.ins().band_imm_s(q, 1);
+                let odd = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
+                let tie_up = self.b.ins().band(half, odd);
+                let bump = self.b.ins().bor(above, tie_up);
+                self.b.ins().select(bump, sign, zero)
+            }
+            "up" => {
+                let bump = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+                self.b.ins().select(bump, sign, zero)
+            }
+            "floor" => {
+                let bump = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, r, 0);
+                self.b.ins().select(bump, minus, zero)
+            }
+            "ceiling" => {
+                let bump = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, r, 0);
+                self.b.ins().select(bump, plus, zero)
+            }
+            _ => zero,
+        };
+        let q2 = self.b.ins().iadd(q, step);
+        let small = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedLessThanOrEqual, k, 18);
+        let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, q2, 0);
+        let fast = self.b.ins().band(small, nonzero);
+        let ok_b = self.b.create_block();
+        self.b.ins().brif(fast, ok_b, &[], slow, &[]);
+        self.enter(ok_b);
+        let ok = self.iconst(NUM_OK);
+        let d = self.iconst(digits);
+        self.b.ins().jump(merge, &[ok.into(), q2.into(), d.into()]);
+
+        self.enter(slow);
+        let d = self.iconst(digits);
+        let md = self.iconst(i64::try_from(mode).unwrap_or(0));
+        let slot = self.slot_addr();
+        self.call(Helper::DecRound, &[m, s, d, md, slot]);
+        let r = self.load_num();
+        self.close_num(merge, r)
+    }
+
+    /// A boolean code: false, true, null or bail.
+    pub fn boolean(&mut self, n: &Node) -> Cv {
+        if !Self::bool_native(n) {
+            return self.interp_bool(n);
+        }
+        match &n.kind {
+            NodeKind::Const(Value::Bool(v)) => self.iconst(if *v { B_TRUE } else { B_FALSE }),
+            NodeKind::Const(_) => self.iconst(B_NULL),
+            NodeKind::Not(e) => {
+                let c = self.boolean(e);
+                let is_false = self.b.ins().icmp_imm_s(IntCC::Equal, c, B_FALSE);
+                let is_true = self.b.ins().icmp_imm_s(IntCC::Equal, c, B_TRUE);
+                let t = self.iconst(B_TRUE);
+                let f = self.iconst(B_FALSE);
+                let x = self.b.ins().select(is_true, f, c);
+                self.b.ins().select(is_false, t, x)
+            }
+            NodeKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), a, b) => {
+                let (stop, stop_code) = if *op == BinaryOp::And {
+                    (B_FALSE, B_FALSE)
+                } else {
+                    (B_TRUE, B_TRUE)
+                };
+                let ca = self.boolean(a);
+                let merge = self.b.create_block();
+                self.b.append_block_param(merge, I64);
+                let rhs = self.b.create_block();
+                let short = self.b.create_block();
+                let check_bail = self.b.create_block();
+                let stops = self.b.ins().icmp_imm_s(IntCC::Equal, ca, stop);
+                self.b.ins().brif(stops, short, &[], check_bail, &[]);
+                self.enter(short);
+                let sc = self.iconst(stop_code);
+                self.b.ins().jump(merge, &[sc.into()]);
+                self.enter(check_bail);
+                let a_bail = self.b.ins().icmp_imm_s(IntCC::Equal, ca, B_BAIL);
+                let bail_c = self.iconst(B_BAIL);
+                self.b.ins().brif(a_bail, merge, &[bail_c.into()], rhs, &[]);
+                self.enter(rhs);
+                let cb = self.boolean(b);
+                // cb bail → bail; cb == stop → stop; both "go on" values true (and) /
+                // false (or) → that; otherwise null.
+                let go_on = if *op == BinaryOp::And {
+                    B_TRUE
+                } else {
+                    B_FALSE
+                };
+                let b_bail = self.b.ins().icmp_imm_s(IntCC::Equal, cb, B_BAIL);
+                let b_stop = self.b.ins().icmp_imm_s(IntCC::Equal, cb, stop);
+                let a_go = self.b.ins().icmp_imm_s(IntCC::Equal, ca, go_on);
+                let b_go = self.b.ins().icmp_imm_s(IntCC::Equal, cb, go_on);
+                let both_go = self.b.ins().band(a_go, b_go);
+                let go_c = self.iconst(go_on);
+                let null_c = self.iconst(B_NULL);
+                let stop_c = self.iconst(stop_code);
+                let bail_c = self.iconst(B_BAIL);
+                let r = self.b.ins().select(both_go, go_c, null_c);
+                let r = self.b.ins().select(b_stop, stop_c, r);
+                let r = self.b.ins().select(b_bail, bail_c, r);
+                self.close_one(merge, r)
+            }
+            NodeKind::Binary(op, a, b)
+                if numeric_pair(a, b) && !may_outgrow_unboxed(a) && !may_outgrow_unboxed(b) =>
+            {
+                let (sa, ma, xa) = self.num(a);
+                let (sb, mb, xb) = self.num(b);
+                self.compare(*op, (sa, ma, xa), (sb, mb, xb))
+            }
+            NodeKind::Binary(op, a, b) => {
+                let Some(index) = helpers::COMPARISONS.iter().position(|c| c == op) else {
+                    return self.interp_bool(n);
+                };
+                let pa = self.value(a);
+                let pb = self.value(b);
+                let op = self.iconst(i64::try_from(index).unwrap_or(0));
+                self.over_values(&[pa, pb], Helper::ValCmp, Some(op))
+            }
+            NodeKind::Field(p) => {
+                let at = self.field_ref(p);
+                self.over_values(&[at], Helper::ValTruth, None)
+            }
+            NodeKind::Call(f, args) => {
+                let Some(x) = args.first() else {
+                    return self.interp_bool(n);
+                };
+                let at = self.value(x);
+                let helper = if f.name == "isblank" {
+                    Helper::ValBlank
+                } else {
+                    Helper::ValIsNull
+                };
+                // 0 / 1 are B_FALSE / B_TRUE
+                self.over_values(&[at], helper, None)
+            }
+            _ => self.interp_bool(n),
+        }
+    }
+
+    fn compare(
+        &mut self,
+        op: BinaryOp,
+        (sa, ma, xa): (Cv, Cv, Cv),
+        (sb, mb, xb): (Cv, Cv, Cv),
+    ) -> Cv {
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, I64);
+        let (both_ok_b, worst) = self.unless_both_numbers(sa, sb);
+        let bail = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, worst, NUM_BAIL);
+        let null_result = match op {
+            BinaryOp::Eq | BinaryOp::NotEq => {
+                // null = null is true; null = number is false.
+                let a_null = self.b.ins().icmp_imm_s(IntCC::Equal, sa, NUM_NULL);
+                let b_null = self.b.ins().icmp_imm_s(IntCC::Equal, sb, NUM_NULL);
+                let same = self.b.ins().icmp(IntCC::Equal, a_null, b_null);
+                let (t, f) = if op == BinaryOp::Eq {
+                    (B_TRUE, B_FALSE)
+                } else {
+                    (B_FALSE, B_TRUE)
+                };
+                let t = self.iconst(t);
+                let f = self.iconst(f);
+                self.b.ins().select(same, t, f)
+            }
+            _ => self.iconst(B_NULL),
+        };
+        let bail_c = self.iconst(B_BAIL);
+        let r = self.b.ins().select(bail, bail_c, null_result);
+        self.b.ins().jump(merge, &[r.into()]);
+
+        self.enter(both_ok_b);
+        let cc = match op {
+            BinaryOp::Eq => IntCC::Equal,
+            BinaryOp::NotEq => IntCC::NotEqual,
+            BinaryOp::Lt => IntCC::SignedLessThan,
+            BinaryOp::LtEq => IntCC::SignedLessThanOrEqual,
+            BinaryOp::Gt => IntCC::SignedGreaterThan,
+            _ => IntCC::SignedGreaterThanOrEqual,
+        };
+        let ord = self.cmp3((ma, xa), (mb, xb));
+        let c = self.b.ins().icmp_imm_s(cc, ord, 0);
+        let c = self.b.ins().uextend(I64, c);
+        self.close_one(merge, c)
+    }
+
+    /// Compares two numbers: -1, 0 or 1; inline at a common scale, by the helper when a
+    /// rescale does not fit.
+    fn cmp3(&mut self, (ma, xa): (Cv, Cv), (mb, xb): (Cv, Cv)) -> Cv {
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, I64);
+        let (a2, b2, _, fits) = self.align((ma, xa), (mb, xb));
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        self.b.ins().brif(fits, fast, &[], slow, &[]);
+        self.enter(fast);
+        let gt = self.b.ins().icmp(IntCC::SignedGreaterThan, a2, b2);
+        let lt = self.b.ins().icmp(IntCC::SignedLessThan, a2, b2);
+        let gt = self.b.ins().uextend(I64, gt);
+        let lt = self.b.ins().uextend(I64, lt);
+        let ord = self.b.ins().isub(gt, lt);
+        self.b.ins().jump(merge, &[ord.into()]);
+        self.enter(slow);
+        let zero = self.iconst(0);
+        let ord = self.call(Helper::DecCmp, &[ma, xa, mb, xb]).unwrap_or(zero);
+        self.close_one(merge, ord)
+    }
+
+    /// Writes the value of `n` to `out` (a `*mut Value`); returns 0, or 1 on an error (kept
+    /// in the context).
+    pub fn root(&mut self, n: &Node, out: Cv) -> Cv {
+        let zero = self.iconst(0);
+        let done = self.b.create_block();
+        self.b.append_block_param(done, I64);
+        let numeric =
+            n.ty.non_null().contains(TypeSet::NUMBER) && n.ty.non_null() == TypeSet::NUMBER;
+        let boolean = n.ty.non_null() == TypeSet::BOOLEAN;
+        let passed_on = !numeric && !boolean && Self::value_native(n);
+        let text_of_number = match &n.kind {
+            NodeKind::Call(f, args) if f.name == "text" => match args.as_slice() {
+                [x] if x.ty.non_null() == TypeSet::NUMBER && Self::num_native(x) => Some(x),
+                _ => None,
+            },
+            _ => None,
+        };
+        if (numeric && Self::num_native(n))
+            || (boolean && Self::bool_native(n))
+            || passed_on
+            || text_of_number.is_some()
+        {
+            self.native_roots += 1;
+        } else {
+            self.interpreted_roots += 1;
+        }
+        let number = match text_of_number {
+            Some(x) => Some(x),
+            None if numeric && Self::num_native(n) => Some(n),
+            None => None,
+        };
+        if let Some(x) = number {
+            let (st, m, s) = self.num(x);
+            let fallback = self.b.create_block();
+            let boxed = self.b.create_block();
+            let not_failed = self.b.create_block();
+            let failed = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_ERR);
+            let one = self.iconst(1);
+            self.b
+                .ins()
+                .brif(failed, done, &[one.into()], not_failed, &[]);
+            self.enter(not_failed);
+            let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_BAIL);
+            self.b.ins().brif(is_bail, fallback, &[], boxed, &[]);
+            self.enter(boxed);
+            let writer = match text_of_number {
+                Some(_) => Helper::OutTextNum,
+                None => Helper::BoxNum,
+            };
+            let r = self.call(writer, &[st, m, s, out]).unwrap_or(zero);
+            let failed = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+            self.b
+                .ins()
+                .brif(failed, fallback, &[], done, &[zero.into()]);
+            self.fall_back(fallback, n, out, done);
+        } else if boolean && Self::bool_native(n) {
+            let code = self.boolean(n);
+            let fallback = self.b.create_block();
+            let boxed = self.b.create_block();
+            let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_BAIL);
+            self.b.ins().brif(is_bail, fallback, &[], boxed, &[]);
+            self.enter(boxed);
+            self.call(Helper::BoxBool, &[code, out]);
+            self.b.ins().jump(done, &[zero.into()]);
+            self.fall_back(fallback, n, out, done);
+        } else if passed_on {
+            let at = self.value(n);
+            let fallback = self.b.create_block();
+            let copy = self.b.create_block();
+            self.b.ins().brif(at, copy, &[], fallback, &[]);
+            self.enter(copy);
+            self.call(Helper::OutConst, &[at, out]);
+            self.b.ins().jump(done, &[zero.into()]);
+            self.fall_back(fallback, n, out, done);
+        } else {
+            self.whole_root(n, out, done);
+        }
+        self.enter(done);
+        self.param0(done)
+    }
+
+    /// In `fallback`, where a native root's value could not be had natively: counts that,
+    /// and evaluates the formula whole ([`Gen::whole_root`]).
+    fn fall_back(
+        &mut self,
+        fallback: cranelift_codegen::ir::Block,
+        n: &Node,
+        out: Cv,
+        done: cranelift_codegen::ir::Block,
+    ) {
+        self.enter(fallback);
+        self.call(Helper::FellBack, &[self.ctx]);
+        self.whole_root(n, out, done);
+    }
+
+    /// Evaluates `n` whole with the interpreter into `out`, then jumps to `done` with its
+    /// code (0, or 1 on an error kept in the context).
+    fn whole_root(&mut self, n: &Node, out: Cv, done: cranelift_codegen::ir::Block) {
+        let zero = self.iconst(0);
+        let node = self.iconst(ptr(n));
+        let r = self
+            .call(Helper::InterpRoot, &[self.ctx, node, out])
+            .unwrap_or(zero);
+        self.b.ins().jump(done, &[r.into()]);
+    }
+
+    /// A condition: 0 holds, 1 does not hold, 2 failed (error in the context).
+    pub fn condition(&mut self, n: &Node) -> Cv {
+        let done = self.b.create_block();
+        self.b.append_block_param(done, I64);
+        if Self::bool_native(n) {
+            self.native_roots += 1;
+        } else {
+            self.interpreted_roots += 1;
+        }
+        if Self::bool_native(n) {
+            let code = self.boolean(n);
+            let fallback = self.b.create_block();
+            let decided = self.b.create_block();
+            let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_BAIL);
+            self.b.ins().brif(is_bail, fallback, &[], decided, &[]);
+            self.enter(decided);
+            let holds = self.b.ins().icmp_imm_s(IntCC::Equal, code, B_TRUE);
+            let zero = self.iconst(0);
+            let one = self.iconst(1);
+            let r = self.b.ins().select(holds, zero, one);
+            self.b.ins().jump(done, &[r.into()]);
+            self.enter(fallback);
+            self.call(Helper::FellBack, &[self.ctx]);
+        }
+        let node = self.iconst(ptr(n));
+        let zero = self.iconst(0);
+        let r = self
+            .call(Helper::InterpCond, &[self.ctx, node])
+            .unwrap_or(zero);
+        self.close_one(done, r)
+    }
+
+    /// Copies a field or a constant into `out`.
+    pub fn copy_field(&mut self, path: &crate::value::FieldPath, out: Cv) {
+        let p = self.iconst(ptr(path));
+        self.call(Helper::OutField, &[self.ctx, p, out]);
+    }
+
+    /// Copies a constant into `out`.
+    pub fn copy_const(&mut self, v: &Value, out: Cv) {
+        let p = self.iconst(ptr(v));
+        self.call(Helper::OutConst, &[p, out]);
+    }
+
+    /// The builder.
+    pub fn builder(&mut self) -> &mut FunctionBuilder<'f> {
+        self.b
+    }
+}
+
+/// Whether a subtree's value may need more digits than the unboxed form holds: it holds a
+/// division that may not terminate (by anything but a constant 2^x·5^y) whose quotient is
+/// not rounded at once. Natively such a quotient would bail and be computed again by the
+/// interpreter (up to once per enclosing node), so the subtree is evaluated by the
+/// interpreter as one node instead, and a formula that is nothing else runs on it whole.
+fn may_outgrow_unboxed(n: &Node) -> bool {
+    match &n.kind {
+        NodeKind::Binary(BinaryOp::Div, a, b) => {
+            terminating_divisor(b).is_none() || may_outgrow_unboxed(a) || may_outgrow_unboxed(b)
+        }
+        NodeKind::Call(f, args) if f.name == "round" || fixed_round_mode(f.name).is_some() => {
+            args.iter()
+                .enumerate()
+                .any(|(i, arg)| match (&arg.kind, i) {
+                    // round(a / b, ...) divides and rounds in one step
+                    (NodeKind::Binary(BinaryOp::Div, a, b), 0) => {
+                        may_outgrow_unboxed(a) || may_outgrow_unboxed(b)
+                    }
+                    _ => may_outgrow_unboxed(arg),
+                })
+        }
+        _ => n.children().into_iter().any(may_outgrow_unboxed),
+    }
+}
+
+/// A constant divisor whose quotients always terminate, as the code divides by it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Divisor {
+    /// 10^k / the divisor's mantissa (signed as the divisor).
+    factor: i64,
+    /// k − the divisor's places: what the quotient's scale adds to the dividend's.
+    shift: i64,
+}
+
+/// The constant divisor `n` when its quotients always terminate: a non-zero 2^x·5^y·10^−p
+/// (`4`, `1000`, `0.25`) with k = max(x, y) ≤ 18.
+fn terminating_divisor(n: &Node) -> Option<Divisor> {
+    let Some(Value::Number(d)) = n.as_const() else {
+        return None;
+    };
+    let d = d.normalize();
+    let mantissa = i64::try_from(d.mantissa()).ok().filter(|m| *m != 0)?;
+    let (mut rest, mut twos, mut fives) = (mantissa.unsigned_abs(), 0usize, 0usize);
+    while rest % 2 == 0 {
+        rest /= 2;
+        twos += 1;
+    }
+    while rest % 5 == 0 {
+        rest /= 5;
+        fives += 1;
+    }
+    let k = twos.max(fives);
+    let power = *helpers::POW10.get(k)?;
+    (rest == 1).then(|| Divisor {
+        factor: power / mantissa,
+        shift: i64::try_from(k).unwrap_or(0) - i64::from(d.scale()),
+    })
+}
+
+/// The null a choice without a default gives.
+static NULL_CONST: Value = Value::Null;
+
+/// The variables caching one field: whether it was read as a number, and as what; whether
+/// its place was found, and where.
+#[derive(Clone)]
+struct FieldVars {
+    name: std::sync::Arc<str>,
+    num_read: Variable,
+    status: Variable,
+    mantissa: Variable,
+    scale: Variable,
+    ref_read: Variable,
+    at: Variable,
+}
+
+/// Both sides of a comparison are worth comparing unboxed: one is statically a number and
+/// the other may be one.
+fn numeric_pair(a: &Node, b: &Node) -> bool {
+    let number =
+        |n: &Node| !n.ty.non_null().is_never() && TypeSet::NUMBER.contains(n.ty.non_null());
+    let maybe = |n: &Node| n.ty.intersects(TypeSet::NUMBER);
+    (number(a) && maybe(b)) || (number(b) && maybe(a))
+}
+
+/// Whether a rounding function's second argument is decimal places (`roundup`,
+/// `rounddown`), not Excel's significance (`floor`, `ceiling`: left to the interpreter).
+fn takes_places(function: &str) -> bool {
+    matches!(function, "roundup" | "rounddown")
+}
+
+/// The rounding mode (index into [`helpers::ROUND_MODES`]) a rounding function always
+/// uses: `roundup` away from zero, `rounddown` toward zero, `floor`, `ceiling`.
+fn fixed_round_mode(function: &str) -> Option<usize> {
+    let mode = match function {
+        "roundup" => "up",
+        "rounddown" => "down",
+        "floor" => "floor",
+        "ceiling" => "ceiling",
+        _ => return None,
+    };
+    helpers::ROUND_MODES
+        .iter()
+        .position(|(name, _)| *name == mode)
+}
+
+fn round_mode_index(n: &Node) -> Option<usize> {
+    match n.as_const() {
+        Some(Value::String(s)) => {
+            rounding_mode(s)?;
+            helpers::ROUND_MODES
+                .iter()
+                .position(|(name, _)| name.eq_ignore_ascii_case(s))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Helper;
+
+    /// `helper as usize` indexes the declared helpers: the table lists every helper once,
+    /// in discriminant order.
+    #[test]
+    fn helper_table_is_indexed_by_discriminant() {
+        for (i, helper) in Helper::ALL.iter().enumerate() {
+            assert_eq!(*helper as usize, i, "{helper:?}");
+        }
+    }
+}
