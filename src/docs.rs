@@ -58,7 +58,9 @@ fn compatibility_markdown() -> String {
     for (title, text) in stdlib::compat::GENERAL {
         let _ = writeln!(out, "- **{title}.** {text}");
     }
-    out.push_str("\n| function | Excel | Power Fx | JSONata | differences |\n|---|---|---|---|---|\n");
+    out.push_str(
+        "\n| function | Excel | Power Fx | JSONata | differences |\n|---|---|---|---|---|\n",
+    );
     for f in stdlib::all() {
         if let Some(c) = stdlib::compat::COUNTERPARTS
             .iter()

@@ -38,26 +38,15 @@ mod api;
 #[doc(hidden)]
 pub mod cli;
 
-/// Declares this crate's own internal stages: public (and hidden from the docs) with the
-/// `internals` feature, crate-private otherwise.
-macro_rules! stages {
-    ($($(#[$attr:meta])* $name:ident;)*) => {$(
-        $(#[$attr])*
-        #[cfg(feature = "internals")]
-        #[doc(hidden)]
-        pub mod $name;
-        $(#[$attr])*
-        #[cfg(not(feature = "internals"))]
-        #[allow(dead_code, unused_imports)]
-        pub(crate) mod $name;
-    )*};
-}
+/// `sluice serve` (the command line starts it).
+#[cfg(feature = "serve")]
+#[doc(hidden)]
+pub mod serve;
 
-stages! {
-    docs;
-    #[cfg(feature = "serve")]
-    serve;
-}
+/// The generated reference documents (`docs/*.md`), for the project's own tests.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod docs;
 
 /// Re-exports the lower crates' modules under the names this crate's code uses: public
 /// (and hidden) with the `internals` feature, crate-private otherwise.

@@ -135,3 +135,23 @@ fn check_layer(
         1
     }
 }
+
+/// A source file grows past about 800 lines only with a reason at its top (`Why one long
+/// file:`); otherwise it is split by concept.
+#[test]
+fn long_source_files_say_why_they_are_long() {
+    for dir in SOURCE_DIRS {
+        let mut files = Vec::new();
+        rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join(dir), &mut files);
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let header: String = text.lines().take_while(|l| l.starts_with("//!")).collect();
+            assert!(
+                text.lines().count() <= 850 || header.contains("Why one long file:"),
+                "{} has {} lines and no `Why one long file:` at its top",
+                file.display(),
+                text.lines().count()
+            );
+        }
+    }
+}

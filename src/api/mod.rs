@@ -45,6 +45,18 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     format!("panicked: {text}")
 }
 
+/// What evaluating a record needs and can keep for the next one on the same thread: the
+/// interpreter's stack, the slots of the fields read.
+#[derive(Default)]
+struct Scratch {
+    interp: Interpreter,
+    slots: Vec<Option<Value>>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 /// How many records a program with [`Engine::Auto`] evaluates with the interpreter before
 /// it compiles native code (about 5 ms of Cranelift, worth it only for a stream).
 pub const AUTO_NATIVE_AFTER: u64 = 1000;
@@ -388,7 +400,7 @@ impl Program {
         self.transform
             .conform_record(&mut record, ctx.zone)
             .map_err(|e| Error::new(e.code, e.message))?;
-        self.apply(&record, None, ctx)
+        self.apply(&record, None, ctx, &mut Interpreter::new())
     }
 
     /// Applies the program to a record given as a `serde_json` value (its numbers are as
@@ -416,28 +428,38 @@ impl Program {
     /// # Ok::<(), sluice::Error>(())
     /// ```
     pub fn execute_ndjson(&self, line: &[u8], ctx: &Context) -> Result<Output, Error> {
-        let mut slots = Vec::new();
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.ndjson_with(line, ctx, &mut scratch),
+            // a host function evaluating another record from inside this one
+            Err(_) => self.ndjson_with(line, ctx, &mut Scratch::default()),
+        })
+    }
+
+    fn ndjson_with(
+        &self,
+        line: &[u8],
+        ctx: &Context,
+        scratch: &mut Scratch,
+    ) -> Result<Output, Error> {
+        let Scratch { interp, slots } = scratch;
         let parsed = parse_line(
             line,
             &self.limits,
             self.transform.input_fields.as_deref(),
             self.transform.slot_fields.as_deref(),
-            &mut slots,
+            slots,
         )
         .and_then(|record| match record {
             Some(mut v) => self
                 .transform
                 .conform_record(&mut v, ctx.zone)
                 .map(|()| Some(v)),
-            None => self
-                .transform
-                .conform_slots(&mut slots, ctx.zone)
-                .map(|()| None),
+            None => self.transform.conform_slots(slots, ctx.zone).map(|()| None),
         })
         .map_err(|e| Error::new(e.code, e.message))?;
         match parsed {
-            Some(record) => self.apply(&record, None, ctx),
-            None => self.apply(&Value::Null, Some(&slots), ctx),
+            Some(record) => self.apply(&record, None, ctx, interp),
+            None => self.apply(&Value::Null, Some(slots), ctx, interp),
         }
     }
 
@@ -457,6 +479,7 @@ impl Program {
         record: &Value,
         slots: Option<&[Option<Value>]>,
         context: &Context,
+        interp: &mut Interpreter,
     ) -> Result<Output, Error> {
         let adapter = context.lookups.as_deref().map(context::LookupsAdapter);
         let ctx = Ctx {
@@ -467,10 +490,9 @@ impl Program {
             slots,
             limits: self.limits,
         };
-        let mut interp = Interpreter::new();
         let outcome = match self.native() {
-            Some(native) => native.apply(&mut interp, &ctx),
-            None => self.transform.apply(&mut interp, &ctx),
+            Some(native) => native.apply(interp, &ctx),
+            None => self.transform.apply(interp, &ctx),
         };
         match outcome {
             Outcome::Mapped(values) => Ok(Output::Mapped(

@@ -10,8 +10,6 @@ pub mod repl;
 pub mod run;
 pub mod serve;
 pub mod token;
-#[cfg(feature = "postgres")]
-pub mod workers;
 
 use clap::{Parser, Subcommand};
 

@@ -14,16 +14,16 @@ use super::check::{load_and_compile, Compiled};
 use super::eval::{parse_now, parse_tz, DEFAULT_STORE};
 use super::{report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
 use crate::diagnostics::{render_plain, Report};
-use crate::executor::run::{key_problem, run, RunOptions, DEFAULT_BATCH};
+use crate::executor::run::{key_problem, RunOptions, DEFAULT_BATCH};
 use crate::executor::seams::ReadSettings;
 use crate::executor::sources::open_source;
 use crate::executor::store::Store;
+use crate::executor::sync::{sync, Sharing, Syncable, Synced};
 use crate::executor::sync_store::ReviewFilter;
 use crate::interp::Interpreter;
 use crate::runtime::Ctx;
 use crate::transform::connector::ConnectorFile;
 use crate::transform::Outcome;
-use crate::transform::Transform;
 
 /// Arguments of `sluice run`.
 #[derive(Debug, Args)]
@@ -111,6 +111,14 @@ pub fn run_run(args: RunArgs) -> i32 {
             return EXIT_RUNTIME;
         }
     };
+    let sharing = match sharing_of(&args) {
+        Ok(sharing) => sharing,
+        Err(diag) => {
+            report_plain(diag);
+            return EXIT_COMPILE;
+        }
+    };
+    let slot = args.slot.clone().unwrap_or_default();
     let stop = Arc::new(AtomicUsize::new(0));
     for signal in [SIGTERM, SIGINT] {
         if let Err(e) =
@@ -136,34 +144,45 @@ pub fn run_run(args: RunArgs) -> i32 {
         partition: None,
         keep_runs: args.keep_runs,
     };
-    if let Some(count) = args.partitions {
-        return run_partitions(&file, transform, &options, count, &args.lease);
-    }
-    let result = match &args.slot {
-        Some(slot) => match lease_of(&args.lease).and_then(|lease| {
-            super::workers::run_slot(&file, &Arc::new(transform), &options, (slot, lease))
-        }) {
-            Ok(super::workers::SlotOutcome::Ran(report)) => Ok(*report),
-            Ok(super::workers::SlotOutcome::Held(owner)) => {
-                eprintln!(
-                    "slot {slot} of `{}` is being run by {owner}: nothing to do",
-                    file.connector.name
-                );
-                return EXIT_OK;
+    let transform = Arc::new(transform);
+    let reverse = reverse.map(|(file, transform)| (file, Arc::new(transform)));
+    let back_options = RunOptions {
+        input: None,
+        dead_letter: None,
+        ..options.clone()
+    };
+    let syncable = Syncable {
+        file: &file,
+        transform: &transform,
+        back: reverse
+            .as_ref()
+            .map(|(file, transform)| (file, transform, back_options)),
+    };
+    let result = match sync(&syncable, &options, &sharing) {
+        Ok(Synced::Ran { forward, back }) => {
+            if let Some(back) = back {
+                eprintln!("{}", back.summary());
             }
-            Ok(super::workers::SlotOutcome::Done) => {
-                eprintln!(
-                    "slot {slot} of `{}` was run already: nothing to do",
-                    file.connector.name
-                );
-                return EXIT_OK;
-            }
-            Err(diag) => Err(diag),
-        },
-        None => run(&file, &Arc::new(transform), &options).and_then(|report| {
-            run_back(reverse, &options, &report)?;
-            Ok(report)
-        }),
+            Ok(*forward)
+        }
+        Ok(Synced::Partitions { finished, all_done }) => {
+            return partitions_done(finished, all_done, &options);
+        }
+        Ok(Synced::SlotHeld(owner)) => {
+            eprintln!(
+                "slot {slot} of `{}` is being run by {owner}: nothing to do",
+                file.connector.name
+            );
+            return EXIT_OK;
+        }
+        Ok(Synced::SlotDone) => {
+            eprintln!(
+                "slot {slot} of `{}` was run already: nothing to do",
+                file.connector.name
+            );
+            return EXIT_OK;
+        }
+        Err(diag) => Err(diag),
     };
     match result {
         Ok(report) => {
@@ -219,73 +238,38 @@ pub fn run_run(args: RunArgs) -> i32 {
     }
 }
 
-/// The way back of a bidirectional connector, after its way in ran to its end into the
-/// store: stored records changed since the last sync are mapped by `[reverse]` and written
-/// to the inbound side; its summary goes to stderr.
-fn run_back(
-    reverse: Option<(ConnectorFile, Transform)>,
-    options: &RunOptions,
-    forward: &crate::executor::run::RunReport,
-) -> Result<(), crate::diagnostics::Diag> {
-    if forward.stopped_by.is_some() || options.output.is_some() || options.retry_dead_letters {
-        return Ok(());
+/// How this run shares its work: `--partitions N`, `--slot SLOT` (each under `--lease`), or
+/// alone.
+fn sharing_of(args: &RunArgs) -> Result<Sharing, crate::diagnostics::Diag> {
+    if let Some(count) = args.partitions {
+        return Ok(Sharing::Partitions {
+            count,
+            lease: lease_of(&args.lease)?,
+        });
     }
-    let Some((reverse, compiled)) = reverse else {
-        return Ok(());
-    };
-    let back = RunOptions {
-        input: None,
-        dead_letter: None,
-        from_start: false,
-        ..options.clone()
-    };
-    let report = run(&reverse, &Arc::new(compiled), &back)?;
-    eprintln!("{}", report.summary());
-    Ok(())
+    if let Some(slot) = &args.slot {
+        return Ok(Sharing::Slot {
+            slot: slot.clone(),
+            lease: lease_of(&args.lease)?,
+        });
+    }
+    Ok(Sharing::Alone)
 }
 
-/// `sluice run --partitions N`: this process works on partitions until all are done.
-#[cfg(feature = "postgres")]
-fn run_partitions(
-    file: &ConnectorFile,
-    transform: Transform,
-    options: &RunOptions,
-    count: u64,
-    lease: &str,
-) -> i32 {
-    let lease = match lease_of(lease) {
-        Ok(lease) => lease,
-        Err(diag) => {
-            report_plain(diag);
-            return EXIT_COMPILE;
-        }
-    };
-    match super::workers::run_partitioned(
-        file,
-        &Arc::new(transform),
-        options,
-        (count.max(1), lease),
-    ) {
-        Ok((done, true)) => {
-            eprintln!("this worker finished {done} partition(s); every partition is done");
-            EXIT_OK
-        }
-        Ok((done, false)) => {
-            report_plain(crate::diagnostics::Diag::new(
-                crate::diagnostics::codes::E613_STOPPED,
-                format!(
-                    "stopped by a signal after finishing {done} partition(s); the partition in \
-                     hand keeps its checkpoint, and any worker finishes it"
-                ),
-            ));
-            128 + i32::try_from(options.stop.load(std::sync::atomic::Ordering::SeqCst))
-                .unwrap_or(15)
-        }
-        Err(diag) => {
-            report_plain(diag);
-            EXIT_RUNTIME
-        }
+/// The end of this worker's share of a partitioned run: its exit code.
+fn partitions_done(finished: usize, all_done: bool, options: &RunOptions) -> i32 {
+    if all_done {
+        eprintln!("this worker finished {finished} partition(s); every partition is done");
+        return EXIT_OK;
     }
+    report_plain(crate::diagnostics::Diag::new(
+        crate::diagnostics::codes::E613_STOPPED,
+        format!(
+            "stopped by a signal after finishing {finished} partition(s); the partition in \
+             hand keeps its checkpoint, and any worker finishes it"
+        ),
+    ));
+    128 + i32::try_from(options.stop.load(std::sync::atomic::Ordering::SeqCst)).unwrap_or(15)
 }
 
 /// `--lease` as a duration.

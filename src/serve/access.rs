@@ -142,7 +142,9 @@ impl Access {
                 sessions.get(&id).map(|s| s.token_name.clone())
             };
             // The session holds while its token does: a revoked token ends it.
-            if let Some((name, role)) = name.and_then(|n| tokens.values().find(|(t, _)| *t == n).cloned()) {
+            if let Some((name, role)) =
+                name.and_then(|n| tokens.values().find(|(t, _)| *t == n).cloned())
+            {
                 return Ok(Principal { name, role });
             }
             return Err(Refused::unauthenticated("the session ended: log in again"));
@@ -236,7 +238,11 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 fn host_name(host: &str) -> String {
     let host = host.trim().to_ascii_lowercase();
     if host.starts_with('[') {
-        return host.split_inclusive(']').next().unwrap_or_default().to_string();
+        return host
+            .split_inclusive(']')
+            .next()
+            .unwrap_or_default()
+            .to_string();
     }
     host.split(':').next().unwrap_or_default().to_string()
 }
@@ -267,7 +273,11 @@ impl Refused {
     }
 
     fn unauthenticated(message: &str) -> Refused {
-        Refused::new(StatusCode::UNAUTHORIZED, codes::E805_API_UNAUTHENTICATED, message)
+        Refused::new(
+            StatusCode::UNAUTHORIZED,
+            codes::E805_API_UNAUTHENTICATED,
+            message,
+        )
     }
 }
 
@@ -288,7 +298,10 @@ impl IntoResponse for Refused {
 fn needed(method: &Method, path: &str, config: &AccessConfig) -> Option<Role> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
-        (_, [""] | ["app.js"] | ["app.css"] | ["healthz"] | ["session"] | ["login"] | ["logout"]) => None,
+        (
+            _,
+            [""] | ["app.js"] | ["app.css"] | ["healthz"] | ["session"] | ["login"] | ["logout"],
+        ) => None,
         (_, ["hooks", _]) => None,
         (_, ["metrics"]) if config.open_metrics => None,
         (&Method::POST, ["connectors", _, "run"]) => Some(Role::Operate),
@@ -400,7 +413,8 @@ pub fn session_cookie_header(id: Option<&str>) -> String {
 
 /// The answer of a successful login.
 pub fn logged_in(id: &str, principal: &Principal) -> Response {
-    let mut response = Json(json!({"name": principal.name, "role": principal.role.name()})).into_response();
+    let mut response =
+        Json(json!({"name": principal.name, "role": principal.role.name()})).into_response();
     if let Ok(value) = HeaderValue::from_str(&session_cookie_header(Some(id))) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
@@ -426,10 +440,19 @@ mod tests {
         assert_eq!(needed(&Method::GET, "/healthz", &c), None);
         assert_eq!(needed(&Method::GET, "/connectors", &c), Some(Role::Read));
         assert_eq!(needed(&Method::GET, "/metrics", &c), Some(Role::Read));
-        assert_eq!(needed(&Method::POST, "/connectors/a/run", &c), Some(Role::Operate));
-        assert_eq!(needed(&Method::GET, "/connectors/a/dead-letters", &c), Some(Role::Admin));
+        assert_eq!(
+            needed(&Method::POST, "/connectors/a/run", &c),
+            Some(Role::Operate)
+        );
+        assert_eq!(
+            needed(&Method::GET, "/connectors/a/dead-letters", &c),
+            Some(Role::Admin)
+        );
         assert_eq!(needed(&Method::POST, "/hooks/a", &c), None);
-        let open = AccessConfig { open_metrics: true, ..c };
+        let open = AccessConfig {
+            open_metrics: true,
+            ..c
+        };
         assert_eq!(needed(&Method::GET, "/metrics", &open), None);
     }
 }

@@ -270,7 +270,6 @@ async fn run_now(State(server): State<Arc<Server>>, Path(name): Path<String>) ->
     }
 }
 
-
 async fn dead_letters(State(server): State<Arc<Server>>, Path(name): Path<String>) -> Response {
     blocking(move || letters_of(&server, &name)).await
 }
@@ -344,7 +343,10 @@ async fn run_of(State(server): State<Arc<Server>>, Path(id): Path<String>) -> Re
 async fn metrics(State(server): State<Arc<Server>>) -> Response {
     blocking(move || {
         (
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
             super::metrics::render(&server, Utc::now()),
         )
             .into_response()
@@ -450,7 +452,9 @@ async fn hook(
     if let Some(id) = &delivery {
         let (server, connector, id) = (Arc::clone(&server), name.clone(), id.clone());
         let seen = tokio::task::spawn_blocking(move || {
-            server.with_reader(|s| s.delivery_seen(&connector, &id).ok()).flatten()
+            server
+                .with_reader(|s| s.delivery_seen(&connector, &id).ok())
+                .flatten()
         })
         .await;
         if matches!(seen, Ok(Some(true))) {
@@ -468,7 +472,8 @@ async fn hook(
         let file = spooled.file.clone();
         let fresh = tokio::task::spawn_blocking(move || {
             let now = Utc::now();
-            let fresh = server.with_writer(|s| s.record_delivery(&connector, &id, now, now - tolerance));
+            let fresh =
+                server.with_writer(|s| s.record_delivery(&connector, &id, now, now - tolerance));
             if !matches!(fresh, Some(Ok(true))) {
                 if let Some(file) = file {
                     let _ = std::fs::remove_file(file);
@@ -484,7 +489,10 @@ async fn hook(
             _ => {
                 return error(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    &Diag::new(codes::E705_STORE_FAILED, "the store cannot record the delivery"),
+                    &Diag::new(
+                        codes::E705_STORE_FAILED,
+                        "the store cannot record the delivery",
+                    ),
                 )
             }
         }
@@ -564,15 +572,22 @@ async fn receive(
     let mut read: u64 = 0;
     let failure = loop {
         let frame = match tokio::time::timeout(BODY_IDLE, body.frame()).await {
-            Err(_) => break Some(error(
-                StatusCode::REQUEST_TIMEOUT,
-                &Diag::new(codes::E804_WEBHOOK_REFUSED, "the body stopped arriving"),
-            )),
+            Err(_) => {
+                break Some(error(
+                    StatusCode::REQUEST_TIMEOUT,
+                    &Diag::new(codes::E804_WEBHOOK_REFUSED, "the body stopped arriving"),
+                ))
+            }
             Ok(None) => break None,
-            Ok(Some(Err(e))) => break Some(error(
-                StatusCode::BAD_REQUEST,
-                &Diag::new(codes::E804_WEBHOOK_REFUSED, format!("the body could not be read: {e}")),
-            )),
+            Ok(Some(Err(e))) => {
+                break Some(error(
+                    StatusCode::BAD_REQUEST,
+                    &Diag::new(
+                        codes::E804_WEBHOOK_REFUSED,
+                        format!("the body could not be read: {e}"),
+                    ),
+                ))
+            }
             Ok(Some(Ok(frame))) => frame,
         };
         let Ok(data) = frame.into_data() else {

@@ -188,9 +188,9 @@ impl Signing {
             return Err(Refusal::Mismatch);
         };
         let matches = match &self.credentials {
-            Credentials::Standard { signatures, .. } => {
-                signatures.iter().any(|s| mac.clone().verify_slice(s).is_ok())
-            }
+            Credentials::Standard { signatures, .. } => signatures
+                .iter()
+                .any(|s| mac.clone().verify_slice(s).is_ok()),
             Credentials::LegacySignature(expected) => mac.verify_slice(expected).is_ok(),
             Credentials::LegacyBearer => true,
         };
@@ -224,7 +224,10 @@ pub fn sign_legacy(secret: &str, body: &[u8]) -> String {
         return String::new();
     };
     mac.update(body);
-    format!("sha256={}", crate::executor::hex(&mac.finalize().into_bytes()))
+    format!(
+        "sha256={}",
+        crate::executor::hex(&mac.finalize().into_bytes())
+    )
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
@@ -243,14 +246,23 @@ fn decode_hex(hex: &str) -> Option<Vec<u8>> {
 pub fn file_safe(name: &str) -> String {
     let readable: String = legacy_dir_name(name).chars().take(40).collect();
     let digest = Sha256::digest(name.as_bytes());
-    format!("{readable}-{}", crate::executor::hex(digest.get(..8).unwrap_or_default()))
+    format!(
+        "{readable}-{}",
+        crate::executor::hex(digest.get(..8).unwrap_or_default())
+    )
 }
 
 /// The spool directory of `connector` before names were made unique (only its readable
 /// part): where a previous version of the server left its records.
 fn legacy_dir_name(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -586,27 +598,58 @@ mod tests {
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
         let body = br#"{"CardCode":"C1"}"#;
         let good = sign(secret, "msg_1", 1_700_000_000, body);
-        assert_eq!(check(secret, &headers("msg_1", "1700000000", &good), body, false), Ok(()));
+        assert_eq!(
+            check(secret, &headers("msg_1", "1700000000", &good), body, false),
+            Ok(())
+        );
         let rotated = format!("v1,AAAA {good}");
-        assert_eq!(check(secret, &headers("msg_1", "1700000000", &rotated), body, false), Ok(()));
+        assert_eq!(
+            check(
+                secret,
+                &headers("msg_1", "1700000000", &rotated),
+                body,
+                false
+            ),
+            Ok(())
+        );
         assert_eq!(
             check(secret, &headers("msg_2", "1700000000", &good), body, false),
             Err(Refusal::Mismatch),
             "the id is signed"
         );
         assert_eq!(
-            check(secret, &headers("msg_1", "1700000000", &good), b"tampered", false),
+            check(
+                secret,
+                &headers("msg_1", "1700000000", &good),
+                b"tampered",
+                false
+            ),
             Err(Refusal::Mismatch)
         );
         assert_eq!(
-            check(secret, &headers("msg_1", "1699999000", &sign(secret, "msg_1", 1_699_999_000, body)), body, false),
+            check(
+                secret,
+                &headers(
+                    "msg_1",
+                    "1699999000",
+                    &sign(secret, "msg_1", 1_699_999_000, body)
+                ),
+                body,
+                false
+            ),
             Err(Refusal::Stale(1000))
         );
         assert!(matches!(
             check(secret, &headers("msg_1", "soon", &good), body, false),
             Err(Refusal::Malformed(_))
         ));
-        let none = HookHeaders { id: None, timestamp: None, signature: None, legacy_signature: None, bearer: None };
+        let none = HookHeaders {
+            id: None,
+            timestamp: None,
+            signature: None,
+            legacy_signature: None,
+            bearer: None,
+        };
         assert_eq!(check(secret, &none, body, false), Err(Refusal::Unsigned));
     }
 
@@ -625,10 +668,22 @@ mod tests {
         assert_eq!(check(secret, &legacy, body, true), Ok(()));
         assert_eq!(check(secret, &legacy, body, false), Err(Refusal::Unsigned));
         assert_eq!(check(secret, &legacy, b"[1]", true), Err(Refusal::Mismatch));
-        let bearer = |token| HookHeaders { id: None, timestamp: None, signature: None, legacy_signature: None, bearer: Some(token) };
+        let bearer = |token| HookHeaders {
+            id: None,
+            timestamp: None,
+            signature: None,
+            legacy_signature: None,
+            bearer: Some(token),
+        };
         assert_eq!(check(secret, &bearer(secret), body, true), Ok(()));
-        assert_eq!(check(secret, &bearer("a-sixteen-byte-secreT"), body, true), Err(Refusal::Mismatch));
-        assert_eq!(check(secret, &bearer(secret), body, false), Err(Refusal::Unsigned));
+        assert_eq!(
+            check(secret, &bearer("a-sixteen-byte-secreT"), body, true),
+            Err(Refusal::Mismatch)
+        );
+        assert_eq!(
+            check(secret, &bearer(secret), body, false),
+            Err(Refusal::Unsigned)
+        );
     }
 
     fn split(body: &[u8], chunk: usize) -> String {
@@ -644,12 +699,24 @@ mod tests {
     #[test]
     fn a_hook_body_becomes_ndjson_lines_whatever_the_chunks() {
         for chunk in [1, 2, 3, 7, 1000] {
-            assert_eq!(split(br#"[{"a":1},{"a":2}]"#, chunk), "{\"a\":1}\n{\"a\":2}\n");
-            assert_eq!(split(b"[ {\"a\": \"x, ]}\\\"\" },\n [1, 2], 3 ]", chunk), "{\"a\":\"x, ]}\\\"\"}\n[1,2]\n3\n");
+            assert_eq!(
+                split(br#"[{"a":1},{"a":2}]"#, chunk),
+                "{\"a\":1}\n{\"a\":2}\n"
+            );
+            assert_eq!(
+                split(b"[ {\"a\": \"x, ]}\\\"\" },\n [1, 2], 3 ]", chunk),
+                "{\"a\":\"x, ]}\\\"\"}\n[1,2]\n3\n"
+            );
             assert_eq!(split(br#"{"a":1}"#, chunk), "{\"a\":1}\n");
-            assert_eq!(split(b"{\n  \"a\": 1,\n  \"b\": [1, 2]\n}\n", chunk), "{\"a\":1,\"b\":[1,2]}\n");
+            assert_eq!(
+                split(b"{\n  \"a\": 1,\n  \"b\": [1, 2]\n}\n", chunk),
+                "{\"a\":1,\"b\":[1,2]}\n"
+            );
             assert_eq!(split(b"{\"a\":1}\n{\"a\":", chunk), "{\"a\":1}\n{\"a\":\n");
-            assert_eq!(split(b"{\"a\": 1}\nnot json at all\n", chunk), "{\"a\": 1}\nnot json at all\n");
+            assert_eq!(
+                split(b"{\"a\": 1}\nnot json at all\n", chunk),
+                "{\"a\": 1}\nnot json at all\n"
+            );
             assert_eq!(split(b"[{\"a\":1}, {\"b\":", chunk), "{\"a\":1}\n{\"b\":\n");
             assert_eq!(split(b"  \n ", chunk), "");
             assert_eq!(split(b"[]", chunk), "");

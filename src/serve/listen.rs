@@ -50,7 +50,12 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor
         .map_err(|e| bad(cert, e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .map_err(|e| bad(cert, format!("the certificate and key do not make a TLS identity ({e})")))?;
+        .map_err(|e| {
+            bad(
+                cert,
+                format!("the certificate and key do not make a TLS identity ({e})"),
+            )
+        })?;
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
@@ -98,7 +103,8 @@ pub async fn serve(
             match &listening.tls {
                 Some(acceptor) => {
                     let handshake =
-                        tokio::time::timeout(listening.header_timeout, acceptor.accept(stream)).await;
+                        tokio::time::timeout(listening.header_timeout, acceptor.accept(stream))
+                            .await;
                     if let Ok(Ok(tls)) = handshake {
                         let conn = http.serve_connection(TokioIo::new(tls), service);
                         let _ = watcher.watch(conn).await;

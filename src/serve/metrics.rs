@@ -101,14 +101,20 @@ pub fn render(server: &Server, now: DateTime<Utc>) -> String {
                 context.dead_letters.insert(name.clone(), count as f64);
             }
             let Some(path) = path else { continue };
-            let Ok(key) = std::fs::canonicalize(path) else { continue };
-            let Ok(size) = std::fs::metadata(&key).map(|m| m.len()) else { continue };
+            let Ok(key) = std::fs::canonicalize(path) else {
+                continue;
+            };
+            let Ok(size) = std::fs::metadata(&key).map(|m| m.len()) else {
+                continue;
+            };
             let read = store
                 .checkpoint(name, &key.display().to_string())
                 .ok()
                 .flatten()
                 .map_or(0, |c| c.byte_offset);
-            context.lag_bytes.insert(name.clone(), size.saturating_sub(read) as f64);
+            context
+                .lag_bytes
+                .insert(name.clone(), size.saturating_sub(read) as f64);
         }
     });
     let registry = server.lock();
@@ -119,13 +125,25 @@ pub fn render(server: &Server, now: DateTime<Utc>) -> String {
         for entry in registry.connectors.values() {
             let connector = escape(entry.loaded.name());
             for (labels, value) in (family.samples)(entry, &registry, &context) {
-                let extra = if labels.is_empty() { String::new() } else { format!(",{labels}") };
-                let _ = writeln!(out, "{}{{connector=\"{connector}\"{extra}}} {value}", family.name);
+                let extra = if labels.is_empty() {
+                    String::new()
+                } else {
+                    format!(",{labels}")
+                };
+                let _ = writeln!(
+                    out,
+                    "{}{{connector=\"{connector}\"{extra}}} {value}",
+                    family.name
+                );
             }
         }
     }
     let _ = writeln!(out, "# HELP sluice_broken_connector_files Connector files that do not pass `sluice check` and are not served.");
     let _ = writeln!(out, "# TYPE sluice_broken_connector_files gauge");
-    let _ = writeln!(out, "sluice_broken_connector_files {}", registry.broken.len());
+    let _ = writeln!(
+        out,
+        "sluice_broken_connector_files {}",
+        registry.broken.len()
+    );
     out
 }

@@ -260,7 +260,10 @@ pub fn serve(config: ServeConfig, stop: Arc<AtomicUsize>) -> Result<(), Diag> {
     })?;
     config.access.loopback = config.listen.ip().is_loopback();
     if !config.listen.ip().is_unspecified() && !config.access.loopback {
-        config.access.allowed_hosts.push(config.listen.ip().to_string());
+        config
+            .access
+            .allowed_hosts
+            .push(config.listen.ip().to_string());
     }
     let tls = match &config.tls {
         Some((cert, key)) => Some(listen::tls_acceptor(cert, key)?),

@@ -13,7 +13,8 @@ use super::schedule::Schedule;
 use super::state::{Loaded, Status, Trigger};
 use super::Server;
 use crate::diagnostics::{codes, Diag};
-use crate::executor::run::{run, RunOptions, RunReport, DEFAULT_BATCH};
+use crate::executor::run::{RunOptions, RunReport, DEFAULT_BATCH};
+use crate::executor::sync::{both_ways, Syncable};
 
 /// How often the scheduler looks at the connectors when nothing wakes it.
 const TICK: Duration = Duration::from_millis(100);
@@ -161,7 +162,11 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
     }
     let retries = server.config.retries;
     let backoff = server.config.retry_backoff;
-    let Some(entry) = registry.connectors.values_mut().find(|e| e.running == Some(id)) else {
+    let Some(entry) = registry
+        .connectors
+        .values_mut()
+        .find(|e| e.running == Some(id))
+    else {
         return;
     };
     entry.running = None;
@@ -269,7 +274,8 @@ fn backoff_after(base: Duration, failures: u32) -> chrono::Duration {
     chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(300))
 }
 
-/// The way in, then (for a bidirectional connector whose way in completed) the way back.
+/// The way in, then (for a bidirectional connector whose way in completed) the way back:
+/// the engine's sync, alone.
 fn run_both_ways(
     server: &Server,
     loaded: &Loaded,
@@ -278,18 +284,15 @@ fn run_both_ways(
     let input = input
         .map(|p| p.display().to_string())
         .or_else(|| loaded.file.inbound_path());
-    let forward = run(
-        &loaded.file,
-        &loaded.transform,
-        &server.options_for(&loaded.file, input),
-    )?;
-    let reverse = match &loaded.reverse {
-        Some((file, transform)) if forward.stopped_by.is_none() => {
-            Some(run(file, transform, &server.options_for(file, None))?)
-        }
-        _ => None,
+    let syncable = Syncable {
+        file: &loaded.file,
+        transform: &loaded.transform,
+        back: loaded
+            .reverse
+            .as_ref()
+            .map(|(file, transform)| (&**file, transform, server.options_for(file, None))),
     };
-    Ok((forward, reverse))
+    both_ways(&syncable, &server.options_for(&loaded.file, input))
 }
 
 impl Server {
@@ -304,10 +307,11 @@ impl Server {
             input,
             output: None,
             store: self.config.store.clone(),
-            dead_letter: Some(self.config.dead_letter_dir().join(format!(
-                "{}.dead.ndjson",
-                super::hooks::file_safe(name)
-            ))),
+            dead_letter: Some(
+                self.config
+                    .dead_letter_dir()
+                    .join(format!("{}.dead.ndjson", super::hooks::file_safe(name))),
+            ),
             retry_dead_letters: false,
             from_start: false,
             batch: DEFAULT_BATCH,

@@ -50,9 +50,12 @@ impl Schedule {
                 }),
             },
             Frequency::Interval { interval } => parse_interval(interval)
-                .map_or(Schedule::Manual, |s| Schedule::Every(Duration::from_secs(s))),
-            Frequency::Cron { cron } => cron_schedule(cron)
-                .map_or(Schedule::Manual, |s| Schedule::Cron(Box::new(s), zone)),
+                .map_or(Schedule::Manual, |s| {
+                    Schedule::Every(Duration::from_secs(s))
+                }),
+            Frequency::Cron { cron } => {
+                cron_schedule(cron).map_or(Schedule::Manual, |s| Schedule::Cron(Box::new(s), zone))
+            }
         }
     }
 
@@ -119,7 +122,9 @@ mod tests {
             Some(at("2026-01-01T10:05:00Z"))
         );
         assert!(matches!(schedule("'hourly'"), Schedule::Every(d) if d.as_secs() == 3600));
-        assert!(matches!(schedule("{ interval = '2h' }"), Schedule::Every(d) if d.as_secs() == 7200));
+        assert!(
+            matches!(schedule("{ interval = '2h' }"), Schedule::Every(d) if d.as_secs() == 7200)
+        );
     }
 
     #[test]

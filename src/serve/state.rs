@@ -284,14 +284,21 @@ mod tests {
     #[test]
     fn a_queued_run_is_never_forgotten_to_make_room() {
         let mut registry = Registry::default();
-        let waiting = registry.new_run("hooked", Trigger::Webhook, Some(PathBuf::from("spool.ndjson")));
+        let waiting = registry.new_run(
+            "hooked",
+            Trigger::Webhook,
+            Some(PathBuf::from("spool.ndjson")),
+        );
         for _ in 0..RUNS_KEPT + 50 {
             let id = registry.new_run("busy", Trigger::Schedule, None);
             if let Some(run) = registry.runs.get_mut(&id) {
                 run.status = Status::Succeeded;
             }
         }
-        assert!(registry.runs.contains_key(&waiting), "the queued run was evicted");
+        assert!(
+            registry.runs.contains_key(&waiting),
+            "the queued run was evicted"
+        );
         assert!(registry.runs.len() <= RUNS_KEPT + 1);
     }
 }

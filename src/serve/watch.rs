@@ -101,7 +101,10 @@ pub struct Changed {
 
 /// The connector files under `paths` whose stamp differs from what `registry` knows (a
 /// quick look, under the lock).
-pub fn changed_files(registry: &Registry, paths: &[PathBuf]) -> Vec<(PathBuf, super::state::Stamp)> {
+pub fn changed_files(
+    registry: &Registry,
+    paths: &[PathBuf],
+) -> Vec<(PathBuf, super::state::Stamp)> {
     connector_files(paths)
         .into_iter()
         .filter_map(|path| {
@@ -152,9 +155,16 @@ pub fn scan(registry: &mut Registry, paths: &[PathBuf], changed: Vec<Changed>) -
         .cloned()
         .collect();
     for path in gone {
-        if registry.connectors.get(&path).is_some_and(|e| e.running.is_none()) {
+        if registry
+            .connectors
+            .get(&path)
+            .is_some_and(|e| e.running.is_none())
+        {
             registry.connectors.remove(&path);
-            log.push(format!("{}: removed; its connector is no longer served", path.display()));
+            log.push(format!(
+                "{}: removed; its connector is no longer served",
+                path.display()
+            ));
         }
     }
     registry.broken.retain(|p, _| files.contains(p));

@@ -7,6 +7,8 @@
 pub mod conform;
 pub mod connection;
 pub mod connector;
+mod connector_checks;
+mod connector_parse;
 pub mod connector_reference;
 mod connector_shape;
 pub mod source;

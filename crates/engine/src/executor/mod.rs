@@ -24,7 +24,10 @@ pub mod slots;
 pub mod sources;
 pub mod store;
 pub mod store_state;
+pub mod sync;
 pub mod sync_store;
+#[cfg(feature = "postgres")]
+pub mod workers;
 
 /// Bytes as lowercase hex (digests in the store, file names, signatures).
 pub fn hex(bytes: &[u8]) -> String {

@@ -3,6 +3,11 @@
 //! `postgres`). Every top-level scalar field is indexed by (type, field, value), so an
 //! equality lookup is one index probe however many records are stored. All SQL takes its
 //! values as parameters; none is built from data; the same SQL runs on both databases.
+//!
+//! Why one long file: this is the store's front door (open, lock, schema and its migrations on
+//! SQLite) and the object table's SQL, which every caller shares; the sync side (upserts,
+//! conflict rules, checkpoints, reviews) is `sync_store.rs`, the SQL layer over both
+//! databases `db.rs`.
 
 use std::path::{Path, PathBuf};
 

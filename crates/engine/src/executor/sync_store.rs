@@ -1,5 +1,10 @@
 //! The store as a sync target: upserts with the four conflict rules, checkpoints committed
 //! in the same transaction as the records they cover, run metrics, and the review queue.
+//!
+//! Why one long file: one transaction writes the records of a batch, their conflict-rule
+//! outcomes, origins, the checkpoint and the run's metrics together, and every function here
+//! takes part in it; cut apart, that transaction would be spread over files that only make
+//! sense together.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;

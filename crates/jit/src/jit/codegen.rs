@@ -5,6 +5,11 @@
 //! When an unboxed computation cannot go on (an overflow, a value of another kind, an
 //! error), the formula it belongs to is evaluated by the interpreter, so results and errors
 //! are always the interpreter's.
+//!
+//! Why one long file: the code generator is one recursive walk over the IR (`num`, `boolean`,
+//! `value` call each other at every node), sharing one builder, one set of blocks and one
+//! bail-out protocol; split by node kind, every part would need all of them. Its helpers (the
+//! Rust side of calls out of native code) are in `helpers.rs`.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
