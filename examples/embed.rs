@@ -15,23 +15,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Result<_, _>>()?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per_core = lines.len().div_ceil(cores).max(1);
-    let results: Vec<Vec<String>> = std::thread::scope(|scope| {
+    // each worker: its records as NDJSON (one buffer, reused), its notes for stderr
+    let results: Vec<(String, Vec<String>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = lines
             .chunks(per_core)
             .map(|chunk| {
                 let (program, ctx) = (&program, &ctx);
                 scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .filter(|line| !line.is_empty())
-                        .map(|line| match program.execute_ndjson(line, ctx) {
-                            Ok(sluice::Output::Filtered { condition }) => {
-                                format!("# filtered by condition {condition}")
+                    let (mut out, mut notes) = (String::new(), Vec::new());
+                    for line in chunk.iter().filter(|line| !line.is_empty()) {
+                        match program.write_ndjson(line, ctx, &mut out) {
+                            Ok(sluice::Written::Filtered { condition }) => {
+                                notes.push(format!("filtered by condition {condition}"));
                             }
-                            Ok(out) => out.to_json().unwrap_or_default(),
-                            Err(e) => format!("# {e}"),
-                        })
-                        .collect()
+                            Ok(_) => {}
+                            Err(e) => notes.push(e.to_string()),
+                        }
+                    }
+                    (out, notes)
                 })
             })
             .collect();
@@ -40,11 +41,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|w| w.join().unwrap_or_default())
             .collect()
     });
-    let mut out = std::io::stdout().lock();
-    for line in results.iter().flatten() {
-        match line.strip_prefix("# ") {
-            Some(note) => eprintln!("{note}"),
-            None => writeln!(out, "{line}")?,
+    let mut stdout = std::io::stdout().lock();
+    for (out, notes) in &results {
+        stdout.write_all(out.as_bytes())?;
+        for note in notes {
+            eprintln!("{note}");
         }
     }
     Ok(())

@@ -84,7 +84,8 @@ layers! {
 
 pub use api::{
     functions, Context, Engine, Error, ErrorDetail, ErrorKind, FieldType, FunctionInfo, Functions,
-    HostFunction, Limits, Mapping, ObjectLookups, Options, Output, Program, AUTO_NATIVE_AFTER,
+    HostFunction, Limits, Mapping, ObjectLookups, Options, Output, Program, Written,
+    AUTO_NATIVE_AFTER,
 };
 #[cfg(feature = "internals")]
 #[doc(hidden)]

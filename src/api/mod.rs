@@ -45,6 +45,27 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     format!("panicked: {text}")
 }
 
+/// What a program made of one record, before it takes the API's shape.
+enum Evaluated {
+    /// The values of the mappings, in order.
+    Mapped(Vec<Value>),
+    /// Condition N (from 1) did not hold.
+    Filtered(usize),
+}
+
+/// What [`Program::write_ndjson`] did with a record.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// It appended the output record.
+    Record,
+    /// Condition `condition` (counted from 1) did not hold; nothing was appended.
+    Filtered {
+        /// Which condition.
+        condition: usize,
+    },
+}
+
 /// What evaluating a record needs and can keep for the next one on the same thread: the
 /// interpreter's stack, the slots of the fields read.
 #[derive(Default)]
@@ -162,10 +183,21 @@ impl Output {
     /// The output record as one line of JSON (numbers exactly, fields in mapping order);
     /// `None` when the record was filtered out.
     pub fn to_json(&self) -> Option<String> {
-        match self {
-            Output::Mapped(fields) => Some(Value::Object(Arc::new(fields.clone())).to_json()),
-            Output::Filtered { .. } => None,
+        let Output::Mapped(fields) = self else {
+            return None;
+        };
+        let mut out = String::with_capacity(16 * fields.len() + 2);
+        out.push('{');
+        for (i, (key, value)) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            crate::value::write_json_string(key, &mut out);
+            out.push(':');
+            value.write_json(&mut out);
         }
+        out.push('}');
+        Some(out)
     }
 }
 
@@ -401,6 +433,7 @@ impl Program {
             .conform_record(&mut record, ctx.zone)
             .map_err(|e| Error::new(e.code, e.message))?;
         self.apply(&record, None, ctx, &mut Interpreter::new())
+            .map(|e| self.output(e))
     }
 
     /// Applies the program to a record given as a `serde_json` value (its numbers are as
@@ -428,6 +461,48 @@ impl Program {
     /// # Ok::<(), sluice::Error>(())
     /// ```
     pub fn execute_ndjson(&self, line: &[u8], ctx: &Context) -> Result<Output, Error> {
+        self.evaluate_ndjson(line, ctx).map(|e| self.output(e))
+    }
+
+    /// Applies the program to one NDJSON line and appends the output record to `out` as
+    /// one line of JSON (numbers exactly, fields in mapping order, `\n` at the end): the
+    /// path of a runtime that streams NDJSON, as fast as `sluice run` per record (no map is
+    /// built). Nothing is appended for a record a condition filtered out.
+    ///
+    /// ```
+    /// let program = sluice::Program::compile("data('a') * 2")?;
+    /// let ctx = sluice::Context::at("2024-05-01T00:00:00Z")?;
+    /// let mut out = String::new();
+    /// let written = program.write_ndjson(br#"{"a": 1.5}"#, &ctx, &mut out)?;
+    /// assert_eq!((written, out.as_str()), (sluice::Written::Record, "{\"result\":3.0}\n"));
+    /// # Ok::<(), sluice::Error>(())
+    /// ```
+    pub fn write_ndjson(
+        &self,
+        line: &[u8],
+        ctx: &Context,
+        out: &mut String,
+    ) -> Result<Written, Error> {
+        match self.evaluate_ndjson(line, ctx)? {
+            Evaluated::Filtered(condition) => Ok(Written::Filtered { condition }),
+            Evaluated::Mapped(values) => {
+                out.push('{');
+                for (i, (mapping, value)) in self.transform.mappings.iter().zip(&values).enumerate()
+                {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    crate::value::write_json_string(&mapping.target, out);
+                    out.push(':');
+                    value.write_json(out);
+                }
+                out.push_str("}\n");
+                Ok(Written::Record)
+            }
+        }
+    }
+
+    fn evaluate_ndjson(&self, line: &[u8], ctx: &Context) -> Result<Evaluated, Error> {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => self.ndjson_with(line, ctx, &mut scratch),
             // a host function evaluating another record from inside this one
@@ -440,7 +515,7 @@ impl Program {
         line: &[u8],
         ctx: &Context,
         scratch: &mut Scratch,
-    ) -> Result<Output, Error> {
+    ) -> Result<Evaluated, Error> {
         let Scratch { interp, slots } = scratch;
         let parsed = parse_line(
             line,
@@ -474,13 +549,28 @@ impl Program {
         self.native.get().and_then(Option::as_deref)
     }
 
+    /// The output of an evaluation, as fields.
+    fn output(&self, evaluated: Evaluated) -> Output {
+        match evaluated {
+            Evaluated::Mapped(values) => Output::Mapped(
+                self.transform
+                    .mappings
+                    .iter()
+                    .map(|m| Arc::clone(&m.target))
+                    .zip(values)
+                    .collect(),
+            ),
+            Evaluated::Filtered(condition) => Output::Filtered { condition },
+        }
+    }
+
     fn apply(
         &self,
         record: &Value,
         slots: Option<&[Option<Value>]>,
         context: &Context,
         interp: &mut Interpreter,
-    ) -> Result<Output, Error> {
+    ) -> Result<Evaluated, Error> {
         let adapter = context.lookups.as_deref().map(context::LookupsAdapter);
         let ctx = Ctx {
             record,
@@ -495,17 +585,8 @@ impl Program {
             None => self.transform.apply(interp, &ctx),
         };
         match outcome {
-            Outcome::Mapped(values) => Ok(Output::Mapped(
-                self.transform
-                    .mappings
-                    .iter()
-                    .map(|m| Arc::clone(&m.target))
-                    .zip(values)
-                    .collect(),
-            )),
-            Outcome::Filtered(condition) => Ok(Output::Filtered {
-                condition: condition + 1,
-            }),
+            Outcome::Mapped(values) => Ok(Evaluated::Mapped(values)),
+            Outcome::Filtered(condition) => Ok(Evaluated::Filtered(condition + 1)),
             Outcome::Failed {
                 target,
                 condition,
