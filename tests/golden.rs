@@ -2,7 +2,8 @@
 //! (`# record: JSON`, `# now: RFC3339`, `# tz: NAME`), the formula, a `---` line, and the
 //! expected output: the JSON result, or `exit N` followed by the rendered diagnostic.
 //! Run with `BLESS=1` to rewrite the expectations (then review the diff). Every file runs
-//! under both engines, the interpreter and the JIT, which must agree.
+//! under both engines, the interpreter and the JIT, which must agree, through the embedding
+//! API (`sluice eval` compiles a `Program` and executes it, as an embedder does).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -88,6 +88,8 @@ pub struct ErrorDetail {
     pub help: Option<String>,
     /// Every diagnostic, rendered as text (compile errors may hold several).
     pub rendered: String,
+    /// The diagnostics of a formula, for the command line to render its own way.
+    pub(crate) diags: Vec<Diag>,
 }
 
 impl std::ops::Deref for Error {
@@ -111,6 +113,15 @@ impl From<crate::value::JsonError> for Error {
     }
 }
 
+/// The registry entry of a code.
+fn code_of(id: &str) -> Code {
+    codes::ALL
+        .iter()
+        .copied()
+        .find(|c| c.id == id)
+        .unwrap_or(codes::E004_UNEXPECTED_TOKEN)
+}
+
 /// Help written for the command line, said in the library's terms.
 fn library_help(help: &str) -> String {
     help.replace("`sluice functions`", "`sluice::functions()`")
@@ -130,6 +141,7 @@ impl Error {
             target: None,
             condition: None,
             help: None,
+            diags: Vec::new(),
         }))
     }
 
@@ -149,7 +161,7 @@ impl Error {
         let rendered = library_help(&render_plain(&Report {
             source_name: source_name.to_string(),
             source: source.to_string(),
-            diags,
+            diags: diags.clone(),
         }));
         Error(Box::new(ErrorDetail {
             kind: ErrorKind::of(first.code.id),
@@ -164,6 +176,7 @@ impl Error {
             condition: None,
             help: first.help.as_deref().map(library_help),
             rendered,
+            diags,
         }))
     }
 
@@ -221,7 +234,16 @@ impl Error {
             condition,
             help: first.diag.help.as_deref().map(library_help),
             rendered: library_help(&problems.iter().map(|p| p.render(name)).collect::<String>()),
+            diags: problems.iter().map(|p| p.diag.clone()).collect(),
         }))
+    }
+
+    /// The diagnostics behind it (a formula's, with their spans in the formula).
+    pub(crate) fn diags(&self) -> Vec<Diag> {
+        match self.0.diags.is_empty() {
+            true => vec![Diag::new(code_of(self.0.code), self.0.message.clone())],
+            false => self.0.diags.clone(),
+        }
     }
 
     /// The same error, placed at a mapping target or a condition (0-based inside).

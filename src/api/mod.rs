@@ -101,7 +101,12 @@ pub struct Program {
     native: Arc<OnceLock<Option<Arc<crate::native::Native>>>>,
     /// Records evaluated so far (for [`Engine::Auto`]).
     evaluated: Arc<AtomicU64>,
+    /// One formula (`compile`), whose errors name it `formula`.
+    single: bool,
 }
+
+/// The name a single formula's diagnostics give their source.
+const FORMULA: &str = "formula";
 
 impl std::fmt::Debug for Program {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -221,7 +226,22 @@ impl Program {
     /// # Ok::<(), sluice::Error>(())
     /// ```
     pub fn compile_with(formula: &str, options: &Options) -> Result<Program, Error> {
-        Program::from_mappings(&[], &[("result", Mapping::Formula(formula))], options)
+        // the formula's own diagnostics, named and placed as the formula (not as a mapping
+        // of a connector built around it)
+        let compile_options = crate::compile::CompileOptions {
+            limits: options.limits,
+            schema: None,
+            host: options.functions.0.clone(),
+        };
+        if options.schema.is_empty() {
+            crate::compile::compile(formula, &compile_options).map_err(|diags| {
+                Error::from_diags(FORMULA, formula, None, diags).at(Some("result".into()), None)
+            })?;
+        }
+        let mut program =
+            Program::from_mappings(&[], &[("result", Mapping::Formula(formula))], options)?;
+        program.single = true;
+        Ok(program)
     }
 
     /// Compiles conditions and mappings given in code. Spans of their errors are in the
@@ -335,6 +355,7 @@ impl Program {
             engine: options.engine,
             native: Arc::new(OnceLock::new()),
             evaluated: Arc::new(AtomicU64::new(0)),
+            single: false,
         };
         match options.engine {
             Engine::Interp => {
@@ -596,7 +617,10 @@ impl Program {
                     .transform
                     .failed_formula(target.as_deref(), condition)
                     .map_or(("", None), |(_, f)| (f.source.as_str(), f.offset));
-                let name = target.as_deref().unwrap_or("condition");
+                let name = match self.single {
+                    true => FORMULA,
+                    false => target.as_deref().unwrap_or("condition"),
+                };
                 Err(
                     Error::from_diags(name, source, offset, vec![error.to_diag()])
                         .at(target.map(|t| t.to_string()), condition),

@@ -7,16 +7,15 @@ use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use clap::Args;
 
+use std::sync::{Arc, Mutex};
+
 use super::{report, report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
-use crate::compile::{compile, CompileOptions};
 use crate::diagnostics::{codes, Diag, Report};
 use crate::executor::lookups::StoreLookups;
 use crate::executor::store::Store;
-use crate::interp::Interpreter;
-use crate::jit::JitTransform;
-use crate::runtime::{Ctx, Lookups};
-use crate::transform::{Outcome as TransformOutcome, Transform};
+use crate::runtime::Lookups;
 use crate::value::{parse_record, JsonError, Value};
+use crate::{Context, ErrorKind, ObjectLookups, Options, Output, Program};
 
 /// The store used when no --store is given.
 pub const DEFAULT_STORE: &str = "sluice.db";
@@ -76,7 +75,8 @@ pub struct Outcome {
     pub report: Option<Report>,
 }
 
-/// Compiles and evaluates `formula` against the settings' record.
+/// Compiles and evaluates `formula` against the settings' record, through the embedding
+/// API (so the golden files, which run this, test the API under both engines).
 pub fn evaluate(formula: &str, settings: &Settings) -> Outcome {
     let failure = |exit, diags| Outcome {
         exit,
@@ -87,50 +87,76 @@ pub fn evaluate(formula: &str, settings: &Settings) -> Outcome {
             diags,
         }),
     };
-    let options = CompileOptions {
+    let options = Options {
         limits: settings.limits,
-        ..CompileOptions::default()
+        engine: match settings.engine {
+            super::Engine::Jit => super::Engine::Jit,
+            _ => super::Engine::Interp,
+        },
+        ..Options::default()
     };
-    let compiled = match compile(formula, &options) {
-        Ok(f) => f,
-        Err(diags) => return failure(EXIT_COMPILE, diags),
+    let program = match Program::compile_with(formula, &options) {
+        Ok(program) => program,
+        Err(e) if e.kind == ErrorKind::Engine => return failure(EXIT_RUNTIME, e.diags()),
+        Err(e) => return failure(EXIT_COMPILE, e.diags()),
     };
-    let lookups = match settings.open_store() {
-        Ok(l) => l,
+    let mut ctx = Context::at_instant(settings.now);
+    ctx.zone = settings.tz;
+    match settings.open_store() {
+        Ok(Some(lookups)) => ctx.lookups = Some(Arc::new(StoreAsLookups(Mutex::new(lookups)))),
+        Ok(None) => {}
         Err(diag) => return failure(EXIT_COMPILE, vec![diag]),
-    };
-    let mut ctx = Ctx::new(&settings.record);
-    ctx.now = settings.now;
-    ctx.tz = settings.tz;
-    ctx.lookups = lookups.as_ref().map(|l| l as &dyn Lookups);
-    ctx.limits = settings.limits;
-    let result = match settings.engine {
-        super::Engine::Jit => {
-            let transform = std::sync::Arc::new(Transform::single(formula, compiled.ir));
-            let outcome = match JitTransform::compile(transform) {
-                Ok(jit) => jit.apply(&mut Interpreter::new(), &ctx),
-                Err(e) => {
-                    return failure(
-                        EXIT_RUNTIME,
-                        vec![Diag::new(codes::E312_JIT, e.to_string())],
-                    );
-                }
-            };
-            match outcome {
-                TransformOutcome::Mapped(mut values) => Ok(values.pop().unwrap_or(Value::Null)),
-                TransformOutcome::Failed { error, .. } => Err(error),
-                TransformOutcome::Filtered(_) => Ok(Value::Null),
-            }
-        }
-        _ => Interpreter::new().eval(&compiled.ir, &ctx),
-    };
-    match result {
-        Ok(value) => Outcome {
+    }
+    match program.execute(&settings.record, &ctx) {
+        Ok(Output::Mapped(fields)) => Outcome {
             exit: EXIT_OK,
-            stdout: Some(value.to_json()),
+            stdout: Some(fields.get("result").unwrap_or(&Value::Null).to_json()),
             report: None,
         },
-        Err(err) => failure(EXIT_RUNTIME, vec![err.to_diag()]),
+        Ok(_) => Outcome {
+            exit: EXIT_OK,
+            stdout: Some(Value::Null.to_json()),
+            report: None,
+        },
+        Err(e) => failure(EXIT_RUNTIME, e.diags()),
+    }
+}
+
+/// The store's lookups as the API's: one evaluation at a time (a store connection is not
+/// shared between threads), a failure's message kept (E307 either way).
+struct StoreAsLookups(Mutex<StoreLookups>);
+
+impl StoreAsLookups {
+    fn with<T>(
+        &self,
+        call: impl FnOnce(&StoreLookups) -> Result<T, crate::runtime::EvalError>,
+    ) -> Result<T, String> {
+        let store = self.0.lock().map_err(|e| e.to_string())?;
+        call(&store).map_err(|e| e.message.clone())
+    }
+}
+
+impl ObjectLookups for StoreAsLookups {
+    fn latest_equal(
+        &self,
+        object: &str,
+        field: &str,
+        value: &Value,
+    ) -> Result<Option<Value>, String> {
+        self.with(|s| s.latest_equal(object, field, value))
+    }
+
+    fn oldest_containing(
+        &self,
+        object: &str,
+        field: &str,
+        text: &str,
+    ) -> Result<Option<Value>, String> {
+        self.with(|s| s.oldest_containing(object, field, text))
+    }
+
+    fn all_matching(&self, object: &str, filter: &crate::value::Map) -> Result<Vec<Value>, String> {
+        self.with(|s| s.all_matching(object, filter))
     }
 }
 
