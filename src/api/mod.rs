@@ -24,7 +24,6 @@ use crate::diagnostics::codes;
 use crate::interp::Interpreter;
 use crate::runtime::Ctx;
 use crate::transform::connector::{Connector, ConnectorFile};
-use crate::transform::source::parse_line;
 use crate::transform::{Outcome, Transform};
 use crate::value::{Map, Value};
 
@@ -538,21 +537,10 @@ impl Program {
         scratch: &mut Scratch,
     ) -> Result<Evaluated, Error> {
         let Scratch { interp, slots } = scratch;
-        let parsed = parse_line(
-            line,
-            &self.limits,
-            self.transform.input_fields.as_deref(),
-            self.transform.slot_fields.as_deref(),
-            slots,
-        )
-        .and_then(|record| match record {
-            Some(mut v) => self
-                .transform
-                .conform_record(&mut v, ctx.zone)
-                .map(|()| Some(v)),
-            None => self.transform.conform_slots(slots, ctx.zone).map(|()| None),
-        })
-        .map_err(|e| Error::new(e.code, e.message))?;
+        let parsed = self
+            .transform
+            .read_line(line, &self.limits, ctx.zone, slots)
+            .map_err(|e| Error::new(e.code, e.message))?;
         match parsed {
             Some(record) => self.apply(&record, None, ctx, interp),
             None => self.apply(&Value::Null, Some(slots), ctx, interp),

@@ -285,6 +285,29 @@ impl Transform {
         }
     }
 
+    /// Reads one NDJSON line for this transform, under `limits`: only the fields it reads
+    /// are parsed, into `slots` when it has a slot table (then `Ok(None)`), else into a
+    /// record; either way conformed to the declared schema in the zone `tz`. The one way
+    /// the executor's workers and the embedding API read a line.
+    pub fn read_line(
+        &self,
+        content: &[u8],
+        limits: &crate::limits::Limits,
+        tz: chrono_tz::Tz,
+        slots: &mut Vec<Option<Value>>,
+    ) -> Result<Option<Value>, ReadError> {
+        match source::parse_line(
+            content,
+            limits,
+            self.input_fields.as_deref(),
+            self.slot_fields.as_deref(),
+            slots,
+        )? {
+            Some(mut record) => self.conform_record(&mut record, tz).map(|()| Some(record)),
+            None => self.conform_slots(slots, tz).map(|()| None),
+        }
+    }
+
     /// Makes the fields of a whole record conform to the declared schema (see
     /// [`conform::conform`]).
     pub fn conform_record(&self, record: &mut Value, tz: chrono_tz::Tz) -> Result<(), ReadError> {

@@ -14,7 +14,7 @@ use crate::executor::seams::{Provenance, SinkMode};
 use crate::interp::Interpreter;
 use crate::native::Native;
 use crate::runtime::{Ctx, Lookups};
-use crate::transform::source::{parse_line, raw_of_bad_line, raw_of_line, Raw, ReadError};
+use crate::transform::source::{raw_of_bad_line, raw_of_line, Raw, ReadError};
 use crate::transform::{Transform, Verdict};
 use crate::value::Value;
 
@@ -255,20 +255,9 @@ impl<'t> Worker<'t> {
         let mut chunk = Chunk::default();
         for (line_no, range, end_offset) in &raw.lines {
             let content = raw.bytes.get(range.clone()).unwrap_or(&[]);
-            let parsed = parse_line(
-                content,
-                &self.limits,
-                self.transform.input_fields.as_deref(),
-                self.transform.slot_fields.as_deref(),
-                slots,
-            )
-            .and_then(|record| match record {
-                Some(mut v) => self
-                    .transform
-                    .conform_record(&mut v, self.tz)
-                    .map(|()| Some(v)),
-                None => self.transform.conform_slots(slots, self.tz).map(|()| None),
-            });
+            let parsed = self
+                .transform
+                .read_line(content, &self.limits, self.tz, slots);
             let null = Value::Null;
             let (record, slot_view) = match &parsed {
                 Ok(Some(v)) => (Ok(v), None),
