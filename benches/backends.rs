@@ -14,8 +14,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use sluice::executor::store::Store;
-use sluice::executor::sync_store::{LetterBatch, UpsertTarget};
+use sluice::store::sync::{LetterBatch, UpsertTarget};
+use sluice::store::Store;
 use sluice::transform::connector::Conflict;
 use sluice::value::{parse_record, Value};
 

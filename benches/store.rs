@@ -10,9 +10,9 @@
 use std::path::PathBuf;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use sluice::executor::lookups::StoreLookups;
-use sluice::executor::store::Store;
 use sluice::runtime::Lookups;
+use sluice::store::lookups::StoreLookups;
+use sluice::store::Store;
 use sluice::value::{parse_record, Value};
 
 const RECORDS: usize = 1_000_000;

@@ -80,6 +80,12 @@ layers! {
     sluice_jit::jit as jit;
     #[cfg(feature = "store")]
     sluice_engine::executor as executor;
+    #[cfg(feature = "store")]
+    sluice_engine::store as store;
+    #[cfg(feature = "store")]
+    sluice_engine::connections as connections;
+    #[cfg(feature = "store")]
+    sluice_engine::seams as seams;
 }
 
 pub use api::{

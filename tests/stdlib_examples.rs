@@ -9,8 +9,8 @@
 
 use chrono::DateTime;
 use sluice::cli::eval::{evaluate, Settings};
-use sluice::executor::store::Store;
 use sluice::stdlib;
+use sluice::store::Store;
 use sluice::value::{parse_record, value_from_json_text};
 
 /// A store holding the objects the lookup examples assume.

@@ -54,7 +54,8 @@ const SOURCE_DIRS: &[&str] = &[
 
 /// The layers, lowest first: a module may name only modules of its own layer or below, so
 /// dependencies run one way (text → syntax → values → functions → IR → checker →
-/// interpreter → transform → native code → embedding API → executor → command line).
+/// interpreter → transform → native code → store → seams → connections → executor →
+/// embedding API → server → command line).
 const LAYERS: &[&str] = &[
     "limits",
     "syntax",
@@ -69,8 +70,11 @@ const LAYERS: &[&str] = &[
     "transform",
     "jit",
     "native",
-    "api",
+    "store",
+    "seams",
+    "connections",
     "executor",
+    "api",
     "serve",
     "docs",
     "cli",

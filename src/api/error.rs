@@ -114,6 +114,7 @@ impl From<crate::value::JsonError> for Error {
 }
 
 /// The registry entry of a code.
+#[cfg(feature = "cli")]
 fn code_of(id: &str) -> Code {
     codes::ALL
         .iter()
@@ -238,7 +239,9 @@ impl Error {
         }))
     }
 
-    /// The diagnostics behind it (a formula's, with their spans in the formula).
+    /// The diagnostics behind it (a formula's, with their spans in the formula), for the
+    /// command line to render as it renders its own.
+    #[cfg(feature = "cli")]
     pub(crate) fn diags(&self) -> Vec<Diag> {
         match self.0.diags.is_empty() {
             true => vec![Diag::new(code_of(self.0.code), self.0.message.clone())],

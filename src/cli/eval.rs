@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use super::{report, report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
 use crate::diagnostics::{codes, Diag, Report};
-use crate::executor::lookups::StoreLookups;
-use crate::executor::store::Store;
 use crate::runtime::Lookups;
+use crate::store::lookups::StoreLookups;
+use crate::store::Store;
 use crate::value::{parse_record, JsonError, Value};
 use crate::{Context, ErrorKind, ObjectLookups, Options, Output, Program};
 

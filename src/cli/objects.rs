@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use super::eval::DEFAULT_STORE;
 use super::{report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
 use crate::diagnostics::{codes, Diag};
-use crate::executor::store::Store;
+use crate::store::Store;
 use crate::value::{parse_record, Value};
 
 /// Arguments of `sluice objects`.
@@ -75,7 +75,7 @@ pub fn run(args: ObjectsArgs) -> i32 {
 /// An exit code and the diagnostic to print (boxed: diagnostics are large).
 type Failure = Box<(i32, Diag)>;
 
-fn store_failure(e: crate::executor::store::StoreError) -> Failure {
+fn store_failure(e: crate::store::StoreError) -> Failure {
     Box::new((EXIT_RUNTIME, e.to_diag()))
 }
 

@@ -13,15 +13,15 @@ use clap::{Args, Subcommand};
 use super::check::{load_and_compile, Compiled};
 use super::eval::{parse_now, parse_tz, DEFAULT_STORE};
 use super::{report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
+use crate::connections::sources::open_source;
 use crate::diagnostics::{render_plain, Report};
 use crate::executor::run::{key_problem, RunOptions, DEFAULT_BATCH};
-use crate::executor::seams::ReadSettings;
-use crate::executor::sources::open_source;
-use crate::executor::store::Store;
 use crate::executor::sync::{sync, Sharing, Syncable, Synced};
-use crate::executor::sync_store::ReviewFilter;
 use crate::interp::Interpreter;
 use crate::runtime::Ctx;
+use crate::seams::ReadSettings;
+use crate::store::sync::ReviewFilter;
+use crate::store::Store;
 use crate::transform::connector::ConnectorFile;
 use crate::transform::Outcome;
 
@@ -413,7 +413,7 @@ pub fn run_test(args: TestArgs) -> i32 {
     };
     let lookups = Store::open_existing(&args.store)
         .ok()
-        .map(crate::executor::lookups::StoreLookups::new);
+        .map(crate::store::lookups::StoreLookups::new);
     let mut interp = Interpreter::new();
     let (mut mapped, mut filtered, mut failed) = (0, 0, 0);
     let mut records = records;

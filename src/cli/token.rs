@@ -9,8 +9,8 @@ use clap::{Args, Subcommand};
 use super::eval::DEFAULT_STORE;
 use super::{report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
 use crate::diagnostics::{codes, Diag};
-use crate::executor::access::{new_token, Role};
-use crate::executor::store::Store;
+use crate::store::access::{new_token, Role};
+use crate::store::Store;
 
 /// Arguments of `sluice token`.
 #[derive(Debug, Args)]
@@ -61,7 +61,7 @@ pub fn run(args: TokenArgs) -> i32 {
 
 type Failure = Box<(i32, Diag)>;
 
-fn store_failure(e: crate::executor::store::StoreError) -> Failure {
+fn store_failure(e: crate::store::StoreError) -> Failure {
     Box::new((EXIT_RUNTIME, e.to_diag()))
 }
 

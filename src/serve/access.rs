@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::Server;
 use crate::diagnostics::{codes, Code, Diag};
-use crate::executor::access::{token_hash, Role};
+use crate::store::access::{token_hash, Role};
 
 /// The web page's session cookie.
 pub const SESSION_COOKIE: &str = "sluice_session";
@@ -160,7 +160,7 @@ impl Access {
         let Some((name, role)) = tokens.get(&token_hash(token.trim())).cloned() else {
             return Err(Refused::unauthenticated("the token is unknown or revoked"));
         };
-        let id = crate::executor::access::new_token().map_err(|e| {
+        let id = crate::store::access::new_token().map_err(|e| {
             Refused::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 codes::E805_API_UNAUTHENTICATED,

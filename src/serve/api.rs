@@ -627,7 +627,7 @@ async fn receive(
         (None, Ok(Ok(file))) => Ok(Spooled { file }),
         (None, Ok(Err(e))) => Err(Box::new(error(
             StatusCode::INSUFFICIENT_STORAGE,
-            &crate::executor::io_diag("cannot keep the hook's records", e),
+            &sluice_engine::io_diag("cannot keep the hook's records", e),
         ))),
         (None, Err(e)) => Err(Box::new(
             (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),

@@ -226,7 +226,7 @@ pub fn sign_legacy(secret: &str, body: &[u8]) -> String {
     mac.update(body);
     format!(
         "sha256={}",
-        crate::executor::hex(&mac.finalize().into_bytes())
+        sluice_engine::hex(&mac.finalize().into_bytes())
     )
 }
 
@@ -248,7 +248,7 @@ pub fn file_safe(name: &str) -> String {
     let digest = Sha256::digest(name.as_bytes());
     format!(
         "{readable}-{}",
-        crate::executor::hex(digest.get(..8).unwrap_or_default())
+        sluice_engine::hex(digest.get(..8).unwrap_or_default())
     )
 }
 

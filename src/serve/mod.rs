@@ -23,9 +23,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::diagnostics::{codes, Diag};
-use crate::executor::store::Store;
 use crate::limits::Limits;
 use crate::native::Engine;
+use crate::store::Store;
 use state::{Registry, Trigger};
 
 pub use access::AccessConfig;
@@ -251,12 +251,11 @@ impl Server {
 pub fn serve(config: ServeConfig, stop: Arc<AtomicUsize>) -> Result<(), Diag> {
     let mut config = config;
     for dir in [config.spool_dir(), config.dead_letter_dir()] {
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            crate::executor::io_diag(&format!("cannot create {}", dir.display()), e)
-        })?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| sluice_engine::io_diag(&format!("cannot create {}", dir.display()), e))?;
     }
     config.state_dir = std::fs::canonicalize(&config.state_dir).map_err(|e| {
-        crate::executor::io_diag(&format!("cannot find {}", config.state_dir.display()), e)
+        sluice_engine::io_diag(&format!("cannot find {}", config.state_dir.display()), e)
     })?;
     config.access.loopback = config.listen.ip().is_loopback();
     if !config.listen.ip().is_unspecified() && !config.access.loopback {
@@ -296,7 +295,7 @@ pub fn serve(config: ServeConfig, stop: Arc<AtomicUsize>) -> Result<(), Diag> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| crate::executor::io_diag("cannot start the HTTP server", e))?;
+        .map_err(|e| sluice_engine::io_diag("cannot start the HTTP server", e))?;
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(server.config.listen))
         .map_err(|e| {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::schedule::Schedule;
-use crate::executor::sync_store::Counts;
+use crate::store::sync::Counts;
 use crate::transform::connector::ConnectorFile;
 use crate::transform::Transform;
 

@@ -1,60 +1,13 @@
-//! The sync executor (with the `store` feature): runs over sources and sinks, with the
-//! SQLite state store, checkpoints, dead letters and metrics.
+//! The executor: runs of a connector over a source into a sink through the seams
+//! (`seams.rs`), resumed from checkpoints, shared between workers (partitions, slots), the
+//! way in and the way back as one sync (`sync.rs`). It reaches stores and connections
+//! through the seams' traits and the factories of `crate::connections`.
 
-pub mod access;
-pub mod db;
-pub mod dead_letters;
-#[cfg(feature = "http")]
-pub mod http;
-pub mod leftovers;
-pub mod lookups;
-pub mod origins;
 #[cfg(feature = "postgres")]
 pub mod partitions;
-#[cfg(feature = "postgres")]
-pub mod pg_tls;
-#[cfg(feature = "postgres")]
-pub mod postgres_store;
-pub mod resume;
 pub mod run;
-pub mod seams;
-pub mod sinks;
 #[cfg(feature = "postgres")]
 pub mod slots;
-pub mod sources;
-pub mod store;
-pub mod store_state;
 pub mod sync;
-pub mod sync_store;
 #[cfg(feature = "postgres")]
 pub mod workers;
-
-/// Bytes as lowercase hex (digests in the store, file names, signatures).
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A diagnostic carried through an `io::Error` (a record source can only fail with one):
-/// [`io_diag`] gives it back as it was.
-#[derive(Debug)]
-pub struct DiagError(pub crate::diagnostics::Diag);
-
-impl std::fmt::Display for DiagError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.0.code.id, self.0.message)
-    }
-}
-
-impl std::error::Error for DiagError {}
-
-/// An I/O failure on a file of a run, as a diagnostic (E506): `what` says which file and
-/// what was being done. An error that carries its own diagnostic ([`DiagError`]) is that.
-pub fn io_diag(what: &str, e: std::io::Error) -> crate::diagnostics::Diag {
-    if let Some(DiagError(diag)) = e.get_ref().and_then(|inner| inner.downcast_ref()) {
-        return diag.clone();
-    }
-    crate::diagnostics::Diag::new(
-        crate::diagnostics::codes::E506_READ_FILE,
-        format!("{what}: {e}"),
-    )
-}

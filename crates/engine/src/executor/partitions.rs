@@ -9,10 +9,10 @@
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::time::Duration;
 
-use super::db::params;
-pub use super::run::Partition;
-use super::store::{Store, StoreError};
-use super::sync_store::Lease;
+pub use crate::executor::run::Partition;
+use crate::store::db::params;
+use crate::store::sync::Lease;
+use crate::store::{Store, StoreError};
 
 /// What a worker gets when it asks for work.
 #[derive(Debug)]
@@ -83,7 +83,7 @@ pub fn ensure(
     input: &str,
     partitions: &[Partition],
 ) -> Result<(), StoreError> {
-    let lock = super::postgres_store::lock_key(&format!("partitions:{connector}:{input}"));
+    let lock = crate::store::postgres::lock_key(&format!("partitions:{connector}:{input}"));
     store.write_transaction(|tx| {
         tx.execute("SELECT pg_advisory_xact_lock(?1)", params![lock])?;
         let exists = tx
@@ -114,7 +114,7 @@ pub fn extend(
     input: &str,
     size: u64,
 ) -> Result<bool, StoreError> {
-    let lock = super::postgres_store::lock_key(&format!("partitions:{connector}:{input}"));
+    let lock = crate::store::postgres::lock_key(&format!("partitions:{connector}:{input}"));
     store.write_transaction(|tx| {
         tx.execute("SELECT pg_advisory_xact_lock(?1)", params![lock])?;
         let row = tx.query_row(
@@ -160,7 +160,7 @@ pub fn forget(store: &mut Store, connector: &str, input: &str) -> Result<(), Sto
             "DELETE FROM checkpoints WHERE connector = ?1 AND input LIKE ?2",
             params![
                 connector,
-                format!("{}#part%", super::store::escape_like(input)).as_str()
+                format!("{}#part%", crate::store::escape_like(input)).as_str()
             ],
         )?;
         Ok(())

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::db::params;
-use super::store::{Store, StoreError};
+use crate::store::db::params;
+use crate::store::{Store, StoreError};
 
 /// The signal number a lost lease stops the run with.
 const SIGTERM: usize = 15;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 #[cfg(feature = "postgres")]
 use std::time::Duration;
 
-use super::run::{run, RunOptions, RunReport};
 use crate::diagnostics::Diag;
+use crate::executor::run::{run, RunOptions, RunReport};
 use crate::transform::connector::ConnectorFile;
 use crate::transform::Transform;
 
@@ -81,7 +81,7 @@ pub fn sync(connector: &Syncable, opts: &RunOptions, sharing: &Sharing) -> Resul
         }
         #[cfg(feature = "postgres")]
         Sharing::Partitions { count, lease } => {
-            let (finished, all_done) = super::workers::run_partitioned(
+            let (finished, all_done) = crate::executor::workers::run_partitioned(
                 connector.file,
                 connector.transform,
                 opts,
@@ -91,8 +91,8 @@ pub fn sync(connector: &Syncable, opts: &RunOptions, sharing: &Sharing) -> Resul
         }
         #[cfg(feature = "postgres")]
         Sharing::Slot { slot, lease } => {
-            use super::workers::SlotOutcome;
-            match super::workers::run_slot(
+            use crate::executor::workers::SlotOutcome;
+            match crate::executor::workers::run_slot(
                 connector.file,
                 connector.transform,
                 opts,

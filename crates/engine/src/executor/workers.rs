@@ -12,7 +12,7 @@ use crate::diagnostics::{codes, Diag};
 use crate::executor::partitions::{self, Claim};
 use crate::executor::run::{run, RunOptions};
 use crate::executor::slots::{self, Heartbeat, SlotClaim};
-use crate::executor::store::{is_database_url, Store};
+use crate::store::{is_database_url, Store};
 use crate::transform::connector::ConnectorFile;
 use crate::transform::Transform;
 
@@ -74,10 +74,10 @@ fn paged_source(file: &ConnectorFile, opts: &RunOptions) -> Result<(String, u64)
             ))
         }
     };
-    let client = crate::executor::http::client_of("inbound", side, &opts.stop)?;
-    let source = crate::executor::http::source::HttpSource::new(side, connection, client);
+    let client = crate::connections::http::client_of("inbound", side, &opts.stop)?;
+    let source = crate::connections::http::source::HttpSource::new(side, connection, client);
     Ok((
-        crate::executor::seams::Source::key(&source).to_string(),
+        crate::seams::Source::key(&source).to_string(),
         connection.page_size.unwrap_or(100),
     ))
 }

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use chrono_tz::Tz;
 
-use super::worker::Chunk;
+use crate::connections::dead_letters::{letter_line, Failure};
 use crate::diagnostics::Diag;
-use crate::executor::dead_letters::{letter_line, Failure};
-use crate::executor::seams::{Sink, Source, StateCommit, StateStore};
-use crate::executor::sync_store::{Checkpoint, Counts, LetterBatch};
+use crate::executor::run::worker::Chunk;
+use crate::seams::{Sink, Source, StateCommit, StateStore};
+use crate::store::sync::{Checkpoint, Counts, LetterBatch};
 use crate::transform::connector::Connector;
 
 /// Where a run's results go, with what it has counted and where it stands.

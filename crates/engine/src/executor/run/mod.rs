@@ -1,9 +1,9 @@
 //! `sluice run`: streams records from a [`Source`] through a compiled connector into a
 //! [`Sink`], keeping dead letters, checkpoints and metrics in a [`StateStore`].
 //!
-//! [`Source`]: crate::executor::seams::Source
-//! [`Sink`]: crate::executor::seams::Sink
-//! [`StateStore`]: crate::executor::seams::StateStore
+//! [`Source`]: crate::seams::Source
+//! [`Sink`]: crate::seams::Sink
+//! [`StateStore`]: crate::seams::StateStore
 
 mod collector;
 mod reading;
@@ -19,16 +19,16 @@ use std::time::Instant;
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use chrono_tz::Tz;
 
-use super::dead_letters::write_file;
-use super::origins::{EchoFilter, Way, INBOUND, OUTBOUND};
-use super::resume::{fingerprint, verify_connector, RunLock};
-use super::seams::{ReadSettings, Reading, SinkMode, StateStore};
-use super::sinks::open_sink;
-use super::sources::open_source_part;
-use super::store::Store;
-use super::sync_store::{Checkpoint, Lease, LetterBatch, RunMetrics};
+use crate::connections::dead_letters::write_file;
+use crate::connections::resume::{fingerprint, verify_connector, RunLock};
+use crate::connections::sinks::open_sink;
+use crate::connections::sources::open_source_part;
 use crate::diagnostics::{codes, Diag};
 use crate::native::Engine;
+use crate::seams::{ReadSettings, Reading, SinkMode, StateStore};
+use crate::store::origins::{EchoFilter, Way, INBOUND, OUTBOUND};
+use crate::store::sync::{Checkpoint, Lease, LetterBatch, RunMetrics};
+use crate::store::Store;
 use crate::transform::connector::ConnectorFile;
 use crate::transform::Transform;
 use collector::Collector;
@@ -86,7 +86,7 @@ fn echo_filter(
     connector: &crate::transform::connector::Connector,
     state: &dyn StateStore,
 ) -> Result<Option<EchoFilter>, Diag> {
-    let fail = |e: super::store::StoreError| e.to_diag();
+    let fail = |e: crate::store::StoreError| e.to_diag();
     if let (Some(reverse), true) = (&connector.reverse, connector.is_bidirectional()) {
         return Ok(Some(EchoFilter {
             owner: Arc::from(connector.name.as_str()),
@@ -242,7 +242,7 @@ pub fn run(
         false => Some(RunLock::acquire(
             &opts.store,
             &connector.name,
-            std::time::Duration::from_millis(super::store::BUSY_TIMEOUT_MS),
+            std::time::Duration::from_millis(crate::store::BUSY_TIMEOUT_MS),
         )?),
     };
     let sink = open_sink(connector, opts.output.as_deref(), &opts.stop)?;
@@ -280,7 +280,7 @@ pub fn run(
     let mut position = fresh.clone();
     let mut resumed_from = None;
     if let (Some(state), false) = (state.as_deref_mut(), dry_run || retry.is_some()) {
-        let fail = |e: super::store::StoreError| e.to_diag();
+        let fail = |e: crate::store::StoreError| e.to_diag();
         match &checkpointed {
             Some(input) => {
                 let existing = if opts.from_start {
@@ -462,7 +462,7 @@ pub fn run(
         ));
     }
     if let Some(state) = state.as_deref_mut() {
-        let fail = |e: super::store::StoreError| e.to_diag();
+        let fail = |e: crate::store::StoreError| e.to_diag();
         // The run's record is committed with its last checkpoint: a kill between the two
         // can no longer leave a finished run without its record.
         position.complete = stopped_by.is_none();
@@ -479,7 +479,7 @@ pub fn run(
         if letters_changed {
             let letters = state.dead_letters(&connector.name).map_err(fail)?;
             write_file(&dead_path, &letters)
-                .map_err(|e| super::io_diag(&format!("cannot write {}", dead_path.display()), e))?;
+                .map_err(|e| crate::io_diag(&format!("cannot write {}", dead_path.display()), e))?;
         }
     }
     Ok(RunReport {

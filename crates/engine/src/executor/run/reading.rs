@@ -7,15 +7,15 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 
-use super::collector::Collector;
-use super::worker::{Chunk, Plan, Worker};
-use super::RunOptions;
 use crate::diagnostics::Diag;
+use crate::executor::run::collector::Collector;
+use crate::executor::run::worker::{Chunk, Plan, Worker};
+use crate::executor::run::RunOptions;
 use crate::native::Engine;
 use crate::runtime::Lookups;
 use crate::transform::source::{ReadError, RecordSource};
 
-use crate::executor::io_diag;
+use crate::io_diag;
 
 /// Consecutive NDJSON lines as read, before parsing.
 pub(super) struct RawChunk {

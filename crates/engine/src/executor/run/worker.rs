@@ -7,13 +7,13 @@ use std::time::Instant;
 use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 
-use super::reading::RawChunk;
 use crate::diagnostics::codes;
-use crate::executor::origins::{EchoFilter, Seen, Way};
-use crate::executor::seams::{Provenance, SinkMode};
+use crate::executor::run::reading::RawChunk;
 use crate::interp::Interpreter;
 use crate::native::Native;
 use crate::runtime::{Ctx, Lookups};
+use crate::seams::{Provenance, SinkMode};
+use crate::store::origins::{EchoFilter, Seen, Way};
 use crate::transform::source::{raw_of_bad_line, raw_of_line, Raw, ReadError};
 use crate::transform::{Transform, Verdict};
 use crate::value::Value;
@@ -58,7 +58,7 @@ pub(super) struct Chunk {
     /// Records mapped in a dry run.
     pub(super) not_written: u64,
     /// Baselines of a bidirectional connector to record with the batch.
-    pub(super) baselines: Vec<crate::executor::origins::BaselineWrite>,
+    pub(super) baselines: Vec<crate::store::origins::BaselineWrite>,
 }
 
 /// What every worker of a run shares: the transform, how its output is shaped, the

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
-use super::client::{Client, TryError};
+use crate::connections::http::client::{Client, TryError};
 use crate::diagnostics::{codes, Diag};
 use crate::transform::connection::Connection;
 
@@ -151,7 +151,7 @@ impl Auth {
         if !parsed.query_pairs().any(|(k, _)| k == param.as_str()) {
             return url.to_string();
         }
-        super::set_query_param(&mut parsed, param, None);
+        crate::connections::http::set_query_param(&mut parsed, param, None);
         parsed.to_string()
     }
 
@@ -197,7 +197,7 @@ impl Auth {
                             format!("not a URL: {} ({e})", client.redact(url)),
                         ))
                     })?;
-                    super::set_query_param(&mut url, param, Some(key));
+                    crate::connections::http::set_query_param(&mut url, param, Some(key));
                     return Ok((url.to_string(), String::new()));
                 }
             }

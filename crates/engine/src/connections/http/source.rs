@@ -10,16 +10,16 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::client::Client;
-use super::watermark;
+use crate::connections::http::client::Client;
+use crate::connections::http::watermark;
 use crate::diagnostics::{codes, Diag};
-use crate::executor::seams::{ReadSettings, Reading, Source};
-use crate::executor::sync_store::Checkpoint;
-use crate::executor::DiagError;
+use crate::seams::{ReadSettings, Reading, Source};
+use crate::store::sync::Checkpoint;
 use crate::transform::connection::Connection;
 use crate::transform::connector::Side;
 use crate::transform::source::{parse_line, raw_of_bad_line, raw_of_line, InputRecord, Raw};
 use crate::value::Value;
+use crate::DiagError;
 
 /// Where a source stands: the checkpoint's `cursor`, as JSON.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -398,7 +398,7 @@ impl Fetcher {
         let set = |param: &str, value: String| -> Result<Option<String>, Diag> {
             let mut parsed = url::Url::parse(url)
                 .map_err(|e| Diag::new(codes::E617_REMOTE_RESPONSE, format!("not a URL ({e})")))?;
-            super::set_query_param(&mut parsed, param, Some(&value));
+            crate::connections::http::set_query_param(&mut parsed, param, Some(&value));
             Ok(Some(spaces_as_percent20(parsed)))
         };
         let number = |param: &str| -> u64 {

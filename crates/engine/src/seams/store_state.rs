@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::lookups::StoreLookups;
-use super::seams::{StateCommit, StateStore};
-use super::store::{Store, StoreError};
-use super::sync_store::{BatchCounts, Checkpoint, LetterBatch, RunMetrics};
 use crate::runtime::Lookups;
+use crate::seams::{StateCommit, StateStore};
+use crate::store::lookups::StoreLookups;
+use crate::store::sync::{BatchCounts, Checkpoint, LetterBatch, RunMetrics};
+use crate::store::{Store, StoreError};
 use crate::value::Value;
 
 impl StateStore for Store {
@@ -48,7 +48,7 @@ impl StateStore for Store {
     ) -> Result<BatchCounts, StoreError> {
         self.apply_batch(
             state.connector,
-            crate::executor::sync_store::UpsertTarget {
+            crate::store::sync::UpsertTarget {
                 object,
                 key,
                 conflict: state.conflict,
@@ -87,7 +87,7 @@ impl StateStore for Store {
         &self,
         owner: &str,
         side: &str,
-    ) -> Result<std::collections::HashMap<String, crate::executor::origins::Baseline>, StoreError>
+    ) -> Result<std::collections::HashMap<String, crate::store::origins::Baseline>, StoreError>
     {
         Store::baselines(self, owner, side)
     }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use ureq::http::Request;
 use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
 
-use super::auth::Auth;
+use crate::connections::http::auth::Auth;
 use crate::diagnostics::{codes, Diag};
 use crate::transform::connection::Connection;
 

@@ -6,10 +6,10 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::db::{params, Conn, DbError};
-use super::store::StoreError;
-use super::sync_store::Fence;
 use crate::diagnostics::{codes, Diag};
+use crate::store::db::{params, Conn, DbError};
+use crate::store::sync::Fence;
+use crate::store::StoreError;
 
 /// The schema version this Sluice writes on PostgreSQL.
 const SCHEMA_VERSION: i64 = 5;
@@ -17,10 +17,10 @@ const SCHEMA_VERSION: i64 = 5;
 /// The migration from each version to the next: `MIGRATIONS[i]` takes version `i + 1` to
 /// `i + 2`. A new store is made at version 1 and migrated like any other.
 const MIGRATIONS: &[&str] = &[
-    super::store::SYNC_BASELINES,
-    super::store::ACCESS,
-    super::store::FENCES,
-    super::store::CONFLICT_LOSSES,
+    crate::store::SYNC_BASELINES,
+    crate::store::ACCESS,
+    crate::store::FENCES,
+    crate::store::CONFLICT_LOSSES,
 ];
 
 /// Serialises schema changes between processes (`pg_advisory_xact_lock`).
@@ -227,7 +227,7 @@ pub fn run_lock(
             format!("cannot take the run lock in {shown}: {}", DbError::from(e)),
         )
     };
-    let (mut config, tls) = super::db::postgres_conn::config_of(&url).map_err(|e| {
+    let (mut config, tls) = crate::store::db::postgres_conn::config_of(&url).map_err(|e| {
         Diag::new(
             codes::E705_STORE_FAILED,
             format!("cannot take the run lock in {shown}: {e}"),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::store::scalar_key;
+use crate::store::scalar_key;
 use crate::value::Value;
 
 /// The side of the inbound system (the external one).
@@ -69,7 +69,7 @@ pub fn hash_of(record: &Value, fields: Option<&[String]>) -> String {
             format!("{{{}}}", projected.join(","))
         }
     };
-    super::hex(&Sha256::digest(json.as_bytes()))
+    crate::hex(&Sha256::digest(json.as_bytes()))
 }
 
 /// The fields of a record, in order.

@@ -9,12 +9,23 @@
 //! conflict rules, checkpoints, reviews) is `sync_store.rs`, the SQL layer over both
 //! databases `db.rs`.
 
+pub mod access;
+pub mod db;
+pub mod leftovers;
+pub mod lookups;
+pub mod origins;
+#[cfg(feature = "postgres")]
+pub mod pg_tls;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+pub mod sync;
+
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::db::{params, Conn, DbError, Param, Row};
+use crate::store::db::{params, Conn, DbError, Param, Row};
 
 use crate::diagnostics::{codes, Code, Diag};
 use crate::value::{parse_record, Map, Value};
@@ -283,7 +294,7 @@ impl Store {
         if is_database_url(path) {
             return Store::open_postgres(path, true);
         }
-        super::leftovers::remove_leftovers(path, ".creating-");
+        crate::store::leftovers::remove_leftovers(path, ".creating-");
         if !path.exists() {
             create_atomically(path)?;
         }
@@ -370,16 +381,16 @@ impl Store {
     #[cfg(feature = "postgres")]
     fn open_postgres(url: &Path, create: bool) -> Result<Store, StoreError> {
         let url = url.to_string_lossy().to_string();
-        let shown = PathBuf::from(super::postgres_store::without_password(&url));
-        let conn =
-            super::db::postgres_conn::PgConn::connect(&url).map_err(|e| classify_db(e, &shown))?;
+        let shown = PathBuf::from(crate::store::postgres::without_password(&url));
+        let conn = crate::store::db::postgres_conn::PgConn::connect(&url)
+            .map_err(|e| classify_db(e, &shown))?;
         let store = Store {
             conn: Conn::Postgres(Box::new(std::cell::RefCell::new(conn))),
             path: shown,
             url: Some(url),
             analyze: (0, FIRST_ANALYZE),
         };
-        super::postgres_store::prepare_schema(&store.conn, create)
+        crate::store::postgres::prepare_schema(&store.conn, create)
             .map_err(|e| classify_db(e, &store.path))?
             .map_err(|reason| match reason {
                 None => StoreError::NotFound(store.path.clone()),
@@ -1095,7 +1106,7 @@ pub(crate) fn classify_db(err: DbError, path: &Path) -> StoreError {
         DbError::LeaseLost => StoreError::LeaseLost(path.to_path_buf()),
         DbError::FenceLost => StoreError::LockLost(path.to_path_buf()),
         #[cfg(feature = "postgres")]
-        other => super::postgres_store::classify(other, path),
+        other => crate::store::postgres::classify(other, path),
     }
 }
 

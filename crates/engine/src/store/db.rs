@@ -65,7 +65,7 @@ impl<'a> From<Option<&'a str>> for Param<'a> {
 /// `[Param; N]` from values: `params![a, b, c]`.
 macro_rules! params {
     ($($v:expr),* $(,)?) => {
-        &[$($crate::executor::db::Param::from($v)),*][..]
+        &[$($crate::store::db::Param::from($v)),*][..]
     };
 }
 pub(crate) use params;
@@ -306,11 +306,11 @@ pub mod postgres_conn {
     }
 
     /// The connection settings of `url` and its TLS (`sslmode`, see
-    /// [`crate::executor::pg_tls`]): named `sluice` for the server's session list unless the
+    /// [`crate::store::pg_tls`]): named `sluice` for the server's session list unless the
     /// URL names it (`?application_name=`), and giving up a connection attempt after 5 s
     /// unless it says otherwise (`?connect_timeout=`).
     pub fn config_of(url: &str) -> Result<(postgres::Config, MakeRustlsConnect), DbError> {
-        let (url, tls) = crate::executor::pg_tls::tls_for(url).map_err(DbError::Pool)?;
+        let (url, tls) = crate::store::pg_tls::tls_for(url).map_err(DbError::Pool)?;
         let mut config: postgres::Config = url.parse()?;
         if config.get_application_name().is_none() {
             config.application_name("sluice");

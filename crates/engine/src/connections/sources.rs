@@ -6,16 +6,16 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use super::dead_letters::read_dead_letters;
-use super::resume::{head_hash, verify_input};
-use super::seams::{ReadSettings, Reading, Source};
-use super::store::Store;
-use super::sync_store::Checkpoint;
+use crate::connections::dead_letters::read_dead_letters;
+use crate::connections::resume::{head_hash, verify_input};
 use crate::diagnostics::{codes, Diag};
+use crate::seams::{ReadSettings, Reading, Source};
+use crate::store::sync::Checkpoint;
+use crate::store::Store;
 use crate::transform::connector::Connector;
 use crate::transform::source::{CsvSource, Raw, ValueSource};
 
-use crate::executor::io_diag;
+use crate::io_diag;
 
 /// A file: NDJSON read in parallel from a byte offset, or CSV (by the `.csv` extension)
 /// from a line. Resumable; its identity is its size and the bytes before the position.
@@ -219,12 +219,13 @@ pub fn open_source_part(
         #[cfg(feature = "http")]
         None if connector.inbound.connection.is_some() => {
             let side = &connector.inbound;
-            let client = super::http::client_of("inbound", side, stop)?;
+            let client = crate::connections::http::client_of("inbound", side, stop)?;
             let connection = side
                 .connection
                 .as_ref()
                 .map_or_else(Default::default, Clone::clone);
-            let source = super::http::source::HttpSource::new(side, &connection, client);
+            let source =
+                crate::connections::http::source::HttpSource::new(side, &connection, client);
             Ok(Box::new(match part {
                 Some((part, pages)) => source.with_pages(part, pages),
                 None => source,

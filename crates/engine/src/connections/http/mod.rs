@@ -1,6 +1,6 @@
 //! REST/OData connections (with the `http` feature): a side with a `[connection]` table
 //! reads pages from, or writes records to, a remote system over HTTP, through the same
-//! [`Source`](crate::executor::seams::Source) and [`Sink`](crate::executor::seams::Sink)
+//! [`Source`](crate::seams::Source) and [`Sink`](crate::seams::Sink)
 //! seams as files and the store.
 
 pub mod auth;

@@ -9,9 +9,9 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
 
-use super::db::{params, Conn, DbError, Row};
-use super::origins::{hash_of, Baseline, BaselineWrite, OUTBOUND};
-use super::store::{
+use crate::store::db::{params, Conn, DbError, Row};
+use crate::store::origins::{hash_of, Baseline, BaselineWrite, OUTBOUND};
+use crate::store::{
     delete_objects, lock_keys, query_by_keys, scalar_key, stored_object_versions, write_objects,
     ObjectWrite, Store, StoreError,
 };

@@ -6,9 +6,9 @@ use std::num::NonZeroUsize;
 
 use lru::LruCache;
 
-use super::store::{scalar_key, Store, StoreError};
 use crate::diagnostics::codes;
 use crate::runtime::{EvalError, Lookups};
+use crate::store::{scalar_key, Store, StoreError};
 use crate::value::{Map, Value};
 
 /// How many distinct lookups a run keeps.

@@ -5,8 +5,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
-use super::db::params;
-use super::store::{Store, StoreError};
+use crate::store::db::params;
+use crate::store::{Store, StoreError};
 
 /// What a token allows; each role includes the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -58,7 +58,7 @@ pub struct TokenInfo {
 /// The stored form of a token: its SHA-256, hex. Tokens are 256 random bits, so a plain
 /// hash is as strong as a slow one.
 pub fn token_hash(token: &str) -> String {
-    super::hex(&Sha256::digest(token.as_bytes()))
+    crate::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// A new token: `slt_` and 256 random bits in base64url.

@@ -66,7 +66,7 @@ pub fn letter_line(line_no: u64, input: &str, raw: &Raw, failure: &Failure) -> S
 /// Writes the dead-letter file as a whole: into a file beside it, synced, then renamed
 /// over it, so a reader never sees a partial file. No letters: the file is removed.
 pub fn write_file(path: &Path, letters: &[String]) -> std::io::Result<()> {
-    super::leftovers::remove_leftovers(path, ".writing-");
+    crate::store::leftovers::remove_leftovers(path, ".writing-");
     if letters.is_empty() {
         return match std::fs::remove_file(path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),

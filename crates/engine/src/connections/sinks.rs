@@ -6,13 +6,13 @@ use std::io::{BufWriter, Write};
 
 use chrono::Utc;
 
-use super::seams::{Provenance, Sink, SinkMode, StateCommit, StateStore};
-use super::sync_store::BatchCounts;
 use crate::diagnostics::{codes, Diag};
+use crate::seams::{Provenance, Sink, SinkMode, StateCommit, StateStore};
+use crate::store::sync::BatchCounts;
 use crate::transform::connector::Connector;
 use crate::value::Value;
 
-use crate::executor::io_diag;
+use crate::io_diag;
 
 /// Mapped records as NDJSON lines; a commit flushes them before the state is committed, so
 /// a checkpoint never covers a line that is not written.
@@ -160,8 +160,8 @@ pub fn open_sink(
     #[cfg(feature = "http")]
     if let Some(connection) = &connector.outbound.connection {
         let side = &connector.outbound;
-        let client = super::http::client_of("outbound", side, stop)?;
-        return Ok(Box::new(super::http::sink::HttpSink::new(
+        let client = crate::connections::http::client_of("outbound", side, stop)?;
+        return Ok(Box::new(crate::connections::http::sink::HttpSink::new(
             side, connection, client,
         )));
     }

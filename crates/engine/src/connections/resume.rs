@@ -8,9 +8,9 @@ use std::os::unix::fs::FileExt;
 
 use sha2::{Digest, Sha256};
 
-use super::hex;
-use super::sync_store::Checkpoint;
 use crate::diagnostics::{codes, Diag};
+use crate::hex;
+use crate::store::sync::Checkpoint;
 use crate::transform::connector::Connector;
 
 /// How many bytes before the position the checkpoint hashes.
@@ -39,7 +39,7 @@ pub fn verify_input(checkpoint: &Checkpoint, input: &str, file: &File) -> Result
     let way_out = "run with --from-start to read the input again from its start (its dead letters are replaced)";
     let size = file
         .metadata()
-        .map_err(|e| super::io_diag(&format!("cannot read {input}"), e))?
+        .map_err(|e| crate::io_diag(&format!("cannot read {input}"), e))?
         .len();
     if size < checkpoint.byte_offset {
         return Err(Diag::new(
@@ -53,7 +53,7 @@ pub fn verify_input(checkpoint: &Checkpoint, input: &str, file: &File) -> Result
     }
     if !checkpoint.head_hash.is_empty() {
         let now = head_hash(file, checkpoint.byte_offset)
-            .map_err(|e| super::io_diag(&format!("cannot read {input}"), e))?;
+            .map_err(|e| crate::io_diag(&format!("cannot read {input}"), e))?;
         if now != checkpoint.head_hash {
             return Err(Diag::new(
                 codes::E612_INPUT_CHANGED,
@@ -97,7 +97,7 @@ pub fn verify_connector(
 /// releases it when the connection ends, however the process ends).
 pub struct RunLock {
     _held: Held,
-    fence: Option<super::sync_store::Fence>,
+    fence: Option<crate::store::sync::Fence>,
 }
 
 /// What holds a run lock.
@@ -114,7 +114,7 @@ enum Held {
 impl RunLock {
     /// The lock's fencing token, which every commit of the run checks (PostgreSQL; an
     /// SQLite run's file lock cannot be lost while its process lives).
-    pub fn fence(&self) -> Option<super::sync_store::Fence> {
+    pub fn fence(&self) -> Option<crate::store::sync::Fence> {
         self.fence.clone()
     }
 
@@ -126,10 +126,10 @@ impl RunLock {
         wait: std::time::Duration,
     ) -> Result<RunLock, Diag> {
         #[cfg(feature = "postgres")]
-        if super::store::is_database_url(store) {
+        if crate::store::is_database_url(store) {
             // the lock's fencing token lives in the store: make (or migrate) it first
-            super::store::Store::open_or_create(store).map_err(|e| e.to_diag())?;
-            return super::postgres_store::run_lock(store, connector, wait).map(
+            crate::store::Store::open_or_create(store).map_err(|e| e.to_diag())?;
+            return crate::store::postgres::run_lock(store, connector, wait).map(
                 |(client, fence)| RunLock {
                     _held: Held::Session {
                         _client: Box::new(client),

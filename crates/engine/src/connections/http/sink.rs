@@ -14,11 +14,11 @@ use std::sync::Arc;
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
-use super::client::{Client, Reply};
+use crate::connections::dead_letters::{letter_line, Failure};
+use crate::connections::http::client::{Client, Reply};
 use crate::diagnostics::{codes, Code, Diag};
-use crate::executor::dead_letters::{letter_line, Failure};
-use crate::executor::seams::{Provenance, Sink, SinkMode, StateCommit, StateStore};
-use crate::executor::sync_store::BatchCounts;
+use crate::seams::{Provenance, Sink, SinkMode, StateCommit, StateStore};
+use crate::store::sync::BatchCounts;
 use crate::transform::connection::Connection;
 use crate::transform::connector::Side;
 use crate::value::Value;
@@ -162,7 +162,10 @@ impl HttpSink {
         let keys = self.match_keys();
         let mut pairs = Vec::new();
         for key in &keys {
-            match record.get_key(key).and_then(super::watermark::text_of) {
+            match record
+                .get_key(key)
+                .and_then(crate::connections::http::watermark::text_of)
+            {
                 Some(value) => pairs.push((key.as_str(), value)),
                 None => {
                     return Ok(Outcome::Refused(
@@ -401,7 +404,7 @@ impl HttpSink {
                 ("id", Some(id)) => id.to_string(),
                 _ => record
                     .get_key(field)
-                    .and_then(super::watermark::text_of)
+                    .and_then(crate::connections::http::watermark::text_of)
                     .ok_or_else(|| self.missing_field())?,
             };
             path.push_str(&path_segment(&value).ok_or_else(|| {
@@ -425,7 +428,7 @@ impl HttpSink {
                 .chain_update([0])
                 .chain_update(body.as_bytes())
                 .finalize();
-            let key = crate::executor::hex(&digest);
+            let key = crate::hex(&digest);
             headers.push((name.as_str(), key));
         }
         headers

@@ -4,15 +4,17 @@
 //! implementing one of these traits, and one line in the factory that picks it
 //! (`sources::open_source`, `sinks::open_sink`).
 
+mod store_state;
+
 use std::io::{BufReader, Read};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::store::StoreError;
-use super::sync_store::{BatchCounts, Checkpoint, LetterBatch, RunMetrics};
 use crate::diagnostics::Diag;
 use crate::runtime::Lookups;
+use crate::store::sync::{BatchCounts, Checkpoint, LetterBatch, RunMetrics};
+use crate::store::StoreError;
 use crate::transform::connector::Conflict;
 use crate::transform::source::RecordSource;
 use crate::transform::Transform;
@@ -239,7 +241,7 @@ pub trait StateStore {
         &self,
         owner: &str,
         side: &str,
-    ) -> Result<std::collections::HashMap<String, crate::executor::origins::Baseline>, StoreError>;
+    ) -> Result<std::collections::HashMap<String, crate::store::origins::Baseline>, StoreError>;
 
     /// The keys of `object` with a conflict of `connector` waiting for review.
     fn pending_review_keys(
