@@ -198,7 +198,7 @@ impl Error {
         } else {
             "connector"
         };
-        let formula = first.formula;
+        let formula = first.formula.as_ref();
         let shift = formula.and_then(|f| f.offset);
         let (target, condition) = match formula.map(|f| f.place) {
             Some(FormulaPlace::Mapping(i)) => (
@@ -210,33 +210,42 @@ impl Error {
             Some(FormulaPlace::Condition(i)) => (None, Some(i + 1)),
             None => (None, None),
         };
-        let in_formula = formula.is_some();
-        let span = first
-            .diag
+        // a formula's own diagnostic: its message without the file and place the command
+        // line puts before it, its spans in the formula
+        let diag = formula.and_then(|f| f.diags.first()).unwrap_or(&first.diag);
+        let span = diag
             .labels
             .first()
-            .filter(|_| !in_formula || shift.is_some() || text.is_empty())
+            .filter(|_| formula.is_none() || shift.is_some() || text.is_empty())
             .map(|(s, _)| s.start + shift.unwrap_or(0)..s.end + shift.unwrap_or(0));
         Error(Box::new(ErrorDetail {
-            kind: ErrorKind::of(first.diag.code.id),
-            code: first.diag.code.id,
-            // a formula's message without the file and place the CLI puts before it
-            message: match formula {
-                Some(f) => first
-                    .diag
-                    .message
-                    .split_once(&format!("{}: ", f.place))
-                    .map_or(first.diag.message.clone(), |(_, m)| m.to_string()),
-                None => first.diag.message.clone(),
-            },
+            kind: ErrorKind::of(diag.code.id),
+            code: diag.code.id,
+            message: diag.message.clone(),
             span,
             line: first.line,
             target,
             condition,
-            help: first.diag.help.as_deref().map(library_help),
+            help: diag.help.as_deref().map(library_help),
             rendered: library_help(&problems.iter().map(|p| p.render(name)).collect::<String>()),
-            diags: problems.iter().map(|p| p.diag.clone()).collect(),
+            diags: match formula {
+                Some(f) => f.diags.clone(),
+                None => problems.iter().map(|p| p.diag.clone()).collect(),
+            },
         }))
+    }
+
+    /// A single formula's compile error as the formula's own: rendered with the formula
+    /// as its source (as `sluice eval` shows it), not as a mapping of the connector built
+    /// around it. Other errors stay as they are.
+    pub(crate) fn in_formula(self, source_name: &str, formula: &str) -> Error {
+        if self.0.kind != ErrorKind::Compile || self.0.diags.is_empty() {
+            return self;
+        }
+        let ErrorDetail { target, diags, .. } = *self.0;
+        let mut error = Error::from_diags(source_name, formula, None, diags);
+        error.0.target = target;
+        error
     }
 
     /// The diagnostics behind it (a formula's, with their spans in the formula), for the

@@ -225,20 +225,9 @@ impl Program {
     /// # Ok::<(), sluice::Error>(())
     /// ```
     pub fn compile_with(formula: &str, options: &Options) -> Result<Program, Error> {
-        // the formula's own diagnostics, named and placed as the formula (not as a mapping
-        // of a connector built around it)
-        let compile_options = crate::compile::CompileOptions {
-            limits: options.limits,
-            schema: None,
-            host: options.functions.0.clone(),
-        };
-        if options.schema.is_empty() {
-            crate::compile::compile(formula, &compile_options).map_err(|diags| {
-                Error::from_diags(FORMULA, formula, None, diags).at(Some("result".into()), None)
-            })?;
-        }
         let mut program =
-            Program::from_mappings(&[], &[("result", Mapping::Formula(formula))], options)?;
+            Program::from_mappings(&[], &[("result", Mapping::Formula(formula))], options)
+                .map_err(|e| e.in_formula(FORMULA, formula))?;
         program.single = true;
         Ok(program)
     }

@@ -378,13 +378,16 @@ pub struct ConnectorProblem {
 
 /// Where a formula with a problem is: its place in the connector, and where its text starts
 /// in the file (when it is written there verbatim), so a span in the formula is a span in
-/// the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// the file; and the formula's own diagnostics.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProblemFormula {
     /// `conditions[i]` or `mappings[i]`.
     pub place: FormulaPlace,
     /// The byte offset of the formula's text in the file.
     pub offset: Option<usize>,
+    /// Its diagnostics as the compiler gave them: messages without the file and place,
+    /// spans in the formula.
+    pub diags: Vec<Diag>,
 }
 
 impl ConnectorProblem {

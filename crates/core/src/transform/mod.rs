@@ -486,7 +486,7 @@ fn problem(
         .first()
         .cloned()
         .unwrap_or_else(|| Diag::new(codes::E004_UNEXPECTED_TOKEN, "invalid formula"));
-    let rendered = file.render_formula(place, offset, text, diags);
+    let rendered = file.render_formula(place, offset, text, diags.clone());
     let at = line.map_or(String::new(), |l| format!(":{l}"));
     ConnectorProblem {
         diag: Diag {
@@ -495,7 +495,11 @@ fn problem(
         },
         line,
         rendered: Some(rendered),
-        formula: Some(crate::transform::connector::ProblemFormula { place, offset }),
+        formula: Some(crate::transform::connector::ProblemFormula {
+            place,
+            offset,
+            diags,
+        }),
     }
 }
 
