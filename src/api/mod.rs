@@ -34,14 +34,18 @@ pub use error::{Error, ErrorDetail, ErrorKind};
 pub use functions::{functions, FunctionInfo, Functions, HostFunction};
 pub use schema::FieldType;
 
-/// What a caught panic of host code says.
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    let text = panic
+/// The message a caught panic carries (`no message` when it is not text).
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "no message".to_string());
-    format!("panicked: {text}")
+        .unwrap_or_else(|| "no message".to_string())
+}
+
+/// What a caught panic of host code says.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    format!("panicked: {}", panic_text(panic))
 }
 
 /// What a program made of one record, before it takes the API's shape.

@@ -146,8 +146,8 @@ pub fn run_run(args: RunArgs) -> i32 {
     };
     let transform = Arc::new(transform);
     let reverse = reverse.map(|(file, transform)| (file, Arc::new(transform)));
+    // the way back's own dead letters go to its default file (the engine clears the input)
     let back_options = RunOptions {
-        input: None,
         dead_letter: None,
         ..options.clone()
     };

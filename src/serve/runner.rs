@@ -113,14 +113,12 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
         run_both_ways(server, loaded, input.as_deref())
     }))
     .unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".to_string());
         Err(Diag::new(
             codes::E812_RUN_PANICKED,
-            format!("the run stopped on an internal error: {message}"),
+            format!(
+                "the run stopped on an internal error: {}",
+                crate::api::panic_text(payload.as_ref())
+            ),
         ))
     });
     let seconds = started.elapsed().as_secs_f64();

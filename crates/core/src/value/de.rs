@@ -209,23 +209,28 @@ impl<'de> Visitor<'de> for RawVisitor<'_> {
             Some(FirstKey::Key(k)) => k,
         };
         let inner = self.depth.checked_sub(1).ok_or_else(too_deep)?;
-        let mut out = Map::default();
-        out.insert(
-            first,
-            map.next_value_seed(WantSeed {
-                want: &ALL,
-                depth: inner,
-            })?,
-        );
-        while let Some(k) = map.next_key_seed(KeySeed)? {
-            let v = map.next_value_seed(WantSeed {
-                want: &ALL,
-                depth: inner,
-            })?;
-            out.insert(k, v);
-        }
-        Ok(Value::object(out))
+        whole_map(map, Some(first), inner)
     }
+}
+
+/// The rest of a map read whole (its values within `depth` levels), after `first`, a key
+/// already read.
+fn whole_map<'de, A: MapAccess<'de>>(
+    mut map: A,
+    first: Option<Arc<str>>,
+    depth: u8,
+) -> Result<Value, A::Error> {
+    let mut out = Map::default();
+    let mut key = first;
+    if key.is_none() {
+        key = map.next_key_seed(KeySeed)?;
+    }
+    while let Some(k) = key {
+        let v = map.next_value_seed(WantSeed { want: &ALL, depth })?;
+        out.insert(k, v);
+        key = map.next_key_seed(KeySeed)?;
+    }
+    Ok(Value::object(out))
 }
 
 /// A value's raw JSON text, parsed for what `want` asks.
@@ -281,27 +286,17 @@ impl<'de> Visitor<'de> for TreeVisitor<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let inner = self.depth.checked_sub(1).ok_or_else(too_deep)?;
+        let Want::Keys(keys) = self.want else {
+            return whole_map(map, None, inner);
+        };
         let mut out = Map::default();
-        match self.want {
-            Want::All => {
-                while let Some(k) = map.next_key_seed(KeySeed)? {
-                    let v = map.next_value_seed(WantSeed {
-                        want: &ALL,
-                        depth: inner,
-                    })?;
-                    out.insert(k, v);
+        while let Some(key) = map.next_key_seed(KeyLookup { keys })? {
+            match key.and_then(|i| keys.get(i)) {
+                Some((k, want)) => {
+                    let v = map.next_value_seed(WantSeed { want, depth: inner })?;
+                    out.insert(k.clone(), v);
                 }
-            }
-            Want::Keys(keys) => {
-                while let Some(key) = map.next_key_seed(KeyLookup { keys })? {
-                    match key.and_then(|i| keys.get(i)) {
-                        Some((k, want)) => {
-                            let v = map.next_value_seed(WantSeed { want, depth: inner })?;
-                            out.insert(k.clone(), v);
-                        }
-                        None => map.next_value_seed(Skip(inner))?,
-                    }
-                }
+                None => map.next_value_seed(Skip(inner))?,
             }
         }
         Ok(Value::object(out))
