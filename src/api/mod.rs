@@ -106,6 +106,8 @@ pub struct Program {
     evaluated: Arc<AtomicU64>,
     /// One formula (`compile`), whose errors name it `formula`.
     single: bool,
+    /// Each target as the JSON text that starts its field in an output line.
+    prefixes: Arc<[String]>,
 }
 
 /// The name a single formula's diagnostics give their source.
@@ -195,16 +197,7 @@ impl Output {
             return None;
         };
         let mut out = String::with_capacity(16 * fields.len() + 2);
-        out.push('{');
-        for (i, (key, value)) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            crate::value::write_json_string(key, &mut out);
-            out.push(':');
-            value.write_json(&mut out);
-        }
-        out.push('}');
+        crate::value::write_json_object(fields, &mut out);
         Some(out)
     }
 }
@@ -341,6 +334,7 @@ impl Program {
             .map_err(|problems| {
                 Error::from_problems(&file.text, Some(&file.connector), &problems)
             })?;
+        let prefixes = Arc::from(transform.target_prefixes());
         let program = Program {
             transform: Arc::new(transform),
             limits: options.limits,
@@ -348,6 +342,7 @@ impl Program {
             native: Arc::new(OnceLock::new()),
             evaluated: Arc::new(AtomicU64::new(0)),
             single: false,
+            prefixes,
         };
         match options.engine {
             Engine::Interp => {
@@ -499,17 +494,7 @@ impl Program {
         match self.evaluate_ndjson(line, ctx)? {
             Evaluated::Filtered(condition) => Ok(Written::Filtered { condition }),
             Evaluated::Mapped(values) => {
-                out.push('{');
-                for (i, (mapping, value)) in self.transform.mappings.iter().zip(&values).enumerate()
-                {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    crate::value::write_json_string(&mapping.target, out);
-                    out.push(':');
-                    value.write_json(out);
-                }
-                out.push_str("}\n");
+                Transform::write_line(&self.prefixes, &values, out);
                 Ok(Written::Record)
             }
         }

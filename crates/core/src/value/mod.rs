@@ -167,18 +167,7 @@ impl Value {
                 }
                 out.push(']');
             }
-            Value::Object(map) => {
-                out.push('{');
-                for (i, (k, v)) in map.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_json_string(k, out);
-                    out.push(':');
-                    v.write_json(out);
-                }
-                out.push('}');
-            }
+            Value::Object(map) => write_json_object(map, out),
         }
     }
 }
@@ -191,6 +180,20 @@ pub fn format_date(d: &NaiveDate) -> String {
 /// RFC 3339 text of an instant, `Z` for UTC, fractional seconds only when present.
 pub fn format_datetime(dt: &DateTime<FixedOffset>) -> String {
     dt.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// Appends the fields of an object as a JSON object, in their order.
+pub fn write_json_object(map: &Map, out: &mut String) {
+    out.push('{');
+    for (i, (k, v)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_json_string(k, out);
+        out.push(':');
+        v.write_json(out);
+    }
+    out.push('}');
 }
 
 /// Appends `s` as a JSON string literal.
