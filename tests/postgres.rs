@@ -400,3 +400,109 @@ field = "n"
         3000
     );
 }
+
+/// The columns of every table of a store, as `table.column` sorted: from PostgreSQL's
+/// catalogue or SQLite's.
+fn columns_of_postgres(client: &mut postgres::Client) -> Vec<String> {
+    let mut columns: Vec<String> = client
+        .query(
+            "SELECT table_name, column_name FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name NOT IN ('sluice_meta', 'partitions', 'scheduled_runs')",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| format!("{}.{}", r.get::<_, String>(0), r.get::<_, String>(1)))
+        .collect();
+    columns.sort();
+    columns
+}
+
+fn columns_of_sqlite(path: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut columns = Vec::new();
+    for table in tables {
+        let mut stmt = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+            .unwrap();
+        let names: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        columns.extend(names.into_iter().map(|c| format!("{table}.{c}")));
+    }
+    columns.sort();
+    columns
+}
+
+#[test]
+fn the_schema_is_written_once_and_an_older_postgres_store_is_migrated() {
+    let Some(url) = database("the_schema_is_written_once_and_an_older_postgres_store_is_migrated")
+    else {
+        return;
+    };
+    let dir = common::tempdir("pgstore", "schema-once");
+    std::fs::write(dir.join("people.toml"), CONNECTOR).unwrap();
+    std::fs::write(dir.join("in.ndjson"), records(0, 10)).unwrap();
+    let run = |store: &str| {
+        common::outcome(common::sluice().current_dir(&dir).args([
+            "run",
+            "people.toml",
+            "--input",
+            "in.ndjson",
+            "--store",
+            store,
+        ]))
+    };
+    let (code, _, err) = run(&url);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run("local.db");
+    assert_eq!(code, 0, "{err}");
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    assert_eq!(
+        columns_of_postgres(&mut client),
+        columns_of_sqlite(&dir.join("local.db")),
+        "both databases get the same tables and columns from the one schema"
+    );
+
+    // A store as the first PostgreSQL Sluice made it (its version 1): what came later goes.
+    client
+        .batch_execute(
+            "DROP TABLE sync_baselines; DROP TABLE api_tokens; DROP TABLE webhook_deliveries;
+             DROP TABLE run_fences; DROP TABLE object_keys; ALTER TABLE runs DROP COLUMN lost;
+             UPDATE sluice_meta SET value = '1' WHERE key = 'version'",
+        )
+        .unwrap();
+    std::fs::write(dir.join("in.ndjson"), records(0, 20)).unwrap();
+    let (code, _, err) = run(&url);
+    assert_eq!(code, 0, "a version-1 PostgreSQL store is migrated: {err}");
+    assert_eq!(query_count(&mut client, "SELECT count(*) FROM objects"), 20);
+    let version: String = client
+        .query_one("SELECT value FROM sluice_meta WHERE key = 'version'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, "5");
+    assert_eq!(
+        query_count(&mut client, "SELECT count(*) FROM run_fences"),
+        1,
+        "the migrated store fences its runs again"
+    );
+
+    client
+        .batch_execute("UPDATE sluice_meta SET value = '99' WHERE key = 'version'")
+        .unwrap();
+    let (code, _, err) = run(&url);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("E702") && err.contains("newer Sluice"),
+        "{err}"
+    );
+}

@@ -73,9 +73,7 @@ impl Sink for NdjsonSink {
         self.out
             .flush()
             .map_err(|e| io_diag("cannot write the output", e))?;
-        store
-            .commit_state(state.connector, state.letters, state.checkpoint, Utc::now())
-            .map_err(|e| e.to_diag())?;
+        store.commit_state(state.connector, state.letters, state.checkpoint, Utc::now())?;
         Ok(BatchCounts::default())
     }
 }
@@ -111,9 +109,7 @@ impl Sink for StoreSink {
         store: &mut dyn StateStore,
         state: StateCommit<'_>,
     ) -> Result<BatchCounts, Diag> {
-        let counts = store
-            .upsert(&self.object, &self.key, &self.pending, &state, Utc::now())
-            .map_err(|e| e.to_diag())?;
+        let counts = store.upsert(&self.object, &self.key, &self.pending, &state, Utc::now())?;
         self.pending.clear();
         Ok(counts)
     }

@@ -74,11 +74,34 @@ fn paged_source(file: &ConnectorFile, opts: &RunOptions) -> Result<(String, u64)
             ))
         }
     };
+    Ok((
+        paged_key(side, connection, opts)?,
+        connection.page_size.unwrap_or(100),
+    ))
+}
+
+/// The input key of a paged API source.
+#[cfg(feature = "http")]
+fn paged_key(
+    side: &crate::transform::connector::Side,
+    connection: &crate::transform::connection::Connection,
+    opts: &RunOptions,
+) -> Result<String, Diag> {
     let client = crate::connections::http::client_of("inbound", side, &opts.stop)?;
     let source = crate::connections::http::source::HttpSource::new(side, connection, client);
-    Ok((
-        crate::seams::Source::key(&source).to_string(),
-        connection.page_size.unwrap_or(100),
+    Ok(crate::seams::Source::key(&source).to_string())
+}
+
+/// Without the `http` feature there is no paged API to partition.
+#[cfg(not(feature = "http"))]
+fn paged_key(
+    _: &crate::transform::connector::Side,
+    _: &crate::transform::connection::Connection,
+    _: &RunOptions,
+) -> Result<String, Diag> {
+    Err(Diag::new(
+        codes::E610_INVALID_SETTING,
+        "this build of Sluice has no REST connections (feature `http`)",
     ))
 }
 

@@ -14,7 +14,6 @@ use chrono_tz::Tz;
 use crate::diagnostics::Diag;
 use crate::runtime::Lookups;
 use crate::store::sync::{BatchCounts, Checkpoint, LetterBatch, RunMetrics};
-use crate::store::StoreError;
 use crate::transform::connector::Conflict;
 use crate::transform::source::RecordSource;
 use crate::transform::Transform;
@@ -182,21 +181,20 @@ pub trait Sink {
 }
 
 /// Where a run keeps its state: checkpoints, dead letters and run metrics, and the Connect
-/// Objects (store-bound sinks upsert into them, lookups read them).
+/// Objects (store-bound sinks upsert into them, lookups read them). Its errors are
+/// diagnostics, as a source's and a sink's are: a state store of the embedder's own says
+/// what went wrong with a code of the registry (E7xx), without taking on Sluice's store
+/// types.
 pub trait StateStore {
     /// The checkpoint of `connector` over `input`.
-    fn checkpoint(&self, connector: &str, input: &str) -> Result<Option<Checkpoint>, StoreError>;
+    fn checkpoint(&self, connector: &str, input: &str) -> Result<Option<Checkpoint>, Diag>;
 
     /// Forgets the checkpoint and the dead letters of `connector` over `input`.
-    fn clear_checkpoint(&mut self, connector: &str, input: &str) -> Result<(), StoreError>;
+    fn clear_checkpoint(&mut self, connector: &str, input: &str) -> Result<(), Diag>;
 
     /// Removes the dead letters of `connector` over `input` after line `after`.
-    fn clear_letters_after(
-        &mut self,
-        connector: &str,
-        input: &str,
-        after: u64,
-    ) -> Result<(), StoreError>;
+    fn clear_letters_after(&mut self, connector: &str, input: &str, after: u64)
+        -> Result<(), Diag>;
 
     /// Commits dead letters and a checkpoint together.
     fn commit_state(
@@ -205,7 +203,7 @@ pub trait StateStore {
         letters: &LetterBatch,
         checkpoint: Option<(&str, &Checkpoint)>,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), Diag>;
 
     /// Upserts records into `object` by `key` under the conflict rule, with the dead
     /// letters and the checkpoint, in one transaction.
@@ -216,10 +214,10 @@ pub trait StateStore {
         records: &[Value],
         state: &StateCommit<'_>,
         now: DateTime<Utc>,
-    ) -> Result<BatchCounts, StoreError>;
+    ) -> Result<BatchCounts, Diag>;
 
     /// Every dead letter of `connector`, by input and line.
-    fn dead_letters(&self, connector: &str) -> Result<Vec<String>, StoreError>;
+    fn dead_letters(&self, connector: &str) -> Result<Vec<String>, Diag>;
 
     /// Ends a run in one transaction: its last checkpoint (when it keeps one) and its record
     /// (an idle run replaces the connector's previous idle record; runs beyond `keep` are
@@ -231,7 +229,7 @@ pub trait StateStore {
         metrics: &RunMetrics,
         keep: u64,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), Diag>;
 
     /// Lookups for one worker thread (each has its own connection and cache).
     fn lookups(&self) -> Option<Box<dyn Lookups + Send>>;
@@ -241,12 +239,12 @@ pub trait StateStore {
         &self,
         owner: &str,
         side: &str,
-    ) -> Result<std::collections::HashMap<String, crate::store::origins::Baseline>, StoreError>;
+    ) -> Result<std::collections::HashMap<String, crate::store::origins::Baseline>, Diag>;
 
     /// The keys of `object` with a conflict of `connector` waiting for review.
     fn pending_review_keys(
         &self,
         connector: &str,
         object: &str,
-    ) -> Result<std::collections::HashSet<String>, StoreError>;
+    ) -> Result<std::collections::HashSet<String>, Diag>;
 }

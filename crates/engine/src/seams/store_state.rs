@@ -3,20 +3,21 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::diagnostics::Diag;
 use crate::runtime::Lookups;
 use crate::seams::{StateCommit, StateStore};
 use crate::store::lookups::StoreLookups;
 use crate::store::sync::{BatchCounts, Checkpoint, LetterBatch, RunMetrics};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::value::Value;
 
 impl StateStore for Store {
-    fn checkpoint(&self, connector: &str, input: &str) -> Result<Option<Checkpoint>, StoreError> {
-        Store::checkpoint(self, connector, input)
+    fn checkpoint(&self, connector: &str, input: &str) -> Result<Option<Checkpoint>, Diag> {
+        Store::checkpoint(self, connector, input).map_err(|e| e.to_diag())
     }
 
-    fn clear_checkpoint(&mut self, connector: &str, input: &str) -> Result<(), StoreError> {
-        Store::clear_checkpoint(self, connector, input)
+    fn clear_checkpoint(&mut self, connector: &str, input: &str) -> Result<(), Diag> {
+        Store::clear_checkpoint(self, connector, input).map_err(|e| e.to_diag())
     }
 
     fn clear_letters_after(
@@ -24,8 +25,8 @@ impl StateStore for Store {
         connector: &str,
         input: &str,
         after: u64,
-    ) -> Result<(), StoreError> {
-        Store::clear_letters_after(self, connector, input, after)
+    ) -> Result<(), Diag> {
+        Store::clear_letters_after(self, connector, input, after).map_err(|e| e.to_diag())
     }
 
     fn commit_state(
@@ -34,8 +35,9 @@ impl StateStore for Store {
         letters: &LetterBatch,
         checkpoint: Option<(&str, &Checkpoint)>,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), Diag> {
         self.commit_letters(connector, letters, checkpoint, now)
+            .map_err(|e| e.to_diag())
     }
 
     fn upsert(
@@ -45,7 +47,7 @@ impl StateStore for Store {
         records: &[Value],
         state: &StateCommit<'_>,
         now: DateTime<Utc>,
-    ) -> Result<BatchCounts, StoreError> {
+    ) -> Result<BatchCounts, Diag> {
         self.apply_batch(
             state.connector,
             crate::store::sync::UpsertTarget {
@@ -60,10 +62,11 @@ impl StateStore for Store {
             state.tz,
             state.checkpoint,
         )
+        .map_err(|e| e.to_diag())
     }
 
-    fn dead_letters(&self, connector: &str) -> Result<Vec<String>, StoreError> {
-        Store::dead_letters(self, connector)
+    fn dead_letters(&self, connector: &str) -> Result<Vec<String>, Diag> {
+        Store::dead_letters(self, connector).map_err(|e| e.to_diag())
     }
 
     fn finish_run(
@@ -73,8 +76,8 @@ impl StateStore for Store {
         metrics: &RunMetrics,
         keep: u64,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        Store::finish_run(self, connector, checkpoint, metrics, keep, now)
+    ) -> Result<(), Diag> {
+        Store::finish_run(self, connector, checkpoint, metrics, keep, now).map_err(|e| e.to_diag())
     }
 
     fn lookups(&self) -> Option<Box<dyn Lookups + Send>> {
@@ -87,16 +90,15 @@ impl StateStore for Store {
         &self,
         owner: &str,
         side: &str,
-    ) -> Result<std::collections::HashMap<String, crate::store::origins::Baseline>, StoreError>
-    {
-        Store::baselines(self, owner, side)
+    ) -> Result<std::collections::HashMap<String, crate::store::origins::Baseline>, Diag> {
+        Store::baselines(self, owner, side).map_err(|e| e.to_diag())
     }
 
     fn pending_review_keys(
         &self,
         connector: &str,
         object: &str,
-    ) -> Result<std::collections::HashSet<String>, StoreError> {
-        Store::pending_review_keys(self, connector, object)
+    ) -> Result<std::collections::HashSet<String>, Diag> {
+        Store::pending_review_keys(self, connector, object).map_err(|e| e.to_diag())
     }
 }

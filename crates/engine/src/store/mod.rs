@@ -4,10 +4,10 @@
 //! equality lookup is one index probe however many records are stored. All SQL takes its
 //! values as parameters; none is built from data; the same SQL runs on both databases.
 //!
-//! Why one long file: this is the store's front door (open, lock, schema and its migrations on
-//! SQLite) and the object table's SQL, which every caller shares; the sync side (upserts,
-//! conflict rules, checkpoints, reviews) is `sync_store.rs`, the SQL layer over both
-//! databases `db.rs`.
+//! The parts: this file is the front door (open, the object tables' SQL every caller
+//! shares); `sync.rs` the sync side (upserts, conflict rules, checkpoints, reviews); `db.rs`
+//! the [`db::Database`] trait each database implements (`sqlite.rs`, `postgres.rs`);
+//! `schema.rs` the schema and its migrations, written once for both.
 
 pub mod access;
 pub mod db;
@@ -18,12 +18,14 @@ pub mod origins;
 pub mod pg_tls;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod schema;
+pub mod sqlite;
 pub mod sync;
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use rusqlite::OpenFlags;
 
 use crate::store::db::{params, Conn, DbError, Param, Row};
 
@@ -88,161 +90,13 @@ impl StoreError {
 
 /// How long a writer waits for another process's lock before giving up.
 pub const BUSY_TIMEOUT_MS: u64 = 2_000;
-/// Identifies a Sluice store.
-const APPLICATION_ID: i64 = 0x534c_5543; // "SLUC"
-/// The schema version this Sluice writes; older stores are migrated when opened for writing.
-const SCHEMA_VERSION: i64 = 7;
-
-/// The migration from each version to the next: `MIGRATIONS[i]` takes version `i + 1` to
-/// `i + 2`. A new store is created at version 1 and migrated like any other.
-const MIGRATIONS: &[&str] = &[
-    "
-CREATE TABLE dead_letters (
-    connector TEXT NOT NULL,
-    input TEXT NOT NULL,
-    line INTEGER NOT NULL,
-    letter TEXT NOT NULL,
-    PRIMARY KEY (connector, input, line)
-);
-ALTER TABLE checkpoints ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
-ALTER TABLE checkpoints ADD COLUMN input_size INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE checkpoints ADD COLUMN head_hash TEXT NOT NULL DEFAULT '';
-ALTER TABLE checkpoints ADD COLUMN complete INTEGER NOT NULL DEFAULT 1;
-ALTER TABLE checkpoints ADD COLUMN run_started TEXT NOT NULL DEFAULT '';
-ALTER TABLE checkpoints ADD COLUMN segments INTEGER NOT NULL DEFAULT 1;
-ALTER TABLE checkpoints ADD COLUMN counts TEXT NOT NULL DEFAULT '{}';
-ALTER TABLE runs ADD COLUMN kept INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE runs ADD COLUMN segments INTEGER NOT NULL DEFAULT 1;
-ALTER TABLE runs ADD COLUMN noop INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE runs ADD COLUMN stopped INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX reviews_pending ON reviews(object_type, key_value, status);
-",
-    "
-ALTER TABLE checkpoints ADD COLUMN cursor TEXT NOT NULL DEFAULT '';
-",
-    SYNC_BASELINES,
-    ACCESS,
-    FENCES,
-    CONFLICT_LOSSES,
-];
-
-/// The tables of `sluice serve`'s access control (`executor::access`): API tokens, kept as
-/// SHA-256 hashes, and the webhook deliveries already received. The same on SQLite and
-/// PostgreSQL.
-pub(crate) const ACCESS: &str = "
-CREATE TABLE api_tokens (
-    name TEXT PRIMARY KEY,
-    role TEXT NOT NULL,
-    hash TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE webhook_deliveries (
-    connector TEXT NOT NULL,
-    id TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    PRIMARY KEY (connector, id)
-);
-";
-
-/// What concurrent writers on PostgreSQL coordinate through: the fencing tokens of the run
-/// locks (each run that takes a connector's lock makes its generation the newest, and every
-/// commit of a run checks that its generation still is) and a row per stored key, which a
-/// batch locks before it reads the key's record (`lock_keys`). The same on SQLite, where
-/// the operating system's file lock and the one writer at a time make them unneeded.
-pub(crate) const FENCES: &str = "
-CREATE TABLE run_fences (
-    connector TEXT PRIMARY KEY,
-    generation BIGINT NOT NULL
-);
-CREATE TABLE object_keys (
-    type TEXT NOT NULL,
-    field TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (type, field, value)
-);
-";
-
-/// The count of records that lost a conflict, beside the unchanged ones (`kept`); the
-/// losers themselves are kept in `reviews` with the status `lost`. The same on SQLite and
-/// PostgreSQL.
-pub(crate) const CONFLICT_LOSSES: &str = "
-ALTER TABLE runs ADD COLUMN lost BIGINT NOT NULL DEFAULT 0;
-";
-
-/// The table of origin tracking (`executor::origins`), the same on SQLite and PostgreSQL.
-pub(crate) const SYNC_BASELINES: &str = "
-CREATE TABLE sync_baselines (
-    connector TEXT NOT NULL,
-    side TEXT NOT NULL,
-    key_value TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    fields TEXT,
-    PRIMARY KEY (connector, side, key_value)
-);
-";
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS objects (
-    id INTEGER PRIMARY KEY,
-    type TEXT NOT NULL,
-    data TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS objects_by_time ON objects(type, updated_at);
-CREATE TABLE IF NOT EXISTS object_values (
-    object_id INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    field TEXT NOT NULL,
-    value TEXT NOT NULL,
-    folded TEXT
-);
-CREATE INDEX IF NOT EXISTS object_values_lookup ON object_values(type, field, value);
-CREATE INDEX IF NOT EXISTS object_values_by_object ON object_values(object_id);
-CREATE TABLE IF NOT EXISTS checkpoints (
-    connector TEXT NOT NULL,
-    input TEXT NOT NULL,
-    byte_offset INTEGER NOT NULL,
-    line INTEGER NOT NULL,
-    dead_letter_bytes INTEGER NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (connector, input)
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    connector TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    ended_at TEXT NOT NULL,
-    read INTEGER NOT NULL,
-    written INTEGER NOT NULL,
-    filtered INTEGER NOT NULL,
-    failed INTEGER NOT NULL,
-    queued INTEGER NOT NULL,
-    error_rate REAL NOT NULL,
-    p50_us REAL,
-    p95_us REAL,
-    p99_us REAL,
-    dry_run INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS reviews (
-    id INTEGER PRIMARY KEY,
-    connector TEXT NOT NULL,
-    object_type TEXT NOT NULL,
-    key_field TEXT NOT NULL,
-    key_value TEXT NOT NULL,
-    existing TEXT NOT NULL,
-    incoming TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    status TEXT NOT NULL
-);
-";
-
 /// Indexes top-level scalars of a stored object: followed by one `(...)` per field.
 const INDEX_VALUES: &str =
     "INSERT INTO object_values(object_id, type, field, value, folded) VALUES ";
 
 /// An open store.
 pub struct Store {
-    conn: Conn,
+    conn: Box<Conn>,
     /// The file, or the database URL without its password (for messages).
     path: PathBuf,
     /// The database URL, for a PostgreSQL store.
@@ -296,7 +150,7 @@ impl Store {
         }
         crate::store::leftovers::remove_leftovers(path, ".creating-");
         if !path.exists() {
-            create_atomically(path)?;
+            crate::store::sqlite::create_atomically(path)?;
         }
         Store::open_with(
             path,
@@ -322,58 +176,23 @@ impl Store {
         if is_database_url(path) {
             return Store::open_postgres(path, false);
         }
-        if !path.exists() {
-            return Err(StoreError::NotFound(path.to_path_buf()));
-        }
-        let fail = |e: rusqlite::Error| classify(e, path);
-        let uri = format!(
-            "file:{}?immutable=1",
-            path.display()
-                .to_string()
-                .replace('?', "%3f")
-                .replace('#', "%23")
-        );
-        let conn = Connection::open_with_flags(
-            uri,
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_URI
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(fail)?;
-        let version = identify(&conn, path)?;
-        let store = Store {
-            conn: Conn::Sqlite(conn),
-            path: path.to_path_buf(),
-            url: None,
-            analyze: (0, FIRST_ANALYZE),
-        };
-        if version != SCHEMA_VERSION {
-            return Err(StoreError::Corrupt {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "the store has schema version {version} and this Sluice reads {SCHEMA_VERSION}; \
-                     open it once for writing (e.g. `sluice objects list` where the directory \
-                     is writable) to migrate it"
-                ),
-            });
-        }
-        Ok(store)
+        let db = crate::store::sqlite::SqliteDb::open_read_only(path)?;
+        Ok(Store::on(Box::new(db), path.to_path_buf(), None))
     }
 
     fn open_with(path: &Path, flags: OpenFlags, create: bool) -> Result<Store, StoreError> {
-        let fail = |e: rusqlite::Error| classify(e, path);
-        let mut conn = Connection::open_with_flags(path, flags).map_err(fail)?;
-        conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
-            .map_err(fail)?;
-        prepare_schema(&mut conn, path, create)?;
-        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
-            .map_err(fail)?;
-        Ok(Store {
-            conn: Conn::Sqlite(conn),
-            path: path.to_path_buf(),
-            url: None,
+        let db = crate::store::sqlite::SqliteDb::open(path, flags, create)?;
+        Ok(Store::on(Box::new(db), path.to_path_buf(), None))
+    }
+
+    /// A store on an open database connection.
+    fn on(conn: Box<Conn>, path: PathBuf, url: Option<String>) -> Store {
+        Store {
+            conn,
+            path,
+            url,
             analyze: (0, FIRST_ANALYZE),
-        })
+        }
     }
 
     /// Opens the PostgreSQL store at `url`: its schema made (`create`) or brought to this
@@ -382,24 +201,8 @@ impl Store {
     fn open_postgres(url: &Path, create: bool) -> Result<Store, StoreError> {
         let url = url.to_string_lossy().to_string();
         let shown = PathBuf::from(crate::store::postgres::without_password(&url));
-        let conn = crate::store::db::postgres_conn::PgConn::connect(&url)
-            .map_err(|e| classify_db(e, &shown))?;
-        let store = Store {
-            conn: Conn::Postgres(Box::new(std::cell::RefCell::new(conn))),
-            path: shown,
-            url: Some(url),
-            analyze: (0, FIRST_ANALYZE),
-        };
-        crate::store::postgres::prepare_schema(&store.conn, create)
-            .map_err(|e| classify_db(e, &store.path))?
-            .map_err(|reason| match reason {
-                None => StoreError::NotFound(store.path.clone()),
-                Some(reason) => StoreError::Corrupt {
-                    path: store.path.clone(),
-                    reason,
-                },
-            })?;
-        Ok(store)
+        let db = crate::store::postgres::PostgresDb::open(&url, &shown, create)?;
+        Ok(Store::on(Box::new(db), shown, Some(url)))
     }
 
     /// Without the `postgres` feature a database URL is not a store this build can open.
@@ -426,7 +229,7 @@ impl Store {
 
     /// The connection, for the sync-side queries.
     pub(crate) fn conn(&self) -> &Conn {
-        &self.conn
+        &*self.conn
     }
 
     /// Runs `write` in one write transaction (SQLite: `BEGIN IMMEDIATE`, a second writer
@@ -990,143 +793,14 @@ fn record_time(record: &Value) -> Option<DateTime<Utc>> {
     }
 }
 
-/// Builds a new store at version 1 in a file of its own and links it to `path` when it is
-/// complete; when another process linked one first, that one is kept.
-fn create_atomically(path: &Path) -> Result<(), StoreError> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".creating-{}-{nanos}", std::process::id()));
-    let temp = path.with_file_name(name);
-    let fail = |e: rusqlite::Error| classify(e, path);
-    let io = |e: std::io::Error| StoreError::Failed {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
-    let result = Connection::open(&temp)
-        .map_err(fail)
-        .and_then(|conn| {
-            initialise(&conn)
-                .map_err(fail)
-                .and_then(|()| conn.close().map_err(|(_, e)| fail(e)))
-        })
-        .and_then(|()| match std::fs::hard_link(&temp, path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-            Err(e) => Err(io(e)),
-        });
-    let _ = std::fs::remove_file(&temp);
-    result
-}
-
-/// The version-1 schema, marked as a Sluice store, written into an empty database (a
-/// database another process initialised meanwhile is left as it is).
-fn initialise(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let result = conn
-        .query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| {
-            r.get::<_, bool>(0)
-        })
-        .and_then(|empty| match empty {
-            true => conn.execute_batch(&format!(
-                "{SCHEMA} PRAGMA application_id={APPLICATION_ID}; PRAGMA user_version=1;"
-            )),
-            false => Ok(()),
-        });
-    match result {
-        Ok(()) => conn.execute_batch("COMMIT"),
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e)
-        }
-    }
-}
-
-/// The schema version of a Sluice store in SQLite; E702 for any other file.
-fn identify(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
-    let fail = |e| classify(e, path);
-    let app_id: i64 = conn
-        .query_row("PRAGMA application_id", [], |r| r.get(0))
-        .map_err(fail)?;
-    if app_id != APPLICATION_ID {
-        return Err(StoreError::Corrupt {
-            path: path.to_path_buf(),
-            reason: "the file is an SQLite database but not a Sluice store".to_string(),
-        });
-    }
-    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(fail)
-}
-
-/// Checks the SQLite store is a Sluice store and brings its schema to this version, in one
-/// write transaction (concurrent openers wait for it, then find it done).
-fn prepare_schema(conn: &mut Connection, path: &Path, create: bool) -> Result<(), StoreError> {
-    let fail = |e| classify(e, path);
-    let empty: bool = conn
-        .query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| r.get(0))
-        .map_err(fail)?;
-    if empty && create {
-        initialise(conn).map_err(fail)?;
-    }
-    let version = identify(conn, path)?;
-    if version == SCHEMA_VERSION {
-        return Ok(());
-    }
-    if version > SCHEMA_VERSION {
-        return Err(StoreError::Corrupt {
-            path: path.to_path_buf(),
-            reason: format!(
-                "the store has schema version {version}, written by a newer Sluice; this \
-                 one reads up to version {SCHEMA_VERSION}"
-            ),
-        });
-    }
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(fail)?;
-    let current: i64 = tx
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(fail)?;
-    for (from, sql) in MIGRATIONS.iter().enumerate() {
-        let from = i64::try_from(from).unwrap_or(i64::MAX) + 1;
-        if from >= current {
-            tx.execute_batch(sql).map_err(fail)?;
-        }
-    }
-    tx.execute_batch(&format!("PRAGMA user_version={SCHEMA_VERSION};"))
-        .map_err(fail)?;
-    tx.commit().map_err(fail)
-}
-
 /// Sorts a database error into the store's error kinds.
 pub(crate) fn classify_db(err: DbError, path: &Path) -> StoreError {
     match err {
-        DbError::Sqlite(e) => classify(e, path),
+        DbError::Sqlite(e) => crate::store::sqlite::classify(e, path),
         DbError::LeaseLost => StoreError::LeaseLost(path.to_path_buf()),
         DbError::FenceLost => StoreError::LockLost(path.to_path_buf()),
         #[cfg(feature = "postgres")]
         other => crate::store::postgres::classify(other, path),
-    }
-}
-
-/// Sorts an SQLite error into the store's error kinds.
-pub(crate) fn classify(err: rusqlite::Error, path: &Path) -> StoreError {
-    let path = path.to_path_buf();
-    if let rusqlite::Error::SqliteFailure(e, msg) = &err {
-        let reason = msg.clone().unwrap_or_else(|| e.to_string());
-        return match e.code {
-            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => StoreError::Locked(path),
-            ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => {
-                StoreError::Corrupt { path, reason }
-            }
-            ErrorCode::DiskFull => StoreError::Full(path),
-            _ => StoreError::Failed { path, reason },
-        };
-    }
-    StoreError::Failed {
-        path,
-        reason: err.to_string(),
     }
 }
 

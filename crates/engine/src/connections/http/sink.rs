@@ -535,14 +535,12 @@ impl Sink for HttpSink {
             cp.counts.failed += counts.failed;
             (input, cp)
         });
-        store
-            .commit_state(
-                state.connector,
-                &letters,
-                checkpoint.as_ref().map(|(input, cp)| (*input, cp)),
-                Utc::now(),
-            )
-            .map_err(|e| e.to_diag())?;
+        store.commit_state(
+            state.connector,
+            &letters,
+            checkpoint.as_ref().map(|(input, cp)| (*input, cp)),
+            Utc::now(),
+        )?;
         self.pending.clear();
         self.provenance.clear();
         Ok(counts)

@@ -86,13 +86,12 @@ fn echo_filter(
     connector: &crate::transform::connector::Connector,
     state: &dyn StateStore,
 ) -> Result<Option<EchoFilter>, Diag> {
-    let fail = |e: crate::store::StoreError| e.to_diag();
     if let (Some(reverse), true) = (&connector.reverse, connector.is_bidirectional()) {
         return Ok(Some(EchoFilter {
             owner: Arc::from(connector.name.as_str()),
             way: Way::In,
             key_field: reverse.primary_key.clone(),
-            baselines: state.baselines(&connector.name, INBOUND).map_err(fail)?,
+            baselines: state.baselines(&connector.name, INBOUND)?,
             held: Default::default(),
         }));
     }
@@ -112,8 +111,8 @@ fn echo_filter(
             external_key: external_key.clone(),
         },
         key_field: key.clone(),
-        baselines: state.baselines(owner, OUTBOUND).map_err(fail)?,
-        held: state.pending_review_keys(owner, object).map_err(fail)?,
+        baselines: state.baselines(owner, OUTBOUND)?,
+        held: state.pending_review_keys(owner, object)?,
     }))
 }
 
@@ -280,16 +279,13 @@ pub fn run(
     let mut position = fresh.clone();
     let mut resumed_from = None;
     if let (Some(state), false) = (state.as_deref_mut(), dry_run || retry.is_some()) {
-        let fail = |e: crate::store::StoreError| e.to_diag();
         match &checkpointed {
             Some(input) => {
                 let existing = if opts.from_start {
-                    state
-                        .clear_checkpoint(&connector.name, input)
-                        .map_err(fail)?;
+                    state.clear_checkpoint(&connector.name, input)?;
                     None
                 } else {
-                    state.checkpoint(&connector.name, input).map_err(fail)?
+                    state.checkpoint(&connector.name, input)?
                 };
                 if let Some(cp) = existing {
                     source.verify(&cp)?;
@@ -307,13 +303,9 @@ pub fn run(
                     }
                     resumed_from = Some(cp);
                 }
-                state
-                    .clear_letters_after(&connector.name, input, position.line)
-                    .map_err(fail)?;
+                state.clear_letters_after(&connector.name, input, position.line)?;
             }
-            None => state
-                .clear_letters_after(&connector.name, &letter_input, 0)
-                .map_err(fail)?,
+            None => state.clear_letters_after(&connector.name, &letter_input, 0)?,
         }
     }
     let resume = resumed_from.as_ref().map(|_| position.clone());
@@ -462,22 +454,19 @@ pub fn run(
         ));
     }
     if let Some(state) = state.as_deref_mut() {
-        let fail = |e: crate::store::StoreError| e.to_diag();
         // The run's record is committed with its last checkpoint: a kill between the two
         // can no longer leave a finished run without its record.
         position.complete = stopped_by.is_none();
         position.counts = counts;
         let last = checkpointed.as_deref().map(|input| (input, &position));
-        state
-            .finish_run(&connector.name, last, &metrics, opts.keep_runs, Utc::now())
-            .map_err(fail)?;
+        state.finish_run(&connector.name, last, &metrics, opts.keep_runs, Utc::now())?;
         // The dead-letter file is written again only when the letters may have changed.
         let letters_changed = counts.failed > before.failed
             || opts.retry_dead_letters
             || opts.from_start
             || !dead_path.exists();
         if letters_changed {
-            let letters = state.dead_letters(&connector.name).map_err(fail)?;
+            let letters = state.dead_letters(&connector.name)?;
             write_file(&dead_path, &letters)
                 .map_err(|e| crate::io_diag(&format!("cannot write {}", dead_path.display()), e))?;
         }
