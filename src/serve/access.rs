@@ -283,7 +283,7 @@ impl Refused {
 
 impl IntoResponse for Refused {
     fn into_response(self) -> Response {
-        let mut response = super::api::error(self.status, &self.diag);
+        let mut response = super::answer::error(self.status, &self.diag);
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -14,6 +14,7 @@ use http_body_util::BodyExt as _;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
+use super::answer::error;
 use super::hooks::{self, HookHeaders, Refusal, LEGACY_SIGNATURE_HEADER};
 use super::state::{Entry, Trigger};
 use super::Server;
@@ -59,15 +60,6 @@ async fn not_found() -> Response {
         StatusCode::NOT_FOUND,
         &Diag::new(codes::E801_UNKNOWN_CONNECTOR, "no such route"),
     )
-}
-
-/// A diagnostic as a JSON error answer.
-pub fn error(status: StatusCode, diag: &Diag) -> Response {
-    (
-        status,
-        Json(json!({"error": {"code": diag.code.id, "message": diag.message}})),
-    )
-        .into_response()
 }
 
 fn unknown(name: &str) -> Response {

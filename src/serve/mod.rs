@@ -4,6 +4,7 @@
 //! Reference: `docs/serve.md`.
 
 mod access;
+mod answer;
 mod api;
 mod hooks;
 mod listen;

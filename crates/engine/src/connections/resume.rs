@@ -97,7 +97,7 @@ pub fn verify_connector(
 /// releases it when the connection ends, however the process ends).
 pub struct RunLock {
     _held: Held,
-    fence: Option<crate::store::sync::Fence>,
+    fence: Option<crate::store::db::Fence>,
 }
 
 /// What holds a run lock.
@@ -114,7 +114,7 @@ enum Held {
 impl RunLock {
     /// The lock's fencing token, which every commit of the run checks (PostgreSQL; an
     /// SQLite run's file lock cannot be lost while its process lives).
-    pub fn fence(&self) -> Option<crate::store::sync::Fence> {
+    pub fn fence(&self) -> Option<crate::store::db::Fence> {
         self.fence.clone()
     }
 

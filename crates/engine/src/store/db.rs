@@ -238,3 +238,15 @@ impl dyn Database {
         self.dialect() == Dialect::Postgres
     }
 }
+
+/// How long a writer waits for another process's lock before giving up.
+pub const BUSY_TIMEOUT_MS: u64 = 2_000;
+
+/// A run lock's fencing token: the generation its run got when it took the lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    /// The connector.
+    pub connector: String,
+    /// The generation, compared by each commit with the newest.
+    pub generation: i64,
+}

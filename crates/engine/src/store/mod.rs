@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod db;
+mod error;
 pub mod leftovers;
 pub mod lookups;
 pub mod origins;
@@ -27,69 +28,12 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::OpenFlags;
 
+pub use crate::store::db::BUSY_TIMEOUT_MS;
 use crate::store::db::{params, Conn, DbError, Param, Row};
+pub use crate::store::error::StoreError;
 
-use crate::diagnostics::{codes, Code, Diag};
 use crate::value::{parse_record, Map, Value};
 
-/// What can go wrong with the store.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The file does not exist.
-    #[error("store {0} does not exist")]
-    NotFound(PathBuf),
-    /// Not an SQLite database, damaged, or not a Sluice store.
-    #[error("store {path} is corrupt or not a Sluice store: {reason}")]
-    Corrupt {
-        /// The file.
-        path: PathBuf,
-        /// SQLite's reason.
-        reason: String,
-    },
-    /// Another process holds the lock.
-    #[error("store {0} is locked by another process")]
-    Locked(PathBuf),
-    /// The disk is full.
-    #[error("store {0}: the disk is full")]
-    Full(PathBuf),
-    /// Another worker took over the partition this one was writing.
-    #[error("store {0}: another worker took over this partition (its lease ran out)")]
-    LeaseLost(PathBuf),
-    /// The run's lock was lost and another run took the connector over.
-    #[error("store {0}: this run's lock on its connector was lost (its session ended) and another run may hold it now")]
-    LockLost(PathBuf),
-    /// Anything else SQLite reports.
-    #[error("store {path}: {reason}")]
-    Failed {
-        /// The file.
-        path: PathBuf,
-        /// SQLite's reason.
-        reason: String,
-    },
-}
-
-impl StoreError {
-    /// The registry code.
-    pub fn code(&self) -> Code {
-        match self {
-            StoreError::NotFound(_) => codes::E701_STORE_NOT_FOUND,
-            StoreError::Corrupt { .. } => codes::E702_STORE_CORRUPT,
-            StoreError::Locked(_) => codes::E703_STORE_LOCKED,
-            StoreError::Full(_) => codes::E704_STORE_FULL,
-            StoreError::LeaseLost(_) => codes::E707_LEASE_LOST,
-            StoreError::LockLost(_) => codes::E708_RUN_LOCK_LOST,
-            StoreError::Failed { .. } => codes::E705_STORE_FAILED,
-        }
-    }
-
-    /// The error as a diagnostic.
-    pub fn to_diag(&self) -> Diag {
-        Diag::new(self.code(), self.to_string())
-    }
-}
-
-/// How long a writer waits for another process's lock before giving up.
-pub const BUSY_TIMEOUT_MS: u64 = 2_000;
 /// Indexes top-level scalars of a stored object: followed by one `(...)` per field.
 const INDEX_VALUES: &str =
     "INSERT INTO object_values(object_id, type, field, value, folded) VALUES ";

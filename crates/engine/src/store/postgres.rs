@@ -9,10 +9,9 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostics::{codes, Diag};
-use crate::store::db::{params, Cell, Conn, Database, DbError, Dialect, Param, Row};
+use crate::store::db::{params, Cell, Conn, Database, DbError, Dialect, Fence, Param, Row};
+use crate::store::error::StoreError;
 use crate::store::schema;
-use crate::store::sync::Fence;
-use crate::store::StoreError;
 
 /// PostgreSQL stores were first made at the schema's version 3: the version a store keeps
 /// in `sluice_meta` counts from there (its 1 is the schema's 3).

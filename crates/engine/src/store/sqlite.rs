@@ -6,9 +6,9 @@ use std::path::Path;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use crate::store::db::{Cell, Database, DbError, Dialect, Param, Row};
+use crate::store::db::{Cell, Database, DbError, Dialect, Param, Row, BUSY_TIMEOUT_MS};
+use crate::store::error::StoreError;
 use crate::store::schema::{self, VERSION};
-use crate::store::{StoreError, BUSY_TIMEOUT_MS};
 
 /// Identifies a Sluice store.
 const APPLICATION_ID: i64 = 0x534c_5543; // "SLUC"

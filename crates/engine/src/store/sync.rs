@@ -9,7 +9,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
 
-use crate::store::db::{params, Conn, DbError, Row};
+use crate::store::db::{params, Conn, DbError, Fence, Row};
 use crate::store::origins::{hash_of, Baseline, BaselineWrite, OUTBOUND};
 use crate::store::{
     delete_objects, lock_keys, query_by_keys, scalar_key, stored_object_versions, write_objects,
@@ -49,15 +49,6 @@ pub struct Checkpoint {
     /// The fencing token of the run lock under which the checkpoint is written (not
     /// stored; PostgreSQL): each commit checks it is still the newest.
     pub fence: Option<Fence>,
-}
-
-/// A run lock's fencing token: the generation its run got when it took the lock.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fence {
-    /// The connector.
-    pub connector: String,
-    /// The generation, compared by each commit with the newest.
-    pub generation: i64,
 }
 
 /// A worker's lease on a partition of a partitioned run (PostgreSQL).

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
-use crate::connections::http::client::{Client, TryError};
+use crate::connections::http::transport::{Transport, TryError};
 use crate::diagnostics::{codes, Diag};
 use crate::transform::connection::Connection;
 
@@ -180,7 +180,7 @@ impl Auth {
     /// Returns the URL to call and the token or session used.
     pub(super) fn apply(
         &self,
-        client: &Client,
+        client: &Transport,
         url: &str,
         headers: &mut Vec<(String, String)>,
     ) -> Result<(String, String), TryError> {
@@ -260,7 +260,7 @@ fn lock<T>(slot: &Mutex<Option<T>>) -> Result<std::sync::MutexGuard<'_, Option<T
     })
 }
 
-fn auth_failed(client: &Client, what: &str, url: &str, status: u16, excerpt: &str) -> TryError {
+fn auth_failed(client: &Transport, what: &str, url: &str, status: u16, excerpt: &str) -> TryError {
     TryError::Final(Diag::new(
         codes::E616_REMOTE_AUTH,
         format!(
@@ -274,7 +274,7 @@ fn auth_failed(client: &Client, what: &str, url: &str, status: u16, excerpt: &st
 /// The OAuth 2.0 client-credentials grant: POST the form, keep the token until a minute
 /// before `expires_in` runs out (an hour when the server does not say).
 fn fetch_token(
-    client: &Client,
+    client: &Transport,
     url: &str,
     form: &str,
     basic: Option<&str>,
@@ -323,7 +323,7 @@ fn fetch_token(
 }
 
 /// A session login: POST the JSON body, keep the cookies the answer sets.
-fn log_in(client: &Client, url: &str, body: &[u8]) -> Result<String, TryError> {
+fn log_in(client: &Transport, url: &str, body: &[u8]) -> Result<String, TryError> {
     let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
     let reply = client.raw("POST", url, Some(body), headers)?;
     if matches!(reply.status, 429) || reply.status >= 500 {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod client;
 pub mod sink;
 pub mod source;
+pub mod transport;
 pub mod watermark;
 
 use std::sync::atomic::AtomicUsize;

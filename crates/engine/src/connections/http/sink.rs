@@ -15,7 +15,8 @@ use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 use crate::connections::dead_letters::{letter_line, Failure};
-use crate::connections::http::client::{Client, Reply};
+use crate::connections::http::client::Client;
+use crate::connections::http::transport::Reply;
 use crate::diagnostics::{codes, Code, Diag};
 use crate::seams::{Provenance, Sink, SinkMode, StateCommit, StateStore};
 use crate::store::sync::BatchCounts;

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 
 use crate::connections::dead_letters::{letter_line, Failure};
 use crate::diagnostics::Diag;
-use crate::executor::run::worker::Chunk;
+use crate::executor::run::chunks::Chunk;
 use crate::seams::{Sink, Source, StateCommit, StateStore};
 use crate::store::sync::{Checkpoint, Counts, LetterBatch};
 use crate::transform::connector::Connector;

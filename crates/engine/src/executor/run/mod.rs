@@ -5,6 +5,7 @@
 //! [`Sink`]: crate::seams::Sink
 //! [`StateStore`]: crate::seams::StateStore
 
+mod chunks;
 mod collector;
 mod reading;
 mod worker;

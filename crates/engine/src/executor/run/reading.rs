@@ -8,23 +8,15 @@ use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 
 use crate::diagnostics::Diag;
+use crate::executor::run::chunks::{Chunk, RawChunk};
 use crate::executor::run::collector::Collector;
-use crate::executor::run::worker::{Chunk, Plan, Worker};
+use crate::executor::run::worker::{Plan, Worker};
 use crate::executor::run::RunOptions;
 use crate::native::Engine;
 use crate::runtime::Lookups;
 use crate::transform::source::{ReadError, RecordSource};
 
 use crate::io_diag;
-
-/// Consecutive NDJSON lines as read, before parsing.
-pub(super) struct RawChunk {
-    seq: u64,
-    /// The bytes of the lines.
-    pub(super) bytes: Vec<u8>,
-    /// Each line: its number, its bytes, the offset just past it.
-    pub(super) lines: Vec<(u64, std::ops::Range<usize>, u64)>,
-}
 
 /// Lines per chunk handed to a worker.
 const CHUNK_LINES: usize = 512;

@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 
 use crate::diagnostics::codes;
-use crate::executor::run::reading::RawChunk;
+use crate::executor::run::chunks::{Chunk, DeadEntry, RawChunk};
 use crate::interp::Interpreter;
 use crate::native::Native;
 use crate::runtime::{Ctx, Lookups};
@@ -20,46 +20,6 @@ use crate::value::Value;
 
 /// One record in this many has its transform latency measured.
 const LATENCY_SAMPLE: u64 = 8;
-
-/// A dead letter waiting to be written in input order.
-pub(super) struct DeadEntry {
-    pub(super) line: u64,
-    pub(super) origin: Option<Arc<str>>,
-    pub(super) raw: Raw,
-    pub(super) code: &'static str,
-    pub(super) message: String,
-    pub(super) target: Option<String>,
-    pub(super) condition: Option<usize>,
-}
-
-/// What processing a stretch of consecutive records produced, in input order.
-#[derive(Default)]
-pub(super) struct Chunk {
-    /// Output lines ([`SinkMode::Lines`]).
-    pub(super) ndjson: String,
-    /// Output values ([`SinkMode::Values`], [`SinkMode::Remote`]).
-    pub(super) mapped: Vec<Value>,
-    /// Where each output value came from ([`SinkMode::Remote`]).
-    pub(super) provenance: Vec<Provenance>,
-    /// Dead letters.
-    pub(super) dead: Vec<DeadEntry>,
-    /// Records read.
-    pub(super) read: u64,
-    /// Lines written.
-    pub(super) written: u64,
-    /// Records filtered out.
-    pub(super) filtered: u64,
-    /// Sampled transform latencies, ns.
-    pub(super) latencies: Vec<u32>,
-    /// Line and byte offset just past the last record.
-    pub(super) end: Option<(u64, u64)>,
-    /// (input, line) of retried letters.
-    pub(super) retried: Vec<(Arc<str>, u64)>,
-    /// Records mapped in a dry run.
-    pub(super) not_written: u64,
-    /// Baselines of a bidirectional connector to record with the batch.
-    pub(super) baselines: Vec<crate::store::origins::BaselineWrite>,
-}
 
 /// What every worker of a run shares: the transform, how its output is shaped, the
 /// evaluation context.
