@@ -22,7 +22,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use sluice::interp::Interpreter;
 use sluice::jit::JitTransform;
 use sluice::runtime::Ctx;
-use sluice::transform::connector::ConnectorFile;
+use sluice::transform::connector_file::ConnectorFile;
 use sluice::transform::{Transform, Verdict};
 use sluice::value::{parse_into_slots, parse_record_fields, Value};
 

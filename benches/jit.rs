@@ -13,7 +13,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use sluice::interp::Interpreter;
 use sluice::jit::JitTransform;
 use sluice::runtime::Ctx;
-use sluice::transform::connector::ConnectorFile;
+use sluice::transform::connector_file::ConnectorFile;
 use sluice::transform::{Outcome, Transform};
 use sluice::value::{parse_record, Value};
 

@@ -304,7 +304,7 @@ fn no_circles_between_files() {
                 let whole = std::fs::read_to_string(file).unwrap();
                 // a file's unit tests (at its end) name it through `super::`
                 let text: String = whole
-                    .split("#[cfg(test)]\nmod tests")
+                    .split("#[cfg(test)]\nmod ")
                     .next()
                     .unwrap_or_default()
                     .lines()

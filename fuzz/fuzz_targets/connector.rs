@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sluice::transform::connector::ConnectorFile;
+use sluice::transform::connector_file::ConnectorFile;
 use sluice::transform::Transform;
 use sluice::interp::Interpreter;
 use sluice::runtime::Ctx;

@@ -23,7 +23,8 @@ use std::sync::{Arc, OnceLock};
 use crate::diagnostics::codes;
 use crate::interp::Interpreter;
 use crate::runtime::Ctx;
-use crate::transform::connector::{Connector, ConnectorFile};
+use crate::transform::connector::Connector;
+use crate::transform::connector_file::ConnectorFile;
 use crate::transform::{Outcome, Transform};
 use crate::value::{Map, Value};
 

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{EXIT_COMPILE, EXIT_OK};
-use crate::transform::connector::{ConnectorFile, ConnectorProblem};
+use crate::transform::connector::ConnectorProblem;
+use crate::transform::connector_file::ConnectorFile;
 use crate::transform::Transform;
 
 /// Arguments naming a connector file.

@@ -22,7 +22,7 @@ use crate::runtime::Ctx;
 use crate::seams::ReadSettings;
 use crate::store::sync::ReviewFilter;
 use crate::store::Store;
-use crate::transform::connector::ConnectorFile;
+use crate::transform::connector_file::ConnectorFile;
 use crate::transform::Outcome;
 
 /// Arguments of `sluice run`.

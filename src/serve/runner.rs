@@ -297,7 +297,7 @@ impl Server {
     /// The options of a run of `file` over `input` under this server.
     fn options_for(
         &self,
-        file: &crate::transform::connector::ConnectorFile,
+        file: &crate::transform::connector_file::ConnectorFile,
         input: Option<String>,
     ) -> RunOptions {
         let name = &file.connector.name;

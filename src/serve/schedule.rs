@@ -99,7 +99,7 @@ impl Schedule {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::transform::connector::parse_connector;
+    use crate::transform::connector_parse::parse_connector;
 
     fn schedule(frequency: &str) -> Schedule {
         let text = format!(

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::schedule::Schedule;
 use crate::store::sync::Counts;
-use crate::transform::connector::ConnectorFile;
+use crate::transform::connector_file::ConnectorFile;
 use crate::transform::Transform;
 
 /// A connector file as compiled: both ways of a bidirectional one, and its schedule.

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::schedule::Schedule;
 use super::state::{stamp_of, Entry, Loaded, Registry, Totals};
 use crate::limits::Limits;
-use crate::transform::connector::ConnectorFile;
+use crate::transform::connector_file::ConnectorFile;
 use crate::transform::Transform;
 
 /// The connector files under `paths`, sorted: files as given, directories searched.

@@ -20,7 +20,7 @@ use crate::runtime::{Ctx, Lookups};
 use crate::stdlib;
 use crate::store::lookups::StoreLookups;
 use crate::store::Store;
-use crate::transform::connector::ConnectorFile;
+use crate::transform::connector_file::ConnectorFile;
 use crate::transform::source::CsvSource;
 use crate::transform::{MappingKind, Transform};
 use crate::value::Value;

@@ -8,7 +8,7 @@ mod suggest;
 
 pub use codes::Code;
 pub use render::{render, render_plain};
-pub use suggest::did_you_mean;
+pub use suggest::{did_you_mean, one_of};
 
 use crate::syntax::Span;
 

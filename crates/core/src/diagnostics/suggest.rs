@@ -15,6 +15,13 @@ pub fn did_you_mean<'a>(
         .map(|(c, _)| c)
 }
 
+/// "did you mean `x`?" when a value is close to an allowed one, else the allowed values.
+pub fn one_of(value: &str, allowed: &[&str]) -> String {
+    did_you_mean(value, allowed.iter().copied())
+        .map(|s| format!("did you mean `{s}`?"))
+        .unwrap_or_else(|| format!("allowed: {}", allowed.join(", ")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -235,7 +235,7 @@ impl Connection {
                             allowed.join(", ")
                         ),
                     )
-                    .help(super::connector::one_of(value, allowed)),
+                    .help(crate::diagnostics::one_of(value, allowed)),
                     key,
                 ));
             }

@@ -5,11 +5,12 @@
 #[cfg(feature = "engine")]
 use super::connector::cron_schedule;
 use super::connector::{
-    one_of, parse_interval, webhook_key, Conflict, Connector, ConnectorFile, ConnectorProblem,
-    Frequency, MIN_WEBHOOK_SECRET,
+    parse_interval, webhook_key, Conflict, Connector, ConnectorProblem, Frequency,
+    MIN_WEBHOOK_SECRET,
 };
+use super::connector_file::ConnectorFile;
 use super::connector_reference::{DIRECTIONS, FIELD_TYPES, NAMED_FREQUENCIES, SYSTEM_TYPES};
-use crate::diagnostics::{codes, did_you_mean, Diag};
+use crate::diagnostics::{codes, did_you_mean, one_of, Diag};
 use crate::value::TypeSet;
 
 impl Connector {

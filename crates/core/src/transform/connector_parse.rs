@@ -2,10 +2,12 @@
 //! into problems with codes, lines and fixes (unknown keys with a did-you-mean, the TOML
 //! quoting traps of formulas).
 
-use super::connector::{one_of, Connector, ConnectorProblem};
+use super::connector::Connector;
 use super::connector_reference::{
     self as reference, CONFLICT_RULES, DIRECTIONS, NAMED_FREQUENCIES,
 };
+use super::problem::ConnectorProblem;
+use crate::diagnostics::one_of;
 use crate::diagnostics::{codes, did_you_mean, Diag};
 
 /// Parses connector text. When a TOML file does not deserialize, every structural problem

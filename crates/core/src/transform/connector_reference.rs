@@ -213,7 +213,7 @@ pub fn spec(table: &str, key: &str) -> Option<&'static KeySpec> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
-    use crate::transform::connector::parse_connector;
+    use crate::transform::connector_parse::parse_connector;
 
     fn examples_of(table: &str) -> String {
         KEYS.iter()

@@ -3,8 +3,9 @@
 //! value outside its closed set, all in one pass (serde stops at the first). A file this
 //! finds nothing wrong with is then deserialized as before.
 
-use super::connector::{one_of, ConnectorProblem};
 use super::connector_reference::{spec, KeySpec, KEYS};
+use super::problem::ConnectorProblem;
+use crate::diagnostics::one_of;
 use crate::diagnostics::{codes, did_you_mean, Diag};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;

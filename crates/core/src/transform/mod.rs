@@ -8,15 +8,18 @@ pub mod conform;
 pub mod connection;
 pub mod connector;
 mod connector_checks;
-mod connector_parse;
+pub mod connector_file;
+pub mod connector_parse;
 pub mod connector_reference;
 mod connector_shape;
+mod problem;
 pub mod source;
 
 use std::sync::Arc;
 
 use self::conform::conform;
-use self::connector::{ConnectorFile, ConnectorProblem, FormulaPlace};
+use self::connector::{ConnectorProblem, FormulaPlace};
+use self::connector_file::ConnectorFile;
 use self::source::ReadError;
 use crate::compile::{compile, CompileOptions};
 use crate::diagnostics::{codes, Diag};

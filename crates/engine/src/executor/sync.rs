@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::diagnostics::Diag;
 use crate::executor::run::{run, RunOptions, RunReport};
-use crate::transform::connector::ConnectorFile;
+use crate::transform::connector_file::ConnectorFile;
 use crate::transform::Transform;
 
 /// A connector ready to sync.

@@ -13,7 +13,7 @@ use crate::executor::partitions::{self, Claim};
 use crate::executor::run::{run, RunOptions};
 use crate::executor::slots::{self, Heartbeat, SlotClaim};
 use crate::store::{is_database_url, Store};
-use crate::transform::connector::ConnectorFile;
+use crate::transform::connector_file::ConnectorFile;
 use crate::transform::Transform;
 
 /// How long a worker with nothing to claim waits before asking again.

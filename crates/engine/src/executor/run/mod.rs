@@ -30,7 +30,7 @@ use crate::seams::{ReadSettings, Reading, SinkMode, StateStore};
 use crate::store::origins::{EchoFilter, Way, INBOUND, OUTBOUND};
 use crate::store::sync::{Checkpoint, Lease, LetterBatch, RunMetrics};
 use crate::store::Store;
-use crate::transform::connector::ConnectorFile;
+use crate::transform::connector_file::ConnectorFile;
 use crate::transform::Transform;
 use collector::Collector;
 use reading::{run_parallel, run_sequential, use_jit};
