@@ -143,6 +143,50 @@ const CONNECTION_EXAMPLES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The connection kinds of the engine's registry (`connections/registry.rs`), in the order
+/// a run asks them to take a side.
+fn connection_kinds() -> String {
+    use crate::connections::registry::{KINDS, SYSTEMS};
+    let mut out = String::from(
+        "\n## Connection kinds\n\nHow a side is reached is its connection kind. A run asks \
+         the kinds in this order and the first that takes a side opens it (generated from \
+         `crates/engine/src/connections/registry.rs`, where each kind registers itself). A \
+         side's `type` says what the records are: one of the named systems (",
+    );
+    out.push_str(
+        &SYSTEMS
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    out.push_str(
+        "), a kind's own type, or a name of your own; a name close to a known one is taken for \
+         a misspelling (E610, with the one meant).\n\n| kind | side types | reads | writes | \
+         keys | what it does |\n|---|---|---|---|---|---|\n",
+    );
+    let list = |items: &[&str]| {
+        items
+            .iter()
+            .map(|i| format!("`{i}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for kind in KINDS {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            kind.name,
+            list(kind.types),
+            if kind.source.is_some() { "yes" } else { "no" },
+            if kind.sink.is_some() { "yes" } else { "no" },
+            list(kind.keys),
+            cell(kind.doc)
+        );
+    }
+    out
+}
+
 /// `docs/connectors.md`: every key of the connector format, table by table, with a
 /// complete example.
 pub fn connectors_markdown() -> String {
@@ -157,6 +201,7 @@ pub fn connectors_markdown() -> String {
     );
     out.push_str(include_str!("../examples/customers.toml"));
     out.push_str("```\n\nFormulas are TOML strings. Inside a basic string (`\"...\"`) a `\"` ends the string and a backslash starts an escape, so write formulas that need either in a literal string: `formula = 'regexmatch(data(\"Code\"), \"^A\\d{4}$\")'`, or `'''...'''` when the formula also holds single quotes.\n");
+    out.push_str(&connection_kinds());
     out.push_str(CONNECTIONS_INTRO);
     for (title, text) in CONNECTION_EXAMPLES {
         let _ = write!(out, "\n### {title}\n\n```toml\n{text}```\n");

@@ -76,6 +76,7 @@ layers! {
     sluice_core::types as types;
     sluice_core::value as value;
     sluice_jit::native as native;
+    sluice_jit::driver as driver;
     #[cfg(feature = "jit")]
     sluice_jit::jit as jit;
     #[cfg(feature = "store")]

@@ -225,3 +225,44 @@ fn the_served_examples_pass_check() {
         assert_eq!(code, 0, "{}: {out}{err}", path.display());
     }
 }
+
+/// A side's type is open: a system of the user's own checks and runs like a named one,
+/// and only a name close to a known one is taken for a misspelling.
+#[test]
+fn a_system_of_ones_own_runs_and_a_misspelt_type_says_which_was_meant() {
+    let (code, err) = check_edited("own-type", "type = \"SAP B1\"", "type = \"Odoo\"");
+    assert_eq!(code, 0, "{err}");
+
+    let (code, err) = check_edited(
+        "misspelt-system",
+        "type = \"SAP B1\"",
+        "type = \"Salesfroce\"",
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("E610")
+            && err.contains("unknown inbound type `Salesfroce`")
+            && err.contains("did you mean `Salesforce`?"),
+        "{err}"
+    );
+    let (code, err) = check_edited("misspelt-kind", "type = \"SAP B1\"", "type = \"ndjsn\"");
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `ndjson`?"), "{err}");
+    assert!(
+        err.contains(&format!("c.toml:{}", line_of(EXAMPLE, "type = \"SAP B1\""))),
+        "{err}"
+    );
+
+    let dir = tempdir("check", "own-type-run");
+    std::fs::write(
+        dir.join("c.toml"),
+        "name = \"odoo\"\n[inbound]\ntype = \"Odoo\"\n[outbound]\ntype = \"My FSM\"\n[[mappings]]\ntarget = \"id\"\nfield = \"Code\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("in.ndjson"), "{\"Code\": \"C1\"}\n").unwrap();
+    let (code, out, err) = run_in(
+        &dir,
+        &["run", "c.toml", "--input", "in.ndjson", "--output", "-"],
+    );
+    assert_eq!((code, out.as_str()), (0, "{\"id\":\"C1\"}\n"), "{err}");
+}

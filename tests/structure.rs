@@ -71,6 +71,7 @@ const LAYERS: &[&str] = &[
     "transform",
     "jit",
     "native",
+    "driver",
     "store",
     "seams",
     "connections",
@@ -396,4 +397,35 @@ fn strongly_connected(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
         }
     }
     state.out
+}
+
+/// One driver: compiled formulas and transforms are evaluated through `driver::Driver`
+/// (the executor's workers, the API, `eval`, `test`, the REPL, `bench`); only the
+/// interpreter itself, the transform it runs, the native code that falls back to it and
+/// the driver name the interpreter.
+#[test]
+fn only_the_driver_drives_the_interpreter() {
+    const ALLOWED: &[&str] = &[
+        "crates/core/src/interp/",
+        "crates/core/src/transform/mod.rs",
+        "crates/jit/src/jit/",
+        "crates/jit/src/native.rs",
+        "crates/jit/src/driver.rs",
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in SOURCE_DIRS {
+        let mut files = Vec::new();
+        rust_files(&root.join(dir), &mut files);
+        for file in files {
+            let relative = file.strip_prefix(root).unwrap().display().to_string();
+            if ALLOWED.iter().any(|a| relative.starts_with(a)) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert!(
+                !text.contains("Interpreter"),
+                "{relative} drives the interpreter itself: evaluate through driver::Driver"
+            );
+        }
+    }
 }

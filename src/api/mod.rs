@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::diagnostics::codes;
-use crate::interp::Interpreter;
+use crate::driver::{Driver, Workload};
 use crate::runtime::Ctx;
 use crate::transform::connector::Connector;
 use crate::transform::connector_file::ConnectorFile;
@@ -71,10 +71,10 @@ pub enum Written {
 }
 
 /// What evaluating a record needs and can keep for the next one on the same thread: the
-/// interpreter's stack, the slots of the fields read.
+/// driver (the interpreter's stack, the mapped values), the slots of the fields read.
 #[derive(Default)]
 struct Scratch {
-    interp: Interpreter,
+    driver: Driver,
     slots: Vec<Option<Value>>,
 }
 
@@ -83,8 +83,9 @@ thread_local! {
 }
 
 /// How many records a program with [`Engine::Auto`] evaluates with the interpreter before
-/// it compiles native code (about 5 ms of Cranelift, worth it only for a stream).
-pub const AUTO_NATIVE_AFTER: u64 = 1000;
+/// it compiles native code (about 5 ms of Cranelift, worth it only for a stream); the same
+/// rule as `sluice run`'s (`Engine::wants_native`).
+pub use crate::driver::AUTO_NATIVE_AFTER;
 
 /// A compiled formula or connector: its conditions and mappings as typed IR, and native
 /// code when the engine asks for it. Cheap to clone and to share between threads (clones
@@ -441,7 +442,7 @@ impl Program {
         self.transform
             .conform_record(&mut record, ctx.zone)
             .map_err(|e| Error::new(e.code, e.message))?;
-        self.apply(&record, None, ctx, &mut Interpreter::new())
+        self.apply(&record, None, ctx, &mut Driver::new())
             .map(|e| self.output(e))
     }
 
@@ -515,14 +516,14 @@ impl Program {
         ctx: &Context,
         scratch: &mut Scratch,
     ) -> Result<Evaluated, Error> {
-        let Scratch { interp, slots } = scratch;
+        let Scratch { driver, slots } = scratch;
         let parsed = self
             .transform
             .read_line(line, &self.limits, ctx.zone, slots)
             .map_err(|e| Error::new(e.code, e.message))?;
         match parsed {
-            Some(record) => self.apply(&record, None, ctx, interp),
-            None => self.apply(&Value::Null, Some(slots), ctx, interp),
+            Some(record) => self.apply(&record, None, ctx, driver),
+            None => self.apply(&Value::Null, Some(slots), ctx, driver),
         }
     }
 
@@ -530,7 +531,10 @@ impl Program {
     fn native(&self) -> Option<&crate::native::Native> {
         if self.engine == Engine::Auto
             && self.native.get().is_none()
-            && self.evaluated.fetch_add(1, Ordering::Relaxed) >= AUTO_NATIVE_AFTER
+            && self.engine.wants_native(Workload {
+                evaluated: self.evaluated.fetch_add(1, Ordering::Relaxed),
+                ..Workload::default()
+            })
         {
             self.compile_native();
         }
@@ -557,7 +561,7 @@ impl Program {
         record: &Value,
         slots: Option<&[Option<Value>]>,
         context: &Context,
-        interp: &mut Interpreter,
+        driver: &mut Driver,
     ) -> Result<Evaluated, Error> {
         let adapter = context.lookups.as_deref().map(context::LookupsAdapter);
         let ctx = Ctx {
@@ -568,10 +572,7 @@ impl Program {
             slots,
             limits: self.limits,
         };
-        let outcome = match self.native() {
-            Some(native) => native.apply(interp, &ctx),
-            None => self.transform.apply(interp, &ctx),
-        };
+        let outcome = driver.outcome(&self.transform, self.native(), &ctx);
         match outcome {
             Outcome::Mapped(values) => Ok(Evaluated::Mapped(values)),
             Outcome::Filtered(condition) => Ok(Evaluated::Filtered(condition + 1)),

@@ -7,9 +7,10 @@ use std::time::Instant;
 use chrono::Utc;
 use clap::Args;
 
-use super::check::{load_and_compile, Compiled};
+use super::check::load_and_compile;
 use super::{EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
-use crate::interp::Interpreter;
+use crate::driver::Driver;
+use crate::executor::prepare::Prepared;
 use crate::jit::JitTransform;
 use crate::native::Engine;
 use crate::runtime::Ctx;
@@ -50,7 +51,7 @@ fn per_record(ns: u128, n: usize) -> f64 {
 
 /// Runs `sluice bench`.
 pub fn run(args: BenchArgs) -> i32 {
-    let Some(Compiled { transform, .. }) = load_and_compile(&args.connector, &Default::default())
+    let Some(Prepared { transform, .. }) = load_and_compile(&args.connector, &Default::default())
     else {
         return EXIT_COMPILE;
     };
@@ -92,33 +93,29 @@ pub fn run(args: BenchArgs) -> i32 {
     // outcomes are collected in a pass of their own, outside the timing.
     let time_engine = |jit: Option<&JitTransform>, transform: &Transform| -> (u128, Vec<Outcome>) {
         let mut best = u128::MAX;
-        let mut interp = Interpreter::new();
-        let mut values = Vec::new();
-        let mut apply = |p: &Parsed, values: &mut Vec<Value>| {
+        let mut driver = Driver::new();
+        let apply = |p: &Parsed, driver: &mut Driver| {
             let mut ctx = Ctx::new(&p.record);
             ctx.now = now;
             ctx.slots = transform.slot_fields.as_ref().map(|_| p.slots.as_slice());
-            match jit {
-                Some(j) => j.apply_into(&mut interp, &ctx, values),
-                None => transform.apply_into(&mut interp, &ctx, values),
-            }
+            driver.apply(transform, jit, &ctx)
         };
         for _ in 0..passes {
             let started = Instant::now();
             let mut mapped = 0usize;
             for p in &parsed {
-                if matches!(apply(p, &mut values), Verdict::Mapped) {
+                if matches!(apply(p, &mut driver), Verdict::Mapped) {
                     mapped += 1;
                 }
             }
-            std::hint::black_box((mapped, &values));
+            std::hint::black_box((mapped, driver.values()));
             best = best.min(started.elapsed().as_nanos());
         }
         let outcomes = parsed
             .iter()
             .map(|p| {
-                let verdict = apply(p, &mut values);
-                verdict.with_values(values.clone())
+                let verdict = apply(p, &mut driver);
+                verdict.with_values(driver.values().to_vec())
             })
             .collect();
         (best, outcomes)

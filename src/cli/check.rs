@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{EXIT_COMPILE, EXIT_OK};
+use crate::executor::prepare::{Prepared, Unprepared};
 use crate::transform::connector::ConnectorProblem;
 use crate::transform::connector_file::ConnectorFile;
-use crate::transform::Transform;
 
 /// Arguments naming a connector file.
 #[derive(Debug, Args)]
@@ -16,51 +16,19 @@ pub struct ConnectorArg {
     connector: PathBuf,
 }
 
-/// A connector compiled: its file and transform, and the way back of a bidirectional one.
-pub struct Compiled {
-    /// The connector file.
-    pub file: ConnectorFile,
-    /// Its conditions and mappings.
-    pub transform: Transform,
-    /// The way back (`[reverse]`) as a file of its own, compiled.
-    pub reverse: Option<(ConnectorFile, Transform)>,
-}
-
-/// Loads and compiles a connector (and its way back), printing every problem; `None` when
-/// there were any.
+/// Loads and compiles a connector (and its way back) as a run would, printing every
+/// problem; `None` when there were any.
 pub fn load_and_compile(
     path: &std::path::Path,
     limits: &crate::limits::Limits,
-) -> Option<Compiled> {
-    let file = match ConnectorFile::load(path) {
-        Ok(f) => f,
-        Err(problems) => {
-            print_problems(&path.display().to_string(), &problems);
-            return None;
+) -> Option<Prepared> {
+    match crate::executor::prepare::load(path, limits) {
+        Ok(prepared) => Some(prepared),
+        Err(Unprepared { path, problems }) => {
+            print_problems(&path, &problems);
+            None
         }
-    };
-    let transform = match Transform::compile(&file, limits) {
-        Ok(t) => t,
-        Err(problems) => {
-            print_problems(&file.path, &problems);
-            return None;
-        }
-    };
-    let reverse = match file.reverse_file() {
-        Some(reverse) => match Transform::compile(&reverse, limits) {
-            Ok(compiled) => Some((reverse, compiled)),
-            Err(problems) => {
-                print_problems(&reverse.path, &problems);
-                return None;
-            }
-        },
-        None => None,
-    };
-    Some(Compiled {
-        file,
-        transform,
-        reverse,
-    })
+    }
 }
 
 fn print_problems(path: &str, problems: &[ConnectorProblem]) {
@@ -77,7 +45,7 @@ fn print_problems(path: &str, problems: &[ConnectorProblem]) {
 /// Runs `sluice check`.
 pub fn run_check(args: ConnectorArg) -> i32 {
     match load_and_compile(&args.connector, &crate::limits::Limits::default()) {
-        Some(Compiled {
+        Some(Prepared {
             file, transform, ..
         }) => {
             println!(

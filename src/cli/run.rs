@@ -10,14 +10,16 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use chrono::Utc;
 use clap::{Args, Subcommand};
 
-use super::check::{load_and_compile, Compiled};
+use super::check::load_and_compile;
 use super::eval::{parse_now, parse_tz, DEFAULT_STORE};
 use super::{report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
-use crate::connections::sources::open_source;
+use crate::connections::kind::Opening;
+use crate::connections::registry::open_source;
 use crate::diagnostics::{render_plain, Report};
+use crate::driver::Driver;
+use crate::executor::prepare::Prepared;
 use crate::executor::run::{key_problem, RunOptions, DEFAULT_BATCH};
 use crate::executor::sync::{sync, Sharing, Syncable, Synced};
-use crate::interp::Interpreter;
 use crate::runtime::Ctx;
 use crate::seams::ReadSettings;
 use crate::store::sync::ReviewFilter;
@@ -64,7 +66,7 @@ pub struct RunArgs {
     /// Set a resource limit, e.g. --limit steps=10000 (repeatable; see `sluice explain E311`).
     #[arg(long = "limit", value_name = "NAME=VALUE")]
     limits: Vec<String>,
-    /// The engine (auto: the JIT for inputs over 1 MiB and stdin when it compiles any formula, else the interpreter).
+    /// The engine (auto: native code for stdin and inputs of 1 MiB or more when it compiles any formula, else the interpreter).
     #[arg(long, value_enum, default_value_t = crate::native::Engine::Auto)]
     engine: crate::native::Engine,
     /// Be one worker of a partitioned run: the --input file is cut into N partitions (a
@@ -87,7 +89,7 @@ pub struct RunArgs {
 pub fn run_run(args: RunArgs) -> i32 {
     let (
         limits,
-        Compiled {
+        Prepared {
             file,
             transform,
             reverse,
@@ -306,7 +308,7 @@ fn store_of(
 fn prepare(
     connector: &std::path::Path,
     settings: &[String],
-) -> Result<(crate::limits::Limits, Compiled), i32> {
+) -> Result<(crate::limits::Limits, Prepared), i32> {
     let limits = crate::limits::Limits::from_settings(settings).map_err(|e| {
         report_plain(crate::diagnostics::Diag::from(&e));
         EXIT_COMPILE
@@ -365,7 +367,7 @@ pub struct TestArgs {
 pub fn run_test(args: TestArgs) -> i32 {
     let (
         limits,
-        Compiled {
+        Prepared {
             file, transform, ..
         },
     ) = match prepare(&args.connector, &args.limits) {
@@ -402,9 +404,16 @@ pub fn run_test(args: TestArgs) -> i32 {
         return EXIT_COMPILE;
     };
     let stop = std::sync::Arc::default();
-    let records = match open_source(&file.connector, Some(&sample), &args.store, None, &stop)
-        .and_then(|mut source| source.open(None, &settings))
-    {
+    let opening = Opening {
+        connector: &file.connector,
+        input: Some(&sample),
+        output: None,
+        store: &args.store,
+        retry: None,
+        part: None,
+        stop: &stop,
+    };
+    let records = match open_source(&opening).and_then(|mut source| source.open(None, &settings)) {
         Ok(reading) => reading.into_records(&settings),
         Err(d) => {
             report_plain(d);
@@ -414,7 +423,7 @@ pub fn run_test(args: TestArgs) -> i32 {
     let lookups = Store::open_existing(&args.store)
         .ok()
         .map(crate::store::lookups::StoreLookups::new);
-    let mut interp = Interpreter::new();
+    let mut driver = Driver::new();
     let (mut mapped, mut filtered, mut failed) = (0, 0, 0);
     let mut records = records;
     while let Some(item) = records.next_record() {
@@ -445,7 +454,7 @@ pub fn run_test(args: TestArgs) -> i32 {
             slots: None,
             limits,
         };
-        match all_fields.apply(&mut interp, &ctx) {
+        match driver.outcome(&all_fields, None, &ctx) {
             Outcome::Mapped(values) => {
                 let out = all_fields.record_of(values);
                 println!("  => {}", out.to_json());

@@ -5,8 +5,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use crate::executor::prepare::cron_schedule;
 use crate::transform::connection::parse_duration;
-use crate::transform::connector::{cron_schedule, parse_interval, Connector, Frequency};
+use crate::transform::connector::{parse_interval, Connector, Frequency};
 
 /// How long `realtime` waits between looks at a source that had nothing new.
 pub const DEFAULT_POLL: Duration = Duration::from_secs(1);

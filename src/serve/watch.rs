@@ -11,8 +11,6 @@ use chrono::{DateTime, Utc};
 use super::schedule::Schedule;
 use super::state::{stamp_of, Entry, Loaded, Registry, Totals};
 use crate::limits::Limits;
-use crate::transform::connector_file::ConnectorFile;
-use crate::transform::Transform;
 
 /// The connector files under `paths`, sorted: files as given, directories searched.
 pub fn connector_files(paths: &[PathBuf]) -> Vec<PathBuf> {
@@ -49,25 +47,19 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
 /// Loads and compiles a connector file as `sluice check` does; the rendered problems when
 /// it fails.
 pub fn load(path: &Path, limits: &Limits) -> Result<Loaded, String> {
-    let display = path.display().to_string();
-    let render = |problems: &[crate::transform::connector::ConnectorProblem], at: &str| {
-        problems.iter().map(|p| p.render(at)).collect::<String>()
-    };
-    let file = ConnectorFile::load(path).map_err(|p| render(&p, &display))?;
-    let transform = Transform::compile(&file, limits).map_err(|p| render(&p, &display))?;
-    let reverse = match file.reverse_file() {
-        Some(reverse_file) => {
-            let compiled = Transform::compile(&reverse_file, limits)
-                .map_err(|p| render(&p, &reverse_file.path))?;
-            Some((Arc::new(reverse_file), Arc::new(compiled)))
-        }
-        None => None,
-    };
+    let prepared = crate::executor::prepare::load(path, limits).map_err(|u| {
+        u.problems
+            .iter()
+            .map(|p| p.render(&u.path))
+            .collect::<String>()
+    })?;
     Ok(Loaded {
-        schedule: Schedule::of(&file.connector),
-        file: Arc::new(file),
-        transform: Arc::new(transform),
-        reverse,
+        schedule: Schedule::of(&prepared.file.connector),
+        reverse: prepared
+            .reverse
+            .map(|(file, transform)| (Arc::new(file), Arc::new(transform))),
+        file: Arc::new(prepared.file),
+        transform: Arc::new(prepared.transform),
     })
 }
 

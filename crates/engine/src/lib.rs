@@ -3,8 +3,8 @@
 //! REST/OData connections (the `http` feature).
 #![forbid(unsafe_code)]
 
-pub(crate) use sluice_core::{diagnostics, interp, limits, runtime, stdlib, transform, value};
-pub(crate) use sluice_jit::native;
+pub(crate) use sluice_core::{diagnostics, limits, runtime, stdlib, transform, value};
+pub(crate) use sluice_jit::{driver, native};
 
 pub mod connections;
 pub mod executor;

@@ -19,8 +19,9 @@ pub enum Engine {
     Interp,
     /// Native code generated with Cranelift.
     Jit,
-    /// The JIT for large inputs, the interpreter for a one-off evaluation (in the API:
-    /// native code after the first records, see `AUTO_NATIVE_AFTER`).
+    /// Native code when the work is long enough to repay compiling it (a stream, an input
+    /// of 1 MiB or more, or after the first 1 000 records), else the interpreter: the one
+    /// rule is `Engine::wants_native`, in the driver.
     #[default]
     Auto,
 }

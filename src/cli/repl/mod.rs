@@ -14,14 +14,14 @@ use rustyline::{Config, Editor};
 use super::eval::DEFAULT_STORE;
 use super::{EXIT_COMPILE, EXIT_OK};
 use crate::compile::{compile, CompileOptions};
+use crate::connections::file::CsvSource;
 use crate::diagnostics::{render, Diag, Report};
-use crate::interp::Interpreter;
+use crate::driver::Driver;
 use crate::runtime::{Ctx, Lookups};
 use crate::stdlib;
 use crate::store::lookups::StoreLookups;
 use crate::store::Store;
 use crate::transform::connector_file::ConnectorFile;
-use crate::transform::source::CsvSource;
 use crate::transform::{MappingKind, Transform};
 use crate::value::Value;
 use helper::{Continuation, Fed, ReplHelper, COMMANDS, CONTINUATION_HINT};
@@ -53,7 +53,7 @@ pub struct Session {
     connector: Option<(ConnectorFile, Transform)>,
     options: CompileOptions,
     lookups: Option<StoreLookups>,
-    interp: Interpreter,
+    driver: Driver,
     now: DateTime<FixedOffset>,
     tz: chrono_tz::Tz,
     color: bool,
@@ -112,7 +112,7 @@ impl Session {
             connector,
             options,
             lookups: Store::open_existing(store).ok().map(StoreLookups::new),
-            interp: Interpreter::new(),
+            driver: Driver::new(),
             now,
             tz,
             color,
@@ -156,7 +156,7 @@ impl Session {
     fn eval_on(&mut self, text: &str, record: &Value) -> Result<Value, String> {
         let compiled = compile(text, &self.options).map_err(|d| self.render(text, d))?;
         let ctx = session_ctx(record, self.now, self.tz, self.lookups.as_ref());
-        self.interp
+        self.driver
             .eval(&compiled.ir, &ctx)
             .map_err(|e| self.render(text, vec![e.to_diag()]))
     }
@@ -293,7 +293,7 @@ impl Session {
                 MappingKind::Field(p) => Ok(p.read(&record)),
                 MappingKind::Raw(v) => Ok(v.clone()),
                 MappingKind::Formula(f) => self
-                    .interp
+                    .driver
                     .eval(&f.ir, &ctx)
                     .map_err(|e| (f.source.clone(), e)),
             };
@@ -332,7 +332,7 @@ impl Session {
                 .push_str("the connector has no conditions: every record syncs\n");
         }
         for (i, c) in transform.conditions.iter().enumerate() {
-            let verdict = match self.interp.eval(&c.ir, &ctx) {
+            let verdict = match self.driver.eval(&c.ir, &ctx) {
                 Ok(Value::Bool(true)) => "pass".to_string(),
                 Ok(Value::Bool(false)) => "FAIL".to_string(),
                 Ok(Value::Null) => "FAIL (null)".to_string(),

@@ -480,19 +480,6 @@ impl Side {
     }
 }
 
-/// A five-field cron expression (minute hour day-of-month month day-of-week) as a
-/// schedule, or why it is not one.
-#[cfg(feature = "engine")]
-pub fn cron_schedule(expr: &str) -> Result<cron::Schedule, String> {
-    let fields = expr.split_whitespace().count();
-    if fields != 5 {
-        return Err(format!("has {fields} fields, not five"));
-    }
-    format!("0 {expr}")
-        .parse::<cron::Schedule>()
-        .map_err(|e| format!("does not parse: {e}"))
-}
-
 /// `30s`, `15m`, `2h`, `1d` → seconds.
 pub fn parse_interval(text: &str) -> Option<u64> {
     let t = text.trim();

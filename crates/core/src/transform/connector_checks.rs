@@ -1,64 +1,17 @@
 //! A connector checked as a whole (`sluice check` reports every problem at once): its
-//! settings, schedules, conflict rule, objects and the way back of a bidirectional one; and
-//! what only the sync engine asks (system types it can run, cron schedules).
+//! settings, schedules, conflict rule, objects and the way back of a bidirectional one. What
+//! only the sync engine asks (the side types it knows, cron schedules) is the engine's.
 
-#[cfg(feature = "engine")]
-use super::connector::cron_schedule;
 use super::connector::{
     parse_interval, webhook_key, Conflict, Connector, ConnectorProblem, Frequency,
     MIN_WEBHOOK_SECRET,
 };
 use super::connector_file::ConnectorFile;
-use super::connector_reference::{DIRECTIONS, FIELD_TYPES, NAMED_FREQUENCIES, SYSTEM_TYPES};
+use super::connector_reference::{DIRECTIONS, FIELD_TYPES, NAMED_FREQUENCIES};
 use crate::diagnostics::{codes, did_you_mean, one_of, Diag};
 use crate::value::TypeSet;
 
 impl Connector {
-    /// What the sync engine cannot run: a system type it does not know, a cron schedule
-    /// that does not parse. (An embedder compiling a connector for its own systems does not
-    /// ask: to the language, a system type is a name and a schedule is not its business.)
-    pub fn engine_problems(&self, file: &ConnectorFile) -> Vec<ConnectorProblem> {
-        let schedule = self.schedule_problem(file);
-        [("inbound", &self.inbound), ("outbound", &self.outbound)]
-            .into_iter()
-            .filter(|(_, side)| !SYSTEM_TYPES.contains(&side.system.as_str()))
-            .map(|(label, side)| ConnectorProblem {
-                diag: Diag::new(
-                    codes::E610_INVALID_SETTING,
-                    format!("unknown {label} type `{}`", side.system),
-                )
-                .help(one_of(&side.system, SYSTEM_TYPES)),
-                line: file.line_of(&format!("\"{}\"", side.system)),
-                rendered: None,
-                formula: None,
-            })
-            .chain(schedule)
-            .collect()
-    }
-
-    /// A cron schedule that does not parse.
-    #[cfg(feature = "engine")]
-    fn schedule_problem(&self, file: &ConnectorFile) -> Option<ConnectorProblem> {
-        let Frequency::Cron { cron } = &self.sync.frequency else {
-            return None;
-        };
-        let why = cron_schedule(cron).err()?;
-        Some(ConnectorProblem {
-            diag: Diag::new(codes::E610_INVALID_SETTING, format!("cron `{cron}` {why}")).help(
-                "five fields: minute hour day-of-month month day-of-week, e.g. \"0 2 * * *\"",
-            ),
-            line: file.line_of("cron"),
-            rendered: None,
-            formula: None,
-        })
-    }
-
-    /// Without the sync engine there is no schedule to run.
-    #[cfg(not(feature = "engine"))]
-    fn schedule_problem(&self, _: &ConnectorFile) -> Option<ConnectorProblem> {
-        None
-    }
-
     /// Every problem that is not a formula's own (formulas are checked when compiled).
     pub fn validate(&self, file: &ConnectorFile) -> Vec<ConnectorProblem> {
         let mut problems = Vec::new();

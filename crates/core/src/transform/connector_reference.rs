@@ -2,23 +2,6 @@
 //! an example. `sluice check` validates against these tables (allowed values, known keys for
 //! did-you-mean) and `docs/connectors.md` is generated from them, so the two cannot drift.
 
-/// The system types a side may name.
-pub const SYSTEM_TYPES: &[&str] = &[
-    "SAP B1",
-    "Fentu-FSM",
-    "Salesforce",
-    "Acumatica",
-    "Shopware",
-    "ABAS-ERP",
-    "HRlab",
-    "Window Maker",
-    "Internal Connect",
-    "Jsonblob Shopware",
-    "ndjson",
-    "csv",
-    "store",
-];
-
 /// The values of `[sync] direction`.
 pub const DIRECTIONS: &[&str] = &["inbound", "outbound", "bidirectional"];
 
@@ -135,7 +118,7 @@ pub const KEYS: &[KeySpec] = &[
     key("", "mappings", "array of tables", "The output fields (see [[mappings]]).", r#"[[mappings]]"#).default("[]"),
     key("", "reverse", "table", "The way back of a bidirectional connector (see [reverse]).", r#"[reverse]"#),
     key("", "objects", "table", "Schemas of Connect Objects (see [objects.<type>.fields]).", r#"[objects.sap_businesspartner.fields]"#).default("{}"),
-    key("side", "type", "string", "The system on this side. `ndjson` and `csv` are files or streams (`--input`), `store` reads or writes the Connect Object store; the named systems describe where the records come from.", r#"type = "SAP B1""#).required().allowed(SYSTEM_TYPES),
+    key("side", "type", "string", "The system on this side: one of the named systems (SAP B1, Fentu-FSM, Salesforce, Acumatica, Shopware, ABAS-ERP, HRlab, Window Maker, Internal Connect, Jsonblob Shopware), `ndjson` or `csv` (files or streams, `--input`), `store` (the Connect Object store), or a name of your own. How the side is reached is its connection kind (see *Connection kinds*): a file, a `[connection]`, or the store. A name close to a known one is taken for a misspelling (E610).", r#"type = "SAP B1""#).required(),
     key("side", "active", "boolean", "Whether this side syncs; an inactive outbound side makes every run a dry run.", "active = true").default("true"),
     key("side", "object", "string", "The Connect Object type of this side's records: the schema applied to inbound records, the type written by a store-bound outbound side.", r#"object = "fsmcustomer""#),
     key("side", "entity", "string", "The entity (table, endpoint) in the remote system.", r#"entity = "BusinessPartners""#),

@@ -147,24 +147,18 @@ pub struct Transform {
 }
 
 impl Transform {
-    /// Compiles every condition and mapping; every problem found is returned.
+    /// Compiles every condition and mapping with the library's functions; every problem
+    /// found is returned. Any side type compiles (which systems a sync can reach is the
+    /// engine's question).
     pub fn compile(
         file: &ConnectorFile,
         limits: &crate::limits::Limits,
     ) -> Result<Transform, Vec<ConnectorProblem>> {
-        let mut problems = file.connector.engine_problems(file);
-        match Transform::compile_with(file, limits, &crate::stdlib::HostFunctions::default()) {
-            Ok(transform) if problems.is_empty() => Ok(transform),
-            Ok(_) => Err(problems),
-            Err(more) => {
-                problems.extend(more);
-                Err(problems)
-            }
-        }
+        Transform::compile_with(file, limits, &crate::stdlib::HostFunctions::default())
     }
 
     /// Compiles for an embedder: with the functions a host program registered besides the
-    /// library's, and any system type (the sync engine's own list is not asked).
+    /// library's.
     pub fn compile_with(
         file: &ConnectorFile,
         limits: &crate::limits::Limits,

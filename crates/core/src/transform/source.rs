@@ -1,17 +1,11 @@
-//! Input records: NDJSON (only the fields the transform reads are parsed), CSV (cells typed
-//! by the inbound schema), or the store. Every record carries its line number and the
+//! Input records: NDJSON (only the fields the transform reads are parsed), or records
+//! given as values (CSV rows, stored objects; the engine's sources make them). Every record carries its line number and the
 //! byte offset just past it, and keeps its raw form for the dead letters.
 
 use std::io::BufRead;
 use std::sync::Arc;
 
 use crate::value::{parse_into_slots, parse_record_fields, Value, Want};
-
-#[cfg(feature = "engine")]
-#[path = "csv_source.rs"]
-mod csv_source;
-#[cfg(feature = "engine")]
-pub use csv_source::CsvSource;
 
 /// The raw form of an input record, as the dead letters keep it.
 #[derive(Debug, Clone)]

@@ -6,13 +6,32 @@
 //! duplicate, drop or cut a letter.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
-use crate::transform::source::{parse_line, Raw, ReadError};
+use crate::connections::kind::{Kind, Opening};
+use crate::diagnostics::Diag;
+use crate::io_diag;
+use crate::seams::{ReadSettings, Reading, Source};
+use crate::store::sync::Checkpoint;
+use crate::transform::source::{parse_line, Raw, ReadError, ValueSource};
 use crate::value::{write_json_string, Value};
+
+/// The dead letters in the registry: with `--retry-dead-letters`, a run reads the letters
+/// of its earlier runs instead of its input.
+pub const KIND: Kind = Kind {
+    name: "dead letters",
+    types: &[],
+    doc: "With `--retry-dead-letters`, the records of the connector's dead-letter file, each retried under the input and line it first came from (before any other kind is asked).",
+    keys: &[],
+    source: Some(|open: &Opening| {
+        open.retry
+            .map(|letters| Ok(Box::new(DeadLetterSource::new(letters)) as Box<dyn Source>))
+    }),
+    sink: None,
+};
 
 /// What failed, for one dead letter.
 pub struct Failure<'a> {
@@ -172,4 +191,30 @@ fn letter_record(letter: &Value, limits: &crate::limits::Limits) -> LineRecord {
     let record =
         parse_line(bytes, limits, None, None, &mut Vec::new()).map(|v| v.unwrap_or(Value::Null));
     (input, line_no, record, raw)
+}
+
+/// The dead letters of earlier runs, each retried under the input and line it came from.
+pub struct DeadLetterSource {
+    path: PathBuf,
+}
+
+impl DeadLetterSource {
+    /// The letters in the file at `path`.
+    pub fn new(path: &Path) -> Self {
+        DeadLetterSource {
+            path: path.to_path_buf(),
+        }
+    }
+}
+
+impl Source for DeadLetterSource {
+    fn key(&self) -> &str {
+        "dead letters"
+    }
+
+    fn open(&mut self, _: Option<&Checkpoint>, settings: &ReadSettings) -> Result<Reading, Diag> {
+        let letters = read_dead_letters(&self.path, &settings.limits)
+            .map_err(|e| io_diag(&format!("cannot read {}", self.path.display()), e))?;
+        Ok(Reading::Records(Box::new(ValueSource::new(letters))))
+    }
 }

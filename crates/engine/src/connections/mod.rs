@@ -1,10 +1,14 @@
 //! The connections a run reads and writes, one folder per kind: files and stdin (NDJSON,
-//! CSV), the Connect Object store, REST/OData APIs (`http/`, the `http` feature). `sources`
-//! and `sinks` open the one a connector's side names.
+//! CSV, `file/`), the Connect Object store (`store/`), REST/OData APIs (`http/`, the `http`
+//! feature), and the dead letters retried. Each kind registers itself in one line of
+//! `registry`, which opens the source and the sink a connector's side and the run's options
+//! name.
 
 pub mod dead_letters;
+pub mod file;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod kind;
+pub mod registry;
 pub mod resume;
-pub mod sinks;
-pub mod sources;
+pub mod store;

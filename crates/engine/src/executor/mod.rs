@@ -5,6 +5,7 @@
 
 #[cfg(feature = "postgres")]
 pub mod partitions;
+pub mod prepare;
 pub mod run;
 #[cfg(feature = "postgres")]
 pub mod slots;

@@ -1,8 +1,8 @@
 //! The seams of the executor: a run reads from a [`Source`], writes to a [`Sink`] and keeps
 //! its state (checkpoints, dead letters, metrics, the review queue, the objects lookups
 //! read) in a [`StateStore`]. A new kind of input, output or state store is one new file
-//! implementing one of these traits, and one line in the factory that picks it
-//! (`sources::open_source`, `sinks::open_sink`).
+//! implementing one of these traits, and one line in the registry that picks it
+//! (`connections::registry`).
 
 mod store_state;
 

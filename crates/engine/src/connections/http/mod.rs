@@ -13,8 +13,45 @@ pub mod watermark;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
+use crate::connections::kind::{Kind, Opening};
 use crate::diagnostics::{codes, Diag};
+use crate::seams::{Sink, Source};
 use crate::transform::connector::Side;
+
+/// REST/OData in the registry: a side with a `[connection]` table (and no `--input` or
+/// `--output` given for it).
+pub const KIND: Kind = Kind {
+    name: "REST/OData",
+    types: &[],
+    doc: "A remote system over HTTP: an inbound side with a `[inbound.connection]` and no `--input` reads its pages (`paging`, a watermark for incremental reads); an outbound side with a `[outbound.connection]` and no `--output` or `path` writes each record to it (`write_method`, refused records become dead letters). Basic, session (SAP B1 Service Layer), API key, bearer and OAuth 2.0 client credentials; retries with backoff; requests only to the connection's origin.",
+    keys: &["connection", "credentials"],
+    source: Some(source),
+    sink: Some(sink),
+};
+
+/// An inbound side with a connection, when no `--input` is given: its pages (a partition's
+/// pages only).
+fn source(open: &Opening) -> Option<Result<Box<dyn Source>, Diag>> {
+    let side = &open.connector.inbound;
+    let connection = side.connection.as_ref().filter(|_| open.input.is_none())?;
+    Some(client_of("inbound", side, open.stop).map(|client| {
+        let source = source::HttpSource::new(side, connection, client);
+        Box::new(match open.part {
+            Some((part, pages)) => source.with_pages(part, pages),
+            None => source,
+        }) as Box<dyn Source>
+    }))
+}
+
+/// An outbound side with a connection (the file kind took `--output` and `path` before).
+fn sink(open: &Opening) -> Option<Result<Box<dyn Sink>, Diag>> {
+    let side = &open.connector.outbound;
+    let connection = side.connection.as_ref()?;
+    Some(
+        client_of("outbound", side, open.stop)
+            .map(|client| Box::new(sink::HttpSink::new(side, connection, client)) as Box<dyn Sink>),
+    )
+}
 
 /// Sets query parameter `name` of `url` to `value` (appended after the others), or removes
 /// it when `value` is `None`; a query left empty is dropped.

@@ -21,9 +21,9 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use chrono_tz::Tz;
 
 use crate::connections::dead_letters::write_file;
+use crate::connections::kind::Opening;
+use crate::connections::registry::{open_sink, open_source};
 use crate::connections::resume::{fingerprint, verify_connector, RunLock};
-use crate::connections::sinks::open_sink;
-use crate::connections::sources::open_source_part;
 use crate::diagnostics::{codes, Diag};
 use crate::native::Engine;
 use crate::seams::{ReadSettings, Reading, SinkMode, StateStore};
@@ -245,19 +245,22 @@ pub fn run(
             std::time::Duration::from_millis(crate::store::BUSY_TIMEOUT_MS),
         )?),
     };
-    let sink = open_sink(connector, opts.output.as_deref(), &opts.stop)?;
-    let mut state = open_state(opts, dry_run)?;
     let retry = opts.retry_dead_letters.then_some(dead_path.as_path());
-    let mut source = open_source_part(
+    let opening = Opening {
         connector,
-        opts.input.as_deref(),
-        &opts.store,
+        input: opts.input.as_deref(),
+        output: opts.output.as_deref(),
+        store: &opts.store,
         retry,
-        &opts.stop,
-        opts.partition
+        part: opts
+            .partition
             .as_ref()
             .map(|(p, _)| (p.part, (p.start, p.end))),
-    )?;
+        stop: &opts.stop,
+    };
+    let sink = open_sink(&opening)?;
+    let mut state = open_state(opts, dry_run)?;
+    let mut source = open_source(&opening)?;
     let letter_input = source.key().to_string();
     let checkpointed = (matches!(sink.mode(), SinkMode::Values | SinkMode::Remote)
         && source.resumable()

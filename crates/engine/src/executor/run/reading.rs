@@ -12,7 +12,6 @@ use crate::executor::run::chunks::{Chunk, RawChunk};
 use crate::executor::run::collector::Collector;
 use crate::executor::run::worker::{Plan, Worker};
 use crate::executor::run::RunOptions;
-use crate::native::Engine;
 use crate::runtime::Lookups;
 use crate::transform::source::{ReadError, RecordSource};
 
@@ -23,22 +22,14 @@ const CHUNK_LINES: usize = 512;
 /// How often threads waiting for work look at the stop signal.
 const POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
-/// Input size from which `--engine auto` compiles the transform.
-const AUTO_JIT_BYTES: u64 = 1024 * 1024;
-
-/// Whether the run's workers use the JIT: always with `jit`, never with `interp`, and with
-/// `auto` for stdin and for inputs over 1 MiB (when built with the `jit` feature).
+/// Whether the run's workers use native code: the engine's one rule
+/// ([`crate::native::Engine::wants_native`]) for stdin (a stream) or an input of `input_bytes`.
 pub(super) fn use_jit(opts: &RunOptions, input_bytes: Option<u64>) -> bool {
-    match opts.engine {
-        Engine::Jit => true,
-        Engine::Interp => false,
-        // `Auto`
-        _ => {
-            cfg!(feature = "jit")
-                && (opts.input.as_deref() == Some("-")
-                    || input_bytes.is_some_and(|n| n >= AUTO_JIT_BYTES))
-        }
-    }
+    opts.engine.wants_native(crate::driver::Workload {
+        evaluated: 0,
+        bytes_ahead: input_bytes,
+        stream: opts.input.as_deref() == Some("-"),
+    })
 }
 
 /// A progress bar on the terminal (with the `progress` feature; an embedded run shows none).

@@ -8,8 +8,8 @@ use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 
 use crate::diagnostics::codes;
+use crate::driver::Driver;
 use crate::executor::run::chunks::{Chunk, DeadEntry, RawChunk};
-use crate::interp::Interpreter;
 use crate::native::Native;
 use crate::runtime::{Ctx, Lookups};
 use crate::seams::{Provenance, SinkMode};
@@ -52,14 +52,12 @@ pub(super) struct Worker<'t> {
     targets: &'t [String],
     key: Option<&'t str>,
     mode: SinkMode,
-    interp: Interpreter,
+    driver: Driver,
     lookups: Option<Box<dyn Lookups + Send>>,
     now: DateTime<FixedOffset>,
     tz: Tz,
     limits: crate::limits::Limits,
     echo: Option<&'t EchoFilter>,
-    /// The output values of the record in hand, kept from record to record.
-    values: Vec<Value>,
 }
 
 impl<'t> Worker<'t> {
@@ -71,13 +69,12 @@ impl<'t> Worker<'t> {
             targets: plan.targets,
             key: plan.key,
             mode: plan.mode,
-            interp: Interpreter::new(),
+            driver: Driver::new(),
             lookups,
             now: plan.now,
             tz: plan.tz,
             limits: plan.limits,
             echo: plan.echo,
-            values: Vec::new(),
         }
     }
 
@@ -131,12 +128,7 @@ impl<'t> Worker<'t> {
         };
         let timed = chunk.read.is_multiple_of(LATENCY_SAMPLE);
         let t0 = timed.then(Instant::now);
-        let verdict = match &self.jit {
-            Some(jit) => jit.apply_into(&mut self.interp, &ctx, &mut self.values),
-            None => self
-                .transform
-                .apply_into(&mut self.interp, &ctx, &mut self.values),
-        };
+        let verdict = self.driver.apply(self.transform, self.jit, &ctx);
         if let Some(t0) = t0 {
             chunk
                 .latencies
@@ -146,7 +138,7 @@ impl<'t> Worker<'t> {
             match (&verdict, self.echo.map(|e| &e.way)) {
                 (_, Some(Way::In)) => chunk.baselines.push(write),
                 (Verdict::Mapped, Some(Way::Back { .. })) => {
-                    let mapped = self.transform.record_of(self.values.clone());
+                    let mapped = self.transform.record_of(self.driver.values().to_vec());
                     if let Some(back) = self.echo.and_then(|e| e.written_back(&mapped)) {
                         chunk.baselines.push(write);
                         chunk.baselines.push(back);
@@ -158,11 +150,11 @@ impl<'t> Worker<'t> {
         match verdict {
             Verdict::Mapped => match self.mode {
                 SinkMode::Lines => {
-                    Transform::write_line(self.targets, &self.values, &mut chunk.ndjson);
+                    Transform::write_line(self.targets, self.driver.values(), &mut chunk.ndjson);
                     chunk.written += 1;
                 }
                 SinkMode::Values | SinkMode::Remote => {
-                    let mapped = self.transform.record_of(std::mem::take(&mut self.values));
+                    let mapped = self.transform.record_of(self.driver.take_values());
                     let problem = self
                         .key
                         .and_then(|key| Some((key, key_problem(&mapped, key)?)));

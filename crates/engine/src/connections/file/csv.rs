@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use super::{InputRecord, Raw, ReadError};
 use crate::stdlib::convert::parse_number_text;
+use crate::transform::source::{InputRecord, Raw, ReadError};
 use crate::value::{Map, Schema, TypeSet, Value};
 
 /// CSV rows with a header line; cells typed by the schema when it declares the column as a
