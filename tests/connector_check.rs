@@ -266,3 +266,65 @@ fn a_system_of_ones_own_runs_and_a_misspelt_type_says_which_was_meant() {
     );
     assert_eq!((code, out.as_str()), (0, "{\"id\":\"C1\"}\n"), "{err}");
 }
+
+/// `[sync] partitions` makes every run a worker of a partitioned run, which needs a
+/// PostgreSQL store: on SQLite the run says so; zero partitions and a lease that is no
+/// duration are refused by `check`.
+#[test]
+fn a_partitioned_connector_is_checked_and_needs_a_postgres_store() {
+    let (code, err) = check_edited("zero-partitions", "[sync]\n", "[sync]\npartitions = 0\n");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("E610") && err.contains("partitions = 0"),
+        "{err}"
+    );
+    let (code, err) = check_edited(
+        "bad-lease",
+        "[sync]\n",
+        "[sync]\npartitions = 4\nlease = \"soon\"\n",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("lease `soon` is not a duration"), "{err}");
+
+    let dir = tempdir("check", "partitions-on-sqlite");
+    std::fs::write(
+        dir.join("c.toml"),
+        EXAMPLE.replacen("[sync]\n", "[sync]\npartitions = 4\n", 1),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("in.ndjson"),
+        "{\"CardCode\": \"C1\", \"CardType\": \"C\", \"CardName\": \"x\"}\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_in(
+        &dir,
+        &[
+            "run",
+            "c.toml",
+            "--input",
+            "in.ndjson",
+            "--store",
+            "local.db",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("E610") && err.contains("PostgreSQL store"),
+        "{err}"
+    );
+    let (code, _, err) = run_in(
+        &dir,
+        &[
+            "run",
+            "c.toml",
+            "--input",
+            "in.ndjson",
+            "--output",
+            "-",
+            "--store",
+            "local.db",
+        ],
+    );
+    assert_eq!(code, 0, "a run to --output is not partitioned: {err}");
+}

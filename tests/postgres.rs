@@ -15,6 +15,8 @@ mod common;
 #[path = "common/stubs.rs"]
 mod stubs;
 
+use common::served::Served;
+
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -504,5 +506,55 @@ fn the_schema_is_written_once_and_an_older_postgres_store_is_migrated() {
     assert!(
         err.contains("E702") && err.contains("newer Sluice"),
         "{err}"
+    );
+}
+
+/// One sync, whichever front end runs it: a connector that names `[sync] partitions` is
+/// shared by two `sluice serve` processes on one PostgreSQL store as by `sluice run`
+/// workers — every partition run once, every record read and stored once between them.
+#[test]
+fn two_servers_share_the_partitions_of_a_connector_that_names_them() {
+    let Some(url) = database("two_servers_share_the_partitions_of_a_connector_that_names_them")
+    else {
+        return;
+    };
+    const N: u64 = 40_000;
+    let dir = common::tempdir("pgstore", "serve-partitions");
+    let connector = CONNECTOR.replace(
+        "[inbound]\ntype = \"ndjson\"\n",
+        "[inbound]\ntype = \"ndjson\"\npath = \"in.ndjson\"\n",
+    ) + "\n[sync]\npartitions = 8\nlease = \"5s\"\n";
+    std::fs::write(dir.join("people.toml"), connector).unwrap();
+    std::fs::write(dir.join("in.ndjson"), records(0, N)).unwrap();
+    let first = Served::start(&dir, &["people.toml"], &[]);
+    let second = Served::start(&dir, &["people.toml"], &[]);
+    let runs = [first.trigger("people"), second.trigger("people")];
+    let ended = [first.finished(runs[0]), second.finished(runs[1])];
+    for run in &ended {
+        assert_eq!(
+            run["status"],
+            "succeeded",
+            "{run}\n{}\n{}",
+            first.log(),
+            second.log()
+        );
+    }
+    let read: u64 = ended.iter().map(|r| r["read"].as_u64().unwrap()).sum();
+    assert_eq!(read, N, "each record is read by one server: {ended:?}");
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    assert_eq!(
+        query_count(&mut client, "SELECT count(*) FROM objects"),
+        N as i64
+    );
+    assert_eq!(
+        query_count(&mut client, "SELECT count(DISTINCT data) FROM objects"),
+        N as i64
+    );
+    assert_eq!(
+        query_count(
+            &mut client,
+            "SELECT count(*) FROM partitions WHERE connector = 'people' AND done = 1"
+        ),
+        8
     );
 }

@@ -81,8 +81,9 @@ pub struct RunArgs {
     slot: Option<String>,
     /// How long a worker's claim on a partition or a slot lasts without a commit or a
     /// heartbeat (250ms, 30s, 2m); a worker that dies loses its claims after it.
-    #[arg(long, value_name = "DURATION", default_value = "30s")]
-    lease: String,
+    /// (default: the connector's `[sync] lease`, else 30s)
+    #[arg(long, value_name = "DURATION")]
+    lease: Option<String>,
 }
 
 /// Runs `sluice run`.
@@ -113,7 +114,7 @@ pub fn run_run(args: RunArgs) -> i32 {
             return EXIT_RUNTIME;
         }
     };
-    let sharing = match sharing_of(&args) {
+    let sharing = match sharing_of(&args, &file.connector) {
         Ok(sharing) => sharing,
         Err(diag) => {
             report_plain(diag);
@@ -167,8 +168,8 @@ pub fn run_run(args: RunArgs) -> i32 {
             }
             Ok(*forward)
         }
-        Ok(Synced::Partitions { finished, all_done }) => {
-            return partitions_done(finished, all_done, &options);
+        Ok(Synced::Partitions(shared)) => {
+            return partitions_done(shared.finished, shared.all_done, &options);
         }
         Ok(Synced::SlotHeld(owner)) => {
             eprintln!(
@@ -240,22 +241,39 @@ pub fn run_run(args: RunArgs) -> i32 {
     }
 }
 
-/// How this run shares its work: `--partitions N`, `--slot SLOT` (each under `--lease`), or
-/// alone.
-fn sharing_of(args: &RunArgs) -> Result<Sharing, crate::diagnostics::Diag> {
+/// How this run shares its work: `--partitions N`, `--slot SLOT` (each under `--lease`),
+/// else the connector's `[sync] partitions` for a store-bound run of a file or an API
+/// (not `--output`, stdin or a retry of dead letters), else alone.
+fn sharing_of(
+    args: &RunArgs,
+    connector: &crate::transform::connector::Connector,
+) -> Result<Sharing, crate::diagnostics::Diag> {
+    let lease = || match &args.lease {
+        Some(text) => lease_of(text),
+        None => Ok(connector.sync.lease()),
+    };
     if let Some(count) = args.partitions {
         return Ok(Sharing::Partitions {
             count,
-            lease: lease_of(&args.lease)?,
+            lease: lease()?,
         });
     }
     if let Some(slot) = &args.slot {
         return Ok(Sharing::Slot {
             slot: slot.clone(),
-            lease: lease_of(&args.lease)?,
+            lease: lease()?,
         });
     }
-    Ok(Sharing::Alone)
+    let store_bound = args.output.is_none()
+        && args.input.as_deref().is_none_or(|i| i != "-")
+        && !args.retry_dead_letters;
+    match (store_bound, Sharing::of(connector)?) {
+        (true, Sharing::Partitions { count, .. }) => Ok(Sharing::Partitions {
+            count,
+            lease: lease()?,
+        }),
+        _ => Ok(Sharing::Alone),
+    }
 }
 
 /// The end of this worker's share of a partitioned run: its exit code.

@@ -14,7 +14,7 @@ use super::state::{Loaded, Status, Trigger};
 use super::Server;
 use crate::diagnostics::{codes, Diag};
 use crate::executor::run::{RunOptions, RunReport, DEFAULT_BATCH};
-use crate::executor::sync::{both_ways, Syncable};
+use crate::executor::sync::{sync, Sharing, Syncable, Synced};
 
 /// How often the scheduler looks at the connectors when nothing wakes it.
 const TICK: Duration = Duration::from_millis(100);
@@ -110,7 +110,7 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
         if std::env::var_os(FAILPOINT).is_some_and(|v| v == "serve-run-panic") {
             panic!("failpoint serve-run-panic");
         }
-        run_both_ways(server, loaded, input.as_deref())
+        run_sync(server, loaded, input.as_deref())
     }))
     .unwrap_or_else(|payload| {
         Err(Diag::new(
@@ -272,13 +272,19 @@ fn backoff_after(base: Duration, failures: u32) -> chrono::Duration {
     chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(300))
 }
 
-/// The way in, then (for a bidirectional connector whose way in completed) the way back:
-/// the engine's sync, alone.
-fn run_both_ways(
+/// One sync of a connector, as `sluice run` syncs it (`executor::sync`): its way in and way
+/// back, or this server's share of a partitioned run when the connector names `[sync]
+/// partitions` (several servers on one PostgreSQL store share its partitions). The records
+/// a webhook brought (`input`, a spooled file) are one delivery, run alone.
+fn run_sync(
     server: &Server,
     loaded: &Loaded,
     input: Option<&std::path::Path>,
 ) -> Result<(RunReport, Option<RunReport>), Diag> {
+    let sharing = match input {
+        Some(_) => Sharing::Alone,
+        None => Sharing::of(&loaded.file.connector)?,
+    };
     let input = input
         .map(|p| p.display().to_string())
         .or_else(|| loaded.file.inbound_path());
@@ -290,7 +296,28 @@ fn run_both_ways(
             .as_ref()
             .map(|(file, transform)| (&**file, transform, server.options_for(file, None))),
     };
-    both_ways(&syncable, &server.options_for(&loaded.file, input))
+    match sync(
+        &syncable,
+        &server.options_for(&loaded.file, input),
+        &sharing,
+    )? {
+        Synced::Ran { forward, back } => Ok((*forward, back.map(|b| *b))),
+        Synced::Partitions(shared) => Ok((
+            shared.report.unwrap_or_else(|| RunReport {
+                metrics: crate::store::sync::RunMetrics {
+                    connector: loaded.file.connector.name.clone(),
+                    noop: true,
+                    ..Default::default()
+                },
+                ..Default::default()
+            }),
+            None,
+        )),
+        Synced::SlotHeld(_) | Synced::SlotDone => Err(Diag::new(
+            codes::E610_INVALID_SETTING,
+            "sluice serve does not run scheduled slots",
+        )),
+    }
 }
 
 impl Server {

@@ -117,15 +117,7 @@ pub struct Totals {
 impl Totals {
     /// Adds a run's counts.
     pub fn add(&mut self, c: &Counts) {
-        let t = &mut self.counts;
-        t.read += c.read;
-        t.written += c.written;
-        t.filtered += c.filtered;
-        t.failed += c.failed;
-        t.queued += c.queued;
-        t.unchanged += c.unchanged;
-        t.lost += c.lost;
-        t.not_written += c.not_written;
+        self.counts.add(c);
     }
 }
 

@@ -236,6 +236,13 @@ pub struct SyncSettings {
     /// Also take `X-Sluice-Signature` and bearer webhooks (no replay protection).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub legacy_signature: bool,
+    /// Every run is a worker of a partitioned run of this many partitions (a PostgreSQL
+    /// store), in `sluice run` and `sluice serve` alike.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitions: Option<u64>,
+    /// How long a worker's claim on a partition lasts without a commit (default `30s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<String>,
 }
 
 /// The HMAC key of a webhook secret: a Standard Webhooks `whsec_<base64>` secret is the
@@ -254,6 +261,15 @@ pub fn webhook_key(secret: &str) -> Vec<u8> {
 pub const MIN_WEBHOOK_SECRET: usize = 16;
 
 impl SyncSettings {
+    /// The lease of a partitioned run's claims: `[sync] lease`, else 30 seconds.
+    pub fn lease(&self) -> std::time::Duration {
+        self.lease
+            .as_deref()
+            .and_then(crate::transform::connection::parse_duration)
+            .filter(|d| !d.is_zero())
+            .unwrap_or(std::time::Duration::from_secs(30))
+    }
+
     /// The record field holding the time each record changed.
     pub fn time_field(&self) -> &str {
         self.updated_at.as_deref().unwrap_or(DEFAULT_TIME_FIELD)
@@ -287,6 +303,8 @@ impl Default for SyncSettings {
             webhook_secret: None,
             webhook_tolerance: None,
             legacy_signature: false,
+            partitions: None,
+            lease: None,
         }
     }
 }
@@ -394,6 +412,7 @@ impl Connector {
                     .iter()
                     .find(|m| m.field.as_deref() == Some(self.sync.time_field()))
                     .map(|m| m.target.clone()),
+                partitions: None,
                 ..self.sync.clone()
             },
             mappings: reverse.mappings.clone(),

@@ -126,6 +126,27 @@ impl Connector {
                 );
             }
         }
+        if let Some(lease) = &self.sync.lease {
+            if crate::transform::connection::parse_duration(lease).is_none_or(|d| d.is_zero()) {
+                push(
+                    Diag::new(
+                        codes::E610_INVALID_SETTING,
+                        format!("lease `{lease}` is not a duration"),
+                    )
+                    .help("a number and a unit: 250ms, 30s, 2m"),
+                    "lease",
+                );
+            }
+        }
+        if self.sync.partitions == Some(0) {
+            push(
+                Diag::new(
+                    codes::E610_INVALID_SETTING,
+                    "partitions = 0: a partitioned run needs at least one partition",
+                ),
+                "partitions",
+            );
+        }
         if let Some(tolerance) = &self.sync.webhook_tolerance {
             if crate::transform::connection::parse_duration(tolerance).is_none_or(|d| d.is_zero()) {
                 push(

@@ -46,6 +46,26 @@ pub enum Sharing {
     },
 }
 
+impl Sharing {
+    /// How the runs of `connector` share their work when the command line does not say:
+    /// by its `[sync] partitions` (under its `lease`), else alone.
+    pub fn of(connector: &crate::transform::connector::Connector) -> Result<Sharing, Diag> {
+        match connector.sync.partitions {
+            None => Ok(Sharing::Alone),
+            #[cfg(feature = "postgres")]
+            Some(count) => Ok(Sharing::Partitions {
+                count,
+                lease: connector.sync.lease(),
+            }),
+            #[cfg(not(feature = "postgres"))]
+            Some(_) => Err(Diag::new(
+                crate::diagnostics::codes::E610_INVALID_SETTING,
+                "[sync] partitions needs a PostgreSQL store, and this build of Sluice has no PostgreSQL support (feature `postgres`)",
+            )),
+        }
+    }
+}
+
 /// What a sync did.
 #[derive(Debug)]
 pub enum Synced {
@@ -57,12 +77,8 @@ pub enum Synced {
         back: Option<Box<RunReport>>,
     },
     /// This worker's share of a partitioned run.
-    Partitions {
-        /// Partitions it finished.
-        finished: usize,
-        /// Whether every partition is done.
-        all_done: bool,
-    },
+    #[cfg(feature = "postgres")]
+    Partitions(Box<crate::executor::workers::SharedRun>),
     /// Another worker (named) runs this slot.
     SlotHeld(String),
     /// This slot was run already.
@@ -81,13 +97,13 @@ pub fn sync(connector: &Syncable, opts: &RunOptions, sharing: &Sharing) -> Resul
         }
         #[cfg(feature = "postgres")]
         Sharing::Partitions { count, lease } => {
-            let (finished, all_done) = crate::executor::workers::run_partitioned(
+            let shared = crate::executor::workers::run_partitioned(
                 connector.file,
                 connector.transform,
                 opts,
                 ((*count).max(1), *lease),
             )?;
-            Ok(Synced::Partitions { finished, all_done })
+            Ok(Synced::Partitions(Box::new(shared)))
         }
         #[cfg(feature = "postgres")]
         Sharing::Slot { slot, lease } => {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::diagnostics::{codes, Diag};
 use crate::executor::partitions::{self, Claim};
-use crate::executor::run::{run, RunOptions};
+use crate::executor::run::{run, RunOptions, RunReport};
 use crate::executor::slots::{self, Heartbeat, SlotClaim};
 use crate::store::{is_database_url, Store};
 use crate::transform::connector_file::ConnectorFile;
@@ -116,15 +116,26 @@ fn need_database(opts: &RunOptions, what: &str) -> Result<(), Diag> {
     }
 }
 
-/// Runs partitions of `opts.input` until all are done (or a signal stops this worker): how
-/// many this worker finished, and whether all are done; a diagnostic when the run cannot be
-/// partitioned or a partition fails.
+/// What one worker of a partitioned run did.
+#[derive(Debug)]
+pub struct SharedRun {
+    /// Partitions it finished.
+    pub finished: usize,
+    /// Whether every partition is done.
+    pub all_done: bool,
+    /// Its partitions' runs as one report, when it ran any.
+    pub report: Option<RunReport>,
+}
+
+/// Runs partitions of `opts.input` until all are done (or a signal stops this worker):
+/// what this worker did; a diagnostic when the run cannot be partitioned or a partition
+/// fails.
 pub fn run_partitioned(
     file: &ConnectorFile,
     transform: &Arc<Transform>,
     opts: &RunOptions,
     (count, lease): (u64, Duration),
-) -> Result<(usize, bool), Diag> {
+) -> Result<SharedRun, Diag> {
     need_database(opts, "--partitions")?;
     if opts.output.is_some() || opts.input.as_deref() == Some("-") {
         return Err(Diag::new(
@@ -158,10 +169,14 @@ pub fn run_partitioned(
         }
     };
     let owner = partitions::worker_name();
-    let mut done = 0;
+    let mut shared = SharedRun {
+        finished: 0,
+        all_done: false,
+        report: None,
+    };
     loop {
         if opts.stop.load(Ordering::SeqCst) != 0 {
-            return Ok((done, false));
+            return Ok(shared);
         }
         let claim = partitions::claim(&mut store, connector, &key, &owner, lease)
             .map_err(|e| e.to_diag())?;
@@ -172,7 +187,10 @@ pub fn run_partitioned(
             continue;
         }
         match claim {
-            Claim::Done => return Ok((done, true)),
+            Claim::Done => {
+                shared.all_done = true;
+                return Ok(shared);
+            }
             Claim::Wait => std::thread::sleep(IDLE),
             Claim::Partition(partition, held) => {
                 let part_opts = RunOptions {
@@ -196,15 +214,22 @@ pub fn run_partitioned(
                     partition.first_line,
                     report.summary()
                 );
-                if report.stopped_by.is_some() {
-                    return Ok((done, false));
+                let stopped = report.stopped_by.is_some();
+                let short =
+                    per_partition.is_some_and(|records| report.metrics.counts.read < records);
+                shared.report = Some(match shared.report.take() {
+                    Some(earlier) => earlier.merge(report),
+                    None => report,
+                });
+                if stopped {
+                    return Ok(shared);
                 }
-                if per_partition.is_some_and(|records| report.metrics.counts.read < records) {
+                if short {
                     // A short partition holds the end of the API's records.
                     partitions::mark_last(&mut store, &held).map_err(|e| e.to_diag())?;
                 }
                 if partitions::finish(&mut store, &held).map_err(|e| e.to_diag())? {
-                    done += 1;
+                    shared.finished += 1;
                 }
             }
         }

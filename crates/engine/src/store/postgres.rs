@@ -197,8 +197,10 @@ pub fn config_of(url: &str) -> Result<(postgres::Config, MakeRustlsConnect), DbE
 }
 
 /// The connections a process keeps to one database at most: one per core (the run's
-/// workers each look up on their own) and two (the writer, a lock), opened only when
-/// needed; `SLUICE_PG_POOL_SIZE` sets it.
+/// workers each look up on their own) and four (the writer, a partitioned run's claims
+/// and its lease's heartbeat, and `sluice serve`'s own queries), opened only when needed;
+/// `SLUICE_PG_POOL_SIZE` sets it. With fewer, a partitioned run under `sluice serve` waited
+/// the pool's 30 s time-out for a connection on every partition.
 fn pool_size() -> u32 {
     std::env::var("SLUICE_PG_POOL_SIZE")
         .ok()
@@ -206,7 +208,7 @@ fn pool_size() -> u32 {
         .filter(|n| *n > 0)
         .unwrap_or_else(|| {
             let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-            u32::try_from(cores).unwrap_or(8).min(16) + 2
+            u32::try_from(cores).unwrap_or(8).min(16) + 4
         })
 }
 

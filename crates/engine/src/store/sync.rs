@@ -91,6 +91,18 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &Counts) {
+        self.read += other.read;
+        self.written += other.written;
+        self.filtered += other.filtered;
+        self.failed += other.failed;
+        self.queued += other.queued;
+        self.unchanged += other.unchanged;
+        self.lost += other.lost;
+        self.not_written += other.not_written;
+    }
+
     /// Whether every record read is in exactly one count.
     pub fn balanced(&self) -> bool {
         self.read

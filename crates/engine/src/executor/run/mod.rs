@@ -131,7 +131,7 @@ pub struct Partition {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RunReport {
     /// Counts and latencies.
     pub metrics: RunMetrics,
@@ -151,6 +151,37 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// This report and a later one of the same worker as one (a partitioned run's
+    /// partitions): counts and wall time added, the error rate of the sum, the slower
+    /// latencies, how the later one ended.
+    pub fn merge(self, later: RunReport) -> RunReport {
+        let mut counts = self.metrics.counts;
+        counts.add(&later.metrics.counts);
+        let slower = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        RunReport {
+            metrics: RunMetrics {
+                started_at: self.metrics.started_at,
+                error_rate: match counts.read {
+                    0 => 0.0,
+                    read => counts.failed as f64 / read as f64,
+                },
+                p50_us: slower(self.metrics.p50_us, later.metrics.p50_us),
+                p95_us: slower(self.metrics.p95_us, later.metrics.p95_us),
+                p99_us: slower(self.metrics.p99_us, later.metrics.p99_us),
+                segments: self.metrics.segments + later.metrics.segments,
+                noop: self.metrics.noop && later.metrics.noop,
+                counts,
+                ..later.metrics
+            },
+            seconds: self.seconds + later.seconds,
+            resumed_after_line: self.resumed_after_line.or(later.resumed_after_line),
+            ..later
+        }
+    }
+
     /// The one-line summary printed on stderr.
     pub fn summary(&self) -> String {
         let m = &self.metrics;
