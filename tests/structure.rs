@@ -429,3 +429,31 @@ fn only_the_driver_drives_the_interpreter() {
         }
     }
 }
+
+/// The executor reaches the store through the seams only (`StateStore`, `Leases`): no
+/// file of it opens a `Store` or writes SQL, so a second kind of state store is a seam
+/// implementation, not a change to the run loop.
+#[test]
+fn the_executor_reaches_the_store_through_the_seams() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("crates/engine/src/executor"), &mut files);
+    assert!(files.len() > 5);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for forbidden in [
+            "store::Store",
+            "Store::",
+            "store::db",
+            "SELECT ",
+            "UPDATE ",
+            "INSERT ",
+        ] {
+            assert!(
+                !text.contains(forbidden),
+                "{} has `{forbidden}`: reach the store through crate::seams",
+                file.display()
+            );
+        }
+    }
+}

@@ -11,8 +11,8 @@ use std::time::Duration;
 use crate::diagnostics::{codes, Diag};
 use crate::executor::partitions::{self, Claim};
 use crate::executor::run::{run, RunOptions, RunReport};
-use crate::executor::slots::{self, Heartbeat, SlotClaim};
-use crate::store::{is_database_url, Store};
+use crate::executor::slots::{Heartbeat, SlotClaim};
+use crate::seams::open_leases;
 use crate::transform::connector_file::ConnectorFile;
 use crate::transform::Transform;
 
@@ -37,16 +37,15 @@ pub fn run_slot(
     opts: &RunOptions,
     (slot, lease): (&str, Duration),
 ) -> Result<SlotOutcome, Diag> {
-    need_database(opts, "--slot")?;
+    let mut store = open_leases(&opts.store, "--slot")?;
     let connector = &file.connector.name;
-    let mut store = Store::open_or_create(&opts.store).map_err(|e| e.to_diag())?;
     let owner = partitions::worker_name();
-    match slots::claim(&mut store, connector, slot, &owner, lease).map_err(|e| e.to_diag())? {
+    match store.claim_slot(connector, slot, &owner, lease)? {
         SlotClaim::Held(other) => return Ok(SlotOutcome::Held(other)),
         SlotClaim::Done => return Ok(SlotOutcome::Done),
         SlotClaim::Mine => {}
     }
-    let beating = store.reopen().map_err(|e| e.to_diag())?;
+    let beating = store.reopen()?;
     let heartbeat = Heartbeat::start(
         beating,
         (connector.clone(), slot.to_string(), owner.clone()),
@@ -56,7 +55,7 @@ pub fn run_slot(
     let report = run(file, transform, opts)?;
     drop(heartbeat);
     if report.stopped_by.is_none() {
-        slots::finish(&mut store, connector, slot, &owner).map_err(|e| e.to_diag())?;
+        store.finish_slot(connector, slot, &owner)?;
     }
     Ok(SlotOutcome::Ran(Box::new(report)))
 }
@@ -105,17 +104,6 @@ fn paged_key(
     ))
 }
 
-/// E610 unless the run's store is a PostgreSQL database (`what` needs one).
-fn need_database(opts: &RunOptions, what: &str) -> Result<(), Diag> {
-    match is_database_url(&opts.store) {
-        true => Ok(()),
-        false => Err(Diag::new(
-            codes::E610_INVALID_SETTING,
-            format!("{what} needs a PostgreSQL store (--store postgres://...): workers share their leases there"),
-        )),
-    }
-}
-
 /// What one worker of a partitioned run did.
 #[derive(Debug)]
 pub struct SharedRun {
@@ -136,7 +124,7 @@ pub fn run_partitioned(
     opts: &RunOptions,
     (count, lease): (u64, Duration),
 ) -> Result<SharedRun, Diag> {
-    need_database(opts, "--partitions")?;
+    let mut store = open_leases(&opts.store, "--partitions")?;
     if opts.output.is_some() || opts.input.as_deref() == Some("-") {
         return Err(Diag::new(
             codes::E610_INVALID_SETTING,
@@ -144,7 +132,6 @@ pub fn run_partitioned(
         ));
     }
     let connector = &file.connector.name;
-    let mut store = Store::open_or_create(&opts.store).map_err(|e| e.to_diag())?;
     let (key, per_partition) = match opts.input.as_deref() {
         Some(input) => {
             let key = std::fs::canonicalize(input)
@@ -152,18 +139,18 @@ pub fn run_partitioned(
                 .display()
                 .to_string();
             if opts.from_start {
-                partitions::forget(&mut store, connector, &key).map_err(|e| e.to_diag())?;
+                store.forget_partitions(connector, &key)?;
             }
             let cuts = partitions::split(std::path::Path::new(input), count).map_err(|e| {
                 Diag::new(codes::E506_READ_FILE, format!("cannot read {input}: {e}"))
             })?;
-            partitions::ensure(&mut store, connector, &key, &cuts).map_err(|e| e.to_diag())?;
+            store.ensure_partitions(connector, &key, &cuts)?;
             (key, None)
         }
         None => {
             let (key, page_size) = paged_source(file, opts)?;
             if opts.from_start {
-                partitions::forget(&mut store, connector, &key).map_err(|e| e.to_diag())?;
+                store.forget_partitions(connector, &key)?;
             }
             (key, Some(count * page_size))
         }
@@ -178,11 +165,10 @@ pub fn run_partitioned(
         if opts.stop.load(Ordering::SeqCst) != 0 {
             return Ok(shared);
         }
-        let claim = partitions::claim(&mut store, connector, &key, &owner, lease)
-            .map_err(|e| e.to_diag())?;
+        let claim = store.claim_partition(connector, &key, &owner, lease)?;
         if matches!(claim, Claim::Done | Claim::Wait)
             && per_partition.is_some()
-            && partitions::extend(&mut store, connector, &key, count).map_err(|e| e.to_diag())?
+            && store.extend_partitions(connector, &key, count)?
         {
             continue;
         }
@@ -226,9 +212,9 @@ pub fn run_partitioned(
                 }
                 if short {
                     // A short partition holds the end of the API's records.
-                    partitions::mark_last(&mut store, &held).map_err(|e| e.to_diag())?;
+                    store.mark_last_partition(&held)?;
                 }
-                if partitions::finish(&mut store, &held).map_err(|e| e.to_diag())? {
+                if store.finish_partition(&held)? {
                     shared.finished += 1;
                 }
             }

@@ -1,10 +1,17 @@
 //! The seams of the executor: a run reads from a [`Source`], writes to a [`Sink`] and keeps
 //! its state (checkpoints, dead letters, metrics, the review queue, the objects lookups
-//! read) in a [`StateStore`]. A new kind of input, output or state store is one new file
+//! read) in a [`StateStore`]; workers that share a run claim its partitions and slots
+//! through [`Leases`]. A new kind of input, output or state store is one new file
 //! implementing one of these traits, and one line in the registry that picks it
 //! (`connections::registry`).
 
+#[cfg(feature = "postgres")]
+mod store_leases;
 mod store_state;
+
+#[cfg(feature = "postgres")]
+pub use store_leases::open_leases;
+pub use store_state::open_state;
 
 use std::io::{BufReader, Read};
 
@@ -247,4 +254,64 @@ pub trait StateStore {
         connector: &str,
         object: &str,
     ) -> Result<std::collections::HashSet<String>, Diag>;
+}
+
+/// Where the workers of a shared run claim its work (a PostgreSQL store): the partitions of
+/// a partitioned run and the occurrences (slots) of a schedule, each under a lease.
+#[cfg(feature = "postgres")]
+pub trait Leases {
+    /// Makes the partitions of `input` for `connector` unless they exist (of several
+    /// workers starting together, one cuts).
+    fn ensure_partitions(
+        &mut self,
+        connector: &str,
+        input: &str,
+        partitions: &[crate::store::sync::Partition],
+    ) -> Result<(), Diag>;
+
+    /// Adds the next partition of `size` pages to an input whose end is not known; `false`
+    /// when the end is known.
+    fn extend_partitions(&mut self, connector: &str, input: &str, size: u64) -> Result<bool, Diag>;
+
+    /// Marks the leased partition as the one where the input ended.
+    fn mark_last_partition(&mut self, lease: &crate::store::sync::Lease) -> Result<(), Diag>;
+
+    /// Forgets the partitions of `input`, with their checkpoints.
+    fn forget_partitions(&mut self, connector: &str, input: &str) -> Result<(), Diag>;
+
+    /// Takes the lowest partition not done and not leased, leased to `owner` for `ttl`.
+    fn claim_partition(
+        &mut self,
+        connector: &str,
+        input: &str,
+        owner: &str,
+        ttl: std::time::Duration,
+    ) -> Result<crate::store::leases::Claim, Diag>;
+
+    /// Marks the leased partition done (when the lease is still this worker's).
+    fn finish_partition(&mut self, lease: &crate::store::sync::Lease) -> Result<bool, Diag>;
+
+    /// Asks for `slot` of `connector` as `owner`, for `ttl`.
+    fn claim_slot(
+        &mut self,
+        connector: &str,
+        slot: &str,
+        owner: &str,
+        ttl: std::time::Duration,
+    ) -> Result<crate::store::leases::SlotClaim, Diag>;
+
+    /// Marks `slot` run to its end (when still `owner`'s).
+    fn finish_slot(&mut self, connector: &str, slot: &str, owner: &str) -> Result<bool, Diag>;
+
+    /// Renews `owner`'s lease on `slot`; `false` when another worker took it over.
+    fn renew_slot(
+        &self,
+        connector: &str,
+        slot: &str,
+        owner: &str,
+        ttl: std::time::Duration,
+    ) -> Result<bool, Diag>;
+
+    /// The same leases on a connection of its own (a heartbeat's).
+    fn reopen(&self) -> Result<Box<dyn Leases + Send>, Diag>;
 }

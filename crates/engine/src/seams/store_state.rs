@@ -9,6 +9,23 @@ use crate::seams::{StateCommit, StateStore};
 use crate::store::lookups::StoreLookups;
 use crate::store::sync::{BatchCounts, Checkpoint, LetterBatch, RunMetrics};
 use crate::store::Store;
+
+/// The state store of a run at `location` (an SQLite file, created when absent, or a
+/// PostgreSQL database). A dry run writes nothing: it only opens an existing store, for
+/// lookups, and has none when there is none.
+pub fn open_state(
+    location: &std::path::Path,
+    dry_run: bool,
+) -> Result<Option<Box<dyn StateStore>>, Diag> {
+    if dry_run {
+        return Ok(Store::open_existing(location)
+            .ok()
+            .map(|s| Box::new(s) as Box<dyn StateStore>));
+    }
+    Ok(Some(Box::new(
+        Store::open_or_create(location).map_err(|e| e.to_diag())?,
+    )))
+}
 use crate::value::Value;
 
 impl StateStore for Store {

@@ -12,6 +12,8 @@
 pub mod access;
 pub mod db;
 mod error;
+#[cfg(feature = "postgres")]
+pub mod leases;
 pub mod leftovers;
 pub mod lookups;
 pub mod origins;

@@ -51,6 +51,19 @@ pub struct Checkpoint {
     pub fence: Option<Fence>,
 }
 
+/// A partition of a partitioned run: its number, byte range and first line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    /// Its number.
+    pub part: i64,
+    /// Its first byte's offset.
+    pub start: u64,
+    /// The offset just past its last byte.
+    pub end: u64,
+    /// The input line its first line is.
+    pub first_line: u64,
+}
+
 /// A worker's lease on a partition of a partitioned run (PostgreSQL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {

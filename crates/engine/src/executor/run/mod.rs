@@ -28,8 +28,8 @@ use crate::diagnostics::{codes, Diag};
 use crate::native::Engine;
 use crate::seams::{ReadSettings, Reading, SinkMode, StateStore};
 use crate::store::origins::{EchoFilter, Way, INBOUND, OUTBOUND};
+pub use crate::store::sync::Partition;
 use crate::store::sync::{Checkpoint, Lease, LetterBatch, RunMetrics};
-use crate::store::Store;
 use crate::transform::connector_file::ConnectorFile;
 use crate::transform::Transform;
 use collector::Collector;
@@ -115,19 +115,6 @@ fn echo_filter(
         baselines: state.baselines(owner, OUTBOUND)?,
         held: state.pending_review_keys(owner, object)?,
     }))
-}
-
-/// A partition of a partitioned run: its number, byte range and first line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Partition {
-    /// Its number.
-    pub part: i64,
-    /// Its first byte's offset.
-    pub start: u64,
-    /// The offset just past its last byte.
-    pub end: u64,
-    /// The input line its first line is.
-    pub first_line: u64,
 }
 
 /// How a run ended.
@@ -239,19 +226,6 @@ pub fn default_dead_letter_path(connector_name: &str) -> PathBuf {
     PathBuf::from(format!("{safe}.dead.ndjson"))
 }
 
-/// The state store of a run: the SQLite file, created when absent. A dry run writes
-/// nothing, so it only opens an existing store, for lookups.
-fn open_state(opts: &RunOptions, dry_run: bool) -> Result<Option<Box<dyn StateStore>>, Diag> {
-    if dry_run {
-        return Ok(Store::open_existing(&opts.store)
-            .ok()
-            .map(|s| Box::new(s) as Box<dyn StateStore>));
-    }
-    Ok(Some(Box::new(
-        Store::open_or_create(&opts.store).map_err(|e| e.to_diag())?,
-    )))
-}
-
 /// Runs a connector over its input.
 pub fn run(
     file: &ConnectorFile,
@@ -290,7 +264,7 @@ pub fn run(
         stop: &opts.stop,
     };
     let sink = open_sink(&opening)?;
-    let mut state = open_state(opts, dry_run)?;
+    let mut state = crate::seams::open_state(&opts.store, dry_run)?;
     let mut source = open_source(&opening)?;
     let letter_input = source.key().to_string();
     let checkpointed = (matches!(sink.mode(), SinkMode::Values | SinkMode::Remote)
