@@ -7,8 +7,11 @@ pub mod explain;
 pub mod functions;
 pub mod objects;
 pub mod repl;
+pub mod review;
 pub mod run;
 pub mod serve;
+pub mod status;
+pub mod test;
 pub mod token;
 
 use clap::{Parser, Subcommand};
@@ -47,11 +50,11 @@ enum Command {
     /// Stream records through a connector into NDJSON or the store.
     Run(run::RunArgs),
     /// Dry-run a connector on sample records, explaining each one.
-    Test(run::TestArgs),
+    Test(test::TestArgs),
     /// Show the metrics of the last run of each connector.
-    Status(run::StatusArgs),
+    Status(status::StatusArgs),
     /// List, accept or reject conflicts queued by `manual_review`.
-    Review(run::ReviewArgs),
+    Review(review::ReviewArgs),
     /// Write and test formulas against sample records.
     Repl(repl::ReplArgs),
     /// Keep connectors running by their frequency, with an HTTP API, metrics and a web page.
@@ -73,9 +76,9 @@ pub fn main() -> i32 {
         Command::Functions(args) => functions::run(args),
         Command::Objects(args) => objects::run(args),
         Command::Run(args) => run::run_run(args),
-        Command::Test(args) => run::run_test(args),
-        Command::Status(args) => run::run_status(args),
-        Command::Review(args) => run::run_review(args),
+        Command::Test(args) => test::run_test(args),
+        Command::Status(args) => status::run_status(args),
+        Command::Review(args) => review::run_review(args),
         Command::Repl(args) => repl::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Serve(args) => serve::run(args),

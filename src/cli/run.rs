@@ -1,4 +1,4 @@
-//! `sluice run`, `sluice test`, `sluice status` and `sluice review`.
+//! `sluice run`: a connector over its input, alone or as one worker of a shared run.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -8,24 +8,15 @@ use std::sync::Arc;
 use signal_hook::consts::{SIGINT, SIGTERM};
 
 use chrono::Utc;
-use clap::{Args, Subcommand};
+use clap::Args;
 
 use super::check::load_and_compile;
 use super::eval::{parse_now, parse_tz, DEFAULT_STORE};
 use super::{report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
-use crate::connections::kind::Opening;
-use crate::connections::registry::open_source;
-use crate::diagnostics::{render_plain, Report};
-use crate::driver::Driver;
 use crate::executor::prepare::Prepared;
-use crate::executor::run::{key_problem, RunOptions, DEFAULT_BATCH};
+use crate::executor::run::{RunOptions, DEFAULT_BATCH};
 use crate::executor::sync::{sync, Sharing, Syncable, Synced};
-use crate::runtime::Ctx;
-use crate::seams::ReadSettings;
-use crate::store::sync::ReviewFilter;
-use crate::store::Store;
 use crate::transform::connector_file::ConnectorFile;
-use crate::transform::Outcome;
 
 /// Arguments of `sluice run`.
 #[derive(Debug, Args)]
@@ -323,7 +314,7 @@ fn store_of(
 
 /// Parses the `--limit` settings and compiles the connector under them; the exit code
 /// when either fails (the problem is already reported).
-fn prepare(
+pub(super) fn prepare(
     connector: &std::path::Path,
     settings: &[String],
 ) -> Result<(crate::limits::Limits, Prepared), i32> {
@@ -336,7 +327,7 @@ fn prepare(
 }
 
 /// `--now`, or the current time; the exit code when it does not parse (reported).
-fn now_of(arg: Option<&str>) -> Result<chrono::DateTime<chrono::FixedOffset>, i32> {
+pub(super) fn now_of(arg: Option<&str>) -> Result<chrono::DateTime<chrono::FixedOffset>, i32> {
     match arg.map(parse_now).transpose() {
         Ok(n) => Ok(n.unwrap_or_else(|| Utc::now().fixed_offset())),
         Err(d) => {
@@ -348,346 +339,12 @@ fn now_of(arg: Option<&str>) -> Result<chrono::DateTime<chrono::FixedOffset>, i3
 
 /// The zone of a run: `--tz`, else the connector's `zone`, else UTC; the exit code when
 /// `--tz` does not name a zone (reported).
-fn zone_of(file: &ConnectorFile, arg: Option<&str>) -> Result<chrono_tz::Tz, i32> {
+pub(super) fn zone_of(file: &ConnectorFile, arg: Option<&str>) -> Result<chrono_tz::Tz, i32> {
     match arg.map(parse_tz).transpose() {
         Ok(tz) => Ok(file.connector.zone_or(tz)),
         Err(d) => {
             report_plain(d);
             Err(EXIT_COMPILE)
-        }
-    }
-}
-
-/// Arguments of `sluice test`.
-#[derive(Debug, Args)]
-pub struct TestArgs {
-    /// The connector file.
-    connector: PathBuf,
-    /// Sample records: NDJSON, or CSV by extension (default: the file a `# sample: FILE`
-    /// line at the top of the connector names, relative to it).
-    #[arg(long, value_name = "FILE")]
-    sample: Option<String>,
-    /// The store used by lookups (read only).
-    #[arg(long, value_name = "DB", env = "SLUICE_STORE", default_value = DEFAULT_STORE)]
-    store: PathBuf,
-    /// now() for the test, RFC 3339.
-    #[arg(long, value_name = "RFC3339")]
-    now: Option<String>,
-    /// The default time zone (default: the connector's `zone`, else UTC).
-    #[arg(long, value_name = "TZ")]
-    tz: Option<String>,
-    /// Set a resource limit, e.g. --limit steps=10000 (repeatable).
-    #[arg(long = "limit", value_name = "NAME=VALUE")]
-    limits: Vec<String>,
-}
-
-/// Runs `sluice test`: a dry run that explains each record.
-pub fn run_test(args: TestArgs) -> i32 {
-    let (
-        limits,
-        Prepared {
-            file, transform, ..
-        },
-    ) = match prepare(&args.connector, &args.limits) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    let now = match now_of(args.now.as_deref()) {
-        Ok(n) => n,
-        Err(code) => return code,
-    };
-    let tz = match zone_of(&file, args.tz.as_deref()) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    let all_fields = crate::transform::Transform {
-        input_fields: None,
-        slot_fields: None,
-        ..transform
-    };
-    let settings = ReadSettings {
-        transform: &all_fields,
-        limits,
-        schema: file.connector.inbound_schema(),
-    };
-    let Some(sample) = args
-        .sample
-        .clone()
-        .or_else(|| file.sample_path().map(|p| p.display().to_string()))
-    else {
-        eprintln!(
-            "error: no sample records: give --sample FILE, or name them in a `# sample: FILE` line at the top of {}",
-            args.connector.display()
-        );
-        return EXIT_COMPILE;
-    };
-    let stop = std::sync::Arc::default();
-    let opening = Opening {
-        connector: &file.connector,
-        input: Some(&sample),
-        output: None,
-        store: &args.store,
-        retry: None,
-        part: None,
-        stop: &stop,
-    };
-    let records = match open_source(&opening).and_then(|mut source| source.open(None, &settings)) {
-        Ok(reading) => reading.into_records(&settings),
-        Err(d) => {
-            report_plain(d);
-            return EXIT_RUNTIME;
-        }
-    };
-    let lookups = Store::open_existing(&args.store)
-        .ok()
-        .map(crate::store::lookups::StoreLookups::new);
-    let mut driver = Driver::new();
-    let (mut mapped, mut filtered, mut failed) = (0, 0, 0);
-    let mut records = records;
-    while let Some(item) = records.next_record() {
-        let rec = match item {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("error: cannot read {}: {e}", sample);
-                return EXIT_RUNTIME;
-            }
-        };
-        let record = match rec
-            .record
-            .and_then(|mut v| all_fields.conform_record(&mut v, tz).map(|()| v))
-        {
-            Ok(v) => v,
-            Err(reason) => {
-                failed += 1;
-                println!("line {}: FAILED to read: {reason}", rec.line);
-                continue;
-            }
-        };
-        println!("line {}: {}", rec.line, record.to_json());
-        let ctx = Ctx {
-            record: &record,
-            now,
-            tz,
-            lookups: lookups.as_ref().map(|l| l as &dyn crate::runtime::Lookups),
-            slots: None,
-            limits,
-        };
-        match driver.outcome(&all_fields, None, &ctx) {
-            Outcome::Mapped(values) => {
-                let out = all_fields.record_of(values);
-                println!("  => {}", out.to_json());
-                let problem = file
-                    .connector
-                    .outbound
-                    .primary_key
-                    .as_deref()
-                    .and_then(|key| key_problem(&out, key));
-                match problem {
-                    Some(problem) => {
-                        failed += 1;
-                        println!(
-                            "  FAILED: {problem} (a store-bound run sends it to the dead letters)"
-                        );
-                    }
-                    None => mapped += 1,
-                }
-            }
-            Outcome::Filtered(i) => {
-                filtered += 1;
-                let source = all_fields
-                    .conditions
-                    .get(i)
-                    .map_or("", |c| c.source.as_str());
-                println!("  filtered out by condition {}: {source}", i + 1);
-            }
-            Outcome::Failed {
-                target,
-                condition,
-                error,
-            } => {
-                failed += 1;
-                let place = match (&target, condition) {
-                    (Some(t), _) => format!("mapping `{t}`"),
-                    (None, Some(c)) => format!("condition {}", c + 1),
-                    _ => "record".to_string(),
-                };
-                println!("  FAILED in {place}:");
-                let rendered = match all_fields.failed_formula(target.as_deref(), condition) {
-                    Some((at, f)) => {
-                        file.render_formula(at, f.offset, &f.source, vec![error.to_diag()])
-                    }
-                    None => render_plain(&Report {
-                        source_name: place,
-                        source: String::new(),
-                        diags: vec![error.to_diag()],
-                    }),
-                };
-                for line in rendered.lines() {
-                    println!("    {line}");
-                }
-            }
-        }
-    }
-    println!("{mapped} mapped, {filtered} filtered, {failed} failed (dry run: nothing written)");
-    EXIT_OK
-}
-
-/// Arguments of `sluice status`.
-#[derive(Debug, Args)]
-pub struct StatusArgs {
-    /// One connector: its file, or its name (default: all).
-    connector: Option<String>,
-    /// Machine-readable output.
-    #[arg(long)]
-    json: bool,
-    /// The store: an SQLite file, or a postgres:// URL (default: $SLUICE_STORE, else sluice.db).
-    #[arg(long, value_name = "DB", env = "SLUICE_STORE", default_value = DEFAULT_STORE)]
-    store: PathBuf,
-}
-
-/// Runs `sluice status`.
-pub fn run_status(args: StatusArgs) -> i32 {
-    let name = match args.connector.as_deref() {
-        Some(arg) if std::path::Path::new(arg).is_file() => {
-            match ConnectorFile::load(std::path::Path::new(arg)) {
-                Ok(file) => Some(file.connector.name),
-                Err(problems) => {
-                    for p in &problems {
-                        eprint!("{}", p.render(arg));
-                    }
-                    return EXIT_COMPILE;
-                }
-            }
-        }
-        other => other.map(str::to_string),
-    };
-    let runs = match Store::open_for_reading(&args.store).and_then(|s| s.last_runs(name.as_deref()))
-    {
-        Ok(r) => r,
-        Err(e) => {
-            report_plain(e.to_diag());
-            return EXIT_RUNTIME;
-        }
-    };
-    if args.json {
-        match serde_json::to_string(&runs) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_RUNTIME;
-            }
-        }
-        return EXIT_OK;
-    }
-    if runs.is_empty() {
-        println!("no runs recorded");
-    }
-    for status in runs {
-        let m = &status.run;
-        let pct = |p: Option<f64>| p.map_or("-".to_string(), |v| format!("{v:.1} µs"));
-        let segments = if m.segments > 1 {
-            format!(" ({} segments: resumed after a stop or crash)", m.segments)
-        } else {
-            String::new()
-        };
-        println!(
-            "{}\n  last sync  {} → {}{}{}{}\n  records    read {}, written {}, filtered {}, failed {}, queued {}, unchanged {}, lost a conflict {}\n  error rate {:.2}%\n  latency    p50 {}, p95 {}, p99 {}",
-            m.connector,
-            m.started_at,
-            m.ended_at,
-            if m.dry_run { " (dry run)" } else { "" },
-            if m.stopped { " (stopped before the end; run it again to resume)" } else { "" },
-            segments,
-            m.counts.read,
-            m.counts.written,
-            m.counts.filtered,
-            m.counts.failed,
-            m.counts.queued,
-            m.counts.unchanged,
-            m.counts.lost,
-            m.error_rate * 100.0,
-            pct(m.p50_us),
-            pct(m.p95_us),
-            pct(m.p99_us)
-        );
-        if let Some(checked) = &status.last_checked {
-            println!("  checked    {checked}: nothing new since");
-        }
-    }
-    EXIT_OK
-}
-
-/// Arguments of `sluice review`.
-#[derive(Debug, Args)]
-pub struct ReviewArgs {
-    #[command(subcommand)]
-    command: ReviewCommand,
-    /// The store: an SQLite file, or a postgres:// URL (default: $SLUICE_STORE, else sluice.db).
-    #[arg(long, value_name = "DB", env = "SLUICE_STORE", default_value = DEFAULT_STORE, global = true)]
-    store: PathBuf,
-}
-
-#[derive(Debug, Subcommand)]
-enum ReviewCommand {
-    /// List pending conflicts (one JSON object per line).
-    List {
-        /// Include accepted, rejected and lost ones.
-        #[arg(long, conflicts_with = "lost")]
-        all: bool,
-        /// Only the records that lost a conflict (fentu_wins, most_recent): the stored
-        /// record differed and the rule kept it.
-        #[arg(long)]
-        lost: bool,
-    },
-    /// Apply the incoming record of a conflict (a pending one, or one that was lost).
-    Accept {
-        /// The review id.
-        id: i64,
-    },
-    /// Keep the stored record and close the conflict.
-    Reject {
-        /// The review id.
-        id: i64,
-    },
-}
-
-/// The reviews `sluice review list` shows for its flags.
-fn which(all: bool, lost: bool) -> ReviewFilter {
-    match (all, lost) {
-        (true, _) => ReviewFilter::All,
-        (false, true) => ReviewFilter::Lost,
-        (false, false) => ReviewFilter::Pending,
-    }
-}
-
-/// Runs `sluice review`.
-pub fn run_review(args: ReviewArgs) -> i32 {
-    let mut store = match Store::open_existing(&args.store) {
-        Ok(s) => s,
-        Err(e) => {
-            report_plain(e.to_diag());
-            return EXIT_RUNTIME;
-        }
-    };
-    let result = match args.command {
-        ReviewCommand::List { all, lost } => store.reviews(which(all, lost)).map(|reviews| {
-            for r in reviews {
-                println!("{}", serde_json::to_string(&r).unwrap_or_default());
-            }
-            true
-        }),
-        ReviewCommand::Accept { id } => store.decide_review(id, true, Utc::now()),
-        ReviewCommand::Reject { id } => store.decide_review(id, false, Utc::now()),
-    };
-    match result {
-        Ok(true) => EXIT_OK,
-        Ok(false) => {
-            eprintln!("error: no pending review with that id");
-            EXIT_COMPILE
-        }
-        Err(e) => {
-            report_plain(e.to_diag());
-            EXIT_RUNTIME
         }
     }
 }
