@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# This tree against an earlier commit, per record, on the same records and connectors,
+# counted in instructions (valgrind's callgrind: repeatable on a shared machine, where
+# seconds are not): `sluice run` with the interpreter and with native code (NDJSON out),
+# a store-bound run into SQLite, and the embedding API (`examples/embed`).
+# Usage: benches/before_after.sh REV [RECORDS]   (default 20000 records)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rev=${1:?usage: benches/before_after.sh REV [RECORDS]}
+n=${2:-20000}
+command -v valgrind >/dev/null || { echo "valgrind is needed: apt-get install valgrind" >&2; exit 1; }
+data=target/bench-data
+mkdir -p "$data"
+input=$data/records-$n.ndjson
+[ -s "$input" ] || python3 benches/gen_records.py "$n" > "$input"
+
+before=target/before-$rev
+if [ ! -d "$before" ]; then
+  git worktree add --detach "$before" "$rev" >/dev/null
+fi
+(cd "$before" && CARGO_TARGET_DIR=../before-target cargo build --release --quiet --bin sluice --example embed)
+cargo build --release --quiet --bin sluice --example embed
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+count() {
+  rm -f "$out"/*.db*
+  valgrind --tool=callgrind --callgrind-out-file="$out/cg" "$@" 2>&1 >/dev/null \
+    | awk '/Collected/ {print $4}'
+}
+measure() { # BIN EMBED
+  local bin=$1 embed=$2
+  local common=(--dead-letter "$out/dead.ndjson" --now 2024-05-01T12:00:00Z)
+  echo "$(count "$bin" run benches/bench_connector.toml --input "$input" --output "$out/o.ndjson" --store "$out/s.db" --engine interp "${common[@]}")" \
+    "$(count "$bin" run benches/bench_connector.toml --input "$input" --output "$out/o.ndjson" --store "$out/s.db" --engine jit "${common[@]}")" \
+    "$(count "$bin" run benches/bench_connector.toml --input "$input" --store "$out/s.db" --engine jit "${common[@]}")" \
+    "$(count "$embed" benches/bench_connector.toml < "$input")"
+}
+read -r b_interp b_jit b_store b_api < <(measure "target/before-target/release/sluice" "target/before-target/release/examples/embed")
+read -r a_interp a_jit a_store a_api < <(measure target/release/sluice target/release/examples/embed)
+row() { printf "%-28s %10d %10d %8s\n" "$1" "$(($2 / n))" "$(($3 / n))" "$(echo "scale=3; $3 / $2" | bc -l)"; }
+echo "records: $n   instructions per record ($rev → this tree)"
+printf "%-28s %10s %10s %8s\n" "" "before" "after" "ratio"
+row "sluice run --engine interp" "$b_interp" "$a_interp"
+row "sluice run --engine jit" "$b_jit" "$a_jit"
+row "store-bound run (SQLite)" "$b_store" "$a_store"
+row "API (embed, Engine::Auto)" "$b_api" "$a_api"
