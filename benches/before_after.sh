@@ -23,6 +23,10 @@ cargo build --release --quiet --bin sluice --example embed
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+# the same connector, store-bound
+awk '/^\[outbound\]/ {print; print "type = \"store\"\nobject = \"item\"\nprimary_key = \"id\""; skip = 1; next}
+     skip && /^type = / {skip = 0; next} {print}' benches/bench_connector.toml > "$out/store.toml"
+grep -q 'primary_key = "id"' "$out/store.toml"
 count() {
   rm -f "$out"/*.db*
   valgrind --tool=callgrind --callgrind-out-file="$out/cg" "$@" 2>&1 >/dev/null \
@@ -33,7 +37,7 @@ measure() { # BIN EMBED
   local common=(--dead-letter "$out/dead.ndjson" --now 2024-05-01T12:00:00Z)
   echo "$(count "$bin" run benches/bench_connector.toml --input "$input" --output "$out/o.ndjson" --store "$out/s.db" --engine interp "${common[@]}")" \
     "$(count "$bin" run benches/bench_connector.toml --input "$input" --output "$out/o.ndjson" --store "$out/s.db" --engine jit "${common[@]}")" \
-    "$(count "$bin" run benches/bench_connector.toml --input "$input" --store "$out/s.db" --engine jit "${common[@]}")" \
+    "$(count "$bin" run "$out/store.toml" --input "$input" --store "$out/s.db" --engine jit "${common[@]}")" \
     "$(count "$embed" benches/bench_connector.toml < "$input")"
 }
 read -r b_interp b_jit b_store b_api < <(measure "target/before-target/release/sluice" "target/before-target/release/examples/embed")

@@ -116,7 +116,8 @@ const CONNECTIONS_INTRO: &str = "\n## Connections\n\nA side with a `[connection]
     remote system refuses (4xx) is a dead letter (E615); a system that does not answer \
     stops the run (E614) with what was committed kept. Credentials are `env:VAR` or \
     `file:PATH` references (or literals, which `sluice export` shows as `***`) and are \
-    never printed. One complete example per kind of connection (each is in \
+    never printed. A side with a `[table]` reads or writes a PostgreSQL table instead (see \
+    *Connection kinds*). One complete example per kind of connection (each is in \
     `examples/connections/` and passes `sluice check`):\n";
 
 /// The complete connection examples: title, file.
@@ -140,6 +141,10 @@ const CONNECTION_EXAMPLES: &[(&str, &str)] = &[
     (
         "A client certificate (mTLS), $skip paging, a batch endpoint with an idempotency key",
         include_str!("../examples/connections/odata_mtls_skip.toml"),
+    ),
+    (
+        "PostgreSQL tables: a staging table read incrementally, upserted into a reporting table",
+        include_str!("../examples/connections/postgres_tables.toml"),
     ),
 ];
 
@@ -212,6 +217,7 @@ pub fn connectors_markdown() -> String {
             "side" => "[inbound] and [outbound]".to_string(),
             "side.credentials" => "[inbound.credentials] and [outbound.credentials]".to_string(),
             "side.connection" => "[inbound.connection] and [outbound.connection]".to_string(),
+            "side.table" => "[inbound.table] and [outbound.table]".to_string(),
             "mappings" => "[[mappings]]".to_string(),
             t => format!("[{t}]"),
         };

@@ -260,6 +260,7 @@ impl Program {
             primary_key: None,
             credentials: Default::default(),
             connection: None,
+            table: None,
             path: None,
         };
         let connector = Connector {

@@ -118,6 +118,9 @@ pub struct Side {
     /// How this side reaches a REST/OData system, when it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection: Option<super::connection::Connection>,
+    /// The SQL table this side reads or writes, when it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<super::table::Table>,
     /// The file of an inbound side (NDJSON, or CSV by extension), read by runs without
     /// `--input`; relative to the connector file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -392,6 +395,7 @@ impl Connector {
             primary_key: self.outbound.primary_key.clone(),
             credentials: BTreeMap::new(),
             connection: None,
+            table: None,
             path: None,
         };
         let external = Side {
@@ -458,6 +462,7 @@ impl Connector {
             }
         }
         for side in [&mut c.inbound, &mut c.outbound] {
+            side.table = side.table.as_ref().map(super::table::Table::redacted);
             for credential in side.credentials.values_mut() {
                 if credential.is_literal() {
                     *credential = Credential("***".to_string());

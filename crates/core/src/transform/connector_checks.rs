@@ -33,6 +33,48 @@ impl Connector {
             );
         }
         for (label, side) in [("inbound", &self.inbound), ("outbound", &self.outbound)] {
+            let Some(table) = &side.table else {
+                continue;
+            };
+            if side.connection.is_some() {
+                push(
+                    Diag::new(
+                        codes::E610_INVALID_SETTING,
+                        format!("the {label} side has both a [{label}.connection] and a [{label}.table]: a side is one system"),
+                    ),
+                    "table]",
+                );
+            }
+            if table.name_parts().is_none() {
+                push(
+                    Diag::new(
+                        codes::E610_INVALID_SETTING,
+                        format!(
+                            "{label}.table.name: `{}` is not `table` or `schema.table`",
+                            table.name
+                        ),
+                    ),
+                    "name",
+                );
+            }
+            if table.key.trim().is_empty()
+                || table
+                    .watermark
+                    .as_deref()
+                    .is_some_and(|w| w.trim().is_empty())
+            {
+                push(
+                    Diag::new(
+                        codes::E610_INVALID_SETTING,
+                        format!(
+                            "{label}.table: `key` and `watermark` name columns and cannot be empty"
+                        ),
+                    ),
+                    "key",
+                );
+            }
+        }
+        for (label, side) in [("inbound", &self.inbound), ("outbound", &self.outbound)] {
             let Some(connection) = &side.connection else {
                 continue;
             };

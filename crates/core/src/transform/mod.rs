@@ -14,6 +14,7 @@ pub mod connector_reference;
 mod connector_shape;
 mod problem;
 pub mod source;
+pub mod table;
 
 use std::sync::Arc;
 

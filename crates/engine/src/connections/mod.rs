@@ -1,6 +1,7 @@
 //! The connections a run reads and writes, one folder per kind: files and stdin (NDJSON,
 //! CSV, `file/`), the Connect Object store (`store/`), REST/OData APIs (`http/`, the `http`
-//! feature), and the dead letters retried. Each kind registers itself in one line of
+//! feature), PostgreSQL tables (`table/`, the `postgres` feature), and the dead letters
+//! retried. Each kind registers itself in one line of
 //! `registry`, which opens the source and the sink a connector's side and the run's options
 //! name.
 
@@ -10,5 +11,9 @@ pub mod file;
 pub mod http;
 pub mod kind;
 pub mod registry;
+#[cfg(any(feature = "http", feature = "postgres"))]
+pub mod remote;
 pub mod resume;
 pub mod store;
+#[cfg(feature = "postgres")]
+pub mod table;

@@ -23,6 +23,8 @@ use crate::value::Value;
 pub const KINDS: &[Kind] = &[
     crate::connections::dead_letters::KIND,
     crate::connections::file::KIND,
+    #[cfg(feature = "postgres")]
+    crate::connections::table::KIND,
     #[cfg(feature = "http")]
     crate::connections::http::KIND,
     crate::connections::store::KIND,

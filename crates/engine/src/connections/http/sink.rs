@@ -11,26 +11,17 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use chrono::Utc;
 use sha2::{Digest, Sha256};
 
-use crate::connections::dead_letters::{letter_line, Failure};
 use crate::connections::http::client::Client;
 use crate::connections::http::transport::Reply;
-use crate::diagnostics::{codes, Code, Diag};
+use crate::connections::remote::{commit_outcomes, Outcome};
+use crate::diagnostics::{codes, Diag};
 use crate::seams::{Provenance, Sink, SinkMode, StateCommit, StateStore};
 use crate::store::sync::BatchCounts;
 use crate::transform::connection::Connection;
 use crate::transform::connector::Side;
 use crate::value::Value;
-
-/// What became of one write.
-enum Outcome {
-    /// Created or updated.
-    Written,
-    /// Refused: the record becomes a dead letter.
-    Refused(Code, String),
-}
 
 /// A REST outbound side.
 pub struct HttpSink {
@@ -504,44 +495,7 @@ impl Sink for HttpSink {
         state: StateCommit<'_>,
     ) -> Result<BatchCounts, Diag> {
         let outcomes = self.deliver()?;
-        let mut counts = BatchCounts::default();
-        let mut letters = state.letters.clone();
-        for (outcome, from) in outcomes.iter().zip(&self.provenance) {
-            match outcome {
-                Outcome::Written => counts.written += 1,
-                Outcome::Refused(code, message) => {
-                    counts.failed += 1;
-                    let input: Arc<str> = from
-                        .origin
-                        .clone()
-                        .unwrap_or_else(|| Arc::from(state.input));
-                    let letter = letter_line(
-                        from.line,
-                        &input,
-                        &from.raw,
-                        &Failure {
-                            code: code.id,
-                            message,
-                            target: None,
-                            condition: None,
-                        },
-                    );
-                    letters.add.push((input, from.line, letter));
-                }
-            }
-        }
-        let checkpoint = state.checkpoint.map(|(input, cp)| {
-            let mut cp = cp.clone();
-            cp.counts.written += counts.written;
-            cp.counts.failed += counts.failed;
-            (input, cp)
-        });
-        store.commit_state(
-            state.connector,
-            &letters,
-            checkpoint.as_ref().map(|(input, cp)| (*input, cp)),
-            Utc::now(),
-        )?;
+        let counts = commit_outcomes(store, &state, &outcomes, &self.provenance)?;
         self.pending.clear();
         self.provenance.clear();
         Ok(counts)

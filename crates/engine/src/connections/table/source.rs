@@ -1,0 +1,321 @@
+//! Rows of a PostgreSQL table as records, in batches, resumable: the checkpoint's cursor
+//! is the watermark and key of the last row processed, so a killed run goes on after it and
+//! the next run of an incremental table reads only the rows after it.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use super::{connect, failed, quote, quoted_name};
+use crate::diagnostics::{codes, Diag};
+use crate::seams::{ReadSettings, Reading, Source};
+use crate::store::sync::Checkpoint;
+use crate::transform::source::{
+    parse_line, raw_of_bad_line, raw_of_line, InputRecord, Raw, ReadError,
+};
+use crate::transform::table::Table;
+use crate::value::Value;
+use crate::DiagError;
+
+/// Where a table read stands: the checkpoint's `cursor`, as JSON.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Cursor {
+    /// The last row processed: its watermark (incremental reads) and its key, as text.
+    pub after: Option<(Option<String>, String)>,
+    /// The read reached the end of the table (a full read starts over next time).
+    pub ended: bool,
+}
+
+/// The positions of the rows read and not yet behind a checkpoint.
+#[derive(Default)]
+struct ReadLog {
+    /// The cursor before the first row kept.
+    base: Cursor,
+    /// Each row's line and position.
+    rows: VecDeque<(u64, (Option<String>, String))>,
+    /// The line of the last row, once the end of the table was reached.
+    ended_at: Option<u64>,
+}
+
+impl ReadLog {
+    /// The cursor after line `line`; rows up to it are dropped.
+    fn cursor_at(&mut self, line: u64) -> Cursor {
+        while let Some((at, _)) = self.rows.front() {
+            if *at > line {
+                break;
+            }
+            if let Some((_, position)) = self.rows.pop_front() {
+                self.base.after = Some(position);
+            }
+        }
+        Cursor {
+            after: self.base.after.clone(),
+            ended: self.ended_at == Some(line),
+        }
+    }
+}
+
+/// A table read as an inbound side.
+pub struct TableSource {
+    table: Table,
+    key: String,
+    log: Arc<Mutex<ReadLog>>,
+}
+
+impl TableSource {
+    /// The source of `table` (connected when opened).
+    pub fn open(table: &Table) -> Result<TableSource, Diag> {
+        let name = quoted_name(table, "inbound")?;
+        Ok(TableSource {
+            key: format!("table:{name}"),
+            table: table.clone(),
+            log: Arc::default(),
+        })
+    }
+}
+
+impl Source for TableSource {
+    fn key(&self) -> &str {
+        &self.key
+    }
+
+    fn resumable(&self) -> bool {
+        true
+    }
+
+    fn identify(&self, checkpoint: &mut Checkpoint) -> Result<(), Diag> {
+        let cursor = match self.log.lock() {
+            Ok(mut log) => log.cursor_at(checkpoint.line),
+            Err(_) => {
+                return Err(Diag::new(
+                    codes::E705_STORE_FAILED,
+                    "table read log poisoned",
+                ))
+            }
+        };
+        checkpoint.cursor = serde_json::to_string(&cursor).unwrap_or_default();
+        Ok(())
+    }
+
+    fn open(
+        &mut self,
+        resume: Option<&Checkpoint>,
+        settings: &ReadSettings,
+    ) -> Result<Reading, Diag> {
+        let saved: Cursor = resume
+            .and_then(|c| serde_json::from_str(&c.cursor).ok())
+            .unwrap_or_default();
+        // An incremental read goes on after the last row; a full one starts over once it
+        // reached the end.
+        let start = match (&self.table.watermark, saved.ended) {
+            (None, true) => Cursor::default(),
+            _ => Cursor {
+                ended: false,
+                ..saved
+            },
+        };
+        if let Ok(mut log) = self.log.lock() {
+            *log = ReadLog {
+                base: start.clone(),
+                ..ReadLog::default()
+            };
+        }
+        let mut client = connect(&self.table, "inbound")?;
+        let query = Query::prepare(&mut client, &self.table)?;
+        let mut fields = settings.transform.input_fields.clone();
+        if let Some(fields) = &mut fields {
+            fields.push(Arc::from(self.table.key.as_str()));
+            if let Some(watermark) = &self.table.watermark {
+                fields.push(Arc::from(watermark.as_str()));
+            }
+        }
+        Ok(Reading::Records(Box::new(TableReader {
+            client,
+            query,
+            after: start.after,
+            batch: self.table.batch(),
+            log: Arc::clone(&self.log),
+            line: resume.map_or(0, |c| c.line),
+            queue: VecDeque::new(),
+            done: false,
+            limits: settings.limits,
+            fields,
+            last_raw: Raw::Text(String::new()),
+        })))
+    }
+}
+
+/// The batch query of a table and its column types.
+struct Query {
+    sql: String,
+    incremental: bool,
+}
+
+impl Query {
+    /// The statement that reads the next batch after a position, given as text cast to the
+    /// columns' types (`$1` the watermark and `$2` the key of an incremental read, `$1` the
+    /// key of a full one; NULL: from the start).
+    fn prepare(client: &mut postgres::Client, table: &Table) -> Result<Query, Diag> {
+        let name = quoted_name(table, "inbound")?;
+        let type_of = |client: &mut postgres::Client, column: &str| -> Result<String, Diag> {
+            let row = client
+                .query_opt(
+                    "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                     WHERE a.attrelid = $1::text::regclass AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped",
+                    &[&name, &column],
+                )
+                .map_err(|e| failed(&format!("inbound.table: cannot read the columns of {name}"), e))?;
+            row.map(|r| r.get::<_, String>(0)).ok_or_else(|| {
+                Diag::new(
+                    codes::E610_INVALID_SETTING,
+                    format!("inbound.table: {name} has no column `{column}`"),
+                )
+            })
+        };
+        let key = quote(&table.key);
+        let key_type = type_of(client, &table.key)?;
+        let limit = table.batch();
+        let sql = match &table.watermark {
+            Some(watermark) => {
+                let mark = quote(watermark);
+                let mark_type = type_of(client, watermark)?;
+                format!(
+                    "SELECT row_to_json(t)::text, (t.{mark})::text, (t.{key})::text FROM {name} t
+                     WHERE t.{mark} IS NOT NULL AND ($2::text IS NULL OR (t.{mark}, t.{key}) > ($1::text::{mark_type}, $2::text::{key_type}))
+                     ORDER BY t.{mark}, t.{key} LIMIT {limit}"
+                )
+            }
+            None => format!(
+                "SELECT row_to_json(t)::text, NULL::text, (t.{key})::text FROM {name} t
+                 WHERE ($1::text IS NULL OR t.{key} > $1::text::{key_type})
+                 ORDER BY t.{key} LIMIT {limit}"
+            ),
+        };
+        Ok(Query {
+            sql,
+            incremental: table.watermark.is_some(),
+        })
+    }
+}
+
+/// Hands out the rows of the table batch by batch, parsed, keeping the read log.
+struct TableReader {
+    client: postgres::Client,
+    query: Query,
+    after: Option<(Option<String>, String)>,
+    batch: u64,
+    log: Arc<Mutex<ReadLog>>,
+    line: u64,
+    queue: VecDeque<(Result<Value, ReadError>, Raw)>,
+    done: bool,
+    limits: crate::limits::Limits,
+    fields: Option<Vec<Arc<str>>>,
+    last_raw: Raw,
+}
+
+impl TableReader {
+    /// Reads the next batch into the queue; `false` at the end of the table.
+    fn fetch(&mut self) -> Result<bool, Diag> {
+        if self.done {
+            return Ok(false);
+        }
+        let (mark, key) = match &self.after {
+            Some((mark, key)) => (mark.clone(), Some(key.clone())),
+            None => (None, None),
+        };
+        let rows = match self.query.incremental {
+            true => self.client.query(self.query.sql.as_str(), &[&mark, &key]),
+            false => self.client.query(self.query.sql.as_str(), &[&key]),
+        }
+        .map_err(|e| failed("inbound.table: cannot read the table", e))?;
+        let mut positions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let text: String = row.get(0);
+            let position = (
+                row.get::<_, Option<String>>(1)
+                    .filter(|_| self.query.incremental),
+                row.get::<_, String>(2),
+            );
+            let mut slots = Vec::new();
+            let parsed = parse_line(
+                text.as_bytes(),
+                &self.limits,
+                self.fields.as_deref(),
+                None,
+                &mut slots,
+            )
+            .map(Option::unwrap_or_default);
+            let raw = match &parsed {
+                Ok(_) => raw_of_line(text.as_bytes()),
+                Err(_) => raw_of_bad_line(text.as_bytes()),
+            };
+            self.queue.push_back((parsed, raw));
+            self.line += 1;
+            positions.push((self.line, position.clone()));
+            self.after = Some(position);
+        }
+        if (rows.len() as u64) < self.batch {
+            self.done = true;
+        }
+        if let Ok(mut log) = self.log.lock() {
+            log.rows.extend(positions);
+            if self.done {
+                log.ended_at = Some(self.line);
+            }
+        }
+        Ok(!rows.is_empty())
+    }
+}
+
+impl crate::transform::source::RecordSource for TableReader {
+    fn next_record(&mut self) -> Option<std::io::Result<InputRecord>> {
+        loop {
+            if let Some((record, raw)) = self.queue.pop_front() {
+                let line = self.line - self.queue.len() as u64;
+                self.last_raw = raw.clone();
+                return Some(Ok(InputRecord {
+                    line,
+                    end_offset: 0,
+                    record,
+                    raw: Some(raw),
+                    origin: None,
+                }));
+            }
+            match self.fetch() {
+                Ok(true) => continue,
+                Ok(false) => return None,
+                Err(diag) => return Some(Err(std::io::Error::other(DiagError(diag)))),
+            }
+        }
+    }
+
+    fn last_raw(&self) -> Raw {
+        self.last_raw.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cursor_is_the_last_row_behind_the_checkpoint() {
+        let mut log = ReadLog::default();
+        log.rows.extend([
+            (1, (Some("a".to_string()), "1".to_string())),
+            (2, (Some("a".to_string()), "2".to_string())),
+            (3, (Some("b".to_string()), "3".to_string())),
+        ]);
+        log.ended_at = Some(3);
+        let at_two = log.cursor_at(2);
+        assert_eq!(at_two.after, Some((Some("a".to_string()), "2".to_string())));
+        assert!(!at_two.ended);
+        assert_eq!(
+            log.cursor_at(2),
+            at_two,
+            "asking again gives the same cursor"
+        );
+        assert!(log.cursor_at(3).ended);
+    }
+}

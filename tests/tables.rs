@@ -1,0 +1,389 @@
+//! SQL tables as sources and sinks, through the real binary against the PostgreSQL server
+//! of this machine (a fresh database per test): incremental reads by a watermark that never
+//! skip rows with equal watermarks, full reads, upserts of exact numerics and timestamps,
+//! refused rows as dead letters, a kill -9 mid-run that loses and duplicates nothing, and
+//! the password never printed. Skipped (and listed by `scripts/test`) without a server; in
+//! CI they must run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// A fresh database for `test` (its URL), or none: skipped.
+fn database(test: &str) -> Option<String> {
+    common::postgres::use_fresh_database(&format!("tables::{test}"))
+        .then(common::postgres::current)
+        .flatten()
+}
+
+fn client(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).unwrap()
+}
+
+/// `sluice run` in `dir` with the state in a file of its own: exit code, stdout, stderr.
+fn run(dir: &Path, connector: &str, env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = common::sluice();
+    command
+        .current_dir(dir)
+        .env_remove("SLUICE_STORE")
+        .args(["run", connector, "--store", "state.db"]);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    common::outcome(&mut command)
+}
+
+fn count(client: &mut postgres::Client, sql: &str) -> i64 {
+    client.query_one(sql, &[]).unwrap().get(0)
+}
+
+/// Customers in a staging table, read incrementally into the store.
+const INTO_STORE: &str = r#"name = "staging"
+
+[inbound]
+type = "ERP staging"
+
+[inbound.table]
+url = "env:ERP_DB"
+name = "staging.customers"
+key = "id"
+watermark = "changed"
+batch = 2
+
+[outbound]
+type = "store"
+object = "customer"
+primary_key = "id"
+
+[[mappings]]
+target = "id"
+field = "id"
+
+[[mappings]]
+target = "name"
+formula = "upper(data('name'))"
+
+[[mappings]]
+target = "balance"
+field = "balance"
+
+[[mappings]]
+target = "changed"
+field = "changed"
+"#;
+
+#[test]
+fn an_incremental_read_takes_only_new_rows_and_never_skips_equal_watermarks() {
+    let Some(url) = database("incremental") else {
+        return;
+    };
+    let mut db = client(&url);
+    db.batch_execute(
+        "CREATE SCHEMA staging;
+         CREATE TABLE staging.customers (id integer PRIMARY KEY, name text, balance numeric(12,2), changed timestamptz NOT NULL);
+         INSERT INTO staging.customers VALUES
+           (1, 'ada', 10.10, '2024-05-01T10:00:00Z'),
+           (2, 'bob', 20.00, '2024-05-01T10:00:00Z'),
+           (3, 'cy',  0.05,  '2024-05-01T11:00:00Z')",
+    )
+    .unwrap();
+    let dir = common::tempdir("tables", "incremental");
+    std::fs::write(dir.join("c.toml"), INTO_STORE).unwrap();
+    let env = [("ERP_DB", url.as_str())];
+    let (code, _, err) = run(&dir, "c.toml", &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("read 3, written 3"), "{err}");
+
+    // A row at the watermark of the last one read (a higher key) and one later: a read by
+    // `watermark > last` alone would skip row 4.
+    db.batch_execute(
+        "INSERT INTO staging.customers VALUES
+           (4, 'eve', 2.50, '2024-05-01T11:00:00Z'),
+           (5, 'fay', 3.00, '2024-05-01T12:00:00Z')",
+    )
+    .unwrap();
+    let (code, _, err) = run(&dir, "c.toml", &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("read 2, written 2"), "{err}");
+    let (code, _, err) = run(&dir, "c.toml", &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("read 0"), "nothing new: {err}");
+
+    let (code, out, err) = common::outcome(
+        common::sluice()
+            .current_dir(&dir)
+            .args(["objects", "dump", "customer", "--store", "state.db"]),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(r#""name":"ADA","balance":10.10,"changed":"2024-05-01T10:00:00+00:00""#),
+        "{out}"
+    );
+    assert!(out.contains(r#""balance":0.05"#), "exact numerics: {out}");
+    assert_eq!(out.lines().count(), 5, "{out}");
+    assert!(out.contains(r#""name":"EVE""#), "{out}");
+}
+
+/// Rows with equal watermarks are read in key order and the cursor is (watermark, key):
+/// a batch boundary between two rows of one watermark skips neither.
+#[test]
+fn a_batch_boundary_inside_one_watermark_skips_no_row() {
+    let Some(url) = database("boundary") else {
+        return;
+    };
+    let mut db = client(&url);
+    db.batch_execute(
+        "CREATE SCHEMA staging;
+         CREATE TABLE staging.customers (id integer PRIMARY KEY, name text, balance numeric, changed timestamptz NOT NULL);
+         INSERT INTO staging.customers
+           SELECT i, 'n' || i, i, '2024-05-01T10:00:00Z' FROM generate_series(1, 7) i",
+    )
+    .unwrap();
+    let dir = common::tempdir("tables", "boundary");
+    std::fs::write(dir.join("c.toml"), INTO_STORE).unwrap();
+    let (code, _, err) = run(&dir, "c.toml", &[("ERP_DB", url.as_str())]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("read 7, written 7"),
+        "batches of 2 over 7 rows of one watermark: {err}"
+    );
+}
+
+/// From the store into a reporting table: upserts by key, exact numerics and instants,
+/// a refused row a dead letter while the others are written, a rerun changing nothing.
+#[test]
+fn records_are_upserted_into_a_table_and_a_refused_row_is_a_dead_letter() {
+    let Some(url) = database("upsert") else {
+        return;
+    };
+    let mut db = client(&url);
+    db.batch_execute(
+        "CREATE TABLE \"Report\" (code varchar(4) PRIMARY KEY, amount numeric(14,4), at timestamptz, note text DEFAULT 'kept')",
+    )
+    .unwrap();
+    db.batch_execute("INSERT INTO \"Report\" VALUES ('A1', 1, NULL, 'old')")
+        .unwrap();
+    let dir = common::tempdir("tables", "upsert");
+    std::fs::write(
+        dir.join("in.ndjson"),
+        "{\"code\": \"A1\", \"amount\": 12345.6789, \"at\": \"2024-05-01T12:00:00+02:00\"}\n\
+         {\"code\": \"TOOLONG\", \"amount\": 1, \"at\": \"2024-05-01T12:00:00Z\"}\n\
+         {\"code\": \"B2\", \"amount\": 0.1, \"at\": \"2024-05-02T00:00:00Z\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("c.toml"),
+        r#"name = "report"
+[inbound]
+type = "ndjson"
+[outbound]
+type = "Reporting DB"
+[outbound.table]
+url = "env:REPORT_DB"
+name = "Report"
+key = "code"
+[[mappings]]
+target = "code"
+field = "code"
+[[mappings]]
+target = "amount"
+formula = "data('amount') * 2"
+[[mappings]]
+target = "at"
+field = "at"
+"#,
+    )
+    .unwrap();
+    let mut command = common::sluice();
+    command.current_dir(&dir).env_remove("SLUICE_STORE").args([
+        "run",
+        "c.toml",
+        "--input",
+        "in.ndjson",
+        "--store",
+        "state.db",
+    ]);
+    command.env("REPORT_DB", &url);
+    let (code, _, err) = common::outcome(&mut command);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("written 2") && err.contains("failed 1"),
+        "{err}"
+    );
+    let rows: Vec<(String, String, String, String)> = db
+        .query(
+            "SELECT code, amount::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), note FROM \"Report\" ORDER BY code",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "A1".into(),
+                "24691.3578".into(),
+                "2024-05-01 10:00".into(),
+                "old".into()
+            ),
+            (
+                "B2".into(),
+                "0.2000".into(),
+                "2024-05-02 00:00".into(),
+                "kept".into()
+            ),
+        ],
+        "the mapped columns are upserted, the others kept"
+    );
+    let letters = std::fs::read_to_string(dir.join("report.dead.ndjson")).unwrap();
+    assert_eq!(letters.lines().count(), 1, "{letters}");
+    assert!(
+        letters.contains("E615") && letters.contains("TOOLONG"),
+        "{letters}"
+    );
+    assert!(
+        letters.contains("character varying(4)"),
+        "PostgreSQL's reason: {letters}"
+    );
+}
+
+/// A database that cannot be reached is E614 with the URL shown without its password.
+#[test]
+fn the_password_of_a_table_url_is_never_printed() {
+    let dir = common::tempdir("tables", "password");
+    std::fs::write(dir.join("c.toml"), INTO_STORE).unwrap();
+    let (code, out, err) = run(
+        &dir,
+        "c.toml",
+        &[(
+            "ERP_DB",
+            "postgres://sync:s3cr3t-pw@127.0.0.1:1/erp?connect_timeout=2",
+        )],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("E614") && err.contains("sync:***@127.0.0.1:1"),
+        "{err}"
+    );
+    assert!(
+        !out.contains("s3cr3t-pw") && !err.contains("s3cr3t-pw"),
+        "{err}"
+    );
+    let (code, out, _) = common::outcome(
+        common::sluice()
+            .current_dir(&dir)
+            .args(["export", "c.toml"]),
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("env:ERP_DB"), "{out}");
+}
+
+/// A store-bound read of a large table killed with SIGKILL mid-run, then run again: every
+/// row stored exactly once, the second run going on from the last commit.
+#[test]
+fn a_table_read_killed_mid_run_resumes_and_stores_every_row_once() {
+    let Some(url) = database("kill") else {
+        return;
+    };
+    const N: i64 = 60_000;
+    let mut db = client(&url);
+    db.batch_execute(&format!(
+        "CREATE SCHEMA staging;
+         CREATE TABLE staging.customers (id integer PRIMARY KEY, name text, balance numeric, changed timestamptz NOT NULL);
+         INSERT INTO staging.customers
+           SELECT i, 'n' || i, i / 100.0, timestamptz '2024-05-01T00:00:00Z' + (i / 7) * interval '1 second'
+           FROM generate_series(1, {N}) i"
+    ))
+    .unwrap();
+    let dir = common::tempdir("tables", "kill");
+    std::fs::write(
+        dir.join("c.toml"),
+        INTO_STORE.replace("batch = 2", "batch = 500"),
+    )
+    .unwrap();
+    let mut child = common::process()
+        .current_dir(&dir)
+        .env_remove("SLUICE_STORE")
+        .env("ERP_DB", &url)
+        .args(["run", "c.toml", "--store", "state.db", "--batch", "1000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run never committed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        let committed = rusqlite::Connection::open(dir.join("state.db"))
+            .and_then(|c| c.query_row("SELECT count(*) FROM objects", [], |r| r.get::<_, i64>(0)))
+            .unwrap_or(0);
+        if committed > 0 {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it was killed"
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (code, _, err) = run(&dir, "c.toml", &[("ERP_DB", url.as_str())]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("resumed"),
+        "the second run goes on from the checkpoint: {err}"
+    );
+    let store = rusqlite::Connection::open(dir.join("state.db")).unwrap();
+    let (rows, distinct): (i64, i64) = store
+        .query_row(
+            "SELECT count(*), count(DISTINCT json_extract(data, '$.id')) FROM objects WHERE type = 'customer'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((rows, distinct), (N, N));
+    let mut db = client(&url);
+    assert_eq!(
+        count(&mut db, "SELECT count(*) FROM staging.customers"),
+        N,
+        "the source is only read"
+    );
+}
+
+/// `sluice check` refuses a table side it could never open, without a database.
+#[test]
+fn check_refuses_a_malformed_table_side() {
+    let dir = common::tempdir("tables", "check");
+    for (edit, expected) in [
+        ("name = \"staging.customers\"", "name = \"a.b.c\""),
+        ("key = \"id\"\nwatermark", "key = \"\"\nwatermark"),
+    ] {
+        std::fs::write(dir.join("c.toml"), INTO_STORE.replace(edit, expected)).unwrap();
+        let (code, _, err) =
+            common::outcome(common::sluice().current_dir(&dir).args(["check", "c.toml"]));
+        assert_eq!(code, 2, "{expected}");
+        assert!(err.contains("E610"), "{err}");
+    }
+    std::fs::write(
+        dir.join("c.toml"),
+        format!("{INTO_STORE}\n[outbound.table]\nurl = \"x\"\nname = \"t\"\nkey = \"id\"\n[outbound.connection]\nurl = \"https://x.example\"\n"),
+    )
+    .unwrap();
+    let (code, _, err) =
+        common::outcome(common::sluice().current_dir(&dir).args(["check", "c.toml"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("a side is one system"), "{err}");
+}
