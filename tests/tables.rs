@@ -387,3 +387,133 @@ fn check_refuses_a_malformed_table_side() {
     assert_eq!(code, 2);
     assert!(err.contains("a side is one system"), "{err}");
 }
+
+/// A fresh MariaDB database for `test` (its URL; the test drops it when it passes), or
+/// none: skipped outside CI.
+fn mariadb(test: &str) -> Option<String> {
+    let name = format!("sluice_t_{}_{test}", std::process::id());
+    let made = std::process::Command::new("mariadb")
+        .args(["-uroot", "-h127.0.0.1", "-P3306", "-e"])
+        .arg(format!(
+            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
+        ))
+        .output();
+    match made {
+        Ok(out) if out.status.success() => Some(format!("mysql://root@127.0.0.1:3306/{name}")),
+        other if std::env::var_os("CI").is_some() => {
+            panic!("{test} must run on MariaDB in CI: {other:?}")
+        }
+        _ => None,
+    }
+}
+
+/// Runs SQL in a MariaDB database (through the server's own client).
+fn maria_sql(url: &str, sql: &str) -> String {
+    let db = url.rsplit('/').next().unwrap();
+    let out = std::process::Command::new("mariadb")
+        .args(["-uroot", "-h127.0.0.1", "-P3306", "-N", "-B", db, "-e", sql])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A MariaDB table read incrementally (equal watermarks across a batch boundary), each row
+/// typed (decimals exact, a TIMESTAMP an instant), upserted into another MariaDB table, a
+/// refused row a dead letter; a second run reads only what changed.
+#[test]
+fn a_mariadb_table_is_read_incrementally_and_upserted_into_another() {
+    let Some(url) = mariadb("maria") else {
+        return;
+    };
+    maria_sql(
+        &url,
+        "CREATE TABLE src (id INT PRIMARY KEY, name VARCHAR(40), balance DECIMAL(12,2), changed TIMESTAMP(6) NOT NULL);
+         CREATE TABLE dst (code VARCHAR(4) PRIMARY KEY, balance DECIMAL(14,4), changed TIMESTAMP(6) NULL, note VARCHAR(10) DEFAULT 'kept');
+         INSERT INTO src VALUES
+           (1, 'ada', 10.10, '2024-05-01 10:00:00'), (2, 'bob', 0.05, '2024-05-01 10:00:00'),
+           (3, 'toolong', 1.00, '2024-05-01 10:00:00'), (4, 'dee', 2.50, '2024-05-01 11:00:00');
+         INSERT INTO dst VALUES ('ada', 0, NULL, 'old')",
+    );
+    let dir = common::tempdir("tables", "maria");
+    std::fs::write(
+        dir.join("c.toml"),
+        r#"name = "maria"
+[inbound]
+type = "ERP"
+[inbound.table]
+url = "env:SRC_DB"
+name = "src"
+key = "id"
+watermark = "changed"
+batch = 2
+[outbound]
+type = "Reporting"
+[outbound.table]
+url = "env:SRC_DB"
+name = "dst"
+key = "code"
+[[mappings]]
+target = "code"
+field = "name"
+[[mappings]]
+target = "balance"
+formula = "data('balance') * 3"
+[[mappings]]
+target = "changed"
+field = "changed"
+"#,
+    )
+    .unwrap();
+    let env = [("SRC_DB", url.as_str())];
+    let (code, _, err) = run(&dir, "c.toml", &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("read 4, written 3, filtered 0, failed 1"),
+        "{err}"
+    );
+    assert_eq!(
+        maria_sql(
+            &url,
+            "SELECT code, balance, changed, note FROM dst ORDER BY code"
+        ),
+        "ada\t30.3000\t2024-05-01 10:00:00.000000\told\n\
+         bob\t0.1500\t2024-05-01 10:00:00.000000\tkept\n\
+         dee\t7.5000\t2024-05-01 11:00:00.000000\tkept\n"
+    );
+    let letters = std::fs::read_to_string(dir.join("maria.dead.ndjson")).unwrap();
+    assert!(
+        letters.contains("E615") && letters.contains("toolong"),
+        "{letters}"
+    );
+
+    maria_sql(
+        &url,
+        "INSERT INTO src VALUES (5, 'eve', 1.10, '2024-05-01 11:00:00'), (6, 'fay', 2.00, '2024-05-01 12:00:00');
+         UPDATE src SET balance = 1.00, changed = '2024-05-01 12:30:00' WHERE id = 1",
+    );
+    let (code, _, err) = run(&dir, "c.toml", &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("read 3, written 3"),
+        "only the new and changed rows: {err}"
+    );
+    assert_eq!(
+        maria_sql(&url, "SELECT code, balance FROM dst ORDER BY code"),
+        "ada\t3.0000\nbob\t0.1500\ndee\t7.5000\neve\t3.3000\nfay\t6.0000\n"
+    );
+    let db = url.rsplit('/').next().unwrap().to_string();
+    let _ = std::process::Command::new("mariadb")
+        .args([
+            "-uroot",
+            "-h127.0.0.1",
+            "-P3306",
+            "-e",
+            &format!("DROP DATABASE {db}"),
+        ])
+        .output();
+}

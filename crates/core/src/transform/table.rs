@@ -10,8 +10,8 @@ use super::connector::Credential;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Table {
-    /// The database: `postgres://…` (a literal, `env:VAR` or `file:PATH`; `sluice export`
-    /// hides the password of a literal).
+    /// The database: `postgres://…` or `mysql://…` (a literal, `env:VAR` or `file:PATH`;
+    /// `sluice export` hides the password of a literal).
     pub url: Credential,
     /// The table, optionally schema-qualified (`staging.customers`).
     pub name: String,

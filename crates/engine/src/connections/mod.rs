@@ -11,9 +11,9 @@ pub mod file;
 pub mod http;
 pub mod kind;
 pub mod registry;
-#[cfg(any(feature = "http", feature = "postgres"))]
+#[cfg(any(feature = "http", feature = "postgres", feature = "mysql"))]
 pub mod remote;
 pub mod resume;
 pub mod store;
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub mod table;

@@ -23,7 +23,7 @@ use crate::value::Value;
 pub const KINDS: &[Kind] = &[
     crate::connections::dead_letters::KIND,
     crate::connections::file::KIND,
-    #[cfg(feature = "postgres")]
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
     crate::connections::table::KIND,
     #[cfg(feature = "http")]
     crate::connections::http::KIND,

@@ -1,26 +1,32 @@
-//! The SQL table kind (PostgreSQL, feature `postgres`): an inbound side with a
-//! `[inbound.table]` reads rows, incrementally by a watermark column with the key as
-//! tie-break (`WHERE (watermark, key) > (last, last) ORDER BY watermark, key`, so rows with
-//! equal watermarks are never skipped) or the whole table; an outbound side with an
-//! `[outbound.table]` upserts each batch (`INSERT … ON CONFLICT (key) DO UPDATE`). A row is
-//! read as PostgreSQL writes it as JSON (`row_to_json`): numerics exact, timestamps with
-//! their offset, `json` columns nested; a record is written through `jsonb_populate_recordset`,
-//! so PostgreSQL converts each value to its column's type. Identifiers are quoted; the
-//! database URL's password is never printed.
+//! The SQL table kind (PostgreSQL with the `postgres` feature, MariaDB/MySQL with `mysql`):
+//! an inbound side with an `[inbound.table]` reads rows, incrementally by a watermark
+//! column with the key as tie-break (`WHERE (watermark, key) > (last, last) ORDER BY
+//! watermark, key`, so rows with equal watermarks are never skipped) or the whole table;
+//! an outbound side with an `[outbound.table]` upserts each batch by the key. Each database
+//! reads a row as a JSON object (numerics exact, instants with their offset) and converts a
+//! record's values to its columns' types (`pg.rs`, `mysql.rs`); reading (`source.rs`),
+//! resuming and committing are the same for both. Identifiers are quoted; the database
+//! URL's password is never printed.
 
-pub mod sink;
+#[cfg(feature = "mysql")]
+pub mod mysql;
+#[cfg(feature = "postgres")]
+pub mod pg;
 pub mod source;
 
 use crate::connections::kind::{Kind, Opening};
+use crate::connections::remote::{commit_outcomes, Outcome};
 use crate::diagnostics::{codes, Diag};
-use crate::seams::{Sink, Source};
+use crate::seams::{Provenance, Sink, SinkMode, Source, StateCommit, StateStore};
+use crate::store::sync::BatchCounts;
 use crate::transform::table::Table;
+use crate::value::Value;
 
 /// The SQL table kind in the registry.
 pub const KIND: Kind = Kind {
     name: "SQL table",
     types: &[],
-    doc: "A PostgreSQL table: an inbound side with an `[inbound.table]` and no `--input` reads its rows (incrementally by `watermark` and then `key`, or the whole table), each row as PostgreSQL writes it as JSON (numerics exact, timestamps with their offset); an outbound side with an `[outbound.table]` and no `--output` upserts the mapped records by `key` in batches (`ON CONFLICT DO UPDATE` of the mapped columns), committed before the run's checkpoint so that a run killed between the two writes the same rows again, not others. A row the database refuses is a dead letter (E615).",
+    doc: "A PostgreSQL, MariaDB or MySQL table (by the URL's scheme): an inbound side with an `[inbound.table]` and no `--input` reads its rows (incrementally by `watermark` and then `key`, or the whole table), each row as the database writes it as JSON (numerics exact, instants with their offset); an outbound side with an `[outbound.table]` and no `--output` upserts the mapped records by `key` in batches (`ON CONFLICT DO UPDATE`, `ON DUPLICATE KEY UPDATE` of the mapped columns), committed before the run's checkpoint so that a run killed between the two writes the same rows again, not others. A row the database refuses is a dead letter (E615).",
     keys: &["table"],
     source: Some(open_source),
     sink: Some(open_sink),
@@ -38,40 +44,139 @@ fn open_source(open: &Opening) -> Option<Result<Box<dyn Source>, Diag>> {
 
 fn open_sink(open: &Opening) -> Option<Result<Box<dyn Sink>, Diag>> {
     let table = open.connector.outbound.table.as_ref()?;
-    Some(sink::TableSink::open(table).map(|s| Box::new(s) as Box<dyn Sink>))
+    Some(open_upserts(table).map(|writer| {
+        Box::new(TableSink {
+            writer,
+            key: table.key.clone(),
+            pending: Vec::new(),
+            provenance: Vec::new(),
+        }) as Box<dyn Sink>
+    }))
 }
 
-/// A connection to the table's database, its URL resolved (`side` names the side in
-/// errors, which show the URL without its password).
-pub fn connect(table: &Table, side: &str) -> Result<postgres::Client, Diag> {
-    let url = table.url.resolve(&format!("{side}.table.url"))?;
-    let shown = crate::store::postgres::without_password(&url);
-    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return Err(Diag::new(
-            codes::E610_INVALID_SETTING,
-            format!("{side}.table.url: `{shown}` is not a postgres:// URL (the SQL tables Sluice reads and writes are PostgreSQL's)"),
-        ));
+/// Mapped records upserted into a table by its key, batch by batch, before the batch's
+/// checkpoint is committed: a run killed between the two writes the same rows again.
+struct TableSink {
+    writer: Box<dyn Upserts>,
+    key: String,
+    pending: Vec<Value>,
+    provenance: Vec<Provenance>,
+}
+
+impl Sink for TableSink {
+    fn mode(&self) -> SinkMode {
+        SinkMode::Remote
     }
-    let (config, tls) = crate::store::postgres::config_of(&url)
-        .map_err(|e| Diag::new(codes::E614_REMOTE_UNREACHABLE, format!("{shown}: {e}")))?;
-    config.connect(tls).map_err(|e| {
-        Diag::new(
-            codes::E614_REMOTE_UNREACHABLE,
-            format!(
-                "cannot connect to {shown}: {}",
-                crate::store::db::DbError::from(e)
-            ),
-        )
+
+    fn key(&self) -> Option<&str> {
+        Some(&self.key)
+    }
+
+    fn accept(
+        &mut self,
+        _: &str,
+        values: Vec<Value>,
+        provenance: Vec<Provenance>,
+    ) -> Result<(), Diag> {
+        self.pending.extend(values);
+        self.provenance.extend(provenance);
+        Ok(())
+    }
+
+    fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn commit(
+        &mut self,
+        store: &mut dyn StateStore,
+        state: StateCommit<'_>,
+    ) -> Result<BatchCounts, Diag> {
+        let outcomes = match self.pending.is_empty() {
+            true => Vec::new(),
+            false => self.writer.upsert(&self.pending)?,
+        };
+        let counts = commit_outcomes(store, &state, &outcomes, &self.provenance)?;
+        self.pending.clear();
+        self.provenance.clear();
+        Ok(counts)
+    }
+}
+
+/// A row's position: its watermark (an incremental read) and its key, as text.
+pub type Position = (Option<String>, String);
+
+/// How a database hands out a table's rows: the next batch after a position (from the
+/// start when none), each row as a JSON object's text with its position.
+pub trait Batches: Send {
+    /// The next batch of rows after `after`, in (watermark, key) or key order.
+    fn after(&mut self, after: Option<&Position>) -> Result<Vec<(String, Position)>, Diag>;
+}
+
+/// How a database upserts records into a table by its key: one outcome per record.
+pub trait Upserts: Send {
+    /// Writes `records` (all with the same fields, the key among them).
+    fn upsert(&mut self, records: &[Value]) -> Result<Vec<Outcome>, Diag>;
+}
+
+/// Which database a table URL names.
+enum Database {
+    #[cfg(feature = "postgres")]
+    Postgres,
+    #[cfg(feature = "mysql")]
+    Mysql,
+}
+
+/// The database of `table`'s URL (`side` names the side in errors, which show the URL
+/// without its password).
+fn database_of(table: &Table, side: &str) -> Result<Database, Diag> {
+    let url = table.url.resolve(&format!("{side}.table.url"))?;
+    #[cfg(feature = "postgres")]
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Database::Postgres);
+    }
+    #[cfg(feature = "mysql")]
+    if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+        return Ok(Database::Mysql);
+    }
+    Err(Diag::new(
+        codes::E610_INVALID_SETTING,
+        format!(
+            "{side}.table.url: `{}` is not a postgres:// or mysql:// URL",
+            crate::diagnostics::redact::without_password(&url)
+        ),
+    ))
+}
+
+/// The batches of `table`'s rows, from its database.
+pub fn open_batches(table: &Table) -> Result<Box<dyn Batches>, Diag> {
+    Ok(match database_of(table, "inbound")? {
+        #[cfg(feature = "postgres")]
+        Database::Postgres => Box::new(pg::PgTable::connect(table, "inbound")?.reading(table)?),
+        #[cfg(feature = "mysql")]
+        Database::Mysql => Box::new(mysql::MysqlTable::connect(table, "inbound")?.reading(table)?),
     })
 }
 
-/// `name` as a quoted SQL identifier (`"`, doubled inside).
+/// The upserts into `table`, in its database.
+fn open_upserts(table: &Table) -> Result<Box<dyn Upserts>, Diag> {
+    Ok(match database_of(table, "outbound")? {
+        #[cfg(feature = "postgres")]
+        Database::Postgres => Box::new(pg::PgTable::connect(table, "outbound")?),
+        #[cfg(feature = "mysql")]
+        Database::Mysql => Box::new(mysql::MysqlTable::connect(table, "outbound")?),
+    })
+}
+
+/// `name` as a quoted SQL identifier (`"`, doubled inside), as PostgreSQL and the SQL
+/// standard quote it.
 pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// The table's name quoted, `"schema"."table"` or `"table"`; E610 for a malformed one.
-pub fn quoted_name(table: &Table, side: &str) -> Result<String, Diag> {
+/// The table's name quoted by `quote`, `"schema"."table"` or `"table"`; E610 for a
+/// malformed one.
+pub fn quoted_name(table: &Table, side: &str, quote: fn(&str) -> String) -> Result<String, Diag> {
     table
         .name_parts()
         .map(|parts| parts.iter().map(|p| quote(p)).collect::<Vec<_>>().join("."))
@@ -84,14 +189,6 @@ pub fn quoted_name(table: &Table, side: &str) -> Result<String, Diag> {
                 ),
             )
         })
-}
-
-/// A database error as a diagnostic about `what`, with PostgreSQL's own reason.
-pub fn failed(what: &str, e: postgres::Error) -> Diag {
-    Diag::new(
-        codes::E614_REMOTE_UNREACHABLE,
-        format!("{what}: {}", crate::store::db::DbError::from(e)),
-    )
 }
 
 #[cfg(test)]

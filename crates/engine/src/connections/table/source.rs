@@ -1,4 +1,4 @@
-//! Rows of a PostgreSQL table as records, in batches, resumable: the checkpoint's cursor
+//! Rows of a SQL table as records, in batches (each database's [`Batches`]), resumable: the checkpoint's cursor
 //! is the watermark and key of the last row processed, so a killed run goes on after it and
 //! the next run of an incremental table reads only the rows after it.
 
@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use super::{connect, failed, quote, quoted_name};
+use super::{quoted_name, Batches, Position};
 use crate::diagnostics::{codes, Diag};
 use crate::seams::{ReadSettings, Reading, Source};
 use crate::store::sync::Checkpoint;
@@ -22,7 +22,7 @@ use crate::DiagError;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Cursor {
     /// The last row processed: its watermark (incremental reads) and its key, as text.
-    pub after: Option<(Option<String>, String)>,
+    pub after: Option<Position>,
     /// The read reached the end of the table (a full read starts over next time).
     pub ended: bool,
 }
@@ -33,7 +33,7 @@ struct ReadLog {
     /// The cursor before the first row kept.
     base: Cursor,
     /// Each row's line and position.
-    rows: VecDeque<(u64, (Option<String>, String))>,
+    rows: VecDeque<(u64, Position)>,
     /// The line of the last row, once the end of the table was reached.
     ended_at: Option<u64>,
 }
@@ -66,7 +66,7 @@ pub struct TableSource {
 impl TableSource {
     /// The source of `table` (connected when opened).
     pub fn open(table: &Table) -> Result<TableSource, Diag> {
-        let name = quoted_name(table, "inbound")?;
+        let name = quoted_name(table, "inbound", super::quote)?;
         Ok(TableSource {
             key: format!("table:{name}"),
             table: table.clone(),
@@ -121,8 +121,7 @@ impl Source for TableSource {
                 ..ReadLog::default()
             };
         }
-        let mut client = connect(&self.table, "inbound")?;
-        let query = Query::prepare(&mut client, &self.table)?;
+        let batches = super::open_batches(&self.table)?;
         let mut fields = settings.transform.input_fields.clone();
         if let Some(fields) = &mut fields {
             fields.push(Arc::from(self.table.key.as_str()));
@@ -131,8 +130,7 @@ impl Source for TableSource {
             }
         }
         Ok(Reading::Records(Box::new(TableReader {
-            client,
-            query,
+            batches,
             after: start.after,
             batch: self.table.batch(),
             log: Arc::clone(&self.log),
@@ -146,64 +144,10 @@ impl Source for TableSource {
     }
 }
 
-/// The batch query of a table and its column types.
-struct Query {
-    sql: String,
-    incremental: bool,
-}
-
-impl Query {
-    /// The statement that reads the next batch after a position, given as text cast to the
-    /// columns' types (`$1` the watermark and `$2` the key of an incremental read, `$1` the
-    /// key of a full one; NULL: from the start).
-    fn prepare(client: &mut postgres::Client, table: &Table) -> Result<Query, Diag> {
-        let name = quoted_name(table, "inbound")?;
-        let type_of = |client: &mut postgres::Client, column: &str| -> Result<String, Diag> {
-            let row = client
-                .query_opt(
-                    "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
-                     WHERE a.attrelid = $1::text::regclass AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped",
-                    &[&name, &column],
-                )
-                .map_err(|e| failed(&format!("inbound.table: cannot read the columns of {name}"), e))?;
-            row.map(|r| r.get::<_, String>(0)).ok_or_else(|| {
-                Diag::new(
-                    codes::E610_INVALID_SETTING,
-                    format!("inbound.table: {name} has no column `{column}`"),
-                )
-            })
-        };
-        let key = quote(&table.key);
-        let key_type = type_of(client, &table.key)?;
-        let limit = table.batch();
-        let sql = match &table.watermark {
-            Some(watermark) => {
-                let mark = quote(watermark);
-                let mark_type = type_of(client, watermark)?;
-                format!(
-                    "SELECT row_to_json(t)::text, (t.{mark})::text, (t.{key})::text FROM {name} t
-                     WHERE t.{mark} IS NOT NULL AND ($2::text IS NULL OR (t.{mark}, t.{key}) > ($1::text::{mark_type}, $2::text::{key_type}))
-                     ORDER BY t.{mark}, t.{key} LIMIT {limit}"
-                )
-            }
-            None => format!(
-                "SELECT row_to_json(t)::text, NULL::text, (t.{key})::text FROM {name} t
-                 WHERE ($1::text IS NULL OR t.{key} > $1::text::{key_type})
-                 ORDER BY t.{key} LIMIT {limit}"
-            ),
-        };
-        Ok(Query {
-            sql,
-            incremental: table.watermark.is_some(),
-        })
-    }
-}
-
 /// Hands out the rows of the table batch by batch, parsed, keeping the read log.
 struct TableReader {
-    client: postgres::Client,
-    query: Query,
-    after: Option<(Option<String>, String)>,
+    batches: Box<dyn Batches>,
+    after: Option<Position>,
     batch: u64,
     log: Arc<Mutex<ReadLog>>,
     line: u64,
@@ -220,23 +164,9 @@ impl TableReader {
         if self.done {
             return Ok(false);
         }
-        let (mark, key) = match &self.after {
-            Some((mark, key)) => (mark.clone(), Some(key.clone())),
-            None => (None, None),
-        };
-        let rows = match self.query.incremental {
-            true => self.client.query(self.query.sql.as_str(), &[&mark, &key]),
-            false => self.client.query(self.query.sql.as_str(), &[&key]),
-        }
-        .map_err(|e| failed("inbound.table: cannot read the table", e))?;
+        let rows = self.batches.after(self.after.as_ref())?;
         let mut positions = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let text: String = row.get(0);
-            let position = (
-                row.get::<_, Option<String>>(1)
-                    .filter(|_| self.query.incremental),
-                row.get::<_, String>(2),
-            );
+        for (text, position) in rows.iter() {
             let mut slots = Vec::new();
             let parsed = parse_line(
                 text.as_bytes(),
@@ -253,7 +183,7 @@ impl TableReader {
             self.queue.push_back((parsed, raw));
             self.line += 1;
             positions.push((self.line, position.clone()));
-            self.after = Some(position);
+            self.after = Some(position.clone());
         }
         if (rows.len() as u64) < self.batch {
             self.done = true;
