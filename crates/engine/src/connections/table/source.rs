@@ -122,6 +122,10 @@ impl Source for TableSource {
             };
         }
         let batches = super::open_batches(&self.table)?;
+        let (sender, receiver) = std::sync::mpsc::sync_channel(PREFETCH);
+        let (after, batch) = (start.after.clone(), self.table.batch());
+        // Detached: a run that stops early leaves it blocked on its send.
+        std::thread::spawn(move || prefetch(batches, after, batch, &sender));
         let mut fields = settings.transform.input_fields.clone();
         if let Some(fields) = &mut fields {
             fields.push(Arc::from(self.table.key.as_str()));
@@ -130,9 +134,7 @@ impl Source for TableSource {
             }
         }
         Ok(Reading::Records(Box::new(TableReader {
-            batches,
-            after: start.after,
-            batch: self.table.batch(),
+            batches: receiver,
             log: Arc::clone(&self.log),
             line: resume.map_or(0, |c| c.line),
             queue: VecDeque::new(),
@@ -144,11 +146,42 @@ impl Source for TableSource {
     }
 }
 
+/// Batches fetched ahead of the rows being processed.
+const PREFETCH: usize = 2;
+
+/// One batch as fetched: its rows, and whether it is the table's last.
+type Fetched = Result<(Vec<(String, Position)>, bool), Diag>;
+
+/// Fetches the batches one after another on a thread of its own, so that the database
+/// reads the next batch while the rows of this one are processed.
+fn prefetch(
+    mut batches: Box<dyn Batches>,
+    mut after: Option<Position>,
+    batch: u64,
+    sender: &std::sync::mpsc::SyncSender<Fetched>,
+) {
+    loop {
+        let fetched = batches.after(after.as_ref());
+        let (last, failed) = match &fetched {
+            Ok(rows) => {
+                after = rows.last().map(|(_, p)| p.clone()).or(after);
+                ((rows.len() as u64) < batch, false)
+            }
+            Err(_) => (true, true),
+        };
+        let sent = match fetched {
+            Ok(rows) => sender.send(Ok((rows, last))),
+            Err(diag) => sender.send(Err(diag)),
+        };
+        if sent.is_err() || last || failed {
+            return;
+        }
+    }
+}
+
 /// Hands out the rows of the table batch by batch, parsed, keeping the read log.
 struct TableReader {
-    batches: Box<dyn Batches>,
-    after: Option<Position>,
-    batch: u64,
+    batches: std::sync::mpsc::Receiver<Fetched>,
     log: Arc<Mutex<ReadLog>>,
     line: u64,
     queue: VecDeque<(Result<Value, ReadError>, Raw)>,
@@ -164,7 +197,10 @@ impl TableReader {
         if self.done {
             return Ok(false);
         }
-        let rows = self.batches.after(self.after.as_ref())?;
+        let Ok(fetched) = self.batches.recv() else {
+            return Ok(false);
+        };
+        let (rows, last) = fetched?;
         let mut positions = Vec::with_capacity(rows.len());
         for (text, position) in rows.iter() {
             let mut slots = Vec::new();
@@ -183,11 +219,8 @@ impl TableReader {
             self.queue.push_back((parsed, raw));
             self.line += 1;
             positions.push((self.line, position.clone()));
-            self.after = Some(position.clone());
         }
-        if (rows.len() as u64) < self.batch {
-            self.done = true;
-        }
+        self.done = last;
         if let Ok(mut log) = self.log.lock() {
             log.rows.extend(positions);
             if self.done {
