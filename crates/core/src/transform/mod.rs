@@ -12,6 +12,7 @@ pub mod connector_file;
 pub mod connector_parse;
 pub mod connector_reference;
 mod connector_shape;
+mod credential;
 mod problem;
 pub mod source;
 pub mod table;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::connector::Credential;
+use super::credential::Credential;
 
 /// A SQL table on this side.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
