@@ -13,6 +13,8 @@
 
 mod common;
 
+use common::served::Served;
+
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -516,4 +518,52 @@ field = "changed"
             &format!("DROP DATABASE {db}"),
         ])
         .output();
+}
+
+/// `sluice serve` follows a table in realtime (a look every `poll`, each reading only the
+/// rows after the last): rows inserted while it runs reach the store within moments, and
+/// the connector is runnable without records brought by a webhook.
+#[test]
+fn serve_follows_a_table_in_realtime() {
+    let Some(url) = database("realtime") else {
+        return;
+    };
+    let mut db = client(&url);
+    db.batch_execute(
+        "CREATE SCHEMA staging;
+         CREATE TABLE staging.customers (id integer PRIMARY KEY, name text, balance numeric, changed timestamptz NOT NULL DEFAULT now());
+         INSERT INTO staging.customers VALUES (1, 'ada', 1, '2024-05-01T10:00:00Z')",
+    )
+    .unwrap();
+    let dir = common::tempdir("tables", "realtime");
+    std::fs::write(
+        dir.join("c.toml"),
+        format!("{INTO_STORE}\n[sync]\nfrequency = \"realtime\"\npoll = \"100ms\"\n"),
+    )
+    .unwrap();
+    let served = Served::start(&dir, &["c.toml"], &[("ERP_DB", url.as_str())]);
+    assert_eq!(served.connector("staging")["runnable"], true);
+    let stored = |db: &mut postgres::Client| {
+        count(db, "SELECT count(*) FROM objects WHERE type = 'customer'")
+    };
+    let store = std::cell::RefCell::new(client(&url));
+    served.wait_until("the first row", 20, |_| {
+        stored(&mut store.borrow_mut()) == 1
+    });
+    let mut waits = Vec::new();
+    for id in 2..=6 {
+        db.execute(
+            "INSERT INTO staging.customers (id, name, balance) VALUES ($1, 'n', 1)",
+            &[&id],
+        )
+        .unwrap();
+        let inserted = Instant::now();
+        served.wait_until("an inserted row", 20, |_| {
+            stored(&mut store.borrow_mut()) == i64::from(id)
+        });
+        waits.push(inserted.elapsed());
+    }
+    waits.sort();
+    eprintln!("insert to store, median of 5: {:?}", waits[2]);
+    assert!(waits[2] < Duration::from_secs(5), "{waits:?}");
 }

@@ -36,10 +36,8 @@ impl Loaded {
     /// Whether a run needs no records brought to it: its inbound side has a file, a
     /// connection or the store to read.
     pub fn reads_without_input(&self) -> bool {
-        let inbound = &self.file.connector.inbound;
         self.file.inbound_path().is_some()
-            || inbound.connection.is_some()
-            || inbound.system == "store"
+            || crate::connections::registry::reads_alone(&self.file.connector.inbound)
     }
 
     /// Whether it runs at all: its inbound side is active.

@@ -26,6 +26,7 @@ pub const KIND: Kind = Kind {
     types: &[],
     doc: "With `--retry-dead-letters`, the records of the connector's dead-letter file, each retried under the input and line it first came from (before any other kind is asked).",
     keys: &[],
+    reads_alone: |_| false,
     source: Some(|open: &Opening| {
         open.retry
             .map(|letters| Ok(Box::new(DeadLetterSource::new(letters)) as Box<dyn Source>))

@@ -45,6 +45,9 @@ pub struct Kind {
     /// The side keys it reads (documented with the side's keys; a table name such as
     /// `connection` stands for all of that table's keys).
     pub keys: &'static [&'static str],
+    /// Whether it reads an inbound side with no `--input` (a service that runs connectors
+    /// on its own needs one that does).
+    pub reads_alone: fn(&crate::transform::connector::Side) -> bool,
     /// How it opens a source, when it reads.
     pub source: Option<OpenSource>,
     /// How it opens a sink, when it writes.

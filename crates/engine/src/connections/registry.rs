@@ -54,6 +54,12 @@ pub fn known_types() -> Vec<&'static str> {
         .collect()
 }
 
+/// Whether some kind reads this inbound side with no `--input` (its file, its API, its
+/// table, its store object).
+pub fn reads_alone(side: &crate::transform::connector::Side) -> bool {
+    KINDS.iter().any(|kind| (kind.reads_alone)(side))
+}
+
 /// The source of a run: that of the first kind that takes the inbound side (the dead
 /// letters with `--retry-dead-letters`, `--input`, the side's `[connection]`, the store's
 /// object); E608 when none does.

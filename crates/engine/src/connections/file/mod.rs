@@ -30,6 +30,7 @@ pub const KIND: Kind = Kind {
     types: &["ndjson", "csv"],
     doc: "NDJSON or CSV (by the `.csv` extension) read from `--input FILE`, NDJSON from stdin with `--input -`; mapped records written as NDJSON to `--output FILE|-`, or appended to the outbound side's `path`. Whatever the side's `type`, `--input` and `--output` name a file. Resumable: a checkpoint keeps the file's size and a hash of the bytes before its position, and a file that was truncated or rewritten is refused (E612).",
     keys: &["path"],
+    reads_alone: |_| false,
     source: Some(source),
     sink: Some(sink),
 };

@@ -25,6 +25,7 @@ pub const KIND: Kind = Kind {
     types: &[],
     doc: "A remote system over HTTP: an inbound side with a `[inbound.connection]` and no `--input` reads its pages (`paging`, a watermark for incremental reads); an outbound side with a `[outbound.connection]` and no `--output` or `path` writes each record to it (`write_method`, refused records become dead letters). Basic, session (SAP B1 Service Layer), API key, bearer and OAuth 2.0 client credentials; retries with backoff; requests only to the connection's origin.",
     keys: &["connection", "credentials"],
+    reads_alone: |side| side.connection.is_some(),
     source: Some(source),
     sink: Some(sink),
 };

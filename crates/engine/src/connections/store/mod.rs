@@ -23,6 +23,7 @@ pub const KIND: Kind = Kind {
     types: &["store"],
     doc: "The Connect Object store (`--store`, an SQLite file or a PostgreSQL database). Inbound (`type = \"store\"`, no `--input`): every stored record of `object`. Outbound (no `--output`, `path` or `[connection]`, whatever the `type`): records upserted into `object` by `primary_key` under `[sync] conflict`, committed with their checkpoint and dead letters.",
     keys: &["object", "primary_key"],
+    reads_alone: |side| side.system == "store",
     source: Some(source),
     sink: Some(sink),
 };

@@ -28,6 +28,7 @@ pub const KIND: Kind = Kind {
     types: &[],
     doc: "A PostgreSQL, MariaDB or MySQL table (by the URL's scheme): an inbound side with an `[inbound.table]` and no `--input` reads its rows (incrementally by `watermark` and then `key`, or the whole table), each row as the database writes it as JSON (numerics exact, instants with their offset); an outbound side with an `[outbound.table]` and no `--output` upserts the mapped records by `key` in batches (`ON CONFLICT DO UPDATE`, `ON DUPLICATE KEY UPDATE` of the mapped columns), committed before the run's checkpoint so that a run killed between the two writes the same rows again, not others. A row the database refuses is a dead letter (E615).",
     keys: &["table"],
+    reads_alone: |side| side.table.is_some(),
     source: Some(open_source),
     sink: Some(open_sink),
 };
