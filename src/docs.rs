@@ -146,6 +146,10 @@ const CONNECTION_EXAMPLES: &[(&str, &str)] = &[
         "PostgreSQL tables: a staging table read incrementally, upserted into a reporting table",
         include_str!("../examples/connections/postgres_tables.toml"),
     ),
+    (
+        "OAuth 2.0 authorization code with PKCE and rotating refresh tokens (`sluice auth login`)",
+        include_str!("../examples/connections/accounting_oauth2_code.toml"),
+    ),
 ];
 
 /// The connection kinds of the engine's registry (`connections/registry.rs`), in the order

@@ -480,6 +480,7 @@ fn the_schema_is_written_once_and_an_older_postgres_store_is_migrated() {
         .batch_execute(
             "DROP TABLE sync_baselines; DROP TABLE api_tokens; DROP TABLE webhook_deliveries;
              DROP TABLE run_fences; DROP TABLE object_keys; ALTER TABLE runs DROP COLUMN lost;
+             DROP TABLE secrets;
              UPDATE sluice_meta SET value = '1' WHERE key = 'version'",
         )
         .unwrap();
@@ -491,7 +492,7 @@ fn the_schema_is_written_once_and_an_older_postgres_store_is_migrated() {
         .query_one("SELECT value FROM sluice_meta WHERE key = 'version'", &[])
         .unwrap()
         .get(0);
-    assert_eq!(version, "5");
+    assert_eq!(version, "6");
     assert_eq!(
         query_count(&mut client, "SELECT count(*) FROM run_fences"),
         1,

@@ -569,6 +569,7 @@ fn newer_store_schema_is_refused_and_an_older_one_migrated() {
     conn.execute_batch(
         "DROP TABLE dead_letters; DROP INDEX reviews_pending; DROP TABLE sync_baselines;
          DROP TABLE api_tokens; DROP TABLE webhook_deliveries; DROP TABLE run_fences; DROP TABLE object_keys;
+         DROP TABLE secrets;
          ALTER TABLE checkpoints DROP COLUMN fingerprint; ALTER TABLE checkpoints DROP COLUMN input_size;
          ALTER TABLE checkpoints DROP COLUMN head_hash; ALTER TABLE checkpoints DROP COLUMN complete;
          ALTER TABLE checkpoints DROP COLUMN run_started; ALTER TABLE checkpoints DROP COLUMN segments;

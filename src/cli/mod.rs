@@ -1,5 +1,6 @@
 //! The `sluice` command line: one file per subcommand.
 
+pub mod auth;
 pub mod bench;
 pub mod check;
 pub mod eval;
@@ -61,6 +62,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Create, list and revoke the API tokens of `sluice serve`.
     Token(token::TokenArgs),
+    /// Log a connector in at its OAuth 2.0 provider (authorization code with PKCE).
+    Auth(auth::AuthArgs),
     /// Time parsing, the transform per engine, and writing on records held in memory.
     Bench(bench::BenchArgs),
 }
@@ -83,6 +86,7 @@ pub fn main() -> i32 {
         Command::Bench(args) => bench::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Token(args) => token::run(args),
+        Command::Auth(args) => auth::run(args),
     }
 }
 

@@ -10,7 +10,14 @@ use serde::{Deserialize, Serialize};
 use crate::diagnostics::{codes, Diag};
 
 /// The values of `connection.auth`.
-pub const AUTH_METHODS: &[&str] = &["none", "api_key", "basic", "oauth2", "session"];
+pub const AUTH_METHODS: &[&str] = &[
+    "none",
+    "api_key",
+    "basic",
+    "oauth2",
+    "oauth2_code",
+    "session",
+];
 
 /// The values of `connection.token_auth`.
 pub const TOKEN_AUTH: &[&str] = &["client_secret_post", "client_secret_basic"];
@@ -40,6 +47,10 @@ pub struct Connection {
     /// OAuth 2.0: the token endpoint (a full URL, or a path under `url`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_url: Option<String>,
+    /// OAuth 2.0 authorization code: the provider's consent page (a full URL, or a path
+    /// under `url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorize_url: Option<String>,
     /// OAuth 2.0: how the client authenticates at the token endpoint:
     /// `client_secret_post` (in the form; the default) or `client_secret_basic` (HTTP Basic,
     /// which RFC 6749 says every server supports).
@@ -289,6 +300,16 @@ impl Connection {
                 ));
             }
         }
+        if self.auth == "oauth2_code" && (self.token_url.is_none() || self.authorize_url.is_none())
+        {
+            problems.push((
+                Diag::new(
+                    codes::E603_CONNECTOR_MISSING,
+                    format!("{side}.connection: auth = \"oauth2_code\" needs `authorize_url` and `token_url`"),
+                ),
+                "auth",
+            ));
+        }
         if self.auth == "oauth2" && self.token_url.is_none() {
             problems.push((
                 Diag::new(
@@ -327,6 +348,7 @@ impl Connection {
             "api_key" => &["api_key"],
             "basic" => &["user", "password"],
             "oauth2" => &["client_id", "client_secret"],
+            "oauth2_code" => &["client_id"],
             "session" => &["user", "password"],
             _ => &[],
         }

@@ -74,7 +74,7 @@ fn paged_source(file: &ConnectorFile, opts: &RunOptions) -> Result<(String, u64)
         }
     };
     Ok((
-        paged_key(side, connection, opts)?,
+        paged_key(&file.connector.name, side, connection, opts)?,
         connection.page_size.unwrap_or(100),
     ))
 }
@@ -82,11 +82,17 @@ fn paged_source(file: &ConnectorFile, opts: &RunOptions) -> Result<(String, u64)
 /// The input key of a paged API source.
 #[cfg(feature = "http")]
 fn paged_key(
+    connector_name: &str,
     side: &crate::transform::connector::Side,
     connection: &crate::transform::connection::Connection,
     opts: &RunOptions,
 ) -> Result<String, Diag> {
-    let client = crate::connections::http::client_of("inbound", side, &opts.stop)?;
+    let vault = crate::connections::http::oauth::Vault {
+        store: opts.store.clone(),
+        connector: connector_name.to_string(),
+        side: "inbound".to_string(),
+    };
+    let client = crate::connections::http::client_of("inbound", side, &opts.stop, vault)?;
     let source = crate::connections::http::source::HttpSource::new(side, connection, client);
     Ok(crate::seams::Source::key(&source).to_string())
 }
@@ -94,6 +100,7 @@ fn paged_key(
 /// Without the `http` feature there is no paged API to partition.
 #[cfg(not(feature = "http"))]
 fn paged_key(
+    _: &str,
     _: &crate::transform::connector::Side,
     _: &crate::transform::connection::Connection,
     _: &RunOptions,

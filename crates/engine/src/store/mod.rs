@@ -22,6 +22,7 @@ pub mod pg_tls;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod schema;
+pub mod secrets;
 pub mod sqlite;
 pub mod sync;
 

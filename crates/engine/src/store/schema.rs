@@ -8,7 +8,7 @@
 use crate::store::db::Dialect;
 
 /// The schema version this Sluice writes.
-pub const VERSION: i64 = 7;
+pub const VERSION: i64 = 8;
 
 /// One step of the schema: what it makes, from which version on, on which databases.
 struct Step {
@@ -60,6 +60,11 @@ const STEPS: &[Step] = &[
     Step {
         version: 7,
         sql: "ALTER TABLE runs ADD COLUMN lost {int} NOT NULL DEFAULT 0;",
+        only: None,
+    },
+    Step {
+        version: 8,
+        sql: SECRETS,
         only: None,
     },
 ];
@@ -241,6 +246,19 @@ CREATE TABLE object_keys (
 );
 ";
 
+/// Version 8: the secrets Sluice obtains (an OAuth 2.0 token set), each sealed with the
+/// user's key (`store::secrets`); nothing in it is readable without the key.
+const SECRETS: &str = "
+CREATE TABLE secrets (
+    connector TEXT NOT NULL,
+    name TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    sealed TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (connector, name)
+);
+";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,10 +277,10 @@ mod tests {
     #[test]
     fn an_older_store_runs_only_the_steps_after_its_version() {
         let from_six = steps_after(6, Dialect::Sqlite);
-        assert_eq!(
-            from_six.trim(),
-            "ALTER TABLE runs ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;"
-        );
+        assert!(from_six
+            .trim()
+            .starts_with("ALTER TABLE runs ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;"));
+        assert!(from_six.contains("CREATE TABLE secrets"));
         assert_eq!(steps_after(VERSION, Dialect::Postgres), "");
     }
 }

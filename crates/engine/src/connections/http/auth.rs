@@ -1,6 +1,7 @@
 //! The authentication methods of a connection: an API key (header or query parameter),
 //! basic, OAuth 2.0 client credentials (a token fetched, cached and refreshed a minute
-//! before it expires), and a session login like SAP Business One's Service Layer (POST
+//! before it expires), OAuth 2.0 authorization code (the tokens `sluice auth login` kept,
+//! refreshed, see `oauth.rs`), and a session login like SAP Business One's Service Layer (POST
 //! the login, keep the session cookie, log in again when a request is answered 401).
 
 use std::collections::BTreeMap;
@@ -9,8 +10,11 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
+use crate::connections::http::oauth::{Endpoint, TokenSet, Vault};
+use crate::connections::http::token::{auth_failed, lifetime_of, post_token_form};
 use crate::connections::http::transport::{Transport, TryError};
 use crate::diagnostics::{codes, Diag};
+use crate::store::secrets::SecretKey;
 use crate::transform::connection::Connection;
 
 /// How long before its expiry a token is fetched anew.
@@ -37,6 +41,14 @@ pub(super) enum Auth {
         body: Vec<u8>,
         cookie: Mutex<Option<String>>,
     },
+    /// Authorization code: the tokens `sluice auth login` obtained, kept sealed in the
+    /// store, refreshed here.
+    Code {
+        endpoint: Endpoint,
+        vault: Vault,
+        key: SecretKey,
+        tokens: Mutex<Option<TokenSet>>,
+    },
 }
 
 impl Auth {
@@ -47,6 +59,7 @@ impl Auth {
         connection: &Connection,
         credentials: &BTreeMap<String, String>,
         base: &str,
+        vault: Vault,
     ) -> Result<Auth, Diag> {
         let get = |key: &str| {
             credentials.get(key).cloned().ok_or_else(|| {
@@ -120,6 +133,17 @@ impl Auth {
                     token: Mutex::new(None),
                 }
             }
+            "oauth2_code" => Auth::Code {
+                endpoint: Endpoint::new(
+                    connection,
+                    base,
+                    get("client_id")?,
+                    credentials.get("client_secret").cloned(),
+                ),
+                vault,
+                key: SecretKey::from_env()?,
+                tokens: Mutex::new(None),
+            },
             "session" => {
                 let mut body = serde_json::Map::new();
                 if let Some(db) = credentials.get("company_db") {
@@ -162,7 +186,10 @@ impl Auth {
 
     /// Whether a 401 can be cured by fetching a token or logging in again.
     pub(super) fn renewable(&self) -> bool {
-        matches!(self, Auth::OAuth2 { .. } | Auth::Session { .. })
+        matches!(
+            self,
+            Auth::OAuth2 { .. } | Auth::Session { .. } | Auth::Code { .. }
+        )
     }
 
     /// Forgets the token or the session `used` (it expired), unless another thread has
@@ -171,6 +198,14 @@ impl Auth {
         match self {
             Auth::OAuth2 { token, .. } => forget(token, |t| t.0 == used),
             Auth::Session { cookie, .. } => forget(cookie, |c| c == used),
+            Auth::Code { tokens, .. } => {
+                if let Ok(mut slot) = tokens.lock() {
+                    if let Some(set) = slot.as_mut().filter(|t| t.access == used) {
+                        // expired for the server: refresh on the next request
+                        set.expires_at = 0;
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -221,6 +256,41 @@ impl Auth {
                 headers.push(("Authorization".into(), format!("Bearer {bearer}")));
                 return Ok((url.to_string(), bearer));
             }
+            Auth::Code {
+                endpoint,
+                vault,
+                key,
+                tokens,
+            } => {
+                let mut slot = lock(tokens)?;
+                if slot.is_none() {
+                    *slot = Some(vault.load(key).map_err(TryError::Final)?);
+                }
+                let Some(current) = slot.clone() else {
+                    return Err(TryError::Final(Diag::new(
+                        codes::E616_REMOTE_AUTH,
+                        "no tokens",
+                    )));
+                };
+                let set = match (current.fresh(), &current.refresh) {
+                    (true, _) => current,
+                    (false, Some(refresh)) => {
+                        let renewed = endpoint.refresh(client, refresh)?;
+                        failpoint_after_refresh();
+                        vault.save(key, &renewed).map_err(TryError::Final)?;
+                        *slot = Some(renewed.clone());
+                        renewed
+                    }
+                    (false, None) => {
+                        return Err(TryError::Final(Diag::new(
+                            codes::E616_REMOTE_AUTH,
+                            "the access token expired and the provider gave no refresh token: log in again with `sluice auth login`",
+                        )))
+                    }
+                };
+                headers.push(("Authorization".into(), format!("Bearer {}", set.access)));
+                return Ok((url.to_string(), set.access));
+            }
             Auth::Session {
                 login_url,
                 body,
@@ -243,6 +313,14 @@ impl Auth {
     }
 }
 
+/// The test failpoint between a refresh and saving its tokens: a process killed there must
+/// not lose the only valid token (`SLUICE_FAILPOINT=oauth-refresh-unsaved` aborts).
+fn failpoint_after_refresh() {
+    if std::env::var_os("SLUICE_FAILPOINT").is_some_and(|v| v == "oauth-refresh-unsaved") {
+        std::process::abort();
+    }
+}
+
 fn forget<T>(slot: &Mutex<Option<T>>, stale: impl Fn(&T) -> bool) {
     if let Ok(mut slot) = slot.lock() {
         if slot.as_ref().is_some_and(stale) {
@@ -260,17 +338,6 @@ fn lock<T>(slot: &Mutex<Option<T>>) -> Result<std::sync::MutexGuard<'_, Option<T
     })
 }
 
-fn auth_failed(client: &Transport, what: &str, url: &str, status: u16, excerpt: &str) -> TryError {
-    TryError::Final(Diag::new(
-        codes::E616_REMOTE_AUTH,
-        format!(
-            "{what} at {} was refused: HTTP {status} {}",
-            client.redact(url),
-            client.redact(excerpt)
-        ),
-    ))
-}
-
 /// The OAuth 2.0 client-credentials grant: POST the form, keep the token until a minute
 /// before `expires_in` runs out (an hour when the server does not say).
 fn fetch_token(
@@ -279,46 +346,14 @@ fn fetch_token(
     form: &str,
     basic: Option<&str>,
 ) -> Result<(String, Instant), TryError> {
-    let mut headers = vec![(
-        "Content-Type".to_string(),
-        "application/x-www-form-urlencoded".to_string(),
-    )];
-    if let Some(basic) = basic {
-        headers.push(("Authorization".to_string(), basic.to_string()));
-    }
-    let reply = client.raw("POST", url, Some(form.as_bytes()), headers)?;
-    if matches!(reply.status, 429) || reply.status >= 500 {
-        return Err(TryError::Transient(
-            format!("token request: HTTP {}", reply.status),
-            reply.retry_after,
-        ));
-    }
-    if !reply.ok() {
-        return Err(auth_failed(
-            client,
-            "the token request",
-            url,
-            reply.status,
-            &reply.excerpt(),
-        ));
-    }
-    let answer: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
-    let Some(token) = answer.get("access_token").and_then(|t| t.as_str()) else {
-        return Err(auth_failed(
-            client,
-            "the token request (no access_token in the answer)",
-            url,
-            reply.status,
-            "",
-        ));
-    };
-    let lifetime = answer
-        .get("expires_in")
-        .and_then(|e| e.as_u64().or_else(|| e.as_str()?.parse().ok()))
-        .unwrap_or(3600);
+    let answer = post_token_form(client, url, form, basic)?;
+    let token = answer
+        .get("access_token")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default();
     Ok((
         token.to_string(),
-        Instant::now() + Duration::from_secs(lifetime),
+        Instant::now() + Duration::from_secs(lifetime_of(&answer)),
     ))
 }
 

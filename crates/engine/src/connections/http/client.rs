@@ -75,6 +75,7 @@ impl Client {
         connection: &Connection,
         credentials: &BTreeMap<String, String>,
         stop: Arc<AtomicUsize>,
+        vault: crate::connections::http::oauth::Vault,
     ) -> Result<Client, Diag> {
         let base = connection.url.trim_end_matches('/').to_string();
         let origins = std::iter::once(connection.url.as_str())
@@ -84,7 +85,7 @@ impl Client {
         let transport = Transport::new(label, connection, credentials, &base)?;
         Ok(Client {
             origins,
-            auth: Auth::new(label, connection, credentials, &base)?,
+            auth: Auth::new(label, connection, credentials, &base, vault)?,
             transport,
             base,
             backoff: Backoff {

@@ -5,8 +5,10 @@
 
 pub mod auth;
 pub mod client;
+pub mod oauth;
 pub mod sink;
 pub mod source;
+pub mod token;
 pub mod transport;
 pub mod watermark;
 
@@ -35,13 +37,15 @@ pub const KIND: Kind = Kind {
 fn source(open: &Opening) -> Option<Result<Box<dyn Source>, Diag>> {
     let side = &open.connector.inbound;
     let connection = side.connection.as_ref().filter(|_| open.input.is_none())?;
-    Some(client_of("inbound", side, open.stop).map(|client| {
-        let source = source::HttpSource::new(side, connection, client);
-        Box::new(match open.part {
-            Some((part, pages)) => source.with_pages(part, pages),
-            None => source,
-        }) as Box<dyn Source>
-    }))
+    Some(
+        client_of("inbound", side, open.stop, vault_of(open, "inbound")).map(|client| {
+            let source = source::HttpSource::new(side, connection, client);
+            Box::new(match open.part {
+                Some((part, pages)) => source.with_pages(part, pages),
+                None => source,
+            }) as Box<dyn Source>
+        }),
+    )
 }
 
 /// An outbound side with a connection (the file kind took `--output` and `path` before).
@@ -49,7 +53,7 @@ fn sink(open: &Opening) -> Option<Result<Box<dyn Sink>, Diag>> {
     let side = &open.connector.outbound;
     let connection = side.connection.as_ref()?;
     Some(
-        client_of("outbound", side, open.stop)
+        client_of("outbound", side, open.stop, vault_of(open, "outbound"))
             .map(|client| Box::new(sink::HttpSink::new(side, connection, client)) as Box<dyn Sink>),
     )
 }
@@ -73,12 +77,23 @@ pub fn set_query_param(url: &mut url::Url, name: &str, value: Option<&str>) {
     }
 }
 
+/// Where the OAuth 2.0 tokens of a run's side are kept: the run's store, under its
+/// connector.
+fn vault_of(open: &Opening, side: &str) -> oauth::Vault {
+    oauth::Vault {
+        store: open.store.to_path_buf(),
+        connector: open.connector.name.clone(),
+        side: side.to_string(),
+    }
+}
+
 /// The client of a side with a `connection`, its credentials resolved; `label` names the
 /// side in errors.
 pub fn client_of(
     label: &str,
     side: &Side,
     stop: &Arc<AtomicUsize>,
+    vault: oauth::Vault,
 ) -> Result<Arc<client::Client>, Diag> {
     let connection = side.connection.as_ref().ok_or_else(|| {
         Diag::new(
@@ -92,5 +107,6 @@ pub fn client_of(
         connection,
         &credentials,
         Arc::clone(stop),
+        vault,
     )?))
 }
