@@ -10,6 +10,8 @@ pub mod file;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod kind;
+#[cfg(any(feature = "http", feature = "postgres", feature = "mysql"))]
+pub mod queued;
 pub mod registry;
 #[cfg(any(feature = "http", feature = "postgres", feature = "mysql"))]
 pub mod remote;

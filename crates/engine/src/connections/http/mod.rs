@@ -53,8 +53,12 @@ fn sink(open: &Opening) -> Option<Result<Box<dyn Sink>, Diag>> {
     let side = &open.connector.outbound;
     let connection = side.connection.as_ref()?;
     Some(
-        client_of("outbound", side, open.stop, vault_of(open, "outbound"))
-            .map(|client| Box::new(sink::HttpSink::new(side, connection, client)) as Box<dyn Sink>),
+        client_of("outbound", side, open.stop, vault_of(open, "outbound")).map(|client| {
+            Box::new(crate::connections::remote::RemoteSink::new(
+                Box::new(sink::HttpWriter::new(side, connection, client)),
+                side.primary_key.clone(),
+            )) as Box<dyn Sink>
+        }),
     )
 }
 

@@ -1,4 +1,4 @@
-//! A REST sink: each mapped record is created or updated in the remote system (POST, PUT
+//! The writer of a REST sink (`connections::remote::RemoteSink`): each mapped record is created or updated in the remote system (POST, PUT
 //! or PATCH with the key in the URL, or an upsert that looks the record up by its match
 //! keys first), or sent in batches to a batch endpoint; requests run `concurrency` at a
 //! time over keep-alive connections. A record the system refuses (4xx) becomes a dead letter
@@ -15,34 +15,28 @@ use sha2::{Digest, Sha256};
 
 use crate::connections::http::client::Client;
 use crate::connections::http::transport::Reply;
-use crate::connections::remote::{commit_outcomes, Outcome};
+use crate::connections::remote::{Outcome, Writer};
 use crate::diagnostics::{codes, Diag};
-use crate::seams::{Provenance, Sink, SinkMode, StateCommit, StateStore};
-use crate::store::sync::BatchCounts;
 use crate::transform::connection::Connection;
 use crate::transform::connector::Side;
 use crate::value::Value;
 
 /// A REST outbound side.
-pub struct HttpSink {
+pub struct HttpWriter {
     client: Arc<Client>,
     connection: Connection,
     entity: String,
     primary_key: Option<String>,
-    pending: Vec<Value>,
-    provenance: Vec<Provenance>,
 }
 
-impl HttpSink {
+impl HttpWriter {
     /// The sink of an outbound side with a `connection`.
-    pub fn new(side: &Side, connection: &Connection, client: Arc<Client>) -> HttpSink {
-        HttpSink {
+    pub fn new(side: &Side, connection: &Connection, client: Arc<Client>) -> HttpWriter {
+        HttpWriter {
             client,
             connection: connection.clone(),
             entity: side.entity.clone().unwrap_or_default(),
             primary_key: side.primary_key.clone(),
-            pending: Vec::new(),
-            provenance: Vec::new(),
         }
     }
 
@@ -56,16 +50,16 @@ impl HttpSink {
 
     /// Writes every pending record (or batch), `concurrency` requests at a time; an
     /// outcome per record, or the error that stops the run.
-    fn deliver(&self) -> Result<Vec<Outcome>, Diag> {
+    fn deliver(&self, pending: &[Value]) -> Result<Vec<Outcome>, Diag> {
         let units: Vec<std::ops::Range<usize>> = match &self.connection.batch_path {
             Some(_) => {
                 let size = self.connection.batch_size.unwrap_or(100).max(1);
-                (0..self.pending.len())
+                (0..pending.len())
                     .step_by(size)
-                    .map(|start| start..(start + size).min(self.pending.len()))
+                    .map(|start| start..(start + size).min(pending.len()))
                     .collect()
             }
-            None => (0..self.pending.len()).map(|i| i..i + 1).collect(),
+            None => (0..pending.len()).map(|i| i..i + 1).collect(),
         };
         let next = AtomicUsize::new(0);
         let threads = self
@@ -84,7 +78,7 @@ impl HttpSink {
                             let Some(range) = units.get(i) else {
                                 return done;
                             };
-                            let records = self.pending.get(range.clone()).unwrap_or_default();
+                            let records = pending.get(range.clone()).unwrap_or_default();
                             let outcome = match &self.connection.batch_path {
                                 Some(path) => self.write_batch(path, records),
                                 None => records.iter().map(|r| self.write_one(r)).collect(),
@@ -104,11 +98,11 @@ impl HttpSink {
                 .collect()
         });
         results.sort_by_key(|(i, _)| *i);
-        let mut outcomes = Vec::with_capacity(self.pending.len());
+        let mut outcomes = Vec::with_capacity(pending.len());
         for (_, result) in results {
             outcomes.extend(result?);
         }
-        if outcomes.len() != self.pending.len() {
+        if outcomes.len() != pending.len() {
             return Err(Diag::new(
                 codes::E614_REMOTE_UNREACHABLE,
                 "a write thread of the REST sink stopped before its records were answered",
@@ -465,40 +459,9 @@ fn json_text(value: &Value) -> Option<String> {
     }
 }
 
-impl Sink for HttpSink {
-    fn mode(&self) -> SinkMode {
-        SinkMode::Remote
-    }
-
-    fn key(&self) -> Option<&str> {
-        self.primary_key.as_deref()
-    }
-
-    fn accept(
-        &mut self,
-        _: &str,
-        values: Vec<Value>,
-        provenance: Vec<Provenance>,
-    ) -> Result<(), Diag> {
-        self.pending.extend(values);
-        self.provenance.extend(provenance);
-        Ok(())
-    }
-
-    fn pending(&self) -> usize {
-        self.pending.len()
-    }
-
-    fn commit(
-        &mut self,
-        store: &mut dyn StateStore,
-        state: StateCommit<'_>,
-    ) -> Result<BatchCounts, Diag> {
-        let outcomes = self.deliver()?;
-        let counts = commit_outcomes(store, &state, &outcomes, &self.provenance)?;
-        self.pending.clear();
-        self.provenance.clear();
-        Ok(counts)
+impl Writer for HttpWriter {
+    fn write(&mut self, records: &[Value]) -> Result<Vec<Outcome>, Diag> {
+        self.deliver(records)
     }
 }
 

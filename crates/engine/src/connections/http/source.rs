@@ -12,14 +12,13 @@ use serde_json::value::RawValue;
 
 use crate::connections::http::client::Client;
 use crate::connections::http::watermark;
+use crate::connections::queued::{self, Queued};
 use crate::diagnostics::{codes, Diag};
 use crate::seams::{ReadSettings, Reading, Source};
 use crate::store::sync::Checkpoint;
 use crate::transform::connection::Connection;
 use crate::transform::connector::Side;
-use crate::transform::source::{parse_line, raw_of_bad_line, raw_of_line, InputRecord, Raw};
-use crate::value::Value;
-use crate::DiagError;
+use crate::transform::source::{InputRecord, Raw};
 
 /// Where a source stands: the checkpoint's `cursor`, as JSON.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -303,17 +302,17 @@ impl Source for HttpSource {
             log: Arc::clone(&self.log),
             pages: rx,
             skip: start.skip,
-            line: resume.map_or(0, |c| c.line),
             high: start.high,
-            queue: VecDeque::new(),
-            limits: settings.limits,
-            fields: settings.transform.input_fields.clone().map(|mut fields| {
-                if let Some(field) = &self.connection.watermark {
-                    fields.push(Arc::from(field.as_str()));
-                }
-                fields
-            }),
-            last_raw: Raw::Text(String::new()),
+            queued: Queued::new(
+                resume.map_or(0, |c| c.line),
+                settings.limits,
+                settings.transform.input_fields.clone().map(|mut fields| {
+                    if let Some(field) = &self.connection.watermark {
+                        fields.push(Arc::from(field.as_str()));
+                    }
+                    fields
+                }),
+            ),
         })))
     }
 }
@@ -494,12 +493,8 @@ struct PageReader {
     log: Arc<Mutex<PageLog>>,
     pages: std::sync::mpsc::Receiver<Fetched>,
     skip: u64,
-    line: u64,
     high: Option<String>,
-    queue: VecDeque<(Result<Value, crate::transform::source::ReadError>, Raw)>,
-    limits: crate::limits::Limits,
-    fields: Option<Vec<Arc<str>>>,
-    last_raw: Raw,
+    queued: Queued,
 }
 
 impl PageReader {
@@ -510,18 +505,11 @@ impl PageReader {
         };
         let (url, records, next) = page?;
         let skipped = std::mem::take(&mut self.skip);
-        let first_line = self.line + 1;
+        let first_line = self.queued.line + 1;
         let mut highs = Vec::new();
         for text in records.iter().skip(skipped as usize) {
-            let text = text.as_bytes();
-            let mut slots = Vec::new();
-            let parsed = parse_line(text, &self.limits, self.fields.as_deref(), None, &mut slots)
-                .map(Option::unwrap_or_default);
-            let raw = match &parsed {
-                Ok(_) => raw_of_line(text),
-                Err(_) => raw_of_bad_line(text),
-            };
-            if let (Some(field), Ok(record)) = (&self.connection.watermark, &parsed) {
+            let parsed = self.queued.push(text.as_bytes());
+            if let (Some(field), Some(record)) = (&self.connection.watermark, parsed) {
                 if let Some(v) = record.get_key(field).and_then(watermark::text_of) {
                     if watermark::later(&v, self.high.as_deref()) {
                         self.high = Some(v);
@@ -529,8 +517,6 @@ impl PageReader {
                 }
             }
             highs.push(self.high.clone());
-            self.queue.push_back((parsed, raw));
-            self.line += 1;
         }
         if let Ok(mut log) = self.log.lock() {
             log.pages.push_back(Page {
@@ -547,28 +533,11 @@ impl PageReader {
 
 impl crate::transform::source::RecordSource for PageReader {
     fn next_record(&mut self) -> Option<std::io::Result<InputRecord>> {
-        loop {
-            if let Some((record, raw)) = self.queue.pop_front() {
-                let line = self.line - self.queue.len() as u64;
-                self.last_raw = raw.clone();
-                return Some(Ok(InputRecord {
-                    line,
-                    end_offset: 0,
-                    record,
-                    raw: Some(raw),
-                    origin: None,
-                }));
-            }
-            match self.fetch() {
-                Ok(true) => continue,
-                Ok(false) => return None,
-                Err(diag) => return Some(Err(std::io::Error::other(DiagError(diag)))),
-            }
-        }
+        queued::next(self, |r| &mut r.queued, PageReader::fetch)
     }
 
     fn last_raw(&self) -> Raw {
-        self.last_raw.clone()
+        self.queued.last_raw()
     }
 }
 

@@ -15,12 +15,10 @@ pub mod pg;
 pub mod source;
 
 use crate::connections::kind::{Kind, Opening};
-use crate::connections::remote::{commit_outcomes, Outcome};
+use crate::connections::remote::{RemoteSink, Writer};
 use crate::diagnostics::{codes, Diag};
-use crate::seams::{Provenance, Sink, SinkMode, Source, StateCommit, StateStore};
-use crate::store::sync::BatchCounts;
+use crate::seams::{Sink, Source};
 use crate::transform::table::Table;
-use crate::value::Value;
 
 /// The SQL table kind in the registry.
 pub const KIND: Kind = Kind {
@@ -45,63 +43,11 @@ fn open_source(open: &Opening) -> Option<Result<Box<dyn Source>, Diag>> {
 
 fn open_sink(open: &Opening) -> Option<Result<Box<dyn Sink>, Diag>> {
     let table = open.connector.outbound.table.as_ref()?;
-    Some(open_upserts(table).map(|writer| {
-        Box::new(TableSink {
-            writer,
-            key: table.key.clone(),
-            pending: Vec::new(),
-            provenance: Vec::new(),
-        }) as Box<dyn Sink>
-    }))
-}
-
-/// Mapped records upserted into a table by its key, batch by batch, before the batch's
-/// checkpoint is committed: a run killed between the two writes the same rows again.
-struct TableSink {
-    writer: Box<dyn Upserts>,
-    key: String,
-    pending: Vec<Value>,
-    provenance: Vec<Provenance>,
-}
-
-impl Sink for TableSink {
-    fn mode(&self) -> SinkMode {
-        SinkMode::Remote
-    }
-
-    fn key(&self) -> Option<&str> {
-        Some(&self.key)
-    }
-
-    fn accept(
-        &mut self,
-        _: &str,
-        values: Vec<Value>,
-        provenance: Vec<Provenance>,
-    ) -> Result<(), Diag> {
-        self.pending.extend(values);
-        self.provenance.extend(provenance);
-        Ok(())
-    }
-
-    fn pending(&self) -> usize {
-        self.pending.len()
-    }
-
-    fn commit(
-        &mut self,
-        store: &mut dyn StateStore,
-        state: StateCommit<'_>,
-    ) -> Result<BatchCounts, Diag> {
-        let outcomes = match self.pending.is_empty() {
-            true => Vec::new(),
-            false => self.writer.upsert(&self.pending)?,
-        };
-        let counts = commit_outcomes(store, &state, &outcomes, &self.provenance)?;
-        self.pending.clear();
-        self.provenance.clear();
-        Ok(counts)
-    }
+    Some(
+        open_upserts(table).map(|writer| {
+            Box::new(RemoteSink::new(writer, Some(table.key.clone()))) as Box<dyn Sink>
+        }),
+    )
 }
 
 /// A row's position: its watermark (an incremental read) and its key, as text.
@@ -112,12 +58,6 @@ pub type Position = (Option<String>, String);
 pub trait Batches: Send {
     /// The next batch of rows after `after`, in (watermark, key) or key order.
     fn after(&mut self, after: Option<&Position>) -> Result<Vec<(String, Position)>, Diag>;
-}
-
-/// How a database upserts records into a table by its key: one outcome per record.
-pub trait Upserts: Send {
-    /// Writes `records` (all with the same fields, the key among them).
-    fn upsert(&mut self, records: &[Value]) -> Result<Vec<Outcome>, Diag>;
 }
 
 /// Which database a table URL names.
@@ -160,7 +100,7 @@ pub fn open_batches(table: &Table) -> Result<Box<dyn Batches>, Diag> {
 }
 
 /// The upserts into `table`, in its database.
-fn open_upserts(table: &Table) -> Result<Box<dyn Upserts>, Diag> {
+fn open_upserts(table: &Table) -> Result<Box<dyn Writer>, Diag> {
     Ok(match database_of(table, "outbound")? {
         #[cfg(feature = "postgres")]
         Database::Postgres => Box::new(pg::PgTable::connect(table, "outbound")?),

@@ -9,8 +9,8 @@
 
 use mysql::prelude::Queryable;
 
-use super::{quoted_name, Batches, Position, Upserts};
-use crate::connections::remote::Outcome;
+use super::{quoted_name, Batches, Position};
+use crate::connections::remote::{Outcome, Writer};
 use crate::diagnostics::{codes, Diag};
 use crate::transform::table::Table;
 use crate::value::Value;
@@ -280,8 +280,8 @@ impl Batches for MysqlTable {
     }
 }
 
-impl Upserts for MysqlTable {
-    fn upsert(&mut self, records: &[Value]) -> Result<Vec<Outcome>, Diag> {
+impl Writer for MysqlTable {
+    fn write(&mut self, records: &[Value]) -> Result<Vec<Outcome>, Diag> {
         let columns: Vec<String> = match records.first() {
             Some(Value::Object(fields)) => fields.keys().map(|k| k.to_string()).collect(),
             _ => return Ok(records.iter().map(|_| Outcome::Written).collect()),

@@ -7,8 +7,8 @@
 //! database that fails rather than refuses (a lost connection) stops the run (E614),
 //! nothing of the batch committed.
 
-use super::{quote, quoted_name, Batches, Position, Upserts};
-use crate::connections::remote::Outcome;
+use super::{quote, quoted_name, Batches, Position};
+use crate::connections::remote::{Outcome, Writer};
 use crate::diagnostics::{codes, Diag};
 use crate::transform::table::Table;
 use crate::value::Value;
@@ -172,8 +172,8 @@ impl Batches for PgTable {
     }
 }
 
-impl Upserts for PgTable {
-    fn upsert(&mut self, records: &[Value]) -> Result<Vec<Outcome>, Diag> {
+impl Writer for PgTable {
+    fn write(&mut self, records: &[Value]) -> Result<Vec<Outcome>, Diag> {
         self.deliver(records)
     }
 }

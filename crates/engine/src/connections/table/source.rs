@@ -8,15 +8,12 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use super::{quoted_name, Batches, Position};
+use crate::connections::queued::{self, Queued};
 use crate::diagnostics::{codes, Diag};
 use crate::seams::{ReadSettings, Reading, Source};
 use crate::store::sync::Checkpoint;
-use crate::transform::source::{
-    parse_line, raw_of_bad_line, raw_of_line, InputRecord, Raw, ReadError,
-};
+use crate::transform::source::{InputRecord, Raw};
 use crate::transform::table::Table;
-use crate::value::Value;
-use crate::DiagError;
 
 /// Where a table read stands: the checkpoint's `cursor`, as JSON.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -136,12 +133,8 @@ impl Source for TableSource {
         Ok(Reading::Records(Box::new(TableReader {
             batches: receiver,
             log: Arc::clone(&self.log),
-            line: resume.map_or(0, |c| c.line),
-            queue: VecDeque::new(),
+            queued: Queued::new(resume.map_or(0, |c| c.line), settings.limits, fields),
             done: false,
-            limits: settings.limits,
-            fields,
-            last_raw: Raw::Text(String::new()),
         })))
     }
 }
@@ -183,12 +176,8 @@ fn prefetch(
 struct TableReader {
     batches: std::sync::mpsc::Receiver<Fetched>,
     log: Arc<Mutex<ReadLog>>,
-    line: u64,
-    queue: VecDeque<(Result<Value, ReadError>, Raw)>,
+    queued: Queued,
     done: bool,
-    limits: crate::limits::Limits,
-    fields: Option<Vec<Arc<str>>>,
-    last_raw: Raw,
 }
 
 impl TableReader {
@@ -203,28 +192,14 @@ impl TableReader {
         let (rows, last) = fetched?;
         let mut positions = Vec::with_capacity(rows.len());
         for (text, position) in rows.iter() {
-            let mut slots = Vec::new();
-            let parsed = parse_line(
-                text.as_bytes(),
-                &self.limits,
-                self.fields.as_deref(),
-                None,
-                &mut slots,
-            )
-            .map(Option::unwrap_or_default);
-            let raw = match &parsed {
-                Ok(_) => raw_of_line(text.as_bytes()),
-                Err(_) => raw_of_bad_line(text.as_bytes()),
-            };
-            self.queue.push_back((parsed, raw));
-            self.line += 1;
-            positions.push((self.line, position.clone()));
+            self.queued.push(text.as_bytes());
+            positions.push((self.queued.line, position.clone()));
         }
         self.done = last;
         if let Ok(mut log) = self.log.lock() {
             log.rows.extend(positions);
             if self.done {
-                log.ended_at = Some(self.line);
+                log.ended_at = Some(self.queued.line);
             }
         }
         Ok(!rows.is_empty())
@@ -233,28 +208,11 @@ impl TableReader {
 
 impl crate::transform::source::RecordSource for TableReader {
     fn next_record(&mut self) -> Option<std::io::Result<InputRecord>> {
-        loop {
-            if let Some((record, raw)) = self.queue.pop_front() {
-                let line = self.line - self.queue.len() as u64;
-                self.last_raw = raw.clone();
-                return Some(Ok(InputRecord {
-                    line,
-                    end_offset: 0,
-                    record,
-                    raw: Some(raw),
-                    origin: None,
-                }));
-            }
-            match self.fetch() {
-                Ok(true) => continue,
-                Ok(false) => return None,
-                Err(diag) => return Some(Err(std::io::Error::other(DiagError(diag)))),
-            }
-        }
+        queued::next(self, |r| &mut r.queued, TableReader::fetch)
     }
 
     fn last_raw(&self) -> Raw {
-        self.last_raw.clone()
+        self.queued.last_raw()
     }
 }
 
