@@ -224,9 +224,15 @@ fn sluice(dir: &std::path::Path) -> std::process::Command {
     command
 }
 
-/// `sluice auth login` as a person does it: open the printed page, which sends the
-/// browser to the loopback redirect.
-fn log_in(dir: &std::path::Path) -> String {
+/// `sluice auth login` started: the process, its output after the consent page's URL, and
+/// that URL.
+fn start_login(
+    dir: &std::path::Path,
+) -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    String,
+) {
     let mut child = sluice(dir)
         .args([
             "auth", "login", "c.toml", "--store", "state.db", "--wait", "30",
@@ -247,6 +253,13 @@ fn log_in(dir: &std::path::Path) -> String {
             break line.trim().to_string();
         }
     };
+    (child, stdout, page)
+}
+
+/// `sluice auth login` as a person does it: open the printed page, which sends the
+/// browser to the loopback redirect.
+fn log_in(dir: &std::path::Path) -> String {
+    let (mut child, mut stdout, page) = start_login(dir);
     let (status, redirect) = get(&page);
     assert!(status.contains("302"), "{status}");
     let (status, _) = get(&redirect.unwrap());
@@ -396,23 +409,7 @@ fn a_forged_redirect_is_refused() {
     let (base, _) = provider();
     let dir = common::tempdir("oauth", "forged");
     std::fs::write(dir.join("c.toml"), connector(&base)).unwrap();
-    let mut child = sluice(&dir)
-        .args([
-            "auth", "login", "c.toml", "--store", "state.db", "--wait", "30",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    let page = loop {
-        line.clear();
-        stdout.read_line(&mut line).unwrap();
-        if line.starts_with("http") {
-            break line.trim().to_string();
-        }
-    };
+    let (mut child, _stdout, page) = start_login(&dir);
     let redirect = url::Url::parse(&page)
         .unwrap()
         .query_pairs()
