@@ -150,6 +150,10 @@ const CONNECTION_EXAMPLES: &[(&str, &str)] = &[
         "OAuth 2.0 authorization code with PKCE and rotating refresh tokens (`sluice auth login`)",
         include_str!("../examples/connections/accounting_oauth2_code.toml"),
     ),
+    (
+        "A NATS JetStream stream read through a durable consumer, acknowledged after each commit",
+        include_str!("../examples/connections/nats_orders.toml"),
+    ),
 ];
 
 /// The connection kinds of the engine's registry (`connections/registry.rs`), in the order
@@ -222,6 +226,7 @@ pub fn connectors_markdown() -> String {
             "side.credentials" => "[inbound.credentials] and [outbound.credentials]".to_string(),
             "side.connection" => "[inbound.connection] and [outbound.connection]".to_string(),
             "side.table" => "[inbound.table] and [outbound.table]".to_string(),
+            "side.stream" => "[inbound.stream] and [outbound.stream]".to_string(),
             "mappings" => "[[mappings]]".to_string(),
             t => format!("[{t}]"),
         };

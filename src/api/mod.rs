@@ -261,6 +261,7 @@ impl Program {
             credentials: Default::default(),
             connection: None,
             table: None,
+            stream: None,
             path: None,
         };
         let connector = Connector {

@@ -69,6 +69,7 @@ pub fn run_test(args: TestArgs) -> i32 {
         transform: &all_fields,
         limits,
         schema: file.connector.inbound_schema(),
+        commit_every: crate::executor::run::DEFAULT_BATCH as u64,
     };
     let Some(sample) = args
         .sample

@@ -122,6 +122,9 @@ pub struct Side {
     /// The SQL table this side reads or writes, when it is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<super::table::Table>,
+    /// The message stream this side reads or writes, when it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<super::stream::Stream>,
     /// The file of an inbound side (NDJSON, or CSV by extension), read by runs without
     /// `--input`; relative to the connector file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -318,6 +321,7 @@ impl Connector {
             credentials: BTreeMap::new(),
             connection: None,
             table: None,
+            stream: None,
             path: None,
         };
         let external = Side {

@@ -33,18 +33,39 @@ impl Connector {
             );
         }
         for (label, side) in [("inbound", &self.inbound), ("outbound", &self.outbound)] {
-            let Some(table) = &side.table else {
-                continue;
-            };
-            if side.connection.is_some() {
+            let reached = [
+                side.connection.is_some().then_some("connection"),
+                side.table.is_some().then_some("table"),
+                side.stream.is_some().then_some("stream"),
+            ];
+            let ways: Vec<&str> = reached.into_iter().flatten().collect();
+            if ways.len() > 1 {
                 push(
                     Diag::new(
                         codes::E610_INVALID_SETTING,
-                        format!("the {label} side has both a [{label}.connection] and a [{label}.table]: a side is one system"),
+                        format!(
+                            "the {label} side has {}: a side is one system",
+                            ways.iter()
+                                .map(|w| format!("a [{label}.{w}]"))
+                                .collect::<Vec<_>>()
+                                .join(" and ")
+                        ),
                     ),
-                    "table]",
+                    &format!("[{label}.{}]", ways.last().copied().unwrap_or_default()),
                 );
             }
+            if label == "outbound" && side.stream.as_ref().is_some_and(|s| s.subject.is_none()) {
+                push(
+                    Diag::new(
+                        codes::E603_CONNECTOR_MISSING,
+                        "outbound.stream needs the `subject` its records are published to",
+                    ),
+                    "[outbound.stream]",
+                );
+            }
+            let Some(table) = &side.table else {
+                continue;
+            };
             if table.name_parts().is_none() {
                 push(
                     Diag::new(

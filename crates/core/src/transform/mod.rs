@@ -15,6 +15,7 @@ mod connector_shape;
 mod credential;
 mod problem;
 pub mod source;
+pub mod stream;
 pub mod table;
 
 use std::sync::Arc;

@@ -10,12 +10,24 @@ pub mod file;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod kind;
-#[cfg(any(feature = "http", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "http",
+    feature = "postgres",
+    feature = "mysql",
+    feature = "nats"
+))]
 pub mod queued;
 pub mod registry;
-#[cfg(any(feature = "http", feature = "postgres", feature = "mysql"))]
+#[cfg(any(
+    feature = "http",
+    feature = "postgres",
+    feature = "mysql",
+    feature = "nats"
+))]
 pub mod remote;
 pub mod resume;
 pub mod store;
+#[cfg(feature = "nats")]
+pub mod stream;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub mod table;

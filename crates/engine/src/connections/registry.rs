@@ -25,6 +25,8 @@ pub const KINDS: &[Kind] = &[
     crate::connections::file::KIND,
     #[cfg(any(feature = "postgres", feature = "mysql"))]
     crate::connections::table::KIND,
+    #[cfg(feature = "nats")]
+    crate::connections::stream::KIND,
     #[cfg(feature = "http")]
     crate::connections::http::KIND,
     crate::connections::store::KIND,

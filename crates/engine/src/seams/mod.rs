@@ -69,6 +69,9 @@ pub struct ReadSettings<'a> {
     pub limits: crate::limits::Limits,
     /// The inbound object's schema (CSV cells are typed by it).
     pub schema: Option<crate::value::Schema>,
+    /// Records per commit: a source that must keep what it delivered until a commit (a
+    /// message stream's unacknowledged messages) holds at least this many.
+    pub commit_every: u64,
 }
 
 /// Where a run's records come from, with a resumable position.
@@ -102,6 +105,13 @@ pub trait Source {
     /// run then says which line waits).
     fn grows(&self) -> bool {
         false
+    }
+
+    /// The records up to line `line` are committed (with the checkpoint, when the run keeps
+    /// one): a source that must acknowledge what it delivered (a message stream) does so
+    /// now, and not before.
+    fn committed(&self, _line: u64) -> Result<(), Diag> {
+        Ok(())
     }
 
     /// Starts reading after `resume` (from the start when `None`).

@@ -120,6 +120,7 @@ impl Collector<'_> {
                 tz: self.tz,
             },
         )?;
+        self.source.committed(self.position.line)?;
         self.counts.written += batch.written;
         self.counts.failed += batch.failed;
         self.counts.queued += batch.queued;

@@ -351,6 +351,7 @@ pub fn run(
             transform,
             limits: opts.limits,
             schema: connector.inbound_schema(),
+            commit_every: opts.batch as u64,
         },
     )?;
     let workers = match &reading {

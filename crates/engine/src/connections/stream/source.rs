@@ -1,0 +1,287 @@
+//! A JetStream stream read through a durable pull consumer. Each message is a record (JSON)
+//! or many (an NDJSON body). A message is acknowledged (double ack: the broker confirms)
+//! only once every record it carried is committed with the checkpoint, whose cursor is the
+//! stream sequence of the last message wholly committed: a run killed at any point gets
+//! the unacknowledged messages again, and one at or before the cursor — committed, its ack
+//! lost with the process — is acknowledged and skipped. A consumer holds at most four
+//! fetches or two commits of messages unacknowledged, whichever is more, so a slow store
+//! slows consumption instead of growing memory.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use serde::{Deserialize, Serialize};
+
+use super::{connect, runtime, subjects_of};
+use crate::connections::queued::{self, Queued};
+use crate::diagnostics::{codes, Diag};
+use crate::seams::{ReadSettings, Reading, Source};
+use crate::store::sync::Checkpoint;
+use crate::transform::source::{InputRecord, Raw};
+use crate::transform::stream::Stream;
+
+/// How long a fetch waits for messages; a fetch that gets none ends the run.
+const FETCH_WAIT: Duration = Duration::from_millis(500);
+
+/// Where a stream read stands: the checkpoint's `cursor`, as JSON.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct Cursor {
+    /// The stream sequence of the last message whose records are all committed.
+    pub seq: u64,
+}
+
+/// The messages delivered and not acknowledged yet, with the last line of each.
+#[derive(Default)]
+struct AckLog {
+    /// The cursor before the first message kept.
+    base: u64,
+    /// Each message: the line of its last record, its stream sequence, and the message.
+    messages: VecDeque<(u64, u64, async_nats::jetstream::Message)>,
+}
+
+/// A stream read as an inbound side.
+pub struct StreamSource {
+    stream: Stream,
+    consumer: String,
+    key: String,
+    runtime: Arc<tokio::runtime::Runtime>,
+    log: Arc<Mutex<AckLog>>,
+}
+
+impl StreamSource {
+    /// The source of `stream` for the connector `connector`.
+    pub fn new(stream: &Stream, connector: &str) -> Result<StreamSource, Diag> {
+        let consumer = stream.consumer.clone().unwrap_or_else(|| {
+            let safe: String = connector
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            format!("sluice-{safe}")
+        });
+        Ok(StreamSource {
+            key: format!("nats:{}/{consumer}", stream.stream),
+            stream: stream.clone(),
+            consumer,
+            runtime: runtime()?,
+            log: Arc::default(),
+        })
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, AckLog>, Diag> {
+        self.log.lock().map_err(|_| {
+            Diag::new(
+                codes::E705_STORE_FAILED,
+                "stream acknowledgement log poisoned",
+            )
+        })
+    }
+}
+
+impl Source for StreamSource {
+    fn key(&self) -> &str {
+        &self.key
+    }
+
+    fn resumable(&self) -> bool {
+        true
+    }
+
+    fn identify(&self, checkpoint: &mut Checkpoint) -> Result<(), Diag> {
+        let log = self.lock()?;
+        let seq = log
+            .messages
+            .iter()
+            .take_while(|(last, _, _)| *last <= checkpoint.line)
+            .map(|(_, seq, _)| *seq)
+            .max()
+            .unwrap_or(log.base)
+            .max(log.base);
+        checkpoint.cursor = serde_json::to_string(&Cursor { seq }).unwrap_or_default();
+        Ok(())
+    }
+
+    fn committed(&self, line: u64) -> Result<(), Diag> {
+        let mut log = self.lock()?;
+        let mut done = Vec::new();
+        while log
+            .messages
+            .front()
+            .is_some_and(|(last, _, _)| *last <= line)
+        {
+            if let Some((_, seq, message)) = log.messages.pop_front() {
+                log.base = log.base.max(seq);
+                done.push(message);
+            }
+        }
+        drop(log);
+        self.runtime.block_on(async {
+            for message in done {
+                message.double_ack().await.map_err(|e| {
+                    Diag::new(
+                        codes::E614_REMOTE_UNREACHABLE,
+                        format!("cannot acknowledge a message: {e}"),
+                    )
+                })?;
+            }
+            Ok(())
+        })
+    }
+
+    fn open(
+        &mut self,
+        resume: Option<&Checkpoint>,
+        settings: &ReadSettings,
+    ) -> Result<Reading, Diag> {
+        let saved: Cursor = resume
+            .and_then(|c| serde_json::from_str(&c.cursor).ok())
+            .unwrap_or_default();
+        *self.lock()? = AckLog {
+            base: saved.seq,
+            ..AckLog::default()
+        };
+        let batch = self.stream.batch();
+        let consumer = self.runtime.block_on(async {
+            let (_, stream) = connect(&self.stream, "inbound", subjects_of(&self.stream)).await?;
+            stream
+                .get_or_create_consumer(
+                    &self.consumer,
+                    async_nats::jetstream::consumer::pull::Config {
+                        durable_name: Some(self.consumer.clone()),
+                        filter_subject: self.stream.subject.clone().unwrap_or_default(),
+                        ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+                        ack_wait: self.stream.ack_wait(),
+                        max_ack_pending: i64::try_from((batch * 4).max(2 * settings.commit_every))
+                            .unwrap_or(i64::MAX),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|e| {
+                    Diag::new(
+                        codes::E614_REMOTE_UNREACHABLE,
+                        format!(
+                            "inbound.stream: cannot open consumer `{}`: {e}",
+                            self.consumer
+                        ),
+                    )
+                })
+        })?;
+        Ok(Reading::Records(Box::new(StreamReader {
+            consumer,
+            runtime: Arc::clone(&self.runtime),
+            log: Arc::clone(&self.log),
+            batch,
+            skip_through: saved.seq,
+            queued: Queued::new(
+                resume.map_or(0, |c| c.line),
+                settings.limits,
+                settings.transform.input_fields.clone(),
+            ),
+        })))
+    }
+}
+
+/// Hands out the records of the fetched messages one by one, keeping the ack log.
+struct StreamReader {
+    consumer: async_nats::jetstream::consumer::PullConsumer,
+    runtime: Arc<tokio::runtime::Runtime>,
+    log: Arc<Mutex<AckLog>>,
+    batch: u64,
+    /// Messages at or before this stream sequence were committed by an earlier run.
+    skip_through: u64,
+    queued: Queued,
+}
+
+impl StreamReader {
+    /// Fetches the next messages into the queue; `false` when the consumer had none.
+    fn fetch(&mut self) -> Result<bool, Diag> {
+        let failed = |e: String| {
+            Diag::new(
+                codes::E614_REMOTE_UNREACHABLE,
+                format!("inbound.stream: {e}"),
+            )
+        };
+        let batch = usize::try_from(self.batch).unwrap_or(256);
+        let messages = self.runtime.block_on(async {
+            let mut fetched = self
+                .consumer
+                .fetch()
+                .max_messages(batch)
+                .expires(FETCH_WAIT)
+                .messages()
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            let mut messages = Vec::new();
+            while let Some(message) = fetched.next().await {
+                messages.push(message.map_err(|e| failed(e.to_string()))?);
+            }
+            Ok::<_, Diag>(messages)
+        })?;
+        if messages.is_empty() {
+            return self.more_coming();
+        }
+        let mut kept = Vec::new();
+        for message in messages {
+            let seq = message
+                .info()
+                .map_err(|e| failed(e.to_string()))?
+                .stream_sequence;
+            if seq <= self.skip_through {
+                // committed by an earlier run whose acknowledgement was lost
+                self.runtime
+                    .block_on(message.double_ack())
+                    .map_err(|e| failed(e.to_string()))?;
+                continue;
+            }
+            for line in message.payload.split(|b| *b == b'\n') {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if !line.iter().all(u8::is_ascii_whitespace) {
+                    self.queued.push(line);
+                }
+            }
+            kept.push((self.queued.line, seq, message));
+        }
+        if let Ok(mut log) = self.log.lock() {
+            log.messages.extend(kept);
+        }
+        Ok(true)
+    }
+}
+
+impl StreamReader {
+    /// After a fetch that got nothing: whether messages are still to come to this run —
+    /// some not delivered yet, or delivered to a worker that has not acknowledged them
+    /// (a killed one's come back after `ack_wait`) — so that it fetches again (`true`),
+    /// or the stream is drained for now and the run ends (`false`).
+    fn more_coming(&mut self) -> Result<bool, Diag> {
+        let ours = self.log.lock().map_or(0, |log| log.messages.len());
+        let info = self
+            .runtime
+            .block_on(self.consumer.get_info())
+            .map_err(|e| {
+                Diag::new(
+                    codes::E614_REMOTE_UNREACHABLE,
+                    format!("inbound.stream: {e}"),
+                )
+            })?;
+        Ok(info.num_pending > 0 || info.num_ack_pending > ours)
+    }
+}
+
+impl crate::transform::source::RecordSource for StreamReader {
+    fn next_record(&mut self) -> Option<std::io::Result<InputRecord>> {
+        queued::next(self, |r| &mut r.queued, StreamReader::fetch)
+    }
+
+    fn last_raw(&self) -> Raw {
+        self.queued.last_raw()
+    }
+}
