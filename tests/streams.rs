@@ -245,3 +245,79 @@ fn a_stream_read_killed_mid_run_loses_and_duplicates_nothing() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("read 0"), "nothing left unacknowledged: {err}");
 }
+
+/// Many machines through the broker: three workers share one durable consumer
+/// (`shared = true`) into one PostgreSQL store; one is killed with SIGKILL mid-stream, the
+/// broker hands its unacknowledged messages to the others after `ack_wait`, and every
+/// record is stored exactly once.
+#[test]
+fn three_workers_share_a_consumer_and_a_killed_ones_messages_go_to_the_others() {
+    let Some(stream) = stream_name("shared") else {
+        return;
+    };
+    if !common::postgres::use_fresh_database("streams::shared") {
+        return;
+    }
+    let store = common::postgres::current().unwrap();
+    let _cleanup = Cleanup(stream.clone());
+    const N: u64 = 30_000;
+    let subject = format!("{}.orders", stream.to_lowercase());
+    let dir = common::tempdir("streams", "shared");
+    std::fs::write(dir.join("pub.toml"), writer(&stream, &subject)).unwrap();
+    std::fs::write(
+        dir.join("r.toml"),
+        reader(&stream, &subject, "workers", 100)
+            .replace("ack_wait = \"2s\"", "ack_wait = \"2s\"\nshared = true"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("in.ndjson"), records(N)).unwrap();
+    let (code, err) = run(
+        &dir,
+        &["pub.toml", "--input", "in.ndjson", "--store", "pub.db"],
+    );
+    assert_eq!(code, 0, "{err}");
+
+    let worker = || {
+        common::process()
+            .current_dir(&dir)
+            .env_remove("SLUICE_STORE")
+            .args(["run", "r.toml", "--store", &store, "--batch", "200"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut workers = vec![worker(), worker(), worker()];
+    let mut client = postgres::Client::connect(&store, postgres::NoTls).unwrap();
+    let count = |client: &mut postgres::Client| -> (i64, i64) {
+        // nothing yet until a worker has made the store's tables
+        client
+            .query_one(
+                "SELECT count(*), count(DISTINCT data) FROM objects WHERE type = 'order'",
+                &[],
+            )
+            .map_or((0, 0), |row| (row.get(0), row.get(1)))
+    };
+    let started = Instant::now();
+    while count(&mut client).0 < 2_000 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the workers never committed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut victim = workers.remove(0);
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    for mut survivor in workers {
+        let status = survivor.wait().unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut survivor.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(status.success(), "{err}");
+    }
+    assert_eq!(
+        count(&mut client),
+        (N as i64, N as i64),
+        "every record stored once"
+    );
+}

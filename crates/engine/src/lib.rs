@@ -11,6 +11,19 @@ pub mod executor;
 pub mod seams;
 pub mod store;
 
+/// This worker's name among the workers sharing a run (leases, a shared consumer's dead
+/// letters): host, process and a random part.
+pub fn worker_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "host".into());
+    format!(
+        "{host}:{}:{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
 /// Bytes as lowercase hex (digests in the store, file names, signatures).
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -32,6 +32,12 @@ pub struct Stream {
     /// commit takes, short enough that a dead worker's messages are not held long.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_wait: Option<String>,
+    /// Inbound: several workers (`sluice run`, `sluice serve`, on one machine or many)
+    /// share the consumer, each without the connector's run lock. A message then comes
+    /// again to whichever worker the broker picks, so it is recognized by being written
+    /// again harmlessly (the sink must upsert by key), not by a cursor.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 impl Stream {

@@ -10,6 +10,7 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 
 pub use crate::store::leases::Claim;
 pub use crate::store::sync::Partition;
+pub use crate::worker_name;
 
 /// Cuts the file at `path` into `n` ranges of whole lines of about equal size (fewer when
 /// it has fewer lines), with the line number each starts at.
@@ -59,18 +60,6 @@ pub fn split(path: &std::path::Path, n: u64) -> std::io::Result<Vec<Partition>> 
         }
     }
     Ok(partitions)
-}
-
-/// This worker's name in leases: host, process and a random part.
-pub fn worker_name() -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "host".into());
-    format!(
-        "{host}:{}:{}",
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    )
 }
 
 #[cfg(test)]

@@ -85,6 +85,12 @@ pub trait Source {
         false
     }
 
+    /// Whether workers share this input among them (a broker's consumer hands each message
+    /// to one of them): each runs without the connector's run lock.
+    fn shares_run(&self) -> bool {
+        false
+    }
+
     /// Its size in bytes, when known (the progress bar, `--engine auto`).
     fn size(&self) -> Option<u64> {
         None

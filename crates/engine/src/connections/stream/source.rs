@@ -66,8 +66,13 @@ impl StreamSource {
                 .collect();
             format!("sluice-{safe}")
         });
+        // A shared consumer's workers keep their dead letters apart.
+        let key = match stream.shared {
+            true => format!("nats:{}/{consumer}#{}", stream.stream, crate::worker_name()),
+            false => format!("nats:{}/{consumer}", stream.stream),
+        };
         Ok(StreamSource {
-            key: format!("nats:{}/{consumer}", stream.stream),
+            key,
             stream: stream.clone(),
             consumer,
             runtime: runtime()?,
@@ -91,7 +96,11 @@ impl Source for StreamSource {
     }
 
     fn resumable(&self) -> bool {
-        true
+        !self.stream.shared
+    }
+
+    fn shares_run(&self) -> bool {
+        self.stream.shared
     }
 
     fn identify(&self, checkpoint: &mut Checkpoint) -> Result<(), Diag> {

@@ -242,14 +242,6 @@ pub fn run(
         .clone()
         .unwrap_or_else(|| default_dead_letter_path(&connector.name));
     let dry_run = !connector.outbound.active;
-    let lock = match dry_run || opts.partition.is_some() {
-        true => None,
-        false => Some(RunLock::acquire(
-            &opts.store,
-            &connector.name,
-            std::time::Duration::from_millis(crate::store::BUSY_TIMEOUT_MS),
-        )?),
-    };
     let retry = opts.retry_dead_letters.then_some(dead_path.as_path());
     let opening = Opening {
         connector,
@@ -263,9 +255,19 @@ pub fn run(
             .map(|(p, _)| (p.part, (p.start, p.end))),
         stop: &opts.stop,
     };
+    let mut source = open_source(&opening)?;
+    // A partition's worker, and a worker of an input its source shares among workers (a
+    // broker's consumer), run beside the others: no run lock.
+    let lock = match dry_run || opts.partition.is_some() || source.shares_run() {
+        true => None,
+        false => Some(RunLock::acquire(
+            &opts.store,
+            &connector.name,
+            std::time::Duration::from_millis(crate::store::BUSY_TIMEOUT_MS),
+        )?),
+    };
     let sink = open_sink(&opening)?;
     let mut state = crate::seams::open_state(&opts.store, dry_run)?;
-    let mut source = open_source(&opening)?;
     let letter_input = source.key().to_string();
     let checkpointed = (matches!(sink.mode(), SinkMode::Values | SinkMode::Remote)
         && source.resumable()
