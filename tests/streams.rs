@@ -321,3 +321,47 @@ fn three_workers_share_a_consumer_and_a_killed_ones_messages_go_to_the_others() 
         "every record stored once"
     );
 }
+
+/// Regression: publishing a batch larger than the client's window of publishes awaiting
+/// their acknowledgement waited for ever (every publish was sent before any ack was
+/// awaited).
+#[test]
+fn a_batch_larger_than_the_clients_ack_window_is_published() {
+    let Some(stream) = stream_name("bigbatch") else {
+        return;
+    };
+    let _cleanup = Cleanup(stream.clone());
+    let subject = format!("{}.orders", stream.to_lowercase());
+    let dir = common::tempdir("streams", "bigbatch");
+    std::fs::write(dir.join("pub.toml"), writer(&stream, &subject)).unwrap();
+    std::fs::write(dir.join("in.ndjson"), records(12_000)).unwrap();
+    let mut child = common::process()
+        .current_dir(&dir)
+        .env_remove("SLUICE_STORE")
+        .args([
+            "run",
+            "pub.toml",
+            "--input",
+            "in.ndjson",
+            "--store",
+            "pub.db",
+            "--batch",
+            "12000",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("the publish of one large batch never ended");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(child.wait().unwrap().success(), "{err}");
+    assert!(err.contains("written 12000"), "{err}");
+}

@@ -13,6 +13,9 @@ use crate::diagnostics::{codes, Diag};
 use crate::transform::stream::Stream;
 use crate::value::Value;
 
+/// How many publishes wait for their acknowledgements at a time.
+const ACKS_IN_FLIGHT: usize = 512;
+
 /// Publishes a side's records.
 pub struct StreamWriter {
     runtime: Arc<tokio::runtime::Runtime>,
@@ -50,23 +53,28 @@ impl Writer for StreamWriter {
             )
         };
         self.runtime.block_on(async {
-            let mut acks = Vec::with_capacity(records.len());
-            for record in records {
-                let json = record.to_json();
-                let id = crate::hex(&Sha256::digest(
-                    [self.connector.as_bytes(), b"\0", json.as_bytes()].concat(),
-                ));
-                let mut headers = async_nats::HeaderMap::new();
-                headers.insert("Nats-Msg-Id", id.as_str());
-                let ack = self
-                    .context
-                    .publish_with_headers(self.subject.clone(), headers, json.into())
-                    .await
-                    .map_err(|e| failed(e.to_string()))?;
-                acks.push(ack);
-            }
-            for ack in acks {
-                ack.await.map_err(|e| failed(e.to_string()))?;
+            // At most ACKS_IN_FLIGHT publishes wait for their acknowledgements at a time: the
+            // client holds back a publish while too many wait, so publishing a whole large
+            // batch before awaiting any acknowledgement would wait for ever.
+            for chunk in records.chunks(ACKS_IN_FLIGHT) {
+                let mut acks = Vec::with_capacity(chunk.len());
+                for record in chunk {
+                    let json = record.to_json();
+                    let id = crate::hex(&Sha256::digest(
+                        [self.connector.as_bytes(), b"\0", json.as_bytes()].concat(),
+                    ));
+                    let mut headers = async_nats::HeaderMap::new();
+                    headers.insert("Nats-Msg-Id", id.as_str());
+                    let ack = self
+                        .context
+                        .publish_with_headers(self.subject.clone(), headers, json.into())
+                        .await
+                        .map_err(|e| failed(e.to_string()))?;
+                    acks.push(ack);
+                }
+                for ack in acks {
+                    ack.await.map_err(|e| failed(e.to_string()))?;
+                }
             }
             Ok(records.iter().map(|_| Outcome::Written).collect())
         })
