@@ -365,3 +365,116 @@ fn a_batch_larger_than_the_clients_ack_window_is_published() {
     assert!(child.wait().unwrap().success(), "{err}");
     assert!(err.contains("written 12000"), "{err}");
 }
+
+/// Publishes `bodies` to `subject` of `stream` (made when it does not exist), each
+/// acknowledged by the broker.
+fn publish(stream: &str, subject: &str, bodies: &[String]) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = async_nats::connect(BROKER).await.unwrap();
+        let context = async_nats::jetstream::new(client);
+        context
+            .get_or_create_stream(async_nats::jetstream::stream::Config {
+                name: stream.to_string(),
+                subjects: vec![format!("{}.>", stream.to_lowercase())],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        for body in bodies {
+            context
+                .publish(subject.to_string(), body.clone().into())
+                .await
+                .unwrap()
+                .await
+                .unwrap();
+        }
+    });
+}
+
+/// `sluice serve` follows a stream that a realtime connector reads: its run stays up and
+/// stores each message as it arrives. The connector polls once an hour, so only a run
+/// that follows the stream stores the messages published after it started; a reload ends
+/// that run and the new version follows on; SIGTERM ends it at once.
+#[test]
+fn serve_follows_a_stream_and_stores_each_message_as_it_arrives() {
+    let Some(stream) = stream_name("follow") else {
+        return;
+    };
+    let _cleanup = Cleanup(stream.clone());
+    let subject = format!("{}.orders", stream.to_lowercase());
+    let dir = common::tempdir("streams", "follow");
+    let connector = format!(
+        "{}\n[sync]\nfrequency = \"realtime\"\npoll = \"1h\"\n",
+        reader(&stream, &subject, "follower", 64)
+    );
+    publish(&stream, &subject, &[]);
+    std::fs::write(dir.join("r.toml"), &connector).unwrap();
+    let served = common::served::Served::start(&dir, &["r.toml"], &[]);
+    let count = || stored(&dir, "sluice.db").0;
+    served.wait_until("the run that follows the stream", 30, |s| {
+        s.connector("follower")["state"] == "running"
+    });
+    assert_eq!(
+        served.connector("follower")["frequency"],
+        "realtime (follows its stream)"
+    );
+    for i in 0..5u64 {
+        publish(&stream, &subject, &[records(i + 1).lines().last().unwrap().to_string()]);
+        served.wait_until("the message in the store", 20, |_| count() == i as i64 + 1);
+    }
+    // an NDJSON body of many records, and a batch of messages at once
+    publish(&stream, &subject, &[records(8).lines().skip(5).collect::<Vec<_>>().join("\n")]);
+    let more: Vec<String> = records(300).lines().skip(8).map(str::to_string).collect();
+    publish(&stream, &subject, &more);
+    served.wait_until("the burst in the store", 30, |_| count() == 300);
+    assert_eq!(stored(&dir, "sluice.db"), (300, 300));
+
+    // a reload ends the run that follows; the new version follows on
+    std::fs::write(
+        dir.join("r.toml"),
+        connector.replace("upper(data('name'))", "lower(data('name'))"),
+    )
+    .unwrap();
+    served.wait_until("the reload", 20, |s| s.log().contains("reloaded"));
+    served.wait_until("the first run to end", 20, |s| {
+        s.json("/runs")["runs"]
+            .as_array()
+            .is_some_and(|runs| runs.iter().any(|r| r["status"] == "succeeded"))
+    });
+    publish(&stream, &subject, &[r#"{"id": 1000, "name": "LATE"}"#.to_string()]);
+    served.wait_until("the message after the reload", 20, |_| count() == 301);
+    let name: String = rusqlite::Connection::open(dir.join("sluice.db"))
+        .unwrap()
+        .query_row(
+            "SELECT json_extract(data, '$.name') FROM objects WHERE json_extract(data, '$.id') = 1000",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(name, "late", "the reloaded version stored it");
+
+    // SIGTERM ends the run that follows, and the server, promptly
+    let started = Instant::now();
+    let mut served = served;
+    sigterm(served.pid());
+    let status = served.child.wait().unwrap();
+    assert!(status.success(), "{}", served.log());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the server took {:?} to stop",
+        started.elapsed()
+    );
+}
+
+/// Sends SIGTERM to `pid` with the `kill` command.
+fn sigterm(pid: i32) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}

@@ -75,6 +75,10 @@ pub struct RunArgs {
     /// (default: the connector's `[sync] lease`, else 30s)
     #[arg(long, value_name = "DURATION")]
     lease: Option<String>,
+    /// Follow the inbound message stream: keep reading when it has nothing new, storing
+    /// each message as it arrives, until SIGTERM or Ctrl-C.
+    #[arg(long)]
+    follow: bool,
 }
 
 /// Runs `sluice run`.
@@ -137,12 +141,14 @@ pub fn run_run(args: RunArgs) -> i32 {
         stop,
         partition: None,
         keep_runs: args.keep_runs,
+        follow: args.follow.then(Arc::default),
     };
     let transform = Arc::new(transform);
     let reverse = reverse.map(|(file, transform)| (file, Arc::new(transform)));
     // the way back's own dead letters go to its default file (the engine clears the input)
     let back_options = RunOptions {
         dead_letter: None,
+        follow: None,
         ..options.clone()
     };
     let syncable = Syncable {

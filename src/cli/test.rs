@@ -70,6 +70,7 @@ pub fn run_test(args: TestArgs) -> i32 {
         limits,
         schema: file.connector.inbound_schema(),
         commit_every: crate::executor::run::DEFAULT_BATCH as u64,
+        follow: None,
     };
     let Some(sample) = args
         .sample

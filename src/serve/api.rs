@@ -192,7 +192,7 @@ fn describe(
         "set": entry.set,
         "file": entry.path.display().to_string(),
         "direction": loaded.file.connector.sync.direction,
-        "frequency": loaded.schedule.describe(),
+        "frequency": loaded.describe_schedule(),
         "active": loaded.active(),
         "state": state,
         "running_run": entry.running,

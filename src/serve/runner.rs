@@ -3,7 +3,7 @@
 //! runs after a backoff.
 
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,9 +36,11 @@ pub fn schedule_loop(server: &Arc<Server>) {
             last_scan = std::time::Instant::now();
         }
         let starts = due_runs(server);
-        for (id, loaded) in starts {
+        for (id, loaded, following) in starts {
             let server = Arc::clone(server);
-            threads.push(std::thread::spawn(move || execute(&server, id, &loaded)));
+            threads.push(std::thread::spawn(move || {
+                execute(&server, id, &loaded, following)
+            }));
         }
         threads.retain(|t: &std::thread::JoinHandle<()>| !t.is_finished());
         let registry = server.lock();
@@ -49,9 +51,13 @@ pub fn schedule_loop(server: &Arc<Server>) {
     }
 }
 
+/// A run to start: its id, its connector, and the flag that ends it when it follows a
+/// stream.
+type Start = (u64, Loaded, Option<Arc<AtomicBool>>);
+
 /// Marks the runs to start now as running: for each idle active connector its first
 /// queued run, else a scheduled one when it is due.
-fn due_runs(server: &Server) -> Vec<(u64, Loaded)> {
+fn due_runs(server: &Server) -> Vec<Start> {
     let now = Utc::now();
     let mut registry = server.lock();
     let mut starts = Vec::new();
@@ -81,15 +87,18 @@ fn due_runs(server: &Server) -> Vec<(u64, Loaded)> {
             }
             None => continue,
         };
+        let webhook = registry.runs.get(&id).is_some_and(|r| r.input.is_some());
+        let following = (loaded.follows() && !webhook).then(Arc::default);
         if let Some(entry) = registry.connectors.get_mut(&path) {
             entry.running = Some(id);
             entry.last_started = Some(now);
+            entry.following.clone_from(&following);
         }
         if let Some(run) = registry.runs.get_mut(&id) {
             run.status = Status::Running;
             run.started_at = Some(now);
         }
-        starts.push((id, loaded));
+        starts.push((id, loaded, following));
     }
     starts
 }
@@ -100,7 +109,7 @@ const FAILPOINT: &str = "SLUICE_FAILPOINT";
 
 /// Runs run `id` of a connector (its way back too, for a bidirectional one) and records
 /// how it ended.
-fn execute(server: &Server, id: u64, loaded: &Loaded) {
+fn execute(server: &Server, id: u64, loaded: &Loaded, following: Option<Arc<AtomicBool>>) {
     let input = server.lock().runs.get(&id).and_then(|r| r.input.clone());
     let started = std::time::Instant::now();
     // A panic in the run (a bug) must not leave the connector marked running for ever: it
@@ -110,7 +119,7 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
         if std::env::var_os(FAILPOINT).is_some_and(|v| v == "serve-run-panic") {
             panic!("failpoint serve-run-panic");
         }
-        run_sync(server, loaded, input.as_deref())
+        run_sync(server, loaded, input.as_deref(), following)
     }))
     .unwrap_or_else(|payload| {
         Err(Diag::new(
@@ -168,6 +177,7 @@ fn execute(server: &Server, id: u64, loaded: &Loaded) {
         return;
     };
     entry.running = None;
+    entry.following = None;
     if idle_poll {
         entry.last_checked = Some(now);
     } else {
@@ -280,6 +290,7 @@ fn run_sync(
     server: &Server,
     loaded: &Loaded,
     input: Option<&std::path::Path>,
+    following: Option<Arc<AtomicBool>>,
 ) -> Result<(RunReport, Option<RunReport>), Diag> {
     let sharing = match input {
         Some(_) => Sharing::Alone,
@@ -296,11 +307,11 @@ fn run_sync(
             .as_ref()
             .map(|(file, transform)| (&**file, transform, server.options_for(file, None))),
     };
-    match sync(
-        &syncable,
-        &server.options_for(&loaded.file, input),
-        &sharing,
-    )? {
+    let options = RunOptions {
+        follow: following,
+        ..server.options_for(&loaded.file, input)
+    };
+    match sync(&syncable, &options, &sharing)? {
         Synced::Ran { forward, back } => Ok((*forward, back.map(|b| *b))),
         Synced::Partitions(shared) => Ok((
             shared.report.unwrap_or_else(|| RunReport {
@@ -348,6 +359,7 @@ impl Server {
             stop: Arc::clone(&self.stop),
             partition: None,
             keep_runs: self.config.keep_runs,
+            follow: None,
         }
     }
 

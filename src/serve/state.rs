@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -40,6 +41,24 @@ impl Loaded {
             || crate::connections::registry::reads_alone(&self.file.connector.inbound)
     }
 
+    /// Whether its scheduled runs follow a message stream instead of polling: a one-way
+    /// realtime connector whose inbound side is a stream. Such a run stays up, storing each
+    /// message as it arrives, until the server stops or the connector is reloaded.
+    pub fn follows(&self) -> bool {
+        matches!(self.schedule, Schedule::Realtime(_))
+            && self.reverse.is_none()
+            && self.file.inbound_path().is_none()
+            && self.file.connector.inbound.stream.is_some()
+    }
+
+    /// How its schedule reads in the log and in `GET /connectors`.
+    pub fn describe_schedule(&self) -> String {
+        match self.follows() {
+            true => "realtime (follows its stream)".into(),
+            false => self.schedule.describe(),
+        }
+    }
+
     /// Whether it runs at all: its inbound side is active.
     pub fn active(&self) -> bool {
         self.file.connector.inbound.active
@@ -69,6 +88,8 @@ pub struct Entry {
     pub reload_error: Option<String>,
     /// The run in progress.
     pub running: Option<u64>,
+    /// Set to end the run in progress when it follows a stream (on a reload or removal).
+    pub following: Option<Arc<AtomicBool>>,
     /// Runs waiting for the one in progress (manual triggers, webhooks).
     pub queue: VecDeque<u64>,
     /// When the schedule runs it next.

@@ -147,6 +147,14 @@ pub fn scan(registry: &mut Registry, paths: &[PathBuf], changed: Vec<Changed>) -
         .cloned()
         .collect();
     for path in gone {
+        if let Some(following) = registry
+            .connectors
+            .get_mut(&path)
+            .and_then(|e| e.following.take())
+        {
+            // a run following a stream ends, and the connector goes at the next look
+            following.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         if registry
             .connectors
             .get(&path)
@@ -186,6 +194,10 @@ pub fn scan(registry: &mut Registry, paths: &[PathBuf], changed: Vec<Changed>) -
             (Some(entry), Ok(loaded)) => {
                 let now = Utc::now();
                 entry.next_run = loaded.schedule.next(entry.last_started, now);
+                if let Some(following) = entry.following.take() {
+                    // the run following a stream ends; the next runs the new version
+                    following.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
                 entry.loaded = loaded;
                 entry.stamp = stamp;
                 entry.reload_error = None;
@@ -213,7 +225,7 @@ pub fn scan(registry: &mut Registry, paths: &[PathBuf], changed: Vec<Changed>) -
                     "{}: serving `{}` ({})",
                     path.display(),
                     loaded.name(),
-                    loaded.schedule.describe()
+                    loaded.describe_schedule()
                 ));
                 if loaded.file.connector.store.is_some() {
                     log.push(format!(
@@ -231,6 +243,7 @@ pub fn scan(registry: &mut Registry, paths: &[PathBuf], changed: Vec<Changed>) -
                         loaded,
                         reload_error: None,
                         running: None,
+                        following: None,
                         queue: Default::default(),
                         last_started: last,
                         last_run: None,

@@ -76,6 +76,12 @@ pub trait RecordSource {
     fn slots(&self) -> Option<&[Option<Value>]> {
         None
     }
+    /// Whether every record delivered so far has been handed out and the next one waits on
+    /// the source (a message stream with nothing new yet): the run commits what it holds
+    /// before it asks, so that what arrived is stored without waiting for a full batch.
+    fn caught_up(&self) -> bool {
+        false
+    }
 }
 
 impl<T: Iterator<Item = std::io::Result<InputRecord>>> RecordSource for T {

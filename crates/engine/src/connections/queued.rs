@@ -65,6 +65,11 @@ impl Queued {
         })
     }
 
+    /// Whether every record queued has been handed out.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
     /// The raw form of the last record handed out.
     pub fn last_raw(&self) -> Raw {
         self.last_raw.clone()

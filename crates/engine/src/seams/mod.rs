@@ -14,6 +14,8 @@ pub use store_leases::open_leases;
 pub use store_state::open_state;
 
 use std::io::{BufReader, Read};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -72,6 +74,26 @@ pub struct ReadSettings<'a> {
     /// Records per commit: a source that must keep what it delivered until a commit (a
     /// message stream's unacknowledged messages) holds at least this many.
     pub commit_every: u64,
+    /// Keep reading after the input has nothing new, until told to stop (a message stream
+    /// followed by `sluice serve` or `sluice run --follow`); `None`: read to the end.
+    pub follow: Option<Follow>,
+}
+
+/// When a followed input is left: when the run's own flag is set (`sluice serve` reloads or
+/// drops the connector) or a signal stops the run.
+#[derive(Clone, Default)]
+pub struct Follow {
+    /// Set to end this run.
+    pub until: Arc<AtomicBool>,
+    /// The run's stop signal (SIGTERM, SIGINT).
+    pub stop: Arc<AtomicUsize>,
+}
+
+impl Follow {
+    /// Whether the run is to stop following.
+    pub fn over(&self) -> bool {
+        self.until.load(Ordering::SeqCst) || self.stop.load(Ordering::SeqCst) != 0
+    }
 }
 
 /// Where a run's records come from, with a resumable position.

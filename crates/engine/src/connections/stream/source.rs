@@ -11,19 +11,21 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::StreamExt as _;
+use futures_util::{FutureExt as _, StreamExt as _};
 use serde::{Deserialize, Serialize};
 
 use super::{connect, runtime, subjects_of};
 use crate::connections::queued::{self, Queued};
 use crate::diagnostics::{codes, Diag};
-use crate::seams::{ReadSettings, Reading, Source};
+use crate::seams::{Follow, ReadSettings, Reading, Source};
 use crate::store::sync::Checkpoint;
 use crate::transform::source::{InputRecord, Raw};
 use crate::transform::stream::Stream;
 
 /// How long a fetch waits for messages; a fetch that gets none ends the run.
 const FETCH_WAIT: Duration = Duration::from_millis(500);
+/// How long a followed stream is waited on before the run looks whether to stop.
+const FOLLOW_LOOK: Duration = Duration::from_millis(100);
 
 /// Where a stream read stands: the checkpoint's `cursor`, as JSON.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
@@ -189,6 +191,8 @@ impl Source for StreamSource {
             log: Arc::clone(&self.log),
             batch,
             skip_through: saved.seq,
+            took_all: false,
+            follow: settings.follow.clone().map(|f| (f, None)),
             queued: Queued::new(
                 resume.map_or(0, |c| c.line),
                 settings.limits,
@@ -207,19 +211,42 @@ struct StreamReader {
     /// Messages at or before this stream sequence were committed by an earlier run.
     skip_through: u64,
     queued: Queued,
+    /// Whether the last delivery took every message there was (fewer than a batch).
+    took_all: bool,
+    /// When the run follows the stream: when it stops, and the consumer's message flow.
+    follow: Option<(Follow, Option<async_nats::jetstream::consumer::pull::Stream>)>,
+}
+
+/// What a delivery failure is.
+fn failed(e: impl std::fmt::Display) -> Diag {
+    Diag::new(
+        codes::E614_REMOTE_UNREACHABLE,
+        format!("inbound.stream: {e}"),
+    )
 }
 
 impl StreamReader {
-    /// Fetches the next messages into the queue; `false` when the consumer had none.
+    /// Fetches the next messages into the queue; `false` when the run is to end.
     fn fetch(&mut self) -> Result<bool, Diag> {
-        let failed = |e: String| {
-            Diag::new(
-                codes::E614_REMOTE_UNREACHABLE,
-                format!("inbound.stream: {e}"),
-            )
+        let messages = match self.follow.is_some() {
+            true => match self.follow_messages()? {
+                Some(messages) => messages,
+                None => return Ok(false),
+            },
+            false => self.fetch_messages()?,
         };
+        if messages.is_empty() {
+            return self.more_coming();
+        }
+        self.took_all = (messages.len() as u64) < self.batch;
+        self.take(messages)?;
+        Ok(true)
+    }
+
+    /// The messages waiting now, at most a batch (none when the consumer has none).
+    fn fetch_messages(&mut self) -> Result<Vec<async_nats::jetstream::Message>, Diag> {
         let batch = usize::try_from(self.batch).unwrap_or(256);
-        let messages = self.runtime.block_on(async {
+        self.runtime.block_on(async {
             let mut fetched = self
                 .consumer
                 .fetch()
@@ -227,27 +254,74 @@ impl StreamReader {
                 .expires(FETCH_WAIT)
                 .messages()
                 .await
-                .map_err(|e| failed(e.to_string()))?;
+                .map_err(failed)?;
             let mut messages = Vec::new();
             while let Some(message) = fetched.next().await {
-                messages.push(message.map_err(|e| failed(e.to_string()))?);
+                messages.push(message.map_err(failed)?);
             }
-            Ok::<_, Diag>(messages)
-        })?;
-        if messages.is_empty() {
-            return self.more_coming();
-        }
+            Ok(messages)
+        })
+    }
+
+    /// Following: waits for the next message, then takes those that came with it (at most
+    /// a batch); `None` when the run is to stop following.
+    fn follow_messages(&mut self) -> Result<Option<Vec<async_nats::jetstream::Message>>, Diag> {
+        let batch = usize::try_from(self.batch).unwrap_or(256);
+        let Some((follow, flow)) = self.follow.as_mut() else {
+            return Ok(None);
+        };
+        let flow = match flow {
+            Some(flow) => flow,
+            None => flow.insert(
+                self.runtime
+                    .block_on(
+                        self.consumer
+                            .stream()
+                            .max_messages_per_batch(batch)
+                            .messages(),
+                    )
+                    .map_err(failed)?,
+            ),
+        };
+        self.runtime.block_on(async {
+            loop {
+                if follow.over() {
+                    // what was delivered and not handed out goes back at once
+                    while let Some(Some(Ok(message))) = flow.next().now_or_never() {
+                        let _ = message
+                            .ack_with(async_nats::jetstream::AckKind::Nak(None))
+                            .await;
+                    }
+                    return Ok(None);
+                }
+                let first = match tokio::time::timeout(FOLLOW_LOOK, flow.next()).await {
+                    Err(_) => continue,
+                    Ok(None) => return Ok(None),
+                    Ok(Some(message)) => message.map_err(failed)?,
+                };
+                let mut messages = vec![first];
+                while messages.len() < batch {
+                    match flow.next().now_or_never() {
+                        Some(Some(message)) => messages.push(message.map_err(failed)?),
+                        _ => break,
+                    }
+                }
+                return Ok(Some(messages));
+            }
+        })
+    }
+
+    /// Queues the records of `messages`, acknowledging at once those an earlier run
+    /// committed, and keeps the others in the ack log.
+    fn take(&mut self, messages: Vec<async_nats::jetstream::Message>) -> Result<(), Diag> {
         let mut kept = Vec::new();
         for message in messages {
-            let seq = message
-                .info()
-                .map_err(|e| failed(e.to_string()))?
-                .stream_sequence;
+            let seq = message.info().map_err(failed)?.stream_sequence;
             if seq <= self.skip_through {
                 // committed by an earlier run whose acknowledgement was lost
                 self.runtime
                     .block_on(message.double_ack())
-                    .map_err(|e| failed(e.to_string()))?;
+                    .map_err(failed)?;
                 continue;
             }
             for line in message.payload.split(|b| *b == b'\n') {
@@ -261,7 +335,7 @@ impl StreamReader {
         if let Ok(mut log) = self.log.lock() {
             log.messages.extend(kept);
         }
-        Ok(true)
+        Ok(())
     }
 }
 
@@ -275,13 +349,16 @@ impl StreamReader {
         let info = self
             .runtime
             .block_on(self.consumer.get_info())
-            .map_err(|e| {
-                Diag::new(
-                    codes::E614_REMOTE_UNREACHABLE,
-                    format!("inbound.stream: {e}"),
-                )
-            })?;
+            .map_err(failed)?;
         Ok(info.num_pending > 0 || info.num_ack_pending > ours)
+    }
+}
+
+impl Drop for StreamReader {
+    fn drop(&mut self) {
+        // the consumer's message flow ends its pulls on the runtime it was made on
+        let _inside = self.runtime.enter();
+        self.follow = None;
     }
 }
 
@@ -292,5 +369,9 @@ impl crate::transform::source::RecordSource for StreamReader {
 
     fn last_raw(&self) -> Raw {
         self.queued.last_raw()
+    }
+
+    fn caught_up(&self) -> bool {
+        self.took_all && self.queued.is_empty()
     }
 }

@@ -74,6 +74,10 @@ pub struct RunOptions {
     pub partition: Option<(Partition, Lease)>,
     /// The runs of a connector the store keeps; older ones are pruned as runs are recorded.
     pub keep_runs: u64,
+    /// Follow a message stream: keep reading when it has nothing new, committing what
+    /// arrived as it arrives, until this is set or `stop` is (`sluice serve`'s realtime run
+    /// of a stream, `sluice run --follow`); `None`: read to the end.
+    pub follow: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// The runs of a connector the store keeps by default (`--keep-runs`).
@@ -354,6 +358,10 @@ pub fn run(
             limits: opts.limits,
             schema: connector.inbound_schema(),
             commit_every: opts.batch as u64,
+            follow: opts.follow.as_ref().map(|until| crate::seams::Follow {
+                until: Arc::clone(until),
+                stop: Arc::clone(&opts.stop),
+            }),
         },
     )?;
     let workers = match &reading {

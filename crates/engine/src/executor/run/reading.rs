@@ -109,8 +109,16 @@ pub(super) fn run_sequential(
             slots,
             || raw.unwrap_or_else(|| records.last_raw()),
         );
-        if chunk.read as usize >= per_chunk {
+        let caught_up = records.caught_up();
+        if chunk.read as usize >= per_chunk || caught_up {
             collector.apply(std::mem::take(&mut chunk))?;
+            if caught_up {
+                // what arrived is stored now, not when a batch fills
+                collector.commit()?;
+                if opts.follow.is_some() {
+                    worker.now = chrono::Utc::now().fixed_offset();
+                }
+            }
             if let Some(bar) = &progress {
                 bar.set_position(collector.read());
             }

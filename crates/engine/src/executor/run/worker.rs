@@ -54,7 +54,8 @@ pub(super) struct Worker<'t> {
     mode: SinkMode,
     driver: Driver,
     lookups: Option<Box<dyn Lookups + Send>>,
-    now: DateTime<FixedOffset>,
+    /// `now()` of the records it turns (a followed stream's moves on as records arrive).
+    pub(super) now: DateTime<FixedOffset>,
     tz: Tz,
     limits: crate::limits::Limits,
     echo: Option<&'t EchoFilter>,
