@@ -423,11 +423,19 @@ fn serve_follows_a_stream_and_stores_each_message_as_it_arrives() {
         "realtime (follows its stream)"
     );
     for i in 0..5u64 {
-        publish(&stream, &subject, &[records(i + 1).lines().last().unwrap().to_string()]);
+        publish(
+            &stream,
+            &subject,
+            &[records(i + 1).lines().last().unwrap().to_string()],
+        );
         served.wait_until("the message in the store", 20, |_| count() == i as i64 + 1);
     }
     // an NDJSON body of many records, and a batch of messages at once
-    publish(&stream, &subject, &[records(8).lines().skip(5).collect::<Vec<_>>().join("\n")]);
+    publish(
+        &stream,
+        &subject,
+        &[records(8).lines().skip(5).collect::<Vec<_>>().join("\n")],
+    );
     let more: Vec<String> = records(300).lines().skip(8).map(str::to_string).collect();
     publish(&stream, &subject, &more);
     served.wait_until("the burst in the store", 30, |_| count() == 300);
@@ -445,7 +453,11 @@ fn serve_follows_a_stream_and_stores_each_message_as_it_arrives() {
             .as_array()
             .is_some_and(|runs| runs.iter().any(|r| r["status"] == "succeeded"))
     });
-    publish(&stream, &subject, &[r#"{"id": 1000, "name": "LATE"}"#.to_string()]);
+    publish(
+        &stream,
+        &subject,
+        &[r#"{"id": 1000, "name": "LATE"}"#.to_string()],
+    );
     served.wait_until("the message after the reload", 20, |_| count() == 301);
     let name: String = rusqlite::Connection::open(dir.join("sluice.db"))
         .unwrap()

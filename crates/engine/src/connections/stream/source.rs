@@ -214,7 +214,10 @@ struct StreamReader {
     /// Whether the last delivery took every message there was (fewer than a batch).
     took_all: bool,
     /// When the run follows the stream: when it stops, and the consumer's message flow.
-    follow: Option<(Follow, Option<async_nats::jetstream::consumer::pull::Stream>)>,
+    follow: Option<(
+        Follow,
+        Option<async_nats::jetstream::consumer::pull::Stream>,
+    )>,
 }
 
 /// What a delivery failure is.
