@@ -154,6 +154,14 @@ const CONNECTION_EXAMPLES: &[(&str, &str)] = &[
         "A NATS JetStream stream read through a durable consumer, acknowledged after each commit",
         include_str!("../examples/connections/nats_orders.toml"),
     ),
+    (
+        "Records published to a RabbitMQ exchange with publisher confirms",
+        include_str!("../examples/connections/rabbitmq_work_orders.toml"),
+    ),
+    (
+        "An MQTT topic followed in realtime through a persistent session",
+        include_str!("../examples/connections/mqtt_meter_readings.toml"),
+    ),
 ];
 
 /// The connection kinds of the engine's registry (`connections/registry.rs`), in the order

@@ -117,6 +117,7 @@ pub fn run_run(args: RunArgs) -> i32 {
         }
     };
     let slot = args.slot.clone().unwrap_or_default();
+    let args_follow = args.follow;
     let stop = Arc::new(AtomicUsize::new(0));
     for signal in [SIGTERM, SIGINT] {
         if let Err(e) =
@@ -141,7 +142,7 @@ pub fn run_run(args: RunArgs) -> i32 {
         stop,
         partition: None,
         keep_runs: args.keep_runs,
-        follow: args.follow.then(Arc::default),
+        follow: args_follow.then(Arc::default),
     };
     let transform = Arc::new(transform);
     let reverse = reverse.map(|(file, transform)| (file, Arc::new(transform)));
@@ -201,6 +202,8 @@ pub fn run_run(args: RunArgs) -> i32 {
                 );
             }
             match report.stopped_by {
+                // a signal is how a run that follows a stream ends: all it read is stored
+                Some(_) if args_follow => EXIT_OK,
                 Some(signal) => {
                     let name = if signal == SIGINT as usize {
                         "SIGINT"

@@ -11,6 +11,15 @@ pub mod executor;
 pub mod seams;
 pub mod store;
 
+/// A test failpoint: aborts the process, as a kill -9 would, when `SLUICE_FAILPOINT` names
+/// `name` (`oauth-refresh-unsaved` between a token refresh and its save,
+/// `stream-committed-unacked` between a stream's commit and its acknowledgements).
+pub fn failpoint(name: &str) {
+    if std::env::var_os("SLUICE_FAILPOINT").is_some_and(|v| v == name) {
+        std::process::abort();
+    }
+}
+
 /// This worker's name among the workers sharing a run (leases, a shared consumer's dead
 /// letters): host, process and a random part.
 pub fn worker_name() -> String {

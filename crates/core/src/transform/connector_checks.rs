@@ -54,14 +54,28 @@ impl Connector {
                     &format!("[{label}.{}]", ways.last().copied().unwrap_or_default()),
                 );
             }
-            if label == "outbound" && side.stream.as_ref().is_some_and(|s| s.subject.is_none()) {
-                push(
-                    Diag::new(
-                        codes::E603_CONNECTOR_MISSING,
-                        "outbound.stream needs the `subject` its records are published to",
-                    ),
-                    "[outbound.stream]",
-                );
+            if let Some(stream) = &side.stream {
+                let place = format!("[{label}.stream]");
+                match &stream.url {
+                    url if !url.is_literal() => {}
+                    url => match super::stream::Broker::of(&url.0) {
+                        Some(broker) => {
+                            for problem in broker.problems(stream, label) {
+                                push(Diag::new(codes::E603_CONNECTOR_MISSING, problem), &place);
+                            }
+                        }
+                        None => push(
+                            Diag::new(
+                                codes::E610_INVALID_SETTING,
+                                format!(
+                                    "{label}.stream.url: `{}` is not a broker's URL: `nats://`, `amqp://`, `amqps://` or `mqtt://`",
+                                    crate::diagnostics::redact::without_password(&url.0)
+                                ),
+                            ),
+                            &place,
+                        ),
+                    },
+                }
             }
             let Some(table) = &side.table else {
                 continue;

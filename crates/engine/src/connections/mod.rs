@@ -14,7 +14,7 @@ pub mod kind;
     feature = "http",
     feature = "postgres",
     feature = "mysql",
-    feature = "nats"
+    feature = "streams"
 ))]
 pub mod queued;
 pub mod registry;
@@ -22,12 +22,12 @@ pub mod registry;
     feature = "http",
     feature = "postgres",
     feature = "mysql",
-    feature = "nats"
+    feature = "streams"
 ))]
 pub mod remote;
 pub mod resume;
 pub mod store;
-#[cfg(feature = "nats")]
+#[cfg(feature = "streams")]
 pub mod stream;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub mod table;

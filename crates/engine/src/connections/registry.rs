@@ -25,8 +25,12 @@ pub const KINDS: &[Kind] = &[
     crate::connections::file::KIND,
     #[cfg(any(feature = "postgres", feature = "mysql"))]
     crate::connections::table::KIND,
-    #[cfg(feature = "nats")]
-    crate::connections::stream::KIND,
+    #[cfg(feature = "streams")]
+    crate::connections::stream::nats::KIND,
+    #[cfg(feature = "streams")]
+    crate::connections::stream::rabbitmq::KIND,
+    #[cfg(feature = "streams")]
+    crate::connections::stream::mqtt::KIND,
     #[cfg(feature = "http")]
     crate::connections::http::KIND,
     crate::connections::store::KIND,

@@ -276,7 +276,8 @@ impl Auth {
                     (true, _) => current,
                     (false, Some(refresh)) => {
                         let renewed = endpoint.refresh(client, refresh)?;
-                        failpoint_after_refresh();
+                        // a process killed here must not lose the only valid token
+                        crate::failpoint("oauth-refresh-unsaved");
                         vault.save(key, &renewed).map_err(TryError::Final)?;
                         *slot = Some(renewed.clone());
                         renewed
@@ -310,14 +311,6 @@ impl Auth {
             }
         }
         Ok((url.to_string(), String::new()))
-    }
-}
-
-/// The test failpoint between a refresh and saving its tokens: a process killed there must
-/// not lose the only valid token (`SLUICE_FAILPOINT=oauth-refresh-unsaved` aborts).
-fn failpoint_after_refresh() {
-    if std::env::var_os("SLUICE_FAILPOINT").is_some_and(|v| v == "oauth-refresh-unsaved") {
-        std::process::abort();
     }
 }
 

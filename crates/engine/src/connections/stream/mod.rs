@@ -1,60 +1,30 @@
-//! The message stream kind: NATS JetStream (feature `nats`). An inbound side with an
-//! `[inbound.stream]` reads through a durable pull consumer and acknowledges a message only
-//! once the records it carried are committed (`source.rs`); an outbound side with an
-//! `[outbound.stream]` publishes each record and waits for the broker's acknowledgement
-//! before the batch commits (`sink.rs`). The client is async (`async-nats`); each side
-//! drives it on a single-threaded runtime of its own, since a run's threads are not async.
+//! Message streams (feature `streams`), one folder per broker, each a kind of its own: NATS
+//! JetStream (`nats/`), RabbitMQ (`rabbitmq/`) and MQTT (`mqtt/`). A side's
+//! `[inbound.stream]` or `[outbound.stream]` names its broker by the URL's scheme. A source
+//! acknowledges a message only once the records it carried are committed with the
+//! checkpoint, and recognizes a message redelivered after a commit whose acknowledgement was
+//! lost (a stream sequence, or the ids of the last commits' messages, kept with the
+//! checkpoint); a sink waits for the broker's confirmation before the batch commits. The
+//! clients are async; a side drives its own on a runtime of its own, since a run's threads
+//! are not async.
 
-pub mod sink;
-pub mod source;
+pub mod delivered;
+pub mod mqtt;
+pub mod nats;
+pub mod rabbitmq;
 
 use std::sync::Arc;
 
-use crate::connections::kind::{Kind, Opening};
-use crate::connections::remote::RemoteSink;
+use crate::connections::kind::Opening;
 use crate::diagnostics::{codes, Diag};
-use crate::seams::{Sink, Source};
-use crate::transform::stream::Stream;
+use crate::transform::connector::Side;
+use crate::transform::stream::{Broker, Stream};
 
-/// The message stream kind in the registry.
-pub const KIND: Kind = Kind {
-    name: "message stream",
-    types: &[],
-    doc: "A NATS JetStream stream: an inbound side with an `[inbound.stream]` and no `--input` reads it through a durable pull consumer (a message is a JSON record or an NDJSON body of many), acknowledging each message only after the records it carried are committed with the checkpoint, so a kill at any point loses nothing and a redelivered message already committed is skipped; an outbound side with an `[outbound.stream]` and no `--output` publishes each record with a `Nats-Msg-Id` and waits for the broker's acknowledgement before the batch commits. Workers naming one durable consumer share the stream.",
-    keys: &["stream"],
-    reads_alone: |side| side.stream.is_some(),
-    source: Some(open_source),
-    sink: Some(open_sink),
-};
-
-fn open_source(open: &Opening) -> Option<Result<Box<dyn Source>, Diag>> {
-    let stream = open
-        .connector
-        .inbound
-        .stream
-        .as_ref()
-        .filter(|_| open.input.is_none())?;
-    Some(
-        source::StreamSource::new(stream, &open.connector.name)
-            .map(|s| Box::new(s) as Box<dyn Source>),
-    )
-}
-
-fn open_sink(open: &Opening) -> Option<Result<Box<dyn Sink>, Diag>> {
-    let stream = open.connector.outbound.stream.as_ref()?;
-    Some(
-        sink::StreamWriter::open(stream, &open.connector.name).map(|writer| {
-            Box::new(RemoteSink::new(
-                Box::new(writer),
-                open.connector.outbound.primary_key.clone(),
-            )) as Box<dyn Sink>
-        }),
-    )
-}
-
-/// A single-threaded runtime for a side's client.
+/// A runtime for a side's client: one worker thread drives the connection (its heartbeats,
+/// the messages pushed to it) while the run's thread waits on it.
 pub fn runtime() -> Result<Arc<tokio::runtime::Runtime>, Diag> {
-    tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .map(Arc::new)
@@ -66,51 +36,79 @@ pub fn runtime() -> Result<Arc<tokio::runtime::Runtime>, Diag> {
         })
 }
 
-/// The JetStream context of `stream`'s broker, and the stream itself (made, capturing
-/// `subjects`, when it does not exist); `side` names the side in errors.
-pub async fn connect(
-    stream: &Stream,
-    side: &str,
-    subjects: Vec<String>,
-) -> Result<
-    (
-        async_nats::jetstream::Context,
-        async_nats::jetstream::stream::Stream,
-    ),
-    Diag,
-> {
-    let url = stream.url.resolve(&format!("{side}.stream.url"))?;
-    let shown = crate::diagnostics::redact::without_password(&url);
-    let client = async_nats::connect(url.as_str()).await.map_err(|e| {
-        Diag::new(
-            codes::E614_REMOTE_UNREACHABLE,
-            format!("cannot connect to {shown}: {e}"),
-        )
-    })?;
-    let context = async_nats::jetstream::new(client);
-    let found = context
-        .get_or_create_stream(async_nats::jetstream::stream::Config {
-            name: stream.stream.clone(),
-            subjects,
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| {
-            Diag::new(
-                codes::E614_REMOTE_UNREACHABLE,
+/// The stream of a side whose broker is `broker`, with its URL resolved: `None` when the
+/// side has no stream or one on another broker.
+pub fn on_broker<'s>(
+    side: &'s Side,
+    label: &str,
+    broker: Broker,
+) -> Option<Result<(&'s Stream, String), Diag>> {
+    let stream = side.stream.as_ref()?;
+    let url = match stream.url.resolve(&format!("{label}.stream.url")) {
+        Ok(url) => url.trim().to_string(),
+        Err(diag) => return (broker == Broker::Nats).then_some(Err(diag)),
+    };
+    match Broker::of(&url) {
+        Some(found) if found == broker => {
+            let problems = broker.problems(stream, label);
+            match problems.into_iter().next() {
+                Some(problem) => Some(Err(Diag::new(codes::E603_CONNECTOR_MISSING, problem))),
+                None => Some(Ok((stream, url))),
+            }
+        }
+        Some(_) => None,
+        // the first stream kind says what is wrong with a URL no broker takes
+        None => (broker == Broker::Nats).then(|| {
+            Err(Diag::new(
+                codes::E610_INVALID_SETTING,
                 format!(
-                    "{side}.stream: cannot open stream `{}` at {shown}: {e}",
-                    stream.stream
+                    "{label}.stream.url: `{}` is not a broker's URL: `nats://`, `amqp://`, `amqps://` or `mqtt://`",
+                    crate::diagnostics::redact::without_password(&url)
                 ),
-            )
-        })?;
-    Ok((context, found))
+            ))
+        }),
+    }
 }
 
-/// The subjects a stream made for `stream` captures: its subject, else all under its name.
-pub fn subjects_of(stream: &Stream) -> Vec<String> {
-    vec![stream
-        .subject
-        .clone()
-        .unwrap_or_else(|| format!("{}.>", stream.stream))]
+/// The inbound stream on `broker` when the run reads it (no `--input`).
+pub fn inbound_on<'o>(
+    open: &'o Opening,
+    broker: Broker,
+) -> Option<Result<(&'o Stream, String), Diag>> {
+    match open.input {
+        Some(_) => None,
+        None => on_broker(&open.connector.inbound, "inbound", broker),
+    }
+}
+
+/// The name a side's client goes by at the broker: `consumer`, else `sluice-<connector>`
+/// with characters other than letters, digits, `-` and `_` as `_`.
+pub fn client_name(stream: &Stream, connector: &str) -> String {
+    stream.consumer.clone().unwrap_or_else(|| {
+        let safe: String = connector
+            .chars()
+            .map(
+                |c| match c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    true => c,
+                    false => '_',
+                },
+            )
+            .collect();
+        format!("sluice-{safe}")
+    })
+}
+
+/// The id a message goes by when it carries none: the first 8 bytes of the SHA-256 of its
+/// body, or of the connector and the record for one published.
+pub fn id_of(parts: &[&[u8]]) -> u64 {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+        hasher.update([0]);
+    }
+    let digest = hasher.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(digest.get(..8).unwrap_or(&[0; 8]));
+    u64::from_be_bytes(first)
 }

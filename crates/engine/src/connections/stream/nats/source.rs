@@ -14,8 +14,9 @@ use std::time::Duration;
 use futures_util::{FutureExt as _, StreamExt as _};
 use serde::{Deserialize, Serialize};
 
-use super::{connect, runtime, subjects_of};
+use super::{connect, subjects_of};
 use crate::connections::queued::{self, Queued};
+use crate::connections::stream::{client_name, runtime};
 use crate::diagnostics::{codes, Diag};
 use crate::seams::{Follow, ReadSettings, Reading, Source};
 use crate::store::sync::Checkpoint;
@@ -46,6 +47,7 @@ struct AckLog {
 /// A stream read as an inbound side.
 pub struct StreamSource {
     stream: Stream,
+    url: String,
     consumer: String,
     key: String,
     runtime: Arc<tokio::runtime::Runtime>,
@@ -54,27 +56,17 @@ pub struct StreamSource {
 
 impl StreamSource {
     /// The source of `stream` for the connector `connector`.
-    pub fn new(stream: &Stream, connector: &str) -> Result<StreamSource, Diag> {
-        let consumer = stream.consumer.clone().unwrap_or_else(|| {
-            let safe: String = connector
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            format!("sluice-{safe}")
-        });
+    pub fn new(stream: &Stream, url: String, connector: &str) -> Result<StreamSource, Diag> {
+        let consumer = client_name(stream, connector);
+        let name = stream.stream.as_deref().unwrap_or_default();
         // A shared consumer's workers keep their dead letters apart.
         let key = match stream.shared {
-            true => format!("nats:{}/{consumer}#{}", stream.stream, crate::worker_name()),
-            false => format!("nats:{}/{consumer}", stream.stream),
+            true => format!("nats:{name}/{consumer}#{}", crate::worker_name()),
+            false => format!("nats:{name}/{consumer}"),
         };
         Ok(StreamSource {
             key,
+            url,
             stream: stream.clone(),
             consumer,
             runtime: runtime()?,
@@ -133,6 +125,9 @@ impl Source for StreamSource {
             }
         }
         drop(log);
+        if !done.is_empty() {
+            crate::failpoint("stream-committed-unacked");
+        }
         self.runtime.block_on(async {
             for message in done {
                 message.double_ack().await.map_err(|e| {
@@ -160,7 +155,13 @@ impl Source for StreamSource {
         };
         let batch = self.stream.batch();
         let consumer = self.runtime.block_on(async {
-            let (_, stream) = connect(&self.stream, "inbound", subjects_of(&self.stream)).await?;
+            let (_, stream) = connect(
+                &self.stream,
+                &self.url,
+                "inbound",
+                subjects_of(&self.stream),
+            )
+            .await?;
             stream
                 .get_or_create_consumer(
                     &self.consumer,

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::{connect, runtime, subjects_of};
+use super::{connect, subjects_of};
 use crate::connections::remote::{Outcome, Writer};
+use crate::connections::stream::runtime;
 use crate::diagnostics::{codes, Diag};
 use crate::transform::stream::Stream;
 use crate::value::Value;
@@ -26,7 +27,7 @@ pub struct StreamWriter {
 
 impl StreamWriter {
     /// Connects to `stream`'s broker (making the stream when it does not exist).
-    pub fn open(stream: &Stream, connector: &str) -> Result<StreamWriter, Diag> {
+    pub fn open(stream: &Stream, url: &str, connector: &str) -> Result<StreamWriter, Diag> {
         let subject = stream.subject.clone().ok_or_else(|| {
             Diag::new(
                 codes::E603_CONNECTOR_MISSING,
@@ -34,7 +35,8 @@ impl StreamWriter {
             )
         })?;
         let runtime = runtime()?;
-        let (context, _) = runtime.block_on(connect(stream, "outbound", subjects_of(stream)))?;
+        let (context, _) =
+            runtime.block_on(connect(stream, url, "outbound", subjects_of(stream)))?;
         Ok(StreamWriter {
             runtime,
             context,
