@@ -70,7 +70,9 @@ impl Drop for NatsStream {
             .unwrap();
         runtime.block_on(async move {
             if let Ok(client) = async_nats::connect("nats://127.0.0.1:4222").await {
-                let _ = async_nats::jetstream::new(client).delete_stream(&name).await;
+                let _ = async_nats::jetstream::new(client)
+                    .delete_stream(&name)
+                    .await;
             }
         });
     }
@@ -424,12 +426,12 @@ fn run_follow_stores_an_mqtt_topics_messages_as_they_arrive_until_sigterm() {
         return;
     };
     let dir = common::tempdir("brokers", "mqtt-follow");
-    let keys = format!("topic = \"sluice/{topic}/orders\"\nconsumer = \"{topic}\"");
+    let keys = format!("topic = \"sluice/{topic}/orders\"\nconsumer = \"{topic}\"\nbatch = 5");
     std::fs::write(dir.join("pub.toml"), writer(MQTT, &keys)).unwrap();
     std::fs::write(dir.join("r.toml"), reader("reader", MQTT, &keys)).unwrap();
     let mut follower = spawn(&dir, &["r.toml", "--store", "r.db", "--follow"]);
-    // subscribed once its first (empty) commit made the store
-    for (from, to) in [(0, 1), (1, 2), (2, 3000)] {
+    // one message, then exactly a batch, then many
+    for (from, to) in [(0, 1), (1, 6), (6, 3000)] {
         std::fs::write(dir.join("in.ndjson"), records(from, to)).unwrap();
         let started = Instant::now();
         loop {
@@ -598,4 +600,32 @@ fn a_nats_message_committed_before_a_kill_that_lost_its_ack_is_skipped() {
             stream.to_lowercase()
         ),
     );
+}
+
+/// Regression: a followed stream's delivery that filled a whole batch was not committed
+/// until another message came (the run commits when the source has caught up, and a full
+/// delivery did not count as caught up), so a burst of exactly `batch` messages waited.
+#[test]
+fn a_followed_delivery_that_fills_a_batch_is_committed_without_waiting_for_more() {
+    let Some(topic) = name_on(1883, "mqtt-full-batch") else {
+        return;
+    };
+    let dir = common::tempdir("brokers", "mqtt-full-batch");
+    let keys = format!("topic = \"sluice/{topic}/orders\"\nconsumer = \"{topic}\"\nbatch = 4");
+    std::fs::write(dir.join("pub.toml"), writer(MQTT, &keys)).unwrap();
+    std::fs::write(dir.join("r.toml"), reader("reader", MQTT, &keys)).unwrap();
+    // the session exists (subscribed) before the follower starts and the burst is published
+    let (code, err) = run(&dir, &["r.toml", "--store", "r.db"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(dir.join("in.ndjson"), records(0, 4)).unwrap();
+    let (code, err) = run(
+        &dir,
+        &["pub.toml", "--input", "in.ndjson", "--store", "pub.db"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut follower = spawn(&dir, &["r.toml", "--store", "r.db", "--follow"]);
+    wait_for("a full batch in the store", &mut follower, || {
+        stored(&dir, "r.db").0 == 4
+    });
+    kill_9(&mut follower);
 }

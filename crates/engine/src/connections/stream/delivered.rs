@@ -260,6 +260,8 @@ impl<D: Deliveries> crate::transform::source::RecordSource for DeliveredReader<D
     }
 
     fn caught_up(&self) -> bool {
-        self.took_all && self.queued.is_empty()
+        // A followed stream commits each delivery whole: the next may be long in coming,
+        // and what is held must not wait for it.
+        (self.took_all || self.follow.is_some()) && self.queued.is_empty()
     }
 }
