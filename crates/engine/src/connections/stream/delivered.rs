@@ -34,8 +34,11 @@ pub trait Deliveries: Send {
     fn id(message: &Self::Message) -> u64;
     /// Its body: a JSON record or an NDJSON body of many.
     fn body(message: &Self::Message) -> &[u8];
-    /// Acknowledges messages whose records are committed (or skipped).
+    /// Acknowledges messages whose records are committed: every message delivered before
+    /// them is among them or acknowledged already, so one acknowledgement may cover all.
     fn ack(&mut self, messages: Vec<Self::Message>) -> Result<(), Diag>;
+    /// Acknowledges these messages alone (ones skipped, with others before them pending).
+    fn ack_each(&mut self, messages: Vec<Self::Message>) -> Result<(), Diag>;
     /// At the end of a read: gives back what was delivered and not handed out, and sends
     /// what is still to be sent (acknowledgements).
     fn close(&mut self);
@@ -232,7 +235,8 @@ impl<D: Deliveries> DeliveredReader<D> {
         }
         if !skipped.is_empty() {
             if let Some(deliveries) = acks.deliveries.as_mut() {
-                deliveries.ack(skipped)?;
+                // at once: a broker's in-flight window must not fill with them
+                deliveries.ack_each(skipped)?;
             }
         }
         Ok(true)

@@ -124,6 +124,11 @@ impl Deliveries for TopicDeliveries {
         .map_err(|e| failed("inbound", &self.url, format!("cannot acknowledge: {e}")))
     }
 
+    fn ack_each(&mut self, messages: Vec<Self::Message>) -> Result<(), Diag> {
+        // a PUBACK is for one message whatever was delivered before it
+        self.ack(messages)
+    }
+
     fn close(&mut self) {
         // what was delivered and not acknowledged stays in the session for the next run
         if self.client.disconnect().is_ok() {

@@ -128,17 +128,14 @@ impl Source for StreamSource {
         if !done.is_empty() {
             crate::failpoint("stream-committed-unacked");
         }
-        self.runtime.block_on(async {
-            for message in done {
-                message.double_ack().await.map_err(|e| {
-                    Diag::new(
-                        codes::E614_REMOTE_UNREACHABLE,
-                        format!("cannot acknowledge a message: {e}"),
-                    )
-                })?;
-            }
-            Ok(())
-        })
+        // the acknowledgements are confirmed together, not one round trip after another
+        let confirmed = self.runtime.block_on(futures_util::future::join_all(
+            done.iter().map(async_nats::jetstream::Message::double_ack),
+        ));
+        match confirmed.into_iter().find_map(Result::err) {
+            Some(e) => Err(failed(format!("cannot acknowledge a message: {e}"))),
+            None => Ok(()),
+        }
     }
 
     fn open(

@@ -106,6 +106,19 @@ impl Deliveries for QueueDeliveries {
 
     fn ack(&mut self, messages: Vec<Self::Message>) -> Result<(), Diag> {
         let url = &self.url;
+        // one frame acknowledges them all: every message delivered on the channel before the
+        // last is committed or was acknowledged already
+        let Some(last) = messages.into_iter().max_by_key(|m| m.delivery_tag) else {
+            return Ok(());
+        };
+        self.runtime
+            .block_on(last.ack(lapin::options::BasicAckOptions { multiple: true }))
+            .map(|_| ())
+            .map_err(|e| failed("inbound", url, format!("cannot acknowledge: {e}")))
+    }
+
+    fn ack_each(&mut self, messages: Vec<Self::Message>) -> Result<(), Diag> {
+        let url = &self.url;
         self.runtime.block_on(async {
             for message in messages {
                 message
