@@ -64,6 +64,7 @@ macro_rules! layers {
 }
 
 layers! {
+    sluice_core::analysis as analysis;
     sluice_core::compile as compile;
     sluice_core::diagnostics as diagnostics;
     sluice_core::interp as interp;

@@ -4,6 +4,7 @@
 //! on it, and the compiler keeps them from reaching back down.
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 pub mod compile;
 pub mod diagnostics;
 pub mod interp;

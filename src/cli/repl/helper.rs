@@ -105,28 +105,14 @@ impl Completer for ReplHelper {
             }
             return Ok((start, out));
         }
-        let quoted = before
-            .get(..start)
-            .is_some_and(|b| b.ends_with('\'') || b.ends_with("$'"));
-        if !quoted {
-            let lower = word.to_lowercase();
-            for f in stdlib::all() {
-                if f.name.starts_with(&lower) {
-                    out.push(Pair {
-                        display: f.name.to_string(),
-                        replacement: format!("{}(", f.name),
-                    });
-                }
-            }
-        }
-        for field in self.fields.borrow().iter() {
-            if field.starts_with(word) {
-                out.push(Pair {
-                    display: field.clone(),
-                    replacement: field.clone(),
-                });
-            }
-        }
+        let (start, items) = crate::analysis::complete(line, pos, &self.fields.borrow());
+        let out = items
+            .into_iter()
+            .map(|c| Pair {
+                display: c.label,
+                replacement: c.insert,
+            })
+            .collect();
         Ok((start, out))
     }
 }
