@@ -38,6 +38,11 @@ mod api;
 #[doc(hidden)]
 pub mod cli;
 
+/// `sluice lsp` (the command line starts it).
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod lsp;
+
 /// `sluice serve` (the command line starts it).
 #[cfg(feature = "serve")]
 #[doc(hidden)]

@@ -69,6 +69,7 @@ const LAYERS: &[&str] = &[
     "interp",
     "compile",
     "transform",
+    "analysis",
     "jit",
     "native",
     "driver",
@@ -78,6 +79,7 @@ const LAYERS: &[&str] = &[
     "executor",
     "api",
     "serve",
+    "lsp",
     "docs",
     "cli",
 ];

@@ -6,6 +6,7 @@ pub mod check;
 pub mod eval;
 pub mod explain;
 pub mod functions;
+pub mod lsp;
 pub mod objects;
 pub mod repl;
 pub mod review;
@@ -58,6 +59,9 @@ enum Command {
     Review(review::ReviewArgs),
     /// Write and test formulas against sample records.
     Repl(repl::ReplArgs),
+    /// Serve the Language Server Protocol over stdio: check, completion, hover and signature
+    /// help for connector files in any editor.
+    Lsp(lsp::LspArgs),
     /// Keep connectors running by their frequency, with an HTTP API, metrics and a web page.
     Serve(serve::ServeArgs),
     /// Create, list and revoke the API tokens of `sluice serve`.
@@ -83,6 +87,7 @@ pub fn main() -> i32 {
         Command::Status(args) => status::run_status(args),
         Command::Review(args) => review::run_review(args),
         Command::Repl(args) => repl::run(args),
+        Command::Lsp(args) => lsp::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Token(args) => token::run(args),
