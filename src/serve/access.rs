@@ -300,7 +300,7 @@ fn needed(method: &Method, path: &str, config: &AccessConfig) -> Option<Role> {
     match (method, segments.as_slice()) {
         (
             _,
-            [""] | ["app.js"] | ["app.css"] | ["healthz"] | ["session"] | ["login"] | ["logout"],
+            [""] | ["app.js"] | ["app.css"] | ["favicon.svg"] | ["healthz"] | ["session"] | ["login"] | ["logout"],
         ) => None,
         (_, ["hooks", _]) => None,
         (_, ["metrics"]) if config.open_metrics => None,

@@ -35,6 +35,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/", get(page))
         .route("/app.js", get(script))
         .route("/app.css", get(style))
+        .route("/favicon.svg", get(icon))
         .route("/session", get(session))
         .route("/login", post(login))
         .route("/logout", post(logout))
@@ -45,6 +46,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/connectors/{name}/run", post(run_now))
         .route("/connectors/{name}/dead-letters", get(dead_letters))
         .route("/runs", get(runs))
+        .route("/studio/formula", post(super::studio::formula))
         .route("/runs/{id}", get(run_of))
         .route("/hooks/{name}", post(hook))
         .fallback(not_found)
@@ -92,6 +94,13 @@ async fn style() -> Response {
         .into_response()
 }
 
+async fn icon() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "image/svg+xml")],
+        include_str!("favicon.svg"),
+    )
+}
+
 async fn session(State(server): State<Arc<Server>>, headers: HeaderMap) -> Response {
     blocking(move || Json(super::access::whoami(&server, &headers)).into_response()).await
 }
@@ -121,7 +130,7 @@ async fn logout(State(server): State<Arc<Server>>, headers: HeaderMap) -> Respon
     response
 }
 
-fn too_large(limit: u64) -> Response {
+pub(super) fn too_large(limit: u64) -> Response {
     error(
         StatusCode::PAYLOAD_TOO_LARGE,
         &Diag::new(
@@ -212,7 +221,7 @@ fn describe(
 
 /// Runs `answer` off the async threads: it reads the store, whose PostgreSQL client
 /// blocks (and may not run inside the server's runtime).
-async fn blocking(answer: impl FnOnce() -> Response + Send + 'static) -> Response {
+pub(super) async fn blocking(answer: impl FnOnce() -> Response + Send + 'static) -> Response {
     tokio::task::spawn_blocking(answer)
         .await
         .unwrap_or_else(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())

@@ -12,6 +12,7 @@ mod metrics;
 mod runner;
 pub mod schedule;
 mod state;
+mod studio;
 mod watch;
 
 use std::collections::HashMap;
