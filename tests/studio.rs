@@ -41,12 +41,25 @@ formula = "upper(data('name'))"
 /// Twelve connectors in two sets (`erp`, `crm`), each directory with its records.
 fn connector_sets(dir: &Path) {
     for (set, names) in [
-        ("erp", ["orders-1", "orders-2", "partners", "items", "prices", "stock", "invoices"].as_slice()),
-        ("crm", ["contacts", "leads", "orders-3", "visits", "tickets"].as_slice()),
+        (
+            "erp",
+            [
+                "orders-1", "orders-2", "partners", "items", "prices", "stock", "invoices",
+            ]
+            .as_slice(),
+        ),
+        (
+            "crm",
+            ["contacts", "leads", "orders-3", "visits", "tickets"].as_slice(),
+        ),
     ] {
         let folder = dir.join(set);
         std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(folder.join("records.ndjson"), "{\"id\": 1, \"name\": \"a\"}\n").unwrap();
+        std::fs::write(
+            folder.join("records.ndjson"),
+            "{\"id\": 1, \"name\": \"a\"}\n",
+        )
+        .unwrap();
         for name in names {
             let name = format!("{set}-{name}");
             std::fs::write(folder.join(format!("{name}.toml")), connector(&name)).unwrap();
@@ -66,8 +79,15 @@ fn browser_ready() -> bool {
             "CI must have Playwright and Chromium"
         );
         let skipped = concat!(env!("CARGO_MANIFEST_DIR"), "/target/skipped-tests.txt");
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(skipped) {
-            let _ = writeln!(f, "studio::a_mapping_author_uses_the_studio…: skipped: no Playwright or Chromium");
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(skipped)
+        {
+            let _ = writeln!(
+                f,
+                "studio::a_mapping_author_uses_the_studio…: skipped: no Playwright or Chromium"
+            );
         }
     }
     ready
@@ -82,7 +102,11 @@ fn a_mapping_author_uses_the_connector_list_and_the_playground_in_a_browser() {
     connector_sets(&dir);
     let served = Served::start(&dir, &["erp", "crm"], &[]);
     served.wait_until("twelve connectors", 30, |s| {
-        s.json("/connectors")["connectors"].as_array().unwrap().len() == 12
+        s.json("/connectors")["connectors"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 12
     });
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/studio.py");
@@ -97,8 +121,16 @@ fn a_mapping_author_uses_the_connector_list_and_the_playground_in_a_browser() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success() && said.contains("ok"), "{said}\n{}", served.log());
-    for shot in ["studio-connectors.png", "studio-playground.png", "studio-playground-zoom.png"] {
+    assert!(
+        out.status.success() && said.contains("ok"),
+        "{said}\n{}",
+        served.log()
+    );
+    for shot in [
+        "studio-connectors.png",
+        "studio-playground.png",
+        "studio-playground-zoom.png",
+    ] {
         assert!(shots.join(shot).exists(), "{shot}");
     }
 }
@@ -122,15 +154,157 @@ fn the_formula_endpoint_answers_problems_types_values_and_completions() {
     let answer = ask(json!({"formula": "round(10 / data('n'), 1)", "records": records}));
     assert_eq!(answer["findings"], json!([]));
     assert_eq!(answer["values"][0]["value"], json!(2.5));
-    assert!(answer["values"][1]["error"]["code"].as_str().unwrap().starts_with('E'), "{answer}");
-    assert!(answer["type"].as_str().unwrap().contains("number"), "{answer}");
-    assert!(answer["ir"].as_str().is_some_and(|ir| !ir.is_empty()), "{answer}");
+    assert!(
+        answer["values"][1]["error"]["code"]
+            .as_str()
+            .unwrap()
+            .starts_with('E'),
+        "{answer}"
+    );
+    assert!(
+        answer["type"].as_str().unwrap().contains("number"),
+        "{answer}"
+    );
+    assert!(
+        answer["ir"].as_str().is_some_and(|ir| !ir.is_empty()),
+        "{answer}"
+    );
     let answer = ask(json!({"formula": "upper(nmae)", "records": records}));
     assert_eq!(answer["findings"].as_array().unwrap().len(), 1, "{answer}");
     assert_eq!(answer["values"], json!([]));
     let answer = ask(json!({"formula": "upper(data('na", "records": records, "cursor": 15}));
-    assert_eq!(answer["completion"]["items"][0]["label"], "name", "{answer}");
-    assert_eq!(answer["signature"]["label"].as_str().unwrap().split('(').next(), Some("data"));
+    assert_eq!(
+        answer["completion"]["items"][0]["label"], "name",
+        "{answer}"
+    );
+    assert_eq!(
+        answer["signature"]["label"]
+            .as_str()
+            .unwrap()
+            .split('(')
+            .next(),
+        Some("data")
+    );
     let (status, _) = served.request("POST", "/studio/formula", &[], b"not json");
     assert_eq!(status, 400);
+}
+
+/// The wizard's connector as the page sends it.
+fn draft(name: &str, formula: &str, active: bool) -> Value {
+    json!({
+        "name": name,
+        "description": "made in the wizard",
+        "conditions": ["data('Balance') > 0"],
+        "inbound": {"type": "ndjson", "active": active, "path": "records.ndjson"},
+        "outbound": {"type": "store", "active": true, "object": "customer", "primary_key": "id"},
+        "mappings": [
+            {"target": "id", "field": "CardCode"},
+            {"target": "source", "raw": "SAP"},
+            {"target": "name", "formula": formula},
+        ],
+    })
+}
+
+#[test]
+fn the_wizard_endpoint_checks_dry_runs_and_writes_a_connector_only_when_it_passes() {
+    let dir = common::tempdir("studio", "drafts");
+    connector_sets(&dir);
+    let erp = dir.join("erp");
+    let served = Served::start(&dir, &["erp", "crm"], &[]);
+    let records = json!([
+        {"CardCode": "C1", "CardName": "Acme", "Balance": 10},
+        {"CardCode": "C2", "CardName": "Bolt", "Balance": -5},
+        {"CardCode": "C3", "CardName": null, "Balance": 3}
+    ]);
+    let send = |connector: Value, write: bool| -> Value {
+        let body = json!({"connector": connector, "records": records, "write": write});
+        let (status, answer) = served.request(
+            "POST",
+            "/studio/connectors",
+            &[("Content-Type", "application/json")],
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(status, 200, "{answer}");
+        serde_json::from_str(&answer).unwrap()
+    };
+
+    // a misspelt function: the problem, its place, nothing written
+    let answer = send(draft("wizard-made", "uper(data('CardName'))", false), true);
+    assert_eq!(answer["problems"][0]["code"], "E201", "{answer}");
+    assert_eq!(answer["problems"][0]["place"], "mappings[2]", "{answer}");
+    assert_eq!(answer["written"], Value::Null);
+    assert!(!erp.join("wizard-made.toml").exists());
+
+    // fixed: the TOML, the dry run (mapped, filtered, dead letter), the conditions' counts
+    let fixed = draft("wizard-made", "upper(data('CardName')) & '!'", false);
+    let answer = send(fixed.clone(), false);
+    assert_eq!(answer["problems"], json!([]), "{answer}");
+    assert!(
+        answer["toml"].as_str().unwrap().contains("[[mappings]]"),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["dry_run"][0]["output"],
+        json!({"id": "C1", "source": "SAP", "name": "ACME!"})
+    );
+    assert_eq!(answer["dry_run"][1]["filtered"], 1, "{answer}");
+    assert_eq!(answer["conditions"][0]["passing"], 2, "{answer}");
+    assert_eq!(answer["conditions"][0]["of"], 3, "{answer}");
+
+    // written: inactive, with its sample, served, and `sluice check` passes it
+    let answer = send(fixed, true);
+    let path = erp.join("wizard-made.toml");
+    assert!(
+        answer["written"]
+            .as_str()
+            .unwrap()
+            .ends_with("erp/wizard-made.toml"),
+        "{answer}"
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("active = false"), "{text}");
+    assert!(erp.join("wizard-made.sample.ndjson").exists());
+    served.wait_until("the new connector served", 20, |s| {
+        s.json("/connectors")["connectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "wizard-made" && c["active"] == false)
+    });
+    let (code, out, err) = common::run(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // activated: written again, the previous file kept beside it
+    let answer = send(
+        draft("wizard-made", "upper(data('CardName')) & '!'", true),
+        true,
+    );
+    assert_eq!(answer["problems"], json!([]), "{answer}");
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .contains("active = true"));
+    let kept = std::fs::read_dir(&erp)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("wizard-made.toml.~")
+        })
+        .count();
+    assert_eq!(kept, 1, "the previous version is kept");
+    served.wait_until("the connector active", 20, |s| {
+        s.connector("wizard-made")["active"] == true
+    });
+
+    // the name of a connector served from another file is refused (new files go to the
+    // first directory served)
+    let answer = send(draft("crm-leads", "upper(data('CardName'))", false), true);
+    assert!(
+        answer["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unique"),
+        "{answer}"
+    );
 }

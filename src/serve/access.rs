@@ -300,12 +300,20 @@ fn needed(method: &Method, path: &str, config: &AccessConfig) -> Option<Role> {
     match (method, segments.as_slice()) {
         (
             _,
-            [""] | ["app.js"] | ["app.css"] | ["favicon.svg"] | ["healthz"] | ["session"] | ["login"] | ["logout"],
+            [""]
+            | ["app.js"]
+            | ["app.css"]
+            | ["favicon.svg"]
+            | ["healthz"]
+            | ["session"]
+            | ["login"]
+            | ["logout"],
         ) => None,
         (_, ["hooks", _]) => None,
         (_, ["metrics"]) if config.open_metrics => None,
         (&Method::POST, ["connectors", _, "run"]) => Some(Role::Operate),
         (_, ["connectors", _, "dead-letters"]) => Some(Role::Admin),
+        (_, ["studio", "connectors"]) => Some(Role::Admin),
         _ => Some(Role::Read),
     }
 }

@@ -47,6 +47,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/connectors/{name}/dead-letters", get(dead_letters))
         .route("/runs", get(runs))
         .route("/studio/formula", post(super::studio::formula))
+        .route("/studio/connectors", post(super::drafts::draft))
         .route("/runs/{id}", get(run_of))
         .route("/hooks/{name}", post(hook))
         .fallback(not_found)

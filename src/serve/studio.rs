@@ -68,11 +68,7 @@ fn analyse(ask: &Ask, limits: crate::limits::Limits) -> Value {
         })
         .collect();
     let compiled = compile(text, &options).ok();
-    let mut fields: Vec<String> = ask
-        .records
-        .iter()
-        .flat_map(|r| r.keys().cloned())
-        .collect();
+    let mut fields: Vec<String> = ask.records.iter().flat_map(|r| r.keys().cloned()).collect();
     fields.sort();
     fields.dedup();
     let (completion, signature) = match ask.cursor {
@@ -82,9 +78,9 @@ fn analyse(ask: &Ask, limits: crate::limits::Limits) -> Value {
                 .into_iter()
                 .map(|c| json!({"label": c.label, "insert": c.insert, "detail": c.detail, "doc": c.doc}))
                 .collect();
-            let signature = analysis::signature_help(text, at).map(|s| {
-                json!({"label": s.label, "params": s.params, "active": s.active, "doc": s.doc})
-            });
+            let signature = analysis::signature_help(text, at).map(
+                |s| json!({"label": s.label, "params": s.params, "active": s.active, "doc": s.doc}),
+            );
             (json!({"start": start, "items": items}), signature)
         }
         None => (Value::Null, None),
@@ -117,8 +113,8 @@ fn values(
     records
         .iter()
         .take(RECORDS)
-        .map(|record| {
-            match program.execute_json(&Value::Object(record.clone()), &ctx) {
+        .map(
+            |record| match program.execute_json(&Value::Object(record.clone()), &ctx) {
                 Ok(Output::Mapped(fields)) => {
                     let shown = fields
                         .get("result")
@@ -133,7 +129,7 @@ fn values(
                         "message": diag.map_or_else(|| e.to_string(), |d| d.message),
                     }})
                 }
-            }
-        })
+            },
+        )
         .collect()
 }

@@ -1,0 +1,262 @@
+//! The wizard's connector, as the page builds it (the connector's JSON form): `POST
+//! /studio/connectors` checks it as `sluice check` does, shows it as the TOML file it would
+//! be, dry-runs it over the sample records (each record's output, the condition that
+//! filtered it, or its dead letter's code), counts the sample records each condition passes,
+//! and — when asked to write, and only when it has no problem — writes it into the served
+//! directory with its sample beside it, keeping the file it replaces. New connectors are
+//! written inactive unless activation is asked for. Admin only.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::Server;
+use crate::transform::connector_file::ConnectorFile;
+use crate::{Context, Options, Output, Program};
+
+/// The largest request: a connector and its sample records.
+const BODY_LIMIT: usize = 1024 * 1024;
+/// The most sample records dry-run.
+const RECORDS: usize = 50;
+
+/// What the page sends.
+#[derive(Deserialize)]
+struct Draft {
+    connector: serde_json::Map<String, Value>,
+    #[serde(default)]
+    records: Vec<serde_json::Map<String, Value>>,
+    /// Write the file when the connector has no problem.
+    #[serde(default)]
+    write: bool,
+}
+
+/// `POST /studio/connectors`.
+pub async fn draft(State(server): State<Arc<Server>>, body: Body) -> Response {
+    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return super::api::too_large(BODY_LIMIT as u64);
+    };
+    let draft: Draft = match serde_json::from_slice(&body) {
+        Ok(draft) => draft,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": {"code": "E610", "message": format!("the request is not {{connector, records, write}}: {e}")}})),
+            )
+                .into_response()
+        }
+    };
+    super::api::blocking(move || answer(&server, draft)).await
+}
+
+fn answer(server: &Server, draft: Draft) -> Response {
+    let name = draft
+        .connector
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let Some(dir) = served_dir(&server.config.paths) else {
+        return (
+            StatusCode::CONFLICT,
+            Json(json!({"error": {"code": "E610", "message": "this server serves no directory to write connectors into"}})),
+        )
+            .into_response();
+    };
+    let path = dir.join(format!("{}.toml", file_name(&name)));
+    let sample = dir.join(format!("{}.sample.ndjson", file_name(&name)));
+    let toml = match as_toml(&draft.connector, &sample) {
+        Ok(toml) => toml,
+        Err(message) => return Json(
+            json!({"toml": "", "problems": [{"code": "E601", "message": message, "line": null}]}),
+        )
+        .into_response(),
+    };
+    let mut problems = check(&path, &toml, &server.config.limits);
+    let clash = server
+        .lock()
+        .named(&name)
+        .map(|e| e.path.clone())
+        .filter(|other| !same_file(other, &path));
+    if let Some(other) = clash {
+        problems.push(json!({"code": "E610", "line": 1, "message": format!("a connector named `{name}` is served already from {}: the name must be unique", other.display())}));
+    }
+    let (dry_run, conditions) = match problems.is_empty() {
+        true => dry_run(&draft, server.config.limits),
+        false => (Vec::new(), Vec::new()),
+    };
+    let written = match (draft.write, problems.is_empty()) {
+        (true, true) => match write(&path, &toml, &sample, &draft.records) {
+            Ok(()) => Some(path.display().to_string()),
+            Err(e) => {
+                problems.push(json!({"code": "E803", "line": null, "message": format!("cannot write {}: {e}", path.display())}));
+                None
+            }
+        },
+        _ => None,
+    };
+    Json(json!({
+        "toml": toml,
+        "problems": problems,
+        "dry_run": dry_run,
+        "conditions": conditions,
+        "written": written,
+    }))
+    .into_response()
+}
+
+/// The first directory the server serves: where new connectors go.
+fn served_dir(paths: &[PathBuf]) -> Option<PathBuf> {
+    paths.iter().find(|p| p.is_dir()).cloned()
+}
+
+/// A file name for a connector named `name`: letters, digits, `-` and `_` kept.
+fn file_name(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(
+            |c| match c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                true => c,
+                false => '_',
+            },
+        )
+        .collect();
+    match safe.trim_matches('_').is_empty() {
+        true => "connector".into(),
+        false => safe,
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// The connector as its TOML file, naming its sample file in the first line.
+fn as_toml(connector: &serde_json::Map<String, Value>, sample: &Path) -> Result<String, String> {
+    let body = toml::to_string(connector)
+        .map_err(|e| format!("the connector is not a TOML document: {e}"))?;
+    let sample = sample
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(format!(
+        "# sample: {sample}\n# written by Sluice Studio\n{body}"
+    ))
+}
+
+/// The problems `sluice check` finds in the file `toml` at `path`.
+fn check(path: &Path, toml: &str, limits: &crate::limits::Limits) -> Vec<Value> {
+    let shown = path.display().to_string();
+    let problems = match ConnectorFile::from_text(&shown, toml, false) {
+        Ok(file) => match crate::executor::prepare::prepare(file, limits) {
+            Ok(_) => return Vec::new(),
+            Err(unprepared) => unprepared.problems,
+        },
+        Err(problems) => problems,
+    };
+    problems
+        .iter()
+        .map(|p| {
+            let place = p.formula.as_ref().map(|f| f.place.to_string());
+            let detail = p
+                .formula
+                .as_ref()
+                .and_then(|f| f.diags.first())
+                .map(|d| d.message.clone());
+            json!({"code": p.diag.code.id, "message": detail.unwrap_or_else(|| p.diag.message.clone()), "line": p.line, "place": place})
+        })
+        .collect()
+}
+
+/// Each sample record through the connector, and how many pass each condition.
+fn dry_run(draft: &Draft, limits: crate::limits::Limits) -> (Vec<Value>, Vec<Value>) {
+    let options = Options {
+        limits,
+        ..Options::default()
+    };
+    let text = Value::Object(draft.connector.clone()).to_string();
+    let Ok(program) = Program::from_json(&text, &options) else {
+        return (Vec::new(), Vec::new());
+    };
+    let ctx = Context::at_instant(chrono::Utc::now().fixed_offset());
+    let records: Vec<Value> = draft
+        .records
+        .iter()
+        .take(RECORDS)
+        .map(|r| Value::Object(r.clone()))
+        .collect();
+    let outcomes = records
+        .iter()
+        .map(|record| match program.execute_json(record, &ctx) {
+            Ok(Output::Mapped(fields)) => {
+                let line = Output::Mapped(fields).to_json().unwrap_or_default();
+                json!({"output": serde_json::from_str::<Value>(&line).unwrap_or(Value::Null)})
+            }
+            Ok(Output::Filtered { condition }) => json!({"filtered": condition}),
+            Err(e) => {
+                let diag = e.diags().into_iter().next();
+                json!({"dead_letter": {
+                    "code": diag.as_ref().map_or("E300", |d| d.code.id),
+                    "message": diag.map_or_else(|| e.to_string(), |d| d.message),
+                }})
+            }
+        })
+        .collect();
+    let conditions = draft
+        .connector
+        .get("conditions")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(|condition| {
+                    let passing = Program::compile_with(condition, &options).map_or(0, |p| {
+                        records
+                            .iter()
+                            .filter(|r| {
+                                matches!(p.execute_json(r, &ctx), Ok(Output::Mapped(f))
+                                    if f.get("result").is_some_and(|v| v.to_json() == "true"))
+                            })
+                            .count()
+                    });
+                    json!({"condition": condition, "passing": passing, "of": records.len()})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (outcomes, conditions)
+}
+
+/// Writes the connector and its sample, keeping the file it replaces as
+/// `<file>.~<seconds>~` (not a connector file: the server does not serve it).
+fn write(
+    path: &Path,
+    toml: &str,
+    sample: &Path,
+    records: &[serde_json::Map<String, Value>],
+) -> std::io::Result<()> {
+    if path.exists() {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        std::fs::copy(path, path.with_extension(format!("toml.~{stamp}~")))?;
+    }
+    let lines: String = records
+        .iter()
+        .map(|r| format!("{}\n", Value::Object(r.clone())))
+        .collect();
+    std::fs::write(sample, lines)?;
+    // written whole under another name, then renamed: the watcher never reads half a file
+    let partial = path.with_extension("toml.partial");
+    std::fs::write(&partial, toml)?;
+    std::fs::rename(&partial, path)
+}
