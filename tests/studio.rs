@@ -308,3 +308,74 @@ fn the_wizard_endpoint_checks_dry_runs_and_writes_a_connector_only_when_it_passe
         "{answer}"
     );
 }
+
+#[test]
+fn a_mapping_author_creates_a_connector_through_the_six_steps_and_activates_it() {
+    if !browser_ready() {
+        return;
+    }
+    let dir = common::tempdir("studio", "wizard");
+    connector_sets(&dir);
+    let erp = dir.join("erp");
+    let sample = dir.join("partners.sample.ndjson");
+    let records = "{\"CardCode\": \"C001\", \"CardName\": \"Acme GmbH\", \"Balance\": 10}\n\
+                   {\"CardCode\": \"C002\", \"CardName\": \"Bolt AG\", \"Balance\": -5}\n\
+                   {\"CardCode\": \"C003\", \"CardName\": \"Cog KG\", \"Balance\": 3}\n";
+    std::fs::write(&sample, records).unwrap();
+    std::fs::write(erp.join("partners.ndjson"), records).unwrap();
+    let served = Served::start(&dir, &["erp", "crm"], &[]);
+    served.wait_until("twelve connectors", 30, |s| {
+        s.json("/connectors")["connectors"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 12
+    });
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/wizard.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(format!("http://{}", served.addr))
+        .arg(&sample)
+        .arg(&shots)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.contains("ok"),
+        "{said}\n{}",
+        served.log()
+    );
+    // on disk: the connector, active, passing `sluice check`; its sample; the inactive
+    // version it replaced
+    let path = erp.join("partners-to-fsm.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("active = true") && text.contains("upper(data('CardName'))"),
+        "{text}"
+    );
+    let (code, out, err) = common::run(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(erp.join("partners-to-fsm.sample.ndjson").exists());
+    let versions: Vec<String> = std::fs::read_dir(&erp)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("partners-to-fsm.toml.~"))
+        .collect();
+    assert_eq!(versions.len(), 1, "{versions:?}");
+    // in the store: the run from the list stored the two records that pass the condition
+    let store = rusqlite::Connection::open(dir.join("sluice.db")).unwrap();
+    let stored: i64 = store
+        .query_row(
+            "SELECT count(*) FROM objects WHERE type = 'fsmcustomer'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 2);
+}

@@ -36,6 +36,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/app.js", get(script))
         .route("/app.css", get(style))
         .route("/favicon.svg", get(icon))
+        .route("/wizard.js", get(wizard_script))
         .route("/session", get(session))
         .route("/login", post(login))
         .route("/logout", post(logout))
@@ -91,6 +92,14 @@ async fn style() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("page.css"),
+    )
+        .into_response()
+}
+
+async fn wizard_script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("wizard.js"),
     )
         .into_response()
 }

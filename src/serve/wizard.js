@@ -1,0 +1,253 @@
+"use strict";
+// The six-step wizard of Sluice Studio: Information, Inbound, Outbound, Mapping Field,
+// Conditions, Completed. It builds the connector's JSON form, has the server check and
+// dry-run it (POST /studio/connectors), and writes it only when it passes.
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const state = {step: 1, targets: [], conditions: [], records: [], written: false};
+  const api = async (body) => {
+    const answer = await fetch("/studio/connectors", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
+    if (!answer.ok) throw new Error("the server refused (" + answer.status + "): " + (await answer.text()));
+    return answer.json();
+  };
+
+  function show(step) {
+    state.step = step;
+    for (const f of document.querySelectorAll("#wizard fieldset")) f.hidden = Number(f.dataset.step) !== step;
+    for (const li of document.querySelectorAll("#w-steps li")) {
+      if (Number(li.dataset.step) === step) li.setAttribute("aria-current", "step"); else li.removeAttribute("aria-current");
+    }
+    $("w-back").disabled = step === 1;
+    $("w-next").hidden = step === 6;
+    $("w-error").textContent = "";
+    if (step === 4) readSample();
+    if (step === 5) renderConditions();
+    if (step === 6) review();
+    const first = document.querySelector(`#wizard fieldset[data-step="${step}"] input, #wizard fieldset[data-step="${step}"] select`);
+    if (first) first.focus();
+  }
+
+  function next() {
+    if (state.step === 1) {
+      const name = $("w-name").value.trim();
+      if (!name) { $("w-error").textContent = "a connector needs a name"; $("w-name").focus(); return; }
+      const taken = [...document.querySelectorAll("tr[data-connector]")].some((r) => r.dataset.connector === name);
+      if (taken && !state.written) { $("w-error").textContent = "a connector named " + name + " exists: the name must be unique"; return; }
+    }
+    show(state.step + 1);
+  }
+
+  // ---- the connector as JSON ----
+  function connector(activate) {
+    const inbound = {type: $("w-in-type").value, active: activate || $("w-in-active").checked};
+    if (inbound.type === "store") inbound.object = $("w-in-object").value.trim();
+    else inbound.path = $("w-in-path").value.trim() || "records.ndjson";
+    const outbound = {type: $("w-out-type").value, active: $("w-out-active").checked};
+    if ($("w-out-object").value.trim()) outbound.object = $("w-out-object").value.trim();
+    if ($("w-out-key").value.trim()) outbound.primary_key = $("w-out-key").value.trim();
+    const c = {name: $("w-name").value.trim(), inbound, outbound, mappings: []};
+    if ($("w-description").value.trim()) c.description = $("w-description").value.trim();
+    for (const t of state.targets) {
+      const m = {target: t.name};
+      if (t.kind === "field") m.field = t.value;
+      else if (t.kind === "formula") m.formula = t.value;
+      else m.raw = rawValue(t.value);
+      c.mappings.push(m);
+    }
+    const conditions = state.conditions.filter((x) => x.trim());
+    if (conditions.length) c.conditions = conditions;
+    return c;
+  }
+  /** A Raw Data value typed as JSON when it is JSON (a number, true, "text"), else text. */
+  function rawValue(text) {
+    try { return JSON.parse(text); } catch (_) { return text; }
+  }
+
+  // ---- step 4: sample, sources and targets ----
+  function readSample() {
+    state.records = [];
+    for (const line of $("w-sample").value.split("\n")) {
+      if (!line.trim()) continue;
+      try { state.records.push(JSON.parse(line)); } catch (e) { $("w-error").textContent = "a sample line is not JSON: " + e.message; }
+    }
+    const fields = [...new Set(state.records.flatMap((r) => Object.keys(r)))];
+    const sources = $("w-sources");
+    sources.replaceChildren();
+    for (const field of fields) {
+      const chip = document.createElement("li");
+      chip.className = "chip";
+      chip.draggable = true;
+      chip.dataset.field = field;
+      chip.textContent = field;
+      chip.tabIndex = 0;
+      chip.title = "drag onto a target, or press Enter to map it to the selected target";
+      chip.addEventListener("dragstart", (e) => e.dataTransfer.setData("text/plain", field));
+      chip.addEventListener("keydown", (e) => {
+        if (e.key !== "Enter") return;
+        const target = state.targets[state.targets.length - 1];
+        if (target) { target.kind = "field"; target.value = field; renderTargets(); }
+      });
+      sources.appendChild(chip);
+    }
+    renderTargets();
+  }
+  function addTarget() {
+    const name = $("w-new-target").value.trim();
+    if (!name || state.targets.some((t) => t.name === name)) return;
+    state.targets.push({name, kind: "field", value: ""});
+    $("w-new-target").value = "";
+    renderTargets();
+  }
+  function renderTargets() {
+    const list = $("w-targets");
+    list.replaceChildren();
+    state.targets.forEach((t, i) => {
+      const li = document.createElement("li");
+      li.dataset.target = t.name;
+      const name = document.createElement("span");
+      name.textContent = t.name;
+      name.className = "target-name";
+      const kind = document.createElement("select");
+      kind.setAttribute("aria-label", "How " + t.name + " is mapped");
+      for (const [v, label] of [["field", "Field"], ["raw", "Raw Data"], ["formula", "Formula"]]) {
+        const o = document.createElement("option");
+        o.value = v; o.textContent = label; o.selected = t.kind === v;
+        kind.appendChild(o);
+      }
+      kind.addEventListener("change", () => { t.kind = kind.value; renderTargets(); });
+      const value = document.createElement(t.kind === "formula" ? "textarea" : "input");
+      value.className = "target-value";
+      value.setAttribute("aria-label", (t.kind === "formula" ? "Formula" : t.kind === "raw" ? "Value" : "Source field") + " of " + t.name);
+      value.value = t.value;
+      if (t.kind === "formula") { value.rows = 2; value.spellcheck = false; }
+      const finding = document.createElement("div");
+      finding.className = "finding";
+      finding.setAttribute("aria-live", "polite");
+      const sample = document.createElement("div");
+      sample.className = "sample";
+      value.addEventListener("input", () => { t.value = value.value; if (t.kind === "formula") checkFormula(t, finding, sample); });
+      li.append(name, kind, value, finding, sample);
+      li.addEventListener("dragover", (e) => { e.preventDefault(); li.classList.add("over"); });
+      li.addEventListener("dragleave", () => li.classList.remove("over"));
+      li.addEventListener("drop", (e) => {
+        e.preventDefault();
+        t.kind = "field";
+        t.value = e.dataTransfer.getData("text/plain");
+        renderTargets();
+      });
+      list.appendChild(li);
+      if (t.kind === "formula" && t.value) checkFormula(t, finding, sample);
+      if (i === state.targets.length - 1 && t.kind === "formula") value.focus();
+    });
+  }
+  const pending = new Map();
+  function checkFormula(t, finding, sample) {
+    clearTimeout(pending.get(t.name));
+    pending.set(t.name, setTimeout(async () => {
+      const answer = await fetch("/studio/formula", {method: "POST", headers: {"Content-Type": "application/json"},
+        body: JSON.stringify({formula: t.value, records: state.records.slice(0, 3)})});
+      const body = await answer.json();
+      const f = (body.findings || [])[0];
+      finding.textContent = f ? f.code + ": " + f.message + (f.label ? " — " + f.label : "") : "";
+      const v = (body.values || [])[0];
+      sample.textContent = !f && v ? "first sample: " + (v.error ? v.error.code + " " + v.error.message : JSON.stringify(v.value)) : "";
+    }, 150));
+  }
+
+  // ---- step 5: conditions, with how many sample records pass ----
+  function renderConditions() {
+    const list = $("w-conditions");
+    list.replaceChildren();
+    state.conditions.forEach((c, i) => {
+      const li = document.createElement("li");
+      const input = document.createElement("input");
+      input.value = c;
+      input.setAttribute("aria-label", "Condition " + (i + 1));
+      input.spellcheck = false;
+      const passing = document.createElement("span");
+      passing.className = "passing";
+      passing.setAttribute("aria-live", "polite");
+      input.addEventListener("input", () => { state.conditions[i] = input.value; countPassing(); });
+      li.append(input, passing);
+      list.appendChild(li);
+    });
+    countPassing();
+  }
+  let counting = null;
+  function countPassing() {
+    clearTimeout(counting);
+    counting = setTimeout(async () => {
+      const body = await api({connector: connector(false), records: state.records, write: false}).catch(() => null);
+      const spans = [...document.querySelectorAll("#w-conditions .passing")];
+      spans.forEach((s, i) => {
+        const problem = body && body.problems.find((p) => p.place === "conditions[" + i + "]");
+        const count = body && body.conditions.find((c) => c.condition === state.conditions[i]);
+        s.textContent = problem ? problem.code + ": " + problem.message : count ? count.passing + " of " + count.of + " sample records pass" : "";
+      });
+    }, 200);
+  }
+
+  // ---- step 6: review, dry run, finish, activate ----
+  async function review() {
+    $("w-written").textContent = "";
+    try {
+      const body = await api({connector: connector(false), records: state.records, write: false});
+      showReview(body);
+    } catch (e) { $("w-error").textContent = String(e); }
+  }
+  function showReview(body) {
+    $("w-toml").textContent = body.toml;
+    const problems = $("w-problems");
+    problems.replaceChildren();
+    for (const p of body.problems) {
+      const div = document.createElement("div");
+      div.className = "problem";
+      div.textContent = p.code + ": " + (p.place ? p.place + ": " : "") + p.message;
+      problems.appendChild(div);
+    }
+    $("w-finish").disabled = body.problems.length > 0;
+    const rows = $("w-dry").tBodies[0];
+    rows.replaceChildren();
+    (body.dry_run || []).forEach((outcome, i) => {
+      const tr = document.createElement("tr");
+      const td = (t, cls) => { const c = document.createElement("td"); c.textContent = t; if (cls) c.className = cls; tr.appendChild(c); };
+      td(String(i + 1));
+      if (outcome.output) td(JSON.stringify(outcome.output));
+      else if (outcome.filtered) td("filtered by condition " + outcome.filtered);
+      else td("dead letter " + outcome.dead_letter.code + ": " + outcome.dead_letter.message, "failed");
+      rows.appendChild(tr);
+    });
+  }
+  async function finish(activate) {
+    if (activate && !window.confirm("Activate " + $("w-name").value + "? Its runs then sync live records: changes affect live integrations.")) return;
+    try {
+      const body = await api({connector: connector(activate), records: state.records, write: true});
+      showReview(body);
+      if (body.written) {
+        state.written = true;
+        if (activate) $("w-in-active").checked = true;
+        $("w-written").textContent = (activate ? "activated: " : "written (inactive): ") + body.written;
+        $("w-activate").hidden = activate;
+      }
+    } catch (e) { $("w-error").textContent = String(e); }
+  }
+
+  async function sampleFile() {
+    const file = $("w-sample-file").files[0];
+    if (!file) return;
+    $("w-sample").value = await file.text();
+    readSample();
+  }
+
+  $("w-next").addEventListener("click", next);
+  $("w-back").addEventListener("click", () => show(state.step - 1));
+  $("w-add-target").addEventListener("click", addTarget);
+  $("w-new-target").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); addTarget(); } });
+  $("w-add-condition").addEventListener("click", () => { state.conditions.push(""); renderConditions(); const inputs = document.querySelectorAll("#w-conditions input"); inputs[inputs.length - 1].focus(); });
+  $("w-sample").addEventListener("change", readSample);
+  $("w-sample-file").addEventListener("change", sampleFile);
+  $("w-finish").addEventListener("click", () => finish(false));
+  $("w-activate").addEventListener("click", () => finish(true));
+  $("wizard").addEventListener("submit", (e) => e.preventDefault());
+  show(1);
+})();
