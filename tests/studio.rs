@@ -379,3 +379,73 @@ fn a_mapping_author_creates_a_connector_through_the_six_steps_and_activates_it()
         .unwrap();
     assert_eq!(stored, 2);
 }
+
+#[test]
+fn an_operator_watches_a_connectors_runs_and_resolves_the_review_queue() {
+    if !browser_ready() {
+        return;
+    }
+    let dir = common::tempdir("studio", "monitor");
+    std::fs::write(
+        dir.join("people.toml"),
+        r#"name = "people"
+[inbound]
+type = "ndjson"
+path = "people.ndjson"
+[outbound]
+type = "store"
+object = "person"
+primary_key = "id"
+[sync]
+conflict = "manual_review"
+[[mappings]]
+target = "id"
+field = "id"
+[[mappings]]
+target = "name"
+formula = "upper(data('name'))"
+"#,
+    )
+    .unwrap();
+    let store = common::store_in(&dir, "sluice.db");
+    let run = |records: &str| {
+        std::fs::write(dir.join("people.ndjson"), records).unwrap();
+        let (code, out, err) = common::run_in(
+            &dir,
+            &["run", "people.toml", "--store", &store, "--from-start"],
+        );
+        assert_eq!(code, 0, "{out}{err}");
+    };
+    run("{\"id\": 1, \"name\": \"first\"}\n{\"id\": 2, \"name\": \"two\"}\n");
+    run("{\"id\": 1, \"name\": \"second\"}\n{\"id\": 2, \"name\": \"two\"}\n{\"id\": 3, \"name\": \"three\"}\n");
+    run("{\"id\": 3, \"name\": \"third\"}\n{\"id\": 2, \"name\": \"two\"}\n");
+    let served = Served::start(&dir, &["people.toml"], &[]);
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/monitor.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(format!("http://{}", served.addr))
+        .arg(&shots)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.contains("ok"),
+        "{said}\n{}",
+        served.log()
+    );
+    // the taken conflict is in the store, the kept one left as it was
+    let names: Vec<String> = rusqlite::Connection::open(dir.join("sluice.db"))
+        .unwrap()
+        .prepare("SELECT json_extract(data, '$.name') FROM objects WHERE type = 'person' ORDER BY json_extract(data, '$.id')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(names, ["SECOND", "TWO", "THREE"]);
+}

@@ -37,6 +37,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/app.css", get(style))
         .route("/favicon.svg", get(icon))
         .route("/wizard.js", get(wizard_script))
+        .route("/monitor.js", get(monitor_script))
         .route("/session", get(session))
         .route("/login", post(login))
         .route("/logout", post(logout))
@@ -46,6 +47,9 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/connectors/{name}", get(connector))
         .route("/connectors/{name}/run", post(run_now))
         .route("/connectors/{name}/dead-letters", get(dead_letters))
+        .route("/connectors/{name}/history", get(super::monitor::history))
+        .route("/reviews", get(super::monitor::reviews))
+        .route("/reviews/{id}/{decision}", post(super::monitor::decide))
         .route("/runs", get(runs))
         .route("/studio/formula", post(super::studio::formula))
         .route("/studio/connectors", post(super::drafts::draft))
@@ -66,7 +70,7 @@ async fn not_found() -> Response {
     )
 }
 
-fn unknown(name: &str) -> Response {
+pub(super) fn unknown(name: &str) -> Response {
     error(
         StatusCode::NOT_FOUND,
         &Diag::new(
@@ -100,6 +104,14 @@ async fn wizard_script() -> Response {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         include_str!("wizard.js"),
+    )
+        .into_response()
+}
+
+async fn monitor_script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("monitor.js"),
     )
         .into_response()
 }

@@ -10,6 +10,7 @@ mod drafts;
 mod hooks;
 mod listen;
 mod metrics;
+mod monitor;
 mod runner;
 pub mod schedule;
 mod state;

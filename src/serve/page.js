@@ -122,7 +122,13 @@ function render() {
 function row(c) {
   const row = document.createElement("tr");
   row.dataset.connector = c.name;
-  const name = cell(row, c.name);
+  const open = document.createElement("button");
+  open.type = "button";
+  open.className = "connector-name";
+  open.dataset.name = c.name;
+  open.textContent = c.name;
+  open.title = "its runs over time";
+  const name = cell(row, open);
   if (c.failing) {
     const p = document.createElement("div");
     p.className = "problem";

@@ -580,32 +580,23 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r: &Row| RunStatus {
-                run: RunMetrics {
-                    connector: r.text(0),
-                    started_at: r.text(1),
-                    ended_at: r.text(2),
-                    counts: Counts {
-                        read: r.count(3),
-                        written: r.count(4),
-                        filtered: r.count(5),
-                        failed: r.count(6),
-                        queued: r.count(7),
-                        unchanged: r.count(13),
-                        lost: r.count(18),
-                        not_written: 0,
-                    },
-                    error_rate: r.real(8).unwrap_or(0.0),
-                    p50_us: r.real(9),
-                    p95_us: r.real(10),
-                    p99_us: r.real(11),
-                    dry_run: r.flag(12),
-                    segments: r.count(14),
-                    noop: r.flag(15),
-                    stopped: r.flag(16),
-                },
+                run: metrics_of(r),
                 last_checked: r.opt_text(17),
             })
             .collect())
+    }
+
+    /// The runs of `connector` that read something, newest first, at most `limit`.
+    pub fn run_history(&self, connector: &str, limit: u64) -> Result<Vec<RunMetrics>, StoreError> {
+        let rows = self
+            .conn()
+            .query(
+                "SELECT connector, started_at, ended_at, read, written, filtered, failed, queued, error_rate, p50_us, p95_us, p99_us, dry_run, kept, segments, noop, stopped, NULL, lost
+                 FROM runs WHERE connector = ?1 AND noop = 0 ORDER BY id DESC LIMIT ?2",
+                params![connector, i64::try_from(limit).unwrap_or(i64::MAX)],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(rows.iter().map(metrics_of).collect())
     }
 
     /// The reviews `which` asks for, oldest first.
@@ -688,6 +679,35 @@ impl Store {
             Ok(Ok(true))
         })?;
         decided.map_err(|reason| StoreError::Corrupt { path, reason })
+    }
+}
+
+/// A run's metrics from a row of `connector, started_at, ended_at, read, written, filtered,
+/// failed, queued, error_rate, p50_us, p95_us, p99_us, dry_run, kept, segments, noop,
+/// stopped, _, lost`.
+fn metrics_of(r: &Row) -> RunMetrics {
+    RunMetrics {
+        connector: r.text(0),
+        started_at: r.text(1),
+        ended_at: r.text(2),
+        counts: Counts {
+            read: r.count(3),
+            written: r.count(4),
+            filtered: r.count(5),
+            failed: r.count(6),
+            queued: r.count(7),
+            unchanged: r.count(13),
+            lost: r.count(18),
+            not_written: 0,
+        },
+        error_rate: r.real(8).unwrap_or(0.0),
+        p50_us: r.real(9),
+        p95_us: r.real(10),
+        p99_us: r.real(11),
+        dry_run: r.flag(12),
+        segments: r.count(14),
+        noop: r.flag(15),
+        stopped: r.flag(16),
     }
 }
 

@@ -1,0 +1,136 @@
+"use strict";
+// Monitoring in Sluice Studio: a connector's runs over time (a chart drawn from the store's
+// run records, and the recent runs), and the manual review queue.
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const svg = (tag, attrs) => {
+    const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+    return el;
+  };
+  const micros = (us) => us == null ? "–" : us < 1000 ? us.toFixed(1) + " µs" : (us / 1000).toFixed(1) + " ms";
+
+  /** Records read (bars, failed in red) and the error rate (a line) of each run, oldest left. */
+  function chart(runs) {
+    const box = $("chart");
+    box.replaceChildren();
+    if (!runs.length) { box.textContent = "no runs that read records yet"; return; }
+    const w = 720, h = 200, pad = 30;
+    const most = Math.max(1, ...runs.map((r) => r.read));
+    const step = (w - 2 * pad) / runs.length;
+    const total = runs.reduce((n, r) => n + r.read, 0);
+    const chartEl = svg("svg", {viewBox: `0 0 ${w} ${h}`, role: "img", "aria-label":
+      runs.length + " runs, " + total + " records read, the last with an error rate of " + (100 * runs[runs.length - 1].error_rate).toFixed(2) + " %"});
+    chartEl.appendChild(svg("line", {x1: pad, y1: h - pad, x2: w - pad, y2: h - pad, stroke: "#889"}));
+    const line = [];
+    runs.forEach((r, i) => {
+      const x = pad + i * step;
+      const height = (h - 2 * pad) * r.read / most;
+      const bar = svg("rect", {x: x + 1, y: h - pad - height, width: Math.max(1, step - 2), height, fill: "#8fb8e6", class: "run-bar"});
+      const title = svg("title", {});
+      title.textContent = new Date(r.started_at).toLocaleString() + ": read " + r.read + ", failed " + r.failed;
+      bar.appendChild(title);
+      chartEl.appendChild(bar);
+      const failed = (h - 2 * pad) * r.failed / most;
+      if (failed > 0) chartEl.appendChild(svg("rect", {x: x + 1, y: h - pad - failed, width: Math.max(1, step - 2), height: failed, fill: "#d32f2f"}));
+      line.push((x + step / 2) + "," + (h - pad - (h - 2 * pad) * Math.min(1, r.error_rate)));
+    });
+    chartEl.appendChild(svg("polyline", {points: line.join(" "), fill: "none", stroke: "#b00020", "stroke-width": 2}));
+    const label = svg("text", {x: pad, y: 16, "font-size": 12, fill: "#445"});
+    label.textContent = "records read per run (bars; failed in red), error rate (line) — newest right";
+    chartEl.appendChild(label);
+    box.appendChild(chartEl);
+  }
+
+  async function detail(name) {
+    const answer = await fetch("/connectors/" + encodeURIComponent(name) + "/history?limit=50");
+    if (!answer.ok) return;
+    const body = await answer.json();
+    $("detail").hidden = false;
+    $("detail").dataset.connector = name;
+    $("detail-name").textContent = name;
+    const runs = body.runs.slice().reverse();
+    chart(runs);
+    const rows = $("history").tBodies[0];
+    rows.replaceChildren();
+    for (const r of body.runs.slice(0, 20)) {
+      const tr = document.createElement("tr");
+      for (const v of [new Date(r.started_at).toLocaleString(), r.read, r.written, r.filtered, r.failed, (100 * r.error_rate).toFixed(2) + " %", micros(r.p50_us)]) {
+        const td = document.createElement("td");
+        td.textContent = String(v);
+        tr.appendChild(td);
+      }
+      rows.appendChild(tr);
+    }
+  }
+  // a connector's name opens its runs; the open one follows the list's refreshes
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest(".connector-name");
+    if (button) detail(button.dataset.name);
+  });
+  setInterval(() => { if (!$("detail").hidden && !$("main").hidden) detail($("detail").dataset.connector); }, 2000);
+
+  // ---- the review queue ----
+  async function reviews() {
+    const answer = await fetch("/reviews?status=pending");
+    const box = $("reviews");
+    box.replaceChildren();
+    if (!answer.ok) { box.textContent = answer.status === 403 ? "the review queue needs the operate role" : "cannot read the review queue"; return; }
+    const body = await answer.json();
+    if (!body.reviews.length) { box.textContent = "nothing waits for a decision"; return; }
+    for (const r of body.reviews) box.appendChild(review(r));
+  }
+  function review(r) {
+    const div = document.createElement("div");
+    div.className = "review";
+    div.dataset.review = r.id;
+    const h = document.createElement("h3");
+    const pick = document.createElement("input");
+    pick.type = "checkbox";
+    pick.className = "pick";
+    pick.setAttribute("aria-label", "select review " + r.id);
+    h.append(pick, " " + r.connector + " · " + r.object_type + " " + r.key_field + " = " + r.key_value);
+    const table = document.createElement("table");
+    table.innerHTML = "<thead><tr><th scope='col'>Field</th><th scope='col'>Stored</th><th scope='col'>Incoming</th></tr></thead>";
+    const tbody = document.createElement("tbody");
+    const stored = r.existing || {}, incoming = r.incoming || {};
+    for (const field of [...new Set([...Object.keys(stored), ...Object.keys(incoming)])]) {
+      const tr = document.createElement("tr");
+      const differs = JSON.stringify(stored[field]) !== JSON.stringify(incoming[field]);
+      for (const v of [field, JSON.stringify(stored[field]), JSON.stringify(incoming[field])]) {
+        const td = document.createElement("td");
+        td.textContent = v === undefined ? "–" : v;
+        if (differs) td.className = "differs";
+        tr.appendChild(td);
+      }
+      if (differs) tr.dataset.differs = field;
+      tbody.appendChild(tr);
+    }
+    table.appendChild(tbody);
+    const decide = document.createElement("div");
+    decide.className = "decide";
+    const take = document.createElement("button");
+    take.textContent = "Take incoming";
+    take.addEventListener("click", () => resolve([r.id], "accept"));
+    const keep = document.createElement("button");
+    keep.textContent = "Keep stored";
+    keep.addEventListener("click", () => resolve([r.id], "reject"));
+    decide.append(take, keep);
+    div.append(h, table, decide);
+    return div;
+  }
+  async function resolve(ids, decision) {
+    let done = 0;
+    for (const id of ids) {
+      const answer = await fetch("/reviews/" + id + "/" + decision, {method: "POST"});
+      if (answer.ok) done += 1;
+    }
+    $("reviews-status").textContent = done + (decision === "accept" ? " taken" : " kept");
+    reviews();
+  }
+  const selected = () => [...document.querySelectorAll(".review .pick:checked")].map((c) => c.closest(".review").dataset.review);
+  $("take-selected").addEventListener("click", () => resolve(selected(), "accept"));
+  $("keep-selected").addEventListener("click", () => resolve(selected(), "reject"));
+  $("tab-reviews").addEventListener("click", reviews);
+  $("tab-reviews").addEventListener("focus", reviews);
+})();
