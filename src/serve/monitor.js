@@ -71,14 +71,16 @@
   setInterval(() => { if (!$("detail").hidden && !$("main").hidden) detail($("detail").dataset.connector); }, 2000);
 
   // ---- the review queue ----
+  let asked = 0;
   async function reviews() {
+    const mine = ++asked;
     const answer = await fetch("/reviews?status=pending");
+    const body = answer.ok ? await answer.json() : null;
+    if (mine !== asked) return; // a newer look is on its way
     const box = $("reviews");
-    box.replaceChildren();
-    if (!answer.ok) { box.textContent = answer.status === 403 ? "the review queue needs the operate role" : "cannot read the review queue"; return; }
-    const body = await answer.json();
+    if (!body) { box.textContent = answer.status === 403 ? "the review queue needs the operate role" : "cannot read the review queue"; return; }
     if (!body.reviews.length) { box.textContent = "nothing waits for a decision"; return; }
-    for (const r of body.reviews) box.appendChild(review(r));
+    box.replaceChildren(...body.reviews.map(review));
   }
   function review(r) {
     const div = document.createElement("div");
