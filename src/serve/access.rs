@@ -302,6 +302,8 @@ fn needed(method: &Method, path: &str, config: &AccessConfig) -> Option<Role> {
             _,
             [""]
             | ["app.js"]
+            | ["wizard.js"]
+            | ["monitor.js"]
             | ["app.css"]
             | ["favicon.svg"]
             | ["healthz"]
@@ -459,6 +461,36 @@ mod tests {
             Some(Role::Admin)
         );
         assert_eq!(needed(&Method::POST, "/hooks/a", &c), None);
+        // the page's assets load before anyone logs in
+        for asset in [
+            "/",
+            "/app.js",
+            "/wizard.js",
+            "/monitor.js",
+            "/app.css",
+            "/favicon.svg",
+        ] {
+            assert_eq!(needed(&Method::GET, asset, &c), None, "{asset}");
+        }
+        // the studio: analysing a formula reads nothing; connectors are the admin's to
+        // write; the review queue shows and decides records
+        assert_eq!(
+            needed(&Method::POST, "/studio/formula", &c),
+            Some(Role::Read)
+        );
+        assert_eq!(
+            needed(&Method::POST, "/studio/connectors", &c),
+            Some(Role::Admin)
+        );
+        assert_eq!(needed(&Method::GET, "/reviews", &c), Some(Role::Operate));
+        assert_eq!(
+            needed(&Method::POST, "/reviews/3/accept", &c),
+            Some(Role::Operate)
+        );
+        assert_eq!(
+            needed(&Method::GET, "/connectors/a/history", &c),
+            Some(Role::Read)
+        );
         let open = AccessConfig {
             open_metrics: true,
             ..c

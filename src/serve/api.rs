@@ -14,7 +14,7 @@ use http_body_util::BodyExt as _;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use super::answer::error;
+use super::answer::{blocking, error, too_large, unknown};
 use super::hooks::{self, HookHeaders, Refusal, LEGACY_SIGNATURE_HEADER};
 use super::state::{Entry, Trigger};
 use super::Server;
@@ -67,16 +67,6 @@ async fn not_found() -> Response {
     error(
         StatusCode::NOT_FOUND,
         &Diag::new(codes::E801_UNKNOWN_CONNECTOR, "no such route"),
-    )
-}
-
-pub(super) fn unknown(name: &str) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        &Diag::new(
-            codes::E801_UNKNOWN_CONNECTOR,
-            format!("no connector named `{name}` is served"),
-        ),
     )
 }
 
@@ -150,16 +140,6 @@ async fn logout(State(server): State<Arc<Server>>, headers: HeaderMap) -> Respon
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
-}
-
-pub(super) fn too_large(limit: u64) -> Response {
-    error(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        &Diag::new(
-            codes::E804_WEBHOOK_REFUSED,
-            format!("the body is larger than {limit} bytes"),
-        ),
-    )
 }
 
 async fn health(State(server): State<Arc<Server>>) -> Response {
@@ -239,14 +219,6 @@ fn describe(
         "totals": entry.totals,
         "dead_letters": letters.get(loaded.name()),
     })
-}
-
-/// Runs `answer` off the async threads: it reads the store, whose PostgreSQL client
-/// blocks (and may not run inside the server's runtime).
-pub(super) async fn blocking(answer: impl FnOnce() -> Response + Send + 'static) -> Response {
-    tokio::task::spawn_blocking(answer)
-        .await
-        .unwrap_or_else(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
 }
 
 async fn connectors(State(server): State<Arc<Server>>) -> Response {

@@ -40,7 +40,7 @@ struct Draft {
 /// `POST /studio/connectors`.
 pub async fn draft(State(server): State<Arc<Server>>, body: Body) -> Response {
     let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        return super::api::too_large(BODY_LIMIT as u64);
+        return super::answer::too_large(BODY_LIMIT as u64);
     };
     let draft: Draft = match serde_json::from_slice(&body) {
         Ok(draft) => draft,
@@ -52,7 +52,7 @@ pub async fn draft(State(server): State<Arc<Server>>, body: Body) -> Response {
                 .into_response()
         }
     };
-    super::api::blocking(move || answer(&server, draft)).await
+    super::answer::blocking(move || answer(&server, draft)).await
 }
 
 fn answer(server: &Server, draft: Draft) -> Response {

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use super::api::blocking;
+use super::answer::blocking;
 use super::Server;
 use crate::diagnostics::codes;
 use crate::store::sync::ReviewFilter;
@@ -34,7 +34,7 @@ pub async fn history(
         .clamp(1, HISTORY_MAX);
     blocking(move || {
         if server.lock().named(&name).is_none() {
-            return super::api::unknown(&name);
+            return super::answer::unknown(&name);
         }
         let runs = server
             .with_reader(|s| s.run_history(&name, limit).ok())

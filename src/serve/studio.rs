@@ -38,7 +38,7 @@ struct Ask {
 /// `POST /studio/formula`.
 pub async fn formula(State(server): State<Arc<Server>>, body: Body) -> Response {
     let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        return super::api::too_large(BODY_LIMIT as u64);
+        return super::answer::too_large(BODY_LIMIT as u64);
     };
     let ask: Ask = match serde_json::from_slice(&body) {
         Ok(ask) => ask,
@@ -51,7 +51,7 @@ pub async fn formula(State(server): State<Arc<Server>>, body: Body) -> Response 
         }
     };
     let limits = server.config.limits;
-    super::api::blocking(move || Json(analyse(&ask, limits)).into_response()).await
+    super::answer::blocking(move || Json(analyse(&ask, limits)).into_response()).await
 }
 
 fn analyse(ask: &Ask, limits: crate::limits::Limits) -> Value {

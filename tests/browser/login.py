@@ -26,7 +26,7 @@ with sync_playwright() as p:
     cookies = {c["name"]: c for c in page.context.cookies()}
     session = cookies["sluice_session"]
     assert session["httpOnly"] and session["secure"] and session["sameSite"] == "Strict", session
-    page.click("tr[data-connector='c'] button")
+    page.locator("tr[data-connector='c']").get_by_role("button", name="Run now").click()
     expect(page.locator("tr[data-connector='c']")).to_contain_text("succeeded", timeout=20000)
     page.screenshot(path=screenshot)
     page.click("#logout")
