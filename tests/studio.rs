@@ -67,6 +67,28 @@ fn connector_sets(dir: &Path) {
     }
 }
 
+/// Runs the Playwright script `tests/browser/<name>.py` on the served page with `args`;
+/// fails with what it said and the server's log unless it ends saying ok.
+fn drive(served: &Served, name: &str, args: &[&std::ffi::OsStr]) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/browser/{name}.py"));
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(format!("http://{}", served.addr))
+        .args(args)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.contains("ok"),
+        "{said}\n{}",
+        served.log()
+    );
+}
+
 fn browser_ready() -> bool {
     let ready = std::process::Command::new("python3")
         .args(["-c", "import playwright"])
@@ -109,23 +131,7 @@ fn a_mapping_author_uses_the_connector_list_and_the_playground_in_a_browser() {
             == 12
     });
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/studio.py");
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(format!("http://{}", served.addr))
-        .arg(&shots)
-        .output()
-        .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && said.contains("ok"),
-        "{said}\n{}",
-        served.log()
-    );
+    drive(&served, "studio", &[shots.as_os_str()]);
     for shot in [
         "studio-connectors.png",
         "studio-playground.png",
@@ -332,24 +338,7 @@ fn a_mapping_author_creates_a_connector_through_the_six_steps_and_activates_it()
             == 12
     });
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/wizard.py");
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(format!("http://{}", served.addr))
-        .arg(&sample)
-        .arg(&shots)
-        .output()
-        .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && said.contains("ok"),
-        "{said}\n{}",
-        served.log()
-    );
+    drive(&served, "wizard", &[sample.as_os_str(), shots.as_os_str()]);
     // on disk: the connector, active, passing `sluice check`; its sample; the inactive
     // version it replaced
     let path = erp.join("partners-to-fsm.toml");
@@ -421,23 +410,7 @@ formula = "upper(data('name'))"
     run("{\"id\": 3, \"name\": \"third\"}\n{\"id\": 2, \"name\": \"two\"}\n");
     let served = Served::start(&dir, &["people.toml"], &[]);
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/monitor.py");
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(format!("http://{}", served.addr))
-        .arg(&shots)
-        .output()
-        .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && said.contains("ok"),
-        "{said}\n{}",
-        served.log()
-    );
+    drive(&served, "monitor", &[shots.as_os_str()]);
     // the taken conflict is in the store, the kept one left as it was
     let names: Vec<String> = rusqlite::Connection::open(dir.join("sluice.db"))
         .unwrap()

@@ -118,15 +118,7 @@ fn served_dir(paths: &[PathBuf]) -> Option<PathBuf> {
 
 /// A file name for a connector named `name`: letters, digits, `-` and `_` kept.
 fn file_name(name: &str) -> String {
-    let safe: String = name
-        .chars()
-        .map(
-            |c| match c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                true => c,
-                false => '_',
-            },
-        )
-        .collect();
+    let safe = sluice_engine::safe_name(name);
     match safe.trim_matches('_').is_empty() {
         true => "connector".into(),
         false => safe,

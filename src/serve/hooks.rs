@@ -255,15 +255,7 @@ pub fn file_safe(name: &str) -> String {
 /// The spool directory of `connector` before names were made unique (only its readable
 /// part): where a previous version of the server left its records.
 fn legacy_dir_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    sluice_engine::safe_name(name)
 }
 
 /// Moves the spool files an older server left under a connector's old directory name into

@@ -11,6 +11,19 @@ pub mod executor;
 pub mod seams;
 pub mod store;
 
+/// `text` with every character other than an ASCII letter, a digit, `-` and `_` as `_`: a
+/// name fit for a file, a broker's client id or a directory.
+pub fn safe_name(text: &str) -> String {
+    text.chars()
+        .map(
+            |c| match c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                true => c,
+                false => '_',
+            },
+        )
+        .collect()
+}
+
 /// A test failpoint: aborts the process, as a kill -9 would, when `SLUICE_FAILPOINT` names
 /// `name` (`oauth-refresh-unsaved` between a token refresh and its save,
 /// `stream-committed-unacked` between a stream's commit and its acknowledgements).

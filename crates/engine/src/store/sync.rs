@@ -51,6 +51,19 @@ pub struct Checkpoint {
     pub fence: Option<Fence>,
 }
 
+impl Checkpoint {
+    /// The source's own position kept in `resume`, as the source wrote it; `None` without a
+    /// checkpoint or with a cursor of another shape (an older version's).
+    pub fn cursor_of<T: serde::de::DeserializeOwned>(resume: Option<&Checkpoint>) -> Option<T> {
+        resume.and_then(|c| serde_json::from_str(&c.cursor).ok())
+    }
+
+    /// Keeps a source's own position with the checkpoint.
+    pub fn keep_cursor<T: serde::Serialize>(&mut self, cursor: &T) {
+        self.cursor = serde_json::to_string(cursor).unwrap_or_default();
+    }
+}
+
 /// A partition of a partitioned run: its number, byte range and first line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Partition {

@@ -245,7 +245,7 @@ impl Source for HttpSource {
             Ok(mut log) => log.cursor_at(checkpoint.line),
             Err(_) => return Err(Diag::new(codes::E705_STORE_FAILED, "page log poisoned")),
         };
-        checkpoint.cursor = serde_json::to_string(&cursor).unwrap_or_default();
+        checkpoint.keep_cursor(&cursor);
         Ok(())
     }
 
@@ -254,9 +254,8 @@ impl Source for HttpSource {
         resume: Option<&Checkpoint>,
         settings: &ReadSettings,
     ) -> Result<Reading, Diag> {
-        let saved: Option<Cursor> = resume
-            .and_then(|c| serde_json::from_str(&c.cursor).ok())
-            .map(|c: Cursor| match self.pages {
+        let saved: Option<Cursor> =
+            Checkpoint::cursor_of(resume).map(|c: Cursor| match self.pages {
                 // A partition is read whole: no incremental pass over it.
                 Some(_) => Cursor { high: None, ..c },
                 None => c,

@@ -123,7 +123,7 @@ impl<D: Deliveries + 'static> Source for DeliveredSource<D> {
                 .take_while(|(last, _, _)| *last <= checkpoint.line)
                 .map(|(_, id, _)| *id),
         );
-        checkpoint.cursor = serde_json::to_string(&Cursor { recent }).unwrap_or_default();
+        checkpoint.keep_cursor(&Cursor { recent });
         Ok(())
     }
 
@@ -157,9 +157,7 @@ impl<D: Deliveries + 'static> Source for DeliveredSource<D> {
         resume: Option<&Checkpoint>,
         settings: &ReadSettings,
     ) -> Result<Reading, Diag> {
-        let saved: Cursor = resume
-            .and_then(|c| serde_json::from_str(&c.cursor).ok())
-            .unwrap_or_default();
+        let saved: Cursor = Checkpoint::cursor_of(resume).unwrap_or_default();
         let prefetch = (self.batch * 4).max(2 * settings.commit_every);
         let deliveries = (self.connect)(prefetch)?;
         {

@@ -85,15 +85,7 @@ pub fn inbound_on<'o>(
 /// with characters other than letters, digits, `-` and `_` as `_`.
 pub fn client_name(stream: &Stream, connector: &str) -> String {
     stream.consumer.clone().unwrap_or_else(|| {
-        let safe: String = connector
-            .chars()
-            .map(
-                |c| match c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    true => c,
-                    false => '_',
-                },
-            )
-            .collect();
+        let safe = crate::safe_name(connector);
         format!("sluice-{safe}")
     })
 }

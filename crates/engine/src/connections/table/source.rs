@@ -91,7 +91,7 @@ impl Source for TableSource {
                 ))
             }
         };
-        checkpoint.cursor = serde_json::to_string(&cursor).unwrap_or_default();
+        checkpoint.keep_cursor(&cursor);
         Ok(())
     }
 
@@ -100,9 +100,7 @@ impl Source for TableSource {
         resume: Option<&Checkpoint>,
         settings: &ReadSettings,
     ) -> Result<Reading, Diag> {
-        let saved: Cursor = resume
-            .and_then(|c| serde_json::from_str(&c.cursor).ok())
-            .unwrap_or_default();
+        let saved: Cursor = Checkpoint::cursor_of(resume).unwrap_or_default();
         // An incremental read goes on after the last row; a full one starts over once it
         // reached the end.
         let start = match (&self.table.watermark, saved.ended) {

@@ -107,7 +107,7 @@ impl Source for StreamSource {
             .max()
             .unwrap_or(log.base)
             .max(log.base);
-        checkpoint.cursor = serde_json::to_string(&Cursor { seq }).unwrap_or_default();
+        checkpoint.keep_cursor(&Cursor { seq });
         Ok(())
     }
 
@@ -143,9 +143,7 @@ impl Source for StreamSource {
         resume: Option<&Checkpoint>,
         settings: &ReadSettings,
     ) -> Result<Reading, Diag> {
-        let saved: Cursor = resume
-            .and_then(|c| serde_json::from_str(&c.cursor).ok())
-            .unwrap_or_default();
+        let saved: Cursor = Checkpoint::cursor_of(resume).unwrap_or_default();
         *self.lock()? = AckLog {
             base: saved.seq,
             ..AckLog::default()
