@@ -315,7 +315,7 @@ fn needed(method: &Method, path: &str, config: &AccessConfig) -> Option<Role> {
         (_, ["metrics"]) if config.open_metrics => None,
         (&Method::POST, ["connectors", _, "run"]) => Some(Role::Operate),
         (_, ["connectors", _, "dead-letters"]) => Some(Role::Admin),
-        (_, ["studio", "connectors"]) => Some(Role::Admin),
+        (_, ["studio", "connectors", ..]) => Some(Role::Admin),
         // the review queue shows records' contents to those who resolve it
         (_, ["reviews", ..]) => Some(Role::Operate),
         _ => Some(Role::Read),

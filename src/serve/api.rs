@@ -53,6 +53,11 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/runs", get(runs))
         .route("/studio/formula", post(super::studio::formula))
         .route("/studio/connectors", post(super::drafts::draft))
+        .route("/studio/connectors/{name}", get(super::versions::connector))
+        .route(
+            "/studio/connectors/{name}/revert",
+            post(super::versions::revert),
+        )
         .route("/runs/{id}", get(run_of))
         .route("/hooks/{name}", post(hook))
         .fallback(not_found)

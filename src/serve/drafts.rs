@@ -236,19 +236,32 @@ fn write(
     sample: &Path,
     records: &[serde_json::Map<String, Value>],
 ) -> std::io::Result<()> {
-    if path.exists() {
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        std::fs::copy(path, path.with_extension(format!("toml.~{stamp}~")))?;
-    }
     let lines: String = records
         .iter()
         .map(|r| format!("{}\n", Value::Object(r.clone())))
         .collect();
     std::fs::write(sample, lines)?;
+    keep_and_write(path, toml)
+}
+
+/// Writes `text` to the connector file `path`, keeping the file it replaces as
+/// `<file>.~<seconds>~` (a later one in the same second gets the next free second).
+pub fn keep_and_write(path: &Path, text: &str) -> std::io::Result<()> {
+    if path.exists() {
+        let mut stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let kept = loop {
+            let kept = path.with_extension(format!("toml.~{stamp}~"));
+            if !kept.exists() {
+                break kept;
+            }
+            stamp += 1;
+        };
+        std::fs::copy(path, kept)?;
+    }
     // written whole under another name, then renamed: the watcher never reads half a file
     let partial = path.with_extension("toml.partial");
-    std::fs::write(&partial, toml)?;
+    std::fs::write(&partial, text)?;
     std::fs::rename(&partial, path)
 }

@@ -15,6 +15,7 @@ mod runner;
 pub mod schedule;
 mod state;
 mod studio;
+mod versions;
 mod watch;
 
 use std::collections::HashMap;

@@ -165,7 +165,13 @@ function row(c) {
   button.disabled = !c.active || !c.runnable;
   if (!c.runnable) button.title = "runs over the records its webhooks bring";
   button.addEventListener("click", () => fetch("/connectors/" + encodeURIComponent(c.name) + "/run", {method: "POST"}).then(refresh));
-  cell(row, button);
+  const edit = document.createElement("button");
+  edit.type = "button";
+  edit.textContent = "Edit";
+  edit.className = "edit";
+  edit.addEventListener("click", () => document.dispatchEvent(new CustomEvent("studio:edit", {detail: c.name})));
+  const actions = cell(row, button);
+  actions.appendChild(edit);
   return row;
 }
 async function refresh() {

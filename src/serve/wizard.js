@@ -4,7 +4,7 @@
 // dry-run it (POST /studio/connectors), and writes it only when it passes.
 (() => {
   const $ = (id) => document.getElementById(id);
-  const state = {step: 1, targets: [], conditions: [], records: [], written: false};
+  const state = {step: 1, targets: [], conditions: [], records: [], written: false, editing: null, current: "", versions: []};
   const api = async (body) => {
     const answer = await fetch("/studio/connectors", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
     if (!answer.ok) throw new Error("the server refused (" + answer.status + "): " + (await answer.text()));
@@ -32,7 +32,7 @@
       const name = $("w-name").value.trim();
       if (!name) { $("w-error").textContent = "a connector needs a name"; $("w-name").focus(); return; }
       const taken = [...document.querySelectorAll("tr[data-connector]")].some((r) => r.dataset.connector === name);
-      if (taken && !state.written) { $("w-error").textContent = "a connector named " + name + " exists: the name must be unique"; return; }
+      if (taken && !state.written && name !== state.editing) { $("w-error").textContent = "a connector named " + name + " exists: the name must be unique"; return; }
     }
     show(state.step + 1);
   }
@@ -190,6 +190,7 @@
   // ---- step 6: review, dry run, finish, activate ----
   async function review() {
     $("w-written").textContent = "";
+    showVersions();
     try {
       const body = await api({connector: connector(false), records: state.records, write: false});
       showReview(body);
@@ -225,12 +226,101 @@
       showReview(body);
       if (body.written) {
         state.written = true;
+        // a served connector edited: its file and versions as they are now (a new one is
+        // served only once the server has looked at its directory)
+        if (state.editing) {
+          const again = await fetch("/studio/connectors/" + encodeURIComponent(state.editing));
+          if (again.ok) { const b = await again.json(); state.current = b.text; state.versions = b.versions; showVersions(); }
+        }
         if (activate) $("w-in-active").checked = true;
-        $("w-written").textContent = (activate ? "activated: " : "written (inactive): ") + body.written;
-        $("w-activate").hidden = activate;
+        const active = $("w-in-active").checked;
+        $("w-written").textContent = (activate ? "activated: " : active ? "written (active): " : "written (inactive): ") + body.written;
+        $("w-activate").hidden = active;
       }
     } catch (e) { $("w-error").textContent = String(e); }
   }
+
+  // ---- editing a served connector, and its versions ----
+  async function edit(name) {
+    const answer = await fetch("/studio/connectors/" + encodeURIComponent(name));
+    document.getElementById("tab-wizard").click();
+    if (!answer.ok) { $("w-error").textContent = answer.status === 403 ? "editing connectors needs the admin role" : "cannot read " + name; return; }
+    load(await answer.json());
+    show(1);
+  }
+  function load(body) {
+    const c = body.connector || {};
+    state.editing = c.name;
+    state.written = false;
+    state.current = body.text || "";
+    state.versions = body.versions || [];
+    $("w-name").value = c.name || "";
+    $("w-description").value = c.description || "";
+    const inbound = c.inbound || {}, outbound = c.outbound || {};
+    $("w-in-type").value = inbound.type === "store" || inbound.type === "csv" ? inbound.type : "ndjson";
+    $("w-in-path").value = inbound.path || "";
+    $("w-in-object").value = inbound.object || "";
+    $("w-in-active").checked = inbound.active !== false;
+    $("w-out-type").value = outbound.type === "ndjson" ? "ndjson" : "store";
+    $("w-out-object").value = outbound.object || "";
+    $("w-out-key").value = outbound.primary_key || "";
+    $("w-out-active").checked = outbound.active !== false;
+    $("w-sample").value = (body.records || []).map((r) => JSON.stringify(r)).join("\n");
+    state.targets = (c.mappings || []).map((m) => m.formula !== undefined ? {name: m.target, kind: "formula", value: m.formula}
+      : m.field !== undefined ? {name: m.target, kind: "field", value: m.field}
+      : {name: m.target, kind: "raw", value: typeof m.raw === "string" ? m.raw : JSON.stringify(m.raw)});
+    state.conditions = (c.conditions || []).slice();
+    $("w-activate").hidden = true;
+  }
+  function showVersions() {
+    $("w-history").hidden = !state.versions.length;
+    $("w-diff").replaceChildren();
+    const list = $("w-versions");
+    list.replaceChildren();
+    for (const v of state.versions) {
+      const li = document.createElement("li");
+      li.dataset.version = v.version;
+      li.append("saved before " + new Date(Number(v.version) * 1000).toLocaleString());
+      const diff = document.createElement("button");
+      diff.type = "button";
+      diff.textContent = "Compare";
+      diff.addEventListener("click", () => showDiff(v.text, state.current));
+      const back = document.createElement("button");
+      back.type = "button";
+      back.textContent = "Revert to this";
+      back.addEventListener("click", () => revert(v.version));
+      li.append(diff, back);
+      list.appendChild(li);
+    }
+  }
+  /** The lines of `before` and `after`, those only in one marked (a longest-common-subsequence diff). */
+  function showDiff(before, after) {
+    const a = before.split("\n"), b = after.split("\n");
+    const n = a.length, m = b.length;
+    const lcs = Array.from({length: n + 1}, () => new Array(m + 1).fill(0));
+    for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--)
+      lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    const out = $("w-diff");
+    out.replaceChildren();
+    const line = (text, cls) => { const span = document.createElement("span"); span.textContent = text + "\n"; if (cls) span.className = cls; out.appendChild(span); };
+    let i = 0, j = 0;
+    while (i < n || j < m) {
+      if (i < n && j < m && a[i] === b[j]) { line("  " + a[i]); i++; j++; }
+      else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) { line("- " + a[i], "removed"); i++; }
+      else { line("+ " + b[j], "added"); j++; }
+    }
+  }
+  async function revert(version) {
+    if (!window.confirm("Put back the version saved before " + new Date(Number(version) * 1000).toLocaleString() + "? The file as it is now is kept as a version.")) return;
+    const name = state.editing;
+    const answer = await fetch("/studio/connectors/" + encodeURIComponent(name) + "/revert", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({version})});
+    if (!answer.ok) { $("w-error").textContent = "cannot revert: " + (await answer.text()); return; }
+    const reloaded = await fetch("/studio/connectors/" + encodeURIComponent(name));
+    load(await reloaded.json());
+    await review();
+    $("w-written").textContent = "reverted to the version saved before " + new Date(Number(version) * 1000).toLocaleString();
+  }
+  document.addEventListener("studio:edit", (e) => edit(e.detail));
 
   async function sampleFile() {
     const file = $("w-sample-file").files[0];
