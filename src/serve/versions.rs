@@ -46,7 +46,7 @@ fn versions(path: &Path) -> Vec<(u64, PathBuf)> {
             Some((stamp, entry.path()))
         })
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|v| std::cmp::Reverse(v.0));
     found
 }
 
