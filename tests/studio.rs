@@ -410,9 +410,34 @@ formula = "upper(data('name'))"
     run("{\"id\": 1, \"name\": \"first\"}\n{\"id\": 2, \"name\": \"two\"}\n");
     run("{\"id\": 1, \"name\": \"second\"}\n{\"id\": 2, \"name\": \"two\"}\n{\"id\": 3, \"name\": \"three\"}\n");
     run("{\"id\": 3, \"name\": \"third\"}\n{\"id\": 2, \"name\": \"two\"}\n");
-    let served = Served::start(&dir, &["people.toml"], &[]);
+    std::fs::write(
+        dir.join("orders.toml"),
+        r#"name = "orders"
+[inbound]
+type = "ndjson"
+path = "orders.ndjson"
+[outbound]
+type = "store"
+object = "order"
+primary_key = "id"
+[[mappings]]
+target = "id"
+field = "id"
+[[mappings]]
+target = "share"
+formula = "100 / data('parts')"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("orders.ndjson"),
+        "{\"id\": 1, \"parts\": 4}\n{\"id\": 2, \"parts\": 0}\n",
+    )
+    .unwrap();
+    let served = Served::start(&dir, &["people.toml", "orders.toml"], &[]);
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    drive(&served, "monitor", &[shots.as_os_str()]);
+    let orders = dir.join("orders.toml");
+    drive(&served, "monitor", &[orders.as_os_str(), shots.as_os_str()]);
     // the taken conflict is in the store, the kept one left as it was
     let names: Vec<String> = rusqlite::Connection::open(dir.join("sluice.db"))
         .unwrap()
@@ -423,4 +448,16 @@ formula = "upper(data('name'))"
         .map(Result::unwrap)
         .collect();
     assert_eq!(names, ["SECOND", "TWO", "THREE"]);
+    // the retried letter went through the fixed mapping into the store
+    let shares: Vec<String> = rusqlite::Connection::open(dir.join("sluice.db"))
+        .unwrap()
+        .prepare(
+            "SELECT data FROM objects WHERE type = 'order' ORDER BY json_extract(data, '$.id')",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(shares, [r#"{"id":1,"share":25}"#, r#"{"id":2,"share":0}"#]);
 }

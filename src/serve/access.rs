@@ -313,7 +313,7 @@ fn needed(method: &Method, path: &str, config: &AccessConfig) -> Option<Role> {
         ) => None,
         (_, ["hooks", _]) => None,
         (_, ["metrics"]) if config.open_metrics => None,
-        (&Method::POST, ["connectors", _, "run"]) => Some(Role::Operate),
+        (&Method::POST, ["connectors", _, "run" | "retry"]) => Some(Role::Operate),
         (_, ["connectors", _, "dead-letters"]) => Some(Role::Admin),
         (_, ["studio", "connectors", ..]) => Some(Role::Admin),
         // the review queue shows records' contents to those who resolve it
@@ -483,6 +483,10 @@ mod tests {
             Some(Role::Admin)
         );
         assert_eq!(needed(&Method::GET, "/reviews", &c), Some(Role::Operate));
+        assert_eq!(
+            needed(&Method::POST, "/connectors/a/retry", &c),
+            Some(Role::Operate)
+        );
         assert_eq!(
             needed(&Method::POST, "/reviews/3/accept", &c),
             Some(Role::Operate)

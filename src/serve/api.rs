@@ -46,6 +46,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/connectors", get(connectors))
         .route("/connectors/{name}", get(connector))
         .route("/connectors/{name}/run", post(run_now))
+        .route("/connectors/{name}/retry", post(retry_letters))
         .route("/connectors/{name}/dead-letters", get(dead_letters))
         .route("/connectors/{name}/history", get(super::monitor::history))
         .route("/reviews", get(super::monitor::reviews))
@@ -259,46 +260,105 @@ async fn connector(State(server): State<Arc<Server>>, Path(name): Path<String>) 
 }
 
 async fn run_now(State(server): State<Arc<Server>>, Path(name): Path<String>) -> Response {
-    match server.trigger(&name, Trigger::Manual, None) {
+    start_run(&server, &name, Trigger::Manual)
+}
+
+/// `POST /connectors/{name}/retry`: a run over the connector's dead letters.
+async fn retry_letters(State(server): State<Arc<Server>>, Path(name): Path<String>) -> Response {
+    start_run(&server, &name, Trigger::DeadLetters)
+}
+
+/// Queues a run of `name`: its id and where to follow it, or why not.
+fn start_run(server: &Server, name: &str, trigger: Trigger) -> Response {
+    match server.trigger(name, trigger, None) {
         Ok(id) => (
             StatusCode::ACCEPTED,
             Json(json!({"run": id, "status_url": format!("/runs/{id}")})),
         )
             .into_response(),
-        Err(diag) if diag.code == codes::E801_UNKNOWN_CONNECTOR => unknown(&name),
+        Err(diag) if diag.code == codes::E801_UNKNOWN_CONNECTOR => unknown(name),
         Err(diag) => error(StatusCode::CONFLICT, &diag),
     }
 }
 
-async fn dead_letters(State(server): State<Arc<Server>>, Path(name): Path<String>) -> Response {
-    blocking(move || letters_of(&server, &name)).await
+async fn dead_letters(
+    State(server): State<Arc<Server>>,
+    Path(name): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let page = LetterPage {
+        offset: query
+            .get("offset")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+        limit: query
+            .get("limit")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(LETTERS_SHOWN)
+            .clamp(1, LETTERS_SHOWN),
+        code: query.get("code").cloned().filter(|c| !c.is_empty()),
+    };
+    blocking(move || letters_of(&server, &name, &page)).await
 }
 
-fn letters_of(server: &Server, name: &str) -> Response {
+/// Which of a connector's dead letters a request asks for: those with `code` (all when
+/// none), `limit` of them after the first `offset`, oldest first.
+struct LetterPage {
+    offset: u64,
+    limit: u64,
+    code: Option<String>,
+}
+
+/// The error code of a dead letter's line.
+fn code_of(letter: &str) -> String {
+    serde_json::from_str::<Value>(letter)
+        .ok()
+        .and_then(|v| v["error"]["code"].as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn raw(letter: String) -> Box<RawValue> {
+    RawValue::from_string(letter.clone()).unwrap_or_else(|_| {
+        serde_json::value::to_raw_value(&letter).unwrap_or_else(|_| RawValue::NULL.to_owned())
+    })
+}
+
+fn letters_of(server: &Server, name: &str, page: &LetterPage) -> Response {
     if server.lock().named(name).is_none() {
         return unknown(name);
     }
-    let (count, latest) = server
+    let (latest, all) = server
         .with_reader(|s| {
             Some((
-                s.dead_letter_count(name).ok()?,
                 s.latest_dead_letters(name, LETTERS_SHOWN).ok()?,
+                s.dead_letters(name).ok()?,
             ))
         })
         .flatten()
         .unwrap_or_default();
-    let latest = latest
-        .into_iter()
-        .map(|l| {
-            RawValue::from_string(l.clone()).unwrap_or_else(|_| {
-                serde_json::value::to_raw_value(&l).unwrap_or_else(|_| RawValue::NULL.to_owned())
-            })
-        })
+    let mut codes = std::collections::BTreeMap::<String, u64>::new();
+    for letter in &all {
+        *codes.entry(code_of(letter)).or_default() += 1;
+    }
+    let matching: Vec<String> = all
+        .iter()
+        .filter(|l| page.code.as_ref().is_none_or(|c| code_of(l) == *c))
+        .cloned()
+        .collect();
+    let letters = matching
+        .iter()
+        .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(page.limit).unwrap_or(usize::MAX))
+        .cloned()
+        .map(raw)
         .collect();
     Json(DeadLetters {
         connector: name,
-        count,
-        latest,
+        count: all.len() as u64,
+        latest: latest.into_iter().map(raw).collect(),
+        codes,
+        matching: matching.len() as u64,
+        letters,
     })
     .into_response()
 }
@@ -310,6 +370,12 @@ struct DeadLetters<'a> {
     connector: &'a str,
     count: u64,
     latest: Vec<Box<RawValue>>,
+    /// How many letters carry each error code.
+    codes: std::collections::BTreeMap<String, u64>,
+    /// How many the request's code matches.
+    matching: u64,
+    /// The page of them asked for, oldest first.
+    letters: Vec<Box<RawValue>>,
 }
 
 /// How many runs `GET /runs` lists unless `?limit=N` says otherwise.

@@ -226,7 +226,8 @@ impl Server {
                 format!("`{name}` is inactive (`[inbound] active = false`)"),
             ));
         }
-        if input.is_none() && !entry.loaded.reads_without_input() {
+        let letters = trigger == Trigger::DeadLetters;
+        if input.is_none() && !letters && !entry.loaded.reads_without_input() {
             return Err(Diag::new(
                 codes::E608_NO_INPUT,
                 format!("`{name}` has no source of its own (no `[inbound] path` or connection): it runs over the records its webhooks bring"),
@@ -236,7 +237,7 @@ impl Server {
         // A second trigger while one waits is the same run: it reads what both would.
         let waiting = entry.queue.back().copied();
         let id = match (waiting, &input) {
-            (Some(id), None) => id,
+            (Some(id), None) if !letters => id,
             _ => {
                 let id = registry.new_run(name, trigger, input);
                 if let Some(entry) = registry.by_name(name) {

@@ -47,8 +47,10 @@
     if (!answer.ok) return;
     const body = await answer.json();
     $("detail").hidden = false;
+    if ($("detail").dataset.connector !== name) letterPage.offset = 0;
     $("detail").dataset.connector = name;
     $("detail-name").textContent = name;
+    deadLetters(name);
     const runs = body.runs.slice().reverse();
     chart(runs);
     const rows = $("history").tBodies[0];
@@ -63,6 +65,46 @@
       rows.appendChild(tr);
     }
   }
+  // ---- a connector's dead letters: paged, by code, retried ----
+  const letterPage = {offset: 0, size: 10};
+  async function deadLetters(name) {
+    const code = $("letter-code").value;
+    const answer = await fetch("/connectors/" + encodeURIComponent(name) + "/dead-letters?limit=" + letterPage.size + "&offset=" + letterPage.offset + "&code=" + encodeURIComponent(code));
+    const list = $("letters-list");
+    if (!answer.ok) { list.textContent = answer.status === 403 ? "dead letters are shown to the admin role" : ""; return; }
+    const body = await answer.json();
+    const select = $("letter-code");
+    const wanted = select.value;
+    select.replaceChildren(new Option("all codes (" + body.count + ")", ""));
+    for (const [c, n] of Object.entries(body.codes)) select.appendChild(new Option(c + " (" + n + ")", c));
+    select.value = wanted;
+    const last = Math.min(letterPage.offset + letterPage.size, body.matching);
+    $("letters-info").textContent = body.matching ? (letterPage.offset + 1) + "–" + last + " of " + body.matching : "none";
+    $("letters-prev").disabled = letterPage.offset === 0;
+    $("letters-next").disabled = last >= body.matching;
+    $("retry-letters").disabled = body.count === 0;
+    list.replaceChildren();
+    for (const letter of body.letters) {
+      const li = document.createElement("li");
+      const error = letter.error || {};
+      li.dataset.code = error.code || "";
+      const code = document.createElement("span");
+      code.className = "code";
+      code.textContent = (error.code || "") + " ";
+      li.append(code, "line " + letter.line + ": " + (error.message || "") + (error.target ? " (" + error.target + ")" : "") + " · " + JSON.stringify(letter.record === null ? letter.raw : letter.record));
+      list.appendChild(li);
+    }
+  }
+  $("letter-code").addEventListener("change", () => { letterPage.offset = 0; deadLetters($("detail").dataset.connector); });
+  $("letters-prev").addEventListener("click", () => { letterPage.offset = Math.max(0, letterPage.offset - letterPage.size); deadLetters($("detail").dataset.connector); });
+  $("letters-next").addEventListener("click", () => { letterPage.offset += letterPage.size; deadLetters($("detail").dataset.connector); });
+  $("retry-letters").addEventListener("click", async () => {
+    const name = $("detail").dataset.connector;
+    const answer = await fetch("/connectors/" + encodeURIComponent(name) + "/retry", {method: "POST"});
+    const body = await answer.json();
+    $("retry-status").textContent = answer.ok ? "retry run " + body.run + " queued" : (body.error ? body.error.message : "refused");
+  });
+
   // a connector's name opens its runs; the open one follows the list's refreshes
   document.addEventListener("click", (e) => {
     const button = e.target.closest(".connector-name");

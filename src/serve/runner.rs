@@ -110,7 +110,9 @@ const FAILPOINT: &str = "SLUICE_FAILPOINT";
 /// Runs run `id` of a connector (its way back too, for a bidirectional one) and records
 /// how it ended.
 fn execute(server: &Server, id: u64, loaded: &Loaded, following: Option<Arc<AtomicBool>>) {
-    let input = server.lock().runs.get(&id).and_then(|r| r.input.clone());
+    let (input, letters) = server.lock().runs.get(&id).map_or((None, false), |r| {
+        (r.input.clone(), r.trigger == Trigger::DeadLetters)
+    });
     let started = std::time::Instant::now();
     // A panic in the run (a bug) must not leave the connector marked running for ever: it
     // is a failed run like any other, and the server goes on.
@@ -119,7 +121,8 @@ fn execute(server: &Server, id: u64, loaded: &Loaded, following: Option<Arc<Atom
         if std::env::var_os(FAILPOINT).is_some_and(|v| v == "serve-run-panic") {
             panic!("failpoint serve-run-panic");
         }
-        run_sync(server, loaded, input.as_deref(), following)
+        let following = following.filter(|_| !letters);
+        run_sync(server, loaded, (input.as_deref(), letters), following)
     }))
     .unwrap_or_else(|payload| {
         Err(Diag::new(
@@ -289,12 +292,12 @@ fn backoff_after(base: Duration, failures: u32) -> chrono::Duration {
 fn run_sync(
     server: &Server,
     loaded: &Loaded,
-    input: Option<&std::path::Path>,
+    (input, letters): (Option<&std::path::Path>, bool),
     following: Option<Arc<AtomicBool>>,
 ) -> Result<(RunReport, Option<RunReport>), Diag> {
-    let sharing = match input {
-        Some(_) => Sharing::Alone,
-        None => Sharing::of(&loaded.file.connector)?,
+    let sharing = match input.is_some() || letters {
+        true => Sharing::Alone,
+        false => Sharing::of(&loaded.file.connector)?,
     };
     let input = input
         .map(|p| p.display().to_string())
@@ -309,8 +312,22 @@ fn run_sync(
     };
     let options = RunOptions {
         follow: following,
+        retry_dead_letters: letters,
         ..server.options_for(&loaded.file, input)
     };
+    if letters {
+        // the letters as the store keeps them, whoever's run wrote them (this server's, or
+        // a `sluice run` on the same store): the file the retry reads
+        let kept = server
+            .with_reader(|s| s.dead_letters(&loaded.file.connector.name).ok())
+            .flatten()
+            .unwrap_or_default();
+        if let Some(path) = &options.dead_letter {
+            crate::connections::dead_letters::write_file(path, &kept).map_err(|e| {
+                sluice_engine::io_diag(&format!("cannot write {}", path.display()), e)
+            })?;
+        }
+    }
     match sync(&syncable, &options, &sharing)? {
         Synced::Ran { forward, back } => Ok((*forward, back.map(|b| *b))),
         Synced::Partitions(shared) => Ok((

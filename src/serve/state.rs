@@ -152,6 +152,8 @@ pub enum Trigger {
     Webhook,
     /// A failed run, tried again after a backoff.
     Retry,
+    /// `POST /connectors/<name>/retry`: the connector's dead letters tried again.
+    DeadLetters,
 }
 
 /// Where a run is.

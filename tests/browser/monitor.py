@@ -1,12 +1,16 @@
 """Monitoring in Sluice Studio: a connector's runs over time (a chart and the recent runs,
 opened from its name in the list), and the review queue — the stored and the incoming record
 side by side with the differing fields marked, one conflict taken, another kept by selection.
-Usage: monitor.py BASE_URL SCREENSHOT_DIR."""
+Then a dead letter: a run leaves one, it is shown with its code, the mapping is fixed in
+the connector file and the letter retried from the page until it is gone.
+Usage: monitor.py BASE_URL ORDERS_CONNECTOR_FILE SCREENSHOT_DIR."""
+import pathlib
 import sys
+import time
 
 from playwright.sync_api import expect, sync_playwright
 
-base, shots = sys.argv[1], sys.argv[2]
+base, orders, shots = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3]
 with sync_playwright() as p:
     browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -36,6 +40,27 @@ with sync_playwright() as p:
     page.click("#keep-selected")
     expect(page.locator("#reviews-status")).to_have_text("1 kept")
     expect(page.locator("#reviews")).to_have_text("nothing waits for a decision")
+
+    # a dead letter: shown with its code, the mapping fixed, retried until it is gone
+    page.click("#tab-connectors")
+    row = page.locator("tr[data-connector='orders']")
+    row.get_by_role("button", name="Run now").click()
+    expect(row.locator(".health")).to_have_text("ok, with errors", timeout=20000)
+    row.locator(".connector-name").click()
+    letters = page.locator("#letters-list li")
+    expect(letters).to_have_count(1)
+    expect(letters.first).to_contain_text('"parts":0')
+    code = letters.first.get_attribute("data-code")
+    assert code.startswith("E3"), code
+    page.select_option("#letter-code", code)
+    expect(page.locator("#letters-info")).to_have_text("1–1 of 1")
+    page.screenshot(path=shots + "/studio-dead-letters.png", full_page=True)
+    text = orders.read_text().replace("100 / data('parts')", "if(data('parts') = 0, 0, 100 / data('parts'))")
+    orders.write_text(text)
+    time.sleep(1.0)  # the server looks at its files every 100 ms in the tests
+    page.click("#retry-letters")
+    expect(page.locator("#retry-status")).to_contain_text("queued")
+    expect(page.locator("#letters-info")).to_have_text("none", timeout=20000)
     assert not errors, errors
     browser.close()
 print("ok")
