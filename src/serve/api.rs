@@ -313,7 +313,7 @@ struct LetterPage {
 fn code_of(letter: &str) -> String {
     serde_json::from_str::<Value>(letter)
         .ok()
-        .and_then(|v| v["error"]["code"].as_str().map(str::to_string))
+        .and_then(|v| v.get("error")?.get("code")?.as_str().map(str::to_string))
         .unwrap_or_default()
 }
 
