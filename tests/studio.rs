@@ -435,6 +435,15 @@ formula = "100 / data('parts')"
     )
     .unwrap();
     let served = Served::start(&dir, &["people.toml", "orders.toml"], &[]);
+    // regression: a connector run before the server started showed "never ran"
+    let people = served.connector("people");
+    assert_eq!(
+        people["last_run"],
+        Value::Null,
+        "no run under this server yet"
+    );
+    assert_eq!(people["last_stored_run"]["read"], 2, "{people}");
+    assert_eq!(people["last_stored_run"]["status"], "succeeded", "{people}");
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let orders = dir.join("orders.toml");
     drive(&served, "monitor", &[orders.as_os_str(), shots.as_os_str()]);

@@ -170,9 +170,18 @@ async fn health(State(server): State<Arc<Server>>) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// The dead letters of each served connector (or of the one named), counted in the store
-/// before the registry is locked: no store query runs under the registry's lock.
-fn letter_counts(server: &Server, only: Option<&str>) -> std::collections::HashMap<String, u64> {
+/// What the store says of the served connectors (or of the one named), read before the
+/// registry is locked: no store query runs under the registry's lock.
+#[derive(Default)]
+struct FromStore {
+    /// Dead letters per connector.
+    letters: std::collections::HashMap<String, u64>,
+    /// The latest run of each connector that read records, whoever ran it (this server or
+    /// a `sluice run` on the same store, before the server started too).
+    runs: std::collections::HashMap<String, Value>,
+}
+
+fn from_store(server: &Server, only: Option<&str>) -> FromStore {
     let names: Vec<String> = server
         .lock()
         .connectors
@@ -181,21 +190,34 @@ fn letter_counts(server: &Server, only: Option<&str>) -> std::collections::HashM
         .filter(|n| only.is_none_or(|o| o == n))
         .collect();
     server
-        .with_reader(|s| {
-            names
+        .with_reader(|s| FromStore {
+            runs: s
+                .last_runs(only)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|r| !r.run.noop)
+                .map(|r| {
+                    let m = r.run;
+                    let status = if m.stopped { "stopped" } else { "succeeded" };
+                    (
+                        m.connector.clone(),
+                        json!({"status": status, "started_at": m.started_at, "ended_at": m.ended_at,
+                               "read": m.counts.read, "written": m.counts.written,
+                               "filtered": m.counts.filtered, "failed": m.counts.failed,
+                               "error_rate": m.error_rate, "p50_us": m.p50_us}),
+                    )
+                })
+                .collect(),
+            letters: names
                 .into_iter()
                 .filter_map(|n| s.dead_letter_count(&n).ok().map(|c| (n, c)))
-                .collect()
+                .collect(),
         })
         .unwrap_or_default()
 }
 
-/// One connector as `GET /connectors` shows it, with its dead letters as counted.
-fn describe(
-    entry: &Entry,
-    registry: &super::state::Registry,
-    letters: &std::collections::HashMap<String, u64>,
-) -> Value {
+/// One connector as `GET /connectors` shows it, with what the store says of it.
+fn describe(entry: &Entry, registry: &super::state::Registry, stored: &FromStore) -> Value {
     let loaded = &entry.loaded;
     let state = match (entry.running, loaded.active(), entry.queue.is_empty()) {
         (Some(_), _, _) => "running",
@@ -216,6 +238,7 @@ fn describe(
         "queued_runs": entry.queue,
         "next_run": entry.next_run,
         "last_run": last,
+        "last_stored_run": stored.runs.get(loaded.name()),
         "last_success": entry.last_success,
         "failures_in_a_row": entry.failures,
         "failing": entry.failing,
@@ -223,7 +246,7 @@ fn describe(
         "runnable": loaded.reads_without_input(),
         "reload_error": entry.reload_error,
         "totals": entry.totals,
-        "dead_letters": letters.get(loaded.name()),
+        "dead_letters": stored.letters.get(loaded.name()),
     })
 }
 
@@ -232,12 +255,12 @@ async fn connectors(State(server): State<Arc<Server>>) -> Response {
 }
 
 fn list_connectors(server: &Server) -> Value {
-    let letters = letter_counts(server, None);
+    let stored = from_store(server, None);
     let registry = server.lock();
     let list: Vec<Value> = registry
         .connectors
         .values()
-        .map(|e| describe(e, &registry, &letters))
+        .map(|e| describe(e, &registry, &stored))
         .collect();
     let broken: Vec<Value> = registry
         .broken
@@ -249,10 +272,10 @@ fn list_connectors(server: &Server) -> Value {
 
 async fn connector(State(server): State<Arc<Server>>, Path(name): Path<String>) -> Response {
     blocking(move || {
-        let letters = letter_counts(&server, Some(&name));
+        let stored = from_store(&server, Some(&name));
         let registry = server.lock();
         match registry.named(&name) {
-            Some(entry) => Json(describe(entry, &registry, &letters)).into_response(),
+            Some(entry) => Json(describe(entry, &registry, &stored)).into_response(),
             None => unknown(&name),
         }
     })

@@ -74,9 +74,10 @@ function tabKeys(event) {
 const list = {all: [], broken: [], page: 0};
 /** The health of a connector: failing, errors in its last run, never ran, or ok. */
 function health(c) {
-  if (c.failing || (c.last_run && c.last_run.status === "failed")) return ["failing", "failing"];
-  if (!c.last_run) return ["never", "never ran"];
-  if (c.last_run.failed > 0) return ["errors", "ok, with errors"];
+  const last = c.last_run || c.last_stored_run;
+  if (c.failing || (last && last.status === "failed")) return ["failing", "failing"];
+  if (!last) return ["never", "never ran"];
+  if (last.failed > 0) return ["errors", "ok, with errors"];
   return ["ok", "ok"];
 }
 function render() {
@@ -152,7 +153,8 @@ function row(c) {
   state.textContent = c.state;
   cell(row, state);
   cell(row, c.frequency);
-  const last = c.last_run;
+  // the last run under this server, else the store's (a run before the server started)
+  const last = c.last_run || c.last_stored_run;
   cell(row, last ? (last.status + " · " + when(last.ended_at) + " · read " + last.read + ", written " + last.written + ", failed " + last.failed + (last.error ? " · " + last.error : "")) : "never", last && last.status === "failed" ? "failed" : "");
   const t = c.totals;
   cell(row, "read " + t.read + ", written " + t.written + ", filtered " + t.filtered + ", failed " + t.failed);

@@ -18,6 +18,10 @@ with sync_playwright() as p:
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(base + "/")
+    # runs made before the server started (by `sluice run` on its store) are its last sync
+    people = page.locator("tr[data-connector='people']")
+    expect(people.locator(".health")).to_have_text("ok")
+    expect(people).to_contain_text("succeeded")
     page.locator("tr[data-connector='people'] .connector-name").click()
     expect(page.locator("#detail-name")).to_have_text("people")
     expect(page.locator("#chart rect.run-bar")).to_have_count(3)
