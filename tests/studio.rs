@@ -470,3 +470,29 @@ formula = "100 / data('parts')"
         .collect();
     assert_eq!(shares, [r#"{"id":1,"share":25}"#, r#"{"id":2,"share":0}"#]);
 }
+
+#[test]
+fn every_studio_view_has_no_serious_accessibility_violation() {
+    if !browser_ready() {
+        return;
+    }
+    let axe = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser/node_modules/axe-core/axe.min.js");
+    if !axe.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have axe-core (npm ci in tests/browser)"
+        );
+        return;
+    }
+    let dir = common::tempdir("studio", "axe");
+    connector_sets(&dir);
+    let served = Served::start(&dir, &["erp"], &[]);
+    served.wait_until("the connectors", 30, |s| {
+        !s.json("/connectors")["connectors"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    });
+    drive(&served, "axe", &[axe.as_os_str()]);
+}
