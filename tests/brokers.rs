@@ -430,8 +430,10 @@ fn run_follow_stores_an_mqtt_topics_messages_as_they_arrive_until_sigterm() {
     std::fs::write(dir.join("pub.toml"), writer(MQTT, &keys)).unwrap();
     std::fs::write(dir.join("r.toml"), reader("reader", MQTT, &keys)).unwrap();
     let mut follower = spawn(&dir, &["r.toml", "--store", "r.db", "--follow"]);
-    // one message, then exactly a batch, then many
-    for (from, to) in [(0, 1), (1, 6), (6, 3000)] {
+    // one message, then exactly a batch, then many — fewer than Mosquitto keeps queued for
+    // a session (1000): a reader slowed by a loaded machine must not have the broker drop
+    // any (MQTT QoS 1 holds only so many for a subscriber that falls behind)
+    for (from, to) in [(0, 1), (1, 6), (6, 900)] {
         std::fs::write(dir.join("in.ndjson"), records(from, to)).unwrap();
         let started = Instant::now();
         loop {
@@ -467,7 +469,7 @@ fn run_follow_stores_an_mqtt_topics_messages_as_they_arrive_until_sigterm() {
     let mut err = String::new();
     std::io::Read::read_to_string(&mut follower.stderr.take().unwrap(), &mut err).unwrap();
     assert!(status.success(), "{err}");
-    assert_eq!(stored(&dir, "r.db"), (3000, 3000), "{err}");
+    assert_eq!(stored(&dir, "r.db"), (900, 900), "{err}");
 }
 
 #[test]
