@@ -48,13 +48,8 @@ impl<'d> Document<'d> {
     /// Every problem `sluice check` finds, where it is.
     pub fn diagnostics(&self, limits: &Limits) -> Vec<Diagnostic> {
         let shown = self.path.display().to_string();
-        let problems = match ConnectorFile::from_text(&shown, self.text, self.is_json()) {
-            Ok(file) => match crate::executor::prepare::prepare(file, limits) {
-                Ok(_) => Vec::new(),
-                Err(unprepared) => unprepared.problems,
-            },
-            Err(problems) => problems,
-        };
+        let problems =
+            crate::executor::prepare::problems_in(&shown, self.text, self.is_json(), limits);
         let mut out = Vec::new();
         for problem in problems {
             let formula = problem.formula.as_ref().and_then(|pf| {
@@ -210,14 +205,8 @@ impl<'d> Document<'d> {
             .and_then(|o| file.connector.objects.get(o))
             .map(|o| o.fields.keys().cloned().collect())
             .unwrap_or_default();
-        let sample = file
-            .sample_path()
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .unwrap_or_default();
-        for line in sample.lines().take(SAMPLE_RECORDS) {
-            if let Ok(serde_json::Value::Object(record)) = serde_json::from_str(line) {
-                fields.extend(record.keys().cloned());
-            }
+        for record in file.sample_records(SAMPLE_RECORDS) {
+            fields.extend(record.into_iter().map(|(k, _)| k));
         }
         fields.sort();
         fields.dedup();

@@ -47,3 +47,24 @@ pub async fn blocking(answer: impl FnOnce() -> Response + Send + 'static) -> Res
         .await
         .unwrap_or_else(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
 }
+
+/// A request's JSON body of at most `limit` bytes read as `T`; otherwise the answer that
+/// says why (413 too large, or 400 naming the `shape` expected).
+pub async fn json_body<T: serde::de::DeserializeOwned>(
+    body: axum::body::Body,
+    limit: usize,
+    shape: &str,
+) -> Result<T, Response> {
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large(limit as u64))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            &Diag::new(
+                codes::E610_INVALID_SETTING,
+                format!("the request is not {shape}: {e}"),
+            ),
+        )
+    })
+}

@@ -17,8 +17,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::answer::{blocking, error, json_body};
 use super::Server;
-use crate::transform::connector_file::ConnectorFile;
+use crate::diagnostics::{codes, Diag};
 use crate::{Context, Options, Output, Program};
 
 /// The largest request: a connector and its sample records.
@@ -39,20 +40,11 @@ struct Draft {
 
 /// `POST /studio/connectors`.
 pub async fn draft(State(server): State<Arc<Server>>, body: Body) -> Response {
-    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        return super::answer::too_large(BODY_LIMIT as u64);
-    };
-    let draft: Draft = match serde_json::from_slice(&body) {
+    let draft: Draft = match json_body(body, BODY_LIMIT, "{connector, records, write}").await {
         Ok(draft) => draft,
-        Err(e) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                Json(json!({"error": {"code": "E610", "message": format!("the request is not {{connector, records, write}}: {e}")}})),
-            )
-                .into_response()
-        }
+        Err(refused) => return refused,
     };
-    super::answer::blocking(move || answer(&server, draft)).await
+    blocking(move || answer(&server, draft)).await
 }
 
 fn answer(server: &Server, draft: Draft) -> Response {
@@ -63,18 +55,20 @@ fn answer(server: &Server, draft: Draft) -> Response {
         .unwrap_or_default()
         .to_string();
     let Some(dir) = served_dir(&server.config.paths) else {
-        return (
+        return error(
             StatusCode::CONFLICT,
-            Json(json!({"error": {"code": "E610", "message": "this server serves no directory to write connectors into"}})),
-        )
-            .into_response();
+            &Diag::new(
+                codes::E610_INVALID_SETTING,
+                "this server serves no directory to write connectors into",
+            ),
+        );
     };
     let path = dir.join(format!("{}.toml", file_name(&name)));
     let sample = dir.join(format!("{}.sample.ndjson", file_name(&name)));
     let toml = match as_toml(&draft.connector, &sample) {
         Ok(toml) => toml,
         Err(message) => return Json(
-            json!({"toml": "", "problems": [{"code": "E601", "message": message, "line": null}]}),
+            json!({"toml": "", "problems": [{"code": codes::E601_CONNECTOR_SYNTAX.id, "message": message, "line": null}]}),
         )
         .into_response(),
     };
@@ -85,7 +79,7 @@ fn answer(server: &Server, draft: Draft) -> Response {
         .map(|e| e.path.clone())
         .filter(|other| !same_file(other, &path));
     if let Some(other) = clash {
-        problems.push(json!({"code": "E610", "line": 1, "message": format!("a connector named `{name}` is served already from {}: the name must be unique", other.display())}));
+        problems.push(json!({"code": codes::E610_INVALID_SETTING.id, "line": 1, "message": format!("a connector named `{name}` is served already from {}: the name must be unique", other.display())}));
     }
     let (dry_run, conditions) = match problems.is_empty() {
         true => dry_run(&draft, server.config.limits),
@@ -95,7 +89,8 @@ fn answer(server: &Server, draft: Draft) -> Response {
         (true, true) => match write(&path, &toml, &sample, &draft.records) {
             Ok(()) => Some(path.display().to_string()),
             Err(e) => {
-                problems.push(json!({"code": "E803", "line": null, "message": format!("cannot write {}: {e}", path.display())}));
+                let diag = sluice_engine::io_diag(&format!("cannot write {}", path.display()), e);
+                problems.push(json!({"code": diag.code.id, "line": null, "message": diag.message}));
                 None
             }
         },
@@ -148,14 +143,7 @@ fn as_toml(connector: &serde_json::Map<String, Value>, sample: &Path) -> Result<
 /// The problems `sluice check` finds in the file `toml` at `path`.
 fn check(path: &Path, toml: &str, limits: &crate::limits::Limits) -> Vec<Value> {
     let shown = path.display().to_string();
-    let problems = match ConnectorFile::from_text(&shown, toml, false) {
-        Ok(file) => match crate::executor::prepare::prepare(file, limits) {
-            Ok(_) => return Vec::new(),
-            Err(unprepared) => unprepared.problems,
-        },
-        Err(problems) => problems,
-    };
-    problems
+    crate::executor::prepare::problems_in(&shown, toml, false, limits)
         .iter()
         .map(|p| {
             let place = p.formula.as_ref().map(|f| f.place.to_string());
@@ -195,11 +183,7 @@ fn dry_run(draft: &Draft, limits: crate::limits::Limits) -> (Vec<Value>, Vec<Val
             }
             Ok(Output::Filtered { condition }) => json!({"filtered": condition}),
             Err(e) => {
-                let diag = e.diags().into_iter().next();
-                json!({"dead_letter": {
-                    "code": diag.as_ref().map_or("E300", |d| d.code.id),
-                    "message": diag.map_or_else(|| e.to_string(), |d| d.message),
-                }})
+                json!({"dead_letter": {"code": e.code, "message": e.message}})
             }
         })
         .collect();

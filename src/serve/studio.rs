@@ -14,6 +14,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::answer::{blocking, json_body};
 use super::Server;
 use crate::analysis;
 use crate::compile::{compile, CompileOptions};
@@ -37,21 +38,12 @@ struct Ask {
 
 /// `POST /studio/formula`.
 pub async fn formula(State(server): State<Arc<Server>>, body: Body) -> Response {
-    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        return super::answer::too_large(BODY_LIMIT as u64);
-    };
-    let ask: Ask = match serde_json::from_slice(&body) {
+    let ask: Ask = match json_body(body, BODY_LIMIT, "{formula, records, cursor}").await {
         Ok(ask) => ask,
-        Err(e) => {
-            return (
-                axum::http::StatusCode::BAD_REQUEST,
-                Json(json!({"error": {"code": "E610", "message": format!("the request is not {{formula, records, cursor}}: {e}")}})),
-            )
-                .into_response()
-        }
+        Err(refused) => return refused,
     };
     let limits = server.config.limits;
-    super::answer::blocking(move || Json(analyse(&ask, limits)).into_response()).await
+    blocking(move || Json(analyse(&ask, limits)).into_response()).await
 }
 
 fn analyse(ask: &Ask, limits: crate::limits::Limits) -> Value {
@@ -60,14 +52,19 @@ fn analyse(ask: &Ask, limits: crate::limits::Limits) -> Value {
         ..CompileOptions::default()
     };
     let text = &ask.formula;
-    let findings: Vec<Value> = analysis::findings(text, &options)
-        .into_iter()
+    // compiled once: its diagnostics are the findings, its IR the type
+    let (compiled, diags) = match compile(text, &options) {
+        Ok(formula) => (Some(formula), Vec::new()),
+        Err(diags) => (None, diags),
+    };
+    let findings: Vec<Value> = diags
+        .iter()
+        .map(|d| analysis::Finding::of(d, text.len()))
         .map(|f| {
             json!({"code": f.code, "message": f.message, "start": f.start, "end": f.end,
                    "label": f.label, "help": f.help})
         })
         .collect();
-    let compiled = compile(text, &options).ok();
     let mut fields: Vec<String> = ask.records.iter().flat_map(|r| r.keys().cloned()).collect();
     fields.sort();
     fields.dedup();
@@ -123,11 +120,7 @@ fn values(
                 }
                 Ok(_) => json!({"value": null}),
                 Err(e) => {
-                    let diag = e.diags().into_iter().next();
-                    json!({"error": {
-                        "code": diag.as_ref().map_or("E300", |d| d.code.id),
-                        "message": diag.map_or_else(|| e.to_string(), |d| d.message),
-                    }})
+                    json!({"error": {"code": e.code, "message": e.message}})
                 }
             },
         )

@@ -15,8 +15,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::answer::{blocking, too_large, unknown};
+use super::answer::{blocking, error, json_body, unknown};
 use super::Server;
+use crate::diagnostics::{codes, Diag};
 
 /// The sample records sent to the wizard, at most.
 const SAMPLE_RECORDS: usize = 50;
@@ -69,13 +70,10 @@ pub async fn connector(
             &text,
             false,
         )
-        .ok()
-        .and_then(|f| f.sample_path())
-        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|f| f.sample_records(SAMPLE_RECORDS))
         .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .take(SAMPLE_RECORDS)
+        .into_iter()
+        .map(Value::Object)
         .collect();
         let kept: Vec<Value> = versions(&path)
             .into_iter()
@@ -90,19 +88,23 @@ pub async fn connector(
     .await
 }
 
+/// What a revert asks for.
+#[derive(serde::Deserialize)]
+struct Revert {
+    /// The version's stamp (its seconds).
+    version: String,
+}
+
 /// `POST /studio/connectors/{name}/revert` with `{"version": "<seconds>"}`.
 pub async fn revert(
     State(server): State<Arc<Server>>,
     UrlPath(name): UrlPath<String>,
     body: Body,
 ) -> Response {
-    let Ok(body) = axum::body::to_bytes(body, 4096).await else {
-        return too_large(4096);
+    let version = match json_body::<Revert>(body, 4096, "{version}").await {
+        Ok(asked) => asked.version,
+        Err(refused) => return refused,
     };
-    let version = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v.get("version").and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_default();
     blocking(move || {
         let Some(path) = file_of(&server, &name) else {
             return unknown(&name);
@@ -111,19 +113,21 @@ pub async fn revert(
             .into_iter()
             .find(|(stamp, _)| stamp.to_string() == version)
         else {
-            return (
+            return error(
                 StatusCode::NOT_FOUND,
-                Json(json!({"error": {"code": "E801", "message": format!("`{name}` has no version {version}")}})),
-            )
-                .into_response();
+                &Diag::new(
+                    codes::E801_UNKNOWN_CONNECTOR,
+                    format!("`{name}` has no version {version}"),
+                ),
+            );
         };
         match put_back(&path, &kept) {
-            Ok(()) => Json(json!({"reverted": version, "file": path.display().to_string()})).into_response(),
-            Err(e) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({"error": {"code": "E803", "message": format!("cannot revert {}: {e}", path.display())}})),
-            )
+            Ok(()) => Json(json!({"reverted": version, "file": path.display().to_string()}))
                 .into_response(),
+            Err(e) => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &sluice_engine::io_diag(&format!("cannot revert {}", path.display()), e),
+            ),
         }
     })
     .await

@@ -197,6 +197,22 @@ impl ConnectorFile {
         (!name.is_empty()).then(|| dir.join(name))
     }
 
+    /// The first `limit` records (JSON objects) of the `# sample:` file, when it names one
+    /// that reads as NDJSON; other lines are passed over.
+    pub fn sample_records(&self, limit: usize) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        let text = self
+            .sample_path()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_default();
+        text.lines()
+            .filter_map(|line| match serde_json::from_str(line) {
+                Ok(serde_json::Value::Object(record)) => Some(record),
+                _ => None,
+            })
+            .take(limit)
+            .collect()
+    }
+
     /// The 1-based line where `needle` first occurs in the file.
     pub fn line_of(&self, needle: &str) -> Option<usize> {
         if needle.is_empty() {

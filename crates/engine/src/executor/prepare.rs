@@ -38,6 +38,22 @@ pub fn load(path: &std::path::Path, limits: &Limits) -> Result<Prepared, Unprepa
     prepare(file, limits)
 }
 
+/// Every problem `sluice check` finds in `text`, the connector file at `path` as an editor
+/// holds it (saved or not): none when it prepares.
+pub fn problems_in(
+    path: &str,
+    text: &str,
+    is_json: bool,
+    limits: &Limits,
+) -> Vec<ConnectorProblem> {
+    match ConnectorFile::from_text(path, text, is_json) {
+        Ok(file) => prepare(file, limits)
+            .err()
+            .map_or_else(Vec::new, |u| u.problems),
+        Err(problems) => problems,
+    }
+}
+
 /// Compiles `file` and its way back, with the engine's own checks; every problem of the
 /// first file that has any.
 pub fn prepare(file: ConnectorFile, limits: &Limits) -> Result<Prepared, Unprepared> {
