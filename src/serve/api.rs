@@ -350,15 +350,17 @@ fn letters_of(server: &Server, name: &str, page: &LetterPage) -> Response {
     if server.lock().named(name).is_none() {
         return unknown(name);
     }
-    let (latest, all) = server
-        .with_reader(|s| {
-            Some((
-                s.latest_dead_letters(name, LETTERS_SHOWN).ok()?,
-                s.dead_letters(name).ok()?,
-            ))
-        })
+    // one read: the letters in input order, the newest of them last
+    let all = server
+        .with_reader(|s| s.dead_letters(name).ok())
         .flatten()
         .unwrap_or_default();
+    let latest: Vec<String> = all
+        .iter()
+        .rev()
+        .take(usize::try_from(LETTERS_SHOWN).unwrap_or(usize::MAX))
+        .cloned()
+        .collect();
     let mut codes = std::collections::BTreeMap::<String, u64>::new();
     for letter in &all {
         *codes.entry(code_of(letter)).or_default() += 1;

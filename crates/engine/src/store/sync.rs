@@ -383,19 +383,6 @@ impl Store {
         Ok(rows.iter().map(|r| r.text(0)).collect())
     }
 
-    /// The `n` latest dead letters of `connector` (by input and line, latest first), read
-    /// without the others.
-    pub fn latest_dead_letters(&self, connector: &str, n: u64) -> Result<Vec<String>, StoreError> {
-        let rows = self
-            .conn()
-            .query(
-                "SELECT letter FROM dead_letters WHERE connector = ?1 ORDER BY input DESC, line DESC LIMIT ?2",
-                params![connector, n],
-            )
-            .map_err(|e| self.fail(e))?;
-        Ok(rows.iter().map(|r| r.text(0)).collect())
-    }
-
     /// How many dead letters `connector` has (without reading them).
     pub fn dead_letter_count(&self, connector: &str) -> Result<u64, StoreError> {
         let row = self
