@@ -79,15 +79,10 @@ pub fn serve_stdio(limits: Limits) -> Result<(), String> {
 
 /// The path of a `file://` URI (the URI itself for another scheme: a file never saved).
 fn path_of(uri: &Uri) -> PathBuf {
-    let text = uri.as_str();
-    match text.strip_prefix("file://") {
-        Some(path) => PathBuf::from(
-            url::form_urlencoded::parse(format!("p={}", path.replace('+', "%2B")).as_bytes())
-                .next()
-                .map_or_else(|| path.to_string(), |(_, v)| v.into_owned()),
-        ),
-        None => PathBuf::from(text),
-    }
+    url::Url::parse(uri.as_str())
+        .ok()
+        .and_then(|u| u.to_file_path().ok())
+        .unwrap_or_else(|| PathBuf::from(uri.as_str()))
 }
 
 /// Applies a document notification; the URI whose problems are to be published again.

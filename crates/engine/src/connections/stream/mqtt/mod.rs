@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::{inbound_on, on_broker};
 use crate::connections::kind::{Kind, Opening};
 use crate::connections::remote::RemoteSink;
-use crate::diagnostics::{codes, Diag};
+use crate::diagnostics::Diag;
 use crate::seams::{Sink, Source};
 use crate::transform::stream::Broker;
 
@@ -52,13 +52,7 @@ const CONNECT_WAIT: Duration = Duration::from_secs(10);
 
 /// What a client error is, for the side `side`, without the URL's password.
 fn failed(side: &str, url: &str, e: impl std::fmt::Display) -> Diag {
-    Diag::new(
-        codes::E614_REMOTE_UNREACHABLE,
-        format!(
-            "{side}.stream: MQTT broker at {}: {e}",
-            crate::diagnostics::redact::without_password(url)
-        ),
-    )
+    super::unreachable("MQTT broker", side, url, e)
 }
 
 /// The client options for `url` under the client id `id`.
@@ -79,10 +73,12 @@ fn options(url: &str, id: &str, side: &str) -> Result<rumqttc::MqttOptions, Diag
     Ok(options)
 }
 
+/// A URL's user or password as written before it was percent-encoded (`+` stays `+`:
+/// it is a space only in form data).
 fn percent_decoded(text: &str) -> String {
-    url::form_urlencoded::parse(format!("x={text}").as_bytes())
-        .next()
-        .map_or_else(|| text.to_string(), |(_, v)| v.into_owned())
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Drives `connection` until `done` says the events seen are enough: `Err` on a connection
@@ -112,5 +108,16 @@ fn drive(
             Ok(Err(e)) => return Err(e.to_string()),
             Err(_) => return Err("the broker did not answer in time".into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decoded;
+
+    #[test]
+    fn a_plus_in_a_brokers_password_stays_a_plus() {
+        // a URL's userinfo is percent-encoded, not form data: `+` is not a space there
+        assert_eq!(percent_decoded("p%40ss+w%C3%B6rd"), "p@ss+wörd");
     }
 }
