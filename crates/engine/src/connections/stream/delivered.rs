@@ -12,16 +12,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::{FIRST_WAIT, FOLLOW_LOOK};
 use crate::connections::queued::{self, Queued};
 use crate::diagnostics::{codes, Diag};
 use crate::seams::{Follow, ReadSettings, Reading, Source};
 use crate::store::sync::Checkpoint;
 use crate::transform::source::{InputRecord, Raw};
-
-/// How long a read waits for the first message; none in that time ends the run.
-const FIRST_WAIT: Duration = Duration::from_millis(500);
-/// How long a followed stream is waited on before the run looks whether to stop.
-const FOLLOW_LOOK: Duration = Duration::from_millis(100);
 
 /// A broker's connection as a source reads it.
 pub trait Deliveries: Send {

@@ -20,6 +20,24 @@ use crate::diagnostics::{codes, Diag};
 use crate::transform::connector::Side;
 use crate::transform::stream::{Broker, Stream};
 
+/// How long a read waits for the first message of a delivery; none in that time ends a run
+/// that does not follow the stream.
+pub const FIRST_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+/// How long a followed stream is waited on before the run looks whether to stop.
+pub const FOLLOW_LOOK: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// A broker that cannot be reached or refused, for the side `side`, without the URL's
+/// password.
+pub fn unreachable(broker: &str, side: &str, url: &str, e: impl std::fmt::Display) -> Diag {
+    Diag::new(
+        codes::E614_REMOTE_UNREACHABLE,
+        format!(
+            "{side}.stream: {broker} at {}: {e}",
+            crate::diagnostics::redact::without_password(url)
+        ),
+    )
+}
+
 /// A runtime for a side's client: one worker thread drives the connection (its heartbeats,
 /// the messages pushed to it) while the run's thread waits on it.
 pub fn runtime() -> Result<Arc<tokio::runtime::Runtime>, Diag> {

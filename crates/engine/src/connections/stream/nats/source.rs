@@ -9,24 +9,18 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use futures_util::{FutureExt as _, StreamExt as _};
 use serde::{Deserialize, Serialize};
 
 use super::{connect, subjects_of};
 use crate::connections::queued::{self, Queued};
-use crate::connections::stream::{client_name, runtime};
+use crate::connections::stream::{client_name, runtime, FIRST_WAIT, FOLLOW_LOOK};
 use crate::diagnostics::{codes, Diag};
 use crate::seams::{Follow, ReadSettings, Reading, Source};
 use crate::store::sync::Checkpoint;
 use crate::transform::source::{InputRecord, Raw};
 use crate::transform::stream::Stream;
-
-/// How long a fetch waits for messages; a fetch that gets none ends the run.
-const FETCH_WAIT: Duration = Duration::from_millis(500);
-/// How long a followed stream is waited on before the run looks whether to stop.
-const FOLLOW_LOOK: Duration = Duration::from_millis(100);
 
 /// Where a stream read stands: the checkpoint's `cursor`, as JSON.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
@@ -250,7 +244,7 @@ impl StreamReader {
                 .consumer
                 .fetch()
                 .max_messages(batch)
-                .expires(FETCH_WAIT)
+                .expires(FIRST_WAIT)
                 .messages()
                 .await
                 .map_err(failed)?;

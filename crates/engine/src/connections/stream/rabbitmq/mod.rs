@@ -7,7 +7,7 @@ pub mod source;
 use super::{inbound_on, on_broker};
 use crate::connections::kind::{Kind, Opening};
 use crate::connections::remote::RemoteSink;
-use crate::diagnostics::{codes, Diag};
+use crate::diagnostics::Diag;
 use crate::seams::{Sink, Source};
 use crate::transform::stream::Broker;
 
@@ -44,13 +44,7 @@ fn open_sink(open: &Opening) -> Option<Result<Box<dyn Sink>, Diag>> {
 
 /// What a client error is, for the side `side`, without the URL's password.
 fn failed(side: &str, url: &str, e: impl std::fmt::Display) -> Diag {
-    Diag::new(
-        codes::E614_REMOTE_UNREACHABLE,
-        format!(
-            "{side}.stream: RabbitMQ at {}: {e}",
-            crate::diagnostics::redact::without_password(url)
-        ),
-    )
+    super::unreachable("RabbitMQ", side, url, e)
 }
 
 /// A channel on a new connection to `url`, with `queue` declared durable when it is given
