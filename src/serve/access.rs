@@ -298,19 +298,8 @@ impl IntoResponse for Refused {
 fn needed(method: &Method, path: &str, config: &AccessConfig) -> Option<Role> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
-        (
-            _,
-            [""]
-            | ["app.js"]
-            | ["wizard.js"]
-            | ["monitor.js"]
-            | ["app.css"]
-            | ["favicon.svg"]
-            | ["healthz"]
-            | ["session"]
-            | ["login"]
-            | ["logout"],
-        ) => None,
+        (_, [asset]) if super::assets::find(asset).is_some() => None,
+        (_, ["healthz"] | ["session"] | ["login"] | ["logout"]) => None,
         (_, ["hooks", _]) => None,
         (_, ["metrics"]) if config.open_metrics => None,
         (&Method::POST, ["connectors", _, "run" | "retry"]) => Some(Role::Operate),
@@ -462,15 +451,9 @@ mod tests {
         );
         assert_eq!(needed(&Method::POST, "/hooks/a", &c), None);
         // the page's assets load before anyone logs in
-        for asset in [
-            "/",
-            "/app.js",
-            "/wizard.js",
-            "/monitor.js",
-            "/app.css",
-            "/favicon.svg",
-        ] {
-            assert_eq!(needed(&Method::GET, asset, &c), None, "{asset}");
+        for asset in super::super::assets::ASSETS {
+            let path = format!("/{}", asset.path);
+            assert_eq!(needed(&Method::GET, &path, &c), None, "{path}");
         }
         // the studio: analysing a formula reads nothing; connectors are the admin's to
         // write; the review queue shows and decides records

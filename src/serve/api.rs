@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
@@ -31,13 +31,14 @@ const LETTERS_SHOWN: u64 = 100;
 
 /// The routes, behind the access guard (host, origin, token and role; security headers).
 pub fn router(server: Arc<Server>) -> Router {
-    Router::new()
-        .route("/", get(page))
-        .route("/app.js", get(script))
-        .route("/app.css", get(style))
-        .route("/favicon.svg", get(icon))
-        .route("/wizard.js", get(wizard_script))
-        .route("/monitor.js", get(monitor_script))
+    let mut routes = Router::new();
+    for asset in super::assets::ASSETS {
+        routes = routes.route(
+            &format!("/{}", asset.path),
+            get(move || async move { super::assets::serve(asset) }),
+        );
+    }
+    routes
         .route("/session", get(session))
         .route("/login", post(login))
         .route("/logout", post(logout))
@@ -73,49 +74,6 @@ async fn not_found() -> Response {
     error(
         StatusCode::NOT_FOUND,
         &Diag::new(codes::E801_UNKNOWN_CONNECTOR, "no such route"),
-    )
-}
-
-async fn page() -> Html<&'static str> {
-    Html(include_str!("page.html"))
-}
-
-async fn script() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        include_str!("page.js"),
-    )
-        .into_response()
-}
-
-async fn style() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        include_str!("page.css"),
-    )
-        .into_response()
-}
-
-async fn wizard_script() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        include_str!("wizard.js"),
-    )
-        .into_response()
-}
-
-async fn monitor_script() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        include_str!("monitor.js"),
-    )
-        .into_response()
-}
-
-async fn icon() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "image/svg+xml")],
-        include_str!("favicon.svg"),
     )
 }
 

@@ -6,6 +6,7 @@
 mod access;
 mod answer;
 mod api;
+mod assets;
 mod drafts;
 mod hooks;
 mod listen;

@@ -58,7 +58,7 @@ function selectTab(tab) {
     $(t.getAttribute("aria-controls")).hidden = !on;
   }
   tab.focus();
-  if (tab.id === "tab-playground") analyse();
+  if (tab.id === "tab-playground") openPlayground();
 }
 function tabKeys(event) {
   const tabs = [...document.querySelectorAll("[role=tab]")];
@@ -190,10 +190,39 @@ async function refresh() {
   }
 }
 
+// ---- the formula editor (CodeMirror 6 with the Sluice mode), loaded when first needed ----
+let editorScript = null;
+/** The editor's module (`/editor.js`), loaded once, on the first formula shown. */
+function loadEditor() {
+  if (!editorScript) {
+    editorScript = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = "/editor.js";
+      script.onload = () => resolve(window.SluiceEditor);
+      script.onerror = () => { editorScript = null; reject(new Error("the formula editor did not load")); };
+      document.head.appendChild(script);
+    });
+  }
+  return editorScript;
+}
+/** What the server says of `formula` over `records`, with completion at `cursor` (bytes). */
+async function analyseFormula(formula, records, cursor) {
+  const answer = await fetch("/studio/formula", {method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({formula, records, cursor})});
+  if (answer.status === 401) { showLogin("this server asks for an API token"); throw new Error("logged out"); }
+  return answer.json();
+}
+/**
+ * A formula editor in `parent`: options.doc, options.label, options.records() (the sample
+ * records it is evaluated on), options.onChange(text), options.onAnalysed(answer).
+ */
+async function formulaEditor(parent, options) {
+  const editor = await loadEditor();
+  return editor.create(parent, {...options, analyse: (text, cursor) => analyseFormula(text, options.records(), cursor)});
+}
+
 // ---- the playground: a formula analysed as it is typed ----
-let pending = null;
-let asked = 0;
-let lastCompletion = {start: 0, items: []};
+let playground = null;
 function records() {
   const raw = $("records").value.trim();
   $("records-problem").textContent = "";
@@ -206,27 +235,13 @@ function records() {
     return [];
   }
 }
-/** Byte offset of the character offset `at` in `s` (the server counts UTF-8 bytes). */
-const bytesBefore = (s, at) => new TextEncoder().encode(s.slice(0, at)).length;
-/** Character offset of the UTF-8 byte offset `at` in `s`. */
-function charsBefore(s, at) {
-  const bytes = new TextEncoder().encode(s);
-  return new TextDecoder().decode(bytes.slice(0, at)).length;
+async function openPlayground() {
+  if (playground) { playground.refresh(); return; }
+  const parent = $("formula");
+  playground = await formulaEditor(parent, {doc: parent.dataset.formula, label: "Formula", records, onAnalysed: showAnalysis});
 }
-function analyse() {
-  clearTimeout(pending);
-  pending = setTimeout(ask, 150);
-}
-async function ask() {
-  const formula = $("formula").value;
-  const cursor = bytesBefore(formula, $("formula").selectionStart);
-  const mine = ++asked;
-  const answer = await fetch("/studio/formula", {method: "POST", headers: {"Content-Type": "application/json"},
-    body: JSON.stringify({formula, records: records(), cursor})});
-  if (mine !== asked) return; // a newer question is on its way
-  if (answer.status === 401) { showLogin("this server asks for an API token"); return; }
-  const body = await answer.json();
-  showFindings(formula, body.findings || []);
+function showAnalysis(body) {
+  showFindings(body.findings || []);
   $("type").textContent = body.type || "–";
   $("ir").textContent = body.ir || "";
   const values = $("values").tBodies[0];
@@ -238,22 +253,10 @@ async function ask() {
     else cell(tr, JSON.stringify(v.value));
     values.appendChild(tr);
   });
-  showSignature(body.signature);
-  showCompletions(formula, body.completion);
 }
-function showFindings(formula, findings) {
+function showFindings(findings) {
   const list = $("findings");
   list.replaceChildren();
-  const marked = $("marked");
-  marked.replaceChildren();
-  marked.hidden = !findings.length;
-  if (!findings.length) return;
-  const f = findings[0];
-  const from = charsBefore(formula, f.start), to = charsBefore(formula, Math.max(f.end, f.start + 1));
-  marked.append(formula.slice(0, from));
-  const mark = document.createElement("mark");
-  mark.textContent = formula.slice(from, to) || " ";
-  marked.append(mark, formula.slice(to));
   for (const finding of findings) {
     const li = document.createElement("li");
     li.dataset.code = finding.code;
@@ -265,64 +268,6 @@ function showFindings(formula, findings) {
       li.appendChild(help);
     }
     list.appendChild(li);
-  }
-}
-function showSignature(signature) {
-  const box = $("signature");
-  box.replaceChildren();
-  if (!signature) return;
-  const name = signature.label.slice(0, signature.label.indexOf("(") + 1);
-  box.append(name);
-  signature.params.forEach((p, i) => {
-    if (i) box.append(", ");
-    if (i === signature.active) { const b = document.createElement("b"); b.textContent = p; box.append(b); }
-    else box.append(p);
-  });
-  box.append(")");
-}
-function showCompletions(formula, completion) {
-  const box = $("completions");
-  box.replaceChildren();
-  lastCompletion = completion || {start: 0, items: []};
-  const at = $("formula").selectionStart;
-  const word = formula.slice(charsBefore(formula, lastCompletion.start), at);
-  if (!word && !/['$]$/.test(formula.slice(0, at))) return; // nothing typed: no list
-  lastCompletion.items.slice(0, 12).forEach((item, i) => {
-    const li = document.createElement("li");
-    li.role = "option";
-    li.id = "completion-" + i;
-    li.textContent = item.label;
-    li.title = item.detail + (item.doc ? "\n" + item.doc : "");
-    li.setAttribute("aria-selected", i === 0 ? "true" : "false");
-    li.addEventListener("mousedown", (e) => { e.preventDefault(); accept(item); });
-    box.appendChild(li);
-  });
-}
-function accept(item) {
-  const area = $("formula");
-  const formula = area.value;
-  const from = charsBefore(formula, lastCompletion.start);
-  const to = area.selectionStart;
-  area.value = formula.slice(0, from) + item.insert + formula.slice(to);
-  const at = from + item.insert.length;
-  area.setSelectionRange(at, at);
-  area.focus();
-  analyse();
-}
-function formulaKeys(event) {
-  const options = [...$("completions").children];
-  if (!options.length) return;
-  const at = options.findIndex((o) => o.getAttribute("aria-selected") === "true");
-  if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-    const next = (at + (event.key === "ArrowDown" ? 1 : options.length - 1)) % options.length;
-    options.forEach((o, i) => o.setAttribute("aria-selected", i === next ? "true" : "false"));
-    $("formula").setAttribute("aria-activedescendant", options[next].id);
-    event.preventDefault();
-  } else if (event.key === "Tab" && at >= 0) {
-    accept(lastCompletion.items[at]);
-    event.preventDefault();
-  } else if (event.key === "Escape") {
-    $("completions").replaceChildren();
   }
 }
 
@@ -337,11 +282,7 @@ async function start() {
   $("page-size").addEventListener("change", () => { list.page = 0; render(); });
   $("prev").addEventListener("click", () => { list.page -= 1; render(); });
   $("next").addEventListener("click", () => { list.page += 1; render(); });
-  $("formula").addEventListener("input", analyse);
-  $("formula").addEventListener("click", analyse);
-  $("formula").addEventListener("keyup", (e) => { if (e.key.startsWith("Arrow") && !$("completions").children.length) analyse(); });
-  $("formula").addEventListener("keydown", formulaKeys);
-  $("records").addEventListener("input", analyse);
+  $("records").addEventListener("input", () => { if (playground) playground.refresh(); });
   const who = await (await fetch("/session")).json();
   if (who.auth_required && !who.name) { showLogin(""); }
   else {

@@ -73,7 +73,14 @@ fn analyse(ask: &Ask, limits: crate::limits::Limits) -> Value {
             let (start, items) = analysis::complete(text, at, &fields);
             let items: Vec<Value> = items
                 .into_iter()
-                .map(|c| json!({"label": c.label, "insert": c.insert, "detail": c.detail, "doc": c.doc}))
+                .map(|c| {
+                    let kind = match c.kind {
+                        analysis::CompletionKind::Function => "function",
+                        analysis::CompletionKind::Field => "field",
+                        analysis::CompletionKind::Keyword => "keyword",
+                    };
+                    json!({"label": c.label, "insert": c.insert, "kind": kind, "detail": c.detail, "doc": c.doc})
+                })
                 .collect();
             let signature = analysis::signature_help(text, at).map(
                 |s| json!({"label": s.label, "params": s.params, "active": s.active, "doc": s.doc}),

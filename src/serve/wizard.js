@@ -98,8 +98,15 @@
     $("w-new-target").value = "";
     renderTargets();
   }
+  /** The formula editors on show, destroyed when their list is drawn again. */
+  const editors = {targets: [], conditions: []};
+  function dropEditors(which) {
+    for (const e of editors[which]) e.destroy();
+    editors[which] = [];
+  }
   function renderTargets() {
     const list = $("w-targets");
+    dropEditors("targets");
     list.replaceChildren();
     state.targets.forEach((t, i) => {
       const li = document.createElement("li");
@@ -115,17 +122,31 @@
         kind.appendChild(o);
       }
       kind.addEventListener("change", () => { t.kind = kind.value; renderTargets(); });
-      const value = document.createElement(t.kind === "formula" ? "textarea" : "input");
-      value.className = "target-value";
-      value.setAttribute("aria-label", (t.kind === "formula" ? "Formula" : t.kind === "raw" ? "Value" : "Source field") + " of " + t.name);
-      value.value = t.value;
-      if (t.kind === "formula") { value.rows = 2; value.spellcheck = false; }
       const finding = document.createElement("div");
       finding.className = "finding";
       finding.setAttribute("aria-live", "polite");
       const sample = document.createElement("div");
       sample.className = "sample";
-      value.addEventListener("input", () => { t.value = value.value; if (t.kind === "formula") checkFormula(t, finding, sample); });
+      let value;
+      if (t.kind === "formula") {
+        value = document.createElement("div");
+        formulaEditor(value, {
+          doc: t.value,
+          label: "Formula of " + t.name,
+          records: () => state.records.slice(0, 3),
+          onChange: (text) => { t.value = text; },
+          onAnalysed: (body) => showFormula(body, finding, sample),
+        }).then((editor) => {
+          editors.targets.push(editor);
+          if (i === state.targets.length - 1) editor.focus();
+        }, (e) => { finding.textContent = String(e); });
+      } else {
+        value = document.createElement("input");
+        value.setAttribute("aria-label", (t.kind === "raw" ? "Value" : "Source field") + " of " + t.name);
+        value.value = t.value;
+        value.addEventListener("input", () => { t.value = value.value; });
+      }
+      value.className = "target-value";
       li.append(name, kind, value, finding, sample);
       li.addEventListener("dragover", (e) => { e.preventDefault(); li.classList.add("over"); });
       li.addEventListener("dragleave", () => li.classList.remove("over"));
@@ -136,40 +157,39 @@
         renderTargets();
       });
       list.appendChild(li);
-      if (t.kind === "formula" && t.value) checkFormula(t, finding, sample);
-      if (i === state.targets.length - 1 && t.kind === "formula") value.focus();
     });
   }
-  const pending = new Map();
-  function checkFormula(t, finding, sample) {
-    clearTimeout(pending.get(t.name));
-    pending.set(t.name, setTimeout(async () => {
-      const answer = await fetch("/studio/formula", {method: "POST", headers: {"Content-Type": "application/json"},
-        body: JSON.stringify({formula: t.value, records: state.records.slice(0, 3)})});
-      const body = await answer.json();
-      const f = (body.findings || [])[0];
-      finding.textContent = f ? f.code + ": " + f.message + (f.label ? " — " + f.label : "") : "";
-      const v = (body.values || [])[0];
-      sample.textContent = !f && v ? "first sample: " + (v.error ? v.error.code + " " + v.error.message : JSON.stringify(v.value)) : "";
-    }, 150));
+  /** A formula's first problem, or its value on the first sample record. */
+  function showFormula(body, finding, sample) {
+    const f = (body.findings || [])[0];
+    finding.textContent = f ? f.code + ": " + f.message + (f.label ? " — " + f.label : "") + (f.help ? " (help: " + f.help + ")" : "") : "";
+    const v = (body.values || [])[0];
+    sample.textContent = !f && v ? "first sample: " + (v.error ? v.error.code + " " + v.error.message : JSON.stringify(v.value)) : "";
   }
 
   // ---- step 5: conditions, with how many sample records pass ----
   function renderConditions() {
     const list = $("w-conditions");
+    dropEditors("conditions");
     list.replaceChildren();
     state.conditions.forEach((c, i) => {
       const li = document.createElement("li");
-      const input = document.createElement("input");
-      input.value = c;
-      input.setAttribute("aria-label", "Condition " + (i + 1));
-      input.spellcheck = false;
+      const holder = document.createElement("div");
+      holder.className = "condition";
       const passing = document.createElement("span");
       passing.className = "passing";
       passing.setAttribute("aria-live", "polite");
-      input.addEventListener("input", () => { state.conditions[i] = input.value; countPassing(); });
-      li.append(input, passing);
+      li.append(holder, passing);
       list.appendChild(li);
+      formulaEditor(holder, {
+        doc: c,
+        label: "Condition " + (i + 1),
+        records: () => state.records.slice(0, 3),
+        onChange: (text) => { state.conditions[i] = text; countPassing(); },
+      }).then((editor) => {
+        editors.conditions.push(editor);
+        if (i === state.conditions.length - 1 && !c) editor.focus();
+      }, (e) => { passing.textContent = String(e); });
     });
     countPassing();
   }
@@ -333,7 +353,7 @@
   $("w-back").addEventListener("click", () => show(state.step - 1));
   $("w-add-target").addEventListener("click", addTarget);
   $("w-new-target").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); addTarget(); } });
-  $("w-add-condition").addEventListener("click", () => { state.conditions.push(""); renderConditions(); const inputs = document.querySelectorAll("#w-conditions input"); inputs[inputs.length - 1].focus(); });
+  $("w-add-condition").addEventListener("click", () => { state.conditions.push(""); renderConditions(); });
   $("w-sample").addEventListener("change", readSample);
   $("w-sample-file").addEventListener("change", sampleFile);
   $("w-finish").addEventListener("click", () => finish(false));

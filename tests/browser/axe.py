@@ -38,6 +38,15 @@ with sync_playwright() as p:
     page.click("#tab-wizard")
     page.fill("#w-name", "axe-check")
     for step in range(1, 7):
+        # the formula editors are checked too: a formula target and a condition
+        if step == 4:
+            page.fill("#w-new-target", "label")
+            page.click("#w-add-target")
+            page.locator("#w-targets select").first.select_option("formula")
+            expect(page.locator("#w-targets .cm-content")).to_be_visible()
+        if step == 5:
+            page.click("#w-add-condition")
+            expect(page.locator("#w-conditions .cm-content")).to_be_visible()
         check(page, f"wizard step {step}")
         if step < 6:
             page.click("#w-next")

@@ -8,6 +8,18 @@ import sys
 
 from playwright.sync_api import expect, sync_playwright
 
+
+def replace(editor, text):
+    """Replaces a formula editor's text as a person would: select all, then type it in
+    (a paste-like input, so that the auto-closed brackets do not double)."""
+    editor.click()
+    editor.press("Control+a")
+    if text:
+        editor.page.keyboard.insert_text(text)
+    else:
+        editor.press("Backspace")
+
+
 base, shots = sys.argv[1], sys.argv[2]
 with sync_playwright() as p:
     browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
@@ -52,32 +64,46 @@ with sync_playwright() as p:
     page.keyboard.press("ArrowRight")
     expect(page.locator("#playground-view")).to_be_visible()
     expect(page.locator("#tab-playground")).to_have_attribute("aria-selected", "true")
-    formula = page.locator("#formula")
-    formula.fill("concat(data('CardName'), ' / ', uper(data('CardCode')))")
+    # the formula is a CodeMirror editor with the Sluice mode: colours, problems underlined
+    formula = page.locator("#formula .cm-content")
+    expect(formula).to_have_attribute("aria-label", "Formula")
+    expect(page.locator("#formula .cm-content [class^=ͼ]").first).to_be_visible()
+    replace(formula, "concat(data('CardName'), ' / ', uper(data('CardCode')))")
     expect(page.locator("#findings li")).to_have_count(1)
     expect(page.locator("#findings li")).to_contain_text("E201")
-    expect(page.locator("#marked mark")).to_have_text("uper")
-    formula.fill("concat(data('CardName'), ' / ', upper(data('CardCode')))")
+    expect(page.locator("#findings li")).to_contain_text("upper")  # did you mean
+    expect(page.locator("#formula .cm-lintRange-error")).to_have_text("uper")
+    # the syntax colours: a function name and a string are styled differently
+    colour = lambda text: page.locator("#formula .cm-line span", has_text=text).first.evaluate("e => getComputedStyle(e).color")
+    assert colour("concat") != colour("' / '"), (colour("concat"), colour("' / '"))
+    replace(formula, "concat(data('CardName'), ' / ', upper(data('CardCode')))")
     expect(page.locator("#findings li")).to_have_count(0)
+    expect(page.locator("#formula .cm-lintRange-error")).to_have_count(0)
     expect(page.locator("#type")).to_contain_text("string")
     expect(page.locator("#values tbody tr")).to_have_count(2)
     expect(page.locator("#values tbody tr").first).to_contain_text('"Acme GmbH / C001"')
     # a runtime error on one record is shown beside the other's value
-    formula.fill("1 / data('Balance') * 0 + 100 / (data('Balance') + 20)")
+    replace(formula, "1 / data('Balance') * 0 + 100 / (data('Balance') + 20)")
     expect(page.locator("#values td.error")).to_contain_text("E")
     # completion: a function by its first letters, accepted with Tab; then a field name
-    formula.fill("")
-    formula.type("rou")
-    expect(page.locator("#completions li").first).to_have_text("round")
+    replace(formula, "")
+    formula.press_sequentially("rou", delay=40)
+    options = page.locator(".cm-tooltip-autocomplete li .cm-completionLabel")
+    expect(options.first).to_have_text("round")
+    page.wait_for_timeout(200)  # a key pressed as the list appears does not take from it
     formula.press("Tab")
-    expect(formula).to_have_value("round(")
-    formula.type("data('Ba")
-    expect(page.locator("#completions li")).to_have_text(["Balance"])
+    expect(formula).to_have_text("round()")
+    formula.press_sequentially("data('Ba", delay=40)
+    expect(options).to_have_text(["Balance"])
+    page.wait_for_timeout(200)
     formula.press("Tab")
-    expect(formula).to_have_value("round(data('Balance")
-    formula.type("'), ")
-    expect(page.locator("#signature b")).to_contain_text("digits")
-    formula.type("1)")
+    expect(formula).to_have_text("round(data('Balance'))")
+    # the auto-closed quote and bracket are stepped over when typed
+    formula.press_sequentially("'), ", delay=40)
+    # signature help above the cursor, the argument being typed marked
+    expect(page.locator(".sluice-signature .active")).to_contain_text("digits")
+    formula.press_sequentially("1", delay=40)
+    expect(formula).to_have_text("round(data('Balance'), 1)")
     expect(page.locator("#values tbody tr").first).to_contain_text("1250.5")
     page.locator("details summary").click()
     expect(page.locator("#ir")).not_to_be_empty()
@@ -85,7 +111,7 @@ with sync_playwright() as p:
 
     # readable at 200% zoom: the formula and its values still show
     page.evaluate("document.body.style.zoom = '2'")
-    expect(page.locator("#formula")).to_be_visible()
+    expect(page.locator("#formula .cm-content")).to_be_visible()
     page.screenshot(path=shots + "/studio-playground-zoom.png")
     assert not errors, errors
     browser.close()
