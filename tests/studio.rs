@@ -10,9 +10,12 @@
 )]
 
 mod common;
+#[path = "common/stubs.rs"]
+mod stubs;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use common::served::Served;
 use serde_json::{json, Value};
@@ -495,4 +498,86 @@ fn every_studio_view_has_no_serious_accessibility_violation() {
             .is_empty()
     });
     drive(&served, "axe", &[axe.as_os_str()]);
+}
+
+/// 32 bytes in base64: the key the test's secrets are sealed with.
+const SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+#[test]
+fn a_rest_side_made_in_the_wizard_keeps_its_typed_credentials_sealed_in_the_store() {
+    if !browser_ready() {
+        return;
+    }
+    let sap = Arc::new(Mutex::new(stubs::Sap {
+        partners: stubs::partners(25, 1),
+        ..stubs::Sap::default()
+    }));
+    let service = stubs::sap(&sap);
+    let dir = common::tempdir("studio", "rest");
+    std::fs::create_dir_all(dir.join("erp")).unwrap();
+    let env = [("SLUICE_SECRET_KEY", SECRET_KEY), ("SAP_USER", "manager")];
+    let served = Served::start(&dir, &["erp"], &env);
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    drive(&served, "rest", &[service.base.as_ref(), shots.as_os_str()]);
+    // the file names where each credential is, never the typed values
+    let path = dir.join("erp/sap-partners.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(r#"password = "secret:password""#), "{text}");
+    assert!(
+        text.contains(r#"company_db = "secret:company_db""#),
+        "{text}"
+    );
+    assert!(
+        !text.contains("s3cret") && !text.contains("SBODEMO"),
+        "{text}"
+    );
+    // the store holds them sealed: not one byte of the password in the clear
+    let store = dir.join("sluice.db");
+    let bytes = std::fs::read(&store).unwrap();
+    assert!(!bytes.windows(7).any(|w| w == b"s3cret!"));
+    let sealed: i64 = rusqlite::Connection::open(&store)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM secrets WHERE connector = 'sap-partners'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(sealed, 2, "company_db and password");
+    // the served connector as the wizard reads it back shows the references only
+    let back = served.json("/studio/connectors/sap-partners").to_string();
+    assert!(
+        !back.contains("s3cret") && back.contains("secret:password"),
+        "{back}"
+    );
+    // a run against that store opens them and reads every partner
+    let run = |env: &[(&str, &str)]| {
+        let mut command = common::sluice();
+        command.args([
+            "run",
+            path.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ]);
+        command.env_remove("SLUICE_SECRET_KEY");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        common::outcome(&mut command)
+    };
+    let (code, out, err) = run(&env);
+    assert_eq!(code, 0, "{out}{err}");
+    let stored: i64 = rusqlite::Connection::open(&store)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM objects WHERE type = 'partner'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 25);
+    // without the key, the run says so and reads nothing
+    let (code, out, err) = run(&[("SAP_USER", "manager")]);
+    assert_ne!(code, 0, "{out}");
+    assert!(err.contains("E621"), "{err}");
 }

@@ -116,7 +116,14 @@ fn login(
             ))
         })?;
     let key = SecretKey::from_env().map_err(setup)?;
-    let credentials = chosen.resolve_credentials(label).map_err(setup)?;
+    let credentials = chosen
+        .resolve_credentials(label, &|name| {
+            Err(Diag::new(
+                codes::E606_CREDENTIAL,
+                format!("{label}.credentials: secret:{name} is opened by a run, not by `sluice auth login`: give client_id as text, env:VAR or file:PATH"),
+            ))
+        })
+        .map_err(setup)?;
     let client_id = credentials.get("client_id").cloned().ok_or_else(|| {
         setup(Diag::new(
             codes::E606_CREDENTIAL,

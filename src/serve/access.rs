@@ -304,7 +304,8 @@ fn needed(method: &Method, path: &str, config: &AccessConfig) -> Option<Role> {
         (_, ["metrics"]) if config.open_metrics => None,
         (&Method::POST, ["connectors", _, "run" | "retry"]) => Some(Role::Operate),
         (_, ["connectors", _, "dead-letters"]) => Some(Role::Admin),
-        (_, ["studio", "connectors", ..]) => Some(Role::Admin),
+        // connectors, and the connections tested with credentials typed in
+        (_, ["studio", "connectors" | "connections", ..]) => Some(Role::Admin),
         // the review queue shows records' contents to those who resolve it
         (_, ["reviews", ..]) => Some(Role::Operate),
         _ => Some(Role::Read),
@@ -460,6 +461,10 @@ mod tests {
         assert_eq!(
             needed(&Method::POST, "/studio/formula", &c),
             Some(Role::Read)
+        );
+        assert_eq!(
+            needed(&Method::POST, "/studio/connections/test", &c),
+            Some(Role::Admin)
         );
         assert_eq!(
             needed(&Method::POST, "/studio/connectors", &c),

@@ -55,6 +55,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/runs", get(runs))
         .route("/studio/formula", post(super::studio::formula))
         .route("/studio/connectors", post(super::drafts::draft))
+        .route("/studio/connections/test", post(super::connections::test))
         .route("/studio/connectors/{name}", get(super::versions::connector))
         .route(
             "/studio/connectors/{name}/revert",

@@ -34,6 +34,11 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("wizard.js"),
     },
     Asset {
+        path: "rest_side.js",
+        content_type: JS,
+        body: include_str!("rest_side.js"),
+    },
+    Asset {
         path: "monitor.js",
         content_type: JS,
         body: include_str!("monitor.js"),

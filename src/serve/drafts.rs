@@ -36,6 +36,10 @@ struct Draft {
     /// Write the file when the connector has no problem.
     #[serde(default)]
     write: bool,
+    /// Credentials typed in for the connector's `secret:NAME` references, sealed into the
+    /// store when the file is written.
+    #[serde(default)]
+    secrets: super::connections::Entered,
 }
 
 /// `POST /studio/connectors`.
@@ -81,15 +85,21 @@ fn answer(server: &Server, draft: Draft) -> Response {
     if let Some(other) = clash {
         problems.push(json!({"code": codes::E610_INVALID_SETTING.id, "line": 1, "message": format!("a connector named `{name}` is served already from {}: the name must be unique", other.display())}));
     }
+    if problems.is_empty() {
+        if let Ok(connector) = serde_json::from_value(Value::Object(draft.connector.clone())) {
+            for diag in super::connections::sealed_problems(server, &connector, &draft.secrets) {
+                problems.push(json!({"code": diag.code.id, "line": null, "message": diag.message, "help": diag.help}));
+            }
+        }
+    }
     let (dry_run, conditions) = match problems.is_empty() {
         true => dry_run(&draft, server.config.limits),
         false => (Vec::new(), Vec::new()),
     };
     let written = match (draft.write, problems.is_empty()) {
-        (true, true) => match write(&path, &toml, &sample, &draft.records) {
+        (true, true) => match seal_and_write(server, &draft, &path, &toml, &sample) {
             Ok(()) => Some(path.display().to_string()),
-            Err(e) => {
-                let diag = sluice_engine::io_diag(&format!("cannot write {}", path.display()), e);
+            Err(diag) => {
                 problems.push(json!({"code": diag.code.id, "line": null, "message": diag.message}));
                 None
             }
@@ -210,6 +220,22 @@ fn dry_run(draft: &Draft, limits: crate::limits::Limits) -> (Vec<Value>, Vec<Val
         })
         .unwrap_or_default();
     (outcomes, conditions)
+}
+
+/// Seals the credentials typed in, then writes the connector file and its sample (a file
+/// is never written whose secrets are not kept).
+fn seal_and_write(
+    server: &Server,
+    draft: &Draft,
+    path: &Path,
+    toml: &str,
+    sample: &Path,
+) -> Result<(), Diag> {
+    if let Ok(connector) = serde_json::from_value(Value::Object(draft.connector.clone())) {
+        super::connections::seal(server, &connector, &draft.secrets)?;
+    }
+    write(path, toml, sample, &draft.records)
+        .map_err(|e| sluice_engine::io_diag(&format!("cannot write {}", path.display()), e))
 }
 
 /// Writes the connector and its sample, keeping the file it replaces as

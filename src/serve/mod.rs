@@ -7,6 +7,7 @@ mod access;
 mod answer;
 mod api;
 mod assets;
+mod connections;
 mod drafts;
 mod hooks;
 mod listen;

@@ -6,14 +6,37 @@
   const $ = (id) => document.getElementById(id);
   const state = {step: 1, targets: [], conditions: [], records: [], written: false, editing: null, current: "", versions: []};
   const api = async (body) => {
+    body.secrets = {...rest.inbound.secrets(), ...rest.outbound.secrets()};
     const answer = await fetch("/studio/connectors", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
     if (!answer.ok) throw new Error("the server refused (" + answer.status + "): " + (await answer.text()));
     return answer.json();
   };
 
+  /** The REST sides, drawn once; a test's records become the sample, its fields targets. */
+  const rest = {
+    inbound: RestSide.make("inbound", $("w-in-rest"), {
+      connector: () => connector(false),
+      onRecords: (records) => { $("w-sample").value = records.map((r) => JSON.stringify(r)).join("\n"); },
+    }),
+    outbound: RestSide.make("outbound", $("w-out-rest"), {
+      connector: () => connector(false),
+      onFields: (fields) => {
+        for (const name of fields) if (!state.targets.some((t) => t.name === name)) state.targets.push({name, kind: "field", value: ""});
+      },
+    }),
+  };
+  /** Shows the settings of the kind of side chosen. */
+  function showKinds() {
+    for (const [select, step] of [["w-in-type", 2], ["w-out-type", 3]]) {
+      for (const block of document.querySelectorAll(`#wizard fieldset[data-step="${step}"] [data-kinds]`)) {
+        block.hidden = !block.dataset.kinds.split(" ").includes($(select).value);
+      }
+    }
+  }
+
   function show(step) {
     state.step = step;
-    for (const f of document.querySelectorAll("#wizard fieldset")) f.hidden = Number(f.dataset.step) !== step;
+    for (const f of document.querySelectorAll("#wizard > fieldset")) f.hidden = Number(f.dataset.step) !== step;
     for (const li of document.querySelectorAll("#w-steps li")) {
       if (Number(li.dataset.step) === step) li.setAttribute("aria-current", "step"); else li.removeAttribute("aria-current");
     }
@@ -39,10 +62,13 @@
 
   // ---- the connector as JSON ----
   function connector(activate) {
-    const inbound = {type: $("w-in-type").value, active: activate || $("w-in-active").checked};
-    if (inbound.type === "store") inbound.object = $("w-in-object").value.trim();
+    const kind = $("w-in-type").value;
+    let inbound = {type: kind, active: activate || $("w-in-active").checked};
+    if (kind === "store") inbound.object = $("w-in-object").value.trim();
+    else if (kind === "rest") inbound = {...rest.inbound.read(), active: inbound.active};
     else inbound.path = $("w-in-path").value.trim() || "records.ndjson";
-    const outbound = {type: $("w-out-type").value, active: $("w-out-active").checked};
+    let outbound = {type: $("w-out-type").value, active: $("w-out-active").checked};
+    if (outbound.type === "rest") outbound = {...rest.outbound.read(), active: outbound.active};
     if ($("w-out-object").value.trim()) outbound.object = $("w-out-object").value.trim();
     if ($("w-out-key").value.trim()) outbound.primary_key = $("w-out-key").value.trim();
     const c = {name: $("w-name").value.trim(), inbound, outbound, mappings: []};
@@ -246,6 +272,8 @@
       showReview(body);
       if (body.written) {
         state.written = true;
+        rest.inbound.sealed();
+        rest.outbound.sealed();
         // a served connector edited: its file and versions as they are now (a new one is
         // served only once the server has looked at its directory)
         if (state.editing) {
@@ -277,11 +305,14 @@
     $("w-name").value = c.name || "";
     $("w-description").value = c.description || "";
     const inbound = c.inbound || {}, outbound = c.outbound || {};
-    $("w-in-type").value = inbound.type === "store" || inbound.type === "csv" ? inbound.type : "ndjson";
+    $("w-in-type").value = inbound.connection ? "rest" : inbound.type === "store" || inbound.type === "csv" ? inbound.type : "ndjson";
+    if (inbound.connection) rest.inbound.load(inbound);
     $("w-in-path").value = inbound.path || "";
     $("w-in-object").value = inbound.object || "";
     $("w-in-active").checked = inbound.active !== false;
-    $("w-out-type").value = outbound.type === "ndjson" ? "ndjson" : "store";
+    $("w-out-type").value = outbound.connection ? "rest" : outbound.type === "ndjson" ? "ndjson" : "store";
+    if (outbound.connection) rest.outbound.load(outbound);
+    showKinds();
     $("w-out-object").value = outbound.object || "";
     $("w-out-key").value = outbound.primary_key || "";
     $("w-out-active").checked = outbound.active !== false;
@@ -349,6 +380,9 @@
     readSample();
   }
 
+  $("w-in-type").addEventListener("change", showKinds);
+  $("w-out-type").addEventListener("change", showKinds);
+  showKinds();
   $("w-next").addEventListener("click", next);
   $("w-back").addEventListener("click", () => show(state.step - 1));
   $("w-add-target").addEventListener("click", addTarget);

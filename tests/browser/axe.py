@@ -38,7 +38,12 @@ with sync_playwright() as p:
     page.click("#tab-wizard")
     page.fill("#w-name", "axe-check")
     for step in range(1, 7):
-        # the formula editors are checked too: a formula target and a condition
+        # the REST side with its credentials, and the formula editors: a formula target and
+        # a condition
+        if step == 2:
+            page.select_option("#w-in-type", "rest")
+            page.select_option("#w-in-auth", "basic")
+            expect(page.locator("#w-in-rest .credential")).to_have_count(2)
         if step == 4:
             page.fill("#w-new-target", "label")
             page.click("#w-add-target")

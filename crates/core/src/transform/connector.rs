@@ -113,7 +113,8 @@ pub struct Side {
     /// The upsert key of the target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_key: Option<String>,
-    /// Credentials: literal values, `env:VAR` or `file:PATH` references.
+    /// Credentials: literal values, `env:VAR` or `file:PATH` references, or `secret:NAME`
+    /// (sealed in the store).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub credentials: BTreeMap<String, Credential>,
     /// How this side reaches a REST/OData system, when it does.
@@ -403,28 +404,32 @@ impl Connector {
         c
     }
 
-    /// Resolves `env:VAR` credentials (values are never printed).
-    pub fn resolve_credentials(&self) -> Result<BTreeMap<String, String>, Diag> {
-        let mut resolved = BTreeMap::new();
+    /// Checks that every `env:VAR` and `file:PATH` credential resolves (values are never
+    /// printed); `secret:NAME` ones are opened by the connection that uses them.
+    pub fn check_credentials(&self) -> Result<(), Diag> {
         for (label, side) in [("inbound", &self.inbound), ("outbound", &self.outbound)] {
-            for (key, value) in side.resolve_credentials(label)? {
-                resolved.insert(format!("{label}.{key}"), value);
-            }
+            side.resolve_credentials(label, &|_| Ok(String::new()))?;
         }
-        Ok(resolved)
+        Ok(())
     }
 }
 
 impl Side {
-    /// Resolves this side's `env:VAR` and `file:PATH` credentials, key → value (values are
-    /// never printed); `label` names the side in errors.
-    pub fn resolve_credentials(&self, label: &str) -> Result<BTreeMap<String, String>, Diag> {
+    /// Resolves this side's credentials, key → value (values are never printed): `env:VAR`
+    /// and `file:PATH` here, `secret:NAME` by `open_sealed(NAME)` (the run's store);
+    /// `label` names the side in errors.
+    pub fn resolve_credentials(
+        &self,
+        label: &str,
+        open_sealed: &dyn Fn(&str) -> Result<String, Diag>,
+    ) -> Result<BTreeMap<String, String>, Diag> {
         let mut resolved = BTreeMap::new();
-        {
-            for (key, credential) in &self.credentials {
-                let v = credential.resolve(&format!("{label}.credentials.{key}"))?;
-                resolved.insert(key.clone(), v);
-            }
+        for (key, credential) in &self.credentials {
+            let v = match credential.sealed() {
+                Some(name) => open_sealed(name)?,
+                None => credential.resolve(&format!("{label}.credentials.{key}"))?,
+            };
+            resolved.insert(key.clone(), v);
         }
         Ok(resolved)
     }

@@ -1,5 +1,7 @@
 //! A credential value in a connector: a literal, an `env:VAR` or a `file:PATH` reference,
-//! resolved when a run starts and never printed.
+//! resolved when a run starts and never printed, or `secret:NAME`, a value kept in the
+//! run's store sealed with `SLUICE_SECRET_KEY` (the engine opens it; Sluice Studio puts it
+//! there).
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +18,9 @@ impl<'de> Deserialize<'de> for Credential {
         d.deserialize_any(CredentialVisitor)
     }
 }
+
+/// The prefix of a credential kept sealed in the store.
+pub const SEALED_PREFIX: &str = "secret:";
 
 impl Credential {
     /// The value: a literal, an `env:VAR` read from the environment or a `file:PATH` read
@@ -36,14 +41,25 @@ impl Credential {
                     format!("{place}: cannot read {path}: {e}"),
                 )
             })
+        } else if let Some(name) = self.sealed() {
+            Err(Diag::new(
+                codes::E606_CREDENTIAL,
+                format!("{place}: secret:{name} is kept sealed in the store, and only a run against that store opens it"),
+            ))
         } else {
             Ok(value.clone())
         }
     }
 
-    /// Whether the value is written in the file (not an `env:` or `file:` reference).
+    /// Whether the value is written in the file (not an `env:`, `file:` or `secret:`
+    /// reference).
     pub fn is_literal(&self) -> bool {
-        !self.0.starts_with("env:") && !self.0.starts_with("file:")
+        !self.0.starts_with("env:") && !self.0.starts_with("file:") && self.sealed().is_none()
+    }
+
+    /// The name of a `secret:NAME` credential: a value sealed in the run's store.
+    pub fn sealed(&self) -> Option<&str> {
+        self.0.strip_prefix(SEALED_PREFIX)
     }
 }
 
@@ -81,5 +97,21 @@ impl<'de> serde::de::Visitor<'de> for CredentialVisitor {
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Credential, A::Error> {
         Err(refuse_credential("an array"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_credential_is_a_reference_opened_only_by_a_run() {
+        let sealed = Credential("secret:password".into());
+        assert_eq!(sealed.sealed(), Some("password"));
+        assert!(!sealed.is_literal(), "export must not redact it to ***");
+        let err = sealed.resolve("inbound.credentials.password").unwrap_err();
+        assert_eq!(err.code, codes::E606_CREDENTIAL);
+        assert!(Credential("hunter2".into()).is_literal());
+        assert_eq!(Credential("env:X".into()).sealed(), None);
     }
 }

@@ -105,7 +105,7 @@ pub fn client_of(
             format!("the {label} side has no [{label}.connection]"),
         )
     })?;
-    let credentials = side.resolve_credentials(label)?;
+    let credentials = side.resolve_credentials(label, &|name| vault.credential(name))?;
     Ok(Arc::new(client::Client::new(
         label,
         connection,

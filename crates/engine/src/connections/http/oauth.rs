@@ -61,9 +61,38 @@ pub struct Vault {
     pub side: String,
 }
 
+/// The name a side's `secret:NAME` credential is sealed under in the store (beside the
+/// side's OAuth 2.0 tokens, `<side>.oauth2`).
+pub fn credential_row(side: &str, name: &str) -> String {
+    format!("{side}.credential.{name}")
+}
+
 impl Vault {
     fn name(&self) -> String {
         format!("{}.oauth2", self.side)
+    }
+
+    /// The credential `secret:NAME` of this side, opened from the store with the key
+    /// `SLUICE_SECRET_KEY` gives: E621 without a key, E622 when it does not open, E606 when
+    /// none is kept.
+    pub fn credential(&self, name: &str) -> Result<String, Diag> {
+        let key = SecretKey::from_env()?;
+        let missing = || {
+            Diag::new(
+                codes::E606_CREDENTIAL,
+                format!(
+                    "{}.credentials: secret:{name} of connector `{}` is not kept in the store {}",
+                    self.side,
+                    self.connector,
+                    self.store.display()
+                ),
+            )
+            .help("enter it in Sluice Studio (the connector's Inbound or Outbound step), which seals it into the store the server runs on")
+        };
+        let store = Store::open_existing(&self.store).map_err(|_| missing())?;
+        store
+            .open_secret(&self.connector, &credential_row(&self.side, name), &key)?
+            .ok_or_else(missing)
     }
 
     /// The kept token set; E616 when none is (nobody logged in).

@@ -140,6 +140,20 @@ impl HttpSource {
         }
     }
 
+    /// The first page of a full pass, fetched once (no retries beyond the connection's):
+    /// its URL with credentials hidden and its records' JSON texts. What Sluice Studio's
+    /// *Test connection* shows.
+    pub fn first_page_records(&self) -> Result<(String, Vec<String>), Diag> {
+        let url = self.first_page(None)?;
+        let fetcher = Fetcher {
+            client: Arc::clone(&self.client),
+            connection: self.connection.clone(),
+            pages_left: Some(1),
+        };
+        let (url, records, _) = fetcher.page(url)?;
+        Ok((self.client.redact(&url), records))
+    }
+
     /// The first page's URL of a pass from `since` (a full pass when none).
     fn first_page(&self, since: Option<&str>) -> Result<String, Diag> {
         let c = &self.connection;

@@ -238,7 +238,7 @@ pub fn run(
 ) -> Result<RunReport, Diag> {
     let transform: &Transform = compiled;
     let connector = &file.connector;
-    connector.resolve_credentials()?;
+    connector.check_credentials()?;
     let started = Instant::now();
     let started_at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     let dead_path = opts
