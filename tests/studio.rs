@@ -580,4 +580,16 @@ fn a_rest_side_made_in_the_wizard_keeps_its_typed_credentials_sealed_in_the_stor
     let (code, out, err) = run(&[("SAP_USER", "manager")]);
     assert_ne!(code, 0, "{out}");
     assert!(err.contains("E621"), "{err}");
+    // a second origin: the file's URL changed to another address, the kept password is
+    // not sent there — the run stops before any request
+    let logins = sap.lock().unwrap().logins;
+    let moved = text.replace("127.0.0.1", "127.0.0.2");
+    std::fs::write(&path, &moved).unwrap();
+    let (code, out, err) = run(&env);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        err.contains("E606") && err.contains("was entered for") && err.contains("127.0.0.2"),
+        "{err}"
+    );
+    assert_eq!(sap.lock().unwrap().logins, logins);
 }

@@ -16,11 +16,10 @@ use serde_json::{json, Value};
 
 use super::answer::{blocking, json_body};
 use super::Server;
-use crate::connections::http::oauth::{credential_row, Vault};
+use crate::connections::http::oauth::Vault;
 use crate::connections::http::{client_of, source::HttpSource};
 use crate::diagnostics::{codes, Diag};
 use crate::store::secrets::SecretKey;
-use crate::store::Store;
 use crate::transform::connector::{Connector, Credential, Side};
 
 /// The largest request: a connector and the credentials typed in.
@@ -116,71 +115,61 @@ fn for_test(side: &Side, label: &str, entered: &Entered) -> Side {
     side
 }
 
-/// The problems of a connector's `secret:NAME` credentials: each needs a value typed in or
-/// one kept in the store already, and a key to seal or open it with.
-pub fn sealed_problems(server: &Server, connector: &Connector, entered: &Entered) -> Vec<Diag> {
-    let needed: Vec<(&str, &str, &str)> = [
+/// The `secret:NAME` credentials of a connector: side, key, name, and the side's vault
+/// and connection URL.
+fn sealed_of<'c>(
+    server: &Server,
+    connector: &'c Connector,
+) -> Vec<(&'static str, &'c str, &'c str, Vault, &'c str)> {
+    [
         ("inbound", &connector.inbound),
         ("outbound", &connector.outbound),
     ]
     .into_iter()
     .flat_map(|(label, side)| {
-        side.credentials
-            .iter()
-            .filter_map(move |(key, c)| c.sealed().map(|name| (label, key.as_str(), name)))
+        let url = side.connection.as_ref().map_or("", |c| c.url.as_str());
+        side.credentials.iter().filter_map(move |(key, c)| {
+            let vault = Vault {
+                store: server.config.store.clone(),
+                connector: connector.name.clone(),
+                side: label.to_string(),
+            };
+            c.sealed()
+                .map(|name| (label, key.as_str(), name, vault, url))
+        })
     })
-    .collect();
-    if needed.is_empty() {
-        return Vec::new();
-    }
-    let key = match SecretKey::from_env() {
-        Ok(key) => key,
-        Err(diag) => return vec![diag],
-    };
-    let store = Store::open_existing(&server.config.store).ok();
-    needed
+    .collect()
+}
+
+/// The problems of a connector's `secret:NAME` credentials: each needs a value typed in or
+/// one kept in the store for the side's address already, and a key to seal or open it with.
+pub fn sealed_problems(server: &Server, connector: &Connector, entered: &Entered) -> Vec<Diag> {
+    let mut problems: Vec<Diag> = sealed_of(server, connector)
         .into_iter()
-        .filter(|(label, key_name, name)| {
-            !entered.contains_key(&format!("{label}.{key_name}"))
-                && !store.as_ref().is_some_and(|s| {
-                    matches!(
-                        s.open_secret(&connector.name, &credential_row(label, name), &key),
-                        Ok(Some(_))
-                    )
-                })
-        })
-        .map(|(label, key_name, name)| {
-            Diag::new(
-                codes::E606_CREDENTIAL,
-                format!("{label}.credentials.{key_name} = \"secret:{name}\": no value is kept in the store; enter it"),
-            )
-        })
-        .collect()
+        .filter(|(label, key, ..)| !entered.contains_key(&format!("{label}.{key}")))
+        .filter_map(|(.., name, vault, url)| vault.credential(name, url).err())
+        .collect();
+    // one missing key, not one per credential
+    problems.dedup_by(|a, b| a.message == b.message);
+    problems
 }
 
 /// Seals the credentials typed in for a connector's `secret:NAME` references into the
-/// server's store, each under its side and name.
+/// server's store, each under its side and name, bound to its side's address.
 pub fn seal(server: &Server, connector: &Connector, entered: &Entered) -> Result<(), Diag> {
-    let sealed: Vec<(String, &String)> = [
-        ("inbound", &connector.inbound),
-        ("outbound", &connector.outbound),
-    ]
-    .into_iter()
-    .flat_map(|(label, side)| {
-        side.credentials.iter().filter_map(move |(key, c)| {
-            let name = c.sealed()?;
+    let typed: Vec<_> = sealed_of(server, connector)
+        .into_iter()
+        .filter_map(|(label, key, name, vault, url)| {
             let value = entered.get(&format!("{label}.{key}"))?;
-            Some((credential_row(label, name), value))
+            Some((name, vault, url, value))
         })
-    })
-    .collect();
-    if sealed.is_empty() {
+        .collect();
+    if typed.is_empty() {
         return Ok(());
     }
     let key = SecretKey::from_env()?;
-    let mut store = Store::open_or_create(&server.config.store).map_err(|e| e.to_diag())?;
-    for (row, value) in sealed {
-        store.seal_secret(&connector.name, &row, value, &key)?;
+    for (name, vault, url, value) in typed {
+        vault.keep_credential(&key, name, url, value)?;
     }
     Ok(())
 }

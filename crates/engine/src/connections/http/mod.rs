@@ -105,7 +105,8 @@ pub fn client_of(
             format!("the {label} side has no [{label}.connection]"),
         )
     })?;
-    let credentials = side.resolve_credentials(label, &|name| vault.credential(name))?;
+    let credentials =
+        side.resolve_credentials(label, &|name| vault.credential(name, &connection.url))?;
     Ok(Arc::new(client::Client::new(
         label,
         connection,

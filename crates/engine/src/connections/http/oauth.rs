@@ -61,6 +61,18 @@ pub struct Vault {
     pub side: String,
 }
 
+/// A credential kept in the store, with the origin it was entered for.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeptCredential {
+    origin: String,
+    value: String,
+}
+
+/// The origin (scheme, host, port) of `url`, as the credential is bound to it.
+fn origin_of(url: &str) -> String {
+    url::Url::parse(url).map_or_else(|_| url.to_string(), |u| u.origin().ascii_serialization())
+}
+
 /// The name a side's `secret:NAME` credential is sealed under in the store (beside the
 /// side's OAuth 2.0 tokens, `<side>.oauth2`).
 pub fn credential_row(side: &str, name: &str) -> String {
@@ -73,26 +85,57 @@ impl Vault {
     }
 
     /// The credential `secret:NAME` of this side, opened from the store with the key
-    /// `SLUICE_SECRET_KEY` gives: E621 without a key, E622 when it does not open, E606 when
-    /// none is kept.
-    pub fn credential(&self, name: &str) -> Result<String, Diag> {
+    /// `SLUICE_SECRET_KEY` gives, for a connection to `url`: E621 without a key, E622 when
+    /// it does not open, E606 when none is kept or it was kept for another origin (a
+    /// credential is only ever sent where it was entered for).
+    pub fn credential(&self, name: &str, url: &str) -> Result<String, Diag> {
         let key = SecretKey::from_env()?;
-        let missing = || {
+        let refused = |why: String| {
             Diag::new(
                 codes::E606_CREDENTIAL,
                 format!(
-                    "{}.credentials: secret:{name} of connector `{}` is not kept in the store {}",
-                    self.side,
-                    self.connector,
-                    self.store.display()
+                    "{}.credentials: secret:{name} of connector `{}` {why}",
+                    self.side, self.connector
                 ),
             )
             .help("enter it in Sluice Studio (the connector's Inbound or Outbound step), which seals it into the store the server runs on")
         };
+        let missing = || refused(format!("is not kept in the store {}", self.store.display()));
         let store = Store::open_existing(&self.store).map_err(|_| missing())?;
-        store
+        let text = store
             .open_secret(&self.connector, &credential_row(&self.side, name), &key)?
-            .ok_or_else(missing)
+            .ok_or_else(missing)?;
+        let kept: KeptCredential = serde_json::from_str(&text).map_err(|_| missing())?;
+        let here = origin_of(url);
+        if kept.origin != here {
+            return Err(refused(format!(
+                "was entered for {}, and the connection now goes to {here}: enter it again for the new address",
+                kept.origin
+            )));
+        }
+        Ok(kept.value)
+    }
+
+    /// Seals `value` as the credential `secret:NAME` of this side, for connections to `url`.
+    pub fn keep_credential(
+        &self,
+        key: &SecretKey,
+        name: &str,
+        url: &str,
+        value: &str,
+    ) -> Result<(), Diag> {
+        let mut store = Store::open_or_create(&self.store).map_err(|e| e.to_diag())?;
+        let kept = KeptCredential {
+            origin: origin_of(url),
+            value: value.to_string(),
+        };
+        let text = serde_json::to_string(&kept).unwrap_or_default();
+        store.seal_secret(
+            &self.connector,
+            &credential_row(&self.side, name),
+            &text,
+            key,
+        )
     }
 
     /// The kept token set; E616 when none is (nobody logged in).
