@@ -593,3 +593,65 @@ fn a_rest_side_made_in_the_wizard_keeps_its_typed_credentials_sealed_in_the_stor
     );
     assert_eq!(sap.lock().unwrap().logins, logins);
 }
+
+#[test]
+fn a_running_run_shows_its_progress_and_the_connector_its_lag() {
+    let dir = common::tempdir("studio", "progress");
+    let erp = dir.join("erp");
+    std::fs::create_dir_all(&erp).unwrap();
+    let mut lines = String::new();
+    for i in 0..150_000 {
+        lines.push_str(&format!(
+            "{{\"id\": {i}, \"name\": \"customer number {i}\"}}\n"
+        ));
+    }
+    std::fs::write(erp.join("records.ndjson"), &lines).unwrap();
+    std::fs::write(erp.join("big.toml"), connector("big")).unwrap();
+    std::fs::write(erp.join("watched.toml"), connector("watched")).unwrap();
+    let served = Served::start(&dir, &["erp"], &[]);
+    served.wait_until("the connectors", 30, |s| {
+        s.connector("big")["name"] == "big" && s.connector("watched")["name"] == "watched"
+    });
+    // never synced: no lag to show
+    assert!(served.connector("big")["lag_seconds"].is_null());
+    let id = served.trigger("big");
+    // while it runs: its counts grow, it knows how far into the file it is
+    let mut seen = Vec::new();
+    let started = std::time::Instant::now();
+    while started.elapsed() < common::patience(60) {
+        let c = served.connector("big");
+        if c["running_run"].as_u64() == Some(id) {
+            let progress = &c["current_run"]["progress"];
+            if progress["read"].as_u64().unwrap_or(0) > 0 {
+                assert_eq!(
+                    progress["total_bytes"].as_u64(),
+                    Some(lines.len() as u64),
+                    "{c}"
+                );
+                assert!(progress["bytes"].as_u64().unwrap() <= lines.len() as u64);
+                seen.push(progress["read"].as_u64().unwrap());
+            }
+        } else if !seen.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!seen.is_empty(), "no progress was seen while the run ran");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    let run = served.finished(id);
+    assert_eq!(run["read"], 150_000);
+    assert!(
+        run.get("progress").is_none(),
+        "a finished run shows its counts, not progress: {run}"
+    );
+    // synced: the lag counts from the run's end
+    let c = served.connector("big");
+    assert!(c["current_run"].is_null());
+    let lag = c["lag_seconds"].as_f64().unwrap();
+    assert!((0.0..60.0).contains(&lag), "{c}");
+    // and in the page: the other connector's run watched as it goes
+    if browser_ready() {
+        let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        drive(&served, "progress", &[shots.as_os_str()]);
+    }
+}

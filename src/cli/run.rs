@@ -143,6 +143,7 @@ pub fn run_run(args: RunArgs) -> i32 {
         partition: None,
         keep_runs: args.keep_runs,
         follow: args_follow.then(Arc::default),
+        live: None,
     };
     let transform = Arc::new(transform);
     let reverse = reverse.map(|(file, transform)| (file, Arc::new(transform)));

@@ -185,6 +185,8 @@ fn describe(entry: &Entry, registry: &super::state::Registry, stored: &FromStore
         (None, true, true) => "idle",
     };
     let last = entry.last_run.and_then(|id| registry.runs.get(&id));
+    let current = entry.running.and_then(|id| registry.runs.get(&id));
+    let synced_at = synced_at(entry, current, stored.runs.get(loaded.name()));
     json!({
         "name": loaded.name(),
         "set": entry.set,
@@ -194,6 +196,9 @@ fn describe(entry: &Entry, registry: &super::state::Registry, stored: &FromStore
         "active": loaded.active(),
         "state": state,
         "running_run": entry.running,
+        "current_run": current,
+        "synced_at": synced_at,
+        "lag_seconds": synced_at.map(|t| (Utc::now() - t).num_milliseconds() as f64 / 1000.0),
         "queued_runs": entry.queue,
         "next_run": entry.next_run,
         "last_run": last,
@@ -207,6 +212,27 @@ fn describe(entry: &Entry, registry: &super::state::Registry, stored: &FromStore
         "totals": entry.totals,
         "dead_letters": stored.letters.get(loaded.name()),
     })
+}
+
+/// When the connector's synced data was last brought up to date: the running run's last
+/// commit, else the end of its last successful run (this server's, or the store's latest).
+/// Its age is the connector's lag.
+fn synced_at(
+    entry: &Entry,
+    current: Option<&super::state::RunInfo>,
+    stored: Option<&Value>,
+) -> Option<chrono::DateTime<Utc>> {
+    let committed = current
+        .and_then(|r| r.progress.as_ref())
+        .and_then(|p| p.now().last_commit_at);
+    let stored = stored
+        .and_then(|r| r["ended_at"].as_str())
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    [committed, entry.last_success, stored]
+        .into_iter()
+        .flatten()
+        .max()
 }
 
 async fn connectors(State(server): State<Arc<Server>>) -> Response {

@@ -42,10 +42,83 @@
     box.appendChild(chartEl);
   }
 
+  /** A duration in seconds as a person reads it. */
+  function ago(seconds) {
+    if (seconds == null) return "–";
+    if (seconds < 1) return "under a second";
+    if (seconds < 90) return Math.round(seconds) + " s";
+    if (seconds < 5400) return Math.round(seconds / 60) + " min";
+    if (seconds < 172800) return (seconds / 3600).toFixed(1) + " h";
+    return Math.round(seconds / 86400) + " days";
+  }
+  /** Each run's lag: from the end of the run before it to its own end, the longest a change
+   * at the source waited to be synced (runs oldest first). */
+  function lags(runs) {
+    return runs.map((r, i) => i === 0 || !r.ended_at || !runs[i - 1].ended_at ? null
+      : (new Date(r.ended_at) - new Date(runs[i - 1].ended_at)) / 1000);
+  }
+
+  /** The run in progress (its counts, rate, how far into its input, its last commit), and the lag. */
+  async function current(name) {
+    const box = $("current");
+    const answer = await fetch("/connectors/" + encodeURIComponent(name));
+    if (!answer.ok) return;
+    const c = await answer.json();
+    box.replaceChildren();
+    const lag = document.createElement("p");
+    lag.className = "lag";
+    lag.textContent = "Lag: " + (c.lag_seconds == null ? "never synced" : "synced " + ago(c.lag_seconds) + " ago") +
+      (c.next_run ? " · next run " + new Date(c.next_run).toLocaleTimeString() : "");
+    box.appendChild(lag);
+    const run = c.current_run;
+    if (!run || !run.progress) return;
+    const p = run.progress;
+    const seconds = Math.max(0.001, (Date.now() - new Date(run.started_at)) / 1000);
+    const line = document.createElement("p");
+    line.className = "progress";
+    line.textContent = "Running for " + ago(seconds) + ": read " + p.read + " (" + Math.round(p.read / seconds) + " records/s), written " +
+      p.written + ", filtered " + p.filtered + ", failed " + p.failed +
+      (p.last_commit_at ? " · last commit " + ago((Date.now() - new Date(p.last_commit_at)) / 1000) + " ago" : " · nothing committed yet");
+    box.appendChild(line);
+    if (p.total_bytes) {
+      const bar = document.createElement("progress");
+      bar.max = p.total_bytes;
+      bar.value = p.bytes;
+      bar.setAttribute("aria-label", "Input read");
+      const pct = document.createElement("span");
+      pct.textContent = " " + (100 * p.bytes / p.total_bytes).toFixed(0) + " % of the input";
+      box.append(bar, pct);
+    }
+  }
+
+  /** Each run's lag and p50 latency (lines, each on its own scale), oldest left. */
+  function lagChart(runs) {
+    const box = $("lag-chart");
+    box.replaceChildren();
+    const lag = lags(runs);
+    if (runs.length < 2) return;
+    const w = 720, h = 140, pad = 30;
+    const step = (w - 2 * pad) / runs.length;
+    const most = Math.max(1, ...lag.filter((l) => l != null));
+    const slowest = Math.max(1, ...runs.map((r) => r.p50_us || 0));
+    const last = lag[lag.length - 1];
+    const el = svg("svg", {viewBox: `0 0 ${w} ${h}`, role: "img", "aria-label":
+      "lag per run, at most " + ago(most) + ", the last " + ago(last) + "; p50 latency at most " + micros(slowest)});
+    el.appendChild(svg("line", {x1: pad, y1: h - pad, x2: w - pad, y2: h - pad, stroke: "#889"}));
+    const points = (values, scale) => values.map((v, i) => v == null ? null : (pad + i * step + step / 2) + "," + (h - pad - (h - 2 * pad) * v / scale)).filter(Boolean).join(" ");
+    el.appendChild(svg("polyline", {points: points(lag, most), fill: "none", stroke: "#1a5fb4", "stroke-width": 2, class: "lag-line"}));
+    el.appendChild(svg("polyline", {points: points(runs.map((r) => r.p50_us), slowest), fill: "none", stroke: "#8a4500", "stroke-width": 2, "stroke-dasharray": "4 3"}));
+    const label = svg("text", {x: pad, y: 16, "font-size": 12, fill: "#445"});
+    label.textContent = "lag per run (solid, up to " + ago(most) + "), p50 latency (dashed, up to " + micros(slowest) + ") — newest right";
+    el.appendChild(label);
+    box.appendChild(el);
+  }
+
   async function detail(name) {
     const answer = await fetch("/connectors/" + encodeURIComponent(name) + "/history?limit=50");
     if (!answer.ok) return;
     const body = await answer.json();
+    current(name);
     $("detail").hidden = false;
     if ($("detail").dataset.connector !== name) letterPage.offset = 0;
     $("detail").dataset.connector = name;
@@ -53,17 +126,19 @@
     deadLetters(name);
     const runs = body.runs.slice().reverse();
     chart(runs);
+    lagChart(runs);
+    const lag = lags(runs).reverse();
     const rows = $("history").tBodies[0];
     rows.replaceChildren();
-    for (const r of body.runs.slice(0, 20)) {
+    body.runs.slice(0, 20).forEach((r, i) => {
       const tr = document.createElement("tr");
-      for (const v of [new Date(r.started_at).toLocaleString(), r.read, r.written, r.filtered, r.failed, (100 * r.error_rate).toFixed(2) + " %", micros(r.p50_us)]) {
+      for (const v of [new Date(r.started_at).toLocaleString(), r.read, r.written, r.filtered, r.failed, (100 * r.error_rate).toFixed(2) + " %", micros(r.p50_us), ago(lag[i])]) {
         const td = document.createElement("td");
         td.textContent = String(v);
         tr.appendChild(td);
       }
       rows.appendChild(tr);
-    }
+    });
   }
   // ---- a connector's dead letters: paged, by code, retried ----
   const letterPage = {offset: 0, size: 10};

@@ -150,7 +150,8 @@ function row(c) {
   cell(row, c.active ? "active" : "inactive");
   const state = document.createElement("span");
   state.className = "state " + c.state;
-  state.textContent = c.state;
+  const progress = c.current_run && c.current_run.progress;
+  state.textContent = c.state + (progress ? " · " + progress.read + " read" : "");
   cell(row, state);
   cell(row, c.frequency);
   // the last run under this server, else the store's (a run before the server started)

@@ -13,6 +13,7 @@ use super::schedule::Schedule;
 use super::state::{Loaded, Status, Trigger};
 use super::Server;
 use crate::diagnostics::{codes, Diag};
+use crate::executor::progress::LiveProgress;
 use crate::executor::run::{RunOptions, RunReport, DEFAULT_BATCH};
 use crate::executor::sync::{sync, Sharing, Syncable, Synced};
 
@@ -97,6 +98,7 @@ fn due_runs(server: &Server) -> Vec<Start> {
         if let Some(run) = registry.runs.get_mut(&id) {
             run.status = Status::Running;
             run.started_at = Some(now);
+            run.progress = Some(Arc::default());
         }
         starts.push((id, loaded, following));
     }
@@ -110,9 +112,17 @@ const FAILPOINT: &str = "SLUICE_FAILPOINT";
 /// Runs run `id` of a connector (its way back too, for a bidirectional one) and records
 /// how it ended.
 fn execute(server: &Server, id: u64, loaded: &Loaded, following: Option<Arc<AtomicBool>>) {
-    let (input, letters) = server.lock().runs.get(&id).map_or((None, false), |r| {
-        (r.input.clone(), r.trigger == Trigger::DeadLetters)
-    });
+    let (input, letters, live) = server
+        .lock()
+        .runs
+        .get(&id)
+        .map_or((None, false, None), |r| {
+            (
+                r.input.clone(),
+                r.trigger == Trigger::DeadLetters,
+                r.progress.clone(),
+            )
+        });
     let started = std::time::Instant::now();
     // A panic in the run (a bug) must not leave the connector marked running for ever: it
     // is a failed run like any other, and the server goes on.
@@ -122,7 +132,7 @@ fn execute(server: &Server, id: u64, loaded: &Loaded, following: Option<Arc<Atom
             panic!("failpoint serve-run-panic");
         }
         let following = following.filter(|_| !letters);
-        run_sync(server, loaded, (input.as_deref(), letters), following)
+        run_sync(server, loaded, (input.as_deref(), letters), following, live)
     }))
     .unwrap_or_else(|payload| {
         Err(Diag::new(
@@ -156,6 +166,7 @@ fn execute(server: &Server, id: u64, loaded: &Loaded, following: Option<Arc<Atom
     if let Some(run) = registry.runs.get_mut(&id) {
         run.status = status;
         run.ended_at = Some(now);
+        run.progress = None;
         run.seconds = seconds;
         match &result {
             Ok((forward, reverse)) => {
@@ -294,6 +305,7 @@ fn run_sync(
     loaded: &Loaded,
     (input, letters): (Option<&std::path::Path>, bool),
     following: Option<Arc<AtomicBool>>,
+    live: Option<Arc<LiveProgress>>,
 ) -> Result<(RunReport, Option<RunReport>), Diag> {
     let sharing = match input.is_some() || letters {
         true => Sharing::Alone,
@@ -313,6 +325,7 @@ fn run_sync(
     let options = RunOptions {
         follow: following,
         retry_dead_letters: letters,
+        live,
         ..server.options_for(&loaded.file, input)
     };
     if letters {
@@ -377,6 +390,7 @@ impl Server {
             partition: None,
             keep_runs: self.config.keep_runs,
             follow: None,
+            live: None,
         }
     }
 

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::schedule::Schedule;
+use crate::executor::progress::LiveProgress;
 use crate::store::sync::Counts;
 use crate::transform::connector_file::ConnectorFile;
 use crate::transform::Transform;
@@ -213,6 +214,21 @@ pub struct RunInfo {
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Where it stands while it runs: the run publishes its counts, input position and
+    /// last commit here as it goes.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "progress_now"
+    )]
+    pub progress: Option<Arc<LiveProgress>>,
+}
+
+/// A running run's progress as it is now.
+fn progress_now<S: serde::Serializer>(
+    live: &Option<Arc<LiveProgress>>,
+    to: S,
+) -> Result<S::Ok, S::Error> {
+    live.as_ref().map(|live| live.now()).serialize(to)
 }
 
 /// How many finished runs the server remembers (`GET /runs/<id>`).
@@ -266,6 +282,7 @@ impl Registry {
                 p99_us: None,
                 seconds: 0.0,
                 error: None,
+                progress: None,
             },
         );
         // The oldest finished runs are forgotten; a queued or running one never is (its

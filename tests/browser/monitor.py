@@ -27,6 +27,11 @@ with sync_playwright() as p:
     expect(page.locator("#chart rect.run-bar")).to_have_count(3)
     expect(page.locator("#history tbody tr")).to_have_count(3)
     expect(page.locator("#chart svg")).to_have_attribute("aria-label", "3 runs, 7 records read, the last with an error rate of 0.00 %")
+    # the lag: since the last run's end, and per run (from the run before's end to its own)
+    expect(page.locator("#current .lag")).to_contain_text("Lag: synced")
+    expect(page.locator("#lag-chart svg .lag-line")).to_have_count(1)
+    expect(page.locator("#history thead")).to_contain_text("Lag")
+    expect(page.locator("#history tbody tr").last.locator("td").last).to_have_text("–")
     page.screenshot(path=shots + "/studio-monitoring.png", full_page=True)
 
     page.click("#tab-reviews")

@@ -6,6 +6,7 @@
 #[cfg(feature = "postgres")]
 pub mod partitions;
 pub mod prepare;
+pub mod progress;
 pub mod run;
 #[cfg(feature = "postgres")]
 pub mod slots;

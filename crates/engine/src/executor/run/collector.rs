@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 
 use crate::connections::dead_letters::{letter_line, Failure};
 use crate::diagnostics::Diag;
+use crate::executor::progress::LiveProgress;
 use crate::executor::run::chunks::Chunk;
 use crate::seams::{Sink, Source, StateCommit, StateStore};
 use crate::store::sync::{Checkpoint, Counts, LetterBatch};
@@ -39,6 +40,8 @@ pub(super) struct Collector<'r> {
     pub(super) batch: usize,
     /// The run's zone.
     pub(super) tz: Tz,
+    /// Where the run's progress is published.
+    pub(super) live: Option<Arc<LiveProgress>>,
 }
 
 impl Collector<'_> {
@@ -93,6 +96,7 @@ impl Collector<'_> {
         if self.sink.pending() >= self.batch || self.letters.add.len() >= self.batch {
             self.commit()?;
         }
+        self.publish();
         Ok(())
     }
 
@@ -130,6 +134,17 @@ impl Collector<'_> {
             tracked_by: self.letters.tracked_by.take(),
             ..LetterBatch::default()
         };
+        if let Some(live) = &self.live {
+            live.committed();
+        }
+        self.publish();
         Ok(())
+    }
+
+    /// Publishes the counts so far to whoever watches the run.
+    fn publish(&self) {
+        if let Some(live) = &self.live {
+            live.counted(&self.counts, self.position.byte_offset);
+        }
     }
 }

@@ -78,6 +78,8 @@ pub struct RunOptions {
     /// arrived as it arrives, until this is set or `stop` is (`sluice serve`'s realtime run
     /// of a stream, `sluice run --follow`); `None`: read to the end.
     pub follow: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Where the run's progress is published as it goes (`sluice serve`'s page reads it).
+    pub live: Option<Arc<crate::executor::progress::LiveProgress>>,
 }
 
 /// The runs of a connector the store keeps by default (`--keep-runs`).
@@ -393,6 +395,7 @@ pub fn run(
         letter_input: Arc::from(letter_input.as_str()),
         batch: opts.batch,
         tz: opts.tz,
+        live: opts.live.clone(),
     };
     let before = collector.counts;
     let grows = source.grows();

@@ -147,6 +147,9 @@ pub(super) fn run_parallel(
 ) -> Result<(), Diag> {
     let workers = lookups.len().max(1);
     let progress = progress_bar(opts, total);
+    if let (Some(live), Some(total)) = (&opts.live, total) {
+        live.sized(total);
+    }
     let stopped = || opts.stop.load(Ordering::SeqCst) != 0;
     let (raw_tx, raw_rx) = sync_channel::<std::io::Result<RawChunk>>(workers * 2);
     // Not scoped: on a stop, a reader blocked on a pipe is left behind, not waited for.
