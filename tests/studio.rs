@@ -413,6 +413,7 @@ formula = "upper(data('name'))"
     run("{\"id\": 1, \"name\": \"first\"}\n{\"id\": 2, \"name\": \"two\"}\n");
     run("{\"id\": 1, \"name\": \"second\"}\n{\"id\": 2, \"name\": \"two\"}\n{\"id\": 3, \"name\": \"three\"}\n");
     run("{\"id\": 3, \"name\": \"third\"}\n{\"id\": 2, \"name\": \"two\"}\n");
+    run("{\"id\": 2, \"name\": \"deux\"}\n");
     std::fs::write(
         dir.join("orders.toml"),
         r#"name = "orders"
@@ -434,7 +435,7 @@ formula = "100 / data('parts')"
     .unwrap();
     std::fs::write(
         dir.join("orders.ndjson"),
-        "{\"id\": 1, \"parts\": 4}\n{\"id\": 2, \"parts\": 0}\n",
+        "{\"id\": 1, \"parts\": 4}\n{\"id\": 2, \"parts\": 0}\n{\"id\": 3, \"parts\": 0}\n",
     )
     .unwrap();
     let served = Served::start(&dir, &["people.toml", "orders.toml"], &[]);
@@ -445,7 +446,7 @@ formula = "100 / data('parts')"
         Value::Null,
         "no run under this server yet"
     );
-    assert_eq!(people["last_stored_run"]["read"], 2, "{people}");
+    assert_eq!(people["last_stored_run"]["read"], 1, "{people}");
     assert_eq!(people["last_stored_run"]["status"], "succeeded", "{people}");
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let orders = dir.join("orders.toml");
@@ -459,7 +460,8 @@ formula = "100 / data('parts')"
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(names, ["SECOND", "TWO", "THREE"]);
+    // the edited one as the operator edited it
+    assert_eq!(names, ["SECOND", "DEUX, checked", "THREE"]);
     // the retried letter went through the fixed mapping into the store
     let shares: Vec<String> = rusqlite::Connection::open(dir.join("sluice.db"))
         .unwrap()
@@ -471,7 +473,15 @@ formula = "100 / data('parts')"
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(shares, [r#"{"id":1,"share":25}"#, r#"{"id":2,"share":0}"#]);
+    // and the letter whose record was edited in the page, with its fixed record
+    assert_eq!(
+        shares,
+        [
+            r#"{"id":1,"share":25}"#,
+            r#"{"id":2,"share":0}"#,
+            r#"{"id":3,"share":20}"#
+        ]
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 use super::eval::DEFAULT_STORE;
 use super::{report_plain, EXIT_COMPILE, EXIT_OK, EXIT_RUNTIME};
-use crate::store::sync::ReviewFilter;
+use crate::store::sync::{Decision, ReviewFilter};
 use crate::store::Store;
 
 /// Arguments of `sluice review`.
@@ -69,8 +69,8 @@ pub fn run_review(args: ReviewArgs) -> i32 {
             }
             true
         }),
-        ReviewCommand::Accept { id } => store.decide_review(id, true, Utc::now()),
-        ReviewCommand::Reject { id } => store.decide_review(id, false, Utc::now()),
+        ReviewCommand::Accept { id } => store.decide_review(id, &Decision::Take, Utc::now()),
+        ReviewCommand::Reject { id } => store.decide_review(id, &Decision::Keep, Utc::now()),
     };
     match result {
         Ok(true) => EXIT_OK,

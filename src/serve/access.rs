@@ -303,7 +303,7 @@ fn needed(method: &Method, path: &str, config: &AccessConfig) -> Option<Role> {
         (_, ["hooks", _]) => None,
         (_, ["metrics"]) if config.open_metrics => None,
         (&Method::POST, ["connectors", _, "run" | "retry"]) => Some(Role::Operate),
-        (_, ["connectors", _, "dead-letters"]) => Some(Role::Admin),
+        (_, ["connectors", _, "dead-letters", ..]) => Some(Role::Admin),
         // connectors, and the connections tested with credentials typed in
         (_, ["studio", "connectors" | "connections", ..]) => Some(Role::Admin),
         // the review queue shows records' contents to those who resolve it

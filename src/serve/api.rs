@@ -49,6 +49,10 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/connectors/{name}/run", post(run_now))
         .route("/connectors/{name}/retry", post(retry_letters))
         .route("/connectors/{name}/dead-letters", get(dead_letters))
+        .route(
+            "/connectors/{name}/dead-letters/edit",
+            post(super::monitor::edit_letter),
+        )
         .route("/connectors/{name}/history", get(super::monitor::history))
         .route("/reviews", get(super::monitor::reviews))
         .route("/reviews/{id}/{decision}", post(super::monitor::decide))

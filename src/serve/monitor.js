@@ -140,9 +140,51 @@
       rows.appendChild(tr);
     });
   }
-  // ---- a connector's dead letters: paged, by code, retried ----
+  /**
+   * An editor of one record: its JSON in a text box, Save (which calls `save(record)`, an
+   * answer's promise) and Cancel. While one is open, the list it is in is not redrawn.
+   */
+  const editing = {open: 0};
+  function recordEditor(label, text, save, close) {
+    editing.open += 1;
+    const box = document.createElement("div");
+    box.className = "record-editor";
+    const area = document.createElement("textarea");
+    area.rows = 6;
+    area.spellcheck = false;
+    area.value = text;
+    area.setAttribute("aria-label", label);
+    const problem = document.createElement("div");
+    problem.className = "problem";
+    problem.setAttribute("role", "alert");
+    const done = (saved) => { editing.open -= 1; box.remove(); close(saved); };
+    const ok = document.createElement("button");
+    ok.type = "button";
+    ok.textContent = "Save";
+    ok.addEventListener("click", async () => {
+      let record;
+      try { record = JSON.parse(area.value); } catch (e) { problem.textContent = "not JSON: " + e.message; return; }
+      if (!record || typeof record !== "object" || Array.isArray(record)) { problem.textContent = "a record is a JSON object"; return; }
+      const answer = await save(record);
+      if (answer.ok) { done(true); return; }
+      const body = await answer.json().catch(() => ({}));
+      problem.textContent = body.error ? body.error.code + ": " + body.error.message : "refused (" + answer.status + ")";
+    });
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.textContent = "Cancel";
+    cancel.addEventListener("click", () => done(false));
+    area.addEventListener("input", () => { problem.textContent = ""; });
+    box.append(area, ok, cancel, problem);
+    setTimeout(() => area.focus(), 0);
+    return box;
+  }
+  const post = (url, body) => fetch(url, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
+
+  // ---- a connector's dead letters: paged, by code, fixed, retried ----
   const letterPage = {offset: 0, size: 10};
   async function deadLetters(name) {
+    if (editing.open) return; // a record being fixed is not swept away by a refresh
     const code = $("letter-code").value;
     const answer = await fetch("/connectors/" + encodeURIComponent(name) + "/dead-letters?limit=" + letterPage.size + "&offset=" + letterPage.offset + "&code=" + encodeURIComponent(code));
     const list = $("letters-list");
@@ -166,7 +208,21 @@
       const code = document.createElement("span");
       code.className = "code";
       code.textContent = (error.code || "") + " ";
-      li.append(code, "line " + letter.line + ": " + (error.message || "") + (error.target ? " (" + error.target + ")" : "") + " · " + JSON.stringify(letter.record === null ? letter.raw : letter.record));
+      const shown = letter.record === null ? (letter.raw !== undefined ? letter.raw : "") : letter.record;
+      li.append(code, "line " + letter.line + ": " + (error.message || "") + (error.target ? " (" + error.target + ")" : "") + " · " + JSON.stringify(shown));
+      if (letter.edited) li.append(" (edited)");
+      const fix = document.createElement("button");
+      fix.type = "button";
+      fix.className = "fix-record";
+      fix.textContent = "Edit record";
+      fix.addEventListener("click", () => {
+        fix.disabled = true;
+        const text = letter.record === null ? String(shown) : JSON.stringify(letter.record, null, 2);
+        li.appendChild(recordEditor("Record of line " + letter.line, text,
+          (record) => post("/connectors/" + encodeURIComponent(name) + "/dead-letters/edit", {input: letter.input, line: letter.line, record}),
+          () => { fix.disabled = false; deadLetters(name); }));
+      });
+      li.append(" ", fix);
       list.appendChild(li);
     }
   }
@@ -190,6 +246,7 @@
   // ---- the review queue ----
   let asked = 0;
   async function reviews() {
+    if (editing.open) return;
     const mine = ++asked;
     const answer = await fetch("/reviews?status=pending");
     const body = answer.ok ? await answer.json() : null;
@@ -234,7 +291,15 @@
     const keep = document.createElement("button");
     keep.textContent = "Keep stored";
     keep.addEventListener("click", () => resolve([r.id], "reject"));
-    decide.append(take, keep);
+    const edit = document.createElement("button");
+    edit.textContent = "Edit, then take";
+    edit.addEventListener("click", () => {
+      edit.disabled = true;
+      div.appendChild(recordEditor("Incoming record of review " + r.id, JSON.stringify(incoming, null, 2),
+        (record) => post("/reviews/" + r.id + "/edit", {record}),
+        (saved) => { edit.disabled = false; if (saved) $("reviews-status").textContent = "1 edited and taken"; reviews(); }));
+    });
+    decide.append(take, keep, edit);
     div.append(h, table, decide);
     return div;
   }

@@ -6,16 +6,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Deserialize;
+use serde_json::{json, Value};
 
-use super::answer::blocking;
+use super::answer::{blocking, error, json_body};
 use super::Server;
-use crate::diagnostics::codes;
-use crate::store::sync::ReviewFilter;
+use crate::diagnostics::{codes, Diag};
+use crate::store::sync::{Decision, ReviewFilter};
+use crate::store::StoreError;
 
 /// The runs a history shows unless `?limit=N` says otherwise, and the most it shows.
 const HISTORY: u64 = 50;
@@ -65,40 +68,105 @@ pub async fn reviews(
     .await
 }
 
-/// `POST /reviews/{id}/{accept|reject}`: takes the incoming record into the store, or
-/// keeps the stored one.
+/// The largest edited record.
+const EDIT_LIMIT: usize = 1024 * 1024;
+
+/// An edited record, as the page sends it.
+#[derive(Deserialize)]
+struct Edited {
+    record: serde_json::Map<String, Value>,
+}
+
+/// `POST /reviews/{id}/{accept|reject|edit}`: takes the incoming record into the store,
+/// keeps the stored one, or takes the incoming one as edited (`{record}`).
 pub async fn decide(
     State(server): State<Arc<Server>>,
     Path((id, decision)): Path<(String, String)>,
+    body: Body,
 ) -> Response {
-    let accept = match decision.as_str() {
-        "accept" => true,
-        "reject" => false,
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
     let Ok(id) = id.parse::<i64>() else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    let decision = match decision.as_str() {
+        "accept" => Decision::Take,
+        "reject" => Decision::Keep,
+        "edit" => match json_body::<Edited>(body, EDIT_LIMIT, "{record}").await {
+            Ok(edited) => Decision::TakeEdited(Value::Object(edited.record).to_string()),
+            Err(refused) => return refused,
+        },
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
     blocking(move || {
-        let decided = server.with_writer(|s| s.decide_review(id, accept, chrono::Utc::now()));
-        match decided {
-            Some(Ok(true)) => Json(json!({"review": id, "status": if accept { "accepted" } else { "rejected" }})).into_response(),
-            Some(Ok(false)) => (
-                StatusCode::NOT_FOUND,
-                Json(json!({"error": {"code": codes::E801_UNKNOWN_CONNECTOR.id, "message": format!("no pending review {id}")}})),
-            )
-                .into_response(),
-            Some(Err(e)) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({"error": {"code": codes::E705_STORE_FAILED.id, "message": e.to_string()}})),
-            )
-                .into_response(),
-            None => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"error": {"code": codes::E705_STORE_FAILED.id, "message": "the store cannot be opened"}})),
-            )
-                .into_response(),
-        }
+        let decided = server.with_writer(|s| s.decide_review(id, &decision, chrono::Utc::now()));
+        let status = match decision {
+            Decision::Take => "accepted",
+            Decision::Keep => "rejected",
+            Decision::TakeEdited(_) => "edited",
+        };
+        stored(
+            decided,
+            || json!({"review": id, "status": status}),
+            || format!("no pending review {id}"),
+        )
     })
     .await
+}
+
+/// A dead letter's record as a person fixed it.
+#[derive(Deserialize)]
+struct LetterEdit {
+    input: String,
+    line: u64,
+    record: serde_json::Map<String, Value>,
+}
+
+/// `POST /connectors/{name}/dead-letters/edit`: replaces a dead letter's record
+/// (`{input, line, record}`) with the one a person fixed; a retry then runs it. Admin only,
+/// as the letters are.
+pub async fn edit_letter(
+    State(server): State<Arc<Server>>,
+    Path(name): Path<String>,
+    body: Body,
+) -> Response {
+    let edit: LetterEdit = match json_body(body, EDIT_LIMIT, "{input, line, record}").await {
+        Ok(edit) => edit,
+        Err(refused) => return refused,
+    };
+    blocking(move || {
+        if server.lock().named(&name).is_none() {
+            return super::answer::unknown(&name);
+        }
+        let edited =
+            server.with_writer(|s| s.edit_dead_letter(&name, &edit.input, edit.line, &edit.record));
+        stored(
+            edited,
+            || json!({"connector": name, "input": edit.input, "line": edit.line, "status": "edited"}),
+            || format!("connector `{name}` has no dead letter at line {} of {}", edit.line, edit.input),
+        )
+    })
+    .await
+}
+
+/// The answer to a change of the store: `done` when made, 404 with `missing` when there
+/// was nothing to change, the store's error otherwise.
+fn stored(
+    result: Option<Result<bool, StoreError>>,
+    done: impl FnOnce() -> Value,
+    missing: impl FnOnce() -> String,
+) -> Response {
+    match result {
+        Some(Ok(true)) => Json(done()).into_response(),
+        Some(Ok(false)) => error(
+            StatusCode::NOT_FOUND,
+            &Diag::new(codes::E801_UNKNOWN_CONNECTOR, missing()),
+        ),
+        Some(Err(e @ StoreError::Refused(_))) => {
+            error(StatusCode::UNPROCESSABLE_ENTITY, &e.to_diag())
+        }
+        Some(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_diag()),
+        None => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &Diag::new(codes::E705_STORE_FAILED, "the store cannot be opened"),
+        ),
+    }
 }

@@ -181,6 +181,8 @@ codes! {
         "A worker of a partitioned run (`--partitions`) held a partition's lease too long without committing (it was paused, or its connection to PostgreSQL was cut), and another worker took the partition over. Its last batch was rolled back, not written: the partition goes on from its checkpoint under the other worker, so nothing is written twice. Give a longer `--lease` when batches take longer than it.";
     E708_RUN_LOCK_LOST = "E708", "run lock lost",
         "The run's lock on its connector in a PostgreSQL store was lost while it ran (its session was ended: an idle-session timeout, a proxy, a failover, `pg_terminate_backend`), and another run may have taken the connector over. Every commit checks the lock's fencing token in the same transaction, so this run stopped at its next commit and wrote nothing after the loss; the other run goes on alone. Run the command again once no other run of the connector is going.";
+    E709_EDIT_REFUSED = "E709", "an edited record was refused",
+        "A record a person edited (in Sluice Studio's review queue or dead letters) was not taken: it is not a JSON object, or it changes the key of the record the review is about (an edit fixes a record; it cannot move it to another key). Nothing was written; the review or letter stays as it was.";
     E801_UNKNOWN_CONNECTOR = "E801", "no such connector is served",
         "The HTTP API of `sluice serve` was asked about a connector (`/connectors/<name>`, `/hooks/<name>`) that it does not serve. `GET /connectors` lists the names; a file that does not pass `sluice check` is not served (its problems are in the server's log and on its web page).";
     E802_CONNECTOR_INACTIVE = "E802", "connector is inactive",

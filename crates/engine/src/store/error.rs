@@ -30,6 +30,9 @@ pub enum StoreError {
     /// The run's lock was lost and another run took the connector over.
     #[error("store {0}: this run's lock on its connector was lost (its session ended) and another run may hold it now")]
     LockLost(PathBuf),
+    /// A record a person edited was not taken (its reason).
+    #[error("{0}")]
+    Refused(String),
     /// Anything else SQLite reports.
     #[error("store {path}: {reason}")]
     Failed {
@@ -50,6 +53,7 @@ impl StoreError {
             StoreError::Full(_) => codes::E704_STORE_FULL,
             StoreError::LeaseLost(_) => codes::E707_LEASE_LOST,
             StoreError::LockLost(_) => codes::E708_RUN_LOCK_LOST,
+            StoreError::Refused(_) => codes::E709_EDIT_REFUSED,
             StoreError::Failed { .. } => codes::E705_STORE_FAILED,
         }
     }

@@ -383,6 +383,39 @@ impl Store {
         Ok(rows.iter().map(|r| r.text(0)).collect())
     }
 
+    /// Replaces the record of `connector`'s dead letter at `input`/`line` with `record` (a
+    /// person fixed it; its error stays until a retry passes it), marking it edited.
+    /// `false` when there is no such letter.
+    pub fn edit_dead_letter(
+        &mut self,
+        connector: &str,
+        input: &str,
+        line: u64,
+        record: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<bool, StoreError> {
+        self.write_transaction(|tx| {
+            let Some(row) = tx.query_row(
+                "SELECT letter FROM dead_letters WHERE connector = ?1 AND input = ?2 AND line = ?3",
+                params![connector, input, line],
+            )?
+            else {
+                return Ok(false);
+            };
+            let mut letter: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&row.text(0)).unwrap_or_default();
+            letter.insert("record".into(), serde_json::Value::Object(record.clone()));
+            letter.remove("raw");
+            letter.remove("raw_base64");
+            letter.insert("edited".into(), serde_json::Value::Bool(true));
+            let text = serde_json::Value::Object(letter).to_string();
+            tx.execute(
+                "UPDATE dead_letters SET letter = ?4 WHERE connector = ?1 AND input = ?2 AND line = ?3",
+                params![connector, input, line, text.as_str()],
+            )?;
+            Ok(true)
+        })
+    }
+
     /// How many dead letters `connector` has (without reading them).
     pub fn dead_letter_count(&self, connector: &str) -> Result<u64, StoreError> {
         let row = self
@@ -633,13 +666,14 @@ impl Store {
             })
             .collect())
     }
-
-    /// Accepts (applies the incoming record) or rejects a pending review. `Ok(false)` when
-    /// there is no pending review with that id.
+    /// Decides a pending (or lost) review: take the incoming record into the store, keep
+    /// the stored one, or take the incoming one as a person edited it (its key as the
+    /// incoming one's: an edit cannot move the record to another key). `false` when there
+    /// is no such review; a refused edit is `Err(Refused)`.
     pub fn decide_review(
         &mut self,
         id: i64,
-        accept: bool,
+        decision: &Decision,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let path = self.path().to_path_buf();
@@ -652,11 +686,37 @@ impl Store {
                 return Ok(Ok(false));
             };
             let (connector, object_type, key_field) = (row.text(0), row.text(1), row.text(2));
-            if accept {
-                let record = match crate::value::parse_record(&row.text(3)) {
+            let taken = match decision {
+                Decision::Keep => None,
+                Decision::Take => Some(row.text(3)),
+                Decision::TakeEdited(edited) => Some(edited.clone()),
+            };
+            if let Some(text) = taken {
+                let record = match crate::value::parse_record(&text) {
                     Ok(record) => record,
-                    Err(e) => return Ok(Err(format!("review {id} holds invalid JSON: {e}"))),
+                    Err(e) if matches!(decision, Decision::TakeEdited(_)) => {
+                        return Ok(Err(Refusal::Edit(format!(
+                            "review {id}: the edited record is not a JSON object: {e}"
+                        ))))
+                    }
+                    Err(e) => {
+                        return Ok(Err(Refusal::Corrupt(format!(
+                            "review {id} holds invalid JSON: {e}"
+                        ))))
+                    }
                 };
+                if matches!(decision, Decision::TakeEdited(_)) {
+                    let key_of = |t: &str| {
+                        serde_json::from_str::<serde_json::Value>(t)
+                            .ok()
+                            .and_then(|v| v.get(&key_field).cloned())
+                    };
+                    if key_of(&row.text(3)) != key_of(&text) {
+                        return Ok(Err(Refusal::Edit(format!(
+                            "review {id}: the edited record must keep its key `{key_field}` as the incoming one has it"
+                        ))));
+                    }
+                }
                 upsert_all(
                     tx,
                     (&connector, None),
@@ -671,15 +731,39 @@ impl Store {
                     chrono_tz::Tz::UTC,
                 )?;
             }
-            let status = if accept { "accepted" } else { "rejected" };
+            let status = match decision {
+                Decision::Take => "accepted",
+                Decision::Keep => "rejected",
+                Decision::TakeEdited(_) => "edited",
+            };
             tx.execute(
                 "UPDATE reviews SET status = ?2 WHERE id = ?1",
                 params![id, status],
             )?;
             Ok(Ok(true))
         })?;
-        decided.map_err(|reason| StoreError::Corrupt { path, reason })
+        decided.map_err(|refusal| match refusal {
+            Refusal::Corrupt(reason) => StoreError::Corrupt { path, reason },
+            Refusal::Edit(reason) => StoreError::Refused(reason),
+        })
     }
+}
+
+/// What a person decides on a held-back conflict.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Take the incoming record into the store.
+    Take,
+    /// Keep the stored record.
+    Keep,
+    /// Take the incoming record as edited (its JSON text).
+    TakeEdited(String),
+}
+
+/// Why a decision was not made.
+enum Refusal {
+    Corrupt(String),
+    Edit(String),
 }
 
 /// A run's metrics from a row of `connector, started_at, ended_at, read, written, filtered,
