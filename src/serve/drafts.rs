@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use super::answer::{blocking, error, json_body};
 use super::Server;
 use crate::diagnostics::{codes, Diag};
+use crate::transform::connector::{Conflict, Connector};
 use crate::{Context, Options, Output, Program};
 
 /// The largest request: a connector and its sample records.
@@ -92,10 +93,13 @@ fn answer(server: &Server, draft: Draft) -> Response {
             }
         }
     }
-    let (dry_run, conditions) = match problems.is_empty() {
+    let (mut dry_run, conditions) = match problems.is_empty() {
         true => dry_run(&draft, server.config.limits),
         false => (Vec::new(), Vec::new()),
     };
+    if let Ok(connector) = serde_json::from_value(Value::Object(draft.connector.clone())) {
+        against_store(server, &connector, &mut dry_run);
+    }
     let written = match (draft.write, problems.is_empty()) {
         (true, true) => match seal_and_write(server, &draft, &path, &toml, &sample) {
             Ok(()) => Some(path.display().to_string()),
@@ -220,6 +224,55 @@ fn dry_run(draft: &Draft, limits: crate::limits::Limits) -> (Vec<Value>, Vec<Val
         })
         .unwrap_or_default();
     (outcomes, conditions)
+}
+
+/// What each mapped record of a dry run would do to the store (for an outbound side into
+/// the store): create a record, change some fields of the stored one — under `conflict =
+/// "manual_review"` wait for a review instead, under `"fentu_wins"` add only what is
+/// missing —, or change nothing.
+fn against_store(server: &Server, connector: &Connector, outcomes: &mut [Value]) {
+    let outbound = &connector.outbound;
+    let (Some(object), Some(key)) = (&outbound.object, &outbound.primary_key) else {
+        return;
+    };
+    if outbound.system != "store" {
+        return;
+    }
+    let looked = server.with_reader(|store| {
+        for outcome in outcomes.iter_mut() {
+            let Some(output) = outcome.get("output").and_then(Value::as_object) else {
+                continue;
+            };
+            let Some(stored) = output
+                .get(key)
+                .and_then(|k| crate::value::Value::from_json_value(k).ok())
+                .and_then(|k| store.latest_equal(object, key, &k).ok().flatten())
+            else {
+                outcome["store"] = json!({"action": "create"});
+                continue;
+            };
+            let stored = stored.to_json_value();
+            let changed: Vec<&String> = output
+                .iter()
+                .filter(|(field, value)| stored.get(field.as_str()) != Some(value))
+                .map(|(field, _)| field)
+                .collect();
+            let action = match (changed.is_empty(), connector.sync.conflict) {
+                (true, _) => "unchanged",
+                (false, Conflict::ManualReview) => "review",
+                (false, Conflict::FentuWins) => "keep_stored",
+                (false, _) => "update",
+            };
+            outcome["store"] = json!({"action": action, "fields": changed, "stored": stored});
+        }
+    });
+    // no store file yet: every record would be new
+    let store = &server.config.store;
+    if looked.is_none() && !store.to_string_lossy().contains("://") && !store.exists() {
+        for outcome in outcomes.iter_mut().filter(|o| o.get("output").is_some()) {
+            outcome["store"] = json!({"action": "create"});
+        }
+    }
 }
 
 /// Seals the credentials typed in, then writes the connector file and its sample (a file

@@ -259,11 +259,32 @@
       const tr = document.createElement("tr");
       const td = (t, cls) => { const c = document.createElement("td"); c.textContent = t; if (cls) c.className = cls; tr.appendChild(c); };
       td(String(i + 1));
-      if (outcome.output) td(JSON.stringify(outcome.output));
+      if (outcome.output) td(JSON.stringify(outcome.output) + storeAction(outcome.store));
       else if (outcome.filtered) td("filtered by condition " + outcome.filtered);
       else td("dead letter " + outcome.dead_letter.code + ": " + outcome.dead_letter.message, "failed");
       rows.appendChild(tr);
     });
+  }
+  /** What a mapped sample record would do to the store. */
+  function storeAction(store) {
+    if (!store) return "";
+    const fields = (store.fields || []).join(", ");
+    return {
+      create: " → a new record in the store",
+      unchanged: " → the stored record, unchanged",
+      update: " → updates the stored record (" + fields + ")",
+      review: " → a conflict held for review (" + fields + " differ from the stored record)",
+      keep_stored: " → the stored record kept (" + fields + " differ; only missing fields are added)",
+    }[store.action] || "";
+  }
+  /** Offers `text` as a file to download. */
+  function download(name, type, text) {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(new Blob([text], {type}));
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 0);
   }
   async function finish(activate) {
     if (activate && !window.confirm("Activate " + $("w-name").value + "? Its runs then sync live records: changes affect live integrations.")) return;
@@ -391,6 +412,8 @@
   $("w-sample").addEventListener("change", readSample);
   $("w-sample-file").addEventListener("change", sampleFile);
   $("w-finish").addEventListener("click", () => finish(false));
+  $("w-export-toml").addEventListener("click", () => download(($("w-name").value.trim() || "connector") + ".toml", "application/toml", $("w-toml").textContent));
+  $("w-export-json").addEventListener("click", () => download(($("w-name").value.trim() || "connector") + ".json", "application/json", JSON.stringify(connector(false), null, 2) + "\n"));
   $("w-activate").addEventListener("click", () => finish(true));
   $("wizard").addEventListener("submit", (e) => e.preventDefault());
   show(1);

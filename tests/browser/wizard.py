@@ -5,6 +5,8 @@ flagged as it is typed and cleared when fixed (with its value on the first sampl
 condition with how many sample records pass, the review with the TOML and the dry run, Finish
 (written inactive), and Activate after confirming. Usage: wizard.py BASE_URL SAMPLE_FILE
 SCREENSHOT_DIR."""
+import json
+import pathlib
 import sys
 
 from playwright.sync_api import expect, sync_playwright
@@ -85,6 +87,16 @@ with sync_playwright() as p:
     expect(page.locator("#w-dry tbody tr")).to_have_count(3)
     expect(page.locator("#w-dry tbody tr").nth(0)).to_contain_text('"erp_id":"C001"')
     expect(page.locator("#w-dry tbody tr").nth(1)).to_contain_text("filtered by condition 1")
+    # what each record would do to the store: nothing is stored yet
+    expect(page.locator("#w-dry tbody tr").nth(0)).to_contain_text("a new record in the store")
+    # export: the file as TOML and the connector as JSON, downloaded
+    with page.expect_download() as got:
+        page.click("#w-export-toml")
+    assert 'name = "partners-to-fsm"' in pathlib.Path(got.value.path()).read_text()
+    with page.expect_download() as got:
+        page.click("#w-export-json")
+    exported = json.loads(pathlib.Path(got.value.path()).read_text())
+    assert exported["name"] == "partners-to-fsm" and exported["conditions"] == ["data('Balance') > 0"], exported
     page.click("#w-finish")
     expect(page.locator("#w-written")).to_contain_text("written (inactive)")
     page.screenshot(path=shots + "/studio-wizard-completed.png", full_page=True)
@@ -115,6 +127,8 @@ with sync_playwright() as p:
     expect(page.locator("#w-conditions .cm-content")).to_have_text("data('Balance') > 0")
     page.click("#w-next")
     expect(page.locator("#w-toml")).to_contain_text("lower(data('CardName'))")
+    # run once, the same records would now change a stored field
+    expect(page.locator("#w-dry tbody tr").nth(0)).to_contain_text("updates the stored record (name)")
     page.click("#w-finish")
     expect(page.locator("#w-written")).to_contain_text("partners-to-fsm.toml")
     # its versions: the newest compared with the file, then put back
