@@ -665,3 +665,39 @@ fn a_running_run_shows_its_progress_and_the_connector_its_lag() {
         drive(&served, "progress", &[shots.as_os_str()]);
     }
 }
+
+#[test]
+fn the_connector_list_is_searched_and_paged_on_the_server() {
+    let dir = common::tempdir("studio", "paged");
+    connector_sets(&dir);
+    let served = Served::start(&dir, &["erp", "crm"], &[]);
+    served.wait_until("twelve connectors", 30, |s| {
+        s.json("/connectors")["connectors"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 12
+    });
+    let names = |body: &Value| -> Vec<String> {
+        body["connectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // a search (any case), by name, one page of two from the second
+    let page = served.json("/connectors?q=ORDERS&offset=1&limit=2");
+    assert_eq!(page["total"], 12);
+    assert_eq!(page["matching"], 3, "crm-orders-3 and two of erp");
+    assert_eq!(names(&page), ["erp-orders-1", "erp-orders-2"]);
+    // past the end: nothing, the counts still there for the page to go back
+    let beyond = served.json("/connectors?q=orders&offset=10&limit=5");
+    assert_eq!(names(&beyond), Vec::<String>::new());
+    assert_eq!(beyond["matching"], 3);
+    // without paging: every connector, sorted
+    let all = served.json("/connectors");
+    let all = names(&all);
+    assert_eq!(all.len(), 12);
+    assert!(all.windows(2).all(|w| w[0] < w[1]), "{all:?}");
+}

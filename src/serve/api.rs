@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use super::answer::{blocking, error, too_large, unknown};
 use super::hooks::{self, HookHeaders, Refusal, LEGACY_SIGNATURE_HEADER};
-use super::state::{Entry, Trigger};
+use super::state::Trigger;
 use super::Server;
 use crate::diagnostics::{codes, Diag};
 
@@ -44,8 +44,8 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/logout", post(logout))
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
-        .route("/connectors", get(connectors))
-        .route("/connectors/{name}", get(connector))
+        .route("/connectors", get(super::listing::connectors))
+        .route("/connectors/{name}", get(super::listing::connector))
         .route("/connectors/{name}/run", post(run_now))
         .route("/connectors/{name}/retry", post(retry_letters))
         .route("/connectors/{name}/dead-letters", get(dead_letters))
@@ -131,144 +131,6 @@ async fn health(State(server): State<Arc<Server>>) -> Response {
         StatusCode::OK
     };
     (status, Json(body)).into_response()
-}
-
-/// What the store says of the served connectors (or of the one named), read before the
-/// registry is locked: no store query runs under the registry's lock.
-#[derive(Default)]
-struct FromStore {
-    /// Dead letters per connector.
-    letters: std::collections::HashMap<String, u64>,
-    /// The latest run of each connector that read records, whoever ran it (this server or
-    /// a `sluice run` on the same store, before the server started too).
-    runs: std::collections::HashMap<String, Value>,
-}
-
-fn from_store(server: &Server, only: Option<&str>) -> FromStore {
-    let names: Vec<String> = server
-        .lock()
-        .connectors
-        .values()
-        .map(|e| e.loaded.name().to_string())
-        .filter(|n| only.is_none_or(|o| o == n))
-        .collect();
-    server
-        .with_reader(|s| FromStore {
-            runs: s
-                .last_runs(only)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|r| !r.run.noop)
-                .map(|r| {
-                    let m = r.run;
-                    let status = if m.stopped { "stopped" } else { "succeeded" };
-                    (
-                        m.connector.clone(),
-                        json!({"status": status, "started_at": m.started_at, "ended_at": m.ended_at,
-                               "read": m.counts.read, "written": m.counts.written,
-                               "filtered": m.counts.filtered, "failed": m.counts.failed,
-                               "error_rate": m.error_rate, "p50_us": m.p50_us}),
-                    )
-                })
-                .collect(),
-            letters: names
-                .into_iter()
-                .filter_map(|n| s.dead_letter_count(&n).ok().map(|c| (n, c)))
-                .collect(),
-        })
-        .unwrap_or_default()
-}
-
-/// One connector as `GET /connectors` shows it, with what the store says of it.
-fn describe(entry: &Entry, registry: &super::state::Registry, stored: &FromStore) -> Value {
-    let loaded = &entry.loaded;
-    let state = match (entry.running, loaded.active(), entry.queue.is_empty()) {
-        (Some(_), _, _) => "running",
-        (None, false, _) => "inactive",
-        (None, true, false) => "queued",
-        (None, true, true) => "idle",
-    };
-    let last = entry.last_run.and_then(|id| registry.runs.get(&id));
-    let current = entry.running.and_then(|id| registry.runs.get(&id));
-    let synced_at = synced_at(entry, current, stored.runs.get(loaded.name()));
-    json!({
-        "name": loaded.name(),
-        "set": entry.set,
-        "file": entry.path.display().to_string(),
-        "direction": loaded.file.connector.sync.direction,
-        "frequency": loaded.describe_schedule(),
-        "active": loaded.active(),
-        "state": state,
-        "running_run": entry.running,
-        "current_run": current,
-        "synced_at": synced_at,
-        "lag_seconds": synced_at.map(|t| (Utc::now() - t).num_milliseconds() as f64 / 1000.0),
-        "queued_runs": entry.queue,
-        "next_run": entry.next_run,
-        "last_run": last,
-        "last_stored_run": stored.runs.get(loaded.name()),
-        "last_success": entry.last_success,
-        "failures_in_a_row": entry.failures,
-        "failing": entry.failing,
-        "last_checked": entry.last_checked,
-        "runnable": loaded.reads_without_input(),
-        "reload_error": entry.reload_error,
-        "totals": entry.totals,
-        "dead_letters": stored.letters.get(loaded.name()),
-    })
-}
-
-/// When the connector's synced data was last brought up to date: the running run's last
-/// commit, else the end of its last successful run (this server's, or the store's latest).
-/// Its age is the connector's lag.
-fn synced_at(
-    entry: &Entry,
-    current: Option<&super::state::RunInfo>,
-    stored: Option<&Value>,
-) -> Option<chrono::DateTime<Utc>> {
-    let committed = current
-        .and_then(|r| r.progress.as_ref())
-        .and_then(|p| p.now().last_commit_at);
-    let stored = stored
-        .and_then(|r| r["ended_at"].as_str())
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&Utc));
-    [committed, entry.last_success, stored]
-        .into_iter()
-        .flatten()
-        .max()
-}
-
-async fn connectors(State(server): State<Arc<Server>>) -> Response {
-    blocking(move || Json(list_connectors(&server)).into_response()).await
-}
-
-fn list_connectors(server: &Server) -> Value {
-    let stored = from_store(server, None);
-    let registry = server.lock();
-    let list: Vec<Value> = registry
-        .connectors
-        .values()
-        .map(|e| describe(e, &registry, &stored))
-        .collect();
-    let broken: Vec<Value> = registry
-        .broken
-        .iter()
-        .map(|(path, (_, problems))| json!({"file": path.display().to_string(), "problems": problems}))
-        .collect();
-    json!({"connectors": list, "broken_files": broken})
-}
-
-async fn connector(State(server): State<Arc<Server>>, Path(name): Path<String>) -> Response {
-    blocking(move || {
-        let stored = from_store(&server, Some(&name));
-        let registry = server.lock();
-        match registry.named(&name) {
-            Some(entry) => Json(describe(entry, &registry, &stored)).into_response(),
-            None => unknown(&name),
-        }
-    })
-    .await
 }
 
 async fn run_now(State(server): State<Arc<Server>>, Path(name): Path<String>) -> Response {

@@ -11,6 +11,7 @@ mod connections;
 mod drafts;
 mod hooks;
 mod listen;
+mod listing;
 mod metrics;
 mod monitor;
 mod runner;

@@ -71,7 +71,8 @@ function tabKeys(event) {
 }
 
 // ---- the connector list: search, pages, grouped by set ----
-const list = {all: [], broken: [], page: 0};
+/** The page of connectors shown (the server searches and pages), and how many match. */
+const list = {rows: [], broken: [], page: 0, matching: 0, total: 0};
 /** The health of a connector: failing, errors in its last run, never ran, or ok. */
 function health(c) {
   const last = c.last_run || c.last_stored_run;
@@ -81,12 +82,9 @@ function health(c) {
   return ["ok", "ok"];
 }
 function render() {
-  const query = $("search").value.trim().toLowerCase();
   const size = Number($("page-size").value);
-  const shown = list.all.filter((c) => c.name.toLowerCase().includes(query));
-  const pages = Math.max(1, Math.ceil(shown.length / size));
-  list.page = Math.min(list.page, pages - 1);
-  const page = shown.slice(list.page * size, (list.page + 1) * size);
+  const pages = Math.max(1, Math.ceil(list.matching / size));
+  const page = list.rows;
   $("page-info").textContent = "page " + (list.page + 1) + " of " + pages;
   $("prev").disabled = list.page === 0;
   $("next").disabled = list.page >= pages - 1;
@@ -117,8 +115,8 @@ function render() {
     p.textContent = b.file + " is not served:\n" + b.problems;
     broken.appendChild(p);
   }
-  const of = shown.length === list.all.length ? "" : " of " + list.all.length;
-  $("updated").textContent = shown.length + of + " connectors · updated " + new Date().toLocaleTimeString();
+  const of = list.matching === list.total ? "" : " of " + list.total;
+  $("updated").textContent = list.matching + of + " connectors · updated " + new Date().toLocaleTimeString();
 }
 function row(c) {
   const row = document.createElement("tr");
@@ -177,13 +175,23 @@ function row(c) {
   actions.appendChild(edit);
   return row;
 }
+let listed = 0;
 async function refresh() {
   if ($("main").hidden) return;
+  const size = Number($("page-size").value);
+  const query = new URLSearchParams({q: $("search").value.trim(), offset: String(list.page * size), limit: String(size)});
+  const mine = ++listed;
   try {
-    const answer = await fetch("/connectors");
+    const answer = await fetch("/connectors?" + query);
     if (answer.status === 401) { showLogin("this server asks for an API token"); return; }
     const body = await answer.json();
-    list.all = body.connectors.slice().sort((a, b) => a.name.localeCompare(b.name));
+    if (mine !== listed) return; // a newer page is on its way
+    // a page past the end (connectors removed, a narrower search): the last one
+    const pages = Math.max(1, Math.ceil(body.matching / size));
+    if (list.page >= pages) { list.page = pages - 1; refresh(); return; }
+    list.rows = body.connectors;
+    list.matching = body.matching;
+    list.total = body.total;
     list.broken = body.broken_files;
     render();
   } catch (e) {
@@ -279,10 +287,10 @@ async function start() {
     tab.addEventListener("click", () => selectTab(tab));
     tab.addEventListener("keydown", tabKeys);
   }
-  $("search").addEventListener("input", () => { list.page = 0; render(); });
-  $("page-size").addEventListener("change", () => { list.page = 0; render(); });
-  $("prev").addEventListener("click", () => { list.page -= 1; render(); });
-  $("next").addEventListener("click", () => { list.page += 1; render(); });
+  $("search").addEventListener("input", () => { list.page = 0; refresh(); });
+  $("page-size").addEventListener("change", () => { list.page = 0; refresh(); });
+  $("prev").addEventListener("click", () => { list.page -= 1; refresh(); });
+  $("next").addEventListener("click", () => { list.page += 1; refresh(); });
   $("records").addEventListener("input", () => { if (playground) playground.refresh(); });
   const who = await (await fetch("/session")).json();
   if (who.auth_required && !who.name) { showLogin(""); }

@@ -50,12 +50,16 @@
     if (first) first.focus();
   }
 
-  function next() {
+  async function next() {
     if (state.step === 1) {
       const name = $("w-name").value.trim();
       if (!name) { $("w-error").textContent = "a connector needs a name"; $("w-name").focus(); return; }
-      const taken = [...document.querySelectorAll("tr[data-connector]")].some((r) => r.dataset.connector === name);
-      if (taken && !state.written && name !== state.editing) { $("w-error").textContent = "a connector named " + name + " exists: the name must be unique"; return; }
+      // served already? (asked of the server: the list shows one page)
+      if (!state.written && name !== state.editing) {
+        const found = await fetch("/connectors?" + new URLSearchParams({q: name}));
+        const served = found.ok ? (await found.json()).connectors.some((c) => c.name === name) : false;
+        if (served) { $("w-error").textContent = "a connector named " + name + " exists: the name must be unique"; return; }
+      }
     }
     show(state.step + 1);
   }
