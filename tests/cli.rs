@@ -195,3 +195,61 @@ fn explain_unknown_code_names_the_real_range() {
     assert!(err.contains("E7xx the store"), "{err}");
     assert!(err.contains("E8xx `sluice serve`"), "{err}");
 }
+
+#[test]
+fn sluice_bench_json_counts_each_stages_instructions_under_callgrind() {
+    let dir = common::tempdir("cli", "bench-instructions");
+    let records: String = (0..120)
+        .map(|i| {
+            format!(
+                "{{\"id\": \"C{i:05}\", \"first\": \"ada\", \"last\": \"byron\", \"email\": \" A{i}@X.COM \", \"price\": {i}.50, \"qty\": {q}, \"tax_rate\": 0.19, \"active\": {a}, \"status\": null, \"country\": \"de\", \"address\": {{\"city\": \"Köln\"}}}}\n",
+                q = i % 7 + 1,
+                a = i % 10 != 0
+            )
+        })
+        .collect();
+    let input = dir.join("records.ndjson");
+    std::fs::write(&input, records).unwrap();
+    let connector = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/bench_connector.toml");
+    let (code, out, err) = common::run(&[
+        "bench",
+        connector,
+        "--input",
+        input.to_str().unwrap(),
+        "--json",
+        "--passes",
+        "1",
+        "--instructions-sample",
+        "40",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["records"], 120);
+    assert_eq!(report["mapped"], 108, "one in ten is not active");
+    let counted = &report["instructions_per_record"];
+    let has_valgrind = std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_valgrind {
+        assert!(counted.is_null(), "{report}");
+        return;
+    }
+    assert_eq!(counted["records"], 40, "{report}");
+    for stage in ["parse", "interp", "jit", "write"] {
+        let n = counted[stage].as_f64().unwrap_or(0.0);
+        assert!(n > 100.0, "{stage}: {report}");
+    }
+    // turned off: no count, and no valgrind run
+    let (code, out, _) = common::run(&[
+        "bench",
+        connector,
+        "--input",
+        input.to_str().unwrap(),
+        "--json",
+        "--instructions-sample",
+        "0",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\"instructions_per_record\":null"), "{out}");
+}

@@ -1,5 +1,9 @@
 //! `sluice bench CONNECTOR --input FILE`: the records are read into memory once, then
-//! parsing, the transform (per engine) and writing are timed separately.
+//! parsing, the transform (per engine) and writing are timed separately; with `--json`,
+//! where valgrind is installed, each stage's instructions per record are counted too
+//! (`instructions.rs`).
+
+mod instructions;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -34,6 +38,10 @@ pub struct BenchArgs {
     /// Passes over the records per measurement (the fastest counts).
     #[arg(long, default_value_t = 3)]
     passes: usize,
+    /// With --json: the records counted under callgrind (when valgrind is installed) for
+    /// each stage's instructions per record; 0 counts none.
+    #[arg(long, default_value_t = 2000, value_name = "RECORDS")]
+    instructions_sample: usize,
 }
 
 struct Parsed {
@@ -47,6 +55,74 @@ fn per_record(ns: u128, n: usize) -> f64 {
     } else {
         ns as f64 / n as f64
     }
+}
+
+// The stages, each a function of its own (never inlined) so that callgrind counts each
+// one's instructions by its name (`instructions.rs`).
+
+/// Parses each line as a run does: into slots, or into a record of the fields read.
+#[inline(never)]
+fn stage_parse(lines: &[&[u8]], transform: &Transform) -> Vec<Parsed> {
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        let mut slots = Vec::new();
+        let record = match &transform.slot_fields {
+            Some(table) => parse_into_slots(line, table, &mut slots).map(|()| Value::Null),
+            None => parse_record_fields(line, transform.input_fields.as_deref()),
+        };
+        if let Ok(record) = record {
+            out.push(Parsed { record, slots });
+        }
+    }
+    out
+}
+
+/// Maps every parsed record through `apply`; how many were mapped.
+fn stage_apply(
+    parsed: &[Parsed],
+    driver: &mut Driver,
+    apply: &dyn Fn(&Parsed, &mut Driver) -> Verdict,
+) -> usize {
+    let mut mapped = 0usize;
+    for p in parsed {
+        if matches!(apply(p, driver), Verdict::Mapped) {
+            mapped += 1;
+        }
+    }
+    mapped
+}
+
+/// The transform stage through the interpreter.
+#[inline(never)]
+fn stage_interp(
+    parsed: &[Parsed],
+    driver: &mut Driver,
+    apply: &dyn Fn(&Parsed, &mut Driver) -> Verdict,
+) -> usize {
+    stage_apply(parsed, driver, apply)
+}
+
+/// The transform stage through the JIT.
+#[inline(never)]
+fn stage_jit(
+    parsed: &[Parsed],
+    driver: &mut Driver,
+    apply: &dyn Fn(&Parsed, &mut Driver) -> Verdict,
+) -> usize {
+    stage_apply(parsed, driver, apply)
+}
+
+/// Writes the mapped records as NDJSON lines into `out`; how many.
+#[inline(never)]
+fn stage_write(mapped: &[Outcome], targets: &[String], out: &mut String) -> usize {
+    let mut written = 0;
+    for o in mapped {
+        if let Outcome::Mapped(values) = o {
+            Transform::write_line(targets, values, out);
+            written += 1;
+        }
+    }
+    written
 }
 
 /// Runs `sluice bench`.
@@ -73,17 +149,7 @@ pub fn run(args: BenchArgs) -> i32 {
     let mut parsed: Vec<Parsed> = Vec::new();
     for _ in 0..passes {
         let started = Instant::now();
-        let mut out = Vec::with_capacity(lines.len());
-        for line in &lines {
-            let mut slots = Vec::new();
-            let record = match &transform.slot_fields {
-                Some(table) => parse_into_slots(line, table, &mut slots).map(|()| Value::Null),
-                None => parse_record_fields(line, transform.input_fields.as_deref()),
-            };
-            if let Ok(record) = record {
-                out.push(Parsed { record, slots });
-            }
-        }
+        let out = stage_parse(&lines, &transform);
         parse_ns = parse_ns.min(started.elapsed().as_nanos());
         parsed = out;
     }
@@ -102,12 +168,10 @@ pub fn run(args: BenchArgs) -> i32 {
         };
         for _ in 0..passes {
             let started = Instant::now();
-            let mut mapped = 0usize;
-            for p in &parsed {
-                if matches!(apply(p, &mut driver), Verdict::Mapped) {
-                    mapped += 1;
-                }
-            }
+            let mapped = match jit {
+                Some(_) => stage_jit(&parsed, &mut driver, &apply),
+                None => stage_interp(&parsed, &mut driver, &apply),
+            };
             std::hint::black_box((mapped, driver.values()));
             best = best.min(started.elapsed().as_nanos());
         }
@@ -154,17 +218,31 @@ pub fn run(args: BenchArgs) -> i32 {
     for _ in 0..passes {
         let mut out = String::new();
         let started = Instant::now();
-        written = 0;
-        for o in &mapped {
-            if let Outcome::Mapped(values) = o {
-                Transform::write_line(&targets, values, &mut out);
-                written += 1;
-            }
-        }
+        written = stage_write(&mapped, &targets, &mut out);
         write_ns = write_ns.min(started.elapsed().as_nanos());
+        std::hint::black_box(&out);
     }
 
     let n = parsed.len();
+    let counted = match args.json
+        && args.instructions_sample > 0
+        && std::env::var_os(instructions::INNER).is_none()
+        && instructions::available()
+    {
+        true => match instructions::count(
+            &args.connector,
+            &lines,
+            args.engine,
+            args.instructions_sample,
+        ) {
+            Ok(counted) => Some(counted),
+            Err(e) => {
+                eprintln!("warning: instructions not counted: {e}");
+                None
+            }
+        },
+        false => None,
+    };
     if args.json {
         let engines_json: Vec<String> = engines
             .iter()
@@ -180,10 +258,11 @@ pub fn run(args: BenchArgs) -> i32 {
             })
             .collect();
         println!(
-            "{{\"records\":{n},\"mapped\":{written},\"parse_ns_per_record\":{:.1},\"write_ns_per_record\":{:.1},\"engines\":{{{}}}}}",
+            "{{\"records\":{n},\"mapped\":{written},\"parse_ns_per_record\":{:.1},\"write_ns_per_record\":{:.1},\"engines\":{{{}}},\"instructions_per_record\":{}}}",
             per_record(parse_ns, n),
             per_record(write_ns, written.max(1)),
-            engines_json.join(",")
+            engines_json.join(","),
+            counted.map_or_else(|| "null".to_string(), |c| c.to_json())
         );
     } else {
         println!("{n} records ({written} mapped), best of {passes} passes");

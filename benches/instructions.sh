@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Instructions per record, counted with callgrind (valgrind is on every machine here; on
+# these shared machines seconds are noise and instruction counts are not): `sluice run` on
+# the 10-mapping bench connector (NDJSON in, NDJSON to /dev/null) with each engine, next to
+# the parsing floor — sonic-rs parsing each line into a DOM (benches/floor, its own crate)
+# — serde_json doing the same, and jq (and jaq, when installed) doing the same mapping.
+# Each count is (instructions over N records − instructions over 1 record) / (N − 1): the
+# per-record cost without start-up. Then the per-stage split of `sluice bench --json`
+# (parse, transform, write; read is the run's rest), and the throughput per core, measured
+# side by side in this run (one core each, best of 3).
+# Usage: benches/instructions.sh [RECORDS]   (default 20000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-20000}
+command -v valgrind >/dev/null || { echo "valgrind is needed: apt-get install valgrind" >&2; exit 1; }
+cargo build --release --quiet --bin sluice
+(cd benches/floor && cargo build --release --quiet)
+sluice=$PWD/target/release/sluice
+floor=$PWD/benches/floor/target/release/sluice-floor
+jaq=$(command -v jaq || true)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 benches/gen_records.py "$n" > "$work/all.ndjson"
+head -1 "$work/all.ndjson" > "$work/one.ndjson"
+bytes=$(( $(wc -c < "$work/all.ndjson") / n ))
+
+# The instructions a command executes (INPUT in it stands for the records file).
+count() {
+  local input=$1
+  shift
+  valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "${@//INPUT/$input}" > /dev/null 2> "$work/vg.log"
+  grep -o 'refs: *[0-9,]*' "$work/vg.log" | tr -dc 0-9
+}
+per_record() {
+  local all one
+  all=$(count "$work/all.ndjson" "$@")
+  one=$(count "$work/one.ndjson" "$@")
+  echo $(( (all - one) / (n - 1) ))
+}
+run() { echo "$sluice" run benches/bench_connector.toml --input INPUT --output /dev/null --dead-letter "$work/dead.ndjson" --store "$work/s.db" --engine "$1"; }
+
+echo "$n records of ~$bytes bytes, instructions per record (callgrind):"
+sonic=$(per_record "$floor" sonic INPUT)
+serde=$(per_record "$floor" serde INPUT)
+interp=$(per_record $(run interp))
+jit=$(per_record $(run jit))
+jq_i=$(per_record jq -c -f benches/bench.jq INPUT)
+row() { printf '  %-36s %8d   %5.2fx the floor\n' "$1" "$2" "$(echo "$2 / $sonic" | bc -l)"; }
+row "sonic-rs into a DOM (the floor)" "$sonic"
+row "serde_json into a Value" "$serde"
+row "sluice run --engine interp" "$interp"
+row "sluice run --engine jit" "$jit"
+row "jq, the same mapping" "$jq_i"
+if [ -n "$jaq" ]; then
+  jaq_i=$(per_record "$jaq" -c -f benches/bench.jq INPUT)
+  row "jaq, the same mapping" "$jaq_i"
+fi
+
+echo "per stage (sluice bench --json over the same records, instructions per record):"
+"$sluice" bench benches/bench_connector.toml --input "$work/all.ndjson" --json --passes 1 --instructions-sample "$n" > "$work/bench.json"
+python3 - "$work/bench.json" "$jit" "$interp" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))["instructions_per_record"]
+jit, interp = int(sys.argv[2]), int(sys.argv[3])
+mapped_share = 1.0  # write is per mapped record; shown as such
+for name, run in (("jit", jit), ("interp", interp)):
+    stages = b["parse"] + b[name] + b["write"]
+    print(f"  {name:<7} parse {b['parse']:>6.0f}  transform {b[name]:>6.0f}  write {b['write']:>6.0f} (per mapped record)  read and the rest {run - stages:>6.0f}")
+PY
+
+echo "throughput per core (taskset -c 0, best of 3, records/s):"
+best() {
+  local b=
+  for _ in 1 2 3; do
+    local s e
+    s=$(date +%s%N)
+    taskset -c 0 "$@" > /dev/null 2>&1
+    e=$(date +%s%N)
+    local t=$(( e - s ))
+    if [ -z "$b" ] || [ "$t" -lt "$b" ]; then b=$t; fi
+  done
+  echo "$b"
+}
+t_s=$(best $(run jit | sed "s|INPUT|$work/all.ndjson|"))
+t_q=$(best jq -c -f benches/bench.jq "$work/all.ndjson")
+printf '  sluice run (jit)  %10.0f\n' "$(echo "$n / ($t_s / 1000000000)" | bc -l)"
+printf '  jq                %10.0f   sluice is %.1fx jq\n' "$(echo "$n / ($t_q / 1000000000)" | bc -l)" "$(echo "$t_q / $t_s" | bc -l)"
+if [ -n "$jaq" ]; then
+  t_a=$(best "$jaq" -c -f benches/bench.jq "$work/all.ndjson")
+  printf '  jaq               %10.0f   sluice is %.1fx jaq\n' "$(echo "$n / ($t_a / 1000000000)" | bc -l)" "$(echo "$t_a / $t_s" | bc -l)"
+fi
