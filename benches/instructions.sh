@@ -62,8 +62,10 @@ python3 - "$work/bench.json" "$jit" "$interp" <<'PY'
 import json, sys
 b = json.load(open(sys.argv[1]))["instructions_per_record"]
 jit, interp = int(sys.argv[2]), int(sys.argv[3])
-mapped_share = 1.0  # write is per mapped record; shown as such
 for name, run in (("jit", jit), ("interp", interp)):
+    if b.get(name) is None:
+        print(f"  {name}: not counted")
+        continue
     stages = b["parse"] + b[name] + b["write"]
     print(f"  {name:<7} parse {b['parse']:>6.0f}  transform {b[name]:>6.0f}  write {b['write']:>6.0f} (per mapped record)  read and the rest {run - stages:>6.0f}")
 PY

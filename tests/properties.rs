@@ -120,3 +120,66 @@ proptest! {
         }
     }
 }
+
+/// The JSON string literal of `s` as Sluice wrote it char by char before the run-based
+/// writer: the reference the writer must match byte for byte.
+fn json_string_char_by_char(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The output writer's string escaping is the same bytes as before, for any text
+    /// (control characters, quotes, backslashes, non-ASCII), and what it writes is JSON
+    /// that reads back as the text.
+    #[test]
+    fn json_strings_are_written_as_before_and_read_back(s in "(\\PC|[\\x00-\\x1f\"\\\\é€😀])*") {
+        let mut out = String::new();
+        sluice::value::write_json_string(&s, &mut out);
+        prop_assert_eq!(&out, &json_string_char_by_char(&s));
+        let back: String = serde_json::from_str(&out).unwrap();
+        prop_assert_eq!(back, s);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(5000))]
+
+    /// Numbers are written as `Decimal`'s Display writes them — the scale kept, zeros,
+    /// negative zero and mantissas past 64 bits included.
+    #[test]
+    fn decimals_are_written_as_display_writes_them(
+        mantissa in prop_oneof![
+            any::<i64>().prop_map(i128::from),
+            Just(0i128),
+            (-(1i128 << 95)..(1i128 << 95)),
+        ],
+        scale in 0u32..=28,
+        negative_zero in any::<bool>(),
+    ) {
+        let mut n = rust_decimal::Decimal::from_i128_with_scale(mantissa, scale);
+        if mantissa == 0 && negative_zero {
+            n.set_sign_negative(true);
+        }
+        let mut out = String::new();
+        sluice::value::write_decimal(&n, &mut out);
+        prop_assert_eq!(out, n.to_string());
+    }
+}

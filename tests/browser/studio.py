@@ -8,17 +8,7 @@ import sys
 
 from playwright.sync_api import expect, sync_playwright
 
-
-def replace(editor, text):
-    """Replaces a formula editor's text as a person would: select all, then type it in
-    (a paste-like input, so that the auto-closed brackets do not double)."""
-    editor.click()
-    editor.press("Control+a")
-    if text:
-        editor.page.keyboard.insert_text(text)
-    else:
-        editor.press("Backspace")
-
+from editing import replace
 
 base, shots = sys.argv[1], sys.argv[2]
 with sync_playwright() as p:

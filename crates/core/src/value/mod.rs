@@ -151,9 +151,7 @@ impl Value {
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Number(n) => {
-                let _ = write!(out, "{n}");
-            }
+            Value::Number(n) => write_decimal(n, out),
             Value::String(s) => write_json_string(s, out),
             Value::Date(d) => write_json_string(&format_date(d), out),
             Value::DateTime(dt) => write_json_string(&format_datetime(dt), out),
@@ -196,22 +194,92 @@ pub fn write_json_object(map: &Map, out: &mut String) {
     out.push('}');
 }
 
-/// Appends `s` as a JSON string literal.
-pub fn write_json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
+/// Appends `n` as `Decimal`'s `Display` writes it (its scale kept: `12.50`), with `itoa`
+/// for the digits when the mantissa fits 64 bits (every amount of money does).
+pub fn write_decimal(n: &rust_decimal::Decimal, out: &mut String) {
+    let mantissa = n.mantissa();
+    let Ok(digits) = u64::try_from(mantissa.unsigned_abs()) else {
+        let _ = write!(out, "{n}");
+        return;
+    };
+    if mantissa == 0 {
+        // zero's sign and scale as Display has them
+        let _ = write!(out, "{n}");
+        return;
     }
+    let mut buffer = itoa::Buffer::new();
+    let digits = buffer.format(digits);
+    let scale = n.scale() as usize;
+    if mantissa < 0 {
+        out.push('-');
+    }
+    if scale == 0 {
+        out.push_str(digits);
+    } else if digits.len() > scale {
+        let (whole, fraction) = digits.split_at(digits.len() - scale);
+        out.push_str(whole);
+        out.push('.');
+        out.push_str(fraction);
+    } else {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', scale - digits.len()));
+        out.push_str(digits);
+    }
+}
+
+/// Whether any of the 8 bytes of `word` must be escaped in a JSON string: a control
+/// character (below 0x20), `"` or `\\` (bit tricks on the whole word at once).
+fn needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    below_space
+        | zero_byte(word ^ (ONES * u64::from(b'"')))
+        | zero_byte(word ^ (ONES * u64::from(b'\\')))
+        != 0
+}
+
+/// Appends `s` as a JSON string literal: runs without a byte to escape are copied whole,
+/// found eight bytes at a time.
+pub fn write_json_string(s: &str, out: &mut String) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut plain = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        if let Some(word) = bytes.get(at..at + 8) {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            if !needs_escape(word) {
+                at += 8;
+                continue;
+            }
+        }
+        let byte = bytes.get(at).copied().unwrap_or_default();
+        let escaped = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => {
+                at += 1;
+                continue;
+            }
+        };
+        // the run before it has no byte to escape; `at` is an ASCII byte, a char boundary
+        out.push_str(s.get(plain..at).unwrap_or_default());
+        if escaped.is_empty() {
+            let _ = write!(out, "\\u{:04x}", byte);
+        } else {
+            out.push_str(escaped);
+        }
+        at += 1;
+        plain = at;
+    }
+    out.push_str(s.get(plain..).unwrap_or_default());
     out.push('"');
 }
 
