@@ -568,13 +568,20 @@ fn kill_9_mid_run_and_a_restart_lose_and_duplicate_nothing() {
         &file_connector("big", "big.ndjson", "person", "frequency = \"hourly\""),
     );
     let served = Served::start(&dir, &["."], &[]);
-    served.wait_until("the run to start", 30, |s| {
-        s.connector("big")["state"] == "running"
+    // killed once the run has committed part of the file (its progress says when: on a
+    // loaded machine a fixed wait could kill it before its first commit — the flake this
+    // replaced)
+    served.wait_until("the run's first commit", 60, |s| {
+        !s.connector("big")["current_run"]["progress"]["last_commit_at"].is_null()
     });
-    std::thread::sleep(Duration::from_millis(300));
+    let committed = served.connector("big")["current_run"]["progress"]["read"].clone();
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(served.pid(), libc::SIGKILL) };
     drop(served);
+    assert!(
+        committed.as_u64().unwrap_or(u64::MAX) < n as u64,
+        "the run ended before the kill"
+    );
     let served = Served::start(&dir, &["."], &[]);
     served.wait_until("the resumed run to finish", 120, |s| {
         totals(s, "big")["runs_succeeded"].as_u64().unwrap() >= 1
