@@ -1,6 +1,6 @@
 """The current run's progress as an operator watches it: a long run started from its row,
 its counts, rate and how far into its file it is shown while it runs, then the lag once it
-has synced. Usage: progress.py BASE_URL SCREENSHOT_DIR."""
+has synced, and the chart and the recent runs updated with it. Usage: progress.py BASE_URL SCREENSHOT_DIR."""
 import sys
 
 from playwright.sync_api import expect, sync_playwright
@@ -15,6 +15,7 @@ with sync_playwright() as p:
     row = page.locator("tr[data-connector='watched']")
     row.locator(".connector-name").click()
     expect(page.locator("#current .lag")).to_have_text("Lag: never synced")
+    expect(page.locator("#chart")).to_have_text("no runs that read records yet")
     row.get_by_role("button", name="Run now").click()
     expect(page.locator("#current .progress")).to_contain_text("Running for", timeout=20000)
     expect(page.locator("#current .progress")).to_contain_text("records/s")
@@ -25,6 +26,9 @@ with sync_playwright() as p:
     expect(page.locator("#current .progress")).to_have_count(0, timeout=60000)
     expect(page.locator("#current .lag")).to_contain_text("Lag: synced")
     expect(row.locator(".state")).to_have_text("idle")
+    # the chart and the recent runs update with the run that ended
+    expect(page.locator("#chart rect.run-bar")).to_have_count(1, timeout=10000)
+    expect(page.locator("#history tbody tr").first).to_contain_text("150000")
     assert not errors, errors
     browser.close()
 print("ok")
