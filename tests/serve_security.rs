@@ -855,47 +855,19 @@ fn write_get(stream: &mut TcpStream, addr: &str) {
 #[test]
 fn a_person_logs_in_to_the_page_runs_a_connector_and_logs_out() {
     let dir = tempdir("serve-security", "browser");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/login.py");
-    let ready = std::process::Command::new("python3")
-        .args(["-c", "import playwright"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-        && Path::new("/usr/bin/chromium").exists();
-    if !ready {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have Playwright and Chromium"
-        );
-        let skipped = concat!(env!("CARGO_MANIFEST_DIR"), "/target/skipped-tests.txt");
-        let _ = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(skipped)
-            .and_then(|mut f| {
-                writeln!(
-                    f,
-                    "serve_security::a_person_logs_in…: skipped: no Playwright or Chromium"
-                )
-            });
+    if !common::browser::ready(
+        "serve_security::a_person_logs_in_to_the_page_runs_a_connector_and_logs_out",
+    ) {
         return;
     }
     let admin = token(&dir, "alice", "admin");
     let served = served_with_feed(&dir, &[]);
     let shot = dir.join("page.png");
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(format!("http://{}", served.addr))
-        .arg(&admin)
-        .arg(&shot)
-        .output()
-        .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    common::browser::drive(
+        &served,
+        "login",
+        &[std::ffi::OsStr::new(&admin), shot.as_os_str()],
     );
-    assert!(out.status.success(), "{said}\nserver:\n{}", served.log());
-    assert!(said.contains("ok"), "{said}");
     assert!(
         std::fs::metadata(&shot).unwrap().len() > 10_000,
         "a real screenshot"

@@ -13,12 +13,26 @@ mod common;
 #[path = "common/stubs.rs"]
 mod stubs;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use common::browser::drive;
 use common::served::Served;
 use serde_json::{json, Value};
+
+/// `sluice serve` over the twelve connectors of [`connector_sets`], once it serves them.
+fn serve_connector_sets(dir: &Path) -> Served {
+    connector_sets(dir);
+    let served = Served::start(dir, &["erp", "crm"], &[]);
+    served.wait_until("twelve connectors", 30, |s| {
+        s.json("/connectors")["connectors"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 12
+    });
+    served
+}
 
 /// A connector reading `records.ndjson` of its directory into the store.
 fn connector(name: &str) -> String {
@@ -70,69 +84,15 @@ fn connector_sets(dir: &Path) {
     }
 }
 
-/// Runs the Playwright script `tests/browser/<name>.py` on the served page with `args`;
-/// fails with what it said and the server's log unless it ends saying ok.
-fn drive(served: &Served, name: &str, args: &[&std::ffi::OsStr]) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/browser/{name}.py"));
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(format!("http://{}", served.addr))
-        .args(args)
-        .output()
-        .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && said.contains("ok"),
-        "{said}\n{}",
-        served.log()
-    );
-}
-
-fn browser_ready() -> bool {
-    let ready = std::process::Command::new("python3")
-        .args(["-c", "import playwright"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-        && Path::new("/usr/bin/chromium").exists();
-    if !ready {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have Playwright and Chromium"
-        );
-        let skipped = concat!(env!("CARGO_MANIFEST_DIR"), "/target/skipped-tests.txt");
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(skipped)
-        {
-            let _ = writeln!(
-                f,
-                "studio::a_mapping_author_uses_the_studio…: skipped: no Playwright or Chromium"
-            );
-        }
-    }
-    ready
-}
-
 #[test]
 fn a_mapping_author_uses_the_connector_list_and_the_playground_in_a_browser() {
-    if !browser_ready() {
+    if !common::browser::ready(
+        "studio::a_mapping_author_uses_the_connector_list_and_the_playground_in_a_browser",
+    ) {
         return;
     }
     let dir = common::tempdir("studio", "browser");
-    connector_sets(&dir);
-    let served = Served::start(&dir, &["erp", "crm"], &[]);
-    served.wait_until("twelve connectors", 30, |s| {
-        s.json("/connectors")["connectors"]
-            .as_array()
-            .unwrap()
-            .len()
-            == 12
-    });
+    let served = serve_connector_sets(&dir);
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     drive(&served, "studio", &[shots.as_os_str()]);
     for shot in [
@@ -320,7 +280,9 @@ fn the_wizard_endpoint_checks_dry_runs_and_writes_a_connector_only_when_it_passe
 
 #[test]
 fn a_mapping_author_creates_a_connector_through_the_six_steps_and_activates_it() {
-    if !browser_ready() {
+    if !common::browser::ready(
+        "studio::a_mapping_author_creates_a_connector_through_the_six_steps_and_activates_it",
+    ) {
         return;
     }
     let dir = common::tempdir("studio", "wizard");
@@ -376,7 +338,9 @@ fn a_mapping_author_creates_a_connector_through_the_six_steps_and_activates_it()
 
 #[test]
 fn an_operator_watches_a_connectors_runs_and_resolves_the_review_queue() {
-    if !browser_ready() {
+    if !common::browser::ready(
+        "studio::an_operator_watches_a_connectors_runs_and_resolves_the_review_queue",
+    ) {
         return;
     }
     let dir = common::tempdir("studio", "monitor");
@@ -486,7 +450,7 @@ formula = "100 / data('parts')"
 
 #[test]
 fn every_studio_view_has_no_serious_accessibility_violation() {
-    if !browser_ready() {
+    if !common::browser::ready("studio::every_studio_view_has_no_serious_accessibility_violation") {
         return;
     }
     let axe = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -515,7 +479,9 @@ const SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 #[test]
 fn a_rest_side_made_in_the_wizard_keeps_its_typed_credentials_sealed_in_the_store() {
-    if !browser_ready() {
+    if !common::browser::ready(
+        "studio::a_rest_side_made_in_the_wizard_keeps_its_typed_credentials_sealed_in_the_store",
+    ) {
         return;
     }
     let sap = Arc::new(Mutex::new(stubs::Sap {
@@ -660,7 +626,8 @@ fn a_running_run_shows_its_progress_and_the_connector_its_lag() {
     let lag = c["lag_seconds"].as_f64().unwrap();
     assert!((0.0..60.0).contains(&lag), "{c}");
     // and in the page: the other connector's run watched as it goes
-    if browser_ready() {
+    if common::browser::ready("studio::a_running_run_shows_its_progress_and_the_connector_its_lag")
+    {
         let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
         drive(&served, "progress", &[shots.as_os_str()]);
     }
@@ -669,15 +636,7 @@ fn a_running_run_shows_its_progress_and_the_connector_its_lag() {
 #[test]
 fn the_connector_list_is_searched_and_paged_on_the_server() {
     let dir = common::tempdir("studio", "paged");
-    connector_sets(&dir);
-    let served = Served::start(&dir, &["erp", "crm"], &[]);
-    served.wait_until("twelve connectors", 30, |s| {
-        s.json("/connectors")["connectors"]
-            .as_array()
-            .unwrap()
-            .len()
-            == 12
-    });
+    let served = serve_connector_sets(&dir);
     let names = |body: &Value| -> Vec<String> {
         body["connectors"]
             .as_array()

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub mod browser;
 pub mod postgres;
 pub mod served;
 
