@@ -77,11 +77,7 @@ fn first_page(server: &Server, probe: &Probe) -> Result<Value, Diag> {
             format!("the {label} side has no connection to test"),
         ));
     };
-    let vault = Vault {
-        store: server.config.store.clone(),
-        connector: connector.name.clone(),
-        side: label.to_string(),
-    };
+    let vault = vault_of(server, &connector, label);
     let client = client_of(label, &side, &Arc::new(AtomicUsize::new(0)), vault)?;
     let (url, records) = HttpSource::new(&side, &connection, client).first_page_records()?;
     let sample: Vec<serde_json::Map<String, Value>> = records
@@ -108,11 +104,25 @@ fn for_test(side: &Side, label: &str, entered: &Entered) -> Side {
         connection.retries = Some(0);
     }
     for (key, credential) in side.credentials.iter_mut() {
-        if let Some(value) = entered.get(&format!("{label}.{key}")) {
+        if let Some(value) = typed(entered, label, key) {
             *credential = Credential(value.clone());
         }
     }
     side
+}
+
+/// The value typed in for credential `key` of side `label`, if one was.
+fn typed<'e>(entered: &'e Entered, label: &str, key: &str) -> Option<&'e String> {
+    entered.get(&format!("{label}.{key}"))
+}
+
+/// Where side `label` of `connector` keeps its secrets: the server's store.
+fn vault_of(server: &Server, connector: &Connector, label: &str) -> Vault {
+    Vault {
+        store: server.config.store.clone(),
+        connector: connector.name.clone(),
+        side: label.to_string(),
+    }
 }
 
 /// The `secret:NAME` credentials of a connector: side, key, name, and the side's vault
@@ -129,13 +139,10 @@ fn sealed_of<'c>(
     .flat_map(|(label, side)| {
         let url = side.connection.as_ref().map_or("", |c| c.url.as_str());
         side.credentials.iter().filter_map(move |(key, c)| {
-            let vault = Vault {
-                store: server.config.store.clone(),
-                connector: connector.name.clone(),
-                side: label.to_string(),
-            };
-            c.sealed()
-                .map(|name| (label, key.as_str(), name, vault, url))
+            c.sealed().map(|name| {
+                let vault = vault_of(server, connector, label);
+                (label, key.as_str(), name, vault, url)
+            })
         })
     })
     .collect()
@@ -146,7 +153,7 @@ fn sealed_of<'c>(
 pub fn sealed_problems(server: &Server, connector: &Connector, entered: &Entered) -> Vec<Diag> {
     let mut problems: Vec<Diag> = sealed_of(server, connector)
         .into_iter()
-        .filter(|(label, key, ..)| !entered.contains_key(&format!("{label}.{key}")))
+        .filter(|(label, key, ..)| typed(entered, label, key).is_none())
         .filter_map(|(.., name, vault, url)| vault.credential(name, url).err())
         .collect();
     // one missing key, not one per credential
@@ -160,7 +167,7 @@ pub fn seal(server: &Server, connector: &Connector, entered: &Entered) -> Result
     let typed: Vec<_> = sealed_of(server, connector)
         .into_iter()
         .filter_map(|(label, key, name, vault, url)| {
-            let value = entered.get(&format!("{label}.{key}"))?;
+            let value = typed(entered, label, key)?;
             Some((name, vault, url, value))
         })
         .collect();

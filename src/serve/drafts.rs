@@ -86,28 +86,31 @@ fn answer(server: &Server, draft: Draft) -> Response {
     if let Some(other) = clash {
         problems.push(json!({"code": codes::E610_INVALID_SETTING.id, "line": 1, "message": format!("a connector named `{name}` is served already from {}: the name must be unique", other.display())}));
     }
-    if problems.is_empty() {
-        if let Ok(connector) = serde_json::from_value(Value::Object(draft.connector.clone())) {
-            for diag in super::connections::sealed_problems(server, &connector, &draft.secrets) {
-                problems.push(json!({"code": diag.code.id, "line": null, "message": diag.message, "help": diag.help}));
-            }
+    // the connector itself, read once (it reads whenever `sluice check` found no problem)
+    let connector: Option<Connector> =
+        serde_json::from_value(Value::Object(draft.connector.clone())).ok();
+    if let (true, Some(connector)) = (problems.is_empty(), &connector) {
+        for diag in super::connections::sealed_problems(server, connector, &draft.secrets) {
+            problems.push(problem(&diag));
         }
     }
     let (mut dry_run, conditions) = match problems.is_empty() {
         true => dry_run(&draft, server.config.limits),
         false => (Vec::new(), Vec::new()),
     };
-    if let Ok(connector) = serde_json::from_value(Value::Object(draft.connector.clone())) {
-        against_store(server, &connector, &mut dry_run);
+    if let Some(connector) = &connector {
+        against_store(server, connector, &mut dry_run);
     }
     let written = match (draft.write, problems.is_empty()) {
-        (true, true) => match seal_and_write(server, &draft, &path, &toml, &sample) {
-            Ok(()) => Some(path.display().to_string()),
-            Err(diag) => {
-                problems.push(json!({"code": diag.code.id, "line": null, "message": diag.message}));
-                None
+        (true, true) => {
+            match seal_and_write(server, connector.as_ref(), &draft, (&path, &toml, &sample)) {
+                Ok(()) => Some(path.display().to_string()),
+                Err(diag) => {
+                    problems.push(problem(&diag));
+                    None
+                }
             }
-        },
+        }
         _ => None,
     };
     Json(json!({
@@ -275,17 +278,21 @@ fn against_store(server: &Server, connector: &Connector, outcomes: &mut [Value])
     }
 }
 
+/// A problem of the draft that is not a line of its file, as the page lists it.
+fn problem(diag: &Diag) -> Value {
+    json!({"code": diag.code.id, "line": null, "message": diag.message, "help": diag.help})
+}
+
 /// Seals the credentials typed in, then writes the connector file and its sample (a file
 /// is never written whose secrets are not kept).
 fn seal_and_write(
     server: &Server,
+    connector: Option<&Connector>,
     draft: &Draft,
-    path: &Path,
-    toml: &str,
-    sample: &Path,
+    (path, toml, sample): (&Path, &str, &Path),
 ) -> Result<(), Diag> {
-    if let Ok(connector) = serde_json::from_value(Value::Object(draft.connector.clone())) {
-        super::connections::seal(server, &connector, &draft.secrets)?;
+    if let Some(connector) = connector {
+        super::connections::seal(server, connector, &draft.secrets)?;
     }
     write(path, toml, sample, &draft.records)
         .map_err(|e| sluice_engine::io_diag(&format!("cannot write {}", path.display()), e))

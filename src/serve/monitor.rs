@@ -98,11 +98,7 @@ pub async fn decide(
     };
     blocking(move || {
         let decided = server.with_writer(|s| s.decide_review(id, &decision, chrono::Utc::now()));
-        let status = match decision {
-            Decision::Take => "accepted",
-            Decision::Keep => "rejected",
-            Decision::TakeEdited(_) => "edited",
-        };
+        let status = decision.status();
         stored(
             decided,
             || json!({"review": id, "status": status}),

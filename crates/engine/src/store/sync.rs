@@ -731,14 +731,9 @@ impl Store {
                     chrono_tz::Tz::UTC,
                 )?;
             }
-            let status = match decision {
-                Decision::Take => "accepted",
-                Decision::Keep => "rejected",
-                Decision::TakeEdited(_) => "edited",
-            };
             tx.execute(
                 "UPDATE reviews SET status = ?2 WHERE id = ?1",
-                params![id, status],
+                params![id, decision.status()],
             )?;
             Ok(Ok(true))
         })?;
@@ -758,6 +753,17 @@ pub enum Decision {
     Keep,
     /// Take the incoming record as edited (its JSON text).
     TakeEdited(String),
+}
+
+impl Decision {
+    /// The review's status once decided so.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Decision::Take => "accepted",
+            Decision::Keep => "rejected",
+            Decision::TakeEdited(_) => "edited",
+        }
+    }
 }
 
 /// Why a decision was not made.
