@@ -118,8 +118,8 @@ fn synced_at(
 
 /// `GET /connectors[?q=&offset=&limit=]`: the served connectors by name — all of them, or
 /// those whose name contains `q` (any case), `limit` of them from `offset` (the page's list
-/// asks for one page: with thousands of connectors it reads the store for those only) — with
-/// the files that do not load.
+/// asks for one page: with thousands of connectors it counts the dead letters of those
+/// only; the latest runs are one query for all) — with the files that do not load.
 pub async fn connectors(
     State(server): State<Arc<Server>>,
     Query(query): Query<HashMap<String, String>>,
