@@ -1003,7 +1003,11 @@ impl<'b, 'f> Gen<'b, 'f> {
         let numeric =
             n.ty.non_null().contains(TypeSet::NUMBER) && n.ty.non_null() == TypeSet::NUMBER;
         let boolean = n.ty.non_null() == TypeSet::BOOLEAN;
-        let passed_on = !numeric && !boolean && Self::value_native(n);
+        // a number or boolean chosen among values (`ifs`, `switch` returning constants) is
+        // passed on as it is, unboxed, where it is not computed natively
+        let passed_on = Self::value_native(n)
+            && !(numeric && Self::num_native(n))
+            && !(boolean && Self::bool_native(n));
         let text_of_number = match &n.kind {
             NodeKind::Call(f, args) if f.name == "text" => match args.as_slice() {
                 [x] if x.ty.non_null() == TypeSet::NUMBER && Self::num_native(x) => Some(x),
