@@ -216,8 +216,8 @@ fn main() {
             .map(|line| {
                 let mut slots = Vec::new();
                 let record = match &transform.slot_fields {
-                    Some(table) => parse_into_slots(line, table, &mut slots).map(|()| Value::Null),
-                    None => parse_record_fields(line, transform.input_fields.as_deref()),
+                    Some(table) => parse_into_slots(utf8(line), table, &mut slots).map(|()| Value::Null),
+                    None => parse_record_fields(utf8(line), transform.input_fields.as_deref()),
                 }
                 .unwrap();
                 Parsed { record, slots }
@@ -227,7 +227,7 @@ fn main() {
         // each kind of record lies together in memory)
         let objects: Vec<Value> = lines
             .iter()
-            .map(|line| parse_record_fields(line, transform.input_fields.as_deref()).unwrap())
+            .map(|line| parse_record_fields(utf8(line), transform.input_fields.as_deref()).unwrap())
             .collect();
         let jit = JitTransform::compile(Arc::clone(&transform)).unwrap();
         let native = jit.native_formulas > 0;
@@ -388,4 +388,9 @@ fn main() {
         transform.mappings.len(),
         times[times.len() / 2]
     );
+}
+
+/// A corpus line as text (the corpus is UTF-8).
+fn utf8(line: &[u8]) -> &str {
+    std::str::from_utf8(line).unwrap()
 }

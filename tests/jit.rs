@@ -678,3 +678,45 @@ fn api_options(engine: sluice::Engine, numbers: &[&str]) -> sluice::Options {
         .collect();
     options
 }
+
+/// Regression (issue 25): a number or boolean chosen by `ifs`/`switch`/`if` among
+/// constants was evaluated whole by the interpreter, because a numeric root went native only
+/// when it was computed; it is now passed on unboxed, with the interpreter's values.
+#[test]
+fn ifs_returning_constants_of_any_type_is_native() {
+    let schema = Schema::new(
+        [("net", TypeSet::NUMBER), ("kind", TypeSet::STRING)]
+            .iter()
+            .map(|(f, t)| (f.to_string(), *t)),
+    );
+    let options = CompileOptions {
+        schema: Some(schema),
+        ..CompileOptions::default()
+    };
+    let formulas = [
+        "ifs($net >= 750, 3, $net >= 250, 2, 1)",
+        "ifs($net >= 750, 'high', $net >= 250, 2.50, true)",
+        "switch($kind, 'a', 1, 'b', 2.5)",
+        "ifs($net >= 750, true, $net >= 250, false)",
+        "if($net > 0, $net, 0)",
+    ];
+    let records = [
+        r#"{"net": 800, "kind": "a"}"#,
+        r#"{"net": 300, "kind": "b"}"#,
+        r#"{"net": -1, "kind": "c"}"#,
+        r#"{"net": null, "kind": null}"#,
+    ];
+    for text in formulas {
+        let transform = single_mapping(text, &options);
+        let jit = JitTransform::compile(Arc::clone(&transform)).unwrap();
+        assert_eq!(jit.native_formulas, 1, "{text} compiles natively");
+        for record in records {
+            let record = parse_record(record).unwrap();
+            let ctx = Ctx::new(&record);
+            let a = transform.apply(&mut Interpreter::new(), &ctx);
+            let b = jit.apply(&mut Interpreter::new(), &ctx);
+            assert!(same(&a, &b), "{text}: {a:?} / {b:?}");
+        }
+        assert_eq!(jit.whole_formula_runs(), 0, "{text} was evaluated whole");
+    }
+}

@@ -1,5 +1,6 @@
 //! Record bytes → the executor's readers (whole record, field picking, slots) and a fixed
-//! set of formulas over it: no panic, and slot reads agree with whole-record reads.
+//! set of formulas over it: no panic, slot reads agree with whole-record reads, and the
+//! SIMD readers agree with the exact serde readers.
 #![no_main]
 
 use std::sync::Arc;
@@ -7,7 +8,10 @@ use std::sync::Arc;
 use libfuzzer_sys::fuzz_target;
 use sluice::interp::Interpreter;
 use sluice::runtime::Ctx;
-use sluice::value::{parse_into_slots, parse_record, parse_record_fields, FieldPath, Want};
+use sluice::value::{
+    parse_into_slots, parse_into_slots_exact, parse_record, parse_record_fields,
+    parse_record_fields_exact, FieldPath, Want,
+};
 
 const FORMULAS: &[&str] = &[
     "concat($a, ' ', $b)",
@@ -20,14 +24,26 @@ const FORMULAS: &[&str] = &[
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let whole = std::str::from_utf8(data).ok().and_then(|t| parse_record(t).ok());
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let whole = parse_record(text).ok();
     let names: Vec<Arc<str>> = ["a", "b", "n", "l", "o", "d"].iter().map(|s| Arc::from(*s)).collect();
-    let picked = parse_record_fields(data, Some(&names));
+    let picked = parse_record_fields(text, Some(&names));
+    let exact = parse_record_fields_exact(data, Some(&names));
+    assert_eq!(
+        picked.as_ref().map_err(ToString::to_string),
+        exact.as_ref().map_err(ToString::to_string)
+    );
     let mut o_want = Want::Keys(Vec::new());
     o_want.add(&[Arc::from("k")]);
     let table: Vec<(Arc<str>, Want)> = vec![(Arc::from("a"), Want::All), (Arc::from("o"), o_want)];
     let mut slots = Vec::new();
-    let slotted = parse_into_slots(data, &table, &mut slots);
+    let slotted = parse_into_slots(text, &table, &mut slots);
+    let mut exact_slots = vec![None; table.len()];
+    let exact = parse_into_slots_exact(data, &table, &mut exact_slots);
+    assert_eq!(slotted.as_ref().map_err(ToString::to_string), exact.as_ref().map_err(ToString::to_string));
+    if slotted.is_ok() {
+        assert_eq!(slots, exact_slots);
+    }
     if let (Some(record), Ok(()) ) = (&whole, &slotted) {
         let mut a = FieldPath::new("a");
         let direct = a.read(record);

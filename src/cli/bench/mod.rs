@@ -18,8 +18,9 @@ use crate::executor::prepare::Prepared;
 use crate::jit::JitTransform;
 use crate::native::Engine;
 use crate::runtime::Ctx;
+use crate::transform::source::parse_line;
 use crate::transform::{Outcome, Transform, Verdict};
-use crate::value::{parse_into_slots, parse_record_fields, Value};
+use crate::value::Value;
 
 /// Arguments of `sluice bench`.
 #[derive(Debug, Args)]
@@ -64,14 +65,21 @@ fn per_record(ns: u128, n: usize) -> f64 {
 #[inline(never)]
 fn stage_parse(lines: &[&[u8]], transform: &Transform) -> Vec<Parsed> {
     let mut out = Vec::with_capacity(lines.len());
+    let limits = crate::limits::Limits::default();
     for line in lines {
         let mut slots = Vec::new();
-        let record = match &transform.slot_fields {
-            Some(table) => parse_into_slots(line, table, &mut slots).map(|()| Value::Null),
-            None => parse_record_fields(line, transform.input_fields.as_deref()),
-        };
+        let record = parse_line(
+            line,
+            &limits,
+            transform.input_fields.as_deref(),
+            transform.slot_fields.as_deref(),
+            &mut slots,
+        );
         if let Ok(record) = record {
-            out.push(Parsed { record, slots });
+            out.push(Parsed {
+                record: record.unwrap_or(Value::Null),
+                slots,
+            });
         }
     }
     out

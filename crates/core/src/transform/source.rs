@@ -128,9 +128,10 @@ pub fn parse_line(
     {
         return Err(too_deep());
     }
-    if let Err(e) = std::str::from_utf8(content) {
-        return Err(ReadError::invalid(format!("line is not valid UTF-8 ({e})")));
-    }
+    let content = match std::str::from_utf8(content) {
+        Ok(text) => text,
+        Err(e) => return Err(ReadError::invalid(format!("line is not valid UTF-8 ({e})"))),
+    };
     let parsed = match slot_fields {
         Some(table) => parse_into_slots(content, table, slots).map(|()| None),
         None => parse_record_fields(content, fields).map(Some),
@@ -138,7 +139,7 @@ pub fn parse_line(
     parsed.map_err(|e| {
         // serde_json stops at 128 levels: a line that fails and nests deeper than that
         // failed for its depth (checked only on failure, so it costs nothing otherwise).
-        if crate::limits::json_depth_exceeds(content, 128) {
+        if crate::limits::json_depth_exceeds(content.as_bytes(), 128) {
             too_deep()
         } else {
             ReadError::invalid(e.to_string())

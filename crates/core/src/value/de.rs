@@ -21,7 +21,7 @@ const RAW_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// How many arrays and objects may nest inside a record's field: the record's own object
 /// is one level of serde_json's 128, so a value fails where serde_json would (E509).
-const MAX_DEPTH: u8 = 127;
+pub(super) const MAX_DEPTH: u8 = 127;
 
 /// The whole of a value.
 static ALL: Want = Want::All;
@@ -417,8 +417,35 @@ impl Visitor<'_> for FieldKey<'_> {
     }
 }
 
-/// Parses one NDJSON line into a record holding only `fields` (all when `None`).
+/// Parses one NDJSON line into a record holding only `fields` (all when `None`): in one
+/// SIMD pass when it can (see [`super::scan`]), else by the exact serde path.
 pub fn parse_record_fields(
+    line: &str,
+    fields: Option<&[Arc<str>]>,
+) -> Result<Value, serde_json::Error> {
+    let mut out = Map::with_capacity_and_hasher(fields.map_or(8, <[_]>::len), Default::default());
+    let scanned = super::scan::scan_object(line, MAX_DEPTH, |key, raw| {
+        let name = match fields {
+            None => Arc::from(key),
+            Some(fields) => match fields.iter().find(|f| &***f == key) {
+                Some(name) => name.clone(),
+                None => return true,
+            },
+        };
+        parse_raw::<serde_json::Error>(raw, &ALL, MAX_DEPTH)
+            .map(|v| out.insert(name, v))
+            .is_ok()
+    });
+    if scanned {
+        return Ok(Value::object(out));
+    }
+    parse_record_fields_exact(line.as_bytes(), fields)
+}
+
+/// [`parse_record_fields`] by serde_json alone, the reference reading: what settles every
+/// line the SIMD pass leaves, with serde_json's errors and positions (the differential
+/// tests hold the two to the same results).
+pub fn parse_record_fields_exact(
     line: &[u8],
     fields: Option<&[Arc<str>]>,
 ) -> Result<Value, serde_json::Error> {
@@ -436,21 +463,21 @@ mod tests {
     fn picks_fields_and_keeps_exact_numbers() {
         let fields: Vec<Arc<str>> = vec![Arc::from("a"), Arc::from("c")];
         let v = parse_record_fields(
-            br#"{"a": 0.1, "b": [1, {"x": 2}], "c": {"d": 12345678901234567890.5}}"#,
+            r#"{"a": 0.1, "b": [1, {"x": 2}], "c": {"d": 12345678901234567890.5}}"#,
             Some(&fields),
         )
         .unwrap();
         assert_eq!(v.to_json(), r#"{"a":0.1,"c":{"d":12345678901234567890.5}}"#);
-        let all = parse_record_fields(br#"{"a": -1e2, "b": null}"#, None).unwrap();
+        let all = parse_record_fields(r#"{"a": -1e2, "b": null}"#, None).unwrap();
         assert_eq!(all.to_json(), r#"{"a":-100,"b":null}"#);
     }
 
     #[test]
     fn rejects_bad_lines() {
-        assert!(parse_record_fields(b"{\"a\": 1", None).is_err());
-        assert!(parse_record_fields(b"[1]", None).is_err());
-        assert!(parse_record_fields(b"{\"a\": 1} x", None).is_err());
-        assert!(parse_record_fields(b"{\"a\": 1e999}", None).is_err());
+        assert!(parse_record_fields("{\"a\": 1", None).is_err());
+        assert!(parse_record_fields("[1]", None).is_err());
+        assert!(parse_record_fields("{\"a\": 1} x", None).is_err());
+        assert!(parse_record_fields("{\"a\": 1e999}", None).is_err());
     }
 }
 
@@ -517,14 +544,42 @@ impl Visitor<'_> for KeyLookup<'_> {
 }
 
 /// Parses one NDJSON line (an object) into `slots`: slot `i` holds top-level field
-/// `fields[i]` (only its wanted parts), `None` when the line lacks it.
+/// `fields[i]` (only its wanted parts), `None` when the line lacks it. In one SIMD pass
+/// when it can (see [`super::scan`]), else by the exact serde path.
 pub fn parse_into_slots(
-    line: &[u8],
+    line: &str,
     fields: &[(Arc<str>, Want)],
     slots: &mut Vec<Option<Value>>,
 ) -> Result<(), serde_json::Error> {
     slots.clear();
     slots.resize(fields.len(), None);
+    let scanned = super::scan::scan_object(line, MAX_DEPTH, |key, raw| {
+        let Some(i) = fields.iter().position(|(k, _)| &**k == key) else {
+            return true;
+        };
+        match (fields.get(i), slots.get_mut(i)) {
+            (Some((_, want)), Some(slot)) => parse_raw::<serde_json::Error>(raw, want, MAX_DEPTH)
+                .map(|v| *slot = Some(v))
+                .is_ok(),
+            _ => false,
+        }
+    });
+    if scanned {
+        return Ok(());
+    }
+    slots.clear();
+    slots.resize(fields.len(), None);
+    parse_into_slots_exact(line.as_bytes(), fields, slots)
+}
+
+/// [`parse_into_slots`] by serde_json alone, the reference reading: what settles every
+/// line the SIMD pass leaves, with serde_json's errors and positions (the differential
+/// tests hold the two to the same results). `slots` must hold one `None` per field.
+pub fn parse_into_slots_exact(
+    line: &[u8],
+    fields: &[(Arc<str>, Want)],
+    slots: &mut [Option<Value>],
+) -> Result<(), serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(line);
     SlotFiller {
         fields,
@@ -536,7 +591,7 @@ pub fn parse_into_slots(
 
 struct SlotFiller<'a> {
     fields: &'a [(Arc<str>, Want)],
-    slots: &'a mut Vec<Option<Value>>,
+    slots: &'a mut [Option<Value>],
 }
 
 impl<'de> DeserializeSeed<'de> for SlotFiller<'_> {
@@ -584,7 +639,7 @@ mod slot_tests {
         ];
         let mut slots = Vec::new();
         parse_into_slots(
-            br#"{"id": 1.50, "x": [1], "address": {"street": "S", "city": "Bonn", "zip": 5}}"#,
+            r#"{"id": 1.50, "x": [1], "address": {"street": "S", "city": "Bonn", "zip": 5}}"#,
             &fields,
             &mut slots,
         )
@@ -592,8 +647,8 @@ mod slot_tests {
         assert_eq!(slots[0].as_ref().unwrap().to_json(), "1.50");
         assert_eq!(slots[1].as_ref().unwrap().to_json(), r#"{"city":"Bonn"}"#);
         assert!(slots[2].is_none());
-        assert!(parse_into_slots(b"{\"id\": ", &fields, &mut slots).is_err());
-        assert!(parse_into_slots(b"[1]", &fields, &mut slots).is_err());
+        assert!(parse_into_slots("{\"id\": ", &fields, &mut slots).is_err());
+        assert!(parse_into_slots("[1]", &fields, &mut slots).is_err());
     }
 }
 

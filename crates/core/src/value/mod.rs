@@ -8,6 +8,7 @@ mod de;
 mod json;
 pub mod order;
 mod path;
+mod scan;
 pub mod schema;
 mod typeset;
 
@@ -18,7 +19,10 @@ use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat};
 use indexmap::IndexMap;
 use rust_decimal::Decimal;
 
-pub use de::{parse_into_slots, parse_record_fields, ValueSeed, Want};
+pub use de::{
+    parse_into_slots, parse_into_slots_exact, parse_record_fields, parse_record_fields_exact,
+    ValueSeed, Want,
+};
 pub use json::{parse_record, serde_value, value_from_json, value_from_json_text, JsonError};
 pub use path::{index_of, FieldPath, Step};
 

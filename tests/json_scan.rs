@@ -1,0 +1,246 @@
+//! The SIMD record reader against the exact serde reader (issue 25): on any line — valid
+//! records of every shape, and the same lines with bytes inserted, replaced and removed —
+//! both give the same slots, the same record, or the same error. `SLUICE_SCAN_CASES` sets
+//! how many lines (20 000 by default; run millions before changing the reader).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use sluice::value::{
+    parse_into_slots, parse_into_slots_exact, parse_record_fields, parse_record_fields_exact,
+    Value, Want,
+};
+
+/// Keys the lines use: some wanted, some not, one only reachable through an escape.
+const KEYS: [&str; 7] = ["id", "a", "b", "name", "x", "skip", "\\u0061"];
+
+/// Strings' pieces: plain text, every escape kind, a lone surrogate, bad escapes come from
+/// the mutations.
+const STRING_PIECES: [&str; 12] = [
+    "abc",
+    " ",
+    "é",
+    "日本",
+    "\\\"",
+    "\\\\",
+    "\\n",
+    "\\/",
+    "\\u00e9",
+    "\\ud800",
+    "\\ud83d\\ude00",
+    "\\u0041",
+];
+
+/// Numbers in every JSON form, in and out of the decimal range.
+const NUMBERS: [&str; 12] = [
+    "0",
+    "-0",
+    "1.50",
+    "1e5",
+    "-1E-3",
+    "12345678901234567890123456789",
+    "123456789012345678901234567890123",
+    "1e999",
+    "0.000000000000000000000000000001",
+    "-12.5e+2",
+    "79228162514264337593543950335",
+    "79228162514264337593543950336",
+];
+
+/// Bytes the mutations insert or put in place of others.
+const MUTATIONS: [char; 26] = [
+    '{', '}', '[', ']', '"', ':', ',', '\\', 'u', '0', '1', '9', '.', 'e', '-', '+', 't', 'n', 'l',
+    ' ', '\t', '\n', '\u{1}', 'x', 'F', 'é',
+];
+
+fn space() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec!["", "", " ", "  ", "\t", "\r\n"])
+}
+
+fn json_string() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(STRING_PIECES.to_vec()), 0..4)
+        .prop_map(|pieces| format!("\"{}\"", pieces.concat()))
+}
+
+fn json_value() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        prop::sample::select(NUMBERS.to_vec()).prop_map(str::to_string),
+        json_string(),
+        prop::sample::select(vec!["true", "false", "null"]).prop_map(str::to_string),
+    ];
+    leaf.prop_recursive(4, 24, 4, |inner| {
+        prop_oneof![
+            (prop::collection::vec((space(), inner.clone()), 0..4)).prop_map(|items| {
+                let items: Vec<String> =
+                    items.into_iter().map(|(s, v)| format!("{s}{v}")).collect();
+                format!("[{}]", items.join(","))
+            }),
+            prop::collection::vec((prop::sample::select(KEYS.to_vec()), space(), inner), 0..4)
+                .prop_map(|fields| object(&fields)),
+        ]
+    })
+}
+
+fn object(fields: &[(&str, &str, String)]) -> String {
+    let fields: Vec<String> = fields
+        .iter()
+        .map(|(k, s, v)| format!("{s}\"{k}\"{s}:{s}{v}"))
+        .collect();
+    format!("{{{}}}", fields.join(","))
+}
+
+/// A record line, then up to three edits of it.
+fn line() -> impl Strategy<Value = String> {
+    let record = (
+        space(),
+        prop::collection::vec(
+            (prop::sample::select(KEYS.to_vec()), space(), json_value()),
+            0..7,
+        ),
+        space(),
+    )
+        .prop_map(|(before, fields, after)| format!("{before}{}{after}", object(&fields)));
+    let edit = (
+        any::<prop::sample::Index>(),
+        0..3u8,
+        prop::sample::select(MUTATIONS.to_vec()),
+    );
+    (record, prop::collection::vec(edit, 0..4)).prop_map(|(record, edits)| {
+        let mut chars: Vec<char> = record.chars().collect();
+        for (at, kind, c) in edits {
+            let i = at.index(chars.len() + 1);
+            match kind {
+                0 => chars.insert(i, c),
+                1 if i < chars.len() => chars[i] = c,
+                _ if i < chars.len() => {
+                    chars.remove(i);
+                }
+                _ => {}
+            }
+        }
+        chars.into_iter().collect()
+    })
+}
+
+fn slot_fields() -> Vec<(Arc<str>, Want)> {
+    let mut b = Want::Keys(Vec::new());
+    b.add(&[Arc::from("x")]);
+    ["id", "a", "name", "missing"]
+        .into_iter()
+        .map(|k| (Arc::from(k), Want::All))
+        .chain([(Arc::from("b"), b)])
+        .collect()
+}
+
+fn shown(slots: Result<(), serde_json::Error>, values: &[Option<Value>]) -> String {
+    match slots {
+        Ok(()) => values
+            .iter()
+            .map(|v| v.as_ref().map_or("-".to_string(), Value::to_json))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+fn record_shown(record: Result<Value, serde_json::Error>) -> String {
+    match record {
+        Ok(v) => v.to_json(),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+fn cases() -> u32 {
+    std::env::var("SLUICE_SCAN_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000)
+}
+
+#[test]
+fn the_simd_reader_agrees_with_the_exact_reader_on_any_line() {
+    let fields = slot_fields();
+    let names: Vec<Arc<str>> = fields.iter().map(|(k, _)| k.clone()).collect();
+    let mut runner = TestRunner::new(Config::with_cases(cases()));
+    let valid = std::cell::Cell::new(0u32);
+    runner
+        .run(&line(), |line| {
+            let mut fast = Vec::new();
+            let got = parse_into_slots(&line, &fields, &mut fast);
+            valid.set(valid.get() + u32::from(got.is_ok()));
+            let mut exact = vec![None; fields.len()];
+            let want = parse_into_slots_exact(line.as_bytes(), &fields, &mut exact);
+            prop_assert_eq!(shown(got, &fast), shown(want, &exact), "slots of {}", line);
+            for picked in [Some(names.as_slice()), None] {
+                prop_assert_eq!(
+                    record_shown(parse_record_fields(&line, picked)),
+                    record_shown(parse_record_fields_exact(line.as_bytes(), picked)),
+                    "record of {}",
+                    line
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+    // the lines are not all broken: the valid path is what is being compared
+    let valid = valid.get();
+    assert!(
+        valid > cases() / 5,
+        "only {valid} of {} lines were valid",
+        cases()
+    );
+}
+
+#[test]
+fn lines_the_simd_pass_leaves_keep_their_exact_errors() {
+    let fields = slot_fields();
+    for (line, message) in [
+        (r#"{"id": 1} x"#, "trailing characters at line 1 column 11"),
+        (r#"{"id": "\uZZZZ"}"#, "invalid escape at line 1 column 14"),
+        (
+            r#"{"skip": "\ud800", "id": "\ud800"}"#,
+            "unexpected end of hex escape",
+        ),
+        (r#"{"id": 1e999}"#, "outside the decimal range"),
+        (r#"{"skip": 01}"#, "invalid number at line 1 column 11"),
+    ] {
+        let mut slots = Vec::new();
+        let error = parse_into_slots(line, &fields, &mut slots)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(message), "{line}: {error}");
+    }
+}
+
+#[test]
+fn values_nested_to_the_limit_read_as_the_exact_reader_reads_them() {
+    let fields = slot_fields();
+    for levels in [125, 126, 127, 128, 129] {
+        let deep = format!("{}1{}", "[".repeat(levels), "]".repeat(levels));
+        let deep_object = format!("{}1{}", r#"{"x":"#.repeat(levels), "}".repeat(levels));
+        for line in [
+            format!(r#"{{"skip": {deep}}}"#),
+            format!(r#"{{"id": {deep}}}"#),
+            format!(r#"{{"b": {{"x": {deep}}}}}"#),
+            format!(r#"{{"b": {{"skip": {deep}}}}}"#),
+            format!(r#"{{"b": {deep_object}}}"#),
+        ] {
+            let mut fast = Vec::new();
+            let got = parse_into_slots(&line, &fields, &mut fast);
+            let mut exact = vec![None; fields.len()];
+            let want = parse_into_slots_exact(line.as_bytes(), &fields, &mut exact);
+            assert_eq!(
+                shown(got, &fast),
+                shown(want, &exact),
+                "{levels} levels: {line}"
+            );
+        }
+    }
+}
