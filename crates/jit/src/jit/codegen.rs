@@ -54,6 +54,7 @@ enum Helper {
     DecCmp,
     DecRound,
     DecDivRound,
+    DecDivMulRound,
     DecMod,
     BoxNum,
     BoxBool,
@@ -75,7 +76,7 @@ enum Helper {
 
 impl Helper {
     /// Every helper, in declaration order (`helper as usize` is its index).
-    const ALL: [Helper; 24] = [
+    const ALL: [Helper; 25] = [
         Helper::FieldNum,
         Helper::InterpNum,
         Helper::InterpBool,
@@ -83,6 +84,7 @@ impl Helper {
         Helper::DecCmp,
         Helper::DecRound,
         Helper::DecDivRound,
+        Helper::DecDivMulRound,
         Helper::DecMod,
         Helper::BoxNum,
         Helper::BoxBool,
@@ -115,6 +117,12 @@ impl Helper {
                 "dec_div_round",
                 helpers::dec_div_round as *const u8,
                 7,
+                false,
+            ),
+            Helper::DecDivMulRound => (
+                "dec_div_mul_round",
+                helpers::dec_div_mul_round as *const u8,
+                9,
                 false,
             ),
             Helper::DecMod => ("dec_mod", helpers::dec_mod as *const u8, 5, false),
@@ -825,6 +833,9 @@ impl<'b, 'f> Gen<'b, 'f> {
                 if let NodeKind::Binary(BinaryOp::Div, a, b) = &x.kind {
                     return self.div_round(a, b, digits, mode);
                 }
+                if let Some((a, b, k)) = ratio_times_constant(x) {
+                    return self.div_mul_round(a, b, k, digits, mode);
+                }
                 let (st, m, s) = self.num(x);
                 if digits >= 0 {
                     return self.round_inline((st, m, s), digits, mode);
@@ -1172,10 +1183,31 @@ fn may_outgrow_unboxed(n: &Node) -> bool {
                     (NodeKind::Binary(BinaryOp::Div, a, b), 0) => {
                         may_outgrow_unboxed(a) || may_outgrow_unboxed(b)
                     }
+                    // and round(a / b * k, ...) divides, multiplies and rounds in one
+                    (_, 0) if ratio_times_constant(arg).is_some() => ratio_times_constant(arg)
+                        .is_some_and(|(a, b, _)| may_outgrow_unboxed(a) || may_outgrow_unboxed(b)),
                     _ => may_outgrow_unboxed(arg),
                 })
         }
         _ => n.children().into_iter().any(may_outgrow_unboxed),
+    }
+}
+
+/// `a / b * k` or `k * (a / b)` for a constant number `k` that fits the unboxed form: (a, b,
+/// k's mantissa and scale).
+fn ratio_times_constant(n: &Node) -> Option<(&Node, &Node, (i64, i64))> {
+    let NodeKind::Binary(BinaryOp::Mul, l, r) = &n.kind else {
+        return None;
+    };
+    let (ratio, k) = match (&l.kind, &r.kind) {
+        (NodeKind::Binary(BinaryOp::Div, ..), NodeKind::Const(Value::Number(k))) => (l, *k),
+        (NodeKind::Const(Value::Number(k)), NodeKind::Binary(BinaryOp::Div, ..)) => (r, *k),
+        _ => return None,
+    };
+    let k = helpers::split(k)?;
+    match &ratio.kind {
+        NodeKind::Binary(BinaryOp::Div, a, b) => Some((a, b, k)),
+        _ => None,
     }
 }
 

@@ -221,6 +221,33 @@ pub extern "C" fn dec_div_round(
     );
 }
 
+/// `round(a / b * k, digits, mode)`: the exact quotient times `k`, each step as the
+/// interpreter computes it, rounded as `round` rounds (a percentage of a ratio). A division
+/// by zero or an overflow bails, so that the interpreter reports it.
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn dec_div_mul_round(
+    am: i64,
+    a_s: i64,
+    bm: i64,
+    bs: i64,
+    km: i64,
+    ks: i64,
+    digits: i64,
+    mode: i64,
+    o: &mut NumOut,
+) {
+    use crate::syntax::BinaryOp::{Div, Mul};
+    *o = num_out(
+        join(am, a_s)
+            .zip(join(bm, bs))
+            .and_then(|(a, b)| crate::interp::decimal_op(Div, a, b).ok())
+            .zip(join(km, ks))
+            .and_then(|(q, k)| crate::interp::decimal_op(Mul, q, k).ok())
+            .zip(strategy(mode))
+            .and_then(|(x, st)| crate::stdlib::numbers::round_with(x, digits, st).ok()),
+    );
+}
+
 /// `mod(a, b)` as the function computes it; a zero divisor or an overflow bails, so that
 /// the interpreter reports it.
 pub extern "C" fn dec_mod(am: i64, a_s: i64, bm: i64, bs: i64, o: &mut NumOut) {

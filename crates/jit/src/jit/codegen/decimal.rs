@@ -35,6 +35,33 @@ impl Gen<'_, '_> {
         self.close_num(merge, r)
     }
 
+    /// `round(a / b * k, digits, mode)` in one step, for a constant `k` (a percentage of a
+    /// ratio): like [`Gen::div_round`], the quotient need not fit the unboxed form.
+    pub(super) fn div_mul_round(
+        &mut self,
+        a: &Node,
+        b: &Node,
+        (km, ks): (i64, i64),
+        digits: i64,
+        mode: usize,
+    ) -> (Cv, Cv, Cv) {
+        let (sa, ma, xa) = self.num(a);
+        let (sb, mb, xb) = self.num(b);
+        let merge = self.num_merge();
+        self.when_both_numbers(sa, sb, merge);
+        let km = self.iconst(km);
+        let ks = self.iconst(ks);
+        let d = self.iconst(digits);
+        let md = self.iconst(i64::try_from(mode).unwrap_or(0));
+        let slot = self.slot_addr();
+        self.call(
+            Helper::DecDivMulRound,
+            &[ma, xa, mb, xb, km, ks, d, md, slot],
+        );
+        let r = self.load_num();
+        self.close_num(merge, r)
+    }
+
     /// 10^k from the table, for a runtime k (clamped to 18: the caller checks k ≤ 18).
     pub(super) fn pow10(&mut self, k: Cv) -> Cv {
         let max = self.iconst(18);
