@@ -197,6 +197,14 @@ fn single_mapping(text: &str, options: &CompileOptions) -> Arc<Transform> {
     })
 }
 
+/// Compile options with a schema of these fields and types.
+fn schema_options(fields: &[(&str, TypeSet)]) -> CompileOptions {
+    CompileOptions {
+        schema: Some(Schema::new(fields.iter().map(|(f, t)| (f.to_string(), *t)))),
+        ..CompileOptions::default()
+    }
+}
+
 fn same(a: &Outcome, b: &Outcome) -> bool {
     match (a, b) {
         (Outcome::Mapped(x), Outcome::Mapped(y)) => {
@@ -551,19 +559,11 @@ fn rounded_division_is_native_and_exact() {
 /// interpreter's, and no formula is evaluated whole.
 #[test]
 fn a_failing_native_step_is_redone_for_that_node_not_the_formula() {
-    let schema = Schema::new(
-        [
-            ("a", TypeSet::NUMBER),
-            ("b", TypeSet::NUMBER),
-            ("s", TypeSet::ANY),
-        ]
-        .iter()
-        .map(|(f, t)| (f.to_string(), *t)),
-    );
-    let options = CompileOptions {
-        schema: Some(schema),
-        ..CompileOptions::default()
-    };
+    let options = schema_options(&[
+        ("a", TypeSet::NUMBER),
+        ("b", TypeSet::NUMBER),
+        ("s", TypeSet::ANY),
+    ]);
     let cases = [
         ("($a * $a * $a) + 1", r#"{"a": 10000000000, "b": 0}"#),
         (
@@ -684,15 +684,7 @@ fn api_options(engine: sluice::Engine, numbers: &[&str]) -> sluice::Options {
 /// when it was computed; it is now passed on unboxed, with the interpreter's values.
 #[test]
 fn ifs_returning_constants_of_any_type_is_native() {
-    let schema = Schema::new(
-        [("net", TypeSet::NUMBER), ("kind", TypeSet::STRING)]
-            .iter()
-            .map(|(f, t)| (f.to_string(), *t)),
-    );
-    let options = CompileOptions {
-        schema: Some(schema),
-        ..CompileOptions::default()
-    };
+    let options = schema_options(&[("net", TypeSet::NUMBER), ("kind", TypeSet::STRING)]);
     let formulas = [
         "ifs($net >= 750, 3, $net >= 250, 2, 1)",
         "ifs($net >= 750, 'high', $net >= 250, 2.50, true)",
@@ -726,15 +718,7 @@ fn ifs_returning_constants_of_any_type_is_native() {
 /// signs, scales, zeros and nulls, in every rounding mode.
 #[test]
 fn a_rounded_percentage_of_a_ratio_is_native_and_exact() {
-    let schema = Schema::new(
-        [("a", TypeSet::NUMBER), ("b", TypeSet::NUMBER)]
-            .iter()
-            .map(|(f, t)| (f.to_string(), *t)),
-    );
-    let options = CompileOptions {
-        schema: Some(schema),
-        ..CompileOptions::default()
-    };
+    let options = schema_options(&[("a", TypeSet::NUMBER), ("b", TypeSet::NUMBER)]);
     let formulas = [
         "round(($a - $b) / $a * 100, 1)",
         "round(100 * ($a / $b), 2)",

@@ -831,10 +831,10 @@ impl<'b, 'f> Gen<'b, 'f> {
                     return self.interp_num(n);
                 };
                 if let NodeKind::Binary(BinaryOp::Div, a, b) = &x.kind {
-                    return self.div_round(a, b, digits, mode);
+                    return self.div_round((a, b), None, digits, mode);
                 }
                 if let Some((a, b, k)) = ratio_times_constant(x) {
-                    return self.div_mul_round(a, b, k, digits, mode);
+                    return self.div_round((a, b), Some(k), digits, mode);
                 }
                 let (st, m, s) = self.num(x);
                 if digits >= 0 {

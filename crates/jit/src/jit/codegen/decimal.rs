@@ -14,12 +14,14 @@ use crate::syntax::BinaryOp;
 use crate::value::Value;
 
 impl Gen<'_, '_> {
-    /// `round(a / b, digits, mode)` in one step: the exact quotient rarely fits the
-    /// unboxed form (28 digits), the rounded one does, so the division is not a bail.
+    /// `round(a / b, digits, mode)` in one step, or `round(a / b * k, digits, mode)` for a
+    /// constant `k` (mantissa, scale) when `times` is given (a percentage of a ratio): the
+    /// exact quotient rarely fits the unboxed form (28 digits), the rounded result does, so
+    /// the division is not a bail.
     pub(super) fn div_round(
         &mut self,
-        a: &Node,
-        b: &Node,
+        (a, b): (&Node, &Node),
+        times: Option<(i64, i64)>,
         digits: i64,
         mode: usize,
     ) -> (Cv, Cv, Cv) {
@@ -30,34 +32,14 @@ impl Gen<'_, '_> {
         let d = self.iconst(digits);
         let md = self.iconst(i64::try_from(mode).unwrap_or(0));
         let slot = self.slot_addr();
-        self.call(Helper::DecDivRound, &[ma, xa, mb, xb, d, md, slot]);
-        let r = self.load_num();
-        self.close_num(merge, r)
-    }
-
-    /// `round(a / b * k, digits, mode)` in one step, for a constant `k` (a percentage of a
-    /// ratio): like [`Gen::div_round`], the quotient need not fit the unboxed form.
-    pub(super) fn div_mul_round(
-        &mut self,
-        a: &Node,
-        b: &Node,
-        (km, ks): (i64, i64),
-        digits: i64,
-        mode: usize,
-    ) -> (Cv, Cv, Cv) {
-        let (sa, ma, xa) = self.num(a);
-        let (sb, mb, xb) = self.num(b);
-        let merge = self.num_merge();
-        self.when_both_numbers(sa, sb, merge);
-        let km = self.iconst(km);
-        let ks = self.iconst(ks);
-        let d = self.iconst(digits);
-        let md = self.iconst(i64::try_from(mode).unwrap_or(0));
-        let slot = self.slot_addr();
-        self.call(
-            Helper::DecDivMulRound,
-            &[ma, xa, mb, xb, km, ks, d, md, slot],
-        );
+        match times {
+            None => self.call(Helper::DecDivRound, &[ma, xa, mb, xb, d, md, slot]),
+            Some((km, ks)) => {
+                let (km, ks) = (self.iconst(km), self.iconst(ks));
+                let args = [ma, xa, mb, xb, km, ks, d, md, slot];
+                self.call(Helper::DecDivMulRound, &args)
+            }
+        };
         let r = self.load_num();
         self.close_num(merge, r)
     }
