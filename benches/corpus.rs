@@ -216,7 +216,9 @@ fn main() {
             .map(|line| {
                 let mut slots = Vec::new();
                 let record = match &transform.slot_fields {
-                    Some(table) => parse_into_slots(utf8(line), table, &mut slots).map(|()| Value::Null),
+                    Some(table) => {
+                        parse_into_slots(utf8(line), table, &mut slots).map(|()| Value::Null)
+                    }
                     None => parse_record_fields(utf8(line), transform.input_fields.as_deref()),
                 }
                 .unwrap();
