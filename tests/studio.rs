@@ -23,6 +23,12 @@ use serde_json::{json, Value};
 /// `sluice serve` over the twelve connectors of [`connector_sets`], once it serves them.
 fn serve_connector_sets(dir: &Path) -> Served {
     connector_sets(dir);
+    serve_sets(dir)
+}
+
+/// `sluice serve` over the `erp` and `crm` sets already written in `dir`, once it serves
+/// their twelve connectors.
+fn serve_sets(dir: &Path) -> Served {
     let served = Served::start(dir, &["erp", "crm"], &[]);
     served.wait_until("twelve connectors", 30, |s| {
         s.json("/connectors")["connectors"]
@@ -294,14 +300,7 @@ fn a_mapping_author_creates_a_connector_through_the_six_steps_and_activates_it()
                    {\"CardCode\": \"C003\", \"CardName\": \"Cog KG\", \"Balance\": 3}\n";
     std::fs::write(&sample, records).unwrap();
     std::fs::write(erp.join("partners.ndjson"), records).unwrap();
-    let served = Served::start(&dir, &["erp", "crm"], &[]);
-    served.wait_until("twelve connectors", 30, |s| {
-        s.json("/connectors")["connectors"]
-            .as_array()
-            .unwrap()
-            .len()
-            == 12
-    });
+    let served = serve_sets(&dir);
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     drive(&served, "wizard", &[sample.as_os_str(), shots.as_os_str()]);
     // on disk: the connector, active, passing `sluice check`; its sample; the inactive
