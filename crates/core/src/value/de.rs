@@ -554,15 +554,16 @@ pub fn parse_into_slots(
     slots.clear();
     slots.resize(fields.len(), None);
     let scanned = super::scan::scan_object(line, MAX_DEPTH, |key, raw| {
-        let Some(i) = fields.iter().position(|(k, _)| &**k == key) else {
+        let wanted = fields
+            .iter()
+            .zip(slots.iter_mut())
+            .find(|((k, _), _)| &**k == key);
+        let Some(((_, want), slot)) = wanted else {
             return true;
         };
-        match (fields.get(i), slots.get_mut(i)) {
-            (Some((_, want)), Some(slot)) => parse_raw::<serde_json::Error>(raw, want, MAX_DEPTH)
-                .map(|v| *slot = Some(v))
-                .is_ok(),
-            _ => false,
-        }
+        parse_raw::<serde_json::Error>(raw, want, MAX_DEPTH)
+            .map(|v| *slot = Some(v))
+            .is_ok()
     });
     if scanned {
         return Ok(());
