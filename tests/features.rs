@@ -57,11 +57,10 @@ fn the_core_builds_without_default_features_and_without_their_crates() {
         .lines()
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    // 117 before the core shed cron, csv and miette's terminal crates; 71 after; 82 with
-    // sonic-rs, the SIMD record reader (issue 25: its SIMD kernels, faststr, bytes, ahash
-    // and bumpalo come with it)
+    // 117 before the core shed cron, csv and miette's terminal crates; 71 after (82 while
+    // sonic-rs read records, before the core's own record scanner replaced it)
     assert!(
-        crates.len() <= 85,
+        crates.len() <= 75,
         "the core pulls in {} crates:\n{tree}",
         crates.len()
     );

@@ -1,6 +1,6 @@
 //! Record bytes → the executor's readers (whole record, field picking, slots) and a fixed
 //! set of formulas over it: no panic, slot reads agree with whole-record reads, and the
-//! SIMD readers agree with the exact serde readers.
+//! one-pass readers agree with the exact serde readers.
 #![no_main]
 
 use std::sync::Arc;

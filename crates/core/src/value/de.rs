@@ -137,6 +137,11 @@ fn parse_raw<E: serde::de::Error>(text: &str, want: &Want, depth: u8) -> Result<
             }
         }
         Some(b'{' | b'[') => {
+            if let (Want::Keys(keys), Some(inner)) = (want, depth.checked_sub(1)) {
+                if let Some(object) = scan_wanted_keys(text, keys, inner) {
+                    return Ok(object);
+                }
+            }
             let mut de = serde_json::Deserializer::from_str(text);
             de.deserialize_any(TreeVisitor { want, depth })
                 .map_err(|e| E::custom(message_of(&e)))
@@ -146,6 +151,22 @@ fn parse_raw<E: serde::de::Error>(text: &str, want: &Want, depth: u8) -> Result<
         Some(b'n') => Ok(Value::Null),
         _ => decimal(text),
     }
+}
+
+/// An object's `keys` (each value within `depth` levels) read in one pass over `text`, as
+/// the tree visitor reads them; `None` when the pass cannot settle it (not an object, or
+/// anything the serde path must decide).
+fn scan_wanted_keys(text: &str, keys: &[(Arc<str>, Want)], depth: u8) -> Option<Value> {
+    let mut out = Map::default();
+    let scanned = super::scan::scan_object(text, depth, |key, raw| {
+        let Some((name, want)) = keys.iter().find(|(k, _)| &**k == key) else {
+            return true;
+        };
+        parse_raw::<serde_json::Error>(raw, want, depth)
+            .map(|v| out.insert(name.clone(), v))
+            .is_ok()
+    });
+    scanned.then(|| Value::object(out))
 }
 
 /// Deserializes a value keeping only what `want` asks for, within `depth` levels.
@@ -418,7 +439,7 @@ impl Visitor<'_> for FieldKey<'_> {
 }
 
 /// Parses one NDJSON line into a record holding only `fields` (all when `None`): in one
-/// SIMD pass when it can (see [`super::scan`]), else by the exact serde path.
+/// pass when it can (see [`super::scan`]), else by the exact serde path.
 pub fn parse_record_fields(
     line: &str,
     fields: Option<&[Arc<str>]>,
@@ -443,7 +464,7 @@ pub fn parse_record_fields(
 }
 
 /// [`parse_record_fields`] by serde_json alone, the reference reading: what settles every
-/// line the SIMD pass leaves, with serde_json's errors and positions (the differential
+/// line the one-pass reader leaves, with serde_json's errors and positions (the differential
 /// tests hold the two to the same results).
 pub fn parse_record_fields_exact(
     line: &[u8],
@@ -544,7 +565,7 @@ impl Visitor<'_> for KeyLookup<'_> {
 }
 
 /// Parses one NDJSON line (an object) into `slots`: slot `i` holds top-level field
-/// `fields[i]` (only its wanted parts), `None` when the line lacks it. In one SIMD pass
+/// `fields[i]` (only its wanted parts), `None` when the line lacks it. In one pass
 /// when it can (see [`super::scan`]), else by the exact serde path.
 pub fn parse_into_slots(
     line: &str,
@@ -553,7 +574,11 @@ pub fn parse_into_slots(
 ) -> Result<(), serde_json::Error> {
     slots.clear();
     slots.resize(fields.len(), None);
+    let filter = KeyFilter::of(fields.iter().map(|(k, _)| &**k));
     let scanned = super::scan::scan_object(line, MAX_DEPTH, |key, raw| {
+        if !filter.may_hold(key) {
+            return true;
+        }
         let wanted = fields
             .iter()
             .zip(slots.iter_mut())
@@ -573,8 +598,34 @@ pub fn parse_into_slots(
     parse_into_slots_exact(line.as_bytes(), fields, slots)
 }
 
+/// A set of keys as 64 bits (one per key's length and first and last bytes): a key whose
+/// bit is clear is certainly not one of them, so most unwanted keys of a record are passed
+/// over without being compared.
+struct KeyFilter(u64);
+
+impl KeyFilter {
+    /// The filter of `keys`.
+    fn of<'k>(keys: impl Iterator<Item = &'k str>) -> Self {
+        KeyFilter(keys.fold(0, |bits, key| bits | Self::bit(key)))
+    }
+
+    /// Whether `key` may be one of the keys.
+    fn may_hold(&self, key: &str) -> bool {
+        self.0 & Self::bit(key) != 0
+    }
+
+    fn bit(key: &str) -> u64 {
+        let bytes = key.as_bytes();
+        let (first, last) = (bytes.first().copied(), bytes.last().copied());
+        let mix = bytes.len()
+            ^ usize::from(first.unwrap_or(0)).wrapping_mul(5)
+            ^ usize::from(last.unwrap_or(0)).wrapping_mul(3);
+        1 << (mix % 64)
+    }
+}
+
 /// [`parse_into_slots`] by serde_json alone, the reference reading: what settles every
-/// line the SIMD pass leaves, with serde_json's errors and positions (the differential
+/// line the one-pass reader leaves, with serde_json's errors and positions (the differential
 /// tests hold the two to the same results). `slots` must hold one `None` per field.
 pub fn parse_into_slots_exact(
     line: &[u8],

@@ -8,6 +8,7 @@ mod de;
 mod json;
 pub mod order;
 mod path;
+mod plain;
 mod scan;
 pub mod schema;
 mod typeset;
@@ -231,59 +232,30 @@ pub fn write_decimal(n: &rust_decimal::Decimal, out: &mut String) {
     }
 }
 
-/// Whether any of the 8 bytes of `word` must be escaped in a JSON string: a control
-/// character (below 0x20), `"` or `\\` (bit tricks on the whole word at once).
-fn needs_escape(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-    below_space
-        | zero_byte(word ^ (ONES * u64::from(b'"')))
-        | zero_byte(word ^ (ONES * u64::from(b'\\')))
-        != 0
-}
-
 /// Appends `s` as a JSON string literal: runs without a byte to escape are copied whole,
 /// found eight bytes at a time.
 pub fn write_json_string(s: &str, out: &mut String) {
     out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
-    let mut plain = 0;
     let mut at = 0;
-    while at < bytes.len() {
-        if let Some(word) = bytes.get(at..at + 8) {
-            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
-            if !needs_escape(word) {
-                at += 8;
-                continue;
-            }
-        }
-        let byte = bytes.get(at).copied().unwrap_or_default();
-        let escaped = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
+    loop {
+        let end = plain::plain_end(bytes, at);
+        // a run ends before an ASCII byte or at the end: a char boundary
+        out.push_str(s.get(at..end).unwrap_or_default());
+        let Some(&byte) = bytes.get(end) else { break };
+        match byte {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
             _ => {
-                at += 1;
-                continue;
+                let _ = write!(out, "\\u{:04x}", byte);
             }
-        };
-        // the run before it has no byte to escape; `at` is an ASCII byte, a char boundary
-        out.push_str(s.get(plain..at).unwrap_or_default());
-        if escaped.is_empty() {
-            let _ = write!(out, "\\u{:04x}", byte);
-        } else {
-            out.push_str(escaped);
         }
-        at += 1;
-        plain = at;
+        at = end + 1;
     }
-    out.push_str(s.get(plain..).unwrap_or_default());
     out.push('"');
 }
 

@@ -1,12 +1,15 @@
-//! One pass over a record line with sonic-rs (SIMD): the top-level fields are found, the
-//! values no mapping reads are validated and skipped without being built, and only the
-//! wanted ones are read. A line this pass cannot settle — any error, an escaped key, a
-//! `\u` escape without four hex digits (sonic-rs does not check them in skipped strings), a
-//! value that may nest too deep — is left to the exact serde path, so errors, their
-//! messages and positions are the serde path's own.
+//! One pass over a record line: the top-level fields are found, the values no mapping reads
+//! are validated and skipped without being built, and the wanted ones are handed over as
+//! their raw text. String bodies are scanned eight bytes at a time. A line this pass cannot
+//! settle — any error, an escaped key, a value that may nest too deep — is left to the exact
+//! serde path, so errors, their messages and positions are the serde path's own; the pass
+//! only ever answers "these fields" or "not mine" (the differential tests in
+//! `tests/json_scan.rs` hold it to the serde path on millions of generated and mutated
+//! lines).
 
-use sonic_rs::parser::{Parser, Reference};
-use sonic_rs::Read;
+/// How many containers a skipped value may nest here (one bit each of the kind stack);
+/// deeper values are left to the exact path, which owns the depth limit.
+const MAX_NESTING: u32 = u128::BITS;
 
 /// Calls `found(key, raw)` for each top-level field of the JSON object `line`, in order,
 /// with the field's raw JSON text; each value may nest `depth` levels. Returns `false` when
@@ -17,54 +20,54 @@ pub(super) fn scan_object(
     depth: u8,
     mut found: impl FnMut(&str, &str) -> bool,
 ) -> bool {
-    if !unicode_escapes_well_formed(line.as_bytes()) {
+    let mut scan = Scanner {
+        bytes: line.as_bytes(),
+        at: 0,
+    };
+    if scan.space_then() != Some(b'{') {
         return false;
     }
-    let mut parser = Parser::new(Read::from(line));
-    // only escaped keys are copied here, and those are left to the exact path
-    let mut copied = Vec::new();
-    if parser.skip_space() != Some(b'{') {
-        return false;
-    }
-    let mut next = parser.skip_space();
+    scan.at += 1;
+    let mut next = scan.space_then();
     if next == Some(b'}') {
-        return rest_is_space(line, parser.offset());
+        scan.at += 1;
+        return scan.rest_is_space();
     }
     while next == Some(b'"') {
-        let Ok(Reference::Borrowed(key)) = parser.parse_str(&mut copied) else {
+        let key_start = scan.at + 1;
+        let Some(false) = scan.string() else {
             return false;
         };
-        if parser.skip_space() != Some(b':') {
+        let key_end = scan.at - 1;
+        if scan.space_then() != Some(b':') {
             return false;
         }
-        let Ok((raw, _)) = parser.skip_one(true) else {
+        scan.at += 1;
+        scan.space_then();
+        let start = scan.at;
+        if scan.value().is_none() {
             return false;
-        };
-        let end = parser.offset();
-        let Some(raw) = line.get(end.saturating_sub(raw.len())..end) else {
+        }
+        let (Some(key), Some(raw)) = (line.get(key_start..key_end), line.get(start..scan.at))
+        else {
             return false;
         };
         if may_nest_too_deep(raw, depth) || !found(key, raw) {
             return false;
         }
-        match parser.skip_space() {
-            Some(b',') => next = parser.skip_space(),
-            Some(b'}') => return rest_is_space(line, parser.offset()),
+        match scan.space_then() {
+            Some(b',') => {
+                scan.at += 1;
+                next = scan.space_then();
+            }
+            Some(b'}') => {
+                scan.at += 1;
+                return scan.rest_is_space();
+            }
             _ => return false,
         }
     }
     false
-}
-
-/// Whether `line` holds only whitespace from byte `at` on.
-fn rest_is_space(line: &str, at: usize) -> bool {
-    line.get(at..)
-        .is_some_and(|rest| rest.trim_start_matches(is_json_space).is_empty())
-}
-
-/// JSON's whitespace: space, tab, line feed, carriage return.
-fn is_json_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r')
 }
 
 /// Whether a value is a container long enough to nest more than `depth` levels (each
@@ -74,22 +77,188 @@ fn may_nest_too_deep(raw: &str, depth: u8) -> bool {
         && crate::limits::json_depth_exceeds(raw.as_bytes(), usize::from(depth))
 }
 
-/// Whether every `\u` escape of a line (whose backslashes are all inside strings, as in
-/// any line sonic-rs accepts) has four hex digits. Lines without a backslash cost one
-/// memchr pass.
-fn unicode_escapes_well_formed(line: &[u8]) -> bool {
-    let mut at = 0;
-    while let Some(found) = memchr::memchr(b'\\', line.get(at..).unwrap_or_default()) {
-        let escape = at + found + 1;
-        if line.get(escape) == Some(&b'u') {
-            let hex = line.get(escape + 1..escape + 5).unwrap_or_default();
-            if hex.len() != 4 || !hex.iter().all(u8::is_ascii_hexdigit) {
-                return false;
+/// A position in a line's bytes; each method reads one piece of JSON grammar from it and
+/// answers `None` for anything else (the line is then the exact path's).
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Scanner<'_> {
+    /// Skips JSON whitespace (space, tab, line feed, carriage return); the byte after it.
+    fn space_then(&mut self) -> Option<u8> {
+        while let Some(&b) = self.bytes.get(self.at) {
+            if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                return Some(b);
+            }
+            self.at += 1;
+        }
+        None
+    }
+
+    /// Whether only whitespace is left.
+    fn rest_is_space(&mut self) -> bool {
+        self.space_then().is_none()
+    }
+
+    /// Steps over `byte` if it is next.
+    fn eat(&mut self, byte: u8) -> bool {
+        let next = self.bytes.get(self.at) == Some(&byte);
+        self.at += usize::from(next);
+        next
+    }
+
+    /// Reads one whole value (whitespace before it already skipped), containers
+    /// iteratively: each open container is a bit of `objects` (set for an object).
+    fn value(&mut self) -> Option<()> {
+        let mut objects: u128 = 0;
+        let mut open: u32 = 0;
+        loop {
+            match *self.bytes.get(self.at)? {
+                b'"' => {
+                    self.string()?;
+                }
+                b'{' | b'[' if open == MAX_NESTING => return None,
+                b'{' => {
+                    self.at += 1;
+                    if self.space_then()? == b'}' {
+                        self.at += 1;
+                    } else {
+                        objects |= 1 << open;
+                        open += 1;
+                        self.member_key()?;
+                        continue;
+                    }
+                }
+                b'[' => {
+                    self.at += 1;
+                    if self.space_then()? == b']' {
+                        self.at += 1;
+                    } else {
+                        objects &= !(1 << open);
+                        open += 1;
+                        continue;
+                    }
+                }
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                _ => self.number()?,
+            }
+            // a value ended: close what it ends, or go on to the next member or element
+            loop {
+                if open == 0 {
+                    return Some(());
+                }
+                let in_object = objects >> (open - 1) & 1 == 1;
+                match self.space_then()? {
+                    b',' => {
+                        self.at += 1;
+                        self.space_then()?;
+                        if in_object {
+                            self.member_key()?;
+                        }
+                        break;
+                    }
+                    b'}' if in_object => open -= 1,
+                    b']' if !in_object => open -= 1,
+                    _ => return None,
+                }
+                self.at += 1;
             }
         }
-        at = escape + 1;
     }
-    true
+
+    /// An object member's key and colon, and the whitespace before its value.
+    fn member_key(&mut self) -> Option<()> {
+        if self.space_then()? != b'"' {
+            return None;
+        }
+        self.string()?;
+        if self.space_then()? != b':' {
+            return None;
+        }
+        self.at += 1;
+        self.space_then()?;
+        Some(())
+    }
+
+    /// Steps over `word` (a literal) if it is next.
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.at + word.len();
+        (self.bytes.get(self.at..end)? == word).then(|| self.at = end)
+    }
+
+    /// Reads a string at its opening quote; whether it has escapes. Control characters and
+    /// malformed escapes (as serde_json checks them in strings it skips: an escape letter,
+    /// and four hex digits after `\u`) answer `None`.
+    fn string(&mut self) -> Option<bool> {
+        let bytes = self.bytes;
+        let mut at = self.at + 1;
+        let mut escaped = false;
+        loop {
+            at = super::plain::plain_end(bytes, at);
+            match *bytes.get(at)? {
+                b'"' => {
+                    self.at = at + 1;
+                    return Some(escaped);
+                }
+                b'\\' => {
+                    escaped = true;
+                    at = escape_end(bytes, at)?;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A number in JSON's grammar: `-`?, `0` or digits without a leading zero, then an
+    /// optional fraction and exponent, each with at least one digit.
+    fn number(&mut self) -> Option<()> {
+        self.eat(b'-');
+        match *self.bytes.get(self.at)? {
+            b'0' => {
+                self.at += 1;
+                if self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+                    return None;
+                }
+            }
+            b'1'..=b'9' => self.digits()?,
+            _ => return None,
+        }
+        if self.eat(b'.') {
+            self.digits()?;
+        }
+        if self.eat(b'e') || self.eat(b'E') {
+            if !self.eat(b'+') {
+                self.eat(b'-');
+            }
+            self.digits()?;
+        }
+        Some(())
+    }
+
+    /// One or more digits.
+    fn digits(&mut self) -> Option<()> {
+        let start = self.at;
+        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+            self.at += 1;
+        }
+        (self.at > start).then_some(())
+    }
+}
+
+/// Where an escape starting at its backslash `at` ends: after a letter serde_json knows,
+/// or after `u` and four hex digits.
+fn escape_end(bytes: &[u8], at: usize) -> Option<usize> {
+    match *bytes.get(at + 1)? {
+        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(at + 2),
+        b'u' => {
+            let hex = bytes.get(at + 2..at + 6)?;
+            hex.iter().all(u8::is_ascii_hexdigit).then_some(at + 6)
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -107,11 +276,15 @@ mod tests {
 
     #[test]
     fn finds_each_field_with_its_raw_text() {
-        let got = fields(r#" { "a" : 1.50, "b": [1, {"x": "\"y"}], "c": "d" } "#).unwrap();
+        let got = fields(
+            r#" { "a" : 1.50, "b": [1, {"x": "\"y", "z" : [ ] }, {}], "c": "d", "e": -0.5e+3 } "#,
+        )
+        .unwrap();
         let want = [
             ("a", "1.50"),
-            ("b", r#"[1, {"x": "\"y"}]"#),
+            ("b", r#"[1, {"x": "\"y", "z" : [ ] }, {}]"#),
             ("c", r#""d""#),
+            ("e", "-0.5e+3"),
         ];
         assert_eq!(got.len(), want.len());
         for ((k, raw), (wk, wraw)) in got.iter().zip(want) {
@@ -119,6 +292,8 @@ mod tests {
         }
         assert_eq!(fields("{}").unwrap().len(), 0);
         assert_eq!(fields(" {\t}\r\n").unwrap().len(), 0);
+        let long = r#"{"s": "a string longer than eight bytes, with é and \u00e9 and \n"}"#;
+        assert_eq!(fields(long).unwrap().len(), 1);
     }
 
     #[test]
@@ -128,9 +303,20 @@ mod tests {
             r#"{"a": 1}}"#,
             r#"{"a": 1,}"#,
             r#"{"a": 01}"#,
+            r#"{"a": 1.}"#,
+            r#"{"a": 1e}"#,
+            r#"{"a": -}"#,
+            r#"{"a": tru}"#,
+            r#"{"a": [1,]}"#,
+            r#"{"a": {"b" 1}}"#,
+            r#"{"a": {"b": 1,}}"#,
+            r#"{"a": [1}"#,
+            r#"{"a": {"b": 1]}"#,
             r#"{"a": "\uZZZZ"}"#,
             r#"{"a": ["\u12"]}"#,
+            r#"{"a": "\x"}"#,
             r#"{"\u0061": 1}"#,
+            "{\"a\": \"tab\there\"}",
             "[1]",
             "{",
             "",
