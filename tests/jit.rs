@@ -765,3 +765,53 @@ fn native_and_like_the_interpreter(
     }
     jit.whole_formula_runs()
 }
+
+/// A root that is a tree of eager calls over fields and constants (`lower(trim(...))`,
+/// `concat(...)`) is called directly by compiled code, not evaluated whole by the
+/// interpreter: the same values, the same errors with their spans (a failing call is
+/// evaluated again by the interpreter for its error), and under every step budget the same
+/// E311 where the interpreter stops (the direct call runs only when the tree's nodes fit).
+#[test]
+fn eager_text_calls_are_called_directly_and_keep_errors_and_step_limits() {
+    let formulas = [
+        "lower(trim(data('email')))",
+        "concat(data('first'), ' ', upper(data('last')))",
+        "left(data('first'), 2)",
+        "concat(data('first'), data('missing'))",
+        "left(data('first'), data('n'))",
+    ];
+    let records = [
+        r#"{"email": "  A@B.C ", "first": "ada", "last": "lovelace", "n": 1}"#,
+        r#"{"email": null, "first": null, "last": "x", "n": -1}"#,
+        r#"{"email": 5, "first": "é日本", "last": "ß", "n": "two"}"#,
+    ];
+    // the records whose calls fail are evaluated whole, once each: trim(5) (E301, its span
+    // the inner call's), left() by -1 (E306) and by "two" (E301)
+    let whole: Vec<u64> = formulas
+        .iter()
+        .map(|text| native_and_like_the_interpreter(text, &CompileOptions::default(), &records))
+        .collect();
+    assert_eq!(whole, [1, 0, 0, 0, 2], "{formulas:?}");
+    let record = sluice::Value::parse_json(records[0]).unwrap();
+    for steps in 1..=6 {
+        let mut outcomes = Vec::new();
+        for engine in [sluice::Engine::Interp, sluice::Engine::Jit] {
+            let mut options = api_options(engine, &[]);
+            options.limits.max_steps = steps;
+            let program = sluice::Program::compile_with(
+                "concat(data('first'), ' ', upper(data('last')))",
+                &options,
+            )
+            .unwrap();
+            let ctx = sluice::Context::at("2024-05-01T00:00:00Z").unwrap();
+            outcomes.push(
+                program
+                    .execute(&record, &ctx)
+                    .map(|v| v.to_json())
+                    .map_err(|e| (e.code, e.span.clone())),
+            );
+        }
+        assert_eq!(outcomes[0], outcomes[1], "steps={steps}");
+        assert_eq!(outcomes[0].is_ok(), steps >= 5, "steps={steps}");
+    }
+}

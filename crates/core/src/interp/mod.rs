@@ -35,6 +35,46 @@ impl Interpreter {
         self.step(node, ctx)
     }
 
+    /// The steps [`Interpreter::eval`] takes on `node` when it is a tree of eager function
+    /// calls over fields and constants (one per node); `None` for any other node.
+    pub fn calls_only(node: &Node) -> Option<u64> {
+        match &node.kind {
+            NodeKind::Const(_) | NodeKind::Field(_) => Some(1),
+            NodeKind::Call(f, args) if matches!(f.imp, Imp::Eager(_)) => args
+                .iter()
+                .try_fold(1, |nodes, arg| Some(nodes + Self::calls_only(arg)?)),
+            _ => None,
+        }
+    }
+
+    /// Evaluates a tree [`Interpreter::calls_only`] accepts by calling its functions
+    /// directly, without counting steps: the caller has checked that the tree's steps are
+    /// within `ctx`'s budget, so [`Interpreter::eval`] could not have stopped it. `None` on
+    /// any error (or any other node): `eval` then gives the error with its span.
+    pub fn eval_calls(&mut self, node: &Node, ctx: &Ctx) -> Option<Value> {
+        match &node.kind {
+            NodeKind::Const(v) => Some(v.clone()),
+            NodeKind::Field(path) => Some(path.read_from(ctx.record, ctx.slots)),
+            NodeKind::Call(f, args) => {
+                let Imp::Eager(func) = f.imp else {
+                    return None;
+                };
+                let base = self.stack.len();
+                for arg in args {
+                    let Some(v) = self.eval_calls(arg, ctx) else {
+                        self.stack.truncate(base);
+                        return None;
+                    };
+                    self.stack.push(v);
+                }
+                let result = func(self.stack.get(base..).unwrap_or(&[]), ctx);
+                self.stack.truncate(base);
+                within_string_limit(result, f.name, ctx).ok()
+            }
+            _ => None,
+        }
+    }
+
     /// Evaluates a node, counting one step.
     fn step(&mut self, node: &Node, ctx: &Ctx) -> Result<Value, EvalError> {
         self.steps += 1;

@@ -24,6 +24,7 @@ mod decimal;
 
 use self::decimal::{fixed_round_mode, round_mode_index, takes_places, terminating_divisor};
 use super::helpers::{self, B_BAIL, B_FALSE, B_NULL, B_TRUE, NUM_BAIL, NUM_ERR, NUM_NULL, NUM_OK};
+use crate::interp::Interpreter;
 use crate::ir::{Node, NodeKind};
 use crate::syntax::BinaryOp;
 use crate::value::TypeSet;
@@ -59,6 +60,7 @@ enum Helper {
     BoxNum,
     BoxBool,
     InterpRoot,
+    CallRoot,
     InterpCond,
     OutField,
     OutConst,
@@ -76,7 +78,7 @@ enum Helper {
 
 impl Helper {
     /// Every helper, in declaration order (`helper as usize` is its index).
-    const ALL: [Helper; 25] = [
+    const ALL: [Helper; 26] = [
         Helper::FieldNum,
         Helper::InterpNum,
         Helper::InterpBool,
@@ -89,6 +91,7 @@ impl Helper {
         Helper::BoxNum,
         Helper::BoxBool,
         Helper::InterpRoot,
+        Helper::CallRoot,
         Helper::InterpCond,
         Helper::OutField,
         Helper::OutConst,
@@ -129,6 +132,7 @@ impl Helper {
             Helper::BoxNum => ("box_num", helpers::box_num as *const u8, 4, true),
             Helper::BoxBool => ("box_bool", helpers::box_bool as *const u8, 2, false),
             Helper::InterpRoot => ("interp_root", helpers::interp_root as *const u8, 3, true),
+            Helper::CallRoot => ("call_root", helpers::call_root as *const u8, 4, true),
             Helper::InterpCond => ("interp_cond", helpers::interp_cond as *const u8, 2, true),
             Helper::OutField => ("out_field", helpers::out_field as *const u8, 3, false),
             Helper::OutConst => ("out_const", helpers::out_const as *const u8, 2, false),
@@ -1026,10 +1030,17 @@ impl<'b, 'f> Gen<'b, 'f> {
             },
             _ => None,
         };
+        // a tree of eager calls over fields and constants (`lower(trim(data('email')))`) is
+        // called directly, without the interpreter's steps
+        let direct_calls = match &n.kind {
+            NodeKind::Call(..) => Interpreter::calls_only(n),
+            _ => None,
+        };
         if (numeric && Self::num_native(n))
             || (boolean && Self::bool_native(n))
             || passed_on
             || text_of_number.is_some()
+            || direct_calls.is_some()
         {
             self.native_roots += 1;
         } else {
@@ -1083,6 +1094,13 @@ impl<'b, 'f> Gen<'b, 'f> {
             self.call(Helper::OutConst, &[at, out]);
             self.b.ins().jump(done, &[zero.into()]);
             self.fall_back(fallback, n, out, done);
+        } else if let Some(nodes) = direct_calls {
+            let node = self.iconst(ptr(n));
+            let nodes = self.iconst(i64::try_from(nodes).unwrap_or(i64::MAX));
+            let r = self
+                .call(Helper::CallRoot, &[self.ctx, node, nodes, out])
+                .unwrap_or(zero);
+            self.b.ins().jump(done, &[r.into()]);
         } else {
             self.whole_root(n, out, done);
         }

@@ -326,7 +326,12 @@ pub extern "C" fn box_bool(code: i64, o: &mut Value) {
 /// Evaluates a node with the interpreter into an output value; 0 on success, 1 on error
 /// (kept in the context).
 pub extern "C" fn interp_root(c: &mut JitCtx, n: &Node, o: &mut Value) -> i64 {
-    guarded(c, 1, |c| match c.interp.eval(n, c.ctx) {
+    guarded(c, 1, |c| eval_root(c, n, o))
+}
+
+/// Evaluates a node with the interpreter into an output value: 0, or 1 on an error (kept).
+fn eval_root(c: &mut JitCtx, n: &Node, o: &mut Value) -> i64 {
+    match c.interp.eval(n, c.ctx) {
         Ok(v) => {
             *o = v;
             0
@@ -335,6 +340,24 @@ pub extern "C" fn interp_root(c: &mut JitCtx, n: &Node, o: &mut Value) -> i64 {
             c.error = Some(e);
             1
         }
+    }
+}
+
+/// Writes the value of a root that is a tree of eager calls over fields and constants, of
+/// `nodes` nodes, by calling its functions directly; 0 on success. Where that fails, or the
+/// step budget is below `nodes`, the interpreter evaluates it whole (for its exact error):
+/// as [`interp_root`].
+pub extern "C" fn call_root(c: &mut JitCtx, n: &Node, nodes: i64, o: &mut Value) -> i64 {
+    guarded(c, 1, |c| {
+        let within_budget = u64::try_from(nodes).is_ok_and(|k| k <= c.ctx.limits.max_steps);
+        if within_budget {
+            if let Some(v) = c.interp.eval_calls(n, c.ctx) {
+                *o = v;
+                return 0;
+            }
+        }
+        c.whole_formulas += 1;
+        eval_root(c, n, o)
     })
 }
 
