@@ -1031,7 +1031,8 @@ impl<'b, 'f> Gen<'b, 'f> {
             _ => None,
         };
         // a tree of eager calls over fields and constants (`lower(trim(data('email')))`) is
-        // called directly, without the interpreter's steps
+        // called directly, without the interpreter's steps; it is not compiled code, so it
+        // counts as interpreted (`auto` does not compile a transform of only such roots)
         let direct_calls = match &n.kind {
             NodeKind::Call(..) => Interpreter::calls_only(n),
             _ => None,
@@ -1040,7 +1041,6 @@ impl<'b, 'f> Gen<'b, 'f> {
             || (boolean && Self::bool_native(n))
             || passed_on
             || text_of_number.is_some()
-            || direct_calls.is_some()
         {
             self.native_roots += 1;
         } else {
