@@ -1,20 +1,21 @@
 //! One pass over a record line: the top-level fields are found, the values no mapping reads
 //! are validated and skipped without being built, and the wanted ones are handed over as
 //! their raw text. String bodies are scanned eight bytes at a time. A line this pass cannot
-//! settle — any error, an escaped key, a value that may nest too deep — is left to the exact
+//! settle — any error, an escaped key, a value nesting deeper than allowed — is left to the exact
 //! serde path, so errors, their messages and positions are the serde path's own; the pass
 //! only ever answers "these fields" or "not mine" (the differential tests in
 //! `tests/json_scan.rs` hold it to the serde path on millions of generated and mutated
 //! lines).
 
-/// How many containers a skipped value may nest here (one bit each of the kind stack);
-/// deeper values are left to the exact path, which owns the depth limit.
+/// How many containers a value may nest here (one bit each of the kind stack); a deeper
+/// limit is met at this one, and the line left to the exact path.
 const MAX_NESTING: u32 = u128::BITS;
 
 /// Calls `found(key, raw)` for each top-level field of the JSON object `line`, in order,
-/// with the field's raw JSON text; each value may nest `depth` levels. Returns `false` when
-/// the line must be read by the exact path instead (it, or `found`, met something this
-/// pass does not settle).
+/// with the field's raw JSON text. Each value may nest `depth` containers, counted as
+/// `limits::json_depth_exceeds` counts them; a deeper one is left to the exact path, which
+/// owns the depth error. Returns `false` when the line must be read by the exact path
+/// instead (it, or `found`, met something this pass does not settle).
 pub(super) fn scan_object(
     line: &str,
     depth: u8,
@@ -24,6 +25,7 @@ pub(super) fn scan_object(
         bytes: line.as_bytes(),
         at: 0,
     };
+    let nesting = u32::from(depth).min(MAX_NESTING);
     if scan.space_then() != Some(b'{') {
         return false;
     }
@@ -45,14 +47,14 @@ pub(super) fn scan_object(
         scan.at += 1;
         scan.space_then();
         let start = scan.at;
-        if scan.value().is_none() {
+        if scan.value(nesting).is_none() {
             return false;
         }
         let (Some(key), Some(raw)) = (line.get(key_start..key_end), line.get(start..scan.at))
         else {
             return false;
         };
-        if may_nest_too_deep(raw, depth) || !found(key, raw) {
+        if !found(key, raw) {
             return false;
         }
         match scan.space_then() {
@@ -68,13 +70,6 @@ pub(super) fn scan_object(
         }
     }
     false
-}
-
-/// Whether a value is a container long enough to nest more than `depth` levels (each
-/// level takes two bytes, so shorter ones cannot), and does.
-fn may_nest_too_deep(raw: &str, depth: u8) -> bool {
-    raw.len() > 2 * usize::from(depth)
-        && crate::limits::json_depth_exceeds(raw.as_bytes(), usize::from(depth))
 }
 
 /// A position in a line's bytes; each method reads one piece of JSON grammar from it and
@@ -108,9 +103,10 @@ impl Scanner<'_> {
         next
     }
 
-    /// Reads one whole value (whitespace before it already skipped), containers
-    /// iteratively: each open container is a bit of `objects` (set for an object).
-    fn value(&mut self) -> Option<()> {
+    /// Reads one whole value (whitespace before it already skipped) that nests at most
+    /// `nesting` containers, containers iteratively: each open container is a bit of
+    /// `objects` (set for an object).
+    fn value(&mut self, nesting: u32) -> Option<()> {
         let mut objects: u128 = 0;
         let mut open: u32 = 0;
         loop {
@@ -118,7 +114,7 @@ impl Scanner<'_> {
                 b'"' => {
                     self.string()?;
                 }
-                b'{' | b'[' if open == MAX_NESTING => return None,
+                b'{' | b'[' if open >= nesting => return None,
                 b'{' => {
                     self.at += 1;
                     if self.space_then()? == b'}' {
