@@ -749,9 +749,24 @@ fn native_and_like_the_interpreter(
     options: &CompileOptions,
     records: &[impl AsRef<str>],
 ) -> u64 {
+    compiled_like_the_interpreter(text, options, records, 1)
+}
+
+/// Compiles the one-mapping `text` with the JIT, checks how many formulas it compiled
+/// (`native`: 1, or 0 for a root only called directly) and that it gives the interpreter's
+/// outcome on every record; how many records the formula was evaluated whole for.
+fn compiled_like_the_interpreter(
+    text: &str,
+    options: &CompileOptions,
+    records: &[impl AsRef<str>],
+    native: usize,
+) -> u64 {
     let transform = single_mapping(text, options);
     let jit = JitTransform::compile(Arc::clone(&transform)).unwrap();
-    assert_eq!(jit.native_formulas, 1, "{text} compiles natively");
+    assert_eq!(
+        jit.native_formulas, native,
+        "{text}: formulas compiled natively"
+    );
     for record in records {
         let record = parse_record(record.as_ref()).unwrap();
         let ctx = Ctx::new(&record);
@@ -789,20 +804,10 @@ fn eager_text_calls_are_called_directly_and_keep_errors_and_step_limits() {
     // Only the direct call counts the records it hands back to the interpreter whole (the
     // interpreter's own root does not), once each: trim(5) (E301, its span the inner
     // call's), left() by -1 (E306) and by "two" (E301).
-    let mut whole = Vec::new();
-    for text in formulas {
-        let transform = single_mapping(text, &CompileOptions::default());
-        let jit = JitTransform::compile(Arc::clone(&transform)).unwrap();
-        assert_eq!(jit.native_formulas, 0, "{text} is called, not compiled");
-        for record in records {
-            let record = parse_record(record).unwrap();
-            let ctx = Ctx::new(&record);
-            let a = transform.apply(&mut Interpreter::new(), &ctx);
-            let b = jit.apply(&mut Interpreter::new(), &ctx);
-            assert!(same(&a, &b), "{text}: {a:?} / {b:?}");
-        }
-        whole.push(jit.whole_formula_runs());
-    }
+    let whole: Vec<u64> = formulas
+        .iter()
+        .map(|text| compiled_like_the_interpreter(text, &CompileOptions::default(), &records, 0))
+        .collect();
     assert_eq!(whole, [1, 0, 0, 0, 2], "{formulas:?}");
     let record = sluice::Value::parse_json(records[0]).unwrap();
     for steps in 1..=6 {
