@@ -36,22 +36,14 @@ pub(super) fn scan_object(
         return scan.rest_is_space();
     }
     while next == Some(b'"') {
-        let key_start = scan.at + 1;
-        let Some(false) = scan.string() else {
+        let Some((key, false)) = scan.member_key() else {
             return false;
         };
-        let key_end = scan.at - 1;
-        if scan.space_then() != Some(b':') {
-            return false;
-        }
-        scan.at += 1;
-        scan.space_then();
         let start = scan.at;
         if scan.value(nesting).is_none() {
             return false;
         }
-        let (Some(key), Some(raw)) = (line.get(key_start..key_end), line.get(start..scan.at))
-        else {
+        let (Some(key), Some(raw)) = (line.get(key), line.get(start..scan.at)) else {
             return false;
         };
         if !found(key, raw) {
@@ -165,18 +157,21 @@ impl Scanner<'_> {
         }
     }
 
-    /// An object member's key and colon, and the whitespace before its value.
-    fn member_key(&mut self) -> Option<()> {
+    /// An object member's key and colon, and the whitespace before its value: where the
+    /// key's body is, and whether it has escapes.
+    fn member_key(&mut self) -> Option<(std::ops::Range<usize>, bool)> {
         if self.space_then()? != b'"' {
             return None;
         }
-        self.string()?;
+        let start = self.at + 1;
+        let escaped = self.string()?;
+        let key = start..self.at - 1;
         if self.space_then()? != b':' {
             return None;
         }
         self.at += 1;
         self.space_then()?;
-        Some(())
+        Some((key, escaped))
     }
 
     /// Steps over `word` (a literal) if it is next.
