@@ -72,7 +72,7 @@ fn stage_parse(lines: &[&[u8]], transform: &Transform) -> Vec<Parsed> {
             line,
             &limits,
             transform.input_fields.as_deref(),
-            transform.slot_fields.as_deref(),
+            transform.slot_fields.as_ref(),
             &mut slots,
         );
         if let Ok(record) = record {

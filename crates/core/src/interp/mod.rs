@@ -113,7 +113,7 @@ impl Interpreter {
                         }
                     };
                     let value = self.step(v, ctx)?;
-                    map.insert(key, value);
+                    map.insert(std::sync::Arc::from(key.as_str()), value);
                 }
                 Ok(Value::object(map))
             }

@@ -1,7 +1,5 @@
 //! Reading typed arguments, with the runtime type check for values of type `any`.
 
-use std::sync::Arc;
-
 use crate::runtime::EvalError;
 use crate::value::Value;
 
@@ -15,7 +13,7 @@ pub fn text<'a>(
     args: &'a [Value],
     i: usize,
     func: &str,
-) -> Result<Option<&'a Arc<str>>, EvalError> {
+) -> Result<Option<&'a crate::value::Text>, EvalError> {
     match arg(args, i) {
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s)),

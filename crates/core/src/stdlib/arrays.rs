@@ -125,7 +125,7 @@ fn object<'a>(args: &'a [Value], i: usize, func: &str) -> Result<Option<&'a Arc<
 
 fn keys(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     Ok(object(args, 0, "keys")?.map_or(Value::Null, |m| {
-        Value::array(m.keys().map(|k| Value::String(k.clone())).collect())
+        Value::array(m.keys().map(|k| Value::str(k)).collect())
     }))
 }
 

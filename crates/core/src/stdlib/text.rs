@@ -12,8 +12,8 @@ use super::args::{arg, array, count, text, too_large};
 use super::{ex, opt, req, Category, Function, Imp, LiteralError, Returns};
 use crate::diagnostics::codes;
 use crate::runtime::{Ctx, EvalError};
-use crate::value::TypeSet;
-use crate::value::Value;
+use crate::value::{Text, TextBuilder, TypeSet, Value};
+use smol_str::StrExt;
 
 const STR: TypeSet = TypeSet::STRING;
 const NUM: TypeSet = TypeSet::NUMBER;
@@ -199,31 +199,34 @@ fn check_text_pattern(index: usize, value: &Value) -> Result<(), LiteralError> {
 }
 
 fn concat(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
-    let mut out = String::new();
+    let mut out = TextBuilder::new();
     for a in args {
         a.write_text(&mut out);
         if out.len() > ctx.limits.max_string_bytes {
             return Err(too_large("concat", "text", ctx.limits.max_string_bytes));
         }
     }
-    Ok(Value::string(out))
+    Ok(Value::String(out.finish()))
 }
 
 /// Applies `f` to the text of argument 0 (null stays null).
-fn map_text(
-    args: &[Value],
-    func: &str,
-    f: impl FnOnce(&str) -> String,
-) -> Result<Value, EvalError> {
-    Ok(text(args, 0, func)?.map_or(Value::Null, |s| Value::string(f(s))))
+fn map_text(args: &[Value], func: &str, f: impl FnOnce(&str) -> Text) -> Result<Value, EvalError> {
+    Ok(text(args, 0, func)?.map_or(Value::Null, |s| Value::String(f(s))))
 }
 
 fn upper(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    map_text(args, "upper", str::to_uppercase)
+    map_text(args, "upper", |s| match s.is_ascii() {
+        true => s.to_ascii_uppercase_smolstr(),
+        false => s.to_uppercase().into(),
+    })
 }
 
 fn lower(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    map_text(args, "lower", str::to_lowercase)
+    // str::to_lowercase, not a char-by-char mapping: a final sigma lowers to 'ς'
+    map_text(args, "lower", |s| match s.is_ascii() {
+        true => s.to_ascii_lowercase_smolstr(),
+        false => s.to_lowercase().into(),
+    })
 }
 
 fn proper(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
@@ -243,13 +246,13 @@ fn proper(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
                 after_letter = false;
             }
         }
-        out
+        out.into()
     })
 }
 
 fn squish(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     map_text(args, "squish", |s| {
-        s.split_whitespace().collect::<Vec<_>>().join(" ")
+        s.split_whitespace().collect::<Vec<_>>().join(" ").into()
     })
 }
 
@@ -261,29 +264,24 @@ fn clean(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
 
 fn trim(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     map_text(args, "trim", |s| {
-        let mut out = String::with_capacity(s.len());
-        let mut last_space = false;
-        for c in s.trim().chars() {
-            if c == ' ' {
-                if !last_space {
-                    out.push(c);
-                }
-                last_space = true;
-            } else {
-                out.push(c);
-                last_space = false;
+        let mut out = TextBuilder::new();
+        // runs of spaces inside become one: the text between them is pushed whole
+        for (i, word) in s.trim().split(' ').filter(|w| !w.is_empty()).enumerate() {
+            if i > 0 {
+                out.push(' ');
             }
+            out.push_str(word);
         }
-        out
+        out.finish()
     })
 }
 
 fn ltrim(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    map_text(args, "ltrim", |s| s.trim_start().to_string())
+    map_text(args, "ltrim", |s| Text::new(s.trim_start()))
 }
 
 fn rtrim(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
-    map_text(args, "rtrim", |s| s.trim_end().to_string())
+    map_text(args, "rtrim", |s| Text::new(s.trim_end()))
 }
 
 fn len(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {

@@ -30,7 +30,7 @@ use crate::interp::Interpreter;
 use crate::ir::{Node, NodeKind};
 use crate::runtime::{Ctx, EvalError};
 use crate::stdlib::Reads;
-use crate::value::{FieldPath, Step, Value, Want};
+use crate::value::{FieldPath, SlotTable, Step, Value, Want};
 use crate::value::{Schema, TypeSet};
 
 /// The error of a condition whose value is neither boolean nor null.
@@ -138,9 +138,9 @@ pub struct Transform {
     pub mappings: Vec<CompiledMapping>,
     /// The top-level input fields read; `None` when a formula reads fields by computed name.
     pub input_fields: Option<Vec<Arc<str>>>,
-    /// The slot table: slot `i` holds top-level field `slot_fields[i].0` (only the parts
-    /// the transform reads). `None` when the transform needs whole records.
-    pub slot_fields: Option<Vec<(Arc<str>, Want)>>,
+    /// The slot table: slot `i` holds top-level field `slot_fields.fields()[i].0` (only the
+    /// parts the transform reads). `None` when the transform needs whole records.
+    pub slot_fields: Option<SlotTable>,
     /// The declared fields (of the inbound object's schema) the transform reads, with
     /// their types: input values must conform to them. All declared fields when the
     /// transform reads fields by computed names.
@@ -232,7 +232,7 @@ impl Transform {
         };
         let slot_fields = input_fields
             .as_ref()
-            .map(|_| bind_slots(&mut conditions, &mut mappings));
+            .map(|_| SlotTable::new(bind_slots(&mut conditions, &mut mappings)));
         let schema = options.schema;
         let conformed = schema.as_ref().map_or(Vec::new(), |schema| {
             schema
@@ -248,8 +248,11 @@ impl Transform {
                 .collect()
         });
         let slot_types = match (&slot_fields, &schema) {
-            (Some(table), Some(schema)) if table.iter().any(|(f, _)| schema.get(f).is_some()) => {
+            (Some(table), Some(schema))
+                if table.fields().iter().any(|(f, _)| schema.get(f).is_some()) =>
+            {
                 table
+                    .fields()
                     .iter()
                     .map(|(f, _)| schema.get(f).unwrap_or(TypeSet::ANY))
                     .collect()
@@ -300,7 +303,7 @@ impl Transform {
             content,
             limits,
             self.input_fields.as_deref(),
-            self.slot_fields.as_deref(),
+            self.slot_fields.as_ref(),
             slots,
         )? {
             Some(mut record) => self.conform_record(&mut record, tz).map(|()| Some(record)),
@@ -337,7 +340,7 @@ impl Transform {
         for ((slot, declared), (field, _)) in slots
             .iter_mut()
             .zip(&self.slot_types)
-            .zip(self.slot_fields.iter().flatten())
+            .zip(self.slot_fields.iter().flat_map(SlotTable::fields))
         {
             if let Some(v) = slot {
                 conform(field, *declared, v, tz)?;

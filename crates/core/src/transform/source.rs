@@ -5,7 +5,7 @@
 use std::io::BufRead;
 use std::sync::Arc;
 
-use crate::value::{parse_into_slots, parse_record_fields, Value, Want};
+use crate::value::{parse_into_slots, parse_record_fields, SlotTable, Value};
 
 /// The raw form of an input record, as the dead letters keep it.
 #[derive(Debug, Clone)]
@@ -100,7 +100,7 @@ pub fn parse_line(
     content: &[u8],
     limits: &crate::limits::Limits,
     fields: Option<&[Arc<str>]>,
-    slot_fields: Option<&[(Arc<str>, Want)]>,
+    slot_fields: Option<&SlotTable>,
     slots: &mut Vec<Option<Value>>,
 ) -> Result<Option<Value>, ReadError> {
     use crate::diagnostics::codes;
@@ -154,7 +154,7 @@ pub struct NdjsonSource<R> {
     line: u64,
     offset: u64,
     fields: Option<Vec<Arc<str>>>,
-    slot_fields: Option<Vec<(Arc<str>, Want)>>,
+    slot_fields: Option<SlotTable>,
     slots: Vec<Option<Value>>,
     limits: crate::limits::Limits,
 }
@@ -193,7 +193,7 @@ impl<R: BufRead> NdjsonSource<R> {
 
     /// Parses each line into slots (see [`crate::value::parse_into_slots`]) instead of a
     /// record object.
-    pub fn with_slots(mut self, slot_fields: Option<Vec<(Arc<str>, Want)>>) -> Self {
+    pub fn with_slots(mut self, slot_fields: Option<SlotTable>) -> Self {
         self.slot_fields = slot_fields;
         self
     }
@@ -219,7 +219,7 @@ impl<R: BufRead> NdjsonSource<R> {
                 content,
                 &self.limits,
                 self.fields.as_deref(),
-                self.slot_fields.as_deref(),
+                self.slot_fields.as_ref(),
                 &mut self.slots,
             ) {
                 Ok(v) => (Ok(v.unwrap_or(Value::Null)), None),

@@ -82,7 +82,7 @@ macro_rules! scalar_visits {
         }
 
         fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-            Ok(Value::String(Arc::from(v)))
+            Ok(Value::str(v))
         }
 
         fn visit_unit<E>(self) -> Result<Value, E> {
@@ -124,7 +124,14 @@ fn message_of(e: &serde_json::Error) -> String {
 }
 
 /// A value as raw JSON text: what `want` asks for of it, `depth` more levels allowed.
-fn parse_raw<E: serde::de::Error>(text: &str, want: &Want, depth: u8) -> Result<Value, E> {
+/// `previous`, the value this one replaces, lends its object when it is one nothing else
+/// holds.
+fn parse_raw<E: serde::de::Error>(
+    text: &str,
+    want: &Want,
+    depth: u8,
+    previous: Option<Value>,
+) -> Result<Value, E> {
     match text.as_bytes().first() {
         Some(b'"') => {
             let inner = text.get(1..text.len().saturating_sub(1)).unwrap_or("");
@@ -138,7 +145,7 @@ fn parse_raw<E: serde::de::Error>(text: &str, want: &Want, depth: u8) -> Result<
         }
         Some(b'{' | b'[') => {
             if let (Want::Keys(keys), Some(inner)) = (want, depth.checked_sub(1)) {
-                if let Some(object) = scan_wanted_keys(text, keys, inner) {
+                if let Some(object) = scan_wanted_keys(text, keys, inner, previous) {
                     return Ok(object);
                 }
             }
@@ -156,17 +163,30 @@ fn parse_raw<E: serde::de::Error>(text: &str, want: &Want, depth: u8) -> Result<
 /// An object's `keys` (each value within `depth` levels) read in one pass over `text`, as
 /// the tree visitor reads them; `None` when the pass cannot settle it (not an object, or
 /// anything the serde path must decide).
-fn scan_wanted_keys(text: &str, keys: &[(Arc<str>, Want)], depth: u8) -> Option<Value> {
-    let mut out = Map::default();
+fn scan_wanted_keys(
+    text: &str,
+    keys: &[(Arc<str>, Want)],
+    depth: u8,
+    previous: Option<Value>,
+) -> Option<Value> {
+    let mut object = match previous {
+        Some(Value::Object(map)) if Arc::strong_count(&map) == 1 => map,
+        _ => Arc::new(Map::with_capacity_and_hasher(
+            keys.len(),
+            Default::default(),
+        )),
+    };
+    let out = Arc::make_mut(&mut object);
+    out.clear();
     let scanned = super::scan::scan_object(text, depth, |key, raw| {
         let Some((name, want)) = keys.iter().find(|(k, _)| &**k == key) else {
             return true;
         };
-        parse_raw::<serde_json::Error>(raw, want, depth)
+        parse_raw::<serde_json::Error>(raw, want, depth, None)
             .map(|v| out.insert(name.clone(), v))
             .is_ok()
     });
-    scanned.then(|| Value::object(out))
+    scanned.then_some(Value::Object(object))
 }
 
 /// Deserializes a value keeping only what `want` asks for, within `depth` levels.
@@ -273,7 +293,7 @@ impl Visitor<'_> for RawText<'_> {
         f.write_str("raw JSON text")
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value, E> {
-        parse_raw(v, self.want, self.depth)
+        parse_raw(v, self.want, self.depth, None)
     }
 }
 
@@ -453,7 +473,7 @@ pub fn parse_record_fields(
                 None => return true,
             },
         };
-        parse_raw::<serde_json::Error>(raw, &ALL, MAX_DEPTH)
+        parse_raw::<serde_json::Error>(raw, &ALL, MAX_DEPTH, None)
             .map(|v| out.insert(name, v))
             .is_ok()
     });
@@ -565,32 +585,39 @@ impl Visitor<'_> for KeyLookup<'_> {
 }
 
 /// Parses one NDJSON line (an object) into `slots`: slot `i` holds top-level field
-/// `fields[i]` (only its wanted parts), `None` when the line lacks it. In one pass
-/// when it can (see [`super::scan`]), else by the exact serde path.
+/// `table.fields()[i]` (only its wanted parts), `None` when the line lacks it. In one pass
+/// when it can (see [`super::scan`]), else by the exact serde path. An object a slot held
+/// for the previous line, when nothing else holds it, is cleared and filled again for this
+/// one (a worker that keeps `slots` from record to record allocates nothing for it).
 pub fn parse_into_slots(
     line: &str,
-    fields: &[(Arc<str>, Want)],
+    table: &SlotTable,
     slots: &mut Vec<Option<Value>>,
 ) -> Result<(), serde_json::Error> {
-    slots.clear();
+    let fields = &table.fields;
+    // the first 64 slots keep the previous line's values until this line fills them (so
+    // their objects can be reused); `found` says which it filled, the rest are emptied after
+    slots.truncate(64);
     slots.resize(fields.len(), None);
-    let filter = KeyFilter::of(fields.iter().map(|(k, _)| &**k));
+    let mut found: u64 = 0;
     let scanned = super::scan::scan_object(line, MAX_DEPTH, |key, raw| {
-        if !filter.may_hold(key) {
-            return true;
-        }
-        let wanted = fields
-            .iter()
-            .zip(slots.iter_mut())
-            .find(|((k, _), _)| &**k == key);
-        let Some(((_, want), slot)) = wanted else {
+        let Some(i) = table.slot_of(key) else {
             return true;
         };
-        parse_raw::<serde_json::Error>(raw, want, MAX_DEPTH)
+        let (Some((_, want)), Some(slot)) = (fields.get(i), slots.get_mut(i)) else {
+            return true;
+        };
+        found |= 1u64.checked_shl(i as u32).unwrap_or(0);
+        parse_raw::<serde_json::Error>(raw, want, MAX_DEPTH, slot.take())
             .map(|v| *slot = Some(v))
             .is_ok()
     });
     if scanned {
+        for (i, slot) in slots.iter_mut().take(64).enumerate() {
+            if found >> i & 1 == 0 {
+                *slot = None;
+            }
+        }
         return Ok(());
     }
     slots.clear();
@@ -598,30 +625,61 @@ pub fn parse_into_slots(
     parse_into_slots_exact(line.as_bytes(), fields, slots)
 }
 
-/// A set of keys as 64 bits (one per key's length and first and last bytes): a key whose
-/// bit is clear is certainly not one of them, so most unwanted keys of a record are passed
-/// over without being compared.
-struct KeyFilter(u64);
+/// The top-level fields a transform reads, each with what is wanted of it, and an index
+/// from a key to its slot, built once per transform.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlotTable {
+    fields: Vec<(Arc<str>, Want)>,
+    /// For each key bucket (see [`bucket`]): 0 when no field's key falls in it, `SHARED`
+    /// when several do, else the one field's slot + 1.
+    buckets: [u8; 64],
+}
 
-impl KeyFilter {
-    /// The filter of `keys`.
-    fn of<'k>(keys: impl Iterator<Item = &'k str>) -> Self {
-        KeyFilter(keys.fold(0, |bits, key| bits | Self::bit(key)))
+/// A bucket several fields' keys fall in: they are compared one by one.
+const SHARED: u8 = u8::MAX;
+
+impl SlotTable {
+    /// The table of `fields`: slot `i` holds `fields[i]`.
+    pub fn new(fields: Vec<(Arc<str>, Want)>) -> Self {
+        let mut buckets = [0u8; 64];
+        for (i, (key, _)) in fields.iter().enumerate() {
+            let b = &mut buckets[bucket(key)];
+            *b = match (*b, u8::try_from(i + 1)) {
+                (0, Ok(slot)) if slot != SHARED => slot,
+                _ => SHARED,
+            };
+        }
+        SlotTable { fields, buckets }
     }
 
-    /// Whether `key` may be one of the keys.
-    fn may_hold(&self, key: &str) -> bool {
-        self.0 & Self::bit(key) != 0
+    /// The fields, in slot order.
+    pub fn fields(&self) -> &[(Arc<str>, Want)] {
+        &self.fields
     }
 
-    fn bit(key: &str) -> u64 {
-        let bytes = key.as_bytes();
-        let (first, last) = (bytes.first().copied(), bytes.last().copied());
-        let mix = bytes.len()
-            ^ usize::from(first.unwrap_or(0)).wrapping_mul(5)
-            ^ usize::from(last.unwrap_or(0)).wrapping_mul(3);
-        1 << (mix % 64)
+    /// The slot of top-level key `key`, if a field is read from it: most unwanted keys of
+    /// a record are passed over by their bucket alone, without a comparison.
+    fn slot_of(&self, key: &str) -> Option<usize> {
+        match self.buckets[bucket(key)] {
+            0 => None,
+            SHARED => self.fields.iter().position(|(k, _)| &**k == key),
+            slot => {
+                let i = usize::from(slot - 1);
+                let (k, _) = self.fields.get(i)?;
+                (**k == *key).then_some(i)
+            }
+        }
     }
+}
+
+/// A key's bucket among 64, from its length and its first and last bytes.
+fn bucket(key: &str) -> usize {
+    let bytes = key.as_bytes();
+    let (first, last) = (bytes.first().copied(), bytes.last().copied());
+    let mix = bytes.len()
+        ^ usize::from(first.unwrap_or(0)).wrapping_mul(5)
+        ^ usize::from(last.unwrap_or(0)).wrapping_mul(3);
+    mix % 64
 }
 
 /// [`parse_into_slots`] by serde_json alone, the reference reading: what settles every
@@ -684,11 +742,11 @@ mod slot_tests {
     fn fills_slots_with_wanted_parts_only() {
         let mut address = Want::Keys(Vec::new());
         address.add(&[Arc::from("city")]);
-        let fields = vec![
+        let fields = SlotTable::new(vec![
             (Arc::from("id"), Want::All),
             (Arc::from("address"), address),
             (Arc::from("missing"), Want::All),
-        ];
+        ]);
         let mut slots = Vec::new();
         parse_into_slots(
             r#"{"id": 1.50, "x": [1], "address": {"street": "S", "city": "Bonn", "zip": 5}}"#,
@@ -701,6 +759,38 @@ mod slot_tests {
         assert!(slots[2].is_none());
         assert!(parse_into_slots("{\"id\": ", &fields, &mut slots).is_err());
         assert!(parse_into_slots("[1]", &fields, &mut slots).is_err());
+    }
+
+    #[test]
+    fn a_kept_slot_vector_shows_nothing_of_the_previous_line() {
+        let mut address = Want::Keys(Vec::new());
+        address.add(&[Arc::from("city")]);
+        address.add(&[Arc::from("zip")]);
+        let table = SlotTable::new(vec![
+            (Arc::from("id"), Want::All),
+            (Arc::from("address"), address),
+        ]);
+        let shown = |slots: &[Option<Value>]| -> Vec<String> {
+            let show = |v: &Option<Value>| v.as_ref().map_or("-".into(), Value::to_json);
+            slots.iter().map(show).collect()
+        };
+        let mut slots = Vec::new();
+        let first = r#"{"id": 1, "address": {"city": "Bonn", "zip": "53111"}}"#;
+        parse_into_slots(first, &table, &mut slots).unwrap();
+        assert_eq!(shown(&slots), ["1", r#"{"city":"Bonn","zip":"53111"}"#]);
+        // the address object is lent to the next line: cleared, not merged
+        parse_into_slots(r#"{"address": {"zip": "1"}}"#, &table, &mut slots).unwrap();
+        assert_eq!(shown(&slots), ["-", r#"{"zip":"1"}"#]);
+        // an object someone still holds is left to them, not cleared under them
+        let held = slots[1].clone();
+        parse_into_slots(r#"{"address": {"city": "Köln"}}"#, &table, &mut slots).unwrap();
+        assert_eq!(shown(&slots), ["-", r#"{"city":"Köln"}"#]);
+        assert_eq!(held.unwrap().to_json(), r#"{"zip":"1"}"#);
+        // a kind other than an object takes the slot whole; a line without the field empties it
+        parse_into_slots(r#"{"address": 5, "id": 2}"#, &table, &mut slots).unwrap();
+        assert_eq!(shown(&slots), ["2", "5"]);
+        parse_into_slots(r#"{}"#, &table, &mut slots).unwrap();
+        assert_eq!(shown(&slots), ["-", "-"]);
     }
 }
 

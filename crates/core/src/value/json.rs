@@ -75,7 +75,7 @@ pub fn value_from_json(json: &serde_json::Value, path: &str) -> Result<Value, Js
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Bool(*b),
         serde_json::Value::Number(n) => Value::Number(decimal_from_json_number(n, path)?),
-        serde_json::Value::String(s) => Value::String(Arc::from(s.as_str())),
+        serde_json::Value::String(s) => Value::str(s),
         serde_json::Value::Array(items) => Value::array(
             items
                 .iter()

@@ -22,13 +22,19 @@ use rust_decimal::Decimal;
 
 pub use de::{
     parse_into_slots, parse_into_slots_exact, parse_record_fields, parse_record_fields_exact,
-    ValueSeed, Want,
+    SlotTable, ValueSeed, Want,
 };
 pub use json::{parse_record, serde_value, value_from_json, value_from_json_text, JsonError};
 pub use path::{index_of, FieldPath, Step};
 
 pub use schema::Schema;
 pub use typeset::TypeSet;
+
+/// The text of a string value: small-string optimized, immutable, O(1) to clone.
+pub type Text = smol_str::SmolStr;
+
+/// Builds a [`Text`] piece by piece, inline while it fits.
+pub type TextBuilder = smol_str::SmolStrBuilder;
 
 /// The fields of an object, in their original order (FxHash: keys are short field names,
 /// hashed on every field read, and records are not attacker-chosen hash tables).
@@ -44,8 +50,9 @@ pub enum Value {
     Bool(bool),
     /// An exact decimal number.
     Number(Decimal),
-    /// Text.
-    String(Arc<str>),
+    /// Text: up to 23 bytes held inline (no allocation), longer text shared by reference
+    /// count; cloning is O(1) either way.
+    String(Text),
     /// A calendar date without time.
     Date(NaiveDate),
     /// An instant with its UTC offset.
@@ -57,14 +64,14 @@ pub enum Value {
 }
 
 impl Value {
-    /// A string value.
+    /// A string value (inline, without allocating, up to [`Text::INLINE_CAP`] bytes).
     pub fn str(s: &str) -> Value {
-        Value::String(Arc::from(s))
+        Value::String(Text::new(s))
     }
 
     /// A string value from an owned string.
     pub fn string(s: String) -> Value {
-        Value::String(Arc::from(s))
+        Value::String(Text::from(s))
     }
 
     /// An array value.
@@ -133,15 +140,13 @@ impl Value {
     }
 
     /// Appends the text form (see [`Value::to_text`]) to `out`.
-    pub fn write_text(&self, out: &mut String) {
-        match self {
-            Value::Null => {}
-            Value::String(s) => out.push_str(s),
-            Value::Number(n) => {
-                let _ = write!(out, "{n}");
-            }
-            other => out.push_str(&other.to_text()),
-        }
+    pub fn write_text(&self, out: &mut impl std::fmt::Write) {
+        let _ = match self {
+            Value::Null => Ok(()),
+            Value::String(s) => out.write_str(s),
+            Value::Number(n) => write!(out, "{n}"),
+            other => out.write_str(&other.to_text()),
+        };
     }
 
     /// Compact JSON; numbers with their exact digits, dates as ISO 8601 strings.
@@ -263,4 +268,20 @@ pub fn write_json_string(s: &str, out: &mut String) {
 pub fn with_article(name: &str) -> String {
     let an = name.starts_with(['a', 'e', 'i', 'o', 'u']);
     format!("{} {name}", if an { "an" } else { "a" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_is_three_words_with_inline_text() {
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        let short = Value::str("twenty-three bytes, ok!");
+        let Value::String(text) = &short else {
+            unreachable!()
+        };
+        assert!(!text.is_heap_allocated());
+        assert!(matches!(Value::str(&"x".repeat(24)), Value::String(t) if t.is_heap_allocated()));
+    }
 }

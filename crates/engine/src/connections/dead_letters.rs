@@ -149,7 +149,7 @@ fn letter_record(letter: &Value, limits: &crate::limits::Limits) -> LineRecord {
         _ => 0,
     };
     let input = match letter.get_key("input") {
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::String(s)) => Some(std::sync::Arc::from(s.as_str())),
         _ => None,
     };
     let raw = match (
