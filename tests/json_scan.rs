@@ -255,3 +255,65 @@ fn values_nested_to_the_limit_read_as_the_exact_reader_reads_them() {
         }
     }
 }
+
+/// JSON number text: sign, integer part, fraction and exponent, each optional where JSON
+/// allows, with digit runs from 1 to 30 long (short ones take the reader's short path).
+fn json_number() -> impl Strategy<Value = String> {
+    let digits = |max: usize| proptest::string::string_regex(&format!("[0-9]{{1,{max}}}")).unwrap();
+    (
+        any::<bool>(),
+        prop_oneof![Just("0".to_string()), "[1-9][0-9]{0,29}"],
+        proptest::option::of(digits(30)),
+        proptest::option::of(("[eE][+-]?", digits(3))),
+    )
+        .prop_map(|(neg, int, fraction, exponent)| {
+            let mut text = String::from(if neg { "-" } else { "" });
+            text.push_str(&int);
+            if let Some(f) = fraction {
+                text.push('.');
+                text.push_str(&f);
+            }
+            if let Some((e, d)) = exponent {
+                text.push_str(&e);
+                text.push_str(&d);
+            }
+            text
+        })
+}
+
+#[test]
+fn record_numbers_have_rust_decimals_exact_value_and_scale() {
+    let table = SlotTable::new(vec![(Arc::from("n"), Want::All)]);
+    let mut runner = TestRunner::new(Config::with_cases(cases()));
+    runner
+        .run(&json_number(), |text| {
+            let (neg, digits) = match text.strip_prefix('-') {
+                Some(d) => (true, d),
+                None => (false, text.as_str()),
+            };
+            let exact = if digits.contains(['e', 'E']) {
+                rust_decimal::Decimal::from_scientific(digits).ok()
+            } else {
+                rust_decimal::Decimal::from_str_exact(digits).ok()
+            }
+            .map(|d| if neg { -d } else { d });
+            let line = format!(r#"{{"n": {text}}}"#);
+            let mut slots = Vec::new();
+            let in_slot = parse_into_slots(&line, &table, &mut slots).ok();
+            let in_slot = in_slot.and_then(|()| slots.first().cloned().flatten());
+            let whole = sluice::value::parse_record(&line).ok();
+            let whole = whole.as_ref().and_then(|r| r.get_key("n")).cloned();
+            for read in [in_slot, whole] {
+                match (read, exact) {
+                    (Some(Value::Number(got)), Some(want)) => {
+                        prop_assert_eq!(got.to_string(), want.to_string(), "{}", text);
+                        prop_assert_eq!(got.is_sign_negative(), want.is_sign_negative());
+                    }
+                    (None, None) => {}
+                    (got, want) => prop_assert!(false, "{text}: read {got:?}, want {want:?}"),
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}

@@ -11,6 +11,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use rust_decimal::Decimal;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::{Map, Value};
@@ -100,13 +101,42 @@ fn decimal<E: serde::de::Error>(text: &str) -> Result<Value, E> {
         Some(d) => (true, d),
         None => (false, text),
     };
-    parse_decimal_literal(digits)
+    short_decimal(digits)
+        .or_else(|| parse_decimal_literal(digits))
         .map(|d| Value::Number(if neg { -d } else { d }))
         .ok_or_else(|| {
             E::custom(format!(
                 "number {text} is {OUT_OF_RANGE} (28 significant digits)"
             ))
         })
+}
+
+/// Digits with an optional fraction, 18 digits at most (`12.50`: the numbers records
+/// mostly hold), straight to their `Decimal` — the same value and scale as
+/// `Decimal::from_str_exact` gives — without its general parse; `None` for any other text.
+fn short_decimal(digits: &str) -> Option<Decimal> {
+    let bytes = digits.as_bytes();
+    let (first, last) = (bytes.first()?, bytes.last()?);
+    if bytes.len() > 19 || !first.is_ascii_digit() || !last.is_ascii_digit() {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut scale = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => mantissa = mantissa * 10 + u64::from(b - b'0'),
+            b'.' if scale == 0 => scale = bytes.len() - i - 1,
+            _ => return None,
+        }
+    }
+    // 19 bytes hold 18 digits when one is the point: a 19-digit integer may overflow
+    if scale == 0 && bytes.len() > 18 {
+        return None;
+    }
+    Some(Decimal::from_i128_with_scale(
+        i128::from(mantissa),
+        scale as u32,
+    ))
 }
 
 fn too_deep<E: serde::de::Error>() -> E {
