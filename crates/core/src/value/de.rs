@@ -673,11 +673,12 @@ impl SlotTable {
     pub fn new(fields: Vec<(Arc<str>, Want)>) -> Self {
         let mut buckets = [0u8; 64];
         for (i, (key, _)) in fields.iter().enumerate() {
-            let b = &mut buckets[bucket(key)];
-            *b = match (*b, u8::try_from(i + 1)) {
-                (0, Ok(slot)) if slot != SHARED => slot,
-                _ => SHARED,
-            };
+            if let Some(b) = buckets.get_mut(bucket(key)) {
+                *b = match (*b, u8::try_from(i + 1)) {
+                    (0, Ok(slot)) if slot != SHARED => slot,
+                    _ => SHARED,
+                };
+            }
         }
         SlotTable { fields, buckets }
     }
@@ -690,7 +691,7 @@ impl SlotTable {
     /// The slot of top-level key `key`, if a field is read from it: most unwanted keys of
     /// a record are passed over by their bucket alone, without a comparison.
     fn slot_of(&self, key: &str) -> Option<usize> {
-        match self.buckets[bucket(key)] {
+        match self.buckets.get(bucket(key)).copied().unwrap_or(SHARED) {
             0 => None,
             SHARED => self.fields.iter().position(|(k, _)| &**k == key),
             slot => {
