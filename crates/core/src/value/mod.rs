@@ -11,6 +11,7 @@ mod path;
 mod plain;
 mod scan;
 pub mod schema;
+mod slots;
 mod typeset;
 
 use std::fmt::Write as _;
@@ -20,12 +21,10 @@ use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat};
 use indexmap::IndexMap;
 use rust_decimal::Decimal;
 
-pub use de::{
-    parse_into_slots, parse_into_slots_exact, parse_record_fields, parse_record_fields_exact,
-    SlotTable, ValueSeed, Want,
-};
+pub use de::{parse_record_fields, parse_record_fields_exact, ValueSeed, Want};
 pub use json::{parse_record, serde_value, value_from_json, value_from_json_text, JsonError};
 pub use path::{index_of, FieldPath, Step};
+pub use slots::{parse_into_slots, parse_into_slots_exact, SlotTable};
 
 pub use schema::Schema;
 pub use typeset::TypeSet;
