@@ -5,7 +5,10 @@
 //! (settable with `--now`). Local times that do not exist (a DST gap) move forward by the
 //! length of the gap; local times that occur twice (a DST overlap) take the earlier instant.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 use chrono::format::{Item, StrftimeItems};
 use chrono::{
@@ -383,14 +386,21 @@ fn datetime(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     Ok(Value::DateTime(localize(day.and_time(time), tz)))
 }
 
+/// `text` read by strftime pattern `format` as `DateTime::parse_from_str` reads it, else
+/// as `NaiveDateTime::parse_from_str` (in `tz`), else as `NaiveDate::parse_from_str`:
+/// the three parse the text the same way and differ only in what they make of the parts,
+/// so it is parsed once, by the pattern compiled once.
 fn parse_with_format(text: &str, format: &str, tz: Tz) -> Option<When> {
-    if let Ok(dt) = DateTime::parse_from_str(text, format) {
+    let pattern = date_pattern(format);
+    let mut parsed = chrono::format::Parsed::new();
+    chrono::format::parse(&mut parsed, text, pattern.strftime.as_deref()?.iter()).ok()?;
+    if let Ok(dt) = parsed.to_datetime() {
         return Some(When::DateTime(dt));
     }
-    if let Ok(n) = NaiveDateTime::parse_from_str(text, format) {
+    if let Ok(n) = parsed.to_naive_datetime_with_offset(0) {
         return Some(When::DateTime(localize(n, tz)));
     }
-    NaiveDate::parse_from_str(text, format).ok().map(When::Date)
+    parsed.to_naive_date().ok().map(When::Date)
 }
 
 fn parsedate(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
@@ -422,6 +432,41 @@ fn parsedate(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
     })
 }
 
+/// A date pattern compiled: its strftime items (`None` when it is not a valid strftime
+/// pattern), and, for a pattern without `%`, its reading as an Excel-style pattern, which
+/// `formatdate` and `text` use instead.
+struct DatePattern {
+    strftime: Option<Vec<Item<'static>>>,
+    excel: Option<Result<super::excel_format::DatePattern, super::excel_format::PatternError>>,
+}
+
+/// How many compiled date patterns each thread keeps.
+const DATE_PATTERN_CACHE_SIZE: usize = 64;
+
+thread_local! {
+    static DATE_PATTERNS: RefCell<HashMap<String, Rc<DatePattern>>> = RefCell::new(HashMap::new());
+}
+
+/// `format` compiled, from a per-thread cache: a pattern (in practice the literal of a
+/// formula) is read once, not per record.
+fn date_pattern(format: &str) -> Rc<DatePattern> {
+    if let Some(p) = DATE_PATTERNS.with(|c| c.borrow().get(format).cloned()) {
+        return p;
+    }
+    let compiled = Rc::new(DatePattern {
+        strftime: StrftimeItems::new(format).parse_to_owned().ok(),
+        excel: (!format.contains('%')).then(|| super::excel_format::DatePattern::parse(format)),
+    });
+    DATE_PATTERNS.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= DATE_PATTERN_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(format.to_string(), Rc::clone(&compiled));
+    });
+    compiled
+}
+
 /// Formats a date or datetime value by a strftime pattern, a datetime in `tz` when given.
 pub fn format_value(
     value: &Value,
@@ -430,23 +475,28 @@ pub fn format_value(
     ctx: &Ctx,
     func: &str,
 ) -> Result<String, EvalError> {
-    if !format.contains('%') {
-        let local = match (value, tz) {
-            (Value::Date(d), _) => d.and_time(chrono::NaiveTime::MIN),
-            (Value::DateTime(dt), Some(tz)) => dt.with_timezone(&tz).naive_local(),
-            (Value::DateTime(dt), None) => dt.naive_local(),
-            (other, _) => return Ok(other.to_text()),
-        };
-        return super::excel_format::format_date(local, format)
-            .map_err(|why| EvalError::invalid_argument(format!("{func}: {why}")));
-    }
-    let items: Vec<Item> = StrftimeItems::new(format).collect();
+    let pattern = date_pattern(format);
+    let items = match &pattern.excel {
+        Some(pattern) => {
+            let local = match (value, tz) {
+                (Value::Date(d), _) => d.and_time(chrono::NaiveTime::MIN),
+                (Value::DateTime(dt), Some(tz)) => dt.with_timezone(&tz).naive_local(),
+                (Value::DateTime(dt), None) => dt.naive_local(),
+                (other, _) => return Ok(other.to_text()),
+            };
+            return match pattern {
+                Ok(pattern) => Ok(pattern.format(local)),
+                Err(why) => Err(EvalError::invalid_argument(format!("{func}: {why}"))),
+            };
+        }
+        None => pattern.strftime.as_deref(),
+    };
     let shown = super::args::excerpt(format);
-    if items.iter().any(|i| matches!(i, Item::Error)) {
+    let Some(items) = items else {
         return Err(EvalError::invalid_argument(format!(
             "'{shown}' is not a valid strftime format"
         )));
-    }
+    };
     let limit = ctx.limits.max_string_bytes;
     let mut out = Bounded {
         text: String::new(),
@@ -689,4 +739,62 @@ fn fromunixtime(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     DateTime::<Utc>::from_timestamp(whole, u32::try_from(nanos).unwrap_or(0))
         .map(|dt| Value::DateTime(dt.fixed_offset()))
         .ok_or_else(|| out_of_range("fromunixtime"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// What `parsedate` made of a text and a format before patterns were compiled once:
+    /// chrono's three parsers, each reading the format again.
+    fn three_parsers(text: &str, format: &str, tz: Tz) -> Option<When> {
+        if let Ok(dt) = DateTime::parse_from_str(text, format) {
+            return Some(When::DateTime(dt));
+        }
+        if let Ok(n) = NaiveDateTime::parse_from_str(text, format) {
+            return Some(When::DateTime(localize(n, tz)));
+        }
+        NaiveDate::parse_from_str(text, format).ok().map(When::Date)
+    }
+
+    #[test]
+    fn a_compiled_parse_pattern_reads_as_chronos_own_parsers() {
+        let formats = [
+            "%Y-%m-%d",
+            "%d.%m.%Y",
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%dT%H:%M:%S%z",
+            "%Y-%m-%dT%H:%M:%S%.f%:z",
+            "%d/%m/%Y %H:%M",
+            "%Y%m%d",
+            "%Q",
+            "yyyy-mm-dd",
+            "%Y-%m-%d literal",
+        ];
+        let texts = [
+            "2024-05-01",
+            "01.05.2024",
+            "2024-05-01 10:30:00",
+            "2024-05-01T10:30:00+0200",
+            "2024-05-01T10:30:00.250+02:00",
+            "01/05/2024 10:30",
+            "20240501",
+            "2024-02-30",
+            "yyyy-mm-dd",
+            "2024-05-01 literal",
+            "",
+        ];
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        for format in formats {
+            for text in texts {
+                // twice: the second reading is served by the compiled pattern
+                for _ in 0..2 {
+                    let got = parse_with_format(text, format, tz).map(When::into_value);
+                    let want = three_parsers(text, format, tz).map(When::into_value);
+                    assert_eq!(got, want, "{text:?} by {format:?}");
+                }
+            }
+        }
+    }
 }

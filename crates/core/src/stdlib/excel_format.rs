@@ -580,14 +580,34 @@ fn date_tokens(pattern: &str) -> Result<Vec<Tok>, PatternError> {
     Ok(toks)
 }
 
-/// A date-time (local wall time) by a date pattern.
-pub fn format_date(t: NaiveDateTime, pattern: &str) -> Result<String, PatternError> {
-    let toks = date_tokens(pattern)?;
-    let twelve = toks
-        .iter()
-        .any(|t| matches!(t, Tok::Date(s) if s == "ampm" || s == "ap"));
+/// A date pattern read once (`formatdate` keeps it for later records): its elements, and
+/// whether hours are shown on a twelve-hour clock.
+#[derive(Debug)]
+pub struct DatePattern {
+    toks: Vec<Tok>,
+    twelve: bool,
+}
+
+impl DatePattern {
+    /// Reads a date pattern (`dd.mm.yyyy`, `h:mm AM/PM`).
+    pub fn parse(pattern: &str) -> Result<DatePattern, PatternError> {
+        let toks = date_tokens(pattern)?;
+        let twelve = toks
+            .iter()
+            .any(|t| matches!(t, Tok::Date(s) if s == "ampm" || s == "ap"));
+        Ok(DatePattern { toks, twelve })
+    }
+
+    /// A date-time (local wall time) by this pattern.
+    pub fn format(&self, t: NaiveDateTime) -> String {
+        format_date_tokens(t, &self.toks, self.twelve)
+    }
+}
+
+/// A date-time by the elements of a date pattern, `twelve`-hour clock or not.
+fn format_date_tokens(t: NaiveDateTime, toks: &[Tok], twelve: bool) -> String {
     let mut out = String::new();
-    for tok in &toks {
+    for tok in toks {
         match tok {
             Tok::Lit(s) => out.push_str(s),
             Tok::Fraction(n) => {
@@ -649,7 +669,7 @@ pub fn format_date(t: NaiveDateTime, pattern: &str) -> Result<String, PatternErr
             _ => {}
         }
     }
-    Ok(out)
+    out
 }
 
 const MONTHS: [&str; 12] = [
@@ -757,7 +777,7 @@ mod tests {
             ("m", "3"),
             ("mm:ss", "07:09"),
         ] {
-            assert_eq!(format_date(t, p).unwrap(), want, "{p}");
+            assert_eq!(DatePattern::parse(p).unwrap().format(t), want, "{p}");
         }
     }
 }
