@@ -5,6 +5,7 @@
 
 mod fold;
 mod ops;
+pub mod quotient;
 
 pub use fold::fold;
 pub use ops::{binary, compare_values, decimal_op, ordering};
