@@ -600,8 +600,9 @@ fn a_failing_native_step_is_redone_for_that_node_not_the_formula() {
 
 /// A division by a constant whose quotients terminate (2^x·5^y, any places, either sign) is
 /// computed natively; every dividend of a grid (signs, scales, zero, 19 digits) gives the
-/// interpreter's value, digit for digit and scale for scale, and so do the divisors the JIT
-/// leaves to the interpreter (quotients that do not terminate, zero).
+/// interpreter's value, digit for digit and scale for scale, and so do the divisors whose
+/// quotients do not terminate (a root divided in integer arithmetic) and zero (evaluated
+/// whole for the interpreter's error).
 #[test]
 fn exact_division_matches_the_interpreter_digit_for_digit() {
     let options = CompileOptions {
@@ -631,7 +632,7 @@ fn exact_division_matches_the_interpreter_digit_for_digit() {
         "0.04", "-8", "-0.125", "1024", "3125", "0.00001", "2.50", "1000", "0.1",
     ];
     let not_terminating = ["3", "6", "7", "12", "1.5", "0"];
-    for (divisors, native) in [(&terminating[..], 1), (&not_terminating[..], 0)] {
+    for (divisors, native) in [(&terminating[..], 1), (&not_terminating[..], 1)] {
         for b in divisors {
             let text = format!("$a / {b}");
             let transform = single_mapping(&text, &options);
@@ -831,4 +832,45 @@ fn eager_text_calls_are_called_directly_and_keep_errors_and_step_limits() {
         assert_eq!(outcomes[0], outcomes[1], "steps={steps}");
         assert_eq!(outcomes[0].is_ok(), steps >= 5, "steps={steps}");
     }
+}
+
+/// A mapping that is a division whose quotient may not fit the unboxed form (`price /
+/// qty`) is native: compiled code divides in integer arithmetic and writes the quotient,
+/// digit for digit the interpreter's. Nulls give null; a division by zero, an overflow and
+/// operands that are not numbers are evaluated whole by the interpreter, for its error.
+#[test]
+fn a_division_root_is_native_and_gives_the_interpreters_quotient() {
+    let options = CompileOptions::default();
+    let exact = [
+        r#"{"a": 971.97, "b": 18}"#,
+        r#"{"a": 1, "b": 3}"#,
+        r#"{"a": -2, "b": 3.0}"#,
+        r#"{"a": 0, "b": 7}"#,
+        r#"{"a": 1.50, "b": 1.5}"#,
+        r#"{"a": 7, "b": 0.0000000000000000000000000007}"#,
+        r#"{"a": 1, "b": 4294967311}"#,
+        r#"{"a": null, "b": 3}"#,
+        r#"{"a": 3, "b": null}"#,
+    ];
+    for text in ["data('a') / data('b')", "data('a') / 3"] {
+        let whole = compiled_like_the_interpreter(text, &options, &exact, 1);
+        assert_eq!(whole, 0, "{text}: no record of these is evaluated whole");
+    }
+    // 7 / 7e-28 rounded is 10^28, past what an unboxed number holds: evaluated whole
+    let rounded = "round(data('a') / data('b'), 2)";
+    assert_eq!(
+        compiled_like_the_interpreter(rounded, &options, &exact, 1),
+        1
+    );
+    let failing = [
+        r#"{"a": 5, "b": 0}"#,
+        r#"{"a": "x", "b": 2}"#,
+        r#"{"a": 123456789012345678901234567, "b": 7}"#,
+        r#"{"a": 9223372036854775807, "b": 0.0000000000000000000000000001}"#,
+    ];
+    let whole = compiled_like_the_interpreter("data('a') / data('b')", &options, &failing, 1);
+    assert!(
+        whole >= 2,
+        "{whole}: the zero divisor and the overflow went to the interpreter"
+    );
 }

@@ -56,6 +56,7 @@ enum Helper {
     DecRound,
     DecDivRound,
     DecDivMulRound,
+    DivRoot,
     DecMod,
     BoxNum,
     BoxBool,
@@ -78,7 +79,7 @@ enum Helper {
 
 impl Helper {
     /// Every helper, in declaration order (`helper as usize` is its index).
-    const ALL: [Helper; 26] = [
+    const ALL: [Helper; 27] = [
         Helper::FieldNum,
         Helper::InterpNum,
         Helper::InterpBool,
@@ -87,6 +88,7 @@ impl Helper {
         Helper::DecRound,
         Helper::DecDivRound,
         Helper::DecDivMulRound,
+        Helper::DivRoot,
         Helper::DecMod,
         Helper::BoxNum,
         Helper::BoxBool,
@@ -128,6 +130,7 @@ impl Helper {
                 9,
                 false,
             ),
+            Helper::DivRoot => ("div_root", helpers::div_root as *const u8, 5, true),
             Helper::DecMod => ("dec_mod", helpers::dec_mod as *const u8, 5, false),
             Helper::BoxNum => ("box_num", helpers::box_num as *const u8, 4, true),
             Helper::BoxBool => ("box_bool", helpers::box_bool as *const u8, 2, false),
@@ -1037,10 +1040,12 @@ impl<'b, 'f> Gen<'b, 'f> {
             NodeKind::Call(..) => Interpreter::calls_only(n),
             _ => None,
         };
+        let quotient = Self::quotient_root(n);
         if (numeric && Self::num_native(n))
             || (boolean && Self::bool_native(n))
             || passed_on
             || text_of_number.is_some()
+            || quotient.is_some()
         {
             self.native_roots += 1;
         } else {
@@ -1094,6 +1099,8 @@ impl<'b, 'f> Gen<'b, 'f> {
             self.call(Helper::OutConst, &[at, out]);
             self.b.ins().jump(done, &[zero.into()]);
             self.fall_back(fallback, n, out, done);
+        } else if let Some((a, b)) = quotient {
+            self.divide_into(n, (a, b), out, done);
         } else if let Some(nodes) = direct_calls {
             let node = self.iconst(ptr(n));
             let nodes = self.iconst(i64::try_from(nodes).unwrap_or(i64::MAX));
@@ -1106,6 +1113,62 @@ impl<'b, 'f> Gen<'b, 'f> {
         }
         self.enter(done);
         self.param0(done)
+    }
+
+    /// A root `a / b` of two numbers compiled natively whose quotient may not fit the
+    /// unboxed form (a divisor that is not a power of 2 and 5): its operands.
+    fn quotient_root(n: &Node) -> Option<(&Node, &Node)> {
+        match &n.kind {
+            NodeKind::Binary(BinaryOp::Div, a, b)
+                if n.ty.non_null() == TypeSet::NUMBER
+                    && !Self::num_native(n)
+                    && Self::num_native(a)
+                    && Self::num_native(b) =>
+            {
+                Some((a, b))
+            }
+            _ => None,
+        }
+    }
+
+    /// Writes the quotient of root `n` = `a / b` to `out` with [`helpers::div_root`]
+    /// (integer arithmetic, the interpreter's result), then jumps to `done` with its code.
+    /// An operand that is null makes it null, one that failed fails it; a bail, a division
+    /// by zero or an overflow evaluates `n` whole with the interpreter.
+    fn divide_into(
+        &mut self,
+        n: &Node,
+        (a, b): (&Node, &Node),
+        out: Cv,
+        done: cranelift_codegen::ir::Block,
+    ) {
+        let zero = self.iconst(0);
+        let (sa, ma, xa) = self.num(a);
+        let (sb, mb, xb) = self.num(b);
+        let fallback = self.b.create_block();
+        let not_failed = self.b.create_block();
+        let null = self.b.create_block();
+        let (both, st) = self.unless_both_numbers(sa, sb);
+        let failed = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_ERR);
+        let one = self.iconst(1);
+        self.b
+            .ins()
+            .brif(failed, done, &[one.into()], not_failed, &[]);
+        self.enter(not_failed);
+        let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_BAIL);
+        self.b.ins().brif(is_bail, fallback, &[], null, &[]);
+        self.enter(null);
+        self.call(Helper::BoxNum, &[st, zero, zero, out]);
+        self.b.ins().jump(done, &[zero.into()]);
+        self.enter(both);
+        let r = self
+            .call(Helper::DivRoot, &[ma, xa, mb, xb, out])
+            .unwrap_or(zero);
+        let divided = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+        self.b
+            .ins()
+            .brif(divided, done, &[zero.into()], fallback, &[]);
+        self.fall_back(fallback, n, out, done);
     }
 
     /// In `fallback`, where a native root's value could not be had natively: counts that,

@@ -213,9 +213,7 @@ pub extern "C" fn dec_div_round(
     o: &mut NumOut,
 ) {
     *o = num_out(
-        join(am, a_s)
-            .zip(join(bm, bs))
-            .and_then(|(a, b)| crate::interp::decimal_op(crate::syntax::BinaryOp::Div, a, b).ok())
+        quotient(am, a_s, bm, bs)
             .zip(strategy(mode))
             .and_then(|(q, st)| crate::stdlib::numbers::round_with(q, digits, st).ok()),
     );
@@ -236,11 +234,9 @@ pub extern "C" fn dec_div_mul_round(
     mode: i64,
     o: &mut NumOut,
 ) {
-    use crate::syntax::BinaryOp::{Div, Mul};
+    use crate::syntax::BinaryOp::Mul;
     *o = num_out(
-        join(am, a_s)
-            .zip(join(bm, bs))
-            .and_then(|(a, b)| crate::interp::decimal_op(Div, a, b).ok())
+        quotient(am, a_s, bm, bs)
             .zip(join(km, ks))
             .and_then(|(q, k)| crate::interp::decimal_op(Mul, q, k).ok())
             .zip(strategy(mode))
@@ -300,6 +296,27 @@ pub const ROUND_MODES: [(&str, RoundingStrategy); 6] = [
     ("floor", RoundingStrategy::ToNegativeInfinity),
     ("ceiling", RoundingStrategy::ToPositiveInfinity),
 ];
+
+/// `a / b` as the interpreter computes it (rust_decimal's quotient, normalized), by
+/// [`crate::interp::quotient::quotient`] in integer arithmetic; `None` for a division by
+/// zero, an overflow or a scale out of range.
+fn quotient(am: i64, a_s: i64, bm: i64, bs: i64) -> Option<Decimal> {
+    let (a_s, bs) = (u32::try_from(a_s).ok()?, u32::try_from(bs).ok()?);
+    crate::interp::quotient::quotient(am, a_s, bm, bs)
+}
+
+/// A mapping whose formula is a division `a / b` of two unboxed numbers: the quotient
+/// written to its output value; 0 on success, 1 when the interpreter must evaluate it (a
+/// division by zero, an overflow), which then also gives the error.
+pub extern "C" fn div_root(am: i64, a_s: i64, bm: i64, bs: i64, o: &mut Value) -> i64 {
+    match quotient(am, a_s, bm, bs) {
+        Some(q) => {
+            *o = Value::Number(q);
+            0
+        }
+        None => 1,
+    }
+}
 
 /// Writes a number (or null) to an output value; 0 on success, 1 when it cannot be formed.
 pub extern "C" fn box_num(status: i64, m: i64, s: i64, o: &mut Value) -> i64 {
