@@ -156,6 +156,7 @@ fn message_of(e: &serde_json::Error) -> String {
 /// A value as raw JSON text: what `want` asks for of it, `depth` more levels allowed.
 /// `previous`, the value this one replaces, lends its object when it is one nothing else
 /// holds.
+#[inline]
 pub(super) fn parse_raw<E: serde::de::Error>(
     text: &str,
     want: &Want,
