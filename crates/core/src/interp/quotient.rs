@@ -93,10 +93,28 @@ pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal>
             break;
         }
     }
+    // normalized, as Decimal::normalize does it: trailing zeros off the places (the
+    // quotient is not zero, so there is no negative zero to make positive)
+    while scale > 0 && last_digit(q) == 0 {
+        q /= 10;
+        scale -= 1;
+    }
     let negative = (am < 0) != (bm < 0);
     let parts = |shift: u32| (q >> shift) as u32;
     let scale = u32::try_from(scale).ok()?;
-    Some(Decimal::from_parts(parts(0), parts(32), parts(64), negative, scale).normalize())
+    Some(Decimal::from_parts(
+        parts(0),
+        parts(32),
+        parts(64),
+        negative,
+        scale,
+    ))
+}
+
+/// `q % 10` in 64-bit steps (2^64 ends in a 6): a u128 remainder is a library call.
+fn last_digit(q: u128) -> u64 {
+    let (high, low) = ((q >> 64) as u64, q as u64);
+    ((high % 10) * 6 + low % 10) % 10
 }
 
 /// The largest power of ten up to 9 by which `q` can be scaled within 96 bits.
