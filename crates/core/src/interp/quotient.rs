@@ -15,8 +15,9 @@ use rust_decimal::Decimal;
 /// 2^96: where a decimal's mantissa ends.
 const MANTISSA_END: u128 = 1 << 96;
 
-/// `10^x` for x in 0..=9.
-const POWERS: [u64; 10] = [
+/// `10^x` for x in 0..=18: the powers of ten an `i64` holds (the JIT rescales and rounds
+/// unboxed mantissas with them too).
+pub static POWERS_OF_TEN: [u64; 19] = [
     1,
     10,
     100,
@@ -27,7 +28,20 @@ const POWERS: [u64; 10] = [
     10_000_000,
     100_000_000,
     1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+    10_000_000_000_000_000,
+    100_000_000_000_000_000,
+    1_000_000_000_000_000_000,
 ];
+
+/// The largest power of ten a division step takes: 10^9 (a remainder below 2^32 times it
+/// stays within 64 bits).
+const MAX_STEP: usize = 9;
 
 /// The largest scale of a decimal.
 const MAX_SCALE: i32 = 28;
@@ -53,7 +67,7 @@ pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal>
     let mut scale = a_scale as i32 - b_scale as i32;
     while remainder != 0 || scale < 0 {
         let power = if remainder == 0 {
-            (-scale).min(9) as usize
+            (-scale).min(MAX_STEP as i32) as usize
         } else {
             let power = if scale == MAX_SCALE {
                 0
@@ -61,7 +75,7 @@ pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal>
                 let fits = fitting_power(q);
                 // rust_decimal takes a full 10^9 without asking whether it reaches a
                 // scale of zero; only a smaller power that cannot is an overflow
-                if fits < 9 && fits as i32 + scale < 0 {
+                if fits < MAX_STEP && fits as i32 + scale < 0 {
                     return None;
                 }
                 fits.min((MAX_SCALE - scale) as usize)
@@ -79,7 +93,7 @@ pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal>
             }
             power
         };
-        let ten_power = *POWERS.get(power)?;
+        let ten_power = *POWERS_OF_TEN.get(power)?;
         q *= u128::from(ten_power);
         if q >= MANTISSA_END {
             return None;
@@ -119,8 +133,9 @@ fn last_digit(q: u128) -> u64 {
 
 /// The largest power of ten up to 9 by which `q` can be scaled within 96 bits.
 fn fitting_power(q: u128) -> usize {
-    POWERS
+    POWERS_OF_TEN
         .iter()
+        .take(MAX_STEP + 1)
         .rposition(|&p| q * u128::from(p) < MANTISSA_END)
         .unwrap_or(0)
 }

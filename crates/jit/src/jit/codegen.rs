@@ -1059,17 +1059,7 @@ impl<'b, 'f> Gen<'b, 'f> {
         if let Some(x) = number {
             let (st, m, s) = self.num(x);
             let fallback = self.b.create_block();
-            let boxed = self.b.create_block();
-            let not_failed = self.b.create_block();
-            let failed = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_ERR);
-            let one = self.iconst(1);
-            self.b
-                .ins()
-                .brif(failed, done, &[one.into()], not_failed, &[]);
-            self.enter(not_failed);
-            let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_BAIL);
-            self.b.ins().brif(is_bail, fallback, &[], boxed, &[]);
-            self.enter(boxed);
+            self.past_failure(st, done, fallback);
             let writer = match text_of_number {
                 Some(_) => Helper::OutTextNum,
                 None => Helper::BoxNum,
@@ -1115,6 +1105,28 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.param0(done)
     }
 
+    /// Branches on a root's number status `st`: an error ends the mapping (to `done` with
+    /// 1, the error kept in the context), a bail goes to `fallback`; a number or null
+    /// continues in a new block.
+    fn past_failure(
+        &mut self,
+        st: Cv,
+        done: cranelift_codegen::ir::Block,
+        fallback: cranelift_codegen::ir::Block,
+    ) {
+        let not_failed = self.b.create_block();
+        let rest = self.b.create_block();
+        let failed = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_ERR);
+        let one = self.iconst(1);
+        self.b
+            .ins()
+            .brif(failed, done, &[one.into()], not_failed, &[]);
+        self.enter(not_failed);
+        let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_BAIL);
+        self.b.ins().brif(is_bail, fallback, &[], rest, &[]);
+        self.enter(rest);
+    }
+
     /// A root `a / b` of two numbers compiled natively whose quotient may not fit the
     /// unboxed form (a divisor that is not a power of 2 and 5): its operands.
     fn quotient_root(n: &Node) -> Option<(&Node, &Node)> {
@@ -1146,18 +1158,9 @@ impl<'b, 'f> Gen<'b, 'f> {
         let (sa, ma, xa) = self.num(a);
         let (sb, mb, xb) = self.num(b);
         let fallback = self.b.create_block();
-        let not_failed = self.b.create_block();
-        let null = self.b.create_block();
         let (both, st) = self.unless_both_numbers(sa, sb);
-        let failed = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_ERR);
-        let one = self.iconst(1);
-        self.b
-            .ins()
-            .brif(failed, done, &[one.into()], not_failed, &[]);
-        self.enter(not_failed);
-        let is_bail = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_BAIL);
-        self.b.ins().brif(is_bail, fallback, &[], null, &[]);
-        self.enter(null);
+        // not both numbers: st is an error, a bail or null
+        self.past_failure(st, done, fallback);
         self.call(Helper::BoxNum, &[st, zero, zero, out]);
         self.b.ins().jump(done, &[zero.into()]);
         self.enter(both);

@@ -265,27 +265,7 @@ pub extern "C" fn dec_round(m: i64, s: i64, digits: i64, mode: i64, o: &mut NumO
 
 /// 10^k for k in 0..=18, the powers an i64 holds: the generated code rescales mantissas
 /// and rounds with them.
-pub static POW10: [i64; 19] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-    10_000_000_000,
-    100_000_000_000,
-    1_000_000_000_000,
-    10_000_000_000_000,
-    100_000_000_000_000,
-    1_000_000_000_000_000,
-    10_000_000_000_000_000,
-    100_000_000_000_000_000,
-    1_000_000_000_000_000_000,
-];
+pub static POW10: &[u64; 19] = &crate::interp::quotient::POWERS_OF_TEN;
 
 /// The rounding modes by index, as `round()` names them.
 pub const ROUND_MODES: [(&str, RoundingStrategy); 6] = [

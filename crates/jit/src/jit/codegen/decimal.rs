@@ -454,7 +454,7 @@ pub(super) fn terminating_divisor(n: &Node) -> Option<Divisor> {
         fives += 1;
     }
     let k = twos.max(fives);
-    let power = *helpers::POW10.get(k)?;
+    let power = i64::try_from(*helpers::POW10.get(k)?).ok()?;
     (rest == 1).then(|| Divisor {
         factor: power / mantissa,
         shift: i64::try_from(k).unwrap_or(0) - i64::from(d.scale()),
