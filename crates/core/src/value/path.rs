@@ -39,6 +39,7 @@ impl FieldPath {
 
     /// Reads the field from the slots the executor parsed, or from `record` when this
     /// path is not bound to slots.
+    #[inline(always)]
     pub fn read_from(&self, record: &Value, slots: Option<&[Option<Value>]>) -> Value {
         self.read_ref(record, slots).cloned().unwrap_or(Value::Null)
     }
