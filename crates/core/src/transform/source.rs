@@ -7,6 +7,31 @@ use std::sync::Arc;
 
 use crate::value::{parse_into_slots, parse_record_fields, SlotTable, Value};
 
+/// `BufRead::read_until(b'\n', out)`, the line break found with the memchr crate's
+/// vectorized search (the standard library's scalar one cost ~1.2 instructions per byte of
+/// input, a quarter of what parsing a record costs). Every NDJSON reader cuts its lines
+/// with it: the run's reader thread and [`NdjsonSource`].
+pub fn read_line(reader: &mut impl BufRead, out: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut read = 0;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let (found, used) = match memchr::memchr(b'\n', available) {
+            Some(i) => (true, i + 1),
+            None => (false, available.len()),
+        };
+        out.extend_from_slice(available.get(..used).unwrap_or(available));
+        reader.consume(used);
+        read += used;
+        if found || used == 0 {
+            return Ok(read);
+        }
+    }
+}
+
 /// The raw form of an input record, as the dead letters keep it.
 #[derive(Debug, Clone)]
 pub enum Raw {
@@ -204,7 +229,7 @@ impl<R: BufRead> NdjsonSource<R> {
     pub fn next_line(&mut self) -> Option<std::io::Result<InputRecord>> {
         loop {
             self.buf.clear();
-            let n = match self.reader.read_until(b'\n', &mut self.buf) {
+            let n = match read_line(&mut self.reader, &mut self.buf) {
                 Ok(0) => return None,
                 Ok(n) => n,
                 Err(e) => return Some(Err(e)),
@@ -305,5 +330,31 @@ impl Iterator for ValueSource {
             raw: Some(raw),
             origin,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::io::BufReader;
+
+    #[test]
+    fn read_line_cuts_as_read_until_across_buffer_refills() {
+        let input =
+            b"{\"a\": 1}\r\n\n{\"b\": \"a line longer than the buffer\"}\nlast without break";
+        for capacity in [1, 2, 3, 7, 64] {
+            let mut ours = BufReader::with_capacity(capacity, &input[..]);
+            let mut std = BufReader::with_capacity(capacity, &input[..]);
+            loop {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                let n = read_line(&mut ours, &mut a).unwrap();
+                assert_eq!(n, std.read_until(b'\n', &mut b).unwrap(), "{capacity}");
+                assert_eq!(a, b, "{capacity}");
+                if n == 0 {
+                    break;
+                }
+            }
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! processed on every core, results applied in input order; or records one by one.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
@@ -13,7 +13,7 @@ use crate::executor::run::collector::Collector;
 use crate::executor::run::worker::{Plan, Worker};
 use crate::executor::run::RunOptions;
 use crate::runtime::Lookups;
-use crate::transform::source::{ReadError, RecordSource};
+use crate::transform::source::{read_line, ReadError, RecordSource};
 
 use crate::io_diag;
 
@@ -209,30 +209,6 @@ pub(super) fn run_parallel(
     })
 }
 
-/// `BufRead::read_until(b'\n', out)`, the line break found with the memchr crate's
-/// vectorized search (the standard library's scalar one cost ~1.2 instructions per byte of
-/// input, a quarter of what parsing a record costs).
-fn read_line(reader: &mut impl BufRead, out: &mut Vec<u8>) -> std::io::Result<usize> {
-    let mut read = 0;
-    loop {
-        let available = match reader.fill_buf() {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        let (found, used) = match memchr::memchr(b'\n', available) {
-            Some(i) => (true, i + 1),
-            None => (false, available.len()),
-        };
-        out.extend_from_slice(available.get(..used).unwrap_or(available));
-        reader.consume(used);
-        read += used;
-        if found || used == 0 {
-            return Ok(read);
-        }
-    }
-}
-
 /// The reader thread: cuts the input into chunks of whole lines, starting after `line` at
 /// byte `offset`. With `hold_tail` (a file), a last line without a line break that is not
 /// complete JSON is left unread: a writer may still be appending to it.
@@ -302,29 +278,5 @@ fn read_chunks(
             return;
         }
         seq += 1;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn read_line_cuts_as_read_until_across_buffer_refills() {
-        let input =
-            b"{\"a\": 1}\r\n\n{\"b\": \"a line longer than the buffer\"}\nlast without break";
-        for capacity in [1, 2, 3, 7, 64] {
-            let mut ours = BufReader::with_capacity(capacity, &input[..]);
-            let mut std = BufReader::with_capacity(capacity, &input[..]);
-            loop {
-                let (mut a, mut b) = (Vec::new(), Vec::new());
-                let n = read_line(&mut ours, &mut a).unwrap();
-                assert_eq!(n, std.read_until(b'\n', &mut b).unwrap(), "{capacity}");
-                assert_eq!(a, b, "{capacity}");
-                if n == 0 {
-                    break;
-                }
-            }
-        }
     }
 }
