@@ -54,7 +54,7 @@ pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal>
         let (a, b) = (decimal(am, a_scale)?, decimal(bm, b_scale)?);
         return a.checked_div(b).map(|q| q.normalize());
     };
-    if divisor32 == 0 || a_scale > 28 || b_scale > 28 {
+    if divisor32 == 0 || a_scale > MAX_SCALE as u32 || b_scale > MAX_SCALE as u32 {
         return None;
     }
     if am == 0 {

@@ -590,6 +590,7 @@ impl Want {
         }
     }
 }
+
 /// The index of a key among the wanted keys, if it is one.
 pub(super) struct KeyLookup<'w> {
     pub(super) keys: &'w [(Arc<str>, Want)],
