@@ -210,13 +210,10 @@ pub fn write_json_object(map: &Map, out: &mut String) {
 }
 
 /// Appends `n` as `Decimal`'s `Display` writes it (its scale kept: `12.50`), with `itoa`
-/// for the digits when the mantissa fits 64 bits (every amount of money does).
+/// for the digits (a 128-bit mantissa too: a quotient's 28 digits cost no formatter).
 pub fn write_decimal(n: &rust_decimal::Decimal, out: &mut String) {
     let mantissa = n.mantissa();
-    let Ok(digits) = u64::try_from(mantissa.unsigned_abs()) else {
-        let _ = write!(out, "{n}");
-        return;
-    };
+    let digits = mantissa.unsigned_abs();
     if mantissa == 0 {
         // zero's sign and scale as Display has them
         let _ = write!(out, "{n}");
