@@ -60,11 +60,136 @@ pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal>
     if am == 0 {
         return Some(Decimal::ZERO);
     }
-    let divisor = u64::from(divisor32);
-    let dividend = am.unsigned_abs();
+    let (dividend, divisor) = (am.unsigned_abs(), u64::from(divisor32));
+    let start_scale = a_scale as i32 - b_scale as i32;
+    let (q, scale) = match exact_in_nine_places(dividend, divisor, start_scale) {
+        Some(exact) => exact,
+        None => match at_full_precision(dividend, divisor, start_scale) {
+            Some(found) => normalized(found.0, found.1),
+            None => {
+                let (q, scale) = step_by_step(dividend, divisor, start_scale)?;
+                normalized(q, scale)
+            }
+        },
+    };
+    let negative = (am < 0) != (bm < 0);
+    let parts = |shift: u32| (q >> shift) as u32;
+    let scale = u32::try_from(scale).ok()?;
+    Some(Decimal::from_parts(
+        parts(0),
+        parts(32),
+        parts(64),
+        negative,
+        scale,
+    ))
+}
+
+/// `10^x` for x in 0..=38: every power of ten a `u128` holds.
+const WIDE_POWERS_OF_TEN: [u128; 39] = {
+    let mut powers = [1u128; 39];
+    let mut x = 1;
+    while x < powers.len() {
+        powers[x] = powers[x - 1] * 10;
+        x += 1;
+    }
+    powers
+};
+
+/// A quotient that ends within nine places (`120 / 4`, `123.45 / 8`: most money divided by
+/// a count), normalized, in 64-bit arithmetic: rust_decimal's first step takes nine places
+/// and finds no remainder. `None` for any other.
+fn exact_in_nine_places(dividend: u64, divisor: u64, start_scale: i32) -> Option<(u128, i32)> {
+    if !(0..=MAX_SCALE - MAX_STEP as i32).contains(&start_scale) {
+        return None;
+    }
+    let (whole, remainder) = (dividend / divisor, dividend % divisor);
+    if remainder == 0 {
+        let (whole, scale) = without_zeros(whole, start_scale as u32);
+        return Some((u128::from(whole), scale as i32));
+    }
+    let scaled = remainder * POWERS_OF_TEN[MAX_STEP];
+    if scaled % divisor != 0 {
+        return None;
+    }
+    let (fraction, kept) = without_zeros(scaled / divisor, MAX_STEP as u32);
+    let q = u128::from(whole) * u128::from(POWERS_OF_TEN[kept as usize]) + u128::from(fraction);
+    Some((q, start_scale + kept as i32))
+}
+
+/// `m · 10^-places` with the trailing zeros of its places taken off.
+fn without_zeros(mut m: u64, mut places: u32) -> (u64, u32) {
+    while places > 0 && m % 10 == 0 {
+        m /= 10;
+        places -= 1;
+    }
+    (m, places)
+}
+
+/// The quotient's mantissa and scale in one division, when the step-by-step result can be
+/// told without taking the steps: the steps stop with as many digits as fit 96 bits (or at
+/// 28 places), rounded half to even by what remains, which is `dividend · 10^p / divisor`
+/// for the largest such `p`, rounded. A normalized result does not depend on where an exact
+/// quotient stopped. `None` (the steps decide) when the quotient needs a negative scale or
+/// its rounding carries to 2^96.
+fn at_full_precision(dividend: u64, divisor: u64, start_scale: i32) -> Option<(u128, i32)> {
+    // the most digits: the largest p with dividend · 10^p < 2^96 · divisor (< 2^128)
+    let limit = u128::from(divisor) << 96;
+    let room = 96 + (64 - divisor.leading_zeros()) - (64 - dividend.leading_zeros());
+    // log10(2) ≈ 1233 / 4096: an estimate at most one digit short, tried one digit long first
+    let mut digits = (((room * 1233) >> 12) as usize + 1).min(WIDE_POWERS_OF_TEN.len() - 1);
+    let scaled = loop {
+        let power = *WIDE_POWERS_OF_TEN.get(digits)?;
+        match times(dividend, power) {
+            Some(scaled) if scaled < limit => break scaled,
+            _ => digits = digits.checked_sub(1)?,
+        }
+    };
+    let most = MAX_SCALE - start_scale;
+    let (scaled, scale) = if digits as i32 > most {
+        let power = *WIDE_POWERS_OF_TEN.get(usize::try_from(most).ok()?)?;
+        (u128::from(dividend) * power, MAX_SCALE)
+    } else {
+        (scaled, start_scale + digits as i32)
+    };
+    if scale < 0 {
+        return None;
+    }
+    let (mut q, remainder) = divide_small(scaled, divisor);
+    let twice = remainder << 1;
+    if twice > divisor || (twice == divisor && q & 1 == 1) {
+        q += 1;
+        if q == MANTISSA_END {
+            return None;
+        }
+    }
+    Some((q, scale))
+}
+
+/// `m · p`, if it fits 128 bits (a `u128` product with an overflow check is a library call).
+fn times(m: u64, p: u128) -> Option<u128> {
+    let low = u128::from(m) * u128::from(p as u64);
+    let high = u64::try_from(u128::from(m) * (p >> 64)).ok()?;
+    low.checked_add(u128::from(high) << 64)
+}
+
+/// `n / d` and `n % d` for a divisor below 2^32, in four 64-bit divisions (a `u128`
+/// division is a library call).
+fn divide_small(n: u128, d: u64) -> (u128, u64) {
+    let (mut q, mut r) = (0u128, 0u64);
+    for shift in [96, 64, 32, 0] {
+        let part = (r << 32) | u64::from((n >> shift) as u32);
+        q = (q << 32) | u128::from(part / d);
+        r = part % d;
+    }
+    (q, r)
+}
+
+/// rust_decimal's steps, one by one (see the module's documentation): what
+/// [`at_full_precision`] leaves to them.
+fn step_by_step(dividend: u64, divisor: u64, start_scale: i32) -> Option<(u128, i32)> {
     let mut q = u128::from(dividend / divisor);
     let mut remainder = dividend % divisor;
-    let mut scale = a_scale as i32 - b_scale as i32;
+    let mut scale = start_scale;
     while remainder != 0 || scale < 0 {
         let power = if remainder == 0 {
             (-scale).min(MAX_STEP as i32) as usize
@@ -107,22 +232,30 @@ pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal>
             break;
         }
     }
-    // normalized, as Decimal::normalize does it: trailing zeros off the places (the
-    // quotient is not zero, so there is no negative zero to make positive)
-    while scale > 0 && last_digit(q) == 0 {
-        q /= 10;
-        scale -= 1;
+    Some((q, scale))
+}
+
+/// `q · 10^-scale` without trailing zeros in its places, as `Decimal::normalize` leaves it
+/// (a nonzero quotient: no negative zero to make positive): zeros come off eight, four, two
+/// and one at a time.
+fn normalized(mut q: u128, mut scale: i32) -> (u128, i32) {
+    if last_digit(q) != 0 {
+        return (q, scale);
     }
-    let negative = (am < 0) != (bm < 0);
-    let parts = |shift: u32| (q >> shift) as u32;
-    let scale = u32::try_from(scale).ok()?;
-    Some(Decimal::from_parts(
-        parts(0),
-        parts(32),
-        parts(64),
-        negative,
-        scale,
-    ))
+    while scale >= 8 {
+        match divide_small(q, 100_000_000) {
+            (kept, 0) => (q, scale) = (kept, scale - 8),
+            _ => break,
+        }
+    }
+    for (places, power) in [(4, 10_000), (2, 100), (1, 10)] {
+        if scale >= places {
+            if let (kept, 0) = divide_small(q, power) {
+                (q, scale) = (kept, scale - places);
+            }
+        }
+    }
+    (q, scale)
 }
 
 /// `q % 10` in 64-bit steps (2^64 ends in a 6): a u128 remainder is a library call.
