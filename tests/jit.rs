@@ -160,6 +160,12 @@ fn decimal_text() -> impl Strategy<Value = String> {
         Just("-0.0".to_string()),
         Just("79228162514264337593543950335".to_string()),
         Just("0.0000000000000000000000000001".to_string()),
+        // the edges of a number read in place from its slot: the largest mantissa that
+        // fits an i64, one past it, one with the high word set, a negative zero of places
+        Just("922337203685477.5807".to_string()),
+        Just("-9223372036854775808".to_string()),
+        Just("18446744073709551616".to_string()),
+        Just("-0.000".to_string()),
         Just("\"7\"".to_string()),
         Just("null".to_string()),
     ]

@@ -14,7 +14,7 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, FuncRef, InstBuilder, StackSlotData, StackSlotKind, Value as Cv,
+    types, AbiParam, FuncRef, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value as Cv,
 };
 use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_jit::JITModule;
@@ -279,16 +279,10 @@ impl<'b, 'f> Gen<'b, 'f> {
     /// A field as a number, read on its first use.
     fn field_num(&mut self, p: &crate::value::FieldPath) -> (Cv, Cv, Cv) {
         let Some(f) = self.fields.iter().find(|f| f.name == p.name).cloned() else {
-            let path = self.iconst(ptr(p));
-            let slot = self.slot_addr();
-            self.call(Helper::FieldNum, &[self.ctx, path, slot]);
-            return self.load_num();
+            return self.read_num(p);
         };
         self.once(f.num_read, |g| {
-            let path = g.iconst(ptr(p));
-            let slot = g.slot_addr();
-            g.call(Helper::FieldNum, &[g.ctx, path, slot]);
-            let (st, m, s) = g.load_num();
+            let (st, m, s) = g.read_num(p);
             g.b.def_var(f.status, st);
             g.b.def_var(f.mantissa, m);
             g.b.def_var(f.scale, s);
@@ -298,6 +292,87 @@ impl<'b, 'f> Gen<'b, 'f> {
             self.b.use_var(f.mantissa),
             self.b.use_var(f.scale),
         )
+    }
+
+    /// Reads a field as a number: a decimal in its slot whose mantissa fits 63 bits is
+    /// read in place (see [`super::layout`]); anything else, and a field not bound to a
+    /// slot, through [`helpers::field_num`].
+    fn read_num(&mut self, p: &crate::value::FieldPath) -> (Cv, Cv, Cv) {
+        let slot = p.slots.and_then(|(exact, _)| exact);
+        let place =
+            slot.and_then(|i| Some((super::layout::number_layout()?, i64::try_from(i).ok()?)));
+        let Some((layout, index)) = place else {
+            return self.call_field_num(p);
+        };
+        let mem = MemFlagsData::trusted();
+        let (slow, merge) = (self.b.create_block(), self.num_merge());
+        let (check_tag, check_size, fast) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        let len_at = std::mem::offset_of!(helpers::JitCtx, slots_len) as i32;
+        let len = self.b.ins().load(I64, mem, self.ctx, len_at);
+        let inside = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedGreaterThan, len, index);
+        self.b.ins().brif(inside, check_tag, &[], slow, &[]);
+        self.enter(check_tag);
+        let slots_at = std::mem::offset_of!(helpers::JitCtx, slots) as i32;
+        let slots = self.b.ins().load(I64, mem, self.ctx, slots_at);
+        let at = self
+            .b
+            .ins()
+            .iadd_imm_s(slots, index * i64::from(layout.stride));
+        let tag = self.b.ins().uload8(I64, mem, at, 0);
+        let number = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::Equal, tag, i64::from(layout.tag));
+        self.b.ins().brif(number, check_size, &[], slow, &[]);
+        self.enter(check_size);
+        let word = |g: &mut Self, offset: i32| g.b.ins().uload32(mem, at, offset);
+        let (flags, hi, mid, lo) = (
+            word(self, layout.flags),
+            word(self, layout.hi),
+            word(self, layout.mid),
+            word(self, layout.lo),
+        );
+        // fits an i64 (no high word, middle word below 2^31), and is not a negative zero
+        let high = self.b.ins().ishl_imm_u(mid, 32);
+        let magnitude = self.b.ins().bor(high, lo);
+        let negative = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedGreaterThan, flags, 0x7FFF_FFFF);
+        let too_wide = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, high, 0);
+        let hi_set = self.b.ins().icmp_imm_s(IntCC::NotEqual, hi, 0);
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, magnitude, 0);
+        let negative_zero = self.b.ins().band(zero, negative);
+        let refused = self.b.ins().bor(too_wide, hi_set);
+        let refused = self.b.ins().bor(refused, negative_zero);
+        self.b.ins().brif(refused, slow, &[], fast, &[]);
+        self.enter(fast);
+        let flipped = self.b.ins().ineg(magnitude);
+        let mantissa = self.b.ins().select(negative, flipped, magnitude);
+        let scale = self.b.ins().ushr_imm_u(flags, 16);
+        let scale = self.b.ins().band_imm_u(scale, 0xFF);
+        let ok = self.iconst(NUM_OK);
+        self.b
+            .ins()
+            .jump(merge, &[ok.into(), mantissa.into(), scale.into()]);
+        self.enter(slow);
+        let read = self.call_field_num(p);
+        self.close_num(merge, read)
+    }
+
+    /// Reads a field as a number through [`helpers::field_num`].
+    fn call_field_num(&mut self, p: &crate::value::FieldPath) -> (Cv, Cv, Cv) {
+        let path = self.iconst(ptr(p));
+        let slot = self.slot_addr();
+        self.call(Helper::FieldNum, &[self.ctx, path, slot]);
+        self.load_num()
     }
 
     /// Where a field's value is (never 0), found on its first use.

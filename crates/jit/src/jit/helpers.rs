@@ -51,6 +51,11 @@ pub const B_BAIL: i64 = 3;
 
 /// What the generated code needs from the caller for one record.
 pub struct JitCtx<'a, 'r> {
+    /// The record's slots (`ctx.slots`), where generated code reads a number in place
+    /// (see [`super::layout`]): the first...
+    pub slots: *const Option<Value>,
+    /// ...and how many there are (0 for a record without slots).
+    pub slots_len: usize,
     /// The evaluation context.
     pub ctx: &'a Ctx<'r>,
     /// The interpreter for fallback nodes.

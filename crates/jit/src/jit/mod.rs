@@ -5,6 +5,7 @@
 
 pub mod codegen;
 pub mod helpers;
+pub mod layout;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -257,7 +258,10 @@ impl JitTransform {
             outs.clear();
             outs.resize(self.transform.mappings.len(), Value::Null);
         }
+        let slots = ctx.slots.unwrap_or_default();
         let mut jctx = JitCtx {
+            slots: slots.as_ptr(),
+            slots_len: slots.len(),
             ctx,
             interp,
             error: None,
