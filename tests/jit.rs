@@ -878,3 +878,72 @@ fn a_division_root_is_native_and_gives_the_interpreters_quotient() {
     // each of them once: the zero divisor, the text, the dividend past 64 bits, the overflow
     assert_eq!(whole, 4);
 }
+
+/// Native code writes a number in place only over a value with nothing to drop: an output
+/// buffer an embedder hands in holding shared values gets them released (their count back
+/// to one), and the numbers written are the interpreter's, on slot-bound fields read in
+/// place, for both signs and for a field that is not a number.
+#[test]
+fn a_number_written_in_place_releases_what_the_output_held() {
+    use sluice::limits::Limits;
+    use sluice::transform::connector_file::ConnectorFile;
+    use sluice::transform::Verdict;
+    use sluice::value::Value;
+    let text = r#"
+name = "in_place"
+[inbound]
+type = "ndjson"
+[outbound]
+type = "ndjson"
+[[mappings]]
+target = "net"
+formula = "data('price') * data('qty')"
+[[mappings]]
+target = "half"
+formula = "data('price') - data('qty') / 2"
+"#;
+    let file = ConnectorFile::from_text("in_place.toml", text, false).unwrap();
+    let transform = Arc::new(Transform::compile(&file, &Limits::default()).unwrap());
+    assert!(
+        transform.slot_fields.is_some(),
+        "the fields are read into slots"
+    );
+    let jit = JitTransform::compile(Arc::clone(&transform)).unwrap();
+    let held = Arc::new(vec![Value::Null]);
+    let mut outs = vec![Value::Array(Arc::clone(&held)); 2];
+    let mut interp = Interpreter::new();
+    for line in [
+        r#"{"price": 12.50, "qty": 3}"#,
+        r#"{"price": -0.75, "qty": 4}"#,
+        r#"{"price": "12.5", "qty": 4}"#,
+        r#"{"price": 922337203685477.5807, "qty": 1}"#,
+    ] {
+        let mut slots = Vec::new();
+        let read = transform.read_line(
+            line.as_bytes(),
+            &Limits::default(),
+            chrono_tz::UTC,
+            &mut slots,
+        );
+        assert!(matches!(read, Ok(None)), "{line}: {read:?}");
+        let mut ctx = Ctx::new(&Value::Null);
+        ctx.slots = Some(slots.as_slice());
+        let mut want = Vec::new();
+        let expected = transform.apply_into(&mut interp, &ctx, &mut want);
+        let got = jit.apply_into(&mut interp, &ctx, &mut outs);
+        assert_eq!(format!("{got:?}"), format!("{expected:?}"), "{line}");
+        if matches!(got, Verdict::Mapped) {
+            let shown = |v: &[Value]| {
+                v.iter()
+                    .map(|v| (v.to_json(), v.type_name()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(shown(&outs), shown(&want), "{line}");
+        }
+    }
+    assert_eq!(
+        Arc::strong_count(&held),
+        1,
+        "the output's old values were dropped"
+    );
+}

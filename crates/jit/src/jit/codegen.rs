@@ -367,6 +367,65 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.close_num(merge, read)
     }
 
+    /// Writes a number (or null) to the output value at `out` as [`helpers::box_num`] does
+    /// (its result: 0, or 1 when the number cannot be formed): in place when the value
+    /// there is a number or null (nothing to drop) and the result a number of a valid
+    /// scale, else through the helper.
+    fn box_num(&mut self, (st, m, s): (Cv, Cv, Cv), out: Cv) -> Cv {
+        let Some(layout) = super::layout::number_layout() else {
+            let zero = self.iconst(0);
+            return self.call(Helper::BoxNum, &[st, m, s, out]).unwrap_or(zero);
+        };
+        let mem = MemFlagsData::trusted();
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, I64);
+        let (write, slow) = (self.b.create_block(), self.b.create_block());
+        let tag = self.b.ins().uload8(I64, mem, out, 0);
+        let was_number = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::Equal, tag, i64::from(layout.tag));
+        let was_null = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::Equal, tag, i64::from(layout.null_tag));
+        let droppable = self.b.ins().bor(was_number, was_null);
+        let number = self.b.ins().icmp_imm_s(IntCC::Equal, st, NUM_OK);
+        let scale_ok = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, s, 28);
+        let in_place = self.b.ins().band(droppable, number);
+        let in_place = self.b.ins().band(in_place, scale_ok);
+        self.b.ins().brif(in_place, write, &[], slow, &[]);
+        self.enter(write);
+        let negative = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, m, 0);
+        let magnitude = self.b.ins().iabs(m);
+        let sign = self.b.ins().uextend(I64, negative);
+        let sign = self.b.ins().ishl_imm_u(sign, 31);
+        let places = self.b.ins().ishl_imm_u(s, 16);
+        let flags = self.b.ins().bor(sign, places);
+        let mid = self.b.ins().ushr_imm_u(magnitude, 32);
+        let words = [
+            (flags, layout.flags),
+            (self.iconst(0), layout.hi),
+            (mid, layout.mid),
+            (magnitude, layout.lo),
+        ];
+        for (word, at) in words {
+            let word = self.b.ins().ireduce(types::I32, word);
+            self.b.ins().store(mem, word, out, at);
+        }
+        let tag = self.b.ins().iconst(types::I8, i64::from(layout.tag));
+        self.b.ins().store(mem, tag, out, 0);
+        let zero = self.iconst(0);
+        self.b.ins().jump(merge, &[zero.into()]);
+        self.enter(slow);
+        let zero = self.iconst(0);
+        let r = self.call(Helper::BoxNum, &[st, m, s, out]).unwrap_or(zero);
+        self.close_one(merge, r)
+    }
+
     /// Reads a field as a number through [`helpers::field_num`].
     fn call_field_num(&mut self, p: &crate::value::FieldPath) -> (Cv, Cv, Cv) {
         let path = self.iconst(ptr(p));
@@ -1139,7 +1198,10 @@ impl<'b, 'f> Gen<'b, 'f> {
                 Some(_) => Helper::OutTextNum,
                 None => Helper::BoxNum,
             };
-            let r = self.call(writer, &[st, m, s, out]).unwrap_or(zero);
+            let r = match writer {
+                Helper::BoxNum => self.box_num((st, m, s), out),
+                _ => self.call(writer, &[st, m, s, out]).unwrap_or(zero),
+            };
             let failed = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
             self.b
                 .ins()

@@ -10,7 +10,9 @@ use rust_decimal::Decimal;
 
 use crate::value::Value;
 
-/// The byte offsets of a slot (`Option<Value>`) holding `Some(Value::Number(d))`.
+/// The byte offsets of a slot (`Option<Value>`) holding `Some(Value::Number(d))`, which
+/// are those of the `Value` itself: the slot adds no byte (an empty slot is a tag no value
+/// has), so generated code writes an output number with them too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NumberLayout {
     /// Bytes from one slot to the next.
@@ -18,6 +20,8 @@ pub struct NumberLayout {
     /// The tag byte (offset 0) of a number, different from every other variant's and
     /// from an empty slot's.
     pub tag: u8,
+    /// The tag byte of null.
+    pub null_tag: u8,
     /// Offsets of the decimal's four words: flags (sign in bit 31, scale in bits 16–23)
     /// and the 96-bit mantissa's high, middle and low 32 bits.
     pub flags: i32,
@@ -56,6 +60,14 @@ fn probe() -> Option<NumberLayout> {
     let Some(Value::Number(inside)) = &slot else {
         return None;
     };
+    let Some(value) = &slot else {
+        return None;
+    };
+    if size_of::<Option<Value>>() != size_of::<Value>()
+        || value as *const Value as usize != &slot as *const _ as usize
+    {
+        return None;
+    }
     let payload = (inside as *const Decimal as usize).checked_sub(&slot as *const _ as usize)?;
     let payload = i32::try_from(payload).ok()?;
     let tag = tag_of(&slot);
@@ -72,6 +84,7 @@ fn probe() -> Option<NumberLayout> {
     let layout = NumberLayout {
         stride: i32::try_from(size_of::<Option<Value>>()).ok()?,
         tag,
+        null_tag: tag_of(&others[1]),
         flags: payload + word(0x8000_0000 | scale << 16)?,
         hi: payload + word(hi)?,
         mid: payload + word(mid)?,
