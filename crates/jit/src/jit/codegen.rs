@@ -255,6 +255,9 @@ impl<'b, 'f> Gen<'b, 'f> {
                         ref_read: var(self.b),
                         at: var(self.b),
                     };
+                    if n.ty.intersects(TypeSet::NUMBER) {
+                        self.pre_read(&fields, p);
+                    }
                     self.fields.push(fields);
                 }
             }
@@ -279,10 +282,10 @@ impl<'b, 'f> Gen<'b, 'f> {
     /// A field as a number, read on its first use.
     fn field_num(&mut self, p: &crate::value::FieldPath) -> (Cv, Cv, Cv) {
         let Some(f) = self.fields.iter().find(|f| f.name == p.name).cloned() else {
-            return self.read_num(p);
+            return self.call_field_num(p);
         };
         self.once(f.num_read, |g| {
-            let (st, m, s) = g.read_num(p);
+            let (st, m, s) = g.call_field_num(p);
             g.b.def_var(f.status, st);
             g.b.def_var(f.mantissa, m);
             g.b.def_var(f.scale, s);
@@ -294,18 +297,20 @@ impl<'b, 'f> Gen<'b, 'f> {
         )
     }
 
-    /// Reads a field as a number: a decimal in its slot whose mantissa fits 63 bits is
-    /// read in place (see [`super::layout`]); anything else, and a field not bound to a
-    /// slot, through [`helpers::field_num`].
-    fn read_num(&mut self, p: &crate::value::FieldPath) -> (Cv, Cv, Cv) {
+    /// Reads field `p` ahead, where the function starts, when its slot holds a decimal whose
+    /// mantissa fits 63 bits: in place (see [`super::layout`]), once per record, so that
+    /// every use finds it read; a field with anything else in its slot, or not bound to a
+    /// slot, is read at its first use through [`helpers::field_num`] as before. Emitted
+    /// once per field, not per use: the code stays as small as the calls it saves.
+    fn pre_read(&mut self, f: &FieldVars, p: &crate::value::FieldPath) {
         let slot = p.slots.and_then(|(exact, _)| exact);
         let place =
             slot.and_then(|i| Some((super::layout::number_layout()?, i64::try_from(i).ok()?)));
         let Some((layout, index)) = place else {
-            return self.call_field_num(p);
+            return;
         };
         let mem = MemFlagsData::trusted();
-        let (slow, merge) = (self.b.create_block(), self.num_merge());
+        let done = self.b.create_block();
         let (check_tag, check_size, fast) = (
             self.b.create_block(),
             self.b.create_block(),
@@ -317,7 +322,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             .b
             .ins()
             .icmp_imm_s(IntCC::UnsignedGreaterThan, len, index);
-        self.b.ins().brif(inside, check_tag, &[], slow, &[]);
+        self.b.ins().brif(inside, check_tag, &[], done, &[]);
         self.enter(check_tag);
         let slots_at = std::mem::offset_of!(helpers::JitCtx, slots) as i32;
         let slots = self.b.ins().load(I64, mem, self.ctx, slots_at);
@@ -330,7 +335,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             .b
             .ins()
             .icmp_imm_u(IntCC::Equal, tag, i64::from(layout.tag));
-        self.b.ins().brif(number, check_size, &[], slow, &[]);
+        self.b.ins().brif(number, check_size, &[], done, &[]);
         self.enter(check_size);
         let word = |g: &mut Self, offset: i32| g.b.ins().uload32(mem, at, offset);
         let (flags, hi, mid, lo) = (
@@ -352,19 +357,23 @@ impl<'b, 'f> Gen<'b, 'f> {
         let negative_zero = self.b.ins().band(zero, negative);
         let refused = self.b.ins().bor(too_wide, hi_set);
         let refused = self.b.ins().bor(refused, negative_zero);
-        self.b.ins().brif(refused, slow, &[], fast, &[]);
+        self.b.ins().brif(refused, done, &[], fast, &[]);
         self.enter(fast);
         let flipped = self.b.ins().ineg(magnitude);
         let mantissa = self.b.ins().select(negative, flipped, magnitude);
         let scale = self.b.ins().ushr_imm_u(flags, 16);
         let scale = self.b.ins().band_imm_u(scale, 0xFF);
-        let ok = self.iconst(NUM_OK);
-        self.b
-            .ins()
-            .jump(merge, &[ok.into(), mantissa.into(), scale.into()]);
-        self.enter(slow);
-        let read = self.call_field_num(p);
-        self.close_num(merge, read)
+        let (ok, read) = (self.iconst(NUM_OK), self.iconst(1));
+        for (var, value) in [
+            (f.status, ok),
+            (f.mantissa, mantissa),
+            (f.scale, scale),
+            (f.num_read, read),
+        ] {
+            self.b.def_var(var, value);
+        }
+        self.b.ins().jump(done, &[]);
+        self.enter(done);
     }
 
     /// Writes a number (or null) to the output value at `out` as [`helpers::box_num`] does
