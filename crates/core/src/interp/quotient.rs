@@ -85,6 +85,8 @@ pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal>
 }
 
 /// `10^x` for x in 0..=38: every power of ten a `u128` holds.
+// evaluated by the compiler: an index out of range would fail the build, not a run
+#[allow(clippy::indexing_slicing)]
 const WIDE_POWERS_OF_TEN: [u128; 39] = {
     let mut powers = [1u128; 39];
     let mut x = 1;
@@ -107,18 +109,19 @@ fn exact_in_nine_places(dividend: u64, divisor: u64, start_scale: i32) -> Option
         let (whole, scale) = without_zeros(whole, start_scale as u32);
         return Some((u128::from(whole), scale as i32));
     }
-    let scaled = remainder * POWERS_OF_TEN[MAX_STEP];
-    if scaled % divisor != 0 {
+    let scaled = remainder * POWERS_OF_TEN.get(MAX_STEP)?;
+    if !scaled.is_multiple_of(divisor) {
         return None;
     }
     let (fraction, kept) = without_zeros(scaled / divisor, MAX_STEP as u32);
-    let q = u128::from(whole) * u128::from(POWERS_OF_TEN[kept as usize]) + u128::from(fraction);
+    let q =
+        u128::from(whole) * u128::from(*POWERS_OF_TEN.get(kept as usize)?) + u128::from(fraction);
     Some((q, start_scale + kept as i32))
 }
 
 /// `m · 10^-places` with the trailing zeros of its places taken off.
 fn without_zeros(mut m: u64, mut places: u32) -> (u64, u32) {
-    while places > 0 && m % 10 == 0 {
+    while places > 0 && m.is_multiple_of(10) {
         m /= 10;
         places -= 1;
     }

@@ -64,7 +64,10 @@ fn probe() -> Option<NumberLayout> {
         return None;
     };
     if size_of::<Option<Value>>() != size_of::<Value>()
-        || value as *const Value as usize != &slot as *const _ as usize
+        || !std::ptr::eq(
+            (value as *const Value).cast::<u8>(),
+            (&slot as *const Option<Value>).cast::<u8>(),
+        )
     {
         return None;
     }
