@@ -220,7 +220,11 @@ pub fn write_decimal(n: &rust_decimal::Decimal, out: &mut String) {
         return;
     }
     let mut buffer = itoa::Buffer::new();
-    let digits = buffer.format(digits);
+    // the 64-bit formatting is the faster one, and holds every amount of money
+    let digits = match u64::try_from(digits) {
+        Ok(digits) => buffer.format(digits),
+        Err(_) => buffer.format(digits),
+    };
     let scale = n.scale() as usize;
     if mantissa < 0 {
         out.push('-');
