@@ -237,6 +237,7 @@ impl<'b, 'f> Gen<'b, 'f> {
     /// record's fields do not change while its transform runs).
     pub fn declare_fields<'n>(&mut self, roots: impl Iterator<Item = &'n Node>) {
         let mut pending: Vec<&Node> = roots.collect();
+        let numeric = numeric_fields(&pending);
         while let Some(n) = pending.pop() {
             if let NodeKind::Field(p) = &n.kind {
                 if !self.fields.iter().any(|f| f.name == p.name) {
@@ -255,7 +256,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                         ref_read: var(self.b),
                         at: var(self.b),
                     };
-                    if n.ty.intersects(TypeSet::NUMBER) {
+                    if numeric.contains(&p.name) {
                         self.pre_read(&fields, p);
                     }
                     self.fields.push(fields);
@@ -1456,6 +1457,58 @@ struct FieldVars {
     ref_read: Variable,
     at: Variable,
 }
+
+/// The fields the formulas use as numbers: operands of arithmetic, of a numeric comparison
+/// and of the numeric functions (the ones worth reading ahead; a field of text is not).
+fn numeric_fields(roots: &[&Node]) -> Vec<std::sync::Arc<str>> {
+    let mut found = Vec::new();
+    let mut pending = roots.to_vec();
+    while let Some(n) = pending.pop() {
+        let operands: &[&Node] = &match &n.kind {
+            NodeKind::Neg(x) => vec![x.as_ref()],
+            NodeKind::Binary(op, a, b) => match op {
+                BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
+                    vec![a.as_ref(), b.as_ref()]
+                }
+                BinaryOp::Eq
+                | BinaryOp::NotEq
+                | BinaryOp::Lt
+                | BinaryOp::LtEq
+                | BinaryOp::Gt
+                | BinaryOp::GtEq
+                    if numeric_pair(a, b) =>
+                {
+                    vec![a.as_ref(), b.as_ref()]
+                }
+                _ => Vec::new(),
+            },
+            NodeKind::Call(f, args) if NUMERIC_FUNCTIONS.contains(&f.name) => args.iter().collect(),
+            _ => Vec::new(),
+        };
+        for x in operands {
+            if let NodeKind::Field(p) = &x.kind {
+                if !found.contains(&p.name) {
+                    found.push(p.name.clone());
+                }
+            }
+        }
+        pending.extend(n.children());
+    }
+    found
+}
+
+/// The functions whose operands are numbers.
+const NUMERIC_FUNCTIONS: [&str; 9] = [
+    "round",
+    "roundup",
+    "rounddown",
+    "floor",
+    "ceiling",
+    "abs",
+    "mod",
+    "min",
+    "max",
+];
 
 /// Both sides of a comparison are worth comparing unboxed: one is statically a number and
 /// the other may be one.
