@@ -64,13 +64,11 @@ pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal>
     let start_scale = a_scale as i32 - b_scale as i32;
     let (q, scale) = match exact_in_nine_places(dividend, divisor, start_scale) {
         Some(exact) => exact,
-        None => match at_full_precision(dividend, divisor, start_scale) {
-            Some(found) => normalized(found.0, found.1),
-            None => {
-                let (q, scale) = step_by_step(dividend, divisor, start_scale)?;
-                normalized(q, scale)
-            }
-        },
+        None => {
+            let (q, scale) = at_full_precision(dividend, divisor, start_scale)
+                .or_else(|| step_by_step(dividend, divisor, start_scale))?;
+            normalized(q, scale)
+        }
     };
     let negative = (am < 0) != (bm < 0);
     let parts = |shift: u32| (q >> shift) as u32;

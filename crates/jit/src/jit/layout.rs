@@ -57,10 +57,7 @@ fn probe() -> Option<NumberLayout> {
         i32::try_from(i * size_of::<u32>()).ok()
     };
     let slot = Some(Value::Number(number));
-    let Some(Value::Number(inside)) = &slot else {
-        return None;
-    };
-    let Some(value) = &slot else {
+    let Some(value @ Value::Number(inside)) = &slot else {
         return None;
     };
     if size_of::<Option<Value>>() != size_of::<Value>()
