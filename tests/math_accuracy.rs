@@ -101,3 +101,31 @@ fn math_functions_are_correctly_rounded_to_28_significant_digits() {
 //   ln, log10 and sqrt of 12 numbers uniform in [0.001, 5000] rounded to 0-6 places;
 //   exp of 10 numbers in [-60, 60] (0-5 places); base ** exponent for 10 pairs, base in
 //   [0.01, 200] (0-4 places), a fractional exponent in [-4, 4] (1-3 places).
+
+/// Found by `jit_equals_interpreter` in CI: `power` rounds its result to 28 significant
+/// digits, and the largest decimal (29 digits) rounded up past the largest decimal, which
+/// panicked ("Multiplication overflowed"). The exact value fits, so it is the answer.
+#[test]
+fn power_of_the_largest_decimal_does_not_round_past_it() {
+    let cases = [
+        (
+            "power(79228162514264337593543950335, 1)",
+            "79228162514264337593543950335",
+        ),
+        (
+            "round(power(79228162514264337593543950335, 1), 0, 'half_up')",
+            "79228162514264337593543950335",
+        ),
+        (
+            "power(-79228162514264337593543950335, 1)",
+            "-79228162514264337593543950335",
+        ),
+    ];
+    for engine in ["interp", "jit"] {
+        for (formula, want) in cases {
+            let (code, out, err) = common::run(&["eval", "--engine", engine, formula]);
+            assert_eq!(code, 0, "{engine} {formula}: {err}");
+            assert_eq!(out.trim(), want, "{engine} {formula}");
+        }
+    }
+}

@@ -120,7 +120,8 @@ fn small(x: &DBig) -> Option<Decimal> {
         .or_else(|| Decimal::from_scientific(&text).ok())
 }
 
-/// `x` rounded to `digits` significant digits.
+/// `x` rounded to `digits` significant digits; `x` itself when that rounding is beyond a
+/// decimal's range (the largest decimal has 29 digits and rounds up past it).
 fn significant(x: Decimal, digits: u32) -> Decimal {
     if x.is_zero() {
         return x;
@@ -134,8 +135,9 @@ fn significant(x: Decimal, digits: u32) -> Decimal {
         Some(dp) => x.round_dp(dp),
         // the digits to drop are left of the point: round in units of 10^(drop - scale)
         None => {
-            let unit = Decimal::TEN.powu(u64::from(drop - x.scale()));
-            (x / unit).round() * unit
+            let unit = Decimal::TEN.checked_powu(u64::from(drop - x.scale()));
+            unit.and_then(|unit| x.checked_div(unit)?.round().checked_mul(unit))
+                .unwrap_or(x)
         }
     }
 }
