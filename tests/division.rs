@@ -2,12 +2,17 @@
 //! computes a quotient: `checked_div`, then normalized) over random operand pairs: any
 //! 64-bit mantissas, every scale from 0 to 28, both signs, divisors below and above 2^32,
 //! zero. SLUICE_DIVISION_CASES sets how many (CI runs 200 000; `cargo test --release --test
-//! division` with SLUICE_DIVISION_CASES=10000000 is the full check).
+//! division` with SLUICE_DIVISION_CASES=10000000 is the full check). The same for a
+//! quotient rounded in one division (`round(a / b, places, mode)`), against the quotient
+//! rounded by `round`.
+
+use std::cell::Cell;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use sluice::interp::quotient::quotient;
-use sluice::rust_decimal::Decimal;
+use sluice::interp::quotient::{quotient, rounded_at_once};
+use sluice::rust_decimal::{Decimal, RoundingStrategy};
+use sluice::stdlib::numbers::round_with;
 
 fn cases() -> u32 {
     std::env::var("SLUICE_DIVISION_CASES")
@@ -89,5 +94,126 @@ fn the_quotients_that_round_and_carry_are_rust_decimals() {
             want.map(|d| (d.to_string(), d.scale())),
             "{am}e-{a_scale} / {bm}e-{b_scale}"
         );
+    }
+}
+
+/// The rounding strategies `round` names.
+const STRATEGIES: [RoundingStrategy; 6] = [
+    RoundingStrategy::MidpointAwayFromZero,
+    RoundingStrategy::MidpointNearestEven,
+    RoundingStrategy::ToZero,
+    RoundingStrategy::AwayFromZero,
+    RoundingStrategy::ToNegativeInfinity,
+    RoundingStrategy::ToPositiveInfinity,
+];
+
+/// `round(a / b, places)` as the interpreter computes it: the quotient, then `round`.
+fn rounded_by_the_interpreter(
+    (am, a_scale, bm, b_scale): (i64, u32, i64, u32),
+    places: u32,
+    strategy: RoundingStrategy,
+) -> Option<Decimal> {
+    the_interpreters(am, a_scale, bm, b_scale)
+        .and_then(|q| round_with(q, i64::from(places), strategy).ok())
+}
+
+fn shown(d: Option<Decimal>) -> Option<(String, u32, bool)> {
+    d.map(|d| (d.to_string(), d.scale(), d.is_sign_negative()))
+}
+
+/// A dividend and divisor whose quotient lies on, or within a hair of, a rounding
+/// boundary at `places`: `b · (k + 1/2)` and `b · k`, nudged by a unit of a far place.
+fn near_a_boundary() -> impl Strategy<Value = ((i64, u32, i64, u32), u32)> {
+    (
+        1i64..100_000,
+        1i64..10_000,
+        0u32..=4,
+        -1i64..=1,
+        any::<bool>(),
+        0u32..=1,
+    )
+        .prop_map(|(k, b, places, nudge, negative, half)| {
+            // a = b · (k + half/2) · 10^-places, written at places + 9 with a nudge in
+            // its last place (below 2 · 10^18: an i64)
+            let far = 9u32;
+            let a = b * (2 * k + i64::from(half)) * 10i64.pow(far) / 2 + nudge;
+            let a = if negative { -a } else { a };
+            ((a, places + far, b, 0), places)
+        })
+}
+
+#[test]
+fn a_quotient_rounded_in_one_division_is_the_interpreters() {
+    let mut runner = TestRunner::new(Config::with_cases(cases()));
+    // (operands, places, whether they are money divided by a count)
+    let case = prop_oneof![
+        3 => ((mantissa(), 0u32..=28, mantissa(), 0u32..=28), 0u32..=18).prop_map(|(p, d)| (p, d, false)),
+        3 => ((-10_000_000i64..10_000_000, 0u32..=4, 1i64..100, 0u32..=2), 0u32..=6).prop_map(|(p, d)| (p, d, true)),
+        2 => near_a_boundary().prop_map(|(p, d)| (p, d, false)),
+    ];
+    let (told, all) = (Cell::new(0u64), Cell::new(0u64));
+    runner
+        .run(
+            &(case, 0usize..STRATEGIES.len()),
+            |((pair, places, money), mode)| {
+                let strategy = STRATEGIES[mode];
+                let want = rounded_by_the_interpreter(pair, places, strategy);
+                let (am, a_scale, bm, b_scale) = pair;
+                let at_once = rounded_at_once(am, a_scale, bm, b_scale, places, strategy);
+                if money {
+                    all.set(all.get() + 1);
+                    told.set(told.get() + u64::from(at_once.is_some()));
+                }
+                if let Some(got) = at_once {
+                    prop_assert_eq!(
+                        shown(Some(got)),
+                        shown(want),
+                        "round({}e-{} / {}e-{}, {}, {:?})",
+                        am,
+                        a_scale,
+                        bm,
+                        b_scale,
+                        places,
+                        strategy
+                    );
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+    // money divided by a count takes the one division, not a path that never runs
+    let (told, all) = (told.get(), all.get());
+    assert!(told * 100 > all * 99, "told at once {told} of {all}");
+}
+
+#[test]
+fn quotients_on_a_rounding_boundary_round_as_the_interpreter_rounds() {
+    // exact halves, a hair below and above a half, a hair above a whole, negative ones,
+    // and a negative zero (left to the two steps)
+    for ((am, a_scale, bm, b_scale), places) in [
+        ((1, 0, 8, 0), 2),
+        ((-1, 0, 8, 0), 2),
+        ((3, 0, 8, 0), 2),
+        ((12_345, 2, 1, 0), 1),
+        ((50_000_000_000_000_000, 20, 1, 0), 0),
+        ((49_999_999_999_999_999, 20, 1, 0), 0),
+        ((50_000_000_000_000_001, 20, 1, 0), 0),
+        ((100_000_000_000_000_001, 20, 1, 0), 0),
+        ((-49_999_999_999_999_999, 20, 1, 0), 0),
+        ((-1, 3, 7, 0), 2),
+        ((2, 0, 3, 0), 4),
+        ((-2, 0, 3, 0), 4),
+        ((0, 0, -3, 0), 2),
+    ] {
+        for strategy in STRATEGIES {
+            let want = rounded_by_the_interpreter((am, a_scale, bm, b_scale), places, strategy);
+            if let Some(got) = rounded_at_once(am, a_scale, bm, b_scale, places, strategy) {
+                assert_eq!(
+                    shown(Some(got)),
+                    shown(want),
+                    "round({am}e-{a_scale} / {bm}e-{b_scale}, {places}, {strategy:?})"
+                );
+            }
+        }
     }
 }

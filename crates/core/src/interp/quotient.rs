@@ -10,7 +10,7 @@
 //! quotient and a `u64` remainder: every division is a 64-bit one. Larger divisors take
 //! rust_decimal's other paths, and go to rust_decimal.
 
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 /// 2^96: where a decimal's mantissa ends.
 const MANTISSA_END: u128 = 1 << 96;
@@ -79,6 +79,83 @@ pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal>
         parts(64),
         negative,
         scale,
+    ))
+}
+
+/// The most places [`rounded_at_once`] rounds to, and the most digits its result holds: the
+/// interpreter's quotient then carries at least 12 places more than the rounding keeps.
+const MOST_ROUNDED_DIGITS: u32 = 16;
+
+/// `round(a / b, places)` with `strategy`, as the interpreter computes it (the quotient
+/// first, then rounded and given `places` places), in one integer division; `None` when
+/// the two steps must decide: a divisor of 2^32 or more, more than 16 places or digits, a
+/// result of negative zero, a strategy `round` does not name.
+///
+/// Why one rounding gives the two roundings' result: the division here is by less than
+/// 2^32, so an inexact quotient is at least 2^-32 (more than 10^-10) of a unit of `places`
+/// away from every rounding boundary (a whole unit, or a half). The interpreter's quotient
+/// has at least 12 places more than `places` (28 digits, of which at most 16 are kept, or
+/// 28 places), so it is within 10^-12 of a unit of the exact one: on the same side of every
+/// boundary, and on one only when the exact quotient is.
+pub fn rounded_at_once(
+    am: i64,
+    a_scale: u32,
+    bm: i64,
+    b_scale: u32,
+    places: u32,
+    strategy: RoundingStrategy,
+) -> Option<Decimal> {
+    let divisor = u64::from(u32::try_from(bm.unsigned_abs()).ok()?);
+    if divisor == 0
+        || places > MOST_ROUNDED_DIGITS
+        || a_scale > MAX_SCALE as u32
+        || b_scale > MAX_SCALE as u32
+    {
+        return None;
+    }
+    // a / b · 10^places = dividend · 10^shift / divisor
+    let shift = places as i32 + b_scale as i32 - a_scale as i32;
+    let (scaled, divisor) = if shift >= 0 {
+        let power = *WIDE_POWERS_OF_TEN.get(usize::try_from(shift).ok()?)?;
+        (times(am.unsigned_abs(), power)?, divisor)
+    } else {
+        let power = *POWERS_OF_TEN.get(usize::try_from(-shift).ok()?)?;
+        let divisor = u32::try_from(divisor.checked_mul(power)?).ok()?;
+        (u128::from(am.unsigned_abs()), u64::from(divisor))
+    };
+    let (whole, remainder) = match u64::try_from(scaled) {
+        Ok(scaled) => (scaled / divisor, scaled % divisor),
+        Err(_) => {
+            let (whole, remainder) = divide_small(scaled, divisor);
+            (u64::try_from(whole).ok()?, remainder)
+        }
+    };
+    if whole >= *POWERS_OF_TEN.get(MOST_ROUNDED_DIGITS as usize)? {
+        return None;
+    }
+    let negative = (am < 0) != (bm < 0);
+    let (twice, inexact) = (remainder << 1, remainder != 0);
+    let up = match strategy {
+        RoundingStrategy::MidpointAwayFromZero => twice >= divisor,
+        RoundingStrategy::MidpointNearestEven => {
+            twice > divisor || (twice == divisor && whole & 1 == 1)
+        }
+        RoundingStrategy::ToZero => false,
+        RoundingStrategy::AwayFromZero => inexact,
+        RoundingStrategy::ToNegativeInfinity => inexact && negative,
+        RoundingStrategy::ToPositiveInfinity => inexact && !negative,
+        _ => return None,
+    };
+    let mantissa = whole + u64::from(up);
+    if mantissa == 0 && negative {
+        return None;
+    }
+    Some(Decimal::from_parts(
+        mantissa as u32,
+        (mantissa >> 32) as u32,
+        0,
+        negative,
+        places,
     ))
 }
 
@@ -173,11 +250,17 @@ fn times(m: u64, p: u128) -> Option<u128> {
     low.checked_add(u128::from(high) << 64)
 }
 
-/// `n / d` and `n % d` for a divisor below 2^32, in four 64-bit divisions (a `u128`
+/// `n / d` and `n % d` for a divisor below 2^32, in four 64-bit divisions, or three when
+/// the top 32 bits are below `d` (a quotient of 96 bits, as every one here is; a `u128`
 /// division is a library call).
 fn divide_small(n: u128, d: u64) -> (u128, u64) {
-    let (mut q, mut r) = (0u128, 0u64);
-    for shift in [96, 64, 32, 0] {
+    let top = (n >> 96) as u64;
+    let (mut q, mut r) = if top < d {
+        (0u128, top)
+    } else {
+        (u128::from(top / d), top % d)
+    };
+    for shift in [64, 32, 0] {
         let part = (r << 32) | u64::from((n >> shift) as u32);
         q = (q << 32) | u128::from(part / d);
         r = part % d;

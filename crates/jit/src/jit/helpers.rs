@@ -206,8 +206,9 @@ pub extern "C" fn dec_cmp(am: i64, a_s: i64, bm: i64, bs: i64) -> i64 {
 }
 
 /// `round(a / b, digits, mode)`: the exact quotient (as the interpreter divides),
-/// rounded (as `round` rounds). A division by zero or an overflow bails, so that the
-/// interpreter reports it.
+/// rounded (as `round` rounds), in one division when
+/// [`crate::interp::quotient::rounded_at_once`] can tell it, else in those two steps. A
+/// division by zero or an overflow bails, so that the interpreter reports it.
 pub extern "C" fn dec_div_round(
     am: i64,
     a_s: i64,
@@ -217,11 +218,22 @@ pub extern "C" fn dec_div_round(
     mode: i64,
     o: &mut NumOut,
 ) {
-    *o = num_out(
+    let Some(st) = strategy(mode) else {
+        *o = num_out(None);
+        return;
+    };
+    let at_once = || {
+        let (a_s, bs, places) = (
+            u32::try_from(a_s).ok()?,
+            u32::try_from(bs).ok()?,
+            u32::try_from(digits).ok()?,
+        );
+        crate::interp::quotient::rounded_at_once(am, a_s, bm, bs, places, st)
+    };
+    *o = num_out(at_once().or_else(|| {
         quotient(am, a_s, bm, bs)
-            .zip(strategy(mode))
-            .and_then(|(q, st)| crate::stdlib::numbers::round_with(q, digits, st).ok()),
-    );
+            .and_then(|q| crate::stdlib::numbers::round_with(q, digits, st).ok())
+    }));
 }
 
 /// `round(a / b * k, digits, mode)`: the exact quotient times `k`, each step as the
