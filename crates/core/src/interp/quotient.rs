@@ -62,10 +62,10 @@ pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal>
     }
     let (dividend, divisor) = (am.unsigned_abs(), u64::from(divisor32));
     let start_scale = a_scale as i32 - b_scale as i32;
-    let (q, scale) = match exact_in_nine_places(dividend, divisor, start_scale) {
-        Some(exact) => exact,
-        None => {
-            let (q, scale) = at_full_precision(dividend, divisor, start_scale)
+    let (q, scale) = match in_nine_places(dividend, divisor, start_scale) {
+        NinePlaces::Exact(q, scale) => (q, scale),
+        NinePlaces::Inexact(first) => {
+            let (q, scale) = at_full_precision(dividend, divisor, start_scale, first)
                 .or_else(|| step_by_step(dividend, divisor, start_scale))?;
             normalized(q, scale)
         }
@@ -172,27 +172,55 @@ const WIDE_POWERS_OF_TEN: [u128; 39] = {
     powers
 };
 
-/// A quotient that ends within nine places (`120 / 4`, `123.45 / 8`: most money divided by
-/// a count), normalized, in 64-bit arithmetic: rust_decimal's first step takes nine places
-/// and finds no remainder. `None` for any other.
-fn exact_in_nine_places(dividend: u64, divisor: u64, start_scale: i32) -> Option<(u128, i32)> {
+/// What the first nine places of a quotient tell.
+enum NinePlaces {
+    /// It ends within them (`120 / 4`, `123.45 / 8`: most money divided by a count):
+    /// normalized mantissa and scale.
+    Exact(u128, i32),
+    /// It goes on; `Some` when those places were computed (see [`FirstNine`]).
+    Inexact(Option<FirstNine>),
+}
+
+/// A quotient's whole part and first nine places, and the remainder after them.
+#[derive(Clone, Copy)]
+struct FirstNine {
+    whole: u64,
+    places: u64,
+    remainder: u64,
+}
+
+/// rust_decimal's first step, in 64-bit arithmetic: the whole part and nine places, and
+/// whether there is a remainder after them (a start scale out of 0..=19 is not tried).
+fn in_nine_places(dividend: u64, divisor: u64, start_scale: i32) -> NinePlaces {
     if !(0..=MAX_SCALE - MAX_STEP as i32).contains(&start_scale) {
-        return None;
+        return NinePlaces::Inexact(None);
     }
     let (whole, remainder) = (dividend / divisor, dividend % divisor);
     if remainder == 0 {
         let (whole, scale) = without_zeros(whole, start_scale as u32);
-        return Some((u128::from(whole), scale as i32));
+        return NinePlaces::Exact(u128::from(whole), scale as i32);
     }
-    let scaled = remainder * POWERS_OF_TEN.get(MAX_STEP)?;
-    if !scaled.is_multiple_of(divisor) {
-        return None;
+    // below 2^32 · 10^9 < 2^64
+    let scaled = remainder * NINE_PLACES;
+    let (places, remainder) = (scaled / divisor, scaled % divisor);
+    if remainder != 0 {
+        return NinePlaces::Inexact(Some(FirstNine {
+            whole,
+            places,
+            remainder,
+        }));
     }
-    let (fraction, kept) = without_zeros(scaled / divisor, MAX_STEP as u32);
-    let q =
-        u128::from(whole) * u128::from(*POWERS_OF_TEN.get(kept as usize)?) + u128::from(fraction);
-    Some((q, start_scale + kept as i32))
+    let (fraction, kept) = without_zeros(places, MAX_STEP as u32);
+    let power = POWERS_OF_TEN
+        .get(kept as usize)
+        .copied()
+        .unwrap_or(NINE_PLACES);
+    let q = u128::from(whole) * u128::from(power) + u128::from(fraction);
+    NinePlaces::Exact(q, start_scale + kept as i32)
 }
+
+/// 10^9.
+const NINE_PLACES: u64 = 1_000_000_000;
 
 /// `m · 10^-places` with the trailing zeros of its places taken off.
 fn without_zeros(mut m: u64, mut places: u32) -> (u64, u32) {
@@ -209,7 +237,12 @@ fn without_zeros(mut m: u64, mut places: u32) -> (u64, u32) {
 /// for the largest such `p`, rounded. A normalized result does not depend on where an exact
 /// quotient stopped. `None` (the steps decide) when the quotient needs a negative scale or
 /// its rounding carries to 2^96.
-fn at_full_precision(dividend: u64, divisor: u64, start_scale: i32) -> Option<(u128, i32)> {
+fn at_full_precision(
+    dividend: u64,
+    divisor: u64,
+    start_scale: i32,
+    first: Option<FirstNine>,
+) -> Option<(u128, i32)> {
     // the most digits: the largest p with dividend · 10^p < 2^96 · divisor (< 2^128)
     let limit = u128::from(divisor) << 96;
     let room = 96 + (64 - divisor.leading_zeros()) - (64 - dividend.leading_zeros());
@@ -232,7 +265,11 @@ fn at_full_precision(dividend: u64, divisor: u64, start_scale: i32) -> Option<(u
     if scale < 0 {
         return None;
     }
-    let (mut q, remainder) = divide_small(scaled, divisor);
+    let places = scale - start_scale;
+    let (mut q, remainder) = match first {
+        Some(first) if (9..=MAX_SCALE).contains(&places) => after_nine(first, places - 9, divisor)?,
+        _ => divide_small(scaled, divisor),
+    };
     let twice = remainder << 1;
     if twice > divisor || (twice == divisor && q & 1 == 1) {
         q += 1;
@@ -241,6 +278,19 @@ fn at_full_precision(dividend: u64, divisor: u64, start_scale: i32) -> Option<(u
         }
     }
     Some((q, scale))
+}
+
+/// `dividend · 10^(9 + more) / divisor` and its remainder from the quotient's first nine
+/// places: those places scaled by `10^more`, and the remainder's `more` places, in one
+/// division whose quotient fits 64 bits (the remainder is below the divisor and `more` is
+/// at most 19), which a `u128` division does with one 128-by-64-bit instruction.
+fn after_nine(first: FirstNine, more: i32, divisor: u64) -> Option<(u128, u64)> {
+    let power = *WIDE_POWERS_OF_TEN.get(usize::try_from(more).ok()?)?;
+    let (rest, divisor) = (u128::from(first.remainder) * power, u128::from(divisor));
+    let tail = rest / divisor;
+    let remainder = u64::try_from(rest - tail * divisor).ok()?;
+    let head = u128::from(first.whole) * u128::from(NINE_PLACES) + u128::from(first.places);
+    Some((head * power + tail, remainder))
 }
 
 /// `m · p`, if it fits 128 bits (a `u128` product with an overflow check is a library call).
