@@ -65,7 +65,9 @@ pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal>
     let (q, scale) = match in_nine_places(dividend, divisor, start_scale) {
         NinePlaces::Exact(q, scale) => (q, scale),
         NinePlaces::Inexact(first) => {
-            let (q, scale) = at_full_precision(dividend, divisor, start_scale, first)
+            let (q, scale) = first
+                .and_then(|first| past_nine(first, divisor, start_scale))
+                .or_else(|| at_full_precision(dividend, divisor, start_scale))
                 .or_else(|| step_by_step(dividend, divisor, start_scale))?;
             normalized(q, scale)
         }
@@ -237,12 +239,7 @@ fn without_zeros(mut m: u64, mut places: u32) -> (u64, u32) {
 /// for the largest such `p`, rounded. A normalized result does not depend on where an exact
 /// quotient stopped. `None` (the steps decide) when the quotient needs a negative scale or
 /// its rounding carries to 2^96.
-fn at_full_precision(
-    dividend: u64,
-    divisor: u64,
-    start_scale: i32,
-    first: Option<FirstNine>,
-) -> Option<(u128, i32)> {
+fn at_full_precision(dividend: u64, divisor: u64, start_scale: i32) -> Option<(u128, i32)> {
     // the most digits: the largest p with dividend · 10^p < 2^96 · divisor (< 2^128)
     let limit = u128::from(divisor) << 96;
     let room = 96 + (64 - divisor.leading_zeros()) - (64 - dividend.leading_zeros());
@@ -265,11 +262,7 @@ fn at_full_precision(
     if scale < 0 {
         return None;
     }
-    let places = scale - start_scale;
-    let (mut q, remainder) = match first {
-        Some(first) if (9..=MAX_SCALE).contains(&places) => after_nine(first, places - 9, divisor)?,
-        _ => divide_small(scaled, divisor),
-    };
+    let (mut q, remainder) = divide_small(scaled, divisor);
     let twice = remainder << 1;
     if twice > divisor || (twice == divisor && q & 1 == 1) {
         q += 1;
@@ -280,17 +273,48 @@ fn at_full_precision(
     Some((q, scale))
 }
 
-/// `dividend · 10^(9 + more) / divisor` and its remainder from the quotient's first nine
-/// places: those places scaled by `10^more`, and the remainder's `more` places, in one
-/// division whose quotient fits 64 bits (the remainder is below the divisor and `more` is
-/// at most 19), which a `u128` division does with one 128-by-64-bit instruction.
-fn after_nine(first: FirstNine, more: i32, divisor: u64) -> Option<(u128, u64)> {
-    let power = *WIDE_POWERS_OF_TEN.get(usize::try_from(more).ok()?)?;
-    let (rest, divisor) = (u128::from(first.remainder) * power, u128::from(divisor));
-    let tail = rest / divisor;
-    let remainder = u64::try_from(rest - tail * divisor).ok()?;
+/// A quotient that goes on past nine places, at full precision, from those nine: the
+/// whole part and nine places (`head`, of `n` digits) take as many places more as make 29
+/// digits when those fit 96 bits, else 28 (which always fit), within 28 places. The places
+/// are the remainder's, in one division (a quotient below 10^19: 64 bits). `None` (the
+/// general path decides) when the quotient is below 10^-9, or when 29 digits reach 2^96
+/// only with the places after `head`, or by rounding.
+fn past_nine(first: FirstNine, divisor: u64, start_scale: i32) -> Option<(u128, i32)> {
     let head = u128::from(first.whole) * u128::from(NINE_PLACES) + u128::from(first.places);
-    Some((head * power + tail, remainder))
+    if head == 0 {
+        return None;
+    }
+    // start scales run to 19 (see in_nine_places): at most 19 places more
+    let most = usize::try_from(MAX_SCALE - start_scale - MAX_STEP as i32).ok()?;
+    let mut more = (29usize.checked_sub(decimal_digits(head))?).min(most);
+    // at most 29 digits: below 10^29 < 2^97, no overflow
+    if head * *WIDE_POWERS_OF_TEN.get(more)? >= MANTISSA_END {
+        more = more.checked_sub(1)?;
+    }
+    let power = *WIDE_POWERS_OF_TEN.get(more)?;
+    let (rest, wide) = (u128::from(first.remainder) * power, u128::from(divisor));
+    let tail = rest / wide;
+    let remainder = u64::try_from(rest - tail * wide).ok()?;
+    let mut q = head * power + tail;
+    let twice = remainder << 1;
+    if twice > divisor || (twice == divisor && q & 1 == 1) {
+        q += 1;
+    }
+    if q >= MANTISSA_END {
+        return None;
+    }
+    Some((q, start_scale + (MAX_STEP + more) as i32))
+}
+
+/// How many decimal digits `n` (nonzero, below 10^38) has.
+fn decimal_digits(n: u128) -> usize {
+    let bits = 128 - n.leading_zeros() as usize;
+    // log10(2) ≈ 1233 / 4096: the digits of 2^(bits - 1), one short at most
+    let estimate = (bits * 1233) >> 12;
+    match WIDE_POWERS_OF_TEN.get(estimate) {
+        Some(&power) if n >= power => estimate + 1,
+        _ => estimate,
+    }
 }
 
 /// `m · p`, if it fits 128 bits (a `u128` product with an overflow check is a library call).
