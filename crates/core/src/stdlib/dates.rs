@@ -20,6 +20,7 @@ use rust_decimal::prelude::*;
 use rust_decimal::Decimal;
 
 use super::args::{arg, integer, number, text};
+use super::strftime_digits::plain_numbers;
 use super::{ex, opt, req, Category, Function, Imp, LiteralError, Returns};
 use crate::diagnostics::codes;
 use crate::runtime::{Ctx, EvalError};
@@ -498,6 +499,25 @@ pub fn format_value(
         )));
     };
     let limit = ctx.limits.max_string_bytes;
+    let moment = match (value, tz) {
+        (Value::Date(d), _) => Some((*d, None)),
+        (Value::DateTime(dt), Some(tz)) => {
+            let local = dt.with_timezone(&tz).naive_local();
+            Some((local.date(), Some(local.time())))
+        }
+        (Value::DateTime(dt), None) => {
+            let local = dt.naive_local();
+            Some((local.date(), Some(local.time())))
+        }
+        _ => None,
+    };
+    let plain = moment.and_then(|(date, time)| plain_numbers(items, date, time));
+    if let Some(text) = plain {
+        if text.len() > limit {
+            return Err(super::args::too_large(func, "text", limit));
+        }
+        return Ok(text);
+    }
     let mut out = Bounded {
         text: String::new(),
         limit,

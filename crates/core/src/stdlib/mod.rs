@@ -14,6 +14,7 @@ mod excel_format;
 pub mod logic;
 pub mod math;
 pub mod numbers;
+mod strftime_digits;
 pub mod text;
 
 use std::collections::HashMap;
