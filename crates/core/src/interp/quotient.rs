@@ -6,8 +6,10 @@
 //! quotient is scaled up by the largest power of ten up to 10^9 that keeps it within 96 bits
 //! and 28 places, and the remainder's digits for that power are added; when no power fits,
 //! the quotient is rounded half to even by the remainder. A carry past 96 bits takes a digit
-//! back off, rounded with what is left ("sticky"). Each step here is that step, on a `u128`
-//! quotient and a `u64` remainder: every division is a 64-bit one. Larger divisors take
+//! back off, rounded with what is left ("sticky"). The result is told here without taking
+//! the steps where that can be done exactly (a quotient that ends within nine places; one
+//! that goes on, as many digits as fit 96 bits in one more division), and by those steps,
+//! on a `u128` quotient and a `u64` remainder, where not. Larger divisors take
 //! rust_decimal's other paths, and go to rust_decimal.
 
 use rust_decimal::{Decimal, RoundingStrategy};
