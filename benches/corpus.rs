@@ -6,7 +6,8 @@
 //! geometric means, the worst cases, and the compile time of the 10-mapping connector.
 //!
 //! `cargo bench --bench corpus` (records: `CORPUS_RECORDS`, default 20 000, made by
-//! `benches/gen_records.py` into `target/bench-data/`).
+//! `benches/gen_records.py` into `target/bench-data/`; `CORPUS_ONLY=numeric/` keeps the
+//! mappings whose target starts so).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -201,8 +202,15 @@ fn main() {
         .collect();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let corpus = ConnectorFile::load(&root.join("benches/corpus/mappings.toml")).unwrap();
+    // CORPUS_ONLY=numeric/per_unit: the mappings whose target starts so (one under a profiler)
+    let only = std::env::var("CORPUS_ONLY").unwrap_or_default();
     let mut rows = Vec::new();
-    for mapping in &corpus.connector.mappings {
+    for mapping in corpus
+        .connector
+        .mappings
+        .iter()
+        .filter(|m| m.target.starts_with(only.as_str()))
+    {
         let mut connector = corpus.connector.clone();
         connector.mappings = vec![mapping.clone()];
         let file = ConnectorFile {
