@@ -446,11 +446,30 @@ const DATE_PATTERN_CACHE_SIZE: usize = 64;
 
 thread_local! {
     static DATE_PATTERNS: RefCell<HashMap<String, Rc<DatePattern>>> = RefCell::new(HashMap::new());
+    static LAST_DATE_PATTERN: RefCell<Option<(Box<str>, Rc<DatePattern>)>> = const { RefCell::new(None) };
 }
 
 /// `format` compiled, from a per-thread cache: a pattern (in practice the literal of a
-/// formula) is read once, not per record.
+/// formula) is read once, not per record. The pattern used last is compared first: a
+/// transform formats most records with one pattern, and a comparison costs less than
+/// hashing the pattern.
 fn date_pattern(format: &str) -> Rc<DatePattern> {
+    let last = LAST_DATE_PATTERN.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(text, _)| &**text == format)
+            .map(|(_, p)| Rc::clone(p))
+    });
+    if let Some(p) = last {
+        return p;
+    }
+    let p = cached_date_pattern(format);
+    LAST_DATE_PATTERN.with(|c| *c.borrow_mut() = Some((format.into(), Rc::clone(&p))));
+    p
+}
+
+/// `format` compiled, from the per-thread map of patterns.
+fn cached_date_pattern(format: &str) -> Rc<DatePattern> {
     if let Some(p) = DATE_PATTERNS.with(|c| c.borrow().get(format).cloned()) {
         return p;
     }
@@ -475,7 +494,7 @@ pub fn format_value(
     tz: Option<Tz>,
     ctx: &Ctx,
     func: &str,
-) -> Result<String, EvalError> {
+) -> Result<Value, EvalError> {
     let pattern = date_pattern(format);
     let items = match &pattern.excel {
         Some(pattern) => {
@@ -483,19 +502,19 @@ pub fn format_value(
                 (Value::Date(d), _) => d.and_time(chrono::NaiveTime::MIN),
                 (Value::DateTime(dt), Some(tz)) => dt.with_timezone(&tz).naive_local(),
                 (Value::DateTime(dt), None) => dt.naive_local(),
-                (other, _) => return Ok(other.to_text()),
+                (other, _) => return Ok(Value::string(other.to_text())),
             };
             return match pattern {
-                Ok(pattern) => Ok(pattern.format(local)),
+                Ok(pattern) => Ok(Value::string(pattern.format(local))),
                 Err(why) => Err(EvalError::invalid_argument(format!("{func}: {why}"))),
             };
         }
         None => pattern.strftime.as_deref(),
     };
-    let shown = super::args::excerpt(format);
     let Some(items) = items else {
         return Err(EvalError::invalid_argument(format!(
-            "'{shown}' is not a valid strftime format"
+            "'{}' is not a valid strftime format",
+            super::args::excerpt(format)
         )));
     };
     let limit = ctx.limits.max_string_bytes;
@@ -511,12 +530,11 @@ pub fn format_value(
         }
         _ => None,
     };
-    let plain = moment.and_then(|(date, time)| plain_numbers(items, date, time));
-    if let Some(text) = plain {
+    if let Some(text) = moment.and_then(|(date, time)| plain_numbers(items, date, time)) {
         if text.len() > limit {
             return Err(super::args::too_large(func, "text", limit));
         }
-        return Ok(text);
+        return Ok(Value::String(text));
     }
     let mut out = Bounded {
         text: String::new(),
@@ -531,18 +549,19 @@ pub fn format_value(
             dt.with_timezone(&tz).format_with_items(items.iter())
         ),
         (Value::DateTime(dt), None) => write!(out, "{}", dt.format_with_items(items.iter())),
-        (other, _) => return Ok(other.to_text()),
+        (other, _) => return Ok(Value::string(other.to_text())),
     };
     if out.over {
         return Err(super::args::too_large(func, "text", limit));
     }
     written.map_err(|_| {
         EvalError::invalid_argument(format!(
-            "'{shown}' asks for a part a {} does not have",
+            "'{}' asks for a part a {} does not have",
+            super::args::excerpt(format),
             value.type_name()
         ))
     })?;
-    Ok(out.text)
+    Ok(Value::string(out.text))
 }
 
 /// Text written up to a limit: a write past it fails (and stops the formatting) instead of
@@ -575,7 +594,7 @@ fn formatdate(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
         None => None,
         Some(_) => Some(tz_arg(args, 2, "formatdate", ctx.tz)?),
     };
-    format_value(&d.into_value(), format, tz, ctx, "formatdate").map(Value::string)
+    format_value(&d.into_value(), format, tz, ctx, "formatdate")
 }
 
 fn add_months(n: NaiveDateTime, months: i64) -> Option<NaiveDateTime> {

@@ -7,16 +7,15 @@
 use chrono::format::{Item, Numeric, Pad};
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
 
+use crate::value::{Text, TextBuilder};
+
 /// `items` written for a date and, when there is one, a time of day, exactly as chrono's
 /// `format_with_items` writes them; `None` (chrono decides, and words any error) when an
 /// item is not a literal or a zero-padded year (1000–9999), month, day, hour, minute or
 /// second, or asks for the time of a date.
-pub fn plain_numbers(
-    items: &[Item<'_>],
-    date: NaiveDate,
-    time: Option<NaiveTime>,
-) -> Option<String> {
-    let mut out = String::with_capacity(items.len() * 2 + 2);
+pub fn plain_numbers(items: &[Item<'_>], date: NaiveDate, time: Option<NaiveTime>) -> Option<Text> {
+    // a text of up to 23 bytes (any date, or date and time, of these patterns) stays inline
+    let mut out = TextBuilder::new();
     for item in items {
         match item {
             Item::Literal(text) | Item::Space(text) => out.push_str(text),
@@ -43,11 +42,11 @@ pub fn plain_numbers(
             _ => return None,
         }
     }
-    Some(out)
+    Some(out.finish())
 }
 
 /// `n` (below 100) as two digits.
-fn two_digits(out: &mut String, n: u32) {
+fn two_digits(out: &mut TextBuilder, n: u32) {
     out.push(char::from(b'0' + (n / 10 % 10) as u8));
     out.push(char::from(b'0' + (n % 10) as u8));
 }
