@@ -61,6 +61,12 @@ pub fn integer(args: &[Value], i: usize, func: &str) -> Result<Option<i64>, Eval
     let Some(n) = number(args, i, func)? else {
         return Ok(None);
     };
+    // a whole number written without places (the common case) is its mantissa
+    if n.scale() == 0 {
+        if let Ok(whole) = i64::try_from(n.mantissa()) {
+            return Ok(Some(whole));
+        }
+    }
     if !n.fract().is_zero() {
         return Err(EvalError::invalid_argument(format!(
             "{func}() argument {} must be a whole number, found {n}",

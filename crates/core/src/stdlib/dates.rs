@@ -293,17 +293,23 @@ enum Unit {
 
 const UNITS: &str = "'year', 'month', 'week', 'day', 'hour', 'minute', 'second'";
 
+/// A unit by its name in any case, singular or plural (compared in place: this runs for
+/// every record of a `dateadd` or `datediff`).
 fn parse_unit(name: &str) -> Option<Unit> {
-    Some(match name.to_ascii_lowercase().trim_end_matches('s') {
-        "year" => Unit::Year,
-        "month" => Unit::Month,
-        "week" => Unit::Week,
-        "day" => Unit::Day,
-        "hour" => Unit::Hour,
-        "minute" => Unit::Minute,
-        "second" => Unit::Second,
-        _ => return None,
-    })
+    const UNIT_NAMES: [(&str, Unit); 7] = [
+        ("day", Unit::Day),
+        ("month", Unit::Month),
+        ("year", Unit::Year),
+        ("week", Unit::Week),
+        ("hour", Unit::Hour),
+        ("minute", Unit::Minute),
+        ("second", Unit::Second),
+    ];
+    let singular = name.trim_end_matches(['s', 'S']);
+    UNIT_NAMES
+        .iter()
+        .find(|(unit, _)| unit.eq_ignore_ascii_case(singular))
+        .map(|(_, unit)| *unit)
 }
 
 fn check_unit<const I: usize>(index: usize, value: &Value) -> Result<(), LiteralError> {
@@ -834,6 +840,30 @@ mod tests {
                     assert_eq!(got, want, "{text:?} by {format:?}");
                 }
             }
+        }
+    }
+
+    /// Units in any case, singular or plural (trailing `s` of either case taken off), as
+    /// when the name was lowercased first.
+    #[test]
+    fn units_are_named_in_any_case_singular_or_plural() {
+        for (name, unit) in [
+            ("day", Some(Unit::Day)),
+            ("Days", Some(Unit::Day)),
+            ("DAYS", Some(Unit::Day)),
+            ("dayss", Some(Unit::Day)),
+            ("Minutes", Some(Unit::Minute)),
+            ("SECOND", Some(Unit::Second)),
+            ("month", Some(Unit::Month)),
+            ("weeks", Some(Unit::Week)),
+            ("hOuRs", Some(Unit::Hour)),
+            ("years", Some(Unit::Year)),
+            ("fortnight", None),
+            ("s", None),
+            ("", None),
+            ("da", None),
+        ] {
+            assert_eq!(parse_unit(name), unit, "{name}");
         }
     }
 }
