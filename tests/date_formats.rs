@@ -54,7 +54,16 @@ formula = "text(date(2024, 2, 29), 'yyyy/mm/dd')"
     for engine in ["interp", "jit"] {
         let (code, _, err) = run_in(
             &dir,
-            &["run", "c.toml", "--input", "in.ndjson", "--output", "out.ndjson", "--engine", engine],
+            &[
+                "run",
+                "c.toml",
+                "--input",
+                "in.ndjson",
+                "--output",
+                "out.ndjson",
+                "--engine",
+                engine,
+            ],
         );
         assert_eq!(code, 0, "{engine}: {err}");
         let out = std::fs::read_to_string(dir.join("out.ndjson")).unwrap_or_default();
@@ -67,8 +76,7 @@ formula = "text(date(2024, 2, 29), 'yyyy/mm/dd')"
         assert_eq!(letter["error"]["code"], "E306", "{engine}: {dead}");
         assert_eq!(letter["error"]["target"], "stamp", "{engine}: {dead}");
         assert_eq!(
-            letter["error"]["message"],
-            "'%d.%m.%Y %H:%M:%S' asks for a part a date does not have",
+            letter["error"]["message"], "'%d.%m.%Y %H:%M:%S' asks for a part a date does not have",
             "{engine}"
         );
         std::fs::remove_file(dir.join("dates.dead.ndjson")).unwrap();
