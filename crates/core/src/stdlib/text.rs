@@ -738,7 +738,7 @@ fn text_fn(args: &[Value], ctx: &Ctx) -> Result<Value, EvalError> {
             .map(Value::string)
             .map_err(|why| EvalError::invalid_argument(format!("text: {why}"))),
         Value::Date(_) | Value::DateTime(_) => {
-            super::dates::format_value(value, format, None, ctx, "text")
+            super::date_patterns::format_value(value, format, None, ctx, "text")
         }
         other => Ok(Value::string(other.to_text())),
     }
