@@ -142,7 +142,7 @@ pub fn rounded_at_once(
     let up = match strategy {
         RoundingStrategy::MidpointAwayFromZero => twice >= divisor,
         RoundingStrategy::MidpointNearestEven => {
-            twice > divisor || (twice == divisor && whole & 1 == 1)
+            rounds_up_to_even(whole & 1 == 1, remainder, divisor)
         }
         RoundingStrategy::ToZero => false,
         RoundingStrategy::AwayFromZero => inexact,
@@ -265,8 +265,7 @@ fn at_full_precision(dividend: u64, divisor: u64, start_scale: i32) -> Option<(u
         return None;
     }
     let (mut q, remainder) = divide_small(scaled, divisor);
-    let twice = remainder << 1;
-    if twice > divisor || (twice == divisor && q & 1 == 1) {
+    if rounds_up_to_even(q & 1 == 1, remainder, divisor) {
         q += 1;
         if q == MANTISSA_END {
             return None;
@@ -298,8 +297,7 @@ fn past_nine(first: FirstNine, divisor: u64, start_scale: i32) -> Option<(u128, 
     let tail = rest / wide;
     let remainder = u64::try_from(rest - tail * wide).ok()?;
     let mut q = head * power + tail;
-    let twice = remainder << 1;
-    if twice > divisor || (twice == divisor && q & 1 == 1) {
+    if rounds_up_to_even(q & 1 == 1, remainder, divisor) {
         q += 1;
     }
     if q >= MANTISSA_END {
@@ -317,6 +315,13 @@ fn decimal_digits(n: u128) -> usize {
         Some(&power) if n >= power => estimate + 1,
         _ => estimate,
     }
+}
+
+/// Whether a quotient that stopped with `remainder` (below the divisor) rounds up, half to
+/// even: past the half, or on it when the quotient is odd.
+fn rounds_up_to_even(odd: bool, remainder: u64, divisor: u64) -> bool {
+    let twice = remainder << 1;
+    twice > divisor || (twice == divisor && odd)
 }
 
 /// `m · p`, if it fits 128 bits (a `u128` product with an overflow check is a library call).
@@ -367,8 +372,7 @@ fn step_by_step(dividend: u64, divisor: u64, start_scale: i32) -> Option<(u128, 
             };
             if power == 0 {
                 // no digit more fits: round half to even by what remains
-                let twice = remainder << 1;
-                if twice > divisor || (twice == divisor && q & 1 == 1) {
+                if rounds_up_to_even(q & 1 == 1, remainder, divisor) {
                     q += 1;
                     if q == MANTISSA_END {
                         (q, scale) = take_digit_back(q, scale, true)?;
