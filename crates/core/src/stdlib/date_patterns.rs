@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 use chrono::format::{Item, StrftimeItems};
+use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 
 use super::strftime_digits::plain_numbers;
@@ -77,14 +78,13 @@ pub fn format_value(
     func: &str,
 ) -> Result<Value, EvalError> {
     let pattern = date_pattern(format);
+    let moment = local_moment(value, tz);
     let items = match &pattern.excel {
         Some(pattern) => {
-            let local = match (value, tz) {
-                (Value::Date(d), _) => d.and_time(chrono::NaiveTime::MIN),
-                (Value::DateTime(dt), Some(tz)) => dt.with_timezone(&tz).naive_local(),
-                (Value::DateTime(dt), None) => dt.naive_local(),
-                (other, _) => return Ok(Value::string(other.to_text())),
+            let Some((date, time)) = moment else {
+                return Ok(Value::string(value.to_text()));
             };
+            let local = date.and_time(time.unwrap_or(NaiveTime::MIN));
             return match pattern {
                 Ok(pattern) => Ok(Value::string(pattern.format(local))),
                 Err(why) => Err(EvalError::invalid_argument(format!("{func}: {why}"))),
@@ -98,20 +98,11 @@ pub fn format_value(
             super::args::excerpt(format)
         )));
     };
-    let limit = ctx.limits.max_string_bytes;
-    let moment = match (value, tz) {
-        (Value::Date(d), _) => Some((*d, None)),
-        (Value::DateTime(dt), Some(tz)) => {
-            let local = dt.with_timezone(&tz).naive_local();
-            Some((local.date(), Some(local.time())))
-        }
-        (Value::DateTime(dt), None) => {
-            let local = dt.naive_local();
-            Some((local.date(), Some(local.time())))
-        }
-        _ => None,
+    let Some((date, time)) = moment else {
+        return Ok(Value::string(value.to_text()));
     };
-    if let Some(text) = moment.and_then(|(date, time)| plain_numbers(items, date, time)) {
+    let limit = ctx.limits.max_string_bytes;
+    if let Some(text) = plain_numbers(items, date, time) {
         if text.len() > limit {
             return Err(super::args::too_large(func, "text", limit));
         }
@@ -143,6 +134,18 @@ pub fn format_value(
         ))
     })?;
     Ok(Value::string(out.text))
+}
+
+/// A date's day, or a datetime's local day and time of day (in `tz` when given); `None`
+/// for a value that is neither.
+fn local_moment(value: &Value, tz: Option<Tz>) -> Option<(NaiveDate, Option<NaiveTime>)> {
+    let local = match (value, tz) {
+        (Value::Date(d), _) => return Some((*d, None)),
+        (Value::DateTime(dt), Some(tz)) => dt.with_timezone(&tz).naive_local(),
+        (Value::DateTime(dt), None) => dt.naive_local(),
+        _ => return None,
+    };
+    Some((local.date(), Some(local.time())))
 }
 
 /// Text written up to a limit: a write past it fails (and stops the formatting) instead of
