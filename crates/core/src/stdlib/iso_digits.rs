@@ -52,9 +52,8 @@ pub fn plain_instant(text: &str) -> Option<DateTime<FixedOffset>> {
     };
     let offset = match rest {
         [b'Z'] => 0,
-        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let hours = number(&[*h1, *h2], 0, 2)?;
-            let minutes = number(&[*m1, *m2], 0, 2)?;
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let (hours, minutes) = (number(rest, 1, 2)?, number(rest, 4, 2)?);
             if hours > 23 || minutes > 59 {
                 return None;
             }
