@@ -71,6 +71,7 @@ fn probe() -> Option<NumberLayout> {
     let payload = (inside as *const Decimal as usize).checked_sub(&slot as *const _ as usize)?;
     let payload = i32::try_from(payload).ok()?;
     let tag = tag_of(&slot);
+    let null_tag = tag_of(&Some(Value::Null));
     let others = [
         None,
         Some(Value::Null),
@@ -84,7 +85,7 @@ fn probe() -> Option<NumberLayout> {
     let layout = NumberLayout {
         stride: i32::try_from(size_of::<Option<Value>>()).ok()?,
         tag,
-        null_tag: tag_of(&others[1]),
+        null_tag,
         flags: payload + word(0x8000_0000 | scale << 16)?,
         hi: payload + word(hi)?,
         mid: payload + word(mid)?,
