@@ -54,6 +54,10 @@ pub(super) struct Worker<'t> {
     mode: SinkMode,
     driver: Driver,
     lookups: Option<Box<dyn Lookups + Send>>,
+    /// Bytes of output per input line in the last chunk of lines it made: the next chunk's
+    /// output is given room for as many (and an eighth more) at once, not grown by
+    /// doubling, which copied it over and over.
+    output_per_line: usize,
     /// `now()` of the records it turns (a followed stream's moves on as records arrive).
     pub(super) now: DateTime<FixedOffset>,
     tz: Tz,
@@ -72,6 +76,7 @@ impl<'t> Worker<'t> {
             mode: plan.mode,
             driver: Driver::new(),
             lookups,
+            output_per_line: 0,
             now: plan.now,
             tz: plan.tz,
             limits: plan.limits,
@@ -206,6 +211,8 @@ impl<'t> Worker<'t> {
         slots: &mut Vec<Option<Value>>,
     ) -> Chunk {
         let mut chunk = Chunk::default();
+        let expected = self.output_per_line.saturating_mul(raw.lines.len());
+        chunk.ndjson.reserve(expected.saturating_add(expected / 8));
         for (line_no, range, end_offset) in &raw.lines {
             let content = raw.bytes.get(range.clone()).unwrap_or(&[]);
             let parsed = self
@@ -230,6 +237,7 @@ impl<'t> Worker<'t> {
                 text_raw,
             );
         }
+        self.output_per_line = chunk.ndjson.len() / raw.lines.len().max(1);
         chunk
     }
 }
