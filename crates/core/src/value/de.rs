@@ -209,9 +209,12 @@ fn scan_wanted_keys(
     };
     let out = Arc::make_mut(&mut object);
     out.clear();
-    let scanned = super::scan::scan_object(text, depth, |key, raw| {
-        let Some((name, want)) = keys.iter().find(|(k, _)| &**k == key) else {
+    let scanned = super::scan::scan_object(text, depth, |member| {
+        let Some((name, want)) = keys.iter().find(|(k, _)| k.as_bytes() == member.key()) else {
             return true;
+        };
+        let Some(raw) = member.raw() else {
+            return false;
         };
         parse_raw::<serde_json::Error>(raw, want, depth, None)
             .map(|v| out.insert(name.clone(), v))
@@ -496,13 +499,19 @@ pub fn parse_record_fields(
     fields: Option<&[Arc<str>]>,
 ) -> Result<Value, serde_json::Error> {
     let mut out = Map::with_capacity_and_hasher(fields.map_or(8, <[_]>::len), Default::default());
-    let scanned = super::scan::scan_object(line, MAX_DEPTH, |key, raw| {
+    let scanned = super::scan::scan_object(line, MAX_DEPTH, |member| {
         let name = match fields {
-            None => Arc::from(key),
-            Some(fields) => match fields.iter().find(|f| &***f == key) {
+            None => match member.key_text() {
+                Some(key) => Arc::from(key),
+                None => return false,
+            },
+            Some(fields) => match fields.iter().find(|f| f.as_bytes() == member.key()) {
                 Some(name) => name.clone(),
                 None => return true,
             },
+        };
+        let Some(raw) = member.raw() else {
+            return false;
         };
         parse_raw::<serde_json::Error>(raw, &ALL, MAX_DEPTH, None)
             .map(|v| out.insert(name, v))

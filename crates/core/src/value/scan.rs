@@ -11,15 +11,45 @@
 /// limit is met at this one, and the line left to the exact path.
 const MAX_NESTING: u32 = u128::BITS;
 
-/// Calls `found(key, raw)` for each top-level field of the JSON object `line`, in order,
-/// with the field's raw JSON text. Each value may nest `depth` containers, counted as
+/// One top-level field of a line as the pass found it: where its key's body and its raw
+/// value lie. The key is compared as bytes and the value taken as text only for the fields
+/// a caller wants (each `str` slice checks that it falls on character boundaries, which at
+/// quotes and delimiters it always does: a check per field no caller needs).
+pub(super) struct Member<'a> {
+    line: &'a str,
+    key: std::ops::Range<usize>,
+    value: std::ops::Range<usize>,
+}
+
+impl<'a> Member<'a> {
+    /// The key's body (without escapes: a line with an escaped key is the exact path's).
+    pub(super) fn key(&self) -> &'a [u8] {
+        self.line
+            .as_bytes()
+            .get(self.key.clone())
+            .unwrap_or_default()
+    }
+
+    /// The key as text.
+    pub(super) fn key_text(&self) -> Option<&'a str> {
+        self.line.get(self.key.clone())
+    }
+
+    /// The value's raw JSON text.
+    pub(super) fn raw(&self) -> Option<&'a str> {
+        self.line.get(self.value.clone())
+    }
+}
+
+/// Calls `found(member)` for each top-level field of the JSON object `line`, in order,
+/// with where the field's key and raw JSON text are ([`Member`]). Each value may nest `depth` containers, counted as
 /// `limits::json_depth_exceeds` counts them; a deeper one is left to the exact path, which
 /// owns the depth error. Returns `false` when the line must be read by the exact path
 /// instead (it, or `found`, met something this pass does not settle).
 pub(super) fn scan_object(
     line: &str,
     depth: u8,
-    mut found: impl FnMut(&str, &str) -> bool,
+    mut found: impl FnMut(Member<'_>) -> bool,
 ) -> bool {
     let mut scan = Scanner {
         bytes: line.as_bytes(),
@@ -43,10 +73,12 @@ pub(super) fn scan_object(
         if scan.value(nesting).is_none() {
             return false;
         }
-        let (Some(key), Some(raw)) = (line.get(key), line.get(start..scan.at)) else {
-            return false;
+        let member = Member {
+            line,
+            key,
+            value: start..scan.at,
         };
-        if !found(key, raw) {
+        if !found(member) {
             return false;
         }
         match scan.space_then() {
@@ -260,8 +292,11 @@ mod tests {
 
     fn fields(line: &str) -> Option<Vec<(String, String)>> {
         let mut out = Vec::new();
-        scan_object(line, 127, |k, raw| {
-            out.push((k.to_string(), raw.to_string()));
+        scan_object(line, 127, |m| {
+            out.push((
+                m.key_text().unwrap().to_string(),
+                m.raw().unwrap().to_string(),
+            ));
             true
         })
         .then_some(out)

@@ -25,12 +25,15 @@ pub fn parse_into_slots(
     slots.truncate(64);
     slots.resize(fields.len(), None);
     let mut found: u64 = 0;
-    let scanned = super::scan::scan_object(line, MAX_DEPTH, |key, raw| {
-        let Some(i) = table.slot_of(key) else {
+    let scanned = super::scan::scan_object(line, MAX_DEPTH, |member| {
+        let Some(i) = table.slot_of(member.key()) else {
             return true;
         };
         let (Some((_, want)), Some(slot)) = (fields.get(i), slots.get_mut(i)) else {
             return true;
+        };
+        let Some(raw) = member.raw() else {
+            return false;
         };
         found |= 1u64.checked_shl(i as u32).unwrap_or(0);
         parse_raw::<serde_json::Error>(raw, want, MAX_DEPTH, slot.take())
@@ -68,7 +71,7 @@ impl SlotTable {
     pub fn new(fields: Vec<(Arc<str>, Want)>) -> Self {
         let mut buckets = [0u8; 64];
         for (i, (key, _)) in fields.iter().enumerate() {
-            if let Some(b) = buckets.get_mut(bucket(key)) {
+            if let Some(b) = buckets.get_mut(bucket(key.as_bytes())) {
                 *b = match (*b, u8::try_from(i + 1)) {
                     (0, Ok(slot)) if slot != SHARED => slot,
                     _ => SHARED,
@@ -85,22 +88,21 @@ impl SlotTable {
 
     /// The slot of top-level key `key`, if a field is read from it: most unwanted keys of
     /// a record are passed over by their bucket alone, without a comparison.
-    fn slot_of(&self, key: &str) -> Option<usize> {
+    fn slot_of(&self, key: &[u8]) -> Option<usize> {
         match self.buckets.get(bucket(key)).copied().unwrap_or(SHARED) {
             0 => None,
-            SHARED => self.fields.iter().position(|(k, _)| &**k == key),
+            SHARED => self.fields.iter().position(|(k, _)| k.as_bytes() == key),
             slot => {
                 let i = usize::from(slot - 1);
                 let (k, _) = self.fields.get(i)?;
-                (**k == *key).then_some(i)
+                (k.as_bytes() == key).then_some(i)
             }
         }
     }
 }
 
 /// A key's bucket among 64, from its length and its first and last bytes.
-fn bucket(key: &str) -> usize {
-    let bytes = key.as_bytes();
+fn bucket(bytes: &[u8]) -> usize {
     let (first, last) = (bytes.first().copied(), bytes.last().copied());
     let mix = bytes.len()
         ^ usize::from(first.unwrap_or(0)).wrapping_mul(5)
