@@ -176,6 +176,11 @@ pub struct NdjsonSink {
     out: BufWriter<Box<dyn Write>>,
 }
 
+/// The output buffer of an NDJSON sink: small batches of lines gather in it; a run's
+/// chunk of lines (512 of them, typically larger than this) is written straight through,
+/// not copied into the buffer first.
+const OUTPUT_BUFFER: usize = 64 * 1024;
+
 impl NdjsonSink {
     /// Writes to `path`, or to stdout for `-`.
     pub fn open(path: &str) -> Result<NdjsonSink, Diag> {
@@ -186,7 +191,7 @@ impl NdjsonSink {
             ),
         };
         Ok(NdjsonSink {
-            out: BufWriter::with_capacity(256 * 1024, out),
+            out: BufWriter::with_capacity(OUTPUT_BUFFER, out),
         })
     }
 }
@@ -201,7 +206,7 @@ impl NdjsonSink {
             .open(path)
             .map_err(|e| io_diag(&format!("cannot open {path}"), e))?;
         Ok(NdjsonSink {
-            out: BufWriter::with_capacity(256 * 1024, Box::new(file)),
+            out: BufWriter::with_capacity(OUTPUT_BUFFER, Box::new(file)),
         })
     }
 }
