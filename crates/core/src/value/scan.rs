@@ -242,7 +242,9 @@ impl Scanner<'_> {
     }
 
     /// A number in JSON's grammar: `-`?, `0` or digits without a leading zero, then an
-    /// optional fraction and exponent, each with at least one digit.
+    /// optional fraction and exponent, each with at least one digit. Inlined, as the other
+    /// pieces of a value are.
+    #[inline(always)]
     fn number(&mut self) -> Option<()> {
         self.eat(b'-');
         match *self.bytes.get(self.at)? {
