@@ -18,6 +18,11 @@ use crate::transform::source::{raw_of_bad_line, raw_of_line, Raw, ReadError};
 use crate::transform::{Transform, Verdict};
 use crate::value::Value;
 
+/// The most room a chunk's output lines are given before they are written: past it they
+/// grow as they need (a followed stream's chunk of one huge line must not make the next
+/// chunk of 512 ask for 512 times its size).
+const MAX_OUTPUT_ROOM: usize = 16 << 20;
+
 /// One record in this many has its transform latency measured.
 const LATENCY_SAMPLE: u64 = 8;
 
@@ -212,7 +217,9 @@ impl<'t> Worker<'t> {
     ) -> Chunk {
         let mut chunk = Chunk::default();
         let expected = self.output_per_line.saturating_mul(raw.lines.len());
-        chunk.ndjson.reserve(expected.saturating_add(expected / 8));
+        chunk
+            .ndjson
+            .reserve(expected.saturating_add(expected / 8).min(MAX_OUTPUT_ROOM));
         for (line_no, range, end_offset) in &raw.lines {
             let content = raw.bytes.get(range.clone()).unwrap_or(&[]);
             let parsed = self
