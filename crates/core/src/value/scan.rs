@@ -42,10 +42,11 @@ impl<'a> Member<'a> {
 }
 
 /// Calls `found(member)` for each top-level field of the JSON object `line`, in order,
-/// with where the field's key and raw JSON text are ([`Member`]). Each value may nest `depth` containers, counted as
-/// `limits::json_depth_exceeds` counts them; a deeper one is left to the exact path, which
-/// owns the depth error. Returns `false` when the line must be read by the exact path
-/// instead (it, or `found`, met something this pass does not settle).
+/// with where the field's key and raw JSON text are ([`Member`]). Each value may nest
+/// `depth` containers, counted as `limits::json_depth_exceeds` counts them; a deeper one
+/// is left to the exact path, which owns the depth error. Returns `false` when the line
+/// must be read by the exact path instead (it, or `found`, met something this pass does
+/// not settle).
 pub(super) fn scan_object(
     line: &str,
     depth: u8,
