@@ -274,17 +274,22 @@ fn tonumber(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
         .unwrap_or_else(|| arg(args, 1).clone()))
 }
 
-/// The rounding strategy a mode name stands for.
+/// The rounding modes `round()` takes, by name; the JIT passes a mode as its index here.
+pub const ROUND_MODES: [(&str, RoundingStrategy); 6] = [
+    ("half_up", RoundingStrategy::MidpointAwayFromZero),
+    ("half_even", RoundingStrategy::MidpointNearestEven),
+    ("down", RoundingStrategy::ToZero),
+    ("up", RoundingStrategy::AwayFromZero),
+    ("floor", RoundingStrategy::ToNegativeInfinity),
+    ("ceiling", RoundingStrategy::ToPositiveInfinity),
+];
+
+/// The rounding strategy a mode name (in any case) stands for.
 pub fn rounding_mode(name: &str) -> Option<RoundingStrategy> {
-    Some(match name.to_ascii_lowercase().as_str() {
-        "half_up" => RoundingStrategy::MidpointAwayFromZero,
-        "half_even" => RoundingStrategy::MidpointNearestEven,
-        "down" => RoundingStrategy::ToZero,
-        "up" => RoundingStrategy::AwayFromZero,
-        "floor" => RoundingStrategy::ToNegativeInfinity,
-        "ceiling" => RoundingStrategy::ToPositiveInfinity,
-        _ => return None,
-    })
+    ROUND_MODES
+        .iter()
+        .find(|(mode, _)| mode.eq_ignore_ascii_case(name))
+        .map(|(_, strategy)| *strategy)
 }
 
 const ROUNDING_MODES: &str = "'half_up', 'half_even', 'down', 'up', 'floor', 'ceiling'";

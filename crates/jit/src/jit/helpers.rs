@@ -12,6 +12,9 @@
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
+/// The rounding modes by index, as `round()` names them.
+pub use crate::stdlib::numbers::ROUND_MODES;
+
 use crate::interp::Interpreter;
 use crate::ir::Node;
 use crate::runtime::{Ctx, EvalError};
@@ -283,16 +286,6 @@ pub extern "C" fn dec_round(m: i64, s: i64, digits: i64, mode: i64, o: &mut NumO
 /// 10^k for k in 0..=18, the powers an i64 holds: the generated code rescales mantissas
 /// and rounds with them.
 pub static POW10: &[u64; 19] = &crate::interp::quotient::POWERS_OF_TEN;
-
-/// The rounding modes by index, as `round()` names them.
-pub const ROUND_MODES: [(&str, RoundingStrategy); 6] = [
-    ("half_up", RoundingStrategy::MidpointAwayFromZero),
-    ("half_even", RoundingStrategy::MidpointNearestEven),
-    ("down", RoundingStrategy::ToZero),
-    ("up", RoundingStrategy::AwayFromZero),
-    ("floor", RoundingStrategy::ToNegativeInfinity),
-    ("ceiling", RoundingStrategy::ToPositiveInfinity),
-];
 
 /// `a / b` as the interpreter computes it (rust_decimal's quotient, normalized), by
 /// [`crate::interp::quotient::quotient`] in integer arithmetic; `None` for a division by

@@ -9,7 +9,6 @@ use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value as Cv};
 use super::helpers::{self, B_BAIL, B_FALSE, B_NULL, B_TRUE, NUM_BAIL, NUM_NULL, NUM_OK};
 use super::{Gen, Helper, I64};
 use crate::ir::Node;
-use crate::stdlib::numbers::rounding_mode;
 use crate::syntax::BinaryOp;
 use crate::value::Value;
 
@@ -484,12 +483,9 @@ pub(super) fn fixed_round_mode(function: &str) -> Option<usize> {
 
 pub(super) fn round_mode_index(n: &Node) -> Option<usize> {
     match n.as_const() {
-        Some(Value::String(s)) => {
-            rounding_mode(s)?;
-            helpers::ROUND_MODES
-                .iter()
-                .position(|(name, _)| name.eq_ignore_ascii_case(s))
-        }
+        Some(Value::String(s)) => helpers::ROUND_MODES
+            .iter()
+            .position(|(name, _)| name.eq_ignore_ascii_case(s)),
         _ => None,
     }
 }
