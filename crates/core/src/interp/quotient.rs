@@ -226,14 +226,28 @@ fn in_nine_places(dividend: u64, divisor: u64, start_scale: i32) -> NinePlaces {
 /// 10^9.
 const NINE_PLACES: u64 = 1_000_000_000;
 
-/// `m · 10^-places` with the trailing zeros of its places taken off.
+/// `m · 10^-places` with the trailing zeros of its places taken off: 16, 8, 4, 2 and 1 at a
+/// time, each by a select rather than a branch (how many zeros a quotient ends with is
+/// anyone's guess, and a loop over them mispredicts its exit).
 fn without_zeros(mut m: u64, mut places: u32) -> (u64, u32) {
-    while places > 0 && m.is_multiple_of(10) {
-        m /= 10;
-        places -= 1;
+    for (step, power) in ZERO_STEPS {
+        let (kept, dropped) = (m / power, m % power);
+        let take = (dropped == 0) & (places >= step);
+        m = if take { kept } else { m };
+        places = if take { places - step } else { places };
     }
     (m, places)
 }
+
+/// The steps of [`without_zeros`]: zeros taken off at once, and 10 to that power (the
+/// steps sum to 31, more than the 28 places a decimal has).
+const ZERO_STEPS: [(u32, u64); 5] = [
+    (16, 10_000_000_000_000_000),
+    (8, 100_000_000),
+    (4, 10_000),
+    (2, 100),
+    (1, 10),
+];
 
 /// The quotient's mantissa and scale in one division, when the step-by-step result can be
 /// told without taking the steps: the steps stop with as many digits as fit 96 bits (or at
@@ -296,10 +310,8 @@ fn past_nine(first: FirstNine, divisor: u64, start_scale: i32) -> Option<(u128, 
     let (rest, wide) = (u128::from(first.remainder) * power, u128::from(divisor));
     let tail = rest / wide;
     let remainder = u64::try_from(rest - tail * wide).ok()?;
-    let mut q = head * power + tail;
-    if rounds_up_to_even(q & 1 == 1, remainder, divisor) {
-        q += 1;
-    }
+    let q = head * power + tail;
+    let q = q + u128::from(rounds_up_to_even(q & 1 == 1, remainder, divisor));
     if q >= MANTISSA_END {
         return None;
     }
@@ -318,10 +330,11 @@ fn decimal_digits(n: u128) -> usize {
 }
 
 /// Whether a quotient that stopped with `remainder` (below the divisor) rounds up, half to
-/// even: past the half, or on it when the quotient is odd.
+/// even: past the half, or on it when the quotient is odd. Computed without a branch: which
+/// way a quotient rounds is a coin toss.
 fn rounds_up_to_even(odd: bool, remainder: u64, divisor: u64) -> bool {
     let twice = remainder << 1;
-    twice > divisor || (twice == divisor && odd)
+    (twice > divisor) | ((twice == divisor) & odd)
 }
 
 /// `m · p`, if it fits 128 bits (a `u128` product with an overflow check is a library call).
