@@ -50,28 +50,25 @@ const MAX_SCALE: i32 = 28;
 
 /// `a / b` for `a = am · 10^-a_scale` and `b = bm · 10^-b_scale` (scales up to 28), as the
 /// interpreter computes it; `None` for a zero divisor or a quotient out of range.
+///
+/// Inlined where it is called (the JIT's helpers) so that the quotient goes from registers
+/// to its output: returned through memory it is written in four parts and read back in one,
+/// which stalls the store buffer. What is rare takes [`uncommon`]'s call.
+#[inline(always)]
 pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal> {
-    let divisor = bm.unsigned_abs();
-    let Ok(divisor32) = u32::try_from(divisor) else {
-        let (a, b) = (decimal(am, a_scale)?, decimal(bm, b_scale)?);
-        return a.checked_div(b).map(|q| q.normalize());
-    };
-    if divisor32 == 0 || a_scale > MAX_SCALE as u32 || b_scale > MAX_SCALE as u32 {
-        return None;
-    }
-    if am == 0 {
-        return Some(Decimal::ZERO);
-    }
-    let (dividend, divisor) = (am.unsigned_abs(), u64::from(divisor32));
+    let divisor = u64::from(match u32::try_from(bm.unsigned_abs()) {
+        Ok(divisor) if divisor != 0 && am != 0 && a_scale <= 28 && b_scale <= 28 => divisor,
+        _ => return uncommon(am, a_scale, bm, b_scale),
+    });
+    let dividend = am.unsigned_abs();
     let start_scale = a_scale as i32 - b_scale as i32;
     let (q, scale) = match in_nine_places(dividend, divisor, start_scale) {
         NinePlaces::Exact(q, scale) => (q, scale),
         NinePlaces::Inexact(first) => {
-            let (q, scale) = first
-                .and_then(|first| past_nine(first, divisor, start_scale))
-                .or_else(|| at_full_precision(dividend, divisor, start_scale))
-                .or_else(|| step_by_step(dividend, divisor, start_scale))?;
-            normalized(q, scale)
+            match first.and_then(|first| past_nine(first, divisor, start_scale)) {
+                Some((q, scale)) => normalized(q, scale),
+                None => beyond_nine(dividend, divisor, start_scale)?,
+            }
         }
     };
     let negative = (am < 0) != (bm < 0);
@@ -84,6 +81,31 @@ pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal>
         negative,
         scale,
     ))
+}
+
+/// [`quotient`] where the divisor is zero or 2^32 or more, the dividend zero, or a scale out
+/// of range.
+#[cold]
+#[inline(never)]
+fn uncommon(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal> {
+    if bm == 0 || a_scale > MAX_SCALE as u32 || b_scale > MAX_SCALE as u32 {
+        return None;
+    }
+    if am == 0 {
+        return Some(Decimal::ZERO);
+    }
+    let (a, b) = (decimal(am, a_scale)?, decimal(bm, b_scale)?);
+    a.checked_div(b).map(|q| q.normalize())
+}
+
+/// A quotient that goes on past nine places where [`past_nine`] cannot tell it: at full
+/// precision in one division, or rust_decimal's steps.
+#[cold]
+#[inline(never)]
+fn beyond_nine(dividend: u64, divisor: u64, start_scale: i32) -> Option<(u128, i32)> {
+    let (q, scale) = at_full_precision(dividend, divisor, start_scale)
+        .or_else(|| step_by_step(dividend, divisor, start_scale))?;
+    Some(normalized(q, scale))
 }
 
 /// The most places [`rounded_at_once`] rounds to, and the most digits its result holds: the
@@ -195,6 +217,7 @@ struct FirstNine {
 
 /// rust_decimal's first step, in 64-bit arithmetic: the whole part and nine places, and
 /// whether there is a remainder after them (a start scale out of 0..=19 is not tried).
+#[inline(always)]
 fn in_nine_places(dividend: u64, divisor: u64, start_scale: i32) -> NinePlaces {
     if !(0..=MAX_SCALE - MAX_STEP as i32).contains(&start_scale) {
         return NinePlaces::Inexact(None);
@@ -229,6 +252,7 @@ const NINE_PLACES: u64 = 1_000_000_000;
 /// `m · 10^-places` with the trailing zeros of its places taken off: 16, 8, 4, 2 and 1 at a
 /// time, each by a select rather than a branch (how many zeros a quotient ends with is
 /// anyone's guess, and a loop over them mispredicts its exit).
+#[inline(always)]
 fn without_zeros(mut m: u64, mut places: u32) -> (u64, u32) {
     for (step, power) in ZERO_STEPS {
         let (kept, dropped) = (m / power, m % power);
@@ -294,6 +318,7 @@ fn at_full_precision(dividend: u64, divisor: u64, start_scale: i32) -> Option<(u
 /// are the remainder's, in one division (a quotient below 10^19: 64 bits). `None` (the
 /// general path decides) when the quotient is below 10^-9, or when 29 digits reach 2^96
 /// only with the places after `head`, or by rounding.
+#[inline(always)]
 fn past_nine(first: FirstNine, divisor: u64, start_scale: i32) -> Option<(u128, i32)> {
     let head = u128::from(first.whole) * u128::from(NINE_PLACES) + u128::from(first.places);
     if head == 0 {
@@ -319,6 +344,7 @@ fn past_nine(first: FirstNine, divisor: u64, start_scale: i32) -> Option<(u128, 
 }
 
 /// How many decimal digits `n` (nonzero, below 10^38) has.
+#[inline]
 fn decimal_digits(n: u128) -> usize {
     let bits = 128 - n.leading_zeros() as usize;
     // log10(2) ≈ 1233 / 4096: the digits of 2^(bits - 1), one short at most
@@ -332,6 +358,7 @@ fn decimal_digits(n: u128) -> usize {
 /// Whether a quotient that stopped with `remainder` (below the divisor) rounds up, half to
 /// even: past the half, or on it when the quotient is odd. Computed without a branch: which
 /// way a quotient rounds is a coin toss.
+#[inline]
 fn rounds_up_to_even(odd: bool, remainder: u64, divisor: u64) -> bool {
     let twice = remainder << 1;
     (twice > divisor) | ((twice == divisor) & odd)
@@ -415,10 +442,18 @@ fn step_by_step(dividend: u64, divisor: u64, start_scale: i32) -> Option<(u128, 
 /// `q · 10^-scale` without trailing zeros in its places, as `Decimal::normalize` leaves it
 /// (a nonzero quotient: no negative zero to make positive): zeros come off eight, four, two
 /// and one at a time.
-fn normalized(mut q: u128, mut scale: i32) -> (u128, i32) {
+#[inline]
+fn normalized(q: u128, scale: i32) -> (u128, i32) {
     if last_digit(q) != 0 {
         return (q, scale);
     }
+    without_wide_zeros(q, scale)
+}
+
+/// [`normalized`] for a quotient that ends in a zero.
+#[cold]
+#[inline(never)]
+fn without_wide_zeros(mut q: u128, mut scale: i32) -> (u128, i32) {
     while scale >= 8 {
         match divide_small(q, 100_000_000) {
             (kept, 0) => (q, scale) = (kept, scale - 8),
@@ -436,6 +471,7 @@ fn normalized(mut q: u128, mut scale: i32) -> (u128, i32) {
 }
 
 /// `q % 10` in 64-bit steps (2^64 ends in a 6): a u128 remainder is a library call.
+#[inline]
 fn last_digit(q: u128) -> u64 {
     let (high, low) = ((q >> 64) as u64, q as u64);
     ((high % 10) * 6 + low % 10) % 10

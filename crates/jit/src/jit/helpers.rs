@@ -290,6 +290,7 @@ pub static POW10: &[u64; 19] = &crate::interp::quotient::POWERS_OF_TEN;
 /// `a / b` as the interpreter computes it (rust_decimal's quotient, normalized), by
 /// [`crate::interp::quotient::quotient`] in integer arithmetic; `None` for a division by
 /// zero, an overflow or a scale out of range.
+#[inline(always)]
 fn quotient(am: i64, a_s: i64, bm: i64, bs: i64) -> Option<Decimal> {
     let (a_s, bs) = (u32::try_from(a_s).ok()?, u32::try_from(bs).ok()?);
     crate::interp::quotient::quotient(am, a_s, bm, bs)
@@ -301,23 +302,33 @@ fn quotient(am: i64, a_s: i64, bm: i64, bs: i64) -> Option<Decimal> {
 pub extern "C" fn div_root(am: i64, a_s: i64, bm: i64, bs: i64, o: &mut Value) -> i64 {
     match quotient(am, a_s, bm, bs) {
         Some(q) => {
-            *o = Value::Number(q);
+            set_number(o, q);
             0
         }
         None => 1,
     }
 }
 
+/// Writes a number to an output value: in place when it holds one (an output buffer reused
+/// record after record), which stores the decimal once rather than building the value aside
+/// and copying it over, unaligned, from where it was just written.
+#[inline(always)]
+fn set_number(o: &mut Value, d: Decimal) {
+    match o {
+        Value::Number(slot) => *slot = d,
+        other => *other = Value::Number(d),
+    }
+}
+
 /// Writes a number (or null) to an output value; 0 on success, 1 when it cannot be formed.
 pub extern "C" fn box_num(status: i64, m: i64, s: i64, o: &mut Value) -> i64 {
-    let v = match status {
-        NUM_NULL => Value::Null,
+    match status {
+        NUM_NULL => *o = Value::Null,
         _ => match join(m, s) {
-            Some(d) => Value::Number(d),
+            Some(d) => set_number(o, d),
             None => return 1,
         },
-    };
-    *o = v;
+    }
     0
 }
 
