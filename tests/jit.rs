@@ -882,7 +882,8 @@ fn a_division_root_is_native_and_gives_the_interpreters_quotient() {
 /// Native code writes a number in place only over a value with nothing to drop: an output
 /// buffer an embedder hands in holding shared values gets them released (their count back
 /// to one), and the numbers written are the interpreter's, on slot-bound fields read in
-/// place, for both signs and for a field that is not a number.
+/// place, for both signs and for a field that is not a number; a quotient too, written
+/// into the number its output holds, and a division by zero fails as the interpreter's.
 #[test]
 fn a_number_written_in_place_releases_what_the_output_held() {
     use sluice::limits::Limits;
@@ -901,6 +902,9 @@ formula = "data('price') * data('qty')"
 [[mappings]]
 target = "half"
 formula = "data('price') - data('qty') / 2"
+[[mappings]]
+target = "per"
+formula = "data('price') / data('qty')"
 "#;
     let file = ConnectorFile::from_text("in_place.toml", text, false).unwrap();
     let transform = Arc::new(Transform::compile(&file, &Limits::default()).unwrap());
@@ -910,13 +914,16 @@ formula = "data('price') - data('qty') / 2"
     );
     let jit = JitTransform::compile(Arc::clone(&transform)).unwrap();
     let held = Arc::new(vec![Value::Null]);
-    let mut outs = vec![Value::Array(Arc::clone(&held)); 2];
+    let mut outs = vec![Value::Array(Arc::clone(&held)); 3];
     let mut interp = Interpreter::new();
     for line in [
         r#"{"price": 12.50, "qty": 3}"#,
         r#"{"price": -0.75, "qty": 4}"#,
         r#"{"price": "12.5", "qty": 4}"#,
         r#"{"price": 922337203685477.5807, "qty": 1}"#,
+        r#"{"price": 10, "qty": 7}"#,
+        r#"{"price": 10, "qty": 0}"#,
+        r#"{"price": -1, "qty": 3}"#,
     ] {
         let mut slots = Vec::new();
         let read = transform.read_line(

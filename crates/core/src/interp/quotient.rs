@@ -50,15 +50,21 @@ const MAX_SCALE: i32 = 28;
 
 /// `a / b` for `a = am · 10^-a_scale` and `b = bm · 10^-b_scale` (scales up to 28), as the
 /// interpreter computes it; `None` for a zero divisor or a quotient out of range.
-///
-/// Inlined where it is called (the JIT's helpers) so that the quotient goes from registers
-/// to its output: returned through memory it is written in four parts and read back in one,
-/// which stalls the store buffer. What is rare takes [`uncommon`]'s call.
-#[inline(always)]
 pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal> {
+    let mut q = Decimal::ZERO;
+    quotient_into(am, a_scale, bm, b_scale, &mut q).then_some(q)
+}
+
+/// [`quotient`] written to `out`; false (and `out` as it was) where that is `None`.
+///
+/// Inlined where it is called (the JIT's helpers) and given where the quotient goes, so that
+/// it goes there from registers: returned through memory, a decimal is written in parts and
+/// read back whole, which stalls the store buffer. What is rare takes a call.
+#[inline(always)]
+pub fn quotient_into(am: i64, a_scale: u32, bm: i64, b_scale: u32, out: &mut Decimal) -> bool {
     let divisor = u64::from(match u32::try_from(bm.unsigned_abs()) {
         Ok(divisor) if divisor != 0 && am != 0 && a_scale <= 28 && b_scale <= 28 => divisor,
-        _ => return uncommon(am, a_scale, bm, b_scale),
+        _ => return uncommon(am, a_scale, bm, b_scale, out),
     });
     let dividend = am.unsigned_abs();
     let start_scale = a_scale as i32 - b_scale as i32;
@@ -67,35 +73,38 @@ pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal>
         NinePlaces::Inexact(first) => {
             match first.and_then(|first| past_nine(first, divisor, start_scale)) {
                 Some((q, scale)) => normalized(q, scale),
-                None => beyond_nine(dividend, divisor, start_scale)?,
+                None => match beyond_nine(dividend, divisor, start_scale) {
+                    Some(found) => found,
+                    None => return false,
+                },
             }
         }
     };
+    let Ok(scale) = u32::try_from(scale) else {
+        return false;
+    };
     let negative = (am < 0) != (bm < 0);
     let parts = |shift: u32| (q >> shift) as u32;
-    let scale = u32::try_from(scale).ok()?;
-    Some(Decimal::from_parts(
-        parts(0),
-        parts(32),
-        parts(64),
-        negative,
-        scale,
-    ))
+    *out = Decimal::from_parts(parts(0), parts(32), parts(64), negative, scale);
+    true
 }
 
 /// [`quotient`] where the divisor is zero or 2^32 or more, the dividend zero, or a scale out
 /// of range.
 #[cold]
 #[inline(never)]
-fn uncommon(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal> {
-    if bm == 0 || a_scale > MAX_SCALE as u32 || b_scale > MAX_SCALE as u32 {
-        return None;
-    }
-    if am == 0 {
-        return Some(Decimal::ZERO);
-    }
-    let (a, b) = (decimal(am, a_scale)?, decimal(bm, b_scale)?);
-    a.checked_div(b).map(|q| q.normalize())
+fn uncommon(am: i64, a_scale: u32, bm: i64, b_scale: u32, out: &mut Decimal) -> bool {
+    let found = if bm == 0 || a_scale > MAX_SCALE as u32 || b_scale > MAX_SCALE as u32 {
+        None
+    } else if am == 0 {
+        Some(Decimal::ZERO)
+    } else {
+        decimal(am, a_scale)
+            .zip(decimal(bm, b_scale))
+            .and_then(|(a, b)| a.checked_div(b))
+            .map(|q| q.normalize())
+    };
+    found.map(|q| *out = q).is_some()
 }
 
 /// A quotient that goes on past nine places where [`past_nine`] cannot tell it: at full

@@ -290,7 +290,6 @@ pub static POW10: &[u64; 19] = &crate::interp::quotient::POWERS_OF_TEN;
 /// `a / b` as the interpreter computes it (rust_decimal's quotient, normalized), by
 /// [`crate::interp::quotient::quotient`] in integer arithmetic; `None` for a division by
 /// zero, an overflow or a scale out of range.
-#[inline(always)]
 fn quotient(am: i64, a_s: i64, bm: i64, bs: i64) -> Option<Decimal> {
     let (a_s, bs) = (u32::try_from(a_s).ok()?, u32::try_from(bs).ok()?);
     crate::interp::quotient::quotient(am, a_s, bm, bs)
@@ -300,18 +299,23 @@ fn quotient(am: i64, a_s: i64, bm: i64, bs: i64) -> Option<Decimal> {
 /// written to its output value; 0 on success, 1 when the interpreter must evaluate it (a
 /// division by zero, an overflow), which then also gives the error.
 pub extern "C" fn div_root(am: i64, a_s: i64, bm: i64, bs: i64, o: &mut Value) -> i64 {
-    match quotient(am, a_s, bm, bs) {
-        Some(q) => {
-            set_number(o, q);
-            0
-        }
-        None => 1,
+    let (Ok(a_s), Ok(bs)) = (u32::try_from(a_s), u32::try_from(bs)) else {
+        return 1;
+    };
+    // the quotient is stored in place, in the output's number (a buffer reused record after
+    // record holds one): once, not built aside and copied over from where it was just written
+    if !matches!(o, Value::Number(_)) {
+        *o = Value::Number(Decimal::ZERO);
+    }
+    match o {
+        Value::Number(slot) => i64::from(!crate::interp::quotient::quotient_into(
+            am, a_s, bm, bs, slot,
+        )),
+        _ => 1,
     }
 }
 
-/// Writes a number to an output value: in place when it holds one (an output buffer reused
-/// record after record), which stores the decimal once rather than building the value aside
-/// and copying it over, unaligned, from where it was just written.
+/// Writes a number to an output value, in place when it holds one (see [`div_root`]).
 #[inline(always)]
 fn set_number(o: &mut Value, d: Decimal) {
     match o {
