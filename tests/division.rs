@@ -4,13 +4,14 @@
 //! zero. SLUICE_DIVISION_CASES sets how many (CI runs 200 000; `cargo test --release --test
 //! division` with SLUICE_DIVISION_CASES=10000000 is the full check). The same for a
 //! quotient rounded in one division (`round(a / b, places, mode)`), against the quotient
-//! rounded by `round`.
+//! rounded by `round`, and for a quotient's product rounded in one division (`round(a / b *
+//! k, places, mode)`), against the quotient times `k`, rounded.
 
 use std::cell::Cell;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use sluice::interp::quotient::{quotient, rounded_at_once};
+use sluice::interp::quotient::{quotient, rounded_at_once, rounded_product_at_once};
 use sluice::rust_decimal::{Decimal, RoundingStrategy};
 use sluice::stdlib::numbers::round_with;
 
@@ -216,4 +217,133 @@ fn quotients_on_a_rounding_boundary_round_as_the_interpreter_rounds() {
             }
         }
     }
+}
+
+/// `round(a / b * k, places)` as the interpreter computes it: the quotient, its product
+/// with `k`, then `round`.
+fn product_rounded_by_the_interpreter(
+    pair: (i64, u32, i64, u32),
+    (km, k_scale): (i64, u32),
+    places: u32,
+    strategy: RoundingStrategy,
+) -> Option<Decimal> {
+    let (am, a_scale, bm, b_scale) = pair;
+    let k = Decimal::try_from_i128_with_scale(i128::from(km), k_scale).ok()?;
+    the_interpreters(am, a_scale, bm, b_scale)
+        .and_then(|q| q.checked_mul(k))
+        .and_then(|x| round_with(x, i64::from(places), strategy).ok())
+}
+
+/// Operands whose `a · k / b` lies on, or within a hair of, a rounding boundary at
+/// `places` while `a / b` goes on forever (the divisor a multiple of `k`, here 3 or 7):
+/// the interpreter's rounded quotient times `k` then misses the boundary by a hair.
+fn product_near_a_boundary() -> impl Strategy<Value = ((i64, u32, i64, u32), (i64, u32), u32)> {
+    (
+        1i64..100_000,
+        1i64..1_000,
+        prop_oneof![Just(3i64), Just(7)],
+        0u32..=3,
+        -1i64..=1,
+        any::<bool>(),
+        0u32..=1,
+    )
+        .prop_map(|(m, b, k, places, nudge, negative, half)| {
+            // a = b · (m + half/2) · 10^-places, written at places + 9, nudged in its last
+            // place; divided by k·b and multiplied by k
+            let far = 9u32;
+            let a = b * (2 * m + i64::from(half)) * 10i64.pow(far) / 2 + nudge;
+            let a = if negative { -a } else { a };
+            ((a, places + far, k * b, 0), (k, 0), places)
+        })
+}
+
+#[test]
+fn a_rounded_product_of_a_quotient_in_one_division_is_the_interpreters() {
+    let mut runner = TestRunner::new(Config::with_cases(cases()));
+    let k = prop_oneof![
+        2 => (-10_000i64..10_000, 0u32..=4),
+        1 => prop_oneof![Just((100i64, 0u32)), Just((1000, 0)), Just((5, 2)), Just((119, 2))],
+        1 => (any::<i64>(), 0u32..=28),
+    ];
+    // (operands, k, places, whether they are money divided by a count, times a percentage)
+    let case = prop_oneof![
+        3 => ((mantissa(), 0u32..=28, mantissa(), 0u32..=28), k, 0u32..=18)
+            .prop_map(|(p, k, d)| (p, k, d, false)),
+        3 => ((-10_000_000i64..10_000_000, 0u32..=4, 1i64..100, 0u32..=2), 0u32..=4)
+            .prop_map(|(p, d)| (p, (100, 0), d, true)),
+        2 => product_near_a_boundary().prop_map(|(p, k, d)| (p, k, d, false)),
+    ];
+    let (told, all) = (Cell::new(0u64), Cell::new(0u64));
+    runner
+        .run(
+            &(case, 0usize..STRATEGIES.len()),
+            |((pair, (km, k_scale), places, money), mode)| {
+                let strategy = STRATEGIES[mode];
+                let want =
+                    product_rounded_by_the_interpreter(pair, (km, k_scale), places, strategy);
+                let (am, a_scale, bm, b_scale) = pair;
+                let at_once = rounded_product_at_once(
+                    am, a_scale, bm, b_scale, km, k_scale, places, strategy,
+                );
+                // rounded to the nearest (`round`'s own strategies): a directed rounding
+                // leaves every exact result to the steps
+                if money && mode < 2 {
+                    all.set(all.get() + 1);
+                    told.set(told.get() + u64::from(at_once.is_some()));
+                }
+                if let Some(got) = at_once {
+                    prop_assert_eq!(
+                        shown(Some(got)),
+                        shown(want),
+                        "round({}e-{} / {}e-{} * {}e-{}, {}, {:?})",
+                        am,
+                        a_scale,
+                        bm,
+                        b_scale,
+                        km,
+                        k_scale,
+                        places,
+                        strategy
+                    );
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+    // a percentage of money divided by a count, rounded to the nearest, takes the one
+    // division but on an exact half
+    let (told, all) = (told.get(), all.get());
+    assert!(told * 100 > all * 97, "told at once {told} of {all}");
+}
+
+#[test]
+fn a_product_that_lands_on_a_boundary_is_left_to_the_steps() {
+    // 1/3 · 3 is 1 exactly, but the interpreter's 0.333…3 · 3 is 0.999…9: toward zero it
+    // rounds to 0.9, not 1.0; and 5/6 · 3 = 2.5 exactly is 2.4999…9 or 2.5000…1 there
+    for (pair, k, places) in [
+        ((1, 0, 3, 0), (3, 0), 1),
+        ((5, 0, 6, 0), (3, 0), 0),
+        ((-5, 0, 6, 0), (3, 0), 0),
+        ((1, 0, 7, 0), (7, 0), 2),
+    ] {
+        for strategy in STRATEGIES {
+            let (am, a_scale, bm, b_scale) = pair;
+            let got = rounded_product_at_once(am, a_scale, bm, b_scale, k.0, k.1, places, strategy);
+            let want = product_rounded_by_the_interpreter(pair, k, places, strategy);
+            match got {
+                Some(got) => {
+                    assert_eq!(shown(Some(got)), shown(want), "{pair:?} {k:?} {strategy:?}")
+                }
+                None => assert!(
+                    want.is_some(),
+                    "{pair:?} {k:?} {strategy:?}: the steps give one"
+                ),
+            }
+        }
+    }
+    // on such a boundary the interpreter's value did miss it
+    let toward_zero =
+        product_rounded_by_the_interpreter((1, 0, 3, 0), (3, 0), 1, RoundingStrategy::ToZero);
+    assert_eq!(shown(toward_zero), shown(Some(Decimal::new(9, 1))));
+    assert!(rounded_product_at_once(1, 0, 3, 0, 3, 0, 1, RoundingStrategy::ToZero).is_none());
 }

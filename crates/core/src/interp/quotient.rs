@@ -140,6 +140,86 @@ pub fn rounded_at_once(
     places: u32,
     strategy: RoundingStrategy,
 ) -> Option<Decimal> {
+    rounded_in_one_division(
+        am,
+        a_scale,
+        bm,
+        b_scale,
+        places,
+        strategy,
+        Boundary::Decides,
+    )
+}
+
+/// `round(a / b * k, places)` with `strategy`, as the interpreter computes it (the
+/// quotient, then its product with `k = km · 10^-k_scale`, then rounded), as `round(a · k /
+/// b, places)` in one integer division; `None` where the steps must decide: where
+/// [`rounded_at_once`] is `None`, `k` zero or of more than 12 places, `|k| · 10^places` of
+/// 10^17 or more, and an exact `a · k / b` on a boundary of the rounding.
+///
+/// Why: the interpreter rounds twice before `round`, the quotient to 28 digits (or 28
+/// places) and its product with `k` to 28 digits (or 28 places), so it is within
+/// 2·10^-27·|a·k/b| + 2·10^-28·(|k| + 1) of the exact `a · k / b`: below 5·10^-11 of a unit
+/// of `places` for a result of at most 16 digits and `|k| · 10^places` below 10^17. The
+/// exact value, when not on a boundary, is more than 2^-33 (10^-10) of a unit away from it
+/// (a division by less than 2^32, as in [`rounded_at_once`]), so both round alike. On one,
+/// the interpreter's near miss can fall either side: that is left to the steps. A quotient
+/// of more than 10^28 overflows in the interpreter: with `k` of at most 12 places and a
+/// result below 10^16 it is below 10^28.
+#[allow(clippy::too_many_arguments)]
+pub fn rounded_product_at_once(
+    am: i64,
+    a_scale: u32,
+    bm: i64,
+    b_scale: u32,
+    km: i64,
+    k_scale: u32,
+    places: u32,
+    strategy: RoundingStrategy,
+) -> Option<Decimal> {
+    if km == 0 || k_scale > 12 {
+        return None;
+    }
+    // |km| < 10^(17 + k_scale - places): |k| · 10^places < 10^17
+    let room = (17 + k_scale).checked_sub(places)?;
+    if let Some(&limit) = POWERS_OF_TEN.get(room as usize) {
+        if km.unsigned_abs() >= limit {
+            return None;
+        }
+    }
+    let product = am.checked_mul(km)?;
+    rounded_in_one_division(
+        product,
+        a_scale + k_scale,
+        bm,
+        b_scale,
+        places,
+        strategy,
+        Boundary::Refused,
+    )
+}
+
+/// What [`rounded_in_one_division`] does with an exact result on a boundary of its rounding
+/// (a whole unit of `places` for the directed strategies, a half for the others).
+#[derive(Clone, Copy, PartialEq)]
+enum Boundary {
+    /// It rounds it as `round` would: the interpreter's quotient is exact there too.
+    Decides,
+    /// It leaves it to the steps (`None`): the interpreter's value may miss it either way.
+    Refused,
+}
+
+/// [`rounded_at_once`] and [`rounded_product_at_once`]: `round(a / b, places)` in one
+/// division.
+fn rounded_in_one_division(
+    am: i64,
+    a_scale: u32,
+    bm: i64,
+    b_scale: u32,
+    places: u32,
+    strategy: RoundingStrategy,
+    boundary: Boundary,
+) -> Option<Decimal> {
     let divisor = u64::from(u32::try_from(bm.unsigned_abs()).ok()?);
     if divisor == 0
         || places > MOST_ROUNDED_DIGITS
@@ -181,6 +261,15 @@ pub fn rounded_at_once(
         RoundingStrategy::ToPositiveInfinity => inexact && !negative,
         _ => return None,
     };
+    let on_boundary = match strategy {
+        RoundingStrategy::MidpointAwayFromZero | RoundingStrategy::MidpointNearestEven => {
+            twice == divisor
+        }
+        _ => !inexact,
+    };
+    if on_boundary && boundary == Boundary::Refused {
+        return None;
+    }
     let mantissa = whole + u64::from(up);
     if mantissa == 0 && negative {
         return None;

@@ -255,6 +255,28 @@ pub extern "C" fn dec_div_mul_round(
     o: &mut NumOut,
 ) {
     use crate::syntax::BinaryOp::Mul;
+    let at_once = || {
+        let (a_s, bs, ks, places) = (
+            u32::try_from(a_s).ok()?,
+            u32::try_from(bs).ok()?,
+            u32::try_from(ks).ok()?,
+            u32::try_from(digits).ok()?,
+        );
+        crate::interp::quotient::rounded_product_at_once(
+            am,
+            a_s,
+            bm,
+            bs,
+            km,
+            ks,
+            places,
+            strategy(mode)?,
+        )
+    };
+    if let Some(rounded) = at_once() {
+        *o = num_out(Some(rounded));
+        return;
+    }
     *o = num_out(
         quotient(am, a_s, bm, bs)
             .zip(join(km, ks))
