@@ -7,7 +7,7 @@
 //!
 //! `cargo bench --bench corpus` (records: `CORPUS_RECORDS`, default 20 000, made by
 //! `benches/gen_records.py` into `target/bench-data/`; `CORPUS_ONLY=numeric/` keeps the
-//! mappings whose target starts so).
+//! mappings whose target starts so; `CORPUS_PASSES`, 7 by default, how many passes).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -27,8 +27,13 @@ use sluice::transform::connector_file::ConnectorFile;
 use sluice::transform::{Transform, Verdict};
 use sluice::value::{parse_into_slots, parse_record_fields, Value};
 
-/// Best of this many passes over the records.
-const PASSES: usize = 7;
+/// Best of this many passes over the records (`CORPUS_PASSES`: more, under a profiler).
+fn passes() -> usize {
+    std::env::var("CORPUS_PASSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7)
+}
 
 /// A record as the engines get it: parsed as the transform reads it (slots, or the fields
 /// it reads).
@@ -165,7 +170,7 @@ fn records_file(n: usize) -> PathBuf {
 /// ns per record of the best pass of `apply` over every record.
 fn time<R>(parsed: &[R], mut apply: impl FnMut(&R) -> bool) -> f64 {
     let mut best = u128::MAX;
-    for _ in 0..PASSES {
+    for _ in 0..passes() {
         let started = Instant::now();
         let mut mapped = 0usize;
         for p in parsed {
@@ -308,7 +313,7 @@ fn main() {
         });
     }
 
-    println!("{n} records, best of {PASSES} passes, ns per record");
+    println!("{n} records, best of {} passes, ns per record", passes());
     println!(
         "{:22} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10}",
         "mapping", "interp", "jit", "auto", "hand", "jit×", "auto×", "jit/hand"
