@@ -424,7 +424,13 @@ fn past_nine(first: FirstNine, divisor: u64, start_scale: i32) -> Option<(u128, 
     }
     // start scales run to 19 (see in_nine_places): at most 19 places more
     let most = usize::try_from(MAX_SCALE - start_scale - MAX_STEP as i32).ok()?;
-    let mut more = (29usize.checked_sub(decimal_digits(head))?).min(most);
+    // the digits of the whole part and nine places, told from the whole part when there is
+    // one: it is known a division before the nine places are
+    let digits = match first.whole {
+        0 => decimal_digits(head),
+        whole => decimal_digits(u128::from(whole)) + MAX_STEP,
+    };
+    let mut more = (29usize.checked_sub(digits)?).min(most);
     // at most 29 digits: below 10^29 < 2^97, no overflow
     if head * *WIDE_POWERS_OF_TEN.get(more)? >= MANTISSA_END {
         more = more.checked_sub(1)?;
