@@ -63,7 +63,14 @@ pub fn quotient(am: i64, a_scale: u32, bm: i64, b_scale: u32) -> Option<Decimal>
 #[inline(always)]
 pub fn quotient_into(am: i64, a_scale: u32, bm: i64, b_scale: u32, out: &mut Decimal) -> bool {
     let divisor = u64::from(match u32::try_from(bm.unsigned_abs()) {
-        Ok(divisor) if divisor != 0 && am != 0 && a_scale <= 28 && b_scale <= 28 => divisor,
+        Ok(divisor)
+            if divisor != 0
+                && am != 0
+                && a_scale <= MAX_SCALE as u32
+                && b_scale <= MAX_SCALE as u32 =>
+        {
+            divisor
+        }
         _ => return uncommon(am, a_scale, bm, b_scale, out),
     });
     let dividend = am.unsigned_abs();

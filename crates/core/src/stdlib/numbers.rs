@@ -292,14 +292,21 @@ pub fn rounding_mode(name: &str) -> Option<RoundingStrategy> {
         .map(|(_, strategy)| *strategy)
 }
 
-const ROUNDING_MODES: &str = "'half_up', 'half_even', 'down', 'up', 'floor', 'ceiling'";
+/// The mode names of [`ROUND_MODES`], quoted, for an error's help.
+fn mode_names() -> String {
+    ROUND_MODES
+        .iter()
+        .map(|(mode, _)| format!("'{mode}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 fn check_round_mode(index: usize, value: &Value) -> Result<(), LiteralError> {
     match (index, value) {
         (2, Value::String(mode)) if rounding_mode(mode).is_none() => Err(LiteralError {
             code: codes::E204_INVALID_OPTION,
             message: format!("unknown rounding mode '{mode}'"),
-            help: format!("modes: {ROUNDING_MODES}"),
+            help: format!("modes: {}", mode_names()),
         }),
         _ => Ok(()),
     }
@@ -347,7 +354,8 @@ fn round(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
         None => RoundingStrategy::MidpointAwayFromZero,
         Some(mode) => rounding_mode(mode).ok_or_else(|| {
             EvalError::invalid_argument(format!(
-                "unknown rounding mode '{mode}'; modes: {ROUNDING_MODES}"
+                "unknown rounding mode '{mode}'; modes: {}",
+                mode_names()
             ))
         })?,
     };
@@ -578,4 +586,17 @@ fn parsenumber(args: &[Value], _: &Ctx) -> Result<Value, EvalError> {
     parse_number_text(&cleaned)
         .map(Value::Number)
         .ok_or_else(|| EvalError::new(codes::E304_NUMBER_PARSE, format!("'{raw}' is not a number")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rounding_modes_an_error_lists_are_round_modes_names_in_order() {
+        assert_eq!(
+            mode_names(),
+            "'half_up', 'half_even', 'down', 'up', 'floor', 'ceiling'"
+        );
+    }
 }

@@ -255,6 +255,10 @@ pub extern "C" fn dec_div_mul_round(
     o: &mut NumOut,
 ) {
     use crate::syntax::BinaryOp::Mul;
+    let Some(st) = strategy(mode) else {
+        *o = num_out(None);
+        return;
+    };
     let at_once = || {
         let (a_s, bs, ks, places) = (
             u32::try_from(a_s).ok()?,
@@ -262,28 +266,14 @@ pub extern "C" fn dec_div_mul_round(
             u32::try_from(ks).ok()?,
             u32::try_from(digits).ok()?,
         );
-        crate::interp::quotient::rounded_product_at_once(
-            am,
-            a_s,
-            bm,
-            bs,
-            km,
-            ks,
-            places,
-            strategy(mode)?,
-        )
+        crate::interp::quotient::rounded_product_at_once(am, a_s, bm, bs, km, ks, places, st)
     };
-    if let Some(rounded) = at_once() {
-        *o = num_out(Some(rounded));
-        return;
-    }
-    *o = num_out(
+    *o = num_out(at_once().or_else(|| {
         quotient(am, a_s, bm, bs)
             .zip(join(km, ks))
             .and_then(|(q, k)| crate::interp::decimal_op(Mul, q, k).ok())
-            .zip(strategy(mode))
-            .and_then(|(x, st)| crate::stdlib::numbers::round_with(x, digits, st).ok()),
-    );
+            .and_then(|x| crate::stdlib::numbers::round_with(x, digits, st).ok())
+    }));
 }
 
 /// `mod(a, b)` as the function computes it; a zero divisor or an overflow bails, so that
