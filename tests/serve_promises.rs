@@ -1,7 +1,8 @@
 //! What `docs/serve.md` promises, kept: an unfinished run is resumed at start whatever the
 //! connector's frequency (killed by SIGKILL or stopped by SIGTERM), a failing connector
 //! backs off instead of spinning, a connector with no source of its own is not started by
-//! hand, a realtime connector's idle looks are not runs, and `/runs` lists as many as asked.
+//! hand, a realtime connector's idle looks are not runs (nor listed while they look), and
+//! `/runs` lists as many as asked.
 #![allow(
     clippy::unwrap_used,
     clippy::panic,
@@ -10,6 +11,8 @@
 )]
 
 mod common;
+#[path = "common/stubs.rs"]
+mod stubs;
 
 use std::path::Path;
 use std::time::Duration;
@@ -269,6 +272,54 @@ fn a_realtime_connectors_idle_looks_are_not_runs() {
     );
     let one = served.json("/runs?limit=1");
     assert_eq!(one["runs"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_realtime_look_in_progress_is_not_listed_until_it_reads() {
+    use std::sync::{Arc, Mutex};
+    let dir = tempdir("serve-promises", "look");
+    // each answer of the REST stand-in takes a second: a look waits in it, running, having
+    // read nothing (under load, a file look was caught so too: listed with `read` 0)
+    let pager = Arc::new(Mutex::new(stubs::Pager {
+        style: "page".into(),
+        count: 0,
+        delay: Duration::from_millis(1000),
+        ..Default::default()
+    }));
+    let stand_in = stubs::pager(&pager);
+    let rest = format!(
+        "[inbound.connection]\nurl = \"{}/v1\"\nrecords = \"data.items\"\npaging = \"page\"\n",
+        stand_in.base
+    );
+    let text = connector("rt", None, "frequency = \"realtime\"\npoll = \"50ms\"")
+        .replace(
+            "type = \"ndjson\"\n",
+            &format!("type = \"Shopware\"\nentity = \"items\"\n\n{rest}"),
+        )
+        .replace("field = \"id\"", "field = \"n\"");
+    write(&dir.join("rt.toml"), &text);
+    let served = Served::start(&dir, &["rt.toml"], &[]);
+    let asked = || pager.lock().unwrap().requests.len();
+    served.wait_until("a look to ask for its page", 30, |_| asked() > 0);
+    for _ in 0..3 {
+        let runs = served.json("/runs");
+        assert_eq!(runs["runs"], serde_json::json!([]), "{runs}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // once there is something to read, the look that reads it is a run
+    pager.lock().unwrap().count = 3;
+    served.wait_until("the items to be read", 30, |s| {
+        s.connector("rt")["totals"]["read"]
+            .as_u64()
+            .is_some_and(|n| n >= 3)
+    });
+    let runs = served.json("/runs");
+    let listed = runs["runs"].as_array().unwrap();
+    assert!(!listed.is_empty(), "{runs}");
+    assert!(
+        listed.iter().all(|r| r["read"].as_u64() > Some(0)),
+        "a look listed before it read: {runs}"
+    );
 }
 
 /// The value of metric `name` for `connector` (and `extra` labels) in a metrics page.

@@ -266,7 +266,13 @@ async fn runs(
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(RUNS_LISTED);
     let registry = server.lock();
-    let latest: Vec<&super::state::RunInfo> = registry.runs.values().rev().take(limit).collect();
+    let latest: Vec<&super::state::RunInfo> = registry
+        .runs
+        .values()
+        .rev()
+        .filter(|run| registry.listed(run))
+        .take(limit)
+        .collect();
     Json(json!({ "runs": latest, "kept": registry.runs.len() }))
 }
 

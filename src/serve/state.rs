@@ -252,6 +252,19 @@ impl Registry {
         self.connectors.values().find(|e| e.loaded.name() == name)
     }
 
+    /// Whether `GET /runs` lists `run`: every run but a realtime connector's scheduled look
+    /// that is still going and has read nothing yet. Such a look may end idle, and an idle
+    /// look is not a run (the runner drops it when it ends); it is listed once it reads.
+    pub fn listed(&self, run: &RunInfo) -> bool {
+        let looking = matches!(run.status, Status::Queued | Status::Running)
+            && run.trigger == Trigger::Schedule
+            && run.progress.as_ref().is_none_or(|p| p.now().read == 0)
+            && self
+                .named(&run.connector)
+                .is_some_and(|e| matches!(e.loaded.schedule, Schedule::Realtime(_)));
+        !looking
+    }
+
     /// The entry of the connector named `name`, to change it.
     pub fn by_name(&mut self, name: &str) -> Option<&mut Entry> {
         self.connectors
