@@ -24,6 +24,7 @@ on_postgres!(
     like_lookup_escapes_wildcards,
     lookups_are_injection_proof,
     lookups_compare_typed_values_like_equality,
+    a_run_looks_up_in_the_store_from_every_worker,
 );
 
 const CUSTOMERS: &str = r#"{"customer_id": "FSM-1", "erp_id": "C001", "name": "Acme GmbH", "updated_at": "2024-01-01T00:00:00Z"}
@@ -77,6 +78,96 @@ fn vlookup_takes_the_most_recent_match() {
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "\"FSM-3\"\n");
+}
+
+/// A connector that looks up in a mapping (`vlookup`) and, apart, in its condition.
+const LOOKING_UP: &str = r#"name = "lookups"
+conditions = ["not isnull(textvlookup(data('CardCode'), 'fsmcustomer', 'erp_id', 'name'))"]
+
+[inbound]
+type = "ndjson"
+object = "erp_record"
+
+[outbound]
+type = "ndjson"
+
+[[mappings]]
+target = "id"
+field = "id"
+
+[[mappings]]
+target = "customer"
+formula = "vlookup('CardCode', 'fsmcustomer', 'erp_id', 'customer_id')"
+"#;
+
+#[test]
+fn a_run_looks_up_in_the_store_from_every_worker() {
+    let dir = tempdir("run-lookups");
+    let db = loaded_store(&dir);
+    std::fs::write(dir.join("c.toml"), LOOKING_UP).unwrap();
+    // lines for several chunks of 512, so that every worker maps some
+    let codes = ["C001", "C002", "C404"];
+    let lines: String = (0..3000)
+        .map(|i| format!("{{\"id\": {i}, \"CardCode\": \"{}\"}}\n", codes[i % 3]))
+        .collect();
+    std::fs::write(dir.join("in.ndjson"), lines).unwrap();
+    let (code, _, err) = common::run_in(
+        &dir,
+        &[
+            "run",
+            "c.toml",
+            "--input",
+            "in.ndjson",
+            "--output",
+            "out.ndjson",
+            "--store",
+            &db,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let out = std::fs::read_to_string(dir.join("out.ndjson")).unwrap();
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // C404 is in no stored record: its lines are filtered out by the condition
+    assert_eq!(rows.len(), 2000, "{err}");
+    for row in rows {
+        let id = row["id"].as_u64().unwrap();
+        let want = if id % 3 == 0 { "FSM-3" } else { "FSM-2" };
+        assert_eq!(row["customer"], want, "{row}");
+    }
+}
+
+#[test]
+fn only_a_transform_that_looks_up_reads_the_store() {
+    use sluice::transform::connector_file::ConnectorFile;
+    use sluice::transform::Transform;
+    let compiled = |text: &str| {
+        let file = ConnectorFile::from_text("c.toml", text, false).unwrap();
+        Transform::compile(&file, &Default::default()).unwrap()
+    };
+    assert!(compiled(LOOKING_UP).reads_store());
+    let without_condition = LOOKING_UP.replace(
+        "conditions = [\"not isnull(textvlookup(data('CardCode'), 'fsmcustomer', 'erp_id', 'name'))\"]",
+        "",
+    );
+    assert!(compiled(&without_condition).reads_store());
+    let condition_only = LOOKING_UP.replace(
+        "vlookup('CardCode', 'fsmcustomer', 'erp_id', 'customer_id')",
+        "upper(data('CardCode'))",
+    );
+    assert!(compiled(&condition_only).reads_store());
+    let deep = condition_only.replace(
+        "not isnull(textvlookup(data('CardCode'), 'fsmcustomer', 'erp_id', 'name'))",
+        "count(get_entity_data('fsmcustomer', ['erp_id' => data('CardCode')])) > 0",
+    );
+    assert!(compiled(&deep).reads_store());
+    let none = without_condition.replace(
+        "vlookup('CardCode', 'fsmcustomer', 'erp_id', 'customer_id')",
+        "concat(data('CardCode'), '-', findvalue(data('tags'), [], 'x'))",
+    );
+    assert!(!compiled(&none).reads_store());
 }
 
 #[test]

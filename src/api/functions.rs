@@ -173,6 +173,7 @@ impl Functions {
             pure: function.pure,
             check: None,
             reads: stdlib::Reads::Arguments,
+            store: false,
         }));
         self.0.push(leaked);
         Ok(self)

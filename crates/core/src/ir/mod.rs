@@ -90,6 +90,13 @@ impl Node {
         }
     }
 
+    /// Whether the node or one below it calls a function that reads the Connect Object
+    /// store ([`crate::stdlib::Function::store`]).
+    pub fn reads_store(&self) -> bool {
+        matches!(&self.kind, NodeKind::Call(f, _) if f.store)
+            || self.children().into_iter().any(Node::reads_store)
+    }
+
     /// A readable dump of the IR, one node per line, with types.
     pub fn dump(&self) -> String {
         let mut out = String::new();

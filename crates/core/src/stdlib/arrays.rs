@@ -32,6 +32,7 @@ macro_rules! array_fn {
             pure: true,
             check: None,
             reads: super::Reads::Arguments,
+            store: false,
         }
     };
 }

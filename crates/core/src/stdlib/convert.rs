@@ -36,6 +36,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "tostring",
@@ -53,6 +54,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "typeof",
@@ -70,6 +72,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "toboolean",
@@ -89,6 +92,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "parsejson",
@@ -106,6 +110,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "tojson",
@@ -122,6 +127,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "uuid",
@@ -135,6 +141,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: false,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "hash",
@@ -152,6 +159,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: Some(check_algorithm),
         reads: super::Reads::Arguments,
+        store: false,
     },
 ];
 

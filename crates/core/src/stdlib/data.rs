@@ -26,6 +26,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: false,
         check: None,
         reads: super::Reads::FieldNamedByFirstArgument { instead: None },
+        store: false,
     },
     Function {
         name: "findvalue",
@@ -56,6 +57,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     lookup_fn(
         "vlookup",
@@ -112,6 +114,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: false,
         check: None,
         reads: super::Reads::Arguments,
+        store: true,
     },
 ];
 
@@ -143,6 +146,7 @@ const fn lookup_fn(
         pure: false,
         check: None,
         reads,
+        store: true,
     }
 }
 

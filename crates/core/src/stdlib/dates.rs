@@ -48,6 +48,7 @@ macro_rules! date_fn {
             pure: $pure,
             check: $check,
             reads: super::Reads::Arguments,
+            store: false,
         }
     };
 }
@@ -104,6 +105,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: Some(check_tz::<2>),
         reads: super::Reads::Arguments,
+        store: false,
     },
     date_fn!("formatdate", &[req("d", WHEN), req("format", STR), opt("tz", STR)], STR.union(TypeSet::NULL),
         "Text of a date or datetime by a strftime format; a datetime is shown in the time zone tz, or without tz in its own offset.",

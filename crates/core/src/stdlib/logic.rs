@@ -29,6 +29,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "ifs",
@@ -46,6 +47,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "switch",
@@ -63,6 +65,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "and",
@@ -80,6 +83,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "or",
@@ -97,6 +101,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "not",
@@ -114,6 +119,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "coalesce",
@@ -131,6 +137,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "iferror",
@@ -148,6 +155,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "try",
@@ -164,6 +172,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "isnull",
@@ -180,6 +189,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "isblank",
@@ -197,6 +207,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "ifempty",
@@ -214,6 +225,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
 ];
 

@@ -171,6 +171,9 @@ pub struct Function {
     pub check: Option<LiteralCheck>,
     /// What it reads of the current record besides its arguments.
     pub reads: Reads,
+    /// It reads the Connect Object store (`vlookup` and its kind): a run opens a store
+    /// connection per worker for lookups only when a formula calls such a function.
+    pub store: bool,
 }
 
 /// What a function reads of the current record besides its arguments. The compiler and the

@@ -33,6 +33,7 @@ macro_rules! num_fn {
             pure: true,
             check: $check,
             reads: super::Reads::Arguments,
+            store: false,
         }
     };
 }
@@ -52,6 +53,7 @@ macro_rules! aggregate_fn {
             pure: true,
             check: None,
             reads: super::Reads::Arguments,
+            store: false,
         }
     };
 }
@@ -227,6 +229,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "parsenumber",
@@ -244,6 +247,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
 ];
 

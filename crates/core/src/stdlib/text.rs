@@ -37,6 +37,7 @@ macro_rules! text_fn {
             pure: true,
             check: $check,
             reads: super::Reads::Arguments,
+            store: false,
         }
     };
 }
@@ -59,6 +60,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     Function {
         name: "concatenate",
@@ -75,6 +77,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     text_fn!("upper", &[req("s", STR)], STR_OR_NULL, "Upper case.",
         [ex("upper('straße')", "{}", r#""STRASSE""#), ex("upper(null)", "{}", "null")], upper),
@@ -134,6 +137,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: None,
         reads: super::Reads::Arguments,
+        store: false,
     },
     text_fn!("split", &[req("s", STR), req("sep", STR)], TypeSet::ARRAY.union(TypeSet::NULL), "Splits s at every sep into an array of strings; an empty sep splits into characters.",
         [ex("split('a,b,,c', ',')", "{}", r#"["a","b","","c"]"#), ex("split('abc', '')", "{}", r#"["a","b","c"]"#), ex("split(null, ',')", "{}", "null")], split),
@@ -183,6 +187,7 @@ pub const FUNCTIONS: &[Function] = &[
         pure: true,
         check: Some(check_text_pattern),
         reads: super::Reads::Arguments,
+        store: false,
     },
 ];
 

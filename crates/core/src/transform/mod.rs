@@ -269,6 +269,19 @@ impl Transform {
         })
     }
 
+    /// Whether a condition or mapping calls a function that reads the Connect Object store
+    /// (`vlookup` and its kind): a run opens store connections for lookups only then.
+    pub fn reads_store(&self) -> bool {
+        self.conditions
+            .iter()
+            .map(|c| &c.ir)
+            .chain(self.mappings.iter().filter_map(|m| match &m.kind {
+                MappingKind::Formula(f) => Some(&f.ir),
+                MappingKind::Field(_) | MappingKind::Raw(_) => None,
+            }))
+            .any(Node::reads_store)
+    }
+
     /// A transform of one formula (`sluice eval` runs it through the JIT this way).
     pub fn single(source: &str, ir: Node) -> Transform {
         Transform {

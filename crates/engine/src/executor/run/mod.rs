@@ -372,8 +372,12 @@ pub fn run(
             .clamp(1, 8),
         Reading::Records(_) => 1,
     };
+    // a store connection per worker, for the formulas' lookups: none when no formula looks up
     let lookups: Vec<_> = (0..workers)
-        .map(|_| state.as_deref().and_then(|s| s.lookups()))
+        .map(|_| match transform.reads_store() {
+            true => state.as_deref().and_then(|s| s.lookups()),
+            false => None,
+        })
         .collect();
     let tracked_by = echo
         .as_ref()
