@@ -17,7 +17,7 @@ pub const INNER: &str = "SLUICE_BENCH_UNDER_CALLGRIND";
 pub struct Counted {
     /// Records in the sample.
     pub records: usize,
-    /// Parsing a line.
+    /// Parsing a line (into a reused buffer, as a run's worker parses).
     pub parse: f64,
     /// The transform through the interpreter.
     pub interp: Option<f64>,
@@ -114,16 +114,21 @@ fn count_in(
         .output()
         .map_err(|e| format!("cannot run callgrind_annotate: {e}"))?;
     let table = String::from_utf8_lossy(&annotated.stdout);
-    let records = taken.len() as f64;
-    let stage = |name: &str| inclusive(&table, name);
+    Ok(counted(&table, taken.len(), mapped))
+}
+
+/// The stages' instructions per record from `callgrind_annotate`'s table over `records`
+/// records, `mapped` of them mapped (the write stage's share).
+fn counted(table: &str, records: usize, mapped: f64) -> Counted {
+    let stage = |name: &str| inclusive(table, name);
     let per = |n: Option<u64>, of: f64| n.map(|n| n as f64 / of.max(1.0));
-    Ok(Counted {
-        records: taken.len(),
-        parse: per(stage("bench::stage_parse"), records).unwrap_or(0.0),
-        interp: per(stage("bench::stage_interp"), records),
-        jit: per(stage("bench::stage_jit"), records),
+    Counted {
+        records,
+        parse: per(stage("bench::stage_parse"), records as f64).unwrap_or(0.0),
+        interp: per(stage("bench::stage_interp"), records as f64),
+        jit: per(stage("bench::stage_jit"), records as f64),
         write: per(stage("bench::stage_write"), mapped).unwrap_or(0.0),
-    })
+    }
 }
 
 /// The inclusive instruction count of the function whose name contains `name`, from
@@ -146,5 +151,13 @@ mod tests {
         assert_eq!(inclusive(table, "bench::stage_parse"), Some(1_234_567));
         assert_eq!(inclusive(table, "bench::stage_write"), Some(400));
         assert_eq!(inclusive(table, "bench::stage_jit"), None);
+    }
+
+    #[test]
+    fn a_stage_is_counted_per_record_and_writing_per_mapped_record() {
+        let table = " 9,000 (90.00%)  ???:sluice::cli::bench::stage_parse [/x/sluice]\n 2,000 (20.00%)  ???:sluice::cli::bench::stage_jit [/x/sluice]\n 1,000 (10.00%)  ???:sluice::cli::bench::stage_write [/x/sluice]\n";
+        let c = counted(table, 10, 5.0);
+        assert_eq!((c.parse, c.jit, c.write), (900.0, Some(200.0), 200.0));
+        assert_eq!(c.interp, None);
     }
 }
