@@ -373,8 +373,9 @@ pub fn run(
         Reading::Records(_) => 1,
     };
     // a store connection per worker, for the formulas' lookups: none when no formula looks up
+    let looks_up = transform.reads_store();
     let lookups: Vec<_> = (0..workers)
-        .map(|_| match transform.reads_store() {
+        .map(|_| match looks_up {
             true => state.as_deref().and_then(|s| s.lookups()),
             false => None,
         })
