@@ -314,16 +314,19 @@ pub extern "C" fn div_root(am: i64, a_s: i64, bm: i64, bs: i64, o: &mut Value) -
     let (Ok(a_s), Ok(bs)) = (u32::try_from(a_s), u32::try_from(bs)) else {
         return 1;
     };
-    // the quotient is stored in place, in the output's number (a buffer reused record after
-    // record holds one): once, not built aside and copied over from where it was just written
-    if !matches!(o, Value::Number(_)) {
-        *o = Value::Number(Decimal::ZERO);
-    }
+    // the quotient is stored in place, in the number the output holds (a buffer reused
+    // record after record holds one): once, not built aside and copied over it
     match o {
         Value::Number(slot) => i64::from(!crate::interp::quotient::quotient_into(
             am, a_s, bm, bs, slot,
         )),
-        _ => 1,
+        other => match crate::interp::quotient::quotient(am, a_s, bm, bs) {
+            Some(q) => {
+                *other = Value::Number(q);
+                0
+            }
+            None => 1,
+        },
     }
 }
 
