@@ -247,8 +247,9 @@ impl<'b, 'f> Gen<'b, 'f> {
                         b.def_var(v, zero);
                         v
                     };
-                    let fields = FieldVars {
+                    let mut fields = FieldVars {
                         name: p.name.clone(),
+                        read_ahead: false,
                         num_read: var(self.b),
                         status: var(self.b),
                         mantissa: var(self.b),
@@ -257,7 +258,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                         at: var(self.b),
                     };
                     if numeric.contains(&p.name) {
-                        self.pre_read(&fields, p);
+                        fields.read_ahead = self.pre_read(&fields, p);
                     }
                     self.fields.push(fields);
                 }
@@ -285,6 +286,13 @@ impl<'b, 'f> Gen<'b, 'f> {
         let Some(f) = self.fields.iter().find(|f| f.name == p.name).cloned() else {
             return self.call_field_num(p);
         };
+        if f.read_ahead {
+            return (
+                self.b.use_var(f.status),
+                self.b.use_var(f.mantissa),
+                self.b.use_var(f.scale),
+            );
+        }
         self.once(f.num_read, |g| {
             let (st, m, s) = g.call_field_num(p);
             g.b.def_var(f.status, st);
@@ -298,20 +306,22 @@ impl<'b, 'f> Gen<'b, 'f> {
         )
     }
 
-    /// Reads field `p` ahead, where the function starts, when its slot holds a decimal whose
-    /// mantissa fits 63 bits: in place (see [`super::layout`]), once per record, so that
-    /// every use finds it read; a field with anything else in its slot, or not bound to a
-    /// slot, is read at its first use through [`helpers::field_num`] as before. Emitted
-    /// once per field, not per use: the code stays as small as the calls it saves.
-    fn pre_read(&mut self, f: &FieldVars, p: &crate::value::FieldPath) {
+    /// Reads field `p` ahead, where the function starts, once per record, so that every use
+    /// finds it read without a test: in place when its slot holds a decimal whose mantissa
+    /// fits 63 bits (see [`super::layout`]), else through [`helpers::field_num`] (a pure
+    /// read). Whether it did: a field not bound to a slot is read at its first use, as
+    /// before. Emitted once per field, not per use: the code stays as small as the calls
+    /// it saves.
+    fn pre_read(&mut self, f: &FieldVars, p: &crate::value::FieldPath) -> bool {
         let slot = p.slots.and_then(|(exact, _)| exact);
         let place =
             slot.and_then(|i| Some((super::layout::number_layout()?, i64::try_from(i).ok()?)));
         let Some((layout, index)) = place else {
-            return;
+            return false;
         };
         let mem = MemFlagsData::trusted();
         let done = self.b.create_block();
+        let slow = self.b.create_block();
         let (check_tag, check_size, fast) = (
             self.b.create_block(),
             self.b.create_block(),
@@ -323,7 +333,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             .b
             .ins()
             .icmp_imm_s(IntCC::UnsignedGreaterThan, len, index);
-        self.b.ins().brif(inside, check_tag, &[], done, &[]);
+        self.b.ins().brif(inside, check_tag, &[], slow, &[]);
         self.enter(check_tag);
         let slots_at = std::mem::offset_of!(helpers::JitCtx, slots) as i32;
         let slots = self.b.ins().load(I64, mem, self.ctx, slots_at);
@@ -336,7 +346,7 @@ impl<'b, 'f> Gen<'b, 'f> {
             .b
             .ins()
             .icmp_imm_u(IntCC::Equal, tag, i64::from(layout.tag));
-        self.b.ins().brif(number, check_size, &[], done, &[]);
+        self.b.ins().brif(number, check_size, &[], slow, &[]);
         self.enter(check_size);
         let word = |g: &mut Self, offset: i32| g.b.ins().uload32(mem, at, offset);
         let (flags, hi, mid, lo) = (
@@ -358,23 +368,25 @@ impl<'b, 'f> Gen<'b, 'f> {
         let negative_zero = self.b.ins().band(zero, negative);
         let refused = self.b.ins().bor(too_wide, hi_set);
         let refused = self.b.ins().bor(refused, negative_zero);
-        self.b.ins().brif(refused, done, &[], fast, &[]);
+        self.b.ins().brif(refused, slow, &[], fast, &[]);
         self.enter(fast);
         let flipped = self.b.ins().ineg(magnitude);
         let mantissa = self.b.ins().select(negative, flipped, magnitude);
         let scale = self.b.ins().ushr_imm_u(flags, 16);
         let scale = self.b.ins().band_imm_u(scale, 0xFF);
-        let (ok, read) = (self.iconst(NUM_OK), self.iconst(1));
-        for (var, value) in [
-            (f.status, ok),
-            (f.mantissa, mantissa),
-            (f.scale, scale),
-            (f.num_read, read),
-        ] {
+        let ok = self.iconst(NUM_OK);
+        for (var, value) in [(f.status, ok), (f.mantissa, mantissa), (f.scale, scale)] {
+            self.b.def_var(var, value);
+        }
+        self.b.ins().jump(done, &[]);
+        self.enter(slow);
+        let (st, m, s) = self.call_field_num(p);
+        for (var, value) in [(f.status, st), (f.mantissa, m), (f.scale, s)] {
             self.b.def_var(var, value);
         }
         self.b.ins().jump(done, &[]);
         self.enter(done);
+        true
     }
 
     /// Writes a number (or null) to the output value at `out` as [`helpers::box_num`] does
@@ -1450,6 +1462,8 @@ static NULL_CONST: Value = Value::Null;
 #[derive(Clone)]
 struct FieldVars {
     name: std::sync::Arc<str>,
+    /// Read as a number where the function starts ([`Gen::pre_read`]): `num_read` unused.
+    read_ahead: bool,
     num_read: Variable,
     status: Variable,
     mantissa: Variable,
