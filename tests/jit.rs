@@ -604,6 +604,45 @@ fn a_failing_native_step_is_redone_for_that_node_not_the_formula() {
     assert_eq!(jit.whole_formula_runs(), 1);
 }
 
+/// A native condition or mapping that the interpreter evaluates whole after all is counted
+/// once a record, by the helper that evaluates it; a formula the interpreter always
+/// evaluates (or whose calls compiled code makes directly) is not counted.
+#[test]
+fn only_native_formulas_that_fall_back_whole_are_counted() {
+    let options = schema_options(&[("a", TypeSet::NUMBER), ("s", TypeSet::ANY)]);
+    let mapping = |target: &str, text: &str| CompiledMapping {
+        target: Arc::from(target),
+        kind: MappingKind::Formula(formula(text, &options)),
+    };
+    let transform = Arc::new(Transform {
+        conditions: vec![
+            formula("$a > 1", &options),
+            formula("contains(lower($s), 'x')", &options),
+        ],
+        mappings: vec![mapping("q", "($a / 4) + 1"), mapping("l", "lower($s)")],
+        input_fields: None,
+        slot_fields: None,
+        conformed: Vec::new(),
+        slot_types: Vec::new(),
+    });
+    let jit = JitTransform::compile(Arc::clone(&transform)).unwrap();
+    assert_eq!((jit.native_formulas, jit.interpreted_formulas), (2, 2));
+    // a mantissa no unboxed number holds: the condition and the quotient fall back whole
+    let record = parse_record(r#"{"a": 79228162514264337593543950335, "s": "X"}"#).unwrap();
+    let ctx = Ctx::new(&record);
+    for runs in 1..=2 {
+        let by_interp = transform.apply(&mut Interpreter::new(), &ctx);
+        let by_jit = jit.apply(&mut Interpreter::new(), &ctx);
+        assert!(same(&by_interp, &by_jit), "{by_interp:?} / {by_jit:?}");
+        assert!(matches!(by_jit, Outcome::Mapped(_)), "{by_jit:?}");
+        assert_eq!(jit.whole_formula_runs(), 2 * runs);
+    }
+    // numbers that fit: nothing falls back
+    let record = parse_record(r#"{"a": 8, "s": "X"}"#).unwrap();
+    jit.apply(&mut Interpreter::new(), &Ctx::new(&record));
+    assert_eq!(jit.whole_formula_runs(), 4);
+}
+
 /// A division by a constant whose quotients terminate (2^x·5^y, any places, either sign) is
 /// computed natively; every dividend of a grid (signs, scales, zero, 19 digits) gives the
 /// interpreter's value, digit for digit and scale for scale, and so do the divisors whose

@@ -74,12 +74,11 @@ enum Helper {
     OutTextNum,
     ErrorMark,
     ErrorClear,
-    FellBack,
 }
 
 impl Helper {
     /// Every helper, in declaration order (`helper as usize` is its index).
-    const ALL: [Helper; 27] = [
+    const ALL: [Helper; 26] = [
         Helper::FieldNum,
         Helper::InterpNum,
         Helper::InterpBool,
@@ -106,7 +105,6 @@ impl Helper {
         Helper::OutTextNum,
         Helper::ErrorMark,
         Helper::ErrorClear,
-        Helper::FellBack,
     ];
 
     /// (symbol, address, parameter count, returns a value)
@@ -134,9 +132,9 @@ impl Helper {
             Helper::DecMod => ("dec_mod", helpers::dec_mod as *const u8, 5, false),
             Helper::BoxNum => ("box_num", helpers::box_num as *const u8, 4, true),
             Helper::BoxBool => ("box_bool", helpers::box_bool as *const u8, 2, false),
-            Helper::InterpRoot => ("interp_root", helpers::interp_root as *const u8, 3, true),
+            Helper::InterpRoot => ("interp_root", helpers::interp_root as *const u8, 4, true),
             Helper::CallRoot => ("call_root", helpers::call_root as *const u8, 4, true),
-            Helper::InterpCond => ("interp_cond", helpers::interp_cond as *const u8, 2, true),
+            Helper::InterpCond => ("interp_cond", helpers::interp_cond as *const u8, 3, true),
             Helper::OutField => ("out_field", helpers::out_field as *const u8, 3, false),
             Helper::OutConst => ("out_const", helpers::out_const as *const u8, 2, false),
             Helper::FieldRef => ("field_ref", helpers::field_ref as *const u8, 2, true),
@@ -148,7 +146,6 @@ impl Helper {
             Helper::OutTextNum => ("out_text_num", helpers::out_text_num as *const u8, 4, true),
             Helper::ErrorMark => ("error_mark", helpers::error_mark as *const u8, 1, true),
             Helper::ErrorClear => ("error_clear", helpers::error_clear as *const u8, 1, false),
-            Helper::FellBack => ("fell_back", helpers::fell_back as *const u8, 1, false),
         }
     }
 }
@@ -1258,7 +1255,7 @@ impl<'b, 'f> Gen<'b, 'f> {
                 .unwrap_or(zero);
             self.b.ins().jump(done, &[r.into()]);
         } else {
-            self.whole_root(n, out, done);
+            self.whole_root(n, out, done, false);
         }
         self.enter(done);
         self.param0(done)
@@ -1333,8 +1330,8 @@ impl<'b, 'f> Gen<'b, 'f> {
         self.fall_back(fallback, n, out, done);
     }
 
-    /// In `fallback`, where a native root's value could not be had natively: counts that,
-    /// and evaluates the formula whole ([`Gen::whole_root`]).
+    /// In `fallback`, where a native root's value could not be had natively: evaluates the
+    /// formula whole ([`Gen::whole_root`]), counted.
     fn fall_back(
         &mut self,
         fallback: cranelift_codegen::ir::Block,
@@ -1343,17 +1340,24 @@ impl<'b, 'f> Gen<'b, 'f> {
         done: cranelift_codegen::ir::Block,
     ) {
         self.enter(fallback);
-        self.call(Helper::FellBack, &[self.ctx]);
-        self.whole_root(n, out, done);
+        self.whole_root(n, out, done, true);
     }
 
     /// Evaluates `n` whole with the interpreter into `out`, then jumps to `done` with its
-    /// code (0, or 1 on an error kept in the context).
-    fn whole_root(&mut self, n: &Node, out: Cv, done: cranelift_codegen::ir::Block) {
+    /// code (0, or 1 on an error kept in the context); `fell_back` counts it as a native
+    /// formula that fell back.
+    fn whole_root(
+        &mut self,
+        n: &Node,
+        out: Cv,
+        done: cranelift_codegen::ir::Block,
+        fell_back: bool,
+    ) {
         let zero = self.iconst(0);
         let node = self.iconst(ptr(n));
+        let counted = self.iconst(i64::from(fell_back));
         let r = self
-            .call(Helper::InterpRoot, &[self.ctx, node, out])
+            .call(Helper::InterpRoot, &[self.ctx, node, out, counted])
             .unwrap_or(zero);
         self.b.ins().jump(done, &[r.into()]);
     }
@@ -1362,12 +1366,13 @@ impl<'b, 'f> Gen<'b, 'f> {
     pub fn condition(&mut self, n: &Node) -> Cv {
         let done = self.b.create_block();
         self.b.append_block_param(done, I64);
-        if Self::bool_native(n) {
+        let native = Self::bool_native(n);
+        if native {
             self.native_roots += 1;
         } else {
             self.interpreted_roots += 1;
         }
-        if Self::bool_native(n) {
+        if native {
             let code = self.boolean(n);
             let fallback = self.b.create_block();
             let decided = self.b.create_block();
@@ -1380,12 +1385,12 @@ impl<'b, 'f> Gen<'b, 'f> {
             let r = self.b.ins().select(holds, zero, one);
             self.b.ins().jump(done, &[r.into()]);
             self.enter(fallback);
-            self.call(Helper::FellBack, &[self.ctx]);
         }
         let node = self.iconst(ptr(n));
         let zero = self.iconst(0);
+        let counted = self.iconst(i64::from(native));
         let r = self
-            .call(Helper::InterpCond, &[self.ctx, node])
+            .call(Helper::InterpCond, &[self.ctx, node, counted])
             .unwrap_or(zero);
         self.close_one(done, r)
     }

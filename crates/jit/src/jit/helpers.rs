@@ -361,8 +361,10 @@ pub extern "C" fn box_bool(code: i64, o: &mut Value) {
 }
 
 /// Evaluates a node with the interpreter into an output value; 0 on success, 1 on error
-/// (kept in the context).
-pub extern "C" fn interp_root(c: &mut JitCtx, n: &Node, o: &mut Value) -> i64 {
+/// (kept in the context). `fell_back` (not 0) counts it as a native formula evaluated
+/// whole after all.
+pub extern "C" fn interp_root(c: &mut JitCtx, n: &Node, o: &mut Value, fell_back: i64) -> i64 {
+    count_fall_back(c, fell_back);
     guarded(c, 1, |c| eval_root(c, n, o))
 }
 
@@ -399,7 +401,9 @@ pub extern "C" fn call_root(c: &mut JitCtx, n: &Node, nodes: i64, o: &mut Value)
 }
 
 /// Evaluates a condition with the interpreter: 0 holds, 1 does not hold, 2 error (kept).
-pub extern "C" fn interp_cond(c: &mut JitCtx, n: &Node) -> i64 {
+/// `fell_back` as for [`interp_root`].
+pub extern "C" fn interp_cond(c: &mut JitCtx, n: &Node, fell_back: i64) -> i64 {
+    count_fall_back(c, fell_back);
     guarded(c, 2, |c| match c.interp.eval(n, c.ctx) {
         Ok(Value::Bool(true)) => 0,
         Ok(Value::Bool(false) | Value::Null) => 1,
@@ -525,7 +529,9 @@ pub extern "C" fn error_clear(c: &mut JitCtx) {
     c.error = None;
 }
 
-/// Counts a native condition or mapping that the interpreter evaluates whole after all.
-pub extern "C" fn fell_back(c: &mut JitCtx) {
-    c.whole_formulas += 1;
+/// Counts a native condition or mapping that the interpreter evaluates whole after all
+/// (`fell_back` not 0). One argument of the helper that evaluates it, not a call of its
+/// own: each call site in generated code costs the register allocator.
+fn count_fall_back(c: &mut JitCtx, fell_back: i64) {
+    c.whole_formulas += u64::from(fell_back != 0);
 }
