@@ -1,6 +1,8 @@
 //! Records per second through REST connections, side by side with the same run over
 //! NDJSON files: the release `sluice` binary against the test suite's stand-in servers
 //! (in this process, on 127.0.0.1, keep-alive). `cargo bench --bench http [-- RECORDS]`.
+//! With `SLUICE_BEFORE=PATH` (an earlier build of `sluice`), each run is timed with both
+//! binaries, alternately, and the table gets their ratio: before and after, side by side.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -33,14 +35,14 @@ fn connector(inbound: &str, outbound: &str) -> String {
     format!("name = \"bench\"\n\n{inbound}\n\n{outbound}\n{MAPPINGS}")
 }
 
-/// Runs sluice in `dir` three times (the stand-ins are reset by `reset`), best wall time.
-fn best_of(dir: &Path, args: &[&str], mut reset: impl FnMut()) -> f64 {
+/// Runs `sluice` in `dir` three times (the stand-ins are reset by `reset`), best wall time.
+fn best_of(sluice: &Path, dir: &Path, args: &[&str], mut reset: impl FnMut()) -> f64 {
     let mut best = f64::MAX;
     for _ in 0..3 {
         reset();
         let _ = std::fs::remove_file(dir.join("sluice.db"));
         let started = Instant::now();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        let out = std::process::Command::new(sluice)
             .current_dir(dir)
             .args(args)
             .output()
@@ -140,20 +142,30 @@ fn main() {
             vec![],
         ),
     ];
+    let sluice = Path::new(env!("CARGO_BIN_EXE_sluice"));
+    let before = std::env::var_os("SLUICE_BEFORE").map(std::path::PathBuf::from);
     println!("{records} records, best of 3 runs each, release binary, stand-ins in this process\n");
     println!(
-        "{:<58} {:>12} {:>14}",
-        "run", "records/s", "vs ndjson→ndjson"
+        "{:<58} {:>12} {:>14} {:>12} {:>8}",
+        "run",
+        "records/s",
+        "vs ndjson→ndjson",
+        before.as_ref().map_or("", |_| "before"),
+        before.as_ref().map_or("", |_| "ratio")
     );
     let mut floor = None;
     for (name, text, extra) in cases {
         std::fs::write(dir.join("c.toml"), &text).unwrap();
         let mut args = vec!["run", "c.toml"];
         args.extend(extra);
-        let seconds = best_of(&dir, &args, reset_fsm);
+        let earlier = before
+            .as_deref()
+            .map(|b| records as f64 / best_of(b, &dir, &args, reset_fsm));
+        let seconds = best_of(sluice, &dir, &args, reset_fsm);
         let rate = records as f64 / seconds;
         let base = *floor.get_or_insert(rate);
-        println!("{name:<58} {rate:>12.0} {:>13.2}×", rate / base);
+        let versus = earlier.map_or(String::new(), |e| format!("{e:>12.0} {:>7.2}×", rate / e));
+        println!("{name:<58} {rate:>12.0} {:>13.2}× {versus}", rate / base);
         if name.contains("REST") && name.contains("→ REST") || name.contains("→ REST") {
             let s = fsm.lock().unwrap();
             assert_eq!(s.customers.len(), records, "{name}: every record delivered");
