@@ -12,6 +12,7 @@ mod plain;
 mod scan;
 pub mod schema;
 mod slots;
+mod stops;
 mod typeset;
 
 use std::fmt::Write as _;

@@ -7,6 +7,8 @@
 //! `tests/json_scan.rs` hold it to the serde path on millions of generated and mutated
 //! lines).
 
+use super::stops::Stops;
+
 /// How many containers a value may nest here (one bit each of the kind stack); a deeper
 /// limit is met at this one, and the line left to the exact path.
 const MAX_NESTING: u32 = u128::BITS;
@@ -47,14 +49,22 @@ impl<'a> Member<'a> {
 /// is left to the exact path, which owns the depth error. Returns `false` when the line
 /// must be read by the exact path instead (it, or `found`, met something this pass does
 /// not settle).
-pub(super) fn scan_object(
+pub(super) fn scan_object(line: &str, depth: u8, found: impl FnMut(Member<'_>) -> bool) -> bool {
+    scan_object_with(line, depth, None, found)
+}
+
+/// [`scan_object`], with the line's string stops found ahead ([`Stops`], of `line`'s
+/// bytes) when given: each string's end is then read from their bits.
+pub(super) fn scan_object_with(
     line: &str,
     depth: u8,
+    stops: Option<&Stops>,
     mut found: impl FnMut(Member<'_>) -> bool,
 ) -> bool {
     let mut scan = Scanner {
         bytes: line.as_bytes(),
         at: 0,
+        stops,
     };
     let nesting = u32::from(depth).min(MAX_NESTING);
     if scan.space_then() != Some(b'{') {
@@ -102,6 +112,8 @@ pub(super) fn scan_object(
 struct Scanner<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// The stops of `bytes`, when found ahead.
+    stops: Option<&'a Stops>,
 }
 
 impl Scanner<'_> {
@@ -227,7 +239,10 @@ impl Scanner<'_> {
         let mut at = self.at + 1;
         let mut escaped = false;
         loop {
-            at = super::plain::plain_end(bytes, at);
+            at = match self.stops {
+                Some(stops) => stops.next(at).unwrap_or(bytes.len()),
+                None => super::plain::plain_end(bytes, at),
+            };
             match *bytes.get(at)? {
                 b'"' => {
                     self.at = at + 1;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 
 use super::de::{parse_raw, KeyLookup, Skip, WantSeed, MAX_DEPTH};
+use super::stops::Stops;
 use super::{Value, Want};
 
 /// Parses one NDJSON line (an object) into `slots`: slot `i` holds top-level field
@@ -25,7 +26,7 @@ pub fn parse_into_slots(
     slots.truncate(64);
     slots.resize(fields.len(), None);
     let mut found: u64 = 0;
-    let scanned = super::scan::scan_object(line, MAX_DEPTH, |member| {
+    let read_member = |member: super::scan::Member<'_>| {
         let Some(i) = table.slot_of(member.key()) else {
             return true;
         };
@@ -39,6 +40,13 @@ pub fn parse_into_slots(
         parse_raw::<serde_json::Error>(raw, want, MAX_DEPTH, slot.take())
             .map(|v| *slot = Some(v))
             .is_ok()
+    };
+    let scanned = LINE_STOPS.with(|stops| match stops.try_borrow_mut() {
+        Ok(mut stops) => {
+            stops.fill(line.as_bytes());
+            super::scan::scan_object_with(line, MAX_DEPTH, Some(&stops), read_member)
+        }
+        Err(_) => super::scan::scan_object(line, MAX_DEPTH, read_member),
     });
     if scanned {
         for (i, slot) in slots.iter_mut().take(64).enumerate() {
@@ -51,6 +59,12 @@ pub fn parse_into_slots(
     slots.clear();
     slots.resize(fields.len(), None);
     parse_into_slots_exact(line.as_bytes(), fields, slots)
+}
+
+thread_local! {
+    /// The string stops of the line a thread is reading ([`Stops`]): a buffer kept from
+    /// line to line.
+    static LINE_STOPS: std::cell::RefCell<Stops> = std::cell::RefCell::new(Stops::default());
 }
 
 /// The top-level fields a transform reads, each with what is wanted of it, and an index
