@@ -269,9 +269,8 @@ impl Transform {
         })
     }
 
-    /// Whether a condition or mapping calls a function that reads the Connect Object store
-    /// (`vlookup` and its kind): a run opens store connections for lookups only then.
-    pub fn reads_store(&self) -> bool {
+    /// The IR of every formula: the conditions', then the formula mappings', in order.
+    pub fn formula_roots(&self) -> impl Iterator<Item = &Node> + '_ {
         self.conditions
             .iter()
             .map(|c| &c.ir)
@@ -279,7 +278,12 @@ impl Transform {
                 MappingKind::Formula(f) => Some(&f.ir),
                 MappingKind::Field(_) | MappingKind::Raw(_) => None,
             }))
-            .any(Node::reads_store)
+    }
+
+    /// Whether a condition or mapping calls a function that reads the Connect Object store
+    /// (`vlookup` and its kind): a run opens store connections for lookups only then.
+    pub fn reads_store(&self) -> bool {
+        self.formula_roots().any(Node::reads_store)
     }
 
     /// A transform of one formula (`sluice eval` runs it through the JIT this way).

@@ -133,12 +133,7 @@ impl JitTransform {
                 }
             };
             let mut g = Gen::new(&mut b, &mut module, &helpers, jctx);
-            g.declare_fields(transform.conditions.iter().map(|c| &c.ir).chain(
-                transform.mappings.iter().filter_map(|m| match &m.kind {
-                    MappingKind::Formula(f) => Some(&f.ir),
-                    _ => None,
-                }),
-            ));
+            g.declare_fields(transform.formula_roots());
             for (i, c) in transform.conditions.iter().enumerate() {
                 let r = g.condition(&c.ir);
                 let b = g.builder();
@@ -195,17 +190,7 @@ impl JitTransform {
         // SAFETY: `code` is the function just defined with the signature
         // (i64, i64) -> i64, which matches `TransformFn` on the host ABI.
         let function: TransformFn = unsafe { std::mem::transmute::<*const u8, TransformFn>(code) };
-        let max_nodes = transform
-            .conditions
-            .iter()
-            .map(|c| &c.ir)
-            .chain(transform.mappings.iter().filter_map(|m| match &m.kind {
-                MappingKind::Formula(f) => Some(&f.ir),
-                _ => None,
-            }))
-            .map(node_count)
-            .max()
-            .unwrap_or(0);
+        let max_nodes = transform.formula_roots().map(node_count).max().unwrap_or(0);
         let (interpreted_nodes, native_formulas, interpreted_formulas) = counts;
         Ok(JitTransform {
             whole_formulas: std::sync::atomic::AtomicU64::new(0),
